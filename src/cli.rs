@@ -1,0 +1,180 @@
+//! The command line (clap derive). Doc comments here are the help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::engine::{AnalysisOptions, ClassMap, GroupKey, SortKey};
+use crate::parse::{InputFormat, ParseOptions, Unit};
+use crate::report::ReportFormat;
+
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  Is the reaper spinning or working? (the samplings of an OpenBSD tech@ mail)
+    contend report fixtures/openbsd-reaper-make-j32.txt
+
+  The whole mail piped in; prose around the tables is skipped:
+    contend report < mail.txt
+
+  Which locks, whoever calls them, as JSON for a script:
+    contend report --by category,symbol --top 0 --format json trace.txt
+
+  Count rwlock waits as spinning, durations given in microseconds:
+    contend report --spin rwlock --unit us trace.txt";
+
+/// Lock-contention trace analyzer: is the thread's CPU time going to
+/// spinning on locks (kernel_lock above all) or to real work?
+#[derive(Debug, Parser)]
+#[command(name = "contend", version, propagate_version = true)]
+#[command(after_help = "Run `contend report --help` for the report's options and examples.")]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The verdict (spin share of running time, kernel_lock share, work),
+    /// the per-sample figures and the ranking of lock waits.
+    #[command(after_help = REPORT_EXAMPLES)]
+    Report(ReportArgs),
+}
+
+/// Where input comes from and how to read it.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Lock tables to read; stdin when none is given or for `-`.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Format of the inputs.
+    #[arg(long, value_enum, default_value_t = InputFormat::Auto, value_name = "FORMAT")]
+    pub input_format: InputFormat,
+
+    /// Unit of durations written without one.
+    #[arg(long, value_enum, default_value_t = Unit::Ns)]
+    pub unit: Unit,
+
+    /// Fail on lines that are not part of a table instead of skipping them.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Name of each input in the report, in order (default: the file stem,
+    /// or `stdin`).
+    #[arg(long, value_name = "LABEL")]
+    pub label: Vec<String>,
+}
+
+impl InputArgs {
+    /// The parser options these flags ask for.
+    pub fn parse_options(&self) -> ParseOptions {
+        ParseOptions {
+            unit: self.unit,
+            strict: self.strict,
+        }
+    }
+}
+
+/// How to classify, group and rank lock waits.
+#[derive(Debug, Args)]
+pub struct AnalysisArgs {
+    /// Categories whose waiters spin (added to the defaults: kernel, mutex).
+    #[arg(long, value_delimiter = ',', value_name = "CATEGORY,..")]
+    pub spin: Vec<String>,
+
+    /// Categories whose waiters sleep (added to the defaults: rwlock,
+    /// rrwlock).
+    #[arg(long, value_delimiter = ',', value_name = "CATEGORY,..")]
+    pub sleep: Vec<String>,
+
+    /// Key columns to group the ranking by, in any subset and order.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_values_t = [GroupKey::Category, GroupKey::Symbol, GroupKey::Caller],
+        value_name = "KEY,.."
+    )]
+    pub by: Vec<GroupKey>,
+
+    /// Groups to show in the ranking; 0 shows all.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub top: usize,
+
+    /// What to rank groups by, largest first.
+    #[arg(long, value_enum, default_value_t = SortKey::Total)]
+    pub sort: SortKey,
+}
+
+impl AnalysisArgs {
+    /// The engine options these flags ask for.
+    pub fn options(&self) -> AnalysisOptions {
+        let mut by = Vec::new();
+        for key in &self.by {
+            if !by.contains(key) {
+                by.push(*key);
+            }
+        }
+        AnalysisOptions {
+            classes: ClassMap::with_overrides(&self.spin, &self.sleep),
+            by,
+            sort: self.sort,
+            top: self.top,
+        }
+    }
+}
+
+/// When to use colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ColorChoice {
+    /// When stdout is a terminal and NO_COLOR is not set.
+    #[default]
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// `contend report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub analysis: AnalysisArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+
+    /// When to use colour in the terminal report.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn flag_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn by_keeps_order_and_drops_repeats() {
+        let cli = Cli::parse_from(["contend", "report", "--by", "caller,symbol,caller"]);
+        let Command::Report(args) = cli.command;
+        assert_eq!(
+            args.analysis.options().by,
+            vec![GroupKey::Caller, GroupKey::Symbol]
+        );
+    }
+}

@@ -1,0 +1,85 @@
+//! One module per subcommand; the shared steps of reading inputs live here.
+
+pub mod report;
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::Result;
+
+use crate::cli::{ColorChoice, InputArgs};
+use crate::facts::{FactsBuilder, InputFacts};
+use crate::input;
+use crate::parse::{self, InputFormat};
+
+/// Reads every input named by the flags into facts, in order. The first
+/// bad input stops the run with its error.
+pub fn read_inputs(args: &InputArgs) -> Result<Vec<InputFacts>> {
+    let options = args.parse_options();
+    let mut all = Vec::new();
+    for source in input::sources(&args.inputs, &args.label)? {
+        let reader = input::open(&source)?;
+        let format = match args.input_format {
+            InputFormat::Auto => InputFormat::Table,
+            given => given,
+        };
+        let mut builder = FactsBuilder::new(&source.label);
+        let stats = parse::parse(reader, &source.name, format, options, &mut builder)?;
+        let mut facts = builder.finish(stats);
+        facts.format = format.name();
+        all.push(facts);
+    }
+    Ok(all)
+}
+
+/// Tells on stderr what was skipped, once per input, so no figure rests on
+/// silently dropped lines.
+pub fn note_skipped(inputs: &[InputFacts]) {
+    for input in inputs {
+        let stats = input.stats;
+        if let Some(first) = stats.first_skipped_line {
+            let lines = if stats.skipped_lines == 1 {
+                "line"
+            } else {
+                "lines"
+            };
+            eprintln!(
+                "contend: {}: skipped {} {lines} that are not part of a table \
+                 (first: line {first}); --strict to fail instead",
+                input.label, stats.skipped_lines
+            );
+        }
+    }
+}
+
+/// Whether to colour stdout: `--color`, then NO_COLOR, then "is it a
+/// terminal".
+pub fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            !no_color && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+/// The width to fit tables to: `COLUMNS` when set, else the terminal's;
+/// None when stdout is not a terminal.
+pub fn output_width() -> Option<u16> {
+    if let Some(columns) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+        return Some(columns);
+    }
+    if std::io::stdout().is_terminal() {
+        return comfy_table::Table::new().width();
+    }
+    None
+}
+
+/// Writes the whole output to stdout at once and flushes it.
+pub fn write_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,128 @@
+//! Facts and samples as polars DataFrames, and values read back out of them.
+
+use polars::prelude::*;
+
+use super::classes::ClassMap;
+use crate::facts::InputFacts;
+
+/// The state counted as on-CPU; every other state is off-CPU.
+pub const RUNNING: &str = "Running";
+
+/// One row per fact of every input:
+/// `sample_id input category symbol caller class total_ns rows max_ns`.
+/// `sample_id` numbers the samples of all inputs together, from 0.
+pub fn facts_frame(inputs: &[InputFacts], classes: &ClassMap) -> PolarsResult<DataFrame> {
+    let height: usize = inputs.iter().map(|input| input.facts.len()).sum();
+    let mut sample_id = Vec::with_capacity(height);
+    let mut input_index = Vec::with_capacity(height);
+    let mut category = Vec::with_capacity(height);
+    let mut symbol = Vec::with_capacity(height);
+    let mut caller = Vec::with_capacity(height);
+    let mut class = Vec::with_capacity(height);
+    let mut total_ns = Vec::with_capacity(height);
+    let mut rows = Vec::with_capacity(height);
+    let mut max_ns = Vec::with_capacity(height);
+    let mut first_sample = 0u32;
+    for (index, input) in inputs.iter().enumerate() {
+        for fact in &input.facts {
+            let fact_category = input.key(fact.category);
+            sample_id.push(first_sample + fact.sample);
+            input_index.push(index as u32);
+            category.push(fact_category);
+            symbol.push(input.key(fact.symbol));
+            caller.push(input.key(fact.caller));
+            class.push(classes.class_of(fact_category).name());
+            total_ns.push(fact.total_ns);
+            rows.push(fact.rows);
+            max_ns.push(fact.max_ns);
+        }
+        first_sample += input.samples.len() as u32;
+    }
+    DataFrame::new_infer_height(vec![
+        Column::new("sample_id".into(), sample_id),
+        Column::new("input".into(), input_index),
+        Column::new("category".into(), category),
+        Column::new("symbol".into(), symbol),
+        Column::new("caller".into(), caller),
+        Column::new("class".into(), class),
+        Column::new("total_ns".into(), total_ns),
+        Column::new("rows".into(), rows),
+        Column::new("max_ns".into(), max_ns),
+    ])
+}
+
+/// One row per sample of every input:
+/// `sample_id input sample running_ns off_cpu_ns`, the last two null for a
+/// sample without state totals.
+pub fn samples_frame(inputs: &[InputFacts]) -> PolarsResult<DataFrame> {
+    let mut sample_id = Vec::new();
+    let mut input_index = Vec::new();
+    let mut sample = Vec::new();
+    let mut running_ns = Vec::new();
+    let mut off_cpu_ns = Vec::new();
+    for (index, input) in inputs.iter().enumerate() {
+        for (number, states) in input.samples.iter().enumerate() {
+            let has_states = !states.is_empty();
+            let on_cpu = |running: bool| {
+                states
+                    .iter()
+                    .filter(|state| (state.name == RUNNING) == running)
+                    .map(|state| state.ns)
+                    .fold(0u64, u64::saturating_add)
+            };
+            sample_id.push(sample_id.len() as u32);
+            input_index.push(index as u32);
+            sample.push(number as u32 + 1);
+            running_ns.push(has_states.then(|| on_cpu(true)));
+            off_cpu_ns.push(has_states.then(|| on_cpu(false)));
+        }
+    }
+    DataFrame::new_infer_height(vec![
+        Column::new("sample_id".into(), sample_id),
+        Column::new("input".into(), input_index),
+        Column::new("sample".into(), sample),
+        Column::new("running_ns".into(), running_ns),
+        Column::new("off_cpu_ns".into(), off_cpu_ns),
+    ])
+}
+
+/// `part / whole` as a fraction, null when the whole is null or zero.
+pub fn ratio(part: Expr, whole: Expr) -> Expr {
+    when(whole.clone().gt(lit(0)))
+        .then(part.cast(DataType::Float64) / whole.cast(DataType::Float64))
+        .otherwise(lit(NULL).cast(DataType::Float64))
+}
+
+/// A u64 column as Rust values (nulls as None).
+pub fn u64_values(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<u64>>> {
+    let column = frame.column(name)?.cast(&DataType::UInt64)?;
+    Ok(column.u64()?.iter().collect())
+}
+
+/// An i64 column as Rust values.
+pub fn i64_values(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i64>>> {
+    let column = frame.column(name)?.cast(&DataType::Int64)?;
+    Ok(column.i64()?.iter().collect())
+}
+
+/// A u32 column as Rust values.
+pub fn u32_values(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<u32>>> {
+    let column = frame.column(name)?.cast(&DataType::UInt32)?;
+    Ok(column.u32()?.iter().collect())
+}
+
+/// An f64 column as Rust values.
+pub fn f64_values(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
+    let column = frame.column(name)?.cast(&DataType::Float64)?;
+    Ok(column.f64()?.iter().collect())
+}
+
+/// A string column as Rust values.
+pub fn str_values(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
+    let column = frame.column(name)?;
+    Ok(column
+        .str()?
+        .iter()
+        .map(|value| value.map(str::to_string))
+        .collect())
+}

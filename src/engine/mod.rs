@@ -1,0 +1,180 @@
+//! The engine: facts in, the [`Analysis`] out. Computes everything the
+//! reports show; prints nothing.
+//!
+//! Polars' prelude stays inside this module's children: its `.context()`
+//! clashes with anyhow's.
+
+pub mod classes;
+pub mod frames;
+pub mod model;
+pub mod ranking;
+pub mod summary;
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use polars::prelude::DataFrame;
+
+use crate::facts::InputFacts;
+pub use classes::{ClassMap, LockClass};
+pub use model::{
+    Analysis, Group, GroupKey, InputSummary, Metrics, SampleSummary, SortKey, Warning,
+};
+
+/// How to analyse: the engine's options, apart from the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnalysisOptions {
+    /// Which categories spin and which sleep.
+    pub classes: ClassMap,
+    /// Key columns of the ranking, in order (never empty).
+    pub by: Vec<GroupKey>,
+    /// Order of the ranking.
+    pub sort: SortKey,
+    /// Groups to keep in the ranking; 0 keeps all.
+    pub top: usize,
+}
+
+impl Default for AnalysisOptions {
+    fn default() -> Self {
+        AnalysisOptions {
+            classes: ClassMap::default(),
+            by: vec![GroupKey::Category, GroupKey::Symbol, GroupKey::Caller],
+            sort: SortKey::Total,
+            top: 20,
+        }
+    }
+}
+
+/// Analyses the facts of one or more inputs.
+pub fn analyze(inputs: &[InputFacts], options: &AnalysisOptions) -> Result<Analysis> {
+    let facts =
+        frames::facts_frame(inputs, &options.classes).context("building the facts frame")?;
+    let samples = frames::samples_frame(inputs).context("building the samples frame")?;
+    let per_sample = summary::per_sample(&facts, &samples).context("summing samples")?;
+    let samples = sample_summaries(inputs, &per_sample)?;
+    let inputs_out = input_summaries(inputs, &per_sample, &samples)?;
+
+    let mut total = summary::metrics_of(&summary::totals(&per_sample, false)?)?
+        .pop()
+        .unwrap_or_default();
+    total.states_ns = sum_states(samples.iter().map(|s| &s.metrics.states_ns));
+
+    let ranking = ranking::rank(&facts, &options.by, options.sort, total.running_ns)
+        .context("ranking groups")?;
+    let groups = ranking::groups_of(&ranking, &options.by, options.top)?;
+
+    Ok(Analysis {
+        warnings: warnings(&inputs_out, &samples),
+        inputs: inputs_out,
+        samples,
+        total,
+        groups,
+        groups_total: ranking.height(),
+        by: options.by.clone(),
+        sort: options.sort,
+    })
+}
+
+/// One summary per sample, in input order, with its state totals.
+fn sample_summaries(inputs: &[InputFacts], per_sample: &DataFrame) -> Result<Vec<SampleSummary>> {
+    let metrics = summary::metrics_of(per_sample).context("reading samples")?;
+    let samples = inputs.iter().flat_map(|input| {
+        input
+            .samples
+            .iter()
+            .enumerate()
+            .map(move |(index, states)| (input, index, states))
+    });
+    Ok(samples
+        .zip(metrics)
+        .map(|((input, index, states), mut metrics)| {
+            metrics.states_ns = states.iter().map(|s| (s.name.clone(), s.ns)).fold(
+                BTreeMap::new(),
+                |mut sums, (name, ns)| {
+                    let sum: &mut u64 = sums.entry(name).or_default();
+                    *sum = sum.saturating_add(ns);
+                    sums
+                },
+            );
+            SampleSummary {
+                input: input.label.clone(),
+                sample: index as u32 + 1,
+                metrics,
+            }
+        })
+        .collect())
+}
+
+/// One summary per input, with its figures over its samples.
+fn input_summaries(
+    inputs: &[InputFacts],
+    per_sample: &DataFrame,
+    samples: &[SampleSummary],
+) -> Result<Vec<InputSummary>> {
+    let by_input = summary::totals(per_sample, true).context("summing inputs")?;
+    let mut totals = vec![Metrics::default(); inputs.len()];
+    let indices = frames::u32_values(&by_input, "input")?;
+    for (index, metrics) in indices.into_iter().zip(summary::metrics_of(&by_input)?) {
+        if let Some(slot) = index.and_then(|i| totals.get_mut(i as usize)) {
+            *slot = metrics;
+        }
+    }
+    let mut first_sample = 0;
+    Ok(inputs
+        .iter()
+        .zip(totals)
+        .map(|(input, mut total)| {
+            let own = &samples[first_sample..first_sample + input.samples.len()];
+            first_sample += input.samples.len();
+            total.states_ns = sum_states(own.iter().map(|s| &s.metrics.states_ns));
+            InputSummary {
+                label: input.label.clone(),
+                samples: input.samples.len(),
+                rows: input.rows,
+                skipped_lines: input.stats.skipped_lines,
+                format: input.format,
+                total,
+            }
+        })
+        .collect())
+}
+
+fn sum_states<'a>(maps: impl Iterator<Item = &'a BTreeMap<String, u64>>) -> BTreeMap<String, u64> {
+    let mut sums = BTreeMap::new();
+    for (name, ns) in maps.flatten() {
+        let sum: &mut u64 = sums.entry(name.clone()).or_default();
+        *sum = sum.saturating_add(*ns);
+    }
+    sums
+}
+
+fn warnings(inputs: &[InputSummary], samples: &[SampleSummary]) -> Vec<Warning> {
+    let mut warnings: Vec<Warning> = samples
+        .iter()
+        .filter_map(|s| {
+            let running_ns = s.metrics.running_ns?;
+            (s.metrics.spin_ns > running_ns).then(|| Warning::SpinExceedsRunning {
+                input: s.input.clone(),
+                sample: s.sample,
+                spin_ns: s.metrics.spin_ns,
+                running_ns,
+            })
+        })
+        .collect();
+    for input in inputs {
+        let of_input = samples.iter().filter(|s| s.input == input.label);
+        let without = of_input
+            .clone()
+            .filter(|s| s.metrics.running_ns.is_none())
+            .count();
+        let of = of_input.count();
+        if without > 0 && without < of {
+            warnings.push(Warning::MissingRunning {
+                input: input.label.clone(),
+                without,
+                of,
+            });
+        }
+    }
+    warnings
+}

@@ -1,0 +1,217 @@
+//! The engine's answer as plain data: what renderers format and what the
+//! JSON contract of DESIGN.md serialises. Field names are that contract.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::classes::LockClass;
+
+/// A key column a ranking can group by (`--by`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupKey {
+    /// The lock type.
+    Category,
+    /// The lock's symbol.
+    Symbol,
+    /// The waiting function.
+    Caller,
+}
+
+impl GroupKey {
+    /// The column's name in frames, tables and CSV.
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupKey::Category => "category",
+            GroupKey::Symbol => "symbol",
+            GroupKey::Caller => "caller",
+        }
+    }
+}
+
+/// What the ranking is ordered by (`--sort`), largest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SortKey {
+    /// Total wait time.
+    #[default]
+    Total,
+    /// Number of events.
+    Rows,
+    /// Largest single row.
+    Max,
+    /// Mean per sample in which the group appears.
+    Mean,
+}
+
+impl SortKey {
+    /// The key's name as `--sort` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            SortKey::Total => "total",
+            SortKey::Rows => "rows",
+            SortKey::Max => "max",
+            SortKey::Mean => "mean",
+        }
+    }
+
+    /// The ranking column this key sorts by.
+    pub fn column(self) -> &'static str {
+        match self {
+            SortKey::Total => "total_ns",
+            SortKey::Rows => "rows",
+            SortKey::Max => "max_ns",
+            SortKey::Mean => "mean_ns",
+        }
+    }
+}
+
+/// The figures of one sample, or summed over several.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Metrics {
+    /// Thread-state totals by state name, nanoseconds.
+    pub states_ns: BTreeMap<String, u64>,
+    /// Time in the `Running` state (on-CPU); null without state totals.
+    pub running_ns: Option<u64>,
+    /// Time in every other state (off-CPU); null without state totals.
+    pub off_cpu_ns: Option<u64>,
+    /// Waits on spin-class locks: CPU burnt spinning.
+    pub spin_ns: u64,
+    /// Waits on sleep-class locks: time asleep on a lock.
+    pub sleep_wait_ns: u64,
+    /// Running minus spin: real work (negative if the data disagree).
+    pub work_ns: Option<i64>,
+    /// Spin over running, 0..1; null when running is unknown or zero.
+    pub spin_share: Option<f64>,
+    /// Waits on the `kernel_lock` symbol.
+    pub kernel_lock_ns: u64,
+    /// kernel_lock over running (an extension of the contract).
+    pub kernel_lock_share: Option<f64>,
+    /// Sleep wait over off-CPU time (an extension of the contract).
+    pub sleep_wait_share: Option<f64>,
+    /// Work over running, 0..1 (an extension of the contract).
+    pub work_share: Option<f64>,
+}
+
+/// One sample's figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SampleSummary {
+    /// The label of the input the sample comes from.
+    pub input: String,
+    /// 1-based number of the sample within its input.
+    pub sample: u32,
+    /// The figures.
+    #[serde(flatten)]
+    pub metrics: Metrics,
+}
+
+/// One input: what was read, and its figures over all its samples.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InputSummary {
+    /// File stem, `stdin`, or `--label`.
+    pub label: String,
+    /// Number of samples read.
+    pub samples: usize,
+    /// Number of rows read.
+    pub rows: u64,
+    /// Lines skipped as not part of a table.
+    pub skipped_lines: u64,
+    /// The format the input was read as (an extension of the contract).
+    pub format: &'static str,
+    /// The input's figures summed over its samples (an extension).
+    pub total: Metrics,
+}
+
+/// One line of the ranking, at the `--by` level.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Group {
+    /// Lock type; absent when `--by` leaves it out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// Lock symbol; absent when `--by` leaves it out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<String>,
+    /// Waiting function; absent when `--by` leaves it out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
+    /// The lock class of the group's rows.
+    pub class: LockClass,
+    /// Total wait, nanoseconds.
+    pub total_ns: u64,
+    /// Events.
+    pub rows: u64,
+    /// Samples in which the group appears.
+    pub samples_seen: u32,
+    /// Mean wait per sample in which it appears, nanoseconds (rounded).
+    pub mean_ns: u64,
+    /// Largest single row, nanoseconds.
+    pub max_ns: u64,
+    /// Total over all lock waits, 0..1.
+    pub share_of_lock_time: Option<f64>,
+    /// Spin-class wait over running time, 0..1; null for groups that do
+    /// not spin or when running time is unknown.
+    pub share_of_running: Option<f64>,
+    /// Running sum of `share_of_lock_time` in ranking order.
+    pub cumulative_share: Option<f64>,
+}
+
+impl Group {
+    /// The group's value for a key column (None when not grouped by it).
+    pub fn key(&self, key: GroupKey) -> Option<&str> {
+        match key {
+            GroupKey::Category => self.category.as_deref(),
+            GroupKey::Symbol => self.symbol.as_deref(),
+            GroupKey::Caller => self.caller.as_deref(),
+        }
+    }
+}
+
+/// Something in the data a reader must know before trusting the figures.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Warning {
+    /// More spin than running time in a sample: the class mapping or the
+    /// data is wrong.
+    SpinExceedsRunning {
+        /// Input label.
+        input: String,
+        /// 1-based sample number.
+        sample: u32,
+        /// Spin in that sample.
+        spin_ns: u64,
+        /// Running in that sample.
+        running_ns: u64,
+    },
+    /// Some samples have no Running total; shares cover the rest.
+    MissingRunning {
+        /// Input label.
+        input: String,
+        /// Samples without a Running total.
+        without: usize,
+        /// Samples in the input.
+        of: usize,
+    },
+}
+
+/// Everything `report` shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Analysis {
+    /// One entry per input.
+    pub inputs: Vec<InputSummary>,
+    /// One entry per sample of every input.
+    pub samples: Vec<SampleSummary>,
+    /// Figures over all samples of all inputs.
+    pub total: Metrics,
+    /// The ranking, cut to `--top`.
+    pub groups: Vec<Group>,
+    /// Number of groups before the `--top` cut (an extension).
+    pub groups_total: usize,
+    /// The `--by` keys, in order.
+    #[serde(skip)]
+    pub by: Vec<GroupKey>,
+    /// The ranking's order.
+    #[serde(skip)]
+    pub sort: SortKey,
+    /// What the reader must know.
+    #[serde(skip)]
+    pub warnings: Vec<Warning>,
+}

@@ -1,0 +1,121 @@
+//! The ranking: lock time grouped at the `--by` level, with shares.
+
+use polars::prelude::*;
+
+use super::classes::LockClass;
+use super::frames::{f64_values, ratio, str_values, u32_values, u64_values};
+use super::model::{Group, GroupKey, SortKey};
+
+/// Groups the facts by `by`, sorted by `sort` (largest first, then by key),
+/// with shares of all lock time and of `running_ns`, and the cumulative
+/// share. Every group is returned; the caller cuts to `--top`.
+pub fn rank(
+    facts: &DataFrame,
+    by: &[GroupKey],
+    sort: SortKey,
+    running_ns: Option<u64>,
+) -> PolarsResult<DataFrame> {
+    let keys: Vec<Expr> = by.iter().map(|key| col(key.name())).collect();
+    let mut order = vec![col(sort.column())];
+    order.extend(keys.iter().cloned());
+    let mut descending = vec![true];
+    descending.extend(keys.iter().map(|_| false));
+    facts
+        .clone()
+        .lazy()
+        .group_by(keys)
+        .agg([
+            col("total_ns").sum(),
+            col("rows").sum(),
+            col("sample_id").n_unique().alias("samples_seen"),
+            col("max_ns").max(),
+            col("class").first().alias("first_class"),
+            col("class").n_unique().alias("classes"),
+            col("total_ns")
+                .filter(col("class").eq(lit(LockClass::Spin.name())))
+                .sum()
+                .alias("spin_ns"),
+        ])
+        .with_columns([
+            when(col("classes").gt(lit(1u32)))
+                .then(lit(LockClass::Mixed.name()))
+                .otherwise(col("first_class"))
+                .alias("class"),
+            (col("total_ns").cast(DataType::Float64) / col("samples_seen").cast(DataType::Float64))
+                .alias("mean_ns"),
+            ratio(col("total_ns"), col("total_ns").sum()).alias("share_of_lock_time"),
+            share_of_running(running_ns),
+        ])
+        .sort_by_exprs(
+            order,
+            SortMultipleOptions::default()
+                .with_order_descending_multi(descending)
+                .with_maintain_order(true),
+        )
+        .with_column(
+            col("share_of_lock_time")
+                .cum_sum(false)
+                .alias("cumulative_share"),
+        )
+        .collect()
+}
+
+/// Reads the ranking frame into groups, keeping the first `top` (all when
+/// `top` is 0).
+pub fn groups_of(frame: &DataFrame, by: &[GroupKey], top: usize) -> PolarsResult<Vec<Group>> {
+    let frame = if top == 0 {
+        frame.clone()
+    } else {
+        frame.head(Some(top))
+    };
+    let key_values = |key: GroupKey| -> PolarsResult<Vec<Option<String>>> {
+        if by.contains(&key) {
+            str_values(&frame, key.name())
+        } else {
+            Ok(vec![None; frame.height()])
+        }
+    };
+    let category = key_values(GroupKey::Category)?;
+    let symbol = key_values(GroupKey::Symbol)?;
+    let caller = key_values(GroupKey::Caller)?;
+    let class = str_values(&frame, "class")?;
+    let total_ns = u64_values(&frame, "total_ns")?;
+    let rows = u64_values(&frame, "rows")?;
+    let samples_seen = u32_values(&frame, "samples_seen")?;
+    let mean_ns = f64_values(&frame, "mean_ns")?;
+    let max_ns = u64_values(&frame, "max_ns")?;
+    let share_of_lock_time = f64_values(&frame, "share_of_lock_time")?;
+    let share_of_running = f64_values(&frame, "share_of_running")?;
+    let cumulative_share = f64_values(&frame, "cumulative_share")?;
+    Ok((0..frame.height())
+        .map(|row| Group {
+            category: category[row].clone(),
+            symbol: symbol[row].clone(),
+            caller: caller[row].clone(),
+            class: class[row]
+                .as_deref()
+                .and_then(LockClass::from_name)
+                .unwrap_or(LockClass::Other),
+            total_ns: total_ns[row].unwrap_or(0),
+            rows: rows[row].unwrap_or(0),
+            samples_seen: samples_seen[row].unwrap_or(0),
+            mean_ns: mean_ns[row].map_or(0, |mean| mean.round() as u64),
+            max_ns: max_ns[row].unwrap_or(0),
+            share_of_lock_time: share_of_lock_time[row],
+            share_of_running: share_of_running[row],
+            cumulative_share: cumulative_share[row],
+        })
+        .collect())
+}
+
+/// The spin part of a group over running time; null for groups that do
+/// not spin, or when running time is unknown.
+fn share_of_running(running_ns: Option<u64>) -> Expr {
+    let expr = match running_ns {
+        Some(running) if running > 0 => when(col("spin_ns").gt(lit(0u64)))
+            .then(ratio(col("spin_ns"), lit(running)))
+            .otherwise(lit(NULL).cast(DataType::Float64)),
+        _ => lit(NULL).cast(DataType::Float64),
+    };
+    expr.alias("share_of_running")
+}

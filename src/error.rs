@@ -1,0 +1,109 @@
+//! Error types a user can meet, and the exit codes they map to.
+
+use std::fmt;
+
+/// Exit codes of the `contend` process, kept in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Everything went well (also: the reader of stdout went away).
+    Ok = 0,
+    /// `diff` found a regression past `--fail-above`.
+    Regression = 1,
+    /// Bad usage or unreadable input.
+    BadInput = 2,
+}
+
+/// An error in an input: names the input, the line when known, and what was
+/// expected versus found. Displays as `NAME:LINE: message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    /// The input's name as the user gave it (a path, or `<stdin>`).
+    pub name: String,
+    /// 1-based line number, when the error belongs to a line.
+    pub line: Option<u64>,
+    /// What was expected and what was found.
+    pub message: String,
+}
+
+impl InputError {
+    /// An error tied to one line of an input.
+    pub fn at_line(name: &str, line: u64, message: impl Into<String>) -> Self {
+        InputError {
+            name: name.to_string(),
+            line: Some(line),
+            message: message.into(),
+        }
+    }
+
+    /// An error about a whole input.
+    pub fn whole(name: &str, message: impl Into<String>) -> Self {
+        InputError {
+            name: name.to_string(),
+            line: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}", self.name, line, self.message),
+            None => write!(f, "{}: {}", self.name, self.message),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// Shortens user text for an error message so one bad line cannot flood the
+/// terminal.
+pub fn shorten(text: &str) -> String {
+    const MAX_CHARS: usize = 60;
+    if text.chars().count() <= MAX_CHARS {
+        return text.to_string();
+    }
+    let head: String = text.chars().take(MAX_CHARS).collect();
+    format!("{head}...")
+}
+
+/// True when the error (or anything in its chain) is a closed pipe: the
+/// reader of our output went away, which is not a failure (`| head -1`).
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn displays_name_line_and_message() {
+        let err = InputError::at_line("trace.txt", 17, "dur \"12x4\" is not a number");
+        assert_eq!(
+            err.to_string(),
+            "trace.txt:17: dur \"12x4\" is not a number"
+        );
+        let err = InputError::whole("trace.txt", "no lock table found");
+        assert_eq!(err.to_string(), "trace.txt: no lock table found");
+    }
+
+    #[test]
+    fn shortens_long_text() {
+        let long = "x".repeat(100);
+        assert_eq!(shorten(&long).chars().count(), 63);
+        assert_eq!(shorten("short"), "short");
+    }
+
+    #[test]
+    fn finds_broken_pipe_in_chain() {
+        let io = std::io::Error::new(std::io::ErrorKind::BrokenPipe, "pipe");
+        let err = anyhow::Error::new(io).context("writing the report");
+        assert!(is_broken_pipe(&err));
+        assert!(!is_broken_pipe(&anyhow::anyhow!("other")));
+    }
+}

@@ -1,0 +1,130 @@
+//! Opening inputs: files or stdin, each with a name for errors and a label
+//! for reports.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+
+use crate::error::InputError;
+
+/// Name used in errors for standard input.
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// Read buffer size: large reads keep the parser fed with few syscalls.
+const READ_BUFFER: usize = 256 * 1024;
+
+/// One input to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// The file, or None for stdin.
+    pub path: Option<PathBuf>,
+    /// How errors name it: the path as given, or `<stdin>`.
+    pub name: String,
+    /// How reports name it: `--label`, the file stem, or `stdin`.
+    pub label: String,
+}
+
+/// The sources named on the command line (stdin when none), labelled.
+pub fn sources(paths: &[PathBuf], labels: &[String]) -> Result<Vec<Source>> {
+    let stdin = Path::new("-");
+    let paths: Vec<Option<&Path>> = if paths.is_empty() {
+        vec![None]
+    } else {
+        paths
+            .iter()
+            .map(|p| (p.as_path() != stdin).then_some(p.as_path()))
+            .collect()
+    };
+    if paths.iter().filter(|p| p.is_none()).count() > 1 {
+        bail!("stdin (`-`) can be read only once");
+    }
+    if labels.len() > paths.len() {
+        bail!("{} --label given for {} inputs", labels.len(), paths.len());
+    }
+    let mut sources: Vec<Source> = Vec::with_capacity(paths.len());
+    for (index, path) in paths.into_iter().enumerate() {
+        let label = labels
+            .get(index)
+            .cloned()
+            .unwrap_or_else(|| default_label(path));
+        sources.push(Source {
+            path: path.map(Path::to_path_buf),
+            name: path.map_or(STDIN_NAME.to_string(), |p| p.display().to_string()),
+            label: unique_label(label, &sources),
+        });
+    }
+    Ok(sources)
+}
+
+/// Opens a source for buffered reading.
+pub fn open(source: &Source) -> Result<Box<dyn BufRead>, InputError> {
+    let Some(path) = &source.path else {
+        return Ok(Box::new(BufReader::with_capacity(READ_BUFFER, io::stdin())));
+    };
+    let cannot = |err: io::Error| InputError::whole(&source.name, format!("cannot open: {err}"));
+    if path.is_dir() {
+        return Err(InputError::whole(
+            &source.name,
+            "is a directory, not a trace",
+        ));
+    }
+    let file = File::open(path).map_err(cannot)?;
+    Ok(Box::new(BufReader::with_capacity(READ_BUFFER, file)))
+}
+
+fn default_label(path: Option<&Path>) -> String {
+    path.and_then(Path::file_stem).map_or_else(
+        || "stdin".to_string(),
+        |stem| stem.to_string_lossy().into_owned(),
+    )
+}
+
+/// Two inputs with the same stem (`a/trace.txt`, `b/trace.txt`) get
+/// `trace` and `trace#2`.
+fn unique_label(label: String, taken: &[Source]) -> String {
+    let used = |candidate: &str| taken.iter().any(|s| s.label == candidate);
+    if !used(&label) {
+        return label;
+    }
+    (2..)
+        .map(|n| format!("{label}#{n}"))
+        .find(|candidate| !used(candidate))
+        .unwrap_or(label)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stdin_when_no_path() {
+        let sources = sources(&[], &[]).unwrap();
+        assert_eq!(sources.len(), 1);
+        assert_eq!(sources[0].path, None);
+        assert_eq!(sources[0].label, "stdin");
+        assert_eq!(sources[0].name, "<stdin>");
+    }
+
+    #[test]
+    fn labels_from_stems_flags_and_repeats() {
+        let paths = [
+            PathBuf::from("a/trace.txt"),
+            PathBuf::from("b/trace.txt"),
+            "-".into(),
+        ];
+        let sources = sources(&paths, &[]).unwrap();
+        let labels: Vec<&str> = sources.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(labels, ["trace", "trace#2", "stdin"]);
+        let sources = super::sources(&paths[..1], &["before".into()]).unwrap();
+        assert_eq!(sources[0].label, "before");
+    }
+
+    #[test]
+    fn refuses_stdin_twice_and_extra_labels() {
+        let twice = [PathBuf::from("-"), PathBuf::from("-")];
+        assert!(sources(&twice, &[]).is_err());
+        assert!(sources(&[], &["a".into(), "b".into()]).is_err());
+    }
+}

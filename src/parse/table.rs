@@ -1,0 +1,575 @@
+//! The table format: lock tables copied out of Perfetto's UI by hand.
+//!
+//! ```text
+//! Stopped 496.6ms
+//! Running 4.384ms
+//! dur       category  arg_set_id__symbol__  arg_set_id__caller__
+//! 12417639  rwlock    kernel_map_store      vm_map_lock_ln
+//! 1751151   kernel    kernel_lock           reaper
+//! ```
+//!
+//! State lines come before a header whose first column is `dur`; rows are
+//! split on runs of tabs or spaces. A blank line after rows, a state line or a
+//! new header starts the next sample. Lines that are none of these (the prose
+//! of a mail around the data) are skipped and counted, or are errors under
+//! `--strict`.
+
+use std::io::BufRead;
+
+use super::columns::{Role, role_of};
+use super::duration::{DurationError, parse_duration, parse_duration_with_unit, parse_u64};
+use super::{ParseOptions, ParseStats, Row, Sink, State};
+use crate::error::{InputError, shorten};
+
+/// Parses a table-format input, reporting samples and rows to `sink`.
+pub fn parse<R: BufRead>(
+    mut reader: R,
+    name: &str,
+    options: ParseOptions,
+    sink: &mut dyn Sink,
+) -> Result<ParseStats, InputError> {
+    let mut parser = TableParser::new(name, options);
+    let mut buffer = Vec::with_capacity(256);
+    let mut line_number = 0u64;
+    loop {
+        buffer.clear();
+        let read = reader
+            .read_until(b'\n', &mut buffer)
+            .map_err(|err| InputError::whole(name, format!("cannot read: {err}")))?;
+        if read == 0 {
+            break;
+        }
+        line_number += 1;
+        let line = std::str::from_utf8(trim_line_end(&buffer)).map_err(|err| {
+            InputError::at_line(
+                name,
+                line_number,
+                format!(
+                    "not valid UTF-8 (byte {} of the line); is this a text lock table?",
+                    err.valid_up_to() + 1
+                ),
+            )
+        })?;
+        parser
+            .line(line_number, line, sink)
+            .map_err(|message| InputError::at_line(name, line_number, message))?;
+    }
+    parser.finish(sink)
+}
+
+fn trim_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// Where each column of the current table's header sits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Header {
+    roles: Vec<Role>,
+}
+
+impl Header {
+    /// Reads a header line: first column a `dur` alias, at least one key
+    /// column, every name an identifier, no role twice. `dur is duration in
+    /// nanoseconds.` is prose: `duration` would be a second dur column.
+    fn parse(line: &str) -> Option<Header> {
+        let names: Vec<&str> = line.split_whitespace().collect();
+        let roles: Vec<Role> = names.iter().map(|name| role_of(name)).collect();
+        if roles.first() != Some(&Role::Dur) || !roles.iter().any(|role| role.is_key()) {
+            return None;
+        }
+        if !names.iter().all(|name| is_column_name(name)) {
+            return None;
+        }
+        let known = roles.iter().filter(|&&role| role != Role::Other);
+        let mut seen = Vec::new();
+        for role in known {
+            if seen.contains(role) {
+                return None;
+            }
+            seen.push(*role);
+        }
+        Some(Header { roles })
+    }
+
+    fn width(&self) -> usize {
+        self.roles.len()
+    }
+
+    fn describe(&self) -> String {
+        let names: Vec<&str> = self
+            .roles
+            .iter()
+            .map(|role| match role {
+                Role::Dur => "dur",
+                Role::Category => "category",
+                Role::Symbol => "symbol",
+                Role::Caller => "caller",
+                Role::Count => "count",
+                Role::Other => "(unused)",
+            })
+            .collect();
+        names.join(" ")
+    }
+}
+
+fn is_column_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'))
+}
+
+/// Reads a thread-state line in the shapes Perfetto's UI prints:
+/// `Stopped 496.6ms`, `Running: 4.384ms`, `Sleeping 12.5ms (2.41%)`,
+/// `Runnable (Preempted) 120µs`, `Uninterruptible Sleep 3 ms`.
+fn parse_state_line(line: &str) -> Option<State> {
+    let mut text = line.trim();
+    if let Some(open) = text.rfind('(') {
+        let tail = &text[open..];
+        if tail.ends_with("%)") {
+            text = text[..open].trim_end();
+        }
+    }
+    let (rest, last) = text.rsplit_once(char::is_whitespace)?;
+    let (name, duration) = match last {
+        // `3 ms`: the unit stands alone after the number.
+        "ns" | "us" | "µs" | "μs" | "ms" | "s" => {
+            let (name, number) = rest.trim_end().rsplit_once(char::is_whitespace)?;
+            (name, format!("{number}{last}"))
+        }
+        _ => (rest, last.to_string()),
+    };
+    let ns = parse_duration_with_unit(&duration)?;
+    let name = name.trim().trim_end_matches(':').trim_end();
+    is_state_name(name).then(|| State {
+        name: name.to_string(),
+        ns,
+    })
+}
+
+/// Perfetto capitalises every word of a state name (`Runnable (Preempted)`,
+/// `Uninterruptible Sleep`); prose rarely does, so this keeps `I waited 5ms`
+/// out.
+fn is_state_name(name: &str) -> bool {
+    const MAX_WORDS: usize = 4;
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let capitalised = |word: &&str| {
+        word.trim_start_matches('(')
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_uppercase())
+    };
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, ' ' | '(' | ')' | '-' | '_');
+    !words.is_empty()
+        && words.len() <= MAX_WORDS
+        && words.iter().all(capitalised)
+        && name.chars().all(allowed)
+}
+
+/// True for a line whose first field starts like a number: a row, maybe a
+/// malformed one, never prose to skip silently.
+fn starts_like_number(line: &str) -> bool {
+    let text = line.trim_start();
+    let text = text.strip_prefix('-').unwrap_or(text);
+    text.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_digit() || c == '.')
+}
+
+struct TableParser<'a> {
+    name: &'a str,
+    options: ParseOptions,
+    /// The header of the table being read; `None` between tables.
+    header: Option<Header>,
+    /// State totals read since the last table, for the next sample.
+    pending_states: Vec<State>,
+    tables_seen: u64,
+    stats: ParseStats,
+}
+
+impl<'a> TableParser<'a> {
+    fn new(name: &'a str, options: ParseOptions) -> Self {
+        TableParser {
+            name,
+            options,
+            header: None,
+            pending_states: Vec::new(),
+            tables_seen: 0,
+            stats: ParseStats::default(),
+        }
+    }
+
+    fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
+        if line.trim().is_empty() {
+            // A blank line ends a table; between state lines and their
+            // header (as in the seed's fifth sampling) it changes nothing.
+            self.header = None;
+            return Ok(());
+        }
+        if let Some(header) = Header::parse(line) {
+            return self.start_table(header, sink);
+        }
+        if let Some(state) = parse_state_line(line) {
+            self.header = None;
+            return self.add_state(state, sink);
+        }
+        if let Some(header) = &self.header {
+            let fields = line.split_whitespace().count();
+            if starts_like_number(line) || fields == header.width() {
+                return sink.row(&parse_row(header, self.options, number, line)?);
+            }
+            // Anything else after a table ends it (a signature, more prose).
+            self.header = None;
+        }
+        self.skip(number, line)
+    }
+
+    fn start_table(&mut self, header: Header, sink: &mut dyn Sink) -> Result<(), String> {
+        sink.sample(std::mem::take(&mut self.pending_states))?;
+        self.header = Some(header);
+        self.tables_seen += 1;
+        Ok(())
+    }
+
+    /// Adds a state total to the next sample. A state named twice means the
+    /// earlier states belonged to a sampling with no lock table of its own.
+    fn add_state(&mut self, state: State, sink: &mut dyn Sink) -> Result<(), String> {
+        if self.pending_states.iter().any(|s| s.name == state.name) {
+            sink.sample(std::mem::take(&mut self.pending_states))?;
+        }
+        self.pending_states.push(state);
+        Ok(())
+    }
+
+    fn skip(&mut self, number: u64, line: &str) -> Result<(), String> {
+        if self.options.strict {
+            let what = if !starts_like_number(line) {
+                "not part of a lock table"
+            } else if self.tables_seen == 0 {
+                "a row before any header line"
+            } else {
+                "a row outside a table (a blank line ended the table above)"
+            };
+            return Err(format!("{what}: \"{}\" (--strict)", shorten(line.trim())));
+        }
+        self.stats.skipped_lines += 1;
+        self.stats.first_skipped_line.get_or_insert(number);
+        Ok(())
+    }
+
+    fn finish(mut self, sink: &mut dyn Sink) -> Result<ParseStats, InputError> {
+        if self.tables_seen == 0 {
+            return Err(InputError::whole(
+                self.name,
+                "no lock table found (expected a header line such as \
+                 `dur category symbol caller`)",
+            ));
+        }
+        if !self.pending_states.is_empty() {
+            sink.sample(std::mem::take(&mut self.pending_states))
+                .map_err(|message| InputError::whole(self.name, message))?;
+        }
+        Ok(self.stats)
+    }
+}
+
+/// Reads one row of a table; a row that does not fit its header is an error,
+/// never skipped, because a dropped row is a wrong figure.
+fn parse_row<'l>(
+    header: &Header,
+    options: ParseOptions,
+    number: u64,
+    line: &'l str,
+) -> Result<Row<'l>, String> {
+    let mut row = Row {
+        line: number,
+        dur_ns: 0,
+        count: 1,
+        category: "",
+        symbol: "",
+        caller: "",
+    };
+    let mut found = 0;
+    for (index, field) in line.split_whitespace().enumerate() {
+        found += 1;
+        let key = if field == "NULL" { "" } else { field };
+        match header.roles.get(index) {
+            Some(Role::Dur) => row.dur_ns = dur(field, options)?,
+            Some(Role::Category) => row.category = key,
+            Some(Role::Symbol) => row.symbol = key,
+            Some(Role::Caller) => row.caller = key,
+            Some(Role::Count) => row.count = count(field)?,
+            Some(Role::Other) | None => {}
+        }
+    }
+    if found != header.width() {
+        return Err(format!(
+            "expected {} fields ({}), found {found}: \"{}\"",
+            header.width(),
+            header.describe(),
+            shorten(line.trim())
+        ));
+    }
+    Ok(row)
+}
+
+fn dur(field: &str, options: ParseOptions) -> Result<u64, String> {
+    if options.unit.exponent() == 0 {
+        if let Some(ns) = parse_u64(field.as_bytes()) {
+            return Ok(ns);
+        }
+    }
+    parse_duration(field, options.unit).map_err(|err| {
+        let field = shorten(field);
+        match err {
+            DurationError::NotANumber => format!(
+                "dur \"{field}\" is not a number of {}",
+                options.unit.long_name()
+            ),
+            DurationError::Negative => format!("dur \"{field}\" is negative"),
+            DurationError::Overflow => {
+                format!("dur \"{field}\" is too large (over 584 years in nanoseconds)")
+            }
+        }
+    })
+}
+
+fn count(field: &str) -> Result<u64, String> {
+    parse_u64(field.as_bytes())
+        .ok_or_else(|| format!("count \"{}\" is not a whole number", shorten(field)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::Unit;
+
+    /// A row as plain data: line, dur, category, symbol, caller.
+    type OwnedRow = (u64, u64, String, String, String);
+
+    /// Collects what the parser reports, as plain data.
+    #[derive(Default, Debug)]
+    struct Collect {
+        samples: Vec<(Vec<State>, Vec<OwnedRow>)>,
+    }
+
+    impl Sink for Collect {
+        fn sample(&mut self, states: Vec<State>) -> Result<(), String> {
+            self.samples.push((states, Vec::new()));
+            Ok(())
+        }
+        fn row(&mut self, row: &Row<'_>) -> Result<(), String> {
+            let rows = &mut self.samples.last_mut().unwrap().1;
+            rows.push((
+                row.line,
+                row.dur_ns,
+                row.category.to_string(),
+                row.symbol.to_string(),
+                row.caller.to_string(),
+            ));
+            Ok(())
+        }
+    }
+
+    fn parse_str(text: &str, options: ParseOptions) -> Result<(Collect, ParseStats), InputError> {
+        let mut sink = Collect::default();
+        let stats = parse(text.as_bytes(), "t.txt", options, &mut sink)?;
+        Ok((sink, stats))
+    }
+
+    fn state(name: &str, ns: u64) -> State {
+        State {
+            name: name.to_string(),
+            ns,
+        }
+    }
+
+    #[test]
+    fn state_lines_in_every_perfetto_shape() {
+        assert_eq!(
+            parse_state_line("Stopped\t496.6ms"),
+            Some(state("Stopped", 496_600_000))
+        );
+        assert_eq!(
+            parse_state_line("Running: 4.384ms"),
+            Some(state("Running", 4_384_000))
+        );
+        assert_eq!(
+            parse_state_line("Sleeping 12.5ms (2.41%)"),
+            Some(state("Sleeping", 12_500_000))
+        );
+        assert_eq!(
+            parse_state_line("Runnable (Preempted) 120µs"),
+            Some(state("Runnable (Preempted)", 120_000))
+        );
+        assert_eq!(
+            parse_state_line("Uninterruptible Sleep 3 ms"),
+            Some(state("Uninterruptible Sleep", 3_000_000))
+        );
+        assert_eq!(
+            parse_state_line("Running 2s"),
+            Some(state("Running", 2_000_000_000))
+        );
+    }
+
+    #[test]
+    fn prose_is_not_a_state_line() {
+        assert_eq!(parse_state_line("dur is duration in nanoseconds."), None);
+        assert_eq!(parse_state_line("I waited 5ms"), None);
+        assert_eq!(parse_state_line("Running"), None);
+        assert_eq!(parse_state_line("Running 4.384"), None);
+        assert_eq!(parse_state_line("A B C D E 5ms"), None);
+    }
+
+    #[test]
+    fn headers_by_alias_and_not_prose() {
+        let header = Header::parse("dur\t\tcategory\targ_set_id__symbol__\targ_set_id__caller__");
+        assert_eq!(
+            header.map(|h| h.roles),
+            Some(vec![Role::Dur, Role::Category, Role::Symbol, Role::Caller])
+        );
+        let header = Header::parse("dur arg__set__id_91caller_93 cat");
+        assert_eq!(
+            header.map(|h| h.roles),
+            Some(vec![Role::Dur, Role::Caller, Role::Category])
+        );
+        assert_eq!(Header::parse("dur is duration in nanoseconds."), None);
+        assert_eq!(Header::parse("dur symbol symbol"), None);
+        assert_eq!(Header::parse("category dur symbol"), None);
+        assert_eq!(Header::parse("dur"), None);
+    }
+
+    #[test]
+    fn samples_split_on_blank_lines_states_and_headers() {
+        let text = "prose\nStopped 1ms\nRunning 2ms\n\ndur cat symbol caller\n\
+                    10 kernel kernel_lock reaper\n20 mutex sched_lock wakeup_n\n\n\
+                    Running 3ms\ndur cat symbol caller\n5 mutex uvm pool_get\n\
+                    dur cat symbol caller\n7 kernel kernel_lock reaper\n";
+        let (sink, stats) = parse_str(text, ParseOptions::default()).unwrap();
+        assert_eq!(sink.samples.len(), 3);
+        assert_eq!(
+            sink.samples[0].0,
+            vec![state("Stopped", 1_000_000), state("Running", 2_000_000)]
+        );
+        assert_eq!(sink.samples[0].1.len(), 2);
+        assert_eq!(
+            sink.samples[0].1[1],
+            (
+                7,
+                20,
+                "mutex".into(),
+                "sched_lock".into(),
+                "wakeup_n".into()
+            )
+        );
+        assert_eq!(sink.samples[1].0, vec![state("Running", 3_000_000)]);
+        assert_eq!(sink.samples[2].0, vec![]);
+        assert_eq!(sink.samples[2].1[0].1, 7);
+        assert_eq!(stats.skipped_lines, 1);
+        assert_eq!(stats.first_skipped_line, Some(1));
+    }
+
+    #[test]
+    fn states_without_a_table_form_their_own_sample() {
+        let text = "Running 1ms\nStopped 2ms\nRunning 3ms\ndur symbol\n5 kernel_lock\n";
+        let (sink, _) = parse_str(text, ParseOptions::default()).unwrap();
+        assert_eq!(sink.samples.len(), 2);
+        assert!(sink.samples[0].1.is_empty());
+        assert_eq!(sink.samples[1].0, vec![state("Running", 3_000_000)]);
+    }
+
+    #[test]
+    fn crlf_null_keys_and_units() {
+        let text = "Running 1ms\r\ndur category symbol caller\r\n1.5 kernel NULL reaper\r\n";
+        let options = ParseOptions {
+            unit: Unit::Us,
+            strict: false,
+        };
+        let (sink, _) = parse_str(text, options).unwrap();
+        assert_eq!(
+            sink.samples[0].1[0],
+            (3, 1_500, "kernel".into(), "".into(), "reaper".into())
+        );
+    }
+
+    #[test]
+    fn count_column_sets_rows() {
+        let mut sink = crate::facts::FactsBuilder::new("t");
+        let text = "dur count symbol\n100 7 kernel_lock\n";
+        parse(text.as_bytes(), "t", ParseOptions::default(), &mut sink).unwrap();
+        let facts = sink.finish(Default::default());
+        assert_eq!(facts.facts[0].rows, 7);
+    }
+
+    #[test]
+    fn malformed_rows_are_errors_in_both_modes() {
+        let text = "dur category symbol caller\n12x4 kernel kernel_lock reaper\n";
+        let err = parse_str(text, ParseOptions::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.txt:2: dur \"12x4\" is not a number of nanoseconds"
+        );
+
+        let text = "dur category symbol caller\n12 kernel kernel_lock\n";
+        let err = parse_str(text, ParseOptions::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.txt:2: expected 4 fields (dur category symbol caller), found 3: \"12 kernel kernel_lock\""
+        );
+
+        let text = "dur category symbol caller\n-12 kernel kernel_lock reaper\n";
+        let err = parse_str(text, ParseOptions::default()).unwrap_err();
+        assert_eq!(err.to_string(), "t.txt:2: dur \"-12\" is negative");
+
+        let text = "dur category symbol caller\nabc kernel kernel_lock reaper\n";
+        let err = parse_str(text, ParseOptions::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.txt:2: dur \"abc\" is not a number of nanoseconds"
+        );
+    }
+
+    #[test]
+    fn prose_after_a_table_ends_it() {
+        let text = "dur symbol\n5 kernel_lock\n-- \n:wq Claudio\n";
+        let (sink, stats) = parse_str(text, ParseOptions::default()).unwrap();
+        assert_eq!(sink.samples[0].1.len(), 1);
+        assert_eq!(stats.skipped_lines, 2);
+    }
+
+    #[test]
+    fn strict_mode_refuses_prose_and_stray_rows() {
+        let strict = ParseOptions {
+            unit: Unit::Ns,
+            strict: true,
+        };
+        let err = parse_str("hello\ndur symbol\n5 x\n", strict).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.txt:1: not part of a lock table: \"hello\" (--strict)"
+        );
+        let err = parse_str("5 kernel_lock\ndur symbol\n5 x\n", strict).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.txt:1: a row before any header line: \"5 kernel_lock\" (--strict)"
+        );
+    }
+
+    #[test]
+    fn no_table_and_bad_bytes_are_errors() {
+        let err = parse_str("just a mail\n", ParseOptions::default()).unwrap_err();
+        assert!(err.to_string().starts_with("t.txt: no lock table found"));
+        let mut sink = Collect::default();
+        let err = parse(
+            &b"dur symbol\n5 k\xffx\n"[..],
+            "t.txt",
+            ParseOptions::default(),
+            &mut sink,
+        )
+        .unwrap_err();
+        assert_eq!(err.line, Some(2));
+        assert!(err.message.contains("not valid UTF-8"));
+    }
+}

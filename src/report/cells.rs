@@ -1,0 +1,161 @@
+//! The report's tables as text cells, shared by the terminal and Markdown
+//! renderers so both show the same figures.
+
+use super::human::{duration, maybe_duration, percent, signed_duration};
+use crate::engine::frames::RUNNING;
+use crate::engine::{Analysis, Group, GroupKey, Metrics};
+
+/// A table as header and rows of text, with the numeric columns marked so
+/// renderers can right-align them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextTable {
+    /// Column names.
+    pub header: Vec<String>,
+    /// True for columns to right-align.
+    pub numeric: Vec<bool>,
+    /// Cells, one vector per row.
+    pub rows: Vec<Vec<String>>,
+}
+
+/// The per-sample table, with a last row `all` for the total.
+pub fn samples_table(analysis: &Analysis) -> TextTable {
+    let show_input = analysis.inputs.len() > 1;
+    let states = state_names(analysis);
+    let mut header = Vec::new();
+    let mut numeric = Vec::new();
+    if show_input {
+        header.push("input".to_string());
+        numeric.push(false);
+    }
+    header.push("sample".to_string());
+    numeric.push(true);
+    for state in &states {
+        header.push(state.clone());
+        numeric.push(true);
+    }
+    for name in ["spin", "kernel_lock", "work", "spin %", "sleep wait"] {
+        header.push(name.to_string());
+        numeric.push(true);
+    }
+    let mut rows: Vec<Vec<String>> = analysis
+        .samples
+        .iter()
+        .map(|sample| {
+            let mut row = Vec::new();
+            if show_input {
+                row.push(sample.input.clone());
+            }
+            row.push(sample.sample.to_string());
+            row.extend(metric_cells(&sample.metrics, &states));
+            row
+        })
+        .collect();
+    let mut total_row = Vec::new();
+    if show_input {
+        total_row.push("all".to_string());
+    }
+    total_row.push(if show_input { "" } else { "all" }.to_string());
+    total_row.extend(metric_cells(&analysis.total, &states));
+    rows.push(total_row);
+    TextTable {
+        header,
+        numeric,
+        rows,
+    }
+}
+
+/// The ranking table, one row per group, numbered.
+pub fn groups_table(analysis: &Analysis) -> TextTable {
+    let mut header = vec!["#".to_string()];
+    let mut numeric = vec![true];
+    for key in &analysis.by {
+        header.push(key.name().to_string());
+        numeric.push(false);
+    }
+    let columns = [
+        ("class", false),
+        ("total", true),
+        ("rows", true),
+        ("samples", true),
+        ("mean", true),
+        ("max", true),
+        ("% locks", true),
+        ("% running", true),
+        ("cum %", true),
+    ];
+    for (name, is_numeric) in columns {
+        header.push(name.to_string());
+        numeric.push(is_numeric);
+    }
+    let rows = analysis
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(rank, group)| group_cells(rank + 1, group, &analysis.by))
+        .collect();
+    TextTable {
+        header,
+        numeric,
+        rows,
+    }
+}
+
+/// The heading above the ranking: what it groups by and what it shows.
+pub fn groups_heading(analysis: &Analysis) -> String {
+    let keys: Vec<&str> = analysis.by.iter().map(|key| key.name()).collect();
+    let shown = analysis.groups.len();
+    let total = analysis.groups_total;
+    let range = if shown < total {
+        format!("top {shown} of {total} groups")
+    } else {
+        format!("{total} groups")
+    };
+    format!(
+        "Lock waits by {}: {range}, by {}",
+        keys.join(", "),
+        analysis.sort.name()
+    )
+}
+
+/// `Running` first (it is the one the verdict uses), then the others by name.
+fn state_names(analysis: &Analysis) -> Vec<String> {
+    let mut names: Vec<String> = analysis.total.states_ns.keys().cloned().collect();
+    names.sort_by_key(|name| (name != RUNNING, name.clone()));
+    names
+}
+
+fn metric_cells(metrics: &Metrics, states: &[String]) -> Vec<String> {
+    let mut cells: Vec<String> = states
+        .iter()
+        .map(|state| maybe_duration(metrics.states_ns.get(state).copied()))
+        .collect();
+    cells.push(duration(metrics.spin_ns));
+    cells.push(duration(metrics.kernel_lock_ns));
+    cells.push(
+        metrics
+            .work_ns
+            .map_or_else(|| "-".to_string(), signed_duration),
+    );
+    cells.push(percent(metrics.spin_share));
+    cells.push(duration(metrics.sleep_wait_ns));
+    cells
+}
+
+fn group_cells(rank: usize, group: &Group, by: &[GroupKey]) -> Vec<String> {
+    let mut cells = vec![rank.to_string()];
+    for key in by {
+        cells.push(group.key(*key).unwrap_or("").to_string());
+    }
+    cells.extend([
+        group.class.name().to_string(),
+        duration(group.total_ns),
+        group.rows.to_string(),
+        group.samples_seen.to_string(),
+        duration(group.mean_ns),
+        duration(group.max_ns),
+        percent(group.share_of_lock_time),
+        percent(group.share_of_running),
+        percent(group.cumulative_share),
+    ]);
+    cells
+}

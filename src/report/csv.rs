@@ -1,0 +1,52 @@
+//! The ranking as CSV: one row per group, the JSON contract's group fields
+//! as columns, durations in integer nanoseconds, shares as fractions.
+
+use anyhow::Result;
+
+use crate::engine::{Analysis, Group};
+
+/// The group columns after the `--by` keys, in contract order.
+pub const GROUP_COLUMNS: [&str; 9] = [
+    "class",
+    "total_ns",
+    "rows",
+    "samples_seen",
+    "mean_ns",
+    "max_ns",
+    "share_of_lock_time",
+    "share_of_running",
+    "cumulative_share",
+];
+
+/// Renders the ranking as CSV with a header row.
+pub fn groups(analysis: &Analysis) -> Result<String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<&str> = analysis.by.iter().map(|key| key.name()).collect();
+    header.extend(GROUP_COLUMNS);
+    writer.write_record(&header)?;
+    for group in &analysis.groups {
+        writer.write_record(group_record(group, analysis))?;
+    }
+    Ok(String::from_utf8(writer.into_inner()?)?)
+}
+
+fn group_record(group: &Group, analysis: &Analysis) -> Vec<String> {
+    let share = |value: Option<f64>| value.map_or_else(String::new, |share| share.to_string());
+    let mut record: Vec<String> = analysis
+        .by
+        .iter()
+        .map(|key| group.key(*key).unwrap_or("").to_string())
+        .collect();
+    record.extend([
+        group.class.name().to_string(),
+        group.total_ns.to_string(),
+        group.rows.to_string(),
+        group.samples_seen.to_string(),
+        group.mean_ns.to_string(),
+        group.max_ns.to_string(),
+        share(group.share_of_lock_time),
+        share(group.share_of_running),
+        share(group.cumulative_share),
+    ]);
+    record
+}

@@ -1,0 +1,118 @@
+//! The human-readable reports: the terminal report and its Markdown twin.
+
+use comfy_table::{Attribute, Cell, CellAlignment, ContentArrangement, Table, presets};
+
+use super::Style;
+use super::cells::{TextTable, groups_heading, groups_table, samples_table};
+use super::verdict::{verdict, warning};
+use crate::engine::Analysis;
+
+/// The terminal report: verdicts, the samples table, warnings, the ranking.
+pub fn terminal(analysis: &Analysis, style: &Style) -> String {
+    let mut out = String::new();
+    for line in verdicts(analysis) {
+        out.push_str(&paint(&line, style.color, BOLD));
+        out.push('\n');
+    }
+    out.push('\n');
+    out.push_str(&render_table(&samples_table(analysis), style, false));
+    out.push('\n');
+    for line in analysis.warnings.iter().map(warning) {
+        out.push_str(&paint(&line, style.color, BOLD_YELLOW));
+        out.push('\n');
+    }
+    out.push('\n');
+    out.push_str(&groups_heading(analysis));
+    out.push('\n');
+    out.push_str(&render_table(&groups_table(analysis), style, false));
+    out.push('\n');
+    out
+}
+
+/// The same report as Markdown, to paste into a mail or a README.
+pub fn markdown(analysis: &Analysis) -> String {
+    let plain = Style::default();
+    let mut out = String::new();
+    for line in verdicts(analysis) {
+        out.push_str(&format!("**{line}**\n\n"));
+    }
+    out.push_str("### Samples\n\n");
+    out.push_str(&render_table(&samples_table(analysis), &plain, true));
+    out.push_str("\n\n");
+    for line in analysis.warnings.iter().map(warning) {
+        out.push_str(&format!("> {line}\n\n"));
+    }
+    out.push_str(&format!("### {}\n\n", groups_heading(analysis)));
+    out.push_str(&render_table(&groups_table(analysis), &plain, true));
+    out.push('\n');
+    out
+}
+
+/// One verdict per input, and one over all inputs when there are several.
+fn verdicts(analysis: &Analysis) -> Vec<String> {
+    let mut lines: Vec<String> = analysis
+        .inputs
+        .iter()
+        .map(|input| verdict(&input.label, input.samples, &input.total))
+        .collect();
+    if analysis.inputs.len() > 1 {
+        let samples = analysis.samples.len();
+        lines.push(verdict("all inputs", samples, &analysis.total));
+    }
+    lines
+}
+
+fn render_table(content: &TextTable, style: &Style, markdown: bool) -> String {
+    let mut table = Table::new();
+    table.force_no_tty();
+    if markdown {
+        table.load_style(presets::ASCII_MARKDOWN);
+    } else {
+        table.load_style(presets::UTF8_FULL_CONDENSED);
+    }
+    if style.color && !markdown {
+        table.enforce_styling();
+    }
+    match style.width {
+        Some(width) if !markdown => {
+            table.set_width(width);
+            table.set_content_arrangement(ContentArrangement::Dynamic);
+        }
+        _ => {
+            table.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
+    let bold = style.color && !markdown;
+    table.set_header(content.header.iter().map(|name| {
+        let cell = Cell::new(name);
+        if bold {
+            cell.add_attribute(Attribute::Bold)
+        } else {
+            cell
+        }
+    }));
+    for row in &content.rows {
+        table.add_row(row.iter().map(Cell::new));
+    }
+    for (index, &numeric) in content.numeric.iter().enumerate() {
+        if let Some(column) = table.column_mut(index) {
+            if numeric {
+                column.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+    }
+    table.to_string()
+}
+
+/// ANSI select-graphic-rendition codes used outside tables.
+const BOLD: &str = "1";
+const BOLD_YELLOW: &str = "1;33";
+
+/// Wraps text in an ANSI attribute when colour is on.
+fn paint(text: &str, color: bool, sgr: &str) -> String {
+    if color {
+        format!("\x1b[{sgr}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
