@@ -40,7 +40,19 @@ pub fn parse<R: BufRead>(
             break;
         }
         line_number += 1;
-        let line = std::str::from_utf8(trim_line_end(&buffer)).map_err(|err| {
+        let bytes = trim_line_end(&buffer);
+        if let Some(column) = bytes.iter().position(|&b| is_binary(b)) {
+            return Err(InputError::at_line(
+                name,
+                line_number,
+                format!(
+                    "binary data (byte 0x{:02x} at column {}); is this a text lock table?",
+                    bytes[column],
+                    column + 1
+                ),
+            ));
+        }
+        let line = std::str::from_utf8(bytes).map_err(|err| {
             InputError::at_line(
                 name,
                 line_number,
@@ -55,6 +67,11 @@ pub fn parse<R: BufRead>(
             .map_err(|message| InputError::at_line(name, line_number, message))?;
     }
     parser.finish(sink)
+}
+
+/// Control bytes no text table holds (tab, CR and LF aside).
+fn is_binary(byte: u8) -> bool {
+    byte < 0x20 && !matches!(byte, b'\t' | b'\r' | b'\n') || byte == 0x7f
 }
 
 fn trim_line_end(line: &[u8]) -> &[u8] {

@@ -1,0 +1,121 @@
+//! Every error a user can reach: exit code 2 and a message naming the file
+//! and the line.
+
+use crate::util::{SEED, run, run_with_stdin, scratch_dir};
+
+fn assert_fails(args: &[&str], stdin: &str, expected: &str) {
+    let run = run_with_stdin(args, stdin.as_bytes());
+    assert_eq!(
+        run.code, 2,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+    assert_eq!(run.stderr, format!("contend: {expected}\n"));
+    assert!(run.stdout.is_empty(), "half a report: {}", run.stdout);
+}
+
+#[test]
+fn missing_file() {
+    assert_fails(
+        &["report", "no-such-trace.txt"],
+        "",
+        "no-such-trace.txt: cannot open: No such file or directory (os error 2)",
+    );
+}
+
+#[test]
+fn directory_instead_of_a_file() {
+    assert_fails(
+        &["report", "fixtures"],
+        "",
+        "fixtures: is a directory, not a trace",
+    );
+}
+
+#[test]
+fn dur_that_is_not_a_number() {
+    let text = "Running 1ms\ndur category symbol caller\n12x4 kernel kernel_lock reaper\n";
+    assert_fails(
+        &["report"],
+        text,
+        "<stdin>:3: dur \"12x4\" is not a number of nanoseconds",
+    );
+    let dir = scratch_dir("bad-dur");
+    let path = dir.join("trace.txt");
+    std::fs::write(&path, text).unwrap();
+    let path = path.to_str().unwrap();
+    assert_fails(
+        &["report", path, "--unit", "us"],
+        "",
+        &format!("{path}:3: dur \"12x4\" is not a number of microseconds"),
+    );
+}
+
+#[test]
+fn row_with_too_few_fields() {
+    assert_fails(
+        &["report"],
+        "dur category symbol caller\n12 kernel reaper\n",
+        "<stdin>:2: expected 4 fields (dur category symbol caller), found 3: \"12 kernel reaper\"",
+    );
+}
+
+#[test]
+fn row_before_any_header_in_strict_mode() {
+    assert_fails(
+        &["report", "--strict"],
+        "12 kernel kernel_lock reaper\ndur category symbol caller\n",
+        "<stdin>:1: a row before any header line: \"12 kernel kernel_lock reaper\" (--strict)",
+    );
+}
+
+#[test]
+fn prose_in_strict_mode() {
+    assert_fails(
+        &["report", "--strict", SEED],
+        "",
+        &format!(
+            "{SEED}:1: not part of a lock table: \"Reaper samplings during a make -j 32 of \
+             GENERIC.MP\" (--strict)"
+        ),
+    );
+}
+
+#[test]
+fn input_with_no_table() {
+    let expected = "<stdin>: no lock table found (expected a header line such as \
+                    `dur category symbol caller`)";
+    assert_fails(&["report"], "Hi,\nthis mail has no numbers.\n", expected);
+    assert_fails(&["report"], "", expected);
+}
+
+#[test]
+fn binary_input() {
+    assert_fails(
+        &["report"],
+        "dur symbol\n5 \u{0}\u{0}\u{0}",
+        "<stdin>:2: binary data (byte 0x00 at column 3); is this a text lock table?",
+    );
+    let run = run_with_stdin(&["report"], b"dur symbol\n5 lock\xff\n");
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "contend: <stdin>:2: not valid UTF-8 (byte 7 of the line); is this a text lock table?\n"
+    );
+}
+
+#[test]
+fn bad_usage() {
+    let run = run(&["report", "--sort", "loudest"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("invalid value 'loudest' for '--sort <SORT>'")
+    );
+    let run = run_with_stdin(&["report", "-", "-"], b"");
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stderr, "contend: stdin (`-`) can be read only once\n");
+    let run = crate::util::run(&["report", SEED, "--label", "a", "--label", "b"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stderr, "contend: 2 --label given for 1 inputs\n");
+}
