@@ -17,7 +17,8 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
         width: output_width(),
     };
     let text = report::render(&analysis, args.format, &style)?;
-    note_skipped(&inputs);
     write_stdout(&text)?;
+    // After the report, so the verdict is the first line on a terminal.
+    note_skipped(&inputs);
     Ok(Exit::Ok)
 }

@@ -105,10 +105,11 @@ pub fn groups_heading(analysis: &Analysis) -> String {
     let keys: Vec<&str> = analysis.by.iter().map(|key| key.name()).collect();
     let shown = analysis.groups.len();
     let total = analysis.groups_total;
+    let groups = if total == 1 { "group" } else { "groups" };
     let range = if shown < total {
-        format!("top {shown} of {total} groups")
+        format!("top {shown} of {total} {groups}")
     } else {
-        format!("{total} groups")
+        format!("{total} {groups}")
     };
     format!(
         "Lock waits by {}: {range}, by {}",
