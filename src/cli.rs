@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::engine::{AnalysisOptions, ClassMap, GroupKey, SortKey};
+use crate::export::{ExportFormat, What};
 use crate::parse::{InputFormat, ParseOptions, Unit};
 use crate::report::ReportFormat;
 
@@ -21,6 +22,20 @@ Examples:
 
   Count rwlock waits as spinning, durations given in microseconds:
     contend report --spin rwlock --unit us trace.txt";
+
+const EXPORT_EXAMPLES: &str = "\
+Examples:
+  Every row as CSV, for a spreadsheet:
+    contend export trace.txt -o rows.csv
+
+  One record per sample, durations in milliseconds, for a locale that uses `;`:
+    contend export --what samples --output-unit ms --delimiter ';' trace.txt -o samples.csv
+
+  The lock time as a flame graph (inferno or flamegraph.pl):
+    contend export --what groups --format folded trace.txt | inferno-flamegraph > locks.svg
+
+  The ranking by symbol as Parquet, for DuckDB or pandas:
+    contend export --what groups --by symbol --format parquet trace.txt -o groups.parquet";
 
 /// Lock-contention trace analyzer: is the thread's CPU time going to
 /// spinning on locks (kernel_lock above all) or to real work?
@@ -40,6 +55,11 @@ pub enum Command {
     /// the per-sample figures and the ranking of lock waits.
     #[command(after_help = REPORT_EXAMPLES)]
     Report(ReportArgs),
+
+    /// Rows, groups or samples as CSV, TSV, JSON, NDJSON, folded stacks or
+    /// Parquet, for spreadsheets, scripts, flame graphs and data tools.
+    #[command(after_help = EXPORT_EXAMPLES)]
+    Export(ExportArgs),
 }
 
 /// Where input comes from and how to read it.
@@ -99,9 +119,10 @@ pub struct AnalysisArgs {
     )]
     pub by: Vec<GroupKey>,
 
-    /// Groups to show in the ranking; 0 shows all.
-    #[arg(long, default_value_t = 20, value_name = "N")]
-    pub top: usize,
+    /// Groups to keep in the ranking; 0 keeps all [default: 20 for
+    /// report, all for export].
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
 
     /// What to rank groups by, largest first.
     #[arg(long, value_enum, default_value_t = SortKey::Total)]
@@ -109,8 +130,9 @@ pub struct AnalysisArgs {
 }
 
 impl AnalysisArgs {
-    /// The engine options these flags ask for.
-    pub fn options(&self) -> AnalysisOptions {
+    /// The engine options these flags ask for; `default_top` applies
+    /// without `--top`.
+    pub fn options(&self, default_top: usize) -> AnalysisOptions {
         let mut by = Vec::new();
         for key in &self.by {
             if !by.contains(key) {
@@ -121,7 +143,7 @@ impl AnalysisArgs {
             classes: ClassMap::with_overrides(&self.spin, &self.sleep),
             by,
             sort: self.sort,
-            top: self.top,
+            top: self.top.unwrap_or(default_top),
         }
     }
 }
@@ -158,6 +180,41 @@ pub struct ReportArgs {
     pub color: ColorChoice,
 }
 
+/// `contend export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub analysis: AnalysisArgs,
+
+    /// What to export: the parsed rows (streamed), the ranking, or one
+    /// record per sample.
+    #[arg(long, value_enum, default_value_t = What::Rows)]
+    pub what: What,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+    pub format: ExportFormat,
+
+    /// Write to FILE (atomically: complete or not at all) instead of stdout.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Write durations as decimals in this unit, columns renamed to match
+    /// (`dur_ms`); folded stacks stay in integer nanoseconds.
+    #[arg(long, value_enum, default_value_t = Unit::Ns, value_name = "UNIT")]
+    pub output_unit: Unit,
+
+    /// Field separator for CSV, e.g. `;` for spreadsheets in locales that
+    /// write decimal commas.
+    #[arg(long, default_value_t = ',', value_name = "CHAR")]
+    pub delimiter: char,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,9 +228,11 @@ mod tests {
     #[test]
     fn by_keeps_order_and_drops_repeats() {
         let cli = Cli::parse_from(["contend", "report", "--by", "caller,symbol,caller"]);
-        let Command::Report(args) = cli.command;
+        let Command::Report(args) = cli.command else {
+            panic!("parsed as another command");
+        };
         assert_eq!(
-            args.analysis.options().by,
+            args.analysis.options(20).by,
             vec![GroupKey::Caller, GroupKey::Symbol]
         );
     }

@@ -8,8 +8,10 @@ pub mod cli;
 pub mod cmd;
 pub mod engine;
 pub mod error;
+pub mod export;
 pub mod facts;
 pub mod input;
+pub mod output;
 pub mod parse;
 pub mod report;
 
@@ -23,5 +25,6 @@ pub fn run() -> anyhow::Result<Exit> {
     let cli = Cli::parse();
     match &cli.command {
         Command::Report(args) => cmd::report::run(args),
+        Command::Export(args) => cmd::export::run(args),
     }
 }

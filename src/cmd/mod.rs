@@ -1,5 +1,6 @@
 //! One module per subcommand; the shared steps of reading inputs live here.
 
+pub mod export;
 pub mod report;
 
 use std::io::{IsTerminal, Write};
@@ -8,22 +9,16 @@ use anyhow::Result;
 
 use crate::cli::{ColorChoice, InputArgs};
 use crate::facts::{FactsBuilder, InputFacts};
-use crate::input;
-use crate::parse::{self, InputFormat};
+use crate::input::{self, Source};
+use crate::parse::{self, InputFormat, ParseStats, Sink};
 
 /// Reads every input named by the flags into facts, in order. The first
 /// bad input stops the run with its error.
 pub fn read_inputs(args: &InputArgs) -> Result<Vec<InputFacts>> {
-    let options = args.parse_options();
     let mut all = Vec::new();
     for source in input::sources(&args.inputs, &args.label)? {
-        let reader = input::open(&source)?;
-        let format = match args.input_format {
-            InputFormat::Auto => InputFormat::Table,
-            given => given,
-        };
         let mut builder = FactsBuilder::new(&source.label);
-        let stats = parse::parse(reader, &source.name, format, options, &mut builder)?;
+        let (stats, format) = parse_source(args, &source, &mut builder)?;
         let mut facts = builder.finish(stats);
         facts.format = format.name();
         all.push(facts);
@@ -31,11 +26,26 @@ pub fn read_inputs(args: &InputArgs) -> Result<Vec<InputFacts>> {
     Ok(all)
 }
 
+/// Opens one input and parses it into `sink`; returns what the parser
+/// skipped and the format it read.
+pub fn parse_source(
+    args: &InputArgs,
+    source: &Source,
+    sink: &mut dyn Sink,
+) -> Result<(ParseStats, InputFormat)> {
+    let reader = input::open(source)?;
+    let format = match args.input_format {
+        InputFormat::Auto => InputFormat::Table,
+        given => given,
+    };
+    let stats = parse::parse(reader, &source.name, format, args.parse_options(), sink)?;
+    Ok((stats, format))
+}
+
 /// Tells on stderr what was skipped, once per input, so no figure rests on
 /// silently dropped lines.
-pub fn note_skipped(inputs: &[InputFacts]) {
-    for input in inputs {
-        let stats = input.stats;
+pub fn note_skipped<'a>(inputs: impl IntoIterator<Item = (&'a str, ParseStats)>) {
+    for (label, stats) in inputs {
         if let Some(first) = stats.first_skipped_line {
             let lines = if stats.skipped_lines == 1 {
                 "line"
@@ -43,12 +53,19 @@ pub fn note_skipped(inputs: &[InputFacts]) {
                 "lines"
             };
             eprintln!(
-                "contend: {}: skipped {} {lines} that are not part of a table \
+                "contend: {label}: skipped {} {lines} that are not part of a table \
                  (first: line {first}); --strict to fail instead",
-                input.label, stats.skipped_lines
+                stats.skipped_lines
             );
         }
     }
+}
+
+/// The labels and parse statistics of facts, for [`note_skipped`].
+pub fn skipped_of(inputs: &[InputFacts]) -> impl Iterator<Item = (&str, ParseStats)> {
+    inputs
+        .iter()
+        .map(|input| (input.label.as_str(), input.stats))
 }
 
 /// Whether to colour stdout: `--color`, then NO_COLOR, then "is it a

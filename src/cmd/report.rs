@@ -2,16 +2,19 @@
 
 use anyhow::Result;
 
-use super::{note_skipped, output_width, read_inputs, use_color, write_stdout};
+use super::{note_skipped, output_width, read_inputs, skipped_of, use_color, write_stdout};
 use crate::cli::ReportArgs;
 use crate::engine;
 use crate::error::Exit;
 use crate::report::{self, Style};
 
+/// Groups the report shows unless `--top` says otherwise.
+const REPORT_TOP: usize = 20;
+
 /// Runs the report.
 pub fn run(args: &ReportArgs) -> Result<Exit> {
     let inputs = read_inputs(&args.input)?;
-    let analysis = engine::analyze(&inputs, &args.analysis.options())?;
+    let analysis = engine::analyze(&inputs, &args.analysis.options(REPORT_TOP))?;
     let style = Style {
         color: use_color(args.color),
         width: output_width(),
@@ -19,6 +22,6 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
     let text = report::render(&analysis, args.format, &style)?;
     write_stdout(&text)?;
     // After the report, so the verdict is the first line on a terminal.
-    note_skipped(&inputs);
+    note_skipped(skipped_of(&inputs));
     Ok(Exit::Ok)
 }

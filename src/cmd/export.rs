@@ -1,0 +1,184 @@
+//! `contend export`: rows (streamed), groups or samples to a file or stdout.
+
+use std::io::Write;
+
+use anyhow::{Result, bail};
+
+use super::{note_skipped, parse_source, read_inputs, skipped_of};
+use crate::cli::ExportArgs;
+use crate::engine::{self, Analysis, GroupKey};
+use crate::error::Exit;
+use crate::export::records::{
+    group_fields, group_keys, group_records, row_fields, sample_fields, sample_records,
+};
+use crate::export::writer::{RecordWriter, WriterOptions, write_folded};
+use crate::export::{ExportFormat, Value, What};
+use crate::input;
+use crate::output::Destination;
+use crate::parse::{ParseStats, Row, Sink, State};
+
+/// Groups exported unless `--top` says otherwise: all of them.
+const EXPORT_TOP: usize = 0;
+
+/// Runs the export. The output file appears only when everything was
+/// written; a failure leaves none.
+pub fn run(args: &ExportArgs) -> Result<Exit> {
+    check_combination(args)?;
+    let options = WriterOptions {
+        format: args.format,
+        unit: args.output_unit,
+        delimiter: delimiter_byte(args.delimiter)?,
+    };
+    let mut destination = Destination::open(args.output.as_deref())?;
+    let skipped = match args.what {
+        What::Rows => export_rows(args, options, &mut destination)?,
+        What::Groups | What::Samples => {
+            let inputs = read_inputs(&args.input)?;
+            let analysis = engine::analyze(&inputs, &args.analysis.options(EXPORT_TOP))?;
+            export_analysis(&analysis, args.what, options, &mut destination)?;
+            skipped_of(&inputs)
+                .map(|(label, stats)| (label.to_string(), stats))
+                .collect()
+        }
+    };
+    destination.commit()?;
+    note_skipped(
+        skipped
+            .iter()
+            .map(|(label, stats)| (label.as_str(), *stats)),
+    );
+    Ok(Exit::Ok)
+}
+
+fn check_combination(args: &ExportArgs) -> Result<()> {
+    if args.format == ExportFormat::Parquet && args.output.is_none() {
+        bail!("--format parquet needs -o FILE (Parquet is binary)");
+    }
+    if args.format == ExportFormat::Folded && args.what == What::Samples {
+        bail!("--format folded exports rows or groups, not samples");
+    }
+    Ok(())
+}
+
+fn delimiter_byte(delimiter: char) -> Result<u8> {
+    match u8::try_from(delimiter) {
+        Ok(byte) if delimiter.is_ascii() && !matches!(byte, b'"' | b'\n' | b'\r') => Ok(byte),
+        _ => bail!("--delimiter must be one ASCII character other than a quote or newline"),
+    }
+}
+
+/// Streams every row of every input to the output as it is parsed.
+fn export_rows(
+    args: &ExportArgs,
+    options: WriterOptions,
+    out: &mut dyn Write,
+) -> Result<Vec<(String, ParseStats)>> {
+    let by = args.analysis.options(EXPORT_TOP).by;
+    let mut target = if args.format == ExportFormat::Folded {
+        RowTarget::Folded { out, by }
+    } else {
+        RowTarget::Records(Box::new(RecordWriter::new(out, &row_fields(), options)?))
+    };
+    let mut skipped = Vec::new();
+    for source in input::sources(&args.input.inputs, &args.input.label)? {
+        let mut sink = RowSink {
+            label: &source.label,
+            sample: 0,
+            target: &mut target,
+            failure: None,
+        };
+        let parsed = parse_source(&args.input, &source, &mut sink);
+        // An output error stopped the parser: report it, not the stop.
+        if let Some(failure) = sink.failure {
+            return Err(failure);
+        }
+        let (stats, _) = parsed?;
+        skipped.push((source.label.clone(), stats));
+    }
+    if let RowTarget::Records(writer) = target {
+        writer.finish()?;
+    }
+    Ok(skipped)
+}
+
+/// Where streamed rows go.
+enum RowTarget<'w> {
+    Records(Box<RecordWriter<'w>>),
+    Folded {
+        out: &'w mut dyn Write,
+        by: Vec<GroupKey>,
+    },
+}
+
+/// The parser's sink for `--what rows`: writes each row as it comes.
+struct RowSink<'a, 'w> {
+    label: &'a str,
+    sample: u64,
+    target: &'a mut RowTarget<'w>,
+    failure: Option<anyhow::Error>,
+}
+
+impl RowSink<'_, '_> {
+    fn write_row(&mut self, row: &Row<'_>) -> Result<()> {
+        match &mut self.target {
+            RowTarget::Records(writer) => writer.write(&[
+                Value::Text(self.label),
+                Value::Count(self.sample.max(1)),
+                Value::Text(row.category),
+                Value::Text(row.symbol),
+                Value::Text(row.caller),
+                Value::Duration(row.dur_ns),
+            ]),
+            RowTarget::Folded { out, by } => {
+                let keys: Vec<&str> = by
+                    .iter()
+                    .map(|key| match key {
+                        GroupKey::Category => row.category,
+                        GroupKey::Symbol => row.symbol,
+                        GroupKey::Caller => row.caller,
+                    })
+                    .collect();
+                Ok(write_folded(*out, &keys, row.dur_ns)?)
+            }
+        }
+    }
+}
+
+impl Sink for RowSink<'_, '_> {
+    fn sample(&mut self, _states: Vec<State>) -> Result<(), String> {
+        self.sample += 1;
+        Ok(())
+    }
+
+    fn row(&mut self, row: &Row<'_>) -> Result<(), String> {
+        self.write_row(row).map_err(|err| {
+            let message = format!("writing the export: {err:#}");
+            self.failure = Some(err);
+            message
+        })
+    }
+}
+
+/// Writes the groups or samples of an analysis.
+fn export_analysis(
+    analysis: &Analysis,
+    what: What,
+    options: WriterOptions,
+    out: &mut dyn Write,
+) -> Result<()> {
+    if options.format == ExportFormat::Folded {
+        for group in &analysis.groups {
+            write_folded(out, &group_keys(group, &analysis.by), group.total_ns)?;
+        }
+        return Ok(());
+    }
+    let (fields, records) = match what {
+        What::Samples => (sample_fields(analysis), sample_records(analysis)),
+        What::Groups | What::Rows => (group_fields(&analysis.by), group_records(analysis)),
+    };
+    let mut writer = RecordWriter::new(out, &fields, options)?;
+    for record in &records {
+        writer.write(record)?;
+    }
+    writer.finish()
+}

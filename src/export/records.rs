@@ -1,0 +1,160 @@
+//! The exported tables' columns, and their records built from an analysis.
+
+use super::{Field, Kind, Value};
+use crate::engine::{Analysis, Group, GroupKey, Metrics};
+
+/// The columns of `--what rows`: `input,sample,category,symbol,caller,dur_ns`.
+pub fn row_fields() -> Vec<Field> {
+    vec![
+        Field::new("input", Kind::Text),
+        Field::new("sample", Kind::Count),
+        Field::new("category", Kind::Text),
+        Field::new("symbol", Kind::Text),
+        Field::new("caller", Kind::Text),
+        Field::new("dur_ns", Kind::Duration),
+    ]
+}
+
+/// The columns of `--what samples`: input, sample, one `state_<Name>_ns`
+/// per thread state seen, then the sample figures of the JSON contract.
+pub fn sample_fields(analysis: &Analysis) -> Vec<Field> {
+    let mut fields = vec![
+        Field::new("input", Kind::Text),
+        Field::new("sample", Kind::Count),
+    ];
+    for state in analysis.total.states_ns.keys() {
+        fields.push(Field::new(state_column(state), Kind::Duration));
+    }
+    fields.extend([
+        Field::new("running_ns", Kind::Duration),
+        Field::new("off_cpu_ns", Kind::Duration),
+        Field::new("spin_ns", Kind::Duration),
+        Field::new("sleep_wait_ns", Kind::Duration),
+        Field::new("work_ns", Kind::SignedDuration),
+        Field::new("spin_share", Kind::Share),
+        Field::new("kernel_lock_ns", Kind::Duration),
+        Field::new("kernel_lock_share", Kind::Share),
+        Field::new("sleep_wait_share", Kind::Share),
+        Field::new("work_share", Kind::Share),
+    ]);
+    fields
+}
+
+/// The records of `--what samples`, in the order of [`sample_fields`].
+pub fn sample_records(analysis: &Analysis) -> Vec<Vec<Value<'_>>> {
+    analysis
+        .samples
+        .iter()
+        .map(|sample| {
+            let mut record = vec![
+                Value::Text(&sample.input),
+                Value::Count(u64::from(sample.sample)),
+            ];
+            record.extend(metric_values(&sample.metrics, analysis));
+            record
+        })
+        .collect()
+}
+
+/// The columns of `--what groups`: the `--by` keys, then the group fields.
+pub fn group_fields(by: &[GroupKey]) -> Vec<Field> {
+    let mut fields: Vec<Field> = by
+        .iter()
+        .map(|k| Field::new(k.name(), Kind::Text))
+        .collect();
+    fields.extend([
+        Field::new("class", Kind::Text),
+        Field::new("total_ns", Kind::Duration),
+        Field::new("rows", Kind::Count),
+        Field::new("samples_seen", Kind::Count),
+        Field::new("mean_ns", Kind::Duration),
+        Field::new("max_ns", Kind::Duration),
+        Field::new("share_of_lock_time", Kind::Share),
+        Field::new("share_of_running", Kind::Share),
+        Field::new("cumulative_share", Kind::Share),
+    ]);
+    fields
+}
+
+/// The records of `--what groups`, in the order of [`group_fields`].
+pub fn group_records(analysis: &Analysis) -> Vec<Vec<Value<'_>>> {
+    analysis
+        .groups
+        .iter()
+        .map(|group| group_values(group, &analysis.by))
+        .collect()
+}
+
+/// The keys of a group in `--by` order, for folded stacks.
+pub fn group_keys<'a>(group: &'a Group, by: &[GroupKey]) -> Vec<&'a str> {
+    by.iter().map(|key| group.key(*key).unwrap_or("")).collect()
+}
+
+/// `state_<Name>_ns`, with runs of anything but letters and digits as one
+/// `_`: `Runnable (Preempted)` gives `state_Runnable_Preempted_ns`.
+pub fn state_column(state: &str) -> String {
+    let words: Vec<&str> = state
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .collect();
+    format!("state_{}_ns", words.join("_"))
+}
+
+fn metric_values<'a>(metrics: &'a Metrics, analysis: &Analysis) -> Vec<Value<'a>> {
+    let duration = |ns: Option<u64>| ns.map_or(Value::Null, Value::Duration);
+    let share = |value: Option<f64>| value.map_or(Value::Null, Value::Share);
+    let mut values: Vec<Value<'a>> = analysis
+        .total
+        .states_ns
+        .keys()
+        .map(|state| duration(metrics.states_ns.get(state).copied()))
+        .collect();
+    values.extend([
+        duration(metrics.running_ns),
+        duration(metrics.off_cpu_ns),
+        Value::Duration(metrics.spin_ns),
+        Value::Duration(metrics.sleep_wait_ns),
+        metrics.work_ns.map_or(Value::Null, Value::SignedDuration),
+        share(metrics.spin_share),
+        Value::Duration(metrics.kernel_lock_ns),
+        share(metrics.kernel_lock_share),
+        share(metrics.sleep_wait_share),
+        share(metrics.work_share),
+    ]);
+    values
+}
+
+fn group_values<'a>(group: &'a Group, by: &[GroupKey]) -> Vec<Value<'a>> {
+    let share = |value: Option<f64>| value.map_or(Value::Null, Value::Share);
+    let mut values: Vec<Value<'a>> = group_keys(group, by).into_iter().map(Value::Text).collect();
+    values.extend([
+        Value::Text(group.class.name()),
+        Value::Duration(group.total_ns),
+        Value::Count(group.rows),
+        Value::Count(u64::from(group.samples_seen)),
+        Value::Duration(group.mean_ns),
+        Value::Duration(group.max_ns),
+        share(group.share_of_lock_time),
+        share(group.share_of_running),
+        share(group.cumulative_share),
+    ]);
+    values
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_columns_are_identifiers() {
+        assert_eq!(state_column("Running"), "state_Running_ns");
+        assert_eq!(
+            state_column("Runnable (Preempted)"),
+            "state_Runnable_Preempted_ns"
+        );
+        assert_eq!(
+            state_column("Uninterruptible Sleep"),
+            "state_Uninterruptible_Sleep_ns"
+        );
+    }
+}
