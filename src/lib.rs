@@ -14,6 +14,7 @@ pub mod input;
 pub mod output;
 pub mod parse;
 pub mod report;
+pub mod stats;
 
 use clap::Parser;
 
