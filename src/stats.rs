@@ -236,7 +236,9 @@ mod tests {
         let four_high = [5.0, 6.0, 7.0, 8.0];
         let p = mann_whitney(&four, &four_high).unwrap().p_value;
         assert!(close(p, 2.0 / 70.0, 1e-12), "{p}");
-        let p = mann_whitney(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0]).unwrap().p_value;
+        let p = mann_whitney(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0])
+            .unwrap()
+            .p_value;
         assert!(close(p, 0.1, 1e-12), "{p}");
         let five: Vec<f64> = (1..=5).map(f64::from).collect();
         let five_high: Vec<f64> = (6..=10).map(f64::from).collect();
@@ -280,7 +282,11 @@ mod tests {
         let result = mann_whitney(&a, &b).unwrap();
         assert!(!result.exact);
         assert_eq!(result.u, 5.5);
-        assert!(close(result.p_value, 0.005_906_938_166_957_391, 1e-12), "{}", result.p_value);
+        assert!(
+            close(result.p_value, 0.005_906_938_166_957_391, 1e-12),
+            "{}",
+            result.p_value
+        );
     }
 
     #[test]
