@@ -4,10 +4,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::engine::diff::{DiffOptions, Metric};
 use crate::engine::{AnalysisOptions, ClassMap, GroupKey, SortKey};
 use crate::export::{ExportFormat, What};
 use crate::parse::{InputFormat, ParseOptions, Unit};
 use crate::report::ReportFormat;
+use crate::report::diff::DiffFormat;
 
 const REPORT_EXAMPLES: &str = "\
 Examples:
@@ -37,6 +39,21 @@ Examples:
   The ranking by symbol as Parquet, for DuckDB or pandas:
     contend export --what groups --by symbol --format parquet trace.txt -o groups.parquet";
 
+const DIFF_EXAMPLES: &str = "\
+Examples:
+  Did the patch change spinning on kernel_lock? (several samplings a build)
+    contend diff before.txt after.txt
+
+  In a script: exit 1 when the spin share rose more than 10 % and significantly
+    contend diff --fail-above 10 before.txt after.txt
+
+  Watch kernel_lock time too, and read the JSON:
+    contend diff --fail-above 10 --metric spin_share --metric kernel_lock_ns \\
+        --format json before.txt after.txt
+
+  A differential flame graph of the lock time:
+    contend diff --format folded before.txt after.txt | inferno-flamegraph > diff.svg";
+
 /// Lock-contention trace analyzer: is the thread's CPU time going to
 /// spinning on locks (kernel_lock above all) or to real work?
 #[derive(Debug, Parser)]
@@ -60,6 +77,11 @@ pub enum Command {
     /// Parquet, for spreadsheets, scripts, flame graphs and data tools.
     #[command(after_help = EXPORT_EXAMPLES)]
     Export(ExportArgs),
+
+    /// Compare two builds: which changes in spin, kernel_lock, work and
+    /// per-lock waits are bigger than the noise between samplings.
+    #[command(after_help = DIFF_EXAMPLES)]
+    Diff(DiffArgs),
 }
 
 /// Where input comes from and how to read it.
@@ -69,6 +91,19 @@ pub struct InputArgs {
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
 
+    /// Name of each input in the report, in order (default: the file stem,
+    /// or `stdin`).
+    #[arg(long, value_name = "LABEL")]
+    pub label: Vec<String>,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub read: ReadArgs,
+}
+
+/// How to read inputs, whichever they are.
+#[derive(Debug, Args)]
+pub struct ReadArgs {
     /// Format of the inputs.
     #[arg(long, value_enum, default_value_t = InputFormat::Auto, value_name = "FORMAT")]
     pub input_format: InputFormat,
@@ -80,14 +115,9 @@ pub struct InputArgs {
     /// Fail on lines that are not part of a table instead of skipping them.
     #[arg(long)]
     pub strict: bool,
-
-    /// Name of each input in the report, in order (default: the file stem,
-    /// or `stdin`).
-    #[arg(long, value_name = "LABEL")]
-    pub label: Vec<String>,
 }
 
-impl InputArgs {
+impl ReadArgs {
     /// The parser options these flags ask for.
     pub fn parse_options(&self) -> ParseOptions {
         ParseOptions {
@@ -97,9 +127,9 @@ impl InputArgs {
     }
 }
 
-/// How to classify, group and rank lock waits.
+/// Which categories spin and which sleep.
 #[derive(Debug, Args)]
-pub struct AnalysisArgs {
+pub struct ClassArgs {
     /// Categories whose waiters spin (added to the defaults: kernel, mutex).
     #[arg(long, value_delimiter = ',', value_name = "CATEGORY,..")]
     pub spin: Vec<String>,
@@ -108,6 +138,32 @@ pub struct AnalysisArgs {
     /// rrwlock).
     #[arg(long, value_delimiter = ',', value_name = "CATEGORY,..")]
     pub sleep: Vec<String>,
+}
+
+impl ClassArgs {
+    /// The class map these flags ask for.
+    pub fn classes(&self) -> ClassMap {
+        ClassMap::with_overrides(&self.spin, &self.sleep)
+    }
+}
+
+/// `--by` with repeats dropped, order kept.
+pub fn unique_keys(keys: &[GroupKey]) -> Vec<GroupKey> {
+    let mut unique = Vec::new();
+    for key in keys {
+        if !unique.contains(key) {
+            unique.push(*key);
+        }
+    }
+    unique
+}
+
+/// How to classify, group and rank lock waits.
+#[derive(Debug, Args)]
+pub struct AnalysisArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub classes: ClassArgs,
 
     /// Key columns to group the ranking by, in any subset and order.
     #[arg(
@@ -133,15 +189,9 @@ impl AnalysisArgs {
     /// The engine options these flags ask for; `default_top` applies
     /// without `--top`.
     pub fn options(&self, default_top: usize) -> AnalysisOptions {
-        let mut by = Vec::new();
-        for key in &self.by {
-            if !by.contains(key) {
-                by.push(*key);
-            }
-        }
         AnalysisOptions {
-            classes: ClassMap::with_overrides(&self.spin, &self.sleep),
-            by,
+            classes: self.classes.classes(),
+            by: unique_keys(&self.by),
             sort: self.sort,
             top: self.top.unwrap_or(default_top),
         }
@@ -213,6 +263,85 @@ pub struct ExportArgs {
     /// write decimal commas.
     #[arg(long, default_value_t = ',', value_name = "CHAR")]
     pub delimiter: char,
+}
+
+/// `contend diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Samplings of the old build (one input, one or more samples; `-` for
+    /// stdin).
+    pub before: PathBuf,
+
+    /// Samplings of the new build.
+    pub after: PathBuf,
+
+    /// Name of the old build (default: its file stem).
+    #[arg(long, value_name = "LABEL")]
+    pub label_before: Option<String>,
+
+    /// Name of the new build (default: its file stem).
+    #[arg(long, value_name = "LABEL")]
+    pub label_after: Option<String>,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub read: ReadArgs,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub classes: ClassArgs,
+
+    /// Key columns of the per-group comparison.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_values_t = [GroupKey::Category, GroupKey::Symbol, GroupKey::Caller],
+        value_name = "KEY,.."
+    )]
+    pub by: Vec<GroupKey>,
+
+    /// Groups in each list (regressions, improvements); 0 shows all.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top: usize,
+
+    /// Match symbols and callers exactly, with their `+0x..` offsets.
+    #[arg(long)]
+    pub keep_offsets: bool,
+
+    /// Significance level of the tests; 1 turns them off.
+    #[arg(long, default_value_t = 0.05, value_name = "P")]
+    pub alpha: f64,
+
+    /// Exit 1 when a --metric rose by more than PCT percent, significantly.
+    #[arg(long, value_name = "PCT")]
+    pub fail_above: Option<f64>,
+
+    /// Metric that --fail-above watches (repeatable).
+    #[arg(long, value_enum, default_values_t = [Metric::SpinShare], value_name = "NAME")]
+    pub metric: Vec<Metric>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+    pub format: DiffFormat,
+
+    /// When to use colour in the terminal report.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+impl DiffArgs {
+    /// The comparison options these flags ask for.
+    pub fn options(&self) -> DiffOptions {
+        DiffOptions {
+            classes: self.classes.classes(),
+            by: unique_keys(&self.by),
+            keep_offsets: self.keep_offsets,
+            alpha: self.alpha,
+            fail_above: self.fail_above,
+            fail_metrics: self.metric.clone(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -27,5 +27,6 @@ pub fn run() -> anyhow::Result<Exit> {
     match &cli.command {
         Command::Report(args) => cmd::report::run(args),
         Command::Export(args) => cmd::export::run(args),
+        Command::Diff(args) => cmd::diff::run(args),
     }
 }

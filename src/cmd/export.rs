@@ -87,7 +87,7 @@ fn export_rows(
             target: &mut target,
             failure: None,
         };
-        let parsed = parse_source(&args.input, &source, &mut sink);
+        let parsed = parse_source(&args.input.read, &source, &mut sink);
         // An output error stopped the parser: report it, not the stop.
         if let Some(failure) = sink.failure {
             return Err(failure);

@@ -1,5 +1,6 @@
 //! One module per subcommand; the shared steps of reading inputs live here.
 
+pub mod diff;
 pub mod export;
 pub mod report;
 
@@ -7,7 +8,7 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::Result;
 
-use crate::cli::{ColorChoice, InputArgs};
+use crate::cli::{ColorChoice, InputArgs, ReadArgs};
 use crate::facts::{FactsBuilder, InputFacts};
 use crate::input::{self, Source};
 use crate::parse::{self, InputFormat, ParseStats, Sink};
@@ -15,10 +16,15 @@ use crate::parse::{self, InputFormat, ParseStats, Sink};
 /// Reads every input named by the flags into facts, in order. The first
 /// bad input stops the run with its error.
 pub fn read_inputs(args: &InputArgs) -> Result<Vec<InputFacts>> {
+    read_sources(&args.read, &input::sources(&args.inputs, &args.label)?)
+}
+
+/// Reads the given sources into facts, in order.
+pub fn read_sources(args: &ReadArgs, sources: &[Source]) -> Result<Vec<InputFacts>> {
     let mut all = Vec::new();
-    for source in input::sources(&args.inputs, &args.label)? {
+    for source in sources {
         let mut builder = FactsBuilder::new(&source.label);
-        let (stats, format) = parse_source(args, &source, &mut builder)?;
+        let (stats, format) = parse_source(args, source, &mut builder)?;
         let mut facts = builder.finish(stats);
         facts.format = format.name();
         all.push(facts);
@@ -29,7 +35,7 @@ pub fn read_inputs(args: &InputArgs) -> Result<Vec<InputFacts>> {
 /// Opens one input and parses it into `sink`; returns what the parser
 /// skipped and the format it read.
 pub fn parse_source(
-    args: &InputArgs,
+    args: &ReadArgs,
     source: &Source,
     sink: &mut dyn Sink,
 ) -> Result<(ParseStats, InputFormat)> {

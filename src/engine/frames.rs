@@ -10,8 +10,20 @@ pub const RUNNING: &str = "Running";
 
 /// One row per fact of every input:
 /// `sample_id input category symbol caller class total_ns rows max_ns`.
-/// `sample_id` numbers the samples of all inputs together, from 0.
-pub fn facts_frame(inputs: &[InputFacts], classes: &ClassMap) -> PolarsResult<DataFrame> {
+/// `sample_id` numbers the samples of all inputs together, from 0. With
+/// `strip_offsets`, symbols and callers lose a `+0x..` suffix.
+pub fn facts_frame(
+    inputs: &[InputFacts],
+    classes: &ClassMap,
+    strip_offsets: bool,
+) -> PolarsResult<DataFrame> {
+    let key = |text: &'_ str| -> String {
+        if strip_offsets {
+            strip_offset(text).to_string()
+        } else {
+            text.to_string()
+        }
+    };
     let height: usize = inputs.iter().map(|input| input.facts.len()).sum();
     let mut sample_id = Vec::with_capacity(height);
     let mut input_index = Vec::with_capacity(height);
@@ -29,8 +41,8 @@ pub fn facts_frame(inputs: &[InputFacts], classes: &ClassMap) -> PolarsResult<Da
             sample_id.push(first_sample + fact.sample);
             input_index.push(index as u32);
             category.push(fact_category);
-            symbol.push(input.key(fact.symbol));
-            caller.push(input.key(fact.caller));
+            symbol.push(key(input.key(fact.symbol)));
+            caller.push(key(input.key(fact.caller)));
             class.push(classes.class_of(fact_category).name());
             total_ns.push(fact.total_ns);
             rows.push(fact.rows);
@@ -49,6 +61,23 @@ pub fn facts_frame(inputs: &[InputFacts], classes: &ClassMap) -> PolarsResult<Da
         Column::new("rows".into(), rows),
         Column::new("max_ns".into(), max_ns),
     ])
+}
+
+/// A symbol or caller without its offset: `vm_map_lock_ln+0x4f` and
+/// Linux's `do_exit+0x1a2/0x9d0` lose everything from the `+`, since
+/// offsets move between kernel builds.
+pub fn strip_offset(text: &str) -> &str {
+    let Some(plus) = text.rfind("+0x") else {
+        return text;
+    };
+    let offset = &text[plus + 3..];
+    let (first, rest) = offset.split_once("/0x").unwrap_or((offset, "0"));
+    let hex = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
+    if plus > 0 && hex(first) && hex(rest) {
+        &text[..plus]
+    } else {
+        text
+    }
 }
 
 /// One row per sample of every input:
@@ -125,4 +154,18 @@ pub fn str_values(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<Stri
         .iter()
         .map(|value| value.map(str::to_string))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_are_stripped_only_when_they_are_offsets() {
+        assert_eq!(strip_offset("vm_map_lock_ln+0x4f"), "vm_map_lock_ln");
+        assert_eq!(strip_offset("do_exit+0x1a2/0x9d0"), "do_exit");
+        assert_eq!(strip_offset("reaper"), "reaper");
+        assert_eq!(strip_offset("odd+0xzz"), "odd+0xzz");
+        assert_eq!(strip_offset("+0x10"), "+0x10");
+    }
 }

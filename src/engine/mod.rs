@@ -5,6 +5,7 @@
 //! clashes with anyhow's.
 
 pub mod classes;
+pub mod diff;
 pub mod frames;
 pub mod model;
 pub mod ranking;
@@ -48,7 +49,7 @@ impl Default for AnalysisOptions {
 /// Analyses the facts of one or more inputs.
 pub fn analyze(inputs: &[InputFacts], options: &AnalysisOptions) -> Result<Analysis> {
     let facts =
-        frames::facts_frame(inputs, &options.classes).context("building the facts frame")?;
+        frames::facts_frame(inputs, &options.classes, false).context("building the facts frame")?;
     let samples = frames::samples_frame(inputs).context("building the samples frame")?;
     let per_sample = summary::per_sample(&facts, &samples).context("summing samples")?;
     let samples = sample_summaries(inputs, &per_sample)?;

@@ -15,6 +15,8 @@ pub struct TextTable {
     pub numeric: Vec<bool>,
     /// Cells, one vector per row.
     pub rows: Vec<Vec<String>>,
+    /// Indices of rows to make stand out.
+    pub highlight: Vec<usize>,
 }
 
 /// The per-sample table, with a last row `all` for the total.
@@ -61,6 +63,7 @@ pub fn samples_table(analysis: &Analysis) -> TextTable {
         header,
         numeric,
         rows,
+        highlight: Vec::new(),
     }
 }
 
@@ -97,6 +100,7 @@ pub fn groups_table(analysis: &Analysis) -> TextTable {
         header,
         numeric,
         rows,
+        highlight: Vec::new(),
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod cells;
 pub mod csv;
+pub mod diff;
 pub mod human;
 pub mod text;
 pub mod verdict;

@@ -1,6 +1,6 @@
 //! The human-readable reports: the terminal report and its Markdown twin.
 
-use comfy_table::{Attribute, Cell, CellAlignment, ContentArrangement, Table, presets};
+use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Table, presets};
 
 use super::Style;
 use super::cells::{TextTable, groups_heading, groups_table, samples_table};
@@ -62,7 +62,9 @@ fn verdicts(analysis: &Analysis) -> Vec<String> {
     lines
 }
 
-fn render_table(content: &TextTable, style: &Style, markdown: bool) -> String {
+/// A text table as terminal box drawing or as Markdown; highlighted rows
+/// are red and bold when colour is on.
+pub fn render_table(content: &TextTable, style: &Style, markdown: bool) -> String {
     let mut table = Table::new();
     table.force_no_tty();
     if markdown {
@@ -91,8 +93,16 @@ fn render_table(content: &TextTable, style: &Style, markdown: bool) -> String {
             cell
         }
     }));
-    for row in &content.rows {
-        table.add_row(row.iter().map(Cell::new));
+    for (index, row) in content.rows.iter().enumerate() {
+        let highlight = bold && content.highlight.contains(&index);
+        table.add_row(row.iter().map(|text| {
+            let cell = Cell::new(text);
+            if highlight {
+                cell.fg(Color::Red).add_attribute(Attribute::Bold)
+            } else {
+                cell
+            }
+        }));
     }
     for (index, &numeric) in content.numeric.iter().enumerate() {
         if let Some(column) = table.column_mut(index) {
@@ -105,11 +115,11 @@ fn render_table(content: &TextTable, style: &Style, markdown: bool) -> String {
 }
 
 /// ANSI select-graphic-rendition codes used outside tables.
-const BOLD: &str = "1";
-const BOLD_YELLOW: &str = "1;33";
+pub const BOLD: &str = "1";
+pub const BOLD_YELLOW: &str = "1;33";
 
 /// Wraps text in an ANSI attribute when colour is on.
-fn paint(text: &str, color: bool, sgr: &str) -> String {
+pub fn paint(text: &str, color: bool, sgr: &str) -> String {
     if color {
         format!("\x1b[{sgr}m{text}\x1b[0m")
     } else {

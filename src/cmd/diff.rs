@@ -1,0 +1,50 @@
+//! `contend diff`: before/after comparison of two builds.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+
+use super::{note_skipped, output_width, read_sources, skipped_of, use_color, write_stdout};
+use crate::cli::DiffArgs;
+use crate::engine::diff::compare;
+use crate::error::Exit;
+use crate::input;
+use crate::report::Style;
+use crate::report::diff::render;
+
+/// Runs the comparison; exit 1 when `--fail-above` found a regression.
+pub fn run(args: &DiffArgs) -> Result<Exit> {
+    if args.alpha.is_nan() || args.alpha <= 0.0 || args.alpha > 1.0 {
+        bail!(
+            "--alpha must be above 0 and at most 1 (1 counts every change), not {}",
+            args.alpha
+        );
+    }
+    if args.fail_above.is_some_and(|pct| !pct.is_finite()) {
+        bail!("--fail-above takes a percentage");
+    }
+    let paths: [PathBuf; 2] = [args.before.clone(), args.after.clone()];
+    let mut sources = input::sources(&paths, &[])?;
+    for (source, label) in sources
+        .iter_mut()
+        .zip([&args.label_before, &args.label_after])
+    {
+        if let Some(label) = label {
+            source.label = label.clone();
+        }
+    }
+    let inputs = read_sources(&args.read, &sources)?;
+    let diff = compare(&inputs, &args.options())?;
+    let style = Style {
+        color: use_color(args.color),
+        width: output_width(),
+    };
+    let text = render(&diff, args.format, &style, args.top)?;
+    write_stdout(&text)?;
+    note_skipped(skipped_of(&inputs));
+    Ok(if diff.regressions.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::Regression
+    })
+}

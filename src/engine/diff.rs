@@ -1,0 +1,459 @@
+//! The before/after comparison of two builds: per-sample metrics and
+//! per-group waits, each tested with Mann-Whitney U over the samples.
+//!
+//! The per-sample pivot (every group in every sample, 0 where it did not
+//! appear) is built with polars; the tests are in [`crate::stats`].
+
+use anyhow::{Context, Result, bail};
+use polars::prelude::{
+    DataFrame, Expr, IntoLazy, JoinArgs, JoinType, PolarsResult, SortMultipleOptions, col, len, lit,
+};
+use serde::Serialize;
+
+use super::classes::ClassMap;
+use super::frames::{self, str_values, u32_values, u64_values};
+use super::model::{GroupKey, Metrics, SortKey};
+use super::{AnalysisOptions, analyze};
+use crate::facts::InputFacts;
+use crate::stats;
+
+/// A per-sample figure that `diff` compares (`--metric`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[clap(rename_all = "snake_case")]
+pub enum Metric {
+    /// Time on-CPU.
+    RunningNs,
+    /// Waits on spin-class locks.
+    SpinNs,
+    /// Spin over running.
+    SpinShare,
+    /// Waits on kernel_lock.
+    KernelLockNs,
+    /// Running minus spin.
+    WorkNs,
+    /// Waits on sleep-class locks.
+    SleepWaitNs,
+    /// Time off-CPU.
+    OffCpuNs,
+}
+
+impl Metric {
+    /// Every metric, in the order the summary shows them.
+    pub const ALL: [Metric; 7] = [
+        Metric::RunningNs,
+        Metric::SpinNs,
+        Metric::SpinShare,
+        Metric::KernelLockNs,
+        Metric::WorkNs,
+        Metric::SleepWaitNs,
+        Metric::OffCpuNs,
+    ];
+
+    /// The metric's name, as the JSON contract and `--metric` spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::RunningNs => "running_ns",
+            Metric::SpinNs => "spin_ns",
+            Metric::SpinShare => "spin_share",
+            Metric::KernelLockNs => "kernel_lock_ns",
+            Metric::WorkNs => "work_ns",
+            Metric::SleepWaitNs => "sleep_wait_ns",
+            Metric::OffCpuNs => "off_cpu_ns",
+        }
+    }
+
+    /// True for a fraction, false for nanoseconds.
+    pub fn is_share(self) -> bool {
+        self == Metric::SpinShare
+    }
+
+    /// The metric's value in one sample, when defined.
+    pub fn value(self, metrics: &Metrics) -> Option<f64> {
+        match self {
+            Metric::RunningNs => metrics.running_ns.map(|v| v as f64),
+            Metric::SpinNs => Some(metrics.spin_ns as f64),
+            Metric::SpinShare => metrics.spin_share,
+            Metric::KernelLockNs => Some(metrics.kernel_lock_ns as f64),
+            Metric::WorkNs => metrics.work_ns.map(|v| v as f64),
+            Metric::SleepWaitNs => Some(metrics.sleep_wait_ns as f64),
+            Metric::OffCpuNs => metrics.off_cpu_ns.map(|v| v as f64),
+        }
+    }
+}
+
+/// How to compare.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiffOptions {
+    /// Which categories spin and which sleep.
+    pub classes: ClassMap,
+    /// Key columns of the per-group comparison.
+    pub by: Vec<GroupKey>,
+    /// Match symbols and callers with their `+0x..` offsets.
+    pub keep_offsets: bool,
+    /// Significance level; 1 or more turns the tests off.
+    pub alpha: f64,
+    /// `--fail-above`: a rise in percent that makes a regression.
+    pub fail_above: Option<f64>,
+    /// The metrics `--fail-above` watches.
+    pub fail_metrics: Vec<Metric>,
+}
+
+/// One side of the comparison.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Side {
+    /// The side's label.
+    pub label: String,
+    /// Its number of samples.
+    pub samples: usize,
+}
+
+/// One summary metric compared.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricDiff {
+    /// The metric's name.
+    pub metric: &'static str,
+    /// Mean per sample, before.
+    pub before_mean: Option<f64>,
+    /// Mean per sample, after.
+    pub after_mean: Option<f64>,
+    /// Median per sample, before.
+    pub before_median: Option<f64>,
+    /// Median per sample, after.
+    pub after_median: Option<f64>,
+    /// Change of the mean, percent.
+    pub delta_pct: Option<f64>,
+    /// Two-sided Mann-Whitney p; null when a side has fewer than 2 values.
+    pub p_value: Option<f64>,
+    /// p below alpha (always, with alpha 1).
+    pub significant: bool,
+    /// Samples with a value, before (an extension).
+    pub n_before: usize,
+    /// Samples with a value, after (an extension).
+    pub n_after: usize,
+    /// 95 % confidence interval of the median before, from 6 samples on
+    /// (an extension).
+    pub before_median_ci: Option<[f64; 2]>,
+    /// The same, after.
+    pub after_median_ci: Option<[f64; 2]>,
+}
+
+/// What happened to a group between the builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Present on both sides.
+    Changed,
+    /// Only after.
+    New,
+    /// Only before.
+    Gone,
+}
+
+impl Status {
+    /// The status as printed.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Changed => "changed",
+            Status::New => "new",
+            Status::Gone => "gone",
+        }
+    }
+}
+
+/// One group compared.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupDiff {
+    /// Lock type; absent when `--by` leaves it out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// Lock symbol (offset stripped unless `--keep-offsets`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<String>,
+    /// Waiting function (offset stripped unless `--keep-offsets`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
+    /// Total wait before, nanoseconds.
+    pub before_total_ns: u64,
+    /// Total wait after.
+    pub after_total_ns: u64,
+    /// Mean wait per sample before (0 in samples without it), rounded.
+    pub before_mean_ns: u64,
+    /// Mean wait per sample after.
+    pub after_mean_ns: u64,
+    /// Change of the mean per sample, percent; null for a new group.
+    pub delta_pct: Option<f64>,
+    /// Two-sided Mann-Whitney p over the per-sample waits.
+    pub p_value: Option<f64>,
+    /// p adjusted for the number of groups tested (Benjamini-Hochberg).
+    pub q_value: Option<f64>,
+    /// q below alpha.
+    pub significant: bool,
+    /// changed, new or gone.
+    pub status: Status,
+    /// Change of the mean per sample, nanoseconds (for ordering).
+    #[serde(skip)]
+    pub change_ns: f64,
+}
+
+impl GroupDiff {
+    /// The group's value for a key column.
+    pub fn key(&self, key: GroupKey) -> Option<&str> {
+        match key {
+            GroupKey::Category => self.category.as_deref(),
+            GroupKey::Symbol => self.symbol.as_deref(),
+            GroupKey::Caller => self.caller.as_deref(),
+        }
+    }
+}
+
+/// The whole comparison.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diff {
+    /// The old build.
+    pub before: Side,
+    /// The new build.
+    pub after: Side,
+    /// Summary metrics, in [`Metric::ALL`] order.
+    pub metrics: Vec<MetricDiff>,
+    /// Every group, largest change of mean per sample first.
+    pub groups: Vec<GroupDiff>,
+    /// Metrics that tripped `--fail-above`.
+    pub regressions: Vec<&'static str>,
+    /// Groups with a p-value (the number of comparisons BH corrects for).
+    pub groups_tested: usize,
+    /// The `--by` keys.
+    #[serde(skip)]
+    pub by: Vec<GroupKey>,
+    /// The significance level.
+    #[serde(skip)]
+    pub alpha: f64,
+}
+
+/// Compares `inputs[0]` (before) with `inputs[1]` (after).
+pub fn compare(inputs: &[InputFacts], options: &DiffOptions) -> Result<Diff> {
+    let [before, after] = inputs else {
+        bail!("diff compares exactly two inputs, got {}", inputs.len());
+    };
+    let metrics = compare_metrics(before, after, options)?;
+    let mut groups = compare_groups(inputs, options)?;
+    let q_values = stats::benjamini_hochberg(&groups.iter().map(|g| g.p_value).collect::<Vec<_>>());
+    for (group, q_value) in groups.iter_mut().zip(q_values) {
+        group.q_value = q_value;
+        group.significant = significant(q_value, options.alpha);
+    }
+    let regressions = tripped(&metrics, options);
+    Ok(Diff {
+        before: side(before),
+        after: side(after),
+        groups_tested: groups.iter().filter(|g| g.p_value.is_some()).count(),
+        metrics,
+        groups,
+        regressions,
+        by: options.by.clone(),
+        alpha: options.alpha,
+    })
+}
+
+fn side(input: &InputFacts) -> Side {
+    Side {
+        label: input.label.clone(),
+        samples: input.samples.len(),
+    }
+}
+
+/// Significant at `alpha`; alpha 1 or more turns the test off.
+fn significant(p: Option<f64>, alpha: f64) -> bool {
+    alpha >= 1.0 || p.is_some_and(|p| p < alpha)
+}
+
+fn test_p(before: &[f64], after: &[f64]) -> Option<f64> {
+    if before.len() < 2 || after.len() < 2 {
+        return None;
+    }
+    stats::mann_whitney(before, after).map(|test| test.p_value)
+}
+
+fn delta_pct(before: f64, after: f64) -> Option<f64> {
+    (before != 0.0).then(|| (after - before) / before.abs() * 100.0)
+}
+
+fn compare_metrics(
+    before: &InputFacts,
+    after: &InputFacts,
+    options: &DiffOptions,
+) -> Result<Vec<MetricDiff>> {
+    let per_sample = |input: &InputFacts| -> Result<Vec<Metrics>> {
+        let analysis_options = AnalysisOptions {
+            classes: options.classes.clone(),
+            by: options.by.clone(),
+            sort: SortKey::Total,
+            top: 1,
+        };
+        let analysis = analyze(std::slice::from_ref(input), &analysis_options)?;
+        Ok(analysis.samples.into_iter().map(|s| s.metrics).collect())
+    };
+    let (before, after) = (per_sample(before)?, per_sample(after)?);
+    Ok(Metric::ALL
+        .iter()
+        .map(|&metric| {
+            let values = |side: &[Metrics]| -> Vec<f64> {
+                side.iter().filter_map(|m| metric.value(m)).collect()
+            };
+            compare_values(metric, &values(&before), &values(&after), options.alpha)
+        })
+        .collect())
+}
+
+fn compare_values(metric: Metric, before: &[f64], after: &[f64], alpha: f64) -> MetricDiff {
+    let (before_mean, after_mean) = (stats::mean(before), stats::mean(after));
+    let p_value = test_p(before, after);
+    let interval = |values: &[f64]| stats::median_ci(values).map(|(low, high)| [low, high]);
+    MetricDiff {
+        metric: metric.name(),
+        before_mean,
+        after_mean,
+        before_median: stats::median(before),
+        after_median: stats::median(after),
+        delta_pct: before_mean
+            .zip(after_mean)
+            .and_then(|(b, a)| delta_pct(b, a)),
+        p_value,
+        significant: significant(p_value, alpha),
+        n_before: before.len(),
+        n_after: after.len(),
+        before_median_ci: interval(before),
+        after_median_ci: interval(after),
+    }
+}
+
+fn tripped(metrics: &[MetricDiff], options: &DiffOptions) -> Vec<&'static str> {
+    let Some(limit) = options.fail_above else {
+        return Vec::new();
+    };
+    metrics
+        .iter()
+        .filter(|m| options.fail_metrics.iter().any(|f| f.name() == m.metric))
+        .filter(|m| m.significant && m.delta_pct.is_some_and(|delta| delta > limit))
+        .map(|m| m.metric)
+        .collect()
+}
+
+/// Every group of either side with its wait in every sample of both sides
+/// (0 where it did not appear), sorted by keys, then sample.
+fn group_grid(inputs: &[InputFacts], options: &DiffOptions) -> PolarsResult<DataFrame> {
+    let facts = frames::facts_frame(inputs, &options.classes, !options.keep_offsets)?;
+    let samples = frames::samples_frame(inputs)?
+        .lazy()
+        .select([col("sample_id"), col("input")]);
+    let keys: Vec<Expr> = options.by.iter().map(|key| col(key.name())).collect();
+    let mut sample_keys = vec![col("input"), col("sample_id")];
+    sample_keys.extend(keys.iter().cloned());
+    let sums = facts
+        .clone()
+        .lazy()
+        .group_by(sample_keys.clone())
+        .agg([col("total_ns").sum()]);
+    let groups = facts
+        .lazy()
+        .group_by(keys.clone())
+        .agg([len().alias("facts")])
+        .select(keys.clone());
+    let mut order = keys;
+    order.push(col("sample_id"));
+    groups
+        .cross_join(samples, None)
+        .join(
+            sums,
+            sample_keys.clone(),
+            sample_keys,
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(col("total_ns").fill_null(lit(0u64)))
+        .sort_by_exprs(order, SortMultipleOptions::default())
+        .collect()
+}
+
+fn compare_groups(inputs: &[InputFacts], options: &DiffOptions) -> Result<Vec<GroupDiff>> {
+    let grid = group_grid(inputs, options).context("pivoting groups by sample")?;
+    let n_before = inputs[0].samples.len();
+    let n_samples = n_before + inputs[1].samples.len();
+    let totals = u64_values(&grid, "total_ns")?;
+    let sample_ids = u32_values(&grid, "sample_id")?;
+    let key_columns: Vec<(GroupKey, Vec<Option<String>>)> = options
+        .by
+        .iter()
+        .map(|&key| Ok((key, str_values(&grid, key.name())?)))
+        .collect::<Result<_>>()?;
+    if n_samples == 0 {
+        return Ok(Vec::new());
+    }
+    let mut groups: Vec<GroupDiff> = (0..grid.height())
+        .step_by(n_samples)
+        .map(|start| {
+            let rows = start..start + n_samples;
+            let (mut before, mut after) = (Vec::new(), Vec::new());
+            for row in rows {
+                let value = totals[row].unwrap_or(0) as f64;
+                match sample_ids[row] {
+                    Some(id) if (id as usize) < n_before => before.push(value),
+                    _ => after.push(value),
+                }
+            }
+            let key = |wanted: GroupKey| {
+                key_columns
+                    .iter()
+                    .find(|(key, _)| *key == wanted)
+                    .and_then(|(_, values)| values[start].clone())
+            };
+            group_diff(
+                [
+                    key(GroupKey::Category),
+                    key(GroupKey::Symbol),
+                    key(GroupKey::Caller),
+                ],
+                &before,
+                &after,
+            )
+        })
+        .collect();
+    groups.sort_by(|x, y| {
+        y.change_ns
+            .abs()
+            .total_cmp(&x.change_ns.abs())
+            .then_with(|| {
+                (&x.category, &x.symbol, &x.caller).cmp(&(&y.category, &y.symbol, &y.caller))
+            })
+    });
+    Ok(groups)
+}
+
+fn group_diff(keys: [Option<String>; 3], before: &[f64], after: &[f64]) -> GroupDiff {
+    let before_total: f64 = before.iter().sum();
+    let after_total: f64 = after.iter().sum();
+    let before_mean = stats::mean(before).unwrap_or(0.0);
+    let after_mean = stats::mean(after).unwrap_or(0.0);
+    let status = if before_total == 0.0 {
+        Status::New
+    } else if after_total == 0.0 {
+        Status::Gone
+    } else {
+        Status::Changed
+    };
+    let [category, symbol, caller] = keys;
+    GroupDiff {
+        category,
+        symbol,
+        caller,
+        before_total_ns: before_total as u64,
+        after_total_ns: after_total as u64,
+        before_mean_ns: before_mean.round() as u64,
+        after_mean_ns: after_mean.round() as u64,
+        delta_pct: delta_pct(before_mean, after_mean),
+        p_value: test_p(before, after),
+        q_value: None,
+        significant: false,
+        status,
+        change_ns: after_mean - before_mean,
+    }
+}

@@ -1,0 +1,335 @@
+//! Rendering a [`Diff`]: benchstat-style summary, regressions and
+//! improvements, as terminal tables, Markdown, CSV, JSON or two-count folded
+//! stacks.
+
+use std::fmt::Write as _;
+
+use anyhow::Result;
+
+use super::Style;
+use super::cells::TextTable;
+use super::human::{duration, percent};
+use super::text::{BOLD, BOLD_YELLOW, paint, render_table};
+use crate::engine::diff::{Diff, GroupDiff, Metric, MetricDiff};
+use crate::stats::{MIN_SAMPLES_FOR_CI, MIN_SAMPLES_FOR_TEST};
+
+/// The output formats of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DiffFormat {
+    /// Summary, regressions and improvements for the terminal.
+    #[default]
+    Table,
+    /// Every group compared, as CSV.
+    Csv,
+    /// Everything, as JSON for scripts.
+    Json,
+    /// The terminal report as Markdown.
+    Markdown,
+    /// `key;key;key before_ns after_ns` lines for differential flame graphs.
+    Folded,
+}
+
+/// Renders the comparison; `top` limits each of the two group lists.
+pub fn render(diff: &Diff, format: DiffFormat, style: &Style, top: usize) -> Result<String> {
+    match format {
+        DiffFormat::Table => Ok(text(diff, style, top, false)),
+        DiffFormat::Markdown => Ok(text(diff, &Style::default(), top, true)),
+        DiffFormat::Csv => csv(diff),
+        DiffFormat::Json => {
+            let mut json = serde_json::to_string_pretty(diff)?;
+            json.push('\n');
+            Ok(json)
+        }
+        DiffFormat::Folded => Ok(folded(diff)),
+    }
+}
+
+fn text(diff: &Diff, style: &Style, top: usize, markdown: bool) -> String {
+    let heading = |out: &mut String, title: &str| {
+        if markdown {
+            let _ = write!(out, "### {title}\n\n");
+        } else {
+            let _ = writeln!(out, "{title}");
+        }
+    };
+    let mut out = String::new();
+    let title = format!(
+        "{} ({} samples) -> {} ({} samples)",
+        diff.before.label, diff.before.samples, diff.after.label, diff.after.samples
+    );
+    if markdown {
+        let _ = write!(out, "**{title}**\n\n");
+    } else {
+        let _ = write!(out, "{}\n\n", paint(&title, style.color, BOLD));
+    }
+    out.push_str(&render_table(&metrics_table(diff), style, markdown));
+    out.push_str("\n\n");
+    for note in sample_notes(diff) {
+        out.push_str(&note);
+        out.push_str(if markdown { "\n\n" } else { "\n" });
+    }
+    for name in &diff.regressions {
+        let line = format!("regression: {name} rose past --fail-above");
+        let _ = writeln!(out, "{}", paint(&line, style.color, BOLD_YELLOW));
+    }
+    let (regressions, improvements): (Vec<&GroupDiff>, Vec<&GroupDiff>) = diff
+        .groups
+        .iter()
+        .filter(|g| g.change_ns != 0.0)
+        .partition(|g| g.change_ns > 0.0);
+    for (title, groups) in [("Regressions", regressions), ("Improvements", improvements)] {
+        out.push('\n');
+        if groups.is_empty() {
+            heading(&mut out, &format!("{title}: none"));
+            continue;
+        }
+        heading(&mut out, &list_title(title, groups.len(), top, diff));
+        let shown = if top == 0 {
+            groups.len()
+        } else {
+            top.min(groups.len())
+        };
+        out.push_str(&render_table(
+            &groups_table(diff, &groups[..shown]),
+            style,
+            markdown,
+        ));
+        out.push('\n');
+    }
+    out
+}
+
+fn list_title(title: &str, count: usize, top: usize, diff: &Diff) -> String {
+    let range = if top > 0 && count > top {
+        format!("top {top} of {count}")
+    } else {
+        count.to_string()
+    };
+    format!(
+        "{title}: {range}, by change of the mean per sample; * = significant \
+         (q < {}: p from Mann-Whitney, adjusted for {} comparisons by Benjamini-Hochberg)",
+        diff.alpha, diff.groups_tested
+    )
+}
+
+/// What the sample counts allow, in words.
+fn sample_notes(diff: &Diff) -> Vec<String> {
+    let (before, after) = (diff.before.samples, diff.after.samples);
+    let mut notes = vec![format!(
+        "~ : no significant change (p >= {}); a change needs several samplings per build \
+         to be told from noise.",
+        diff.alpha
+    )];
+    if before.min(after) < MIN_SAMPLES_FOR_TEST {
+        notes.push(format!(
+            "With {before}+{after} samples no change can be significant: a rank test \
+             needs {MIN_SAMPLES_FOR_TEST} samples a side to reach p < 0.05."
+        ));
+    }
+    if before.min(after) < MIN_SAMPLES_FOR_CI {
+        notes.push(format!(
+            "Medians have 95 % confidence intervals from {MIN_SAMPLES_FOR_CI} samples a \
+             side ({before}+{after} here)."
+        ));
+    }
+    notes
+}
+
+fn metrics_table(diff: &Diff) -> TextTable {
+    let header = [
+        "metric",
+        "before mean",
+        "after mean",
+        "before median",
+        "after median",
+        "change",
+    ];
+    let rows = diff
+        .metrics
+        .iter()
+        .map(|m| {
+            let share = Metric::ALL
+                .iter()
+                .any(|metric| metric.name() == m.metric && metric.is_share());
+            let value = |v: Option<f64>| figure(v, share);
+            vec![
+                m.metric.to_string(),
+                value(m.before_mean),
+                value(m.after_mean),
+                with_interval(value(m.before_median), m.before_median_ci, share),
+                with_interval(value(m.after_median), m.after_median_ci, share),
+                change(m),
+            ]
+        })
+        .collect();
+    TextTable {
+        header: header.iter().map(|h| h.to_string()).collect(),
+        numeric: vec![false, true, true, true, true, false],
+        rows,
+        highlight: Vec::new(),
+    }
+}
+
+fn groups_table(diff: &Diff, groups: &[&GroupDiff]) -> TextTable {
+    let mut header = vec![" ".to_string()];
+    let mut numeric = vec![false];
+    for key in &diff.by {
+        header.push(key.name().to_string());
+        numeric.push(false);
+    }
+    for name in ["before", "after", "change", "p", "q", "status"] {
+        header.push(name.to_string());
+        numeric.push(name != "status");
+    }
+    let rows = groups
+        .iter()
+        .map(|group| {
+            let mut row = vec![if group.significant { "*" } else { "" }.to_string()];
+            for key in &diff.by {
+                row.push(group.key(*key).unwrap_or("").to_string());
+            }
+            row.extend([
+                duration(group.before_mean_ns),
+                duration(group.after_mean_ns),
+                group
+                    .delta_pct
+                    .map_or_else(|| group.status.name().to_string(), signed_percent),
+                p_text(group.p_value),
+                p_text(group.q_value),
+                group.status.name().to_string(),
+            ]);
+            row
+        })
+        .collect();
+    let highlight = groups
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| g.significant && g.change_ns > 0.0)
+        .map(|(index, _)| index)
+        .collect();
+    TextTable {
+        header,
+        numeric,
+        rows,
+        highlight,
+    }
+}
+
+/// benchstat's shape: `+25.3 % (p=0.002, n=12+12)` when significant,
+/// `~ (p=0.420, n=5+5)` when not.
+fn change(m: &MetricDiff) -> String {
+    let n = format!("n={}+{}", m.n_before, m.n_after);
+    let delta = m.delta_pct.map_or_else(|| "-".to_string(), signed_percent);
+    match m.p_value {
+        None => format!("{delta} (n too small for a test, {n})"),
+        Some(p) if m.significant => format!("{delta} ({}, {n})", p_phrase(p)),
+        Some(p) => format!("~ ({}, {n})", p_phrase(p)),
+    }
+}
+
+fn signed_percent(delta: f64) -> String {
+    format!("{delta:+.1} %")
+}
+
+fn p_number(p: f64) -> String {
+    if p < 0.001 {
+        "<0.001".to_string()
+    } else {
+        format!("{p:.3}")
+    }
+}
+
+/// `p=0.014`, or `p<0.001`.
+fn p_phrase(p: f64) -> String {
+    if p < 0.001 {
+        "p<0.001".to_string()
+    } else {
+        format!("p={p:.3}")
+    }
+}
+
+fn p_text(p: Option<f64>) -> String {
+    p.map_or_else(|| "-".to_string(), p_number)
+}
+
+fn figure(value: Option<f64>, share: bool) -> String {
+    match value {
+        None => "-".to_string(),
+        Some(v) if share => percent(Some(v)),
+        Some(v) if v < 0.0 => format!("-{}", duration((-v).round() as u64)),
+        Some(v) => duration(v.round() as u64),
+    }
+}
+
+fn with_interval(median: String, interval: Option<[f64; 2]>, share: bool) -> String {
+    match interval {
+        Some([low, high]) => format!(
+            "{median} [{}, {}]",
+            figure(Some(low), share),
+            figure(Some(high), share)
+        ),
+        None => median,
+    }
+}
+
+fn csv(diff: &Diff) -> Result<String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<&str> = diff.by.iter().map(|key| key.name()).collect();
+    header.extend([
+        "before_total_ns",
+        "after_total_ns",
+        "before_mean_ns",
+        "after_mean_ns",
+        "delta_pct",
+        "p_value",
+        "q_value",
+        "significant",
+        "status",
+    ]);
+    writer.write_record(&header)?;
+    let optional = |v: Option<f64>| v.map_or_else(String::new, |v| v.to_string());
+    for group in &diff.groups {
+        let mut record: Vec<String> = diff
+            .by
+            .iter()
+            .map(|key| group.key(*key).unwrap_or("").to_string())
+            .collect();
+        record.extend([
+            group.before_total_ns.to_string(),
+            group.after_total_ns.to_string(),
+            group.before_mean_ns.to_string(),
+            group.after_mean_ns.to_string(),
+            optional(group.delta_pct),
+            optional(group.p_value),
+            optional(group.q_value),
+            group.significant.to_string(),
+            group.status.name().to_string(),
+        ]);
+        writer.write_record(&record)?;
+    }
+    Ok(String::from_utf8(writer.into_inner()?)?)
+}
+
+/// Two-count collapsed stacks, the input of inferno's and FlameGraph's
+/// differential flame graphs (`inferno-diff-folded`, `difffolded.pl`).
+fn folded(diff: &Diff) -> String {
+    let mut out = String::new();
+    for group in &diff.groups {
+        let keys: Vec<&str> = diff
+            .by
+            .iter()
+            .map(|key| match group.key(*key) {
+                Some("") | None => "[unknown]",
+                Some(key) => key,
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "{} {} {}",
+            keys.join(";"),
+            group.before_total_ns,
+            group.after_total_ns
+        );
+    }
+    out
+}
