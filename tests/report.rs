@@ -413,13 +413,3 @@ fn help_shows_examples() {
     );
     assert!(repo_path(SEED).exists());
 }
-
-#[test]
-fn readme_example_is_real_output() {
-    let readme = read("README.md");
-    let command = format!("$ contend report {SEED}\n");
-    let start = readme.find(&command).expect("README shows the seed report") + command.len();
-    let shown = &readme[start..start + readme[start..].find("```").unwrap()];
-    let run = run(&["report", SEED]);
-    assert_eq!(shown, format!("{}{}", run.stdout, run.stderr));
-}

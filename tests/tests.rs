@@ -3,6 +3,8 @@
 
 mod util;
 
+mod diff;
+mod doc_examples;
 mod errors;
 mod export;
 mod report;

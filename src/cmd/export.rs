@@ -138,7 +138,7 @@ impl RowSink<'_, '_> {
                         GroupKey::Caller => row.caller,
                     })
                     .collect();
-                Ok(write_folded(*out, &keys, row.dur_ns)?)
+                Ok(write_folded(*out, &keys, &[row.dur_ns])?)
             }
         }
     }
@@ -168,7 +168,7 @@ fn export_analysis(
 ) -> Result<()> {
     if options.format == ExportFormat::Folded {
         for group in &analysis.groups {
-            write_folded(out, &group_keys(group, &analysis.by), group.total_ns)?;
+            write_folded(out, &group_keys(group, &analysis.by), &[group.total_ns])?;
         }
         return Ok(());
     }

@@ -225,8 +225,7 @@ pub struct Diff {
     /// The `--by` keys.
     #[serde(skip)]
     pub by: Vec<GroupKey>,
-    /// The significance level.
-    #[serde(skip)]
+    /// The significance level `significant` was decided at.
     pub alpha: f64,
 }
 

@@ -200,9 +200,10 @@ fn parquet_writer<'w>(
 }
 
 /// Writes one folded-stack line, `key;key;key count`, as inferno and
-/// flamegraph.pl read them. Empty keys read `[unknown]` (a frame must have
-/// a name); counts are integer nanoseconds whatever the unit.
-pub fn write_folded(out: &mut dyn Write, keys: &[&str], ns: u64) -> std::io::Result<()> {
+/// flamegraph.pl read them (two counts, before and after, for differential
+/// flame graphs). Empty keys read `[unknown]` (a frame must have a name);
+/// counts are integer nanoseconds whatever the unit.
+pub fn write_folded(out: &mut dyn Write, keys: &[&str], counts: &[u64]) -> std::io::Result<()> {
     for (index, key) in keys.iter().enumerate() {
         if index > 0 {
             out.write_all(b";")?;
@@ -210,7 +211,10 @@ pub fn write_folded(out: &mut dyn Write, keys: &[&str], ns: u64) -> std::io::Res
         let key = if key.is_empty() { "[unknown]" } else { key };
         out.write_all(key.as_bytes())?;
     }
-    writeln!(out, " {ns}")
+    for count in counts {
+        write!(out, " {count}")?;
+    }
+    writeln!(out)
 }
 
 /// The column name in this unit: `dur_ns` becomes `dur_us` for `--output-unit us`.
@@ -288,7 +292,7 @@ mod tests {
     #[test]
     fn folded_lines_name_every_frame() {
         let mut out = Vec::new();
-        write_folded(&mut out, &["kernel", "", "reaper"], 42).unwrap();
+        write_folded(&mut out, &["kernel", "", "reaper"], &[42]).unwrap();
         assert_eq!(out, b"kernel;[unknown];reaper 42\n");
     }
 

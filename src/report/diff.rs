@@ -11,6 +11,7 @@ use super::cells::TextTable;
 use super::human::{duration, percent};
 use super::text::{BOLD, BOLD_YELLOW, paint, render_table};
 use crate::engine::diff::{Diff, GroupDiff, Metric, MetricDiff};
+use crate::export::writer::write_folded;
 use crate::stats::{MIN_SAMPLES_FOR_CI, MIN_SAMPLES_FOR_TEST};
 
 /// The output formats of `diff`.
@@ -40,7 +41,7 @@ pub fn render(diff: &Diff, format: DiffFormat, style: &Style, top: usize) -> Res
             json.push('\n');
             Ok(json)
         }
-        DiffFormat::Folded => Ok(folded(diff)),
+        DiffFormat::Folded => folded(diff),
     }
 }
 
@@ -126,6 +127,13 @@ fn sample_notes(diff: &Diff) -> Vec<String> {
              needs {MIN_SAMPLES_FOR_TEST} samples a side to reach p < 0.05."
         ));
     }
+    if before.max(after) >= MIN_SAMPLES_FOR_CI {
+        notes.push(
+            "± : how far the 95 % confidence interval of the median reaches, in percent \
+             of the median (as benchstat)."
+                .to_string(),
+        );
+    }
     if before.min(after) < MIN_SAMPLES_FOR_CI {
         notes.push(format!(
             "Medians have 95 % confidence intervals from {MIN_SAMPLES_FOR_CI} samples a \
@@ -156,8 +164,8 @@ fn metrics_table(diff: &Diff) -> TextTable {
                 m.metric.to_string(),
                 value(m.before_mean),
                 value(m.after_mean),
-                with_interval(value(m.before_median), m.before_median_ci, share),
-                with_interval(value(m.after_median), m.after_median_ci, share),
+                with_interval(m.before_median, m.before_median_ci, share),
+                with_interval(m.after_median, m.after_median_ci, share),
                 change(m),
             ]
         })
@@ -177,7 +185,7 @@ fn groups_table(diff: &Diff, groups: &[&GroupDiff]) -> TextTable {
         header.push(key.name().to_string());
         numeric.push(false);
     }
-    for name in ["before", "after", "change", "p", "q", "status"] {
+    for name in ["before mean", "after mean", "change", "p", "q", "status"] {
         header.push(name.to_string());
         numeric.push(name != "status");
     }
@@ -261,14 +269,21 @@ fn figure(value: Option<f64>, share: bool) -> String {
     }
 }
 
-fn with_interval(median: String, interval: Option<[f64; 2]>, share: bool) -> String {
-    match interval {
-        Some([low, high]) => format!(
-            "{median} [{}, {}]",
+/// benchstat's `median ± x %`: x the farther end of the 95 % interval, as
+/// a percentage of the median (the JSON has the interval itself).
+fn with_interval(median: Option<f64>, interval: Option<[f64; 2]>, share: bool) -> String {
+    let shown = figure(median, share);
+    match (median, interval) {
+        (Some(m), Some([low, high])) if m != 0.0 => {
+            let spread = (m - low).abs().max((high - m).abs()) / m.abs() * 100.0;
+            format!("{shown} ± {spread:.0} %")
+        }
+        (Some(_), Some([low, high])) => format!(
+            "{shown} [{}, {}]",
             figure(Some(low), share),
             figure(Some(high), share)
         ),
-        None => median,
+        _ => shown,
     }
 }
 
@@ -312,24 +327,19 @@ fn csv(diff: &Diff) -> Result<String> {
 
 /// Two-count collapsed stacks, the input of inferno's and FlameGraph's
 /// differential flame graphs (`inferno-diff-folded`, `difffolded.pl`).
-fn folded(diff: &Diff) -> String {
-    let mut out = String::new();
+fn folded(diff: &Diff) -> Result<String> {
+    let mut out = Vec::new();
     for group in &diff.groups {
         let keys: Vec<&str> = diff
             .by
             .iter()
-            .map(|key| match group.key(*key) {
-                Some("") | None => "[unknown]",
-                Some(key) => key,
-            })
+            .map(|key| group.key(*key).unwrap_or(""))
             .collect();
-        let _ = writeln!(
-            out,
-            "{} {} {}",
-            keys.join(";"),
-            group.before_total_ns,
-            group.after_total_ns
-        );
+        write_folded(
+            &mut out,
+            &keys,
+            &[group.before_total_ns, group.after_total_ns],
+        )?;
     }
-    out
+    Ok(String::from_utf8(out)?)
 }

@@ -1,0 +1,602 @@
+//! `contend diff`: before/after fixtures built from the seed (kernel_lock
+//! halved; kernel_lock doubled with Running grown by the same time) and the
+//! dozen-sample synthetic builds of `fixtures/diff/`.
+
+use serde_json::Value;
+
+use crate::util::{SEED, read, run, run_with_stdin, scratch_dir};
+
+const BEFORE_12: &str = "fixtures/diff/reaper-before.txt";
+const AFTER_12: &str = "fixtures/diff/reaper-after.txt";
+
+/// The seed's kernel_lock waits, per sample (DESIGN.md's figures).
+const SEED_KERNEL_LOCK: [u64; 5] = [1_751_151, 187_535, 2_911_007, 6_552_644, 1_857_891];
+/// The seed's Running time, per sample.
+const SEED_RUNNING: [u64; 5] = [4_384_000, 3_236_000, 3_868_000, 7_508_000, 2_780_000];
+
+/// The seed with every kernel_lock wait scaled by `numerator / denominator`
+/// (integer division, as a real trace has whole nanoseconds); when
+/// `grow_running`, each sample's Running grows by the wait it gained, as it
+/// would if the extra spinning happened on CPU. A sample starts at its
+/// `Stopped` line (the posted fifth sample has a blank line inside it).
+fn seed_with_kernel_lock_scaled(numerator: u64, denominator: u64, grow_running: bool) -> String {
+    let seed = read(SEED);
+    let sample_of_line: Vec<usize> = seed
+        .lines()
+        .scan(0, |sample, line| {
+            *sample += usize::from(line.starts_with("Stopped"));
+            Some(*sample)
+        })
+        .collect();
+    let mut added_ns = [0u64; 6];
+    let mut rows = Vec::new();
+    for (line, &sample) in seed.lines().zip(&sample_of_line) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        match fields.as_slice() {
+            [dur, "kernel", "kernel_lock", caller] => {
+                let before: u64 = dur.parse().unwrap();
+                let after = before * numerator / denominator;
+                added_ns[sample] += after.saturating_sub(before);
+                rows.push(format!("{after}\tkernel\tkernel_lock\t{caller}"));
+            }
+            _ => rows.push(line.to_string()),
+        }
+    }
+    let mut out = String::new();
+    for (row, &sample) in rows.iter().zip(&sample_of_line) {
+        match row.strip_prefix("Running\t") {
+            Some(value) if grow_running => {
+                let running = milliseconds_to_ns(value) + added_ns[sample];
+                out.push_str(&format!("Running\t{running}ns"));
+            }
+            _ => out.push_str(row),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `4.384ms` as nanoseconds.
+fn milliseconds_to_ns(value: &str) -> u64 {
+    let ms: f64 = value.strip_suffix("ms").unwrap().parse().unwrap();
+    (ms * 1e6).round() as u64
+}
+
+/// Writes `text` to a scratch file named `name`, returns its path.
+fn scratch_file(test: &str, name: &str, text: &str) -> String {
+    let path = scratch_dir(test).join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// `contend diff --format json ARGS`, expecting `code`.
+fn diff_json(args: &[&str], code: i32) -> Value {
+    let mut all = vec!["diff", "--format", "json"];
+    all.extend(args);
+    let run = run(&all);
+    assert_eq!(run.code, code, "stderr: {}", run.stderr);
+    serde_json::from_str(&run.stdout).expect("diff --format json is JSON")
+}
+
+fn metric<'a>(diff: &'a Value, name: &str) -> &'a Value {
+    diff["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == name)
+        .unwrap_or_else(|| panic!("metric {name} in {diff}"))
+}
+
+fn group<'a>(diff: &'a Value, category: &str, symbol: &str, caller: &str) -> &'a Value {
+    diff["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["category"] == category && g["symbol"] == symbol && g["caller"] == caller)
+        .unwrap_or_else(|| panic!("group {category};{symbol};{caller} in {diff}"))
+}
+
+fn number(value: &Value) -> f64 {
+    value
+        .as_f64()
+        .unwrap_or_else(|| panic!("{value} is a number"))
+}
+
+fn assert_close(actual: &Value, expected: f64) {
+    let actual = number(actual);
+    assert!(
+        (actual - expected).abs() <= 1e-9 * expected.abs().max(1.0),
+        "{actual} != {expected}"
+    );
+}
+
+#[test]
+fn the_seed_helper_changes_only_what_it_says() {
+    let halved = seed_with_kernel_lock_scaled(1, 2, false);
+    assert!(halved.contains("875575\tkernel\tkernel_lock\treaper"));
+    assert!(halved.contains("Running\t4.384ms"));
+    let doubled = seed_with_kernel_lock_scaled(2, 1, true);
+    assert!(doubled.contains("3502302\tkernel\tkernel_lock\treaper"));
+    // Running of the first sample grows by its 1751151 ns of kernel_lock.
+    assert!(doubled.contains(&format!("Running\t{}ns", 4_384_000 + 1_751_151)));
+    // The fifth sample, whose state lines stand apart from its table.
+    assert!(doubled.contains(&format!("Running\t{}ns", 2_780_000 + 1_725_415 + 132_476)));
+}
+
+#[test]
+fn halving_kernel_lock_on_five_samplings_is_not_significant() {
+    let after = scratch_file(
+        "diff_halved",
+        "halved.txt",
+        &seed_with_kernel_lock_scaled(1, 2, false),
+    );
+    let diff = diff_json(&[SEED, &after], 0);
+
+    let kernel_lock = metric(&diff, "kernel_lock_ns");
+    let before_sum: u64 = SEED_KERNEL_LOCK.iter().sum();
+    let after_sum: u64 = SEED_KERNEL_LOCK.iter().map(|ns| ns / 2).sum();
+    assert_eq!(before_sum, 13_260_228);
+    assert_close(&kernel_lock["before_mean"], before_sum as f64 / 5.0);
+    assert_close(&kernel_lock["after_mean"], after_sum as f64 / 5.0);
+    assert!((number(&kernel_lock["delta_pct"]) + 50.0).abs() < 1e-4);
+    // Exact Mann-Whitney, 5+5: the halved samples rank 1,3,4,5,8 of 10, so
+    // U = 7 and the two-sided p is 2 * 39/252 (39 of the 252 orderings
+    // have U <= 7).
+    assert_close(&kernel_lock["p_value"], 78.0 / 252.0);
+    assert_eq!(kernel_lock["significant"], false);
+
+    // Running is unchanged, so spin falls and work rises by the same time.
+    assert_close(&metric(&diff, "running_ns")["delta_pct"], 0.0);
+    assert_close(&metric(&diff, "running_ns")["p_value"], 1.0);
+    let spin_share = metric(&diff, "spin_share");
+    assert!((number(&spin_share["before_mean"]) * 1000.0).round() == 599.0);
+    assert!(number(&spin_share["delta_pct"]) < -20.0);
+    assert_eq!(spin_share["significant"], false);
+    assert!(number(&metric(&diff, "work_ns")["delta_pct"]) > 0.0);
+
+    let reaper = group(&diff, "kernel", "kernel_lock", "reaper");
+    assert_eq!(reaper["before_total_ns"], 13_095_905);
+    assert_eq!(reaper["status"], "changed");
+    assert!((number(&reaper["delta_pct"]) + 50.0).abs() < 1e-4);
+    assert_eq!(reaper["significant"], false);
+    assert_eq!(diff["regressions"], serde_json::json!([]));
+}
+
+#[test]
+fn doubling_kernel_lock_grows_running_and_leaves_work_alone() {
+    let after = scratch_file(
+        "diff_doubled",
+        "doubled.txt",
+        &seed_with_kernel_lock_scaled(2, 1, true),
+    );
+    let diff = diff_json(&[SEED, &after], 0);
+    let kernel_lock = metric(&diff, "kernel_lock_ns");
+    assert_close(&kernel_lock["delta_pct"], 100.0);
+    let running: u64 = SEED_RUNNING.iter().sum();
+    assert_eq!(running, 21_776_000);
+    // Running grows by the seed's kernel_lock total: 13260228 / 21776000.
+    assert_close(
+        &metric(&diff, "running_ns")["delta_pct"],
+        100.0 * 13_260_228.0 / 21_776_000.0,
+    );
+    assert_close(&metric(&diff, "work_ns")["delta_pct"], 0.0);
+    // 59.9 % of Running spun before, 69.4 % after: the share cannot double,
+    // since the added spin also adds Running.
+    let spin_share = metric(&diff, "spin_share");
+    assert_eq!((number(&spin_share["before_mean"]) * 1000.0).round(), 599.0);
+    assert_eq!((number(&spin_share["after_mean"]) * 1000.0).round(), 694.0);
+    for name in ["kernel_lock_ns", "spin_share", "running_ns"] {
+        assert_eq!(metric(&diff, name)["significant"], false, "{name}");
+    }
+    let reaper = group(&diff, "kernel", "kernel_lock", "reaper");
+    assert_eq!(reaper["after_total_ns"], 2 * 13_095_905);
+    assert_close(&reaper["delta_pct"], 100.0);
+}
+
+#[test]
+fn fail_above_needs_a_significant_rise_unless_alpha_is_one() {
+    let after = scratch_file(
+        "diff_fail_above",
+        "doubled.txt",
+        &seed_with_kernel_lock_scaled(2, 1, true),
+    );
+    // spin_share rises by more than 10 %, but 5+5 noisy samplings cannot
+    // tell it from noise: no regression.
+    let diff = diff_json(&[SEED, &after, "--fail-above", "10"], 0);
+    assert_eq!(diff["regressions"], serde_json::json!([]));
+    // --alpha 1 counts every rise.
+    let diff = diff_json(&[SEED, &after, "--fail-above", "10", "--alpha", "1"], 1);
+    assert_eq!(diff["regressions"], serde_json::json!(["spin_share"]));
+    // Several metrics; running_ns rose 60.9 %, work_ns did not move.
+    let diff = diff_json(
+        &[
+            SEED,
+            &after,
+            "--fail-above",
+            "50",
+            "--alpha",
+            "1",
+            "--metric",
+            "running_ns",
+            "--metric",
+            "work_ns",
+            "--metric",
+            "kernel_lock_ns",
+        ],
+        1,
+    );
+    assert_eq!(
+        diff["regressions"],
+        serde_json::json!(["running_ns", "kernel_lock_ns"])
+    );
+    // Going the other way is an improvement, never a regression.
+    diff_json(&[&after, SEED, "--fail-above", "0", "--alpha", "1"], 0);
+}
+
+#[test]
+fn a_dozen_samplings_a_side_make_the_shift_significant() {
+    let diff = diff_json(&[BEFORE_12, AFTER_12, "--fail-above", "5"], 0);
+    assert_eq!(diff["before"]["label"], "reaper-before");
+    assert_eq!(diff["before"]["samples"], 12);
+    assert_eq!(diff["after"]["samples"], 12);
+    for (name, delta) in [
+        ("running_ns", -36.7),
+        ("spin_ns", -54.3),
+        ("spin_share", -27.7),
+        ("kernel_lock_ns", -58.5),
+    ] {
+        let metric = metric(&diff, name);
+        assert_eq!(metric["significant"], true, "{name}");
+        assert!(number(&metric["p_value"]) < 0.001, "{name}");
+        assert!(
+            (number(&metric["delta_pct"]) - delta).abs() < 0.05,
+            "{name}: {}",
+            metric["delta_pct"]
+        );
+    }
+    for name in ["work_ns", "sleep_wait_ns", "off_cpu_ns"] {
+        assert_eq!(metric(&diff, name)["significant"], false, "{name}");
+    }
+    // Offsets (`reaper+0x1c`) are stripped, and only the planted group
+    // survives the Benjamini-Hochberg correction.
+    let reaper = group(&diff, "kernel", "kernel_lock", "reaper");
+    assert_eq!(reaper["significant"], true);
+    assert!(number(&reaper["q_value"]) < 0.001);
+    assert!(number(&reaper["q_value"]) >= number(&reaper["p_value"]));
+    assert!((number(&reaper["delta_pct"]) + 59.06).abs() < 0.01);
+    let significant: Vec<&Value> = diff["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["significant"] == true)
+        .collect();
+    assert_eq!(significant.len(), 1);
+    // The wakeup_n rise has p = 0.033 < 0.05 on its own, but not once
+    // corrected for six comparisons.
+    let wakeup = group(&diff, "mutex", "sched_lock", "wakeup_n");
+    assert!(number(&wakeup["p_value"]) < 0.05);
+    assert!(number(&wakeup["q_value"]) > 0.05);
+    assert_eq!(wakeup["significant"], false);
+}
+
+#[test]
+fn a_significant_regression_exits_one() {
+    // The same builds the other way round: spin_share rises 38 %.
+    let diff = diff_json(&[AFTER_12, BEFORE_12, "--fail-above", "10"], 1);
+    assert_eq!(diff["regressions"], serde_json::json!(["spin_share"]));
+    assert!((number(&metric(&diff, "spin_share")["delta_pct"]) - 38.35).abs() < 0.01);
+    // Below the limit: exit 0.
+    diff_json(&[AFTER_12, BEFORE_12, "--fail-above", "40"], 0);
+    // Without --fail-above nothing fails.
+    diff_json(&[AFTER_12, BEFORE_12], 0);
+
+    let table = run(&["diff", AFTER_12, BEFORE_12, "--fail-above", "10"]);
+    assert_eq!(table.code, 1);
+    assert!(
+        table
+            .stdout
+            .contains("regression: spin_share rose past --fail-above")
+    );
+}
+
+#[test]
+fn json_has_every_contract_field() {
+    let diff = diff_json(&[BEFORE_12, AFTER_12], 0);
+    let keys =
+        |value: &Value| -> Vec<String> { value.as_object().unwrap().keys().cloned().collect() };
+    for field in ["before", "after", "metrics", "groups", "regressions"] {
+        assert!(diff.get(field).is_some(), "{field}");
+    }
+    assert_eq!(diff["alpha"], 0.05);
+    assert_eq!(diff["groups_tested"], 6);
+    for side in ["before", "after"] {
+        assert_eq!(keys(&diff[side]), ["label", "samples"]);
+    }
+    let metric_keys = keys(&diff["metrics"][0]);
+    for field in [
+        "metric",
+        "before_mean",
+        "after_mean",
+        "before_median",
+        "after_median",
+        "delta_pct",
+        "p_value",
+        "significant",
+    ] {
+        assert!(metric_keys.iter().any(|k| k == field), "{field}");
+    }
+    let names: Vec<&str> = diff["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["metric"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "running_ns",
+            "spin_ns",
+            "spin_share",
+            "kernel_lock_ns",
+            "work_ns",
+            "sleep_wait_ns",
+            "off_cpu_ns"
+        ]
+    );
+    let group_keys = keys(&diff["groups"][0]);
+    for field in [
+        "category",
+        "symbol",
+        "caller",
+        "before_total_ns",
+        "after_total_ns",
+        "before_mean_ns",
+        "after_mean_ns",
+        "delta_pct",
+        "p_value",
+        "q_value",
+        "significant",
+        "status",
+    ] {
+        assert!(group_keys.iter().any(|k| k == field), "{field}");
+    }
+    // The 95 % interval of the median: 12 values give the 3rd smallest and
+    // 3rd largest (P(Binomial(12, 1/2) <= 2) = 0.019 <= 0.025).
+    let ci = &metric(&diff, "running_ns")["before_median_ci"];
+    assert_eq!(ci, &serde_json::json!([3_952_000.0, 5_464_000.0]));
+    // Every group is in the JSON, whatever --top says.
+    assert_eq!(diff["groups"].as_array().unwrap().len(), 6);
+    let top_one = diff_json(&[BEFORE_12, AFTER_12, "--top", "1"], 0);
+    assert_eq!(top_one["groups"], diff["groups"]);
+}
+
+#[test]
+fn one_sample_a_side_gets_no_test() {
+    let first_sample: String = read(SEED)
+        .split("\n\n")
+        .take(2)
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let before = scratch_file("diff_one_sample", "one.txt", &first_sample);
+    let diff = diff_json(&[&before, &before], 0);
+    let running = metric(&diff, "running_ns");
+    assert_eq!(running["p_value"], Value::Null);
+    assert_eq!(running["significant"], false);
+    assert_close(&running["before_mean"], 4_384_000.0);
+
+    let table = run(&["diff", &before, &before]);
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    assert!(
+        table
+            .stdout
+            .contains("+0.0 % (n too small for a test, n=1+1)"),
+        "{}",
+        table.stdout
+    );
+    assert!(table.stdout.contains(
+        "With 1+1 samples no change can be significant: a rank test needs 4 samples a side"
+    ));
+}
+
+#[test]
+fn the_table_reads_like_benchstat() {
+    let table = run(&["diff", BEFORE_12, AFTER_12]);
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    let out = &table.stdout;
+    assert!(out.starts_with("reaper-before (12 samples) -> reaper-after (12 samples)\n"));
+    assert!(out.contains("-27.7 % (p<0.001, n=12+12)"), "{out}");
+    assert!(out.contains("~ (p=0.478, n=12+12)"), "{out}");
+    // Medians with their 95 % interval from 6 samples a side: 64.3 % in
+    // [60.2 %, 67.0 %] reaches 4.1 / 64.3 = 6 % of the median.
+    assert!(out.contains("64.3 % ± 6 %"), "{out}");
+    assert!(out.contains("4.751 ms ± 17 %"), "{out}");
+    assert!(out.contains("± : how far the 95 % confidence interval of the median reaches"));
+    assert!(out.contains("Regressions: 4, by change of the mean per sample"));
+    assert!(out.contains("adjusted for 6 comparisons by Benjamini-Hochberg"));
+    assert!(out.contains("Improvements: 2,"));
+    let reaper_line = out
+        .lines()
+        .find(|line| line.contains("reaper") && line.contains("-59.1 %"))
+        .expect("the reaper's improvement is listed");
+    assert!(reaper_line.contains('*'), "{reaper_line}");
+    assert!(
+        !out.contains('\u{1b}'),
+        "no colour when stdout is not a terminal"
+    );
+
+    let five = run(&["diff", SEED, SEED]);
+    assert!(five.stdout.contains("~ (p=1.000, n=5+5)"));
+    assert!(
+        five.stdout
+            .contains("Medians have 95 % confidence intervals from 6 samples a side (5+5 here).")
+    );
+    assert!(five.stdout.contains("Regressions: none"));
+
+    let top = run(&["diff", BEFORE_12, AFTER_12, "--top", "1"]);
+    assert!(top.stdout.contains("Regressions: top 1 of 4,"));
+}
+
+#[test]
+fn significant_regressions_are_painted_when_colour_is_asked_for() {
+    let coloured = run(&["diff", AFTER_12, BEFORE_12, "--color", "always"]);
+    let regression_line = coloured
+        .stdout
+        .lines()
+        .find(|line| line.contains("reaper") && line.contains("+144.3 %"))
+        .expect("the reaper's regression is listed");
+    assert!(regression_line.contains("\u{1b}["), "{regression_line}");
+    let plain = run(&["diff", AFTER_12, BEFORE_12, "--color", "never"]);
+    assert!(!plain.stdout.contains('\u{1b}'));
+}
+
+#[test]
+fn offsets_are_stripped_unless_kept() {
+    let with_offset = read(SEED).replace("\treaper\n", "\treaper+0x1c\n");
+    let after = scratch_file("diff_offsets", "offset.txt", &with_offset);
+    let diff = diff_json(&[SEED, &after], 0);
+    let reaper = group(&diff, "kernel", "kernel_lock", "reaper");
+    assert_eq!(reaper["status"], "changed");
+    assert_close(&reaper["delta_pct"], 0.0);
+
+    let kept = diff_json(&[SEED, &after, "--keep-offsets"], 0);
+    let gone = group(&kept, "kernel", "kernel_lock", "reaper");
+    assert_eq!(gone["status"], "gone");
+    assert_eq!(gone["after_total_ns"], 0);
+    let new = group(&kept, "kernel", "kernel_lock", "reaper+0x1c");
+    assert_eq!(new["status"], "new");
+    assert_eq!(new["before_total_ns"], 0);
+    assert_eq!(new["after_total_ns"], 13_095_905);
+    assert_eq!(new["delta_pct"], Value::Null);
+}
+
+#[test]
+fn labels_name_the_sides() {
+    let diff = diff_json(
+        &[
+            BEFORE_12,
+            AFTER_12,
+            "--label-before",
+            "7.6",
+            "--label-after",
+            "7.6+unlock-reaper",
+        ],
+        0,
+    );
+    assert_eq!(diff["before"]["label"], "7.6");
+    assert_eq!(diff["after"]["label"], "7.6+unlock-reaper");
+}
+
+#[test]
+fn one_side_may_come_from_stdin() {
+    let run = run_with_stdin(
+        &["diff", "--format", "json", "-", AFTER_12],
+        read(BEFORE_12).as_bytes(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let diff: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(diff["before"]["label"], "stdin");
+    assert_eq!(metric(&diff, "spin_share")["significant"], true);
+}
+
+#[test]
+fn folded_output_has_both_totals() {
+    let run = run(&["diff", "--format", "folded", BEFORE_12, AFTER_12]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 6);
+    assert!(lines.contains(&"kernel;kernel_lock;reaper 33034870 13524513"));
+    let (mut before, mut after) = (0u64, 0u64);
+    for line in &lines {
+        let fields: Vec<&str> = line.split(' ').collect();
+        assert_eq!(fields.len(), 3, "{line}");
+        before += fields[1].parse::<u64>().unwrap();
+        after += fields[2].parse::<u64>().unwrap();
+    }
+    // The lock totals of each side, as `report` computes them.
+    assert_eq!(before, lock_total(BEFORE_12));
+    assert_eq!(after, lock_total(AFTER_12));
+}
+
+/// All lock waits of an input: spin plus sleep-lock wait, as `report` sums them.
+fn lock_total(path: &str) -> u64 {
+    let total = &crate::util::json_report(&[path], b"")["total"];
+    total["spin_ns"].as_u64().unwrap() + total["sleep_wait_ns"].as_u64().unwrap()
+}
+
+#[test]
+fn csv_has_one_record_per_group() {
+    let run = run(&["diff", "--format", "csv", BEFORE_12, AFTER_12]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut reader = csv::Reader::from_reader(run.stdout.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header,
+        [
+            "category",
+            "symbol",
+            "caller",
+            "before_total_ns",
+            "after_total_ns",
+            "before_mean_ns",
+            "after_mean_ns",
+            "delta_pct",
+            "p_value",
+            "q_value",
+            "significant",
+            "status"
+        ]
+    );
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 6);
+    assert_eq!(
+        &records[0].iter().take(5).collect::<Vec<_>>(),
+        &["kernel", "kernel_lock", "reaper", "33034870", "13524513"]
+    );
+    assert_eq!(&records[0][10], "true");
+}
+
+#[test]
+fn by_symbol_groups_callers_together() {
+    let diff = diff_json(&[BEFORE_12, AFTER_12, "--by", "symbol"], 0);
+    let groups = diff["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 4);
+    let kernel_lock = groups
+        .iter()
+        .find(|g| g["symbol"] == "kernel_lock")
+        .unwrap();
+    assert_eq!(kernel_lock["before_total_ns"], 33_034_870 + 511_228);
+    assert!(kernel_lock.get("caller").is_none_or(Value::is_null));
+}
+
+#[test]
+fn bad_options_and_inputs_exit_two() {
+    for (args, message) in [
+        (
+            vec!["diff", "--alpha", "0", SEED, SEED],
+            "--alpha must be above 0 and at most 1",
+        ),
+        (
+            vec!["diff", "--alpha", "1.5", SEED, SEED],
+            "--alpha must be above 0 and at most 1",
+        ),
+        (
+            vec!["diff", "--fail-above", "inf", SEED, SEED],
+            "--fail-above takes a percentage",
+        ),
+        (
+            vec!["diff", "missing.txt", SEED],
+            "missing.txt: cannot open",
+        ),
+        (vec!["diff", "-", "-"], "stdin (`-`) can be read only once"),
+        (vec!["diff", SEED], "required"),
+        (
+            vec!["diff", SEED, SEED, "--metric", "bogus"],
+            "invalid value 'bogus'",
+        ),
+    ] {
+        let run = run(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(message), "{args:?}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{args:?}");
+    }
+}

@@ -1,0 +1,44 @@
+//! Every `console` example in the README and docs/ shows the real output of
+//! its command (stdout, then stderr's notes), so the docs cannot drift.
+
+use crate::util::{read, run};
+
+/// The documents whose examples are checked.
+const DOCUMENTS: [&str; 2] = ["README.md", "docs/diff.md"];
+
+/// (command arguments, output shown) of each ```console block whose first
+/// line is `$ contend ...`.
+fn console_examples(text: &str) -> Vec<(Vec<String>, String)> {
+    let mut examples = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("```console\n$ contend ") {
+        let block = &rest[start + "```console\n$ contend ".len()..];
+        let end = block.find("```").expect("the block is closed");
+        let (command, shown) = block[..end].split_once('\n').expect("output follows");
+        let args = command.split_whitespace().map(String::from).collect();
+        examples.push((args, shown.to_string()));
+        rest = &block[end..];
+    }
+    examples
+}
+
+#[test]
+fn examples_show_real_output() {
+    let mut checked = 0;
+    for document in DOCUMENTS {
+        for (args, shown) in console_examples(&read(document)) {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let run = run(&args);
+            assert_eq!(run.code, 0, "{document}: contend {args:?}: {}", run.stderr);
+            assert_eq!(
+                shown,
+                format!("{}{}", run.stdout, run.stderr),
+                "{document}: contend {}",
+                args.join(" ")
+            );
+            checked += 1;
+        }
+    }
+    // The seed report and the diff in the README, the diff in docs/diff.md.
+    assert_eq!(checked, 3);
+}
