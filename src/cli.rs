@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::engine::diff::{DiffOptions, Metric};
 use crate::engine::{AnalysisOptions, ClassMap, GroupKey, SortKey};
 use crate::export::{ExportFormat, What};
-use crate::parse::{InputFormat, ParseOptions, Unit};
+use crate::parse::{InputFormat, MapKey, ParseOptions, Unit};
 use crate::report::ReportFormat;
 use crate::report::diff::DiffFormat;
 
@@ -115,6 +115,15 @@ pub struct ReadArgs {
     /// Fail on lines that are not part of a table instead of skipping them.
     #[arg(long)]
     pub strict: bool,
+
+    /// btrace maps: what each key is, in order (default by count: 3 keys
+    /// category,symbol,caller; 2 symbol,caller; 1 symbol).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "KEY,..")]
+    pub keys: Vec<MapKey>,
+
+    /// btrace stack keys: the frame taken as caller, 0 the innermost.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub stack_frame: usize,
 }
 
 impl ReadArgs {
@@ -123,6 +132,8 @@ impl ReadArgs {
         ParseOptions {
             unit: self.unit,
             strict: self.strict,
+            keys: self.keys.clone(),
+            stack_frame: self.stack_frame,
         }
     }
 }
@@ -130,12 +141,13 @@ impl ReadArgs {
 /// Which categories spin and which sleep.
 #[derive(Debug, Args)]
 pub struct ClassArgs {
-    /// Categories whose waiters spin (added to the defaults: kernel, mutex).
+    /// Categories whose waiters spin, over the format's defaults (OpenBSD:
+    /// kernel, mutex; perf lock: spinlock, rwlock; lockstat: `... spin`).
     #[arg(long, value_delimiter = ',', value_name = "CATEGORY,..")]
     pub spin: Vec<String>,
 
-    /// Categories whose waiters sleep (added to the defaults: rwlock,
-    /// rrwlock).
+    /// Categories whose waiters sleep, over the format's defaults (OpenBSD:
+    /// rwlock, rrwlock; perf lock: mutex, rwsem, ...; lockstat: `... block`).
     #[arg(long, value_delimiter = ',', value_name = "CATEGORY,..")]
     pub sleep: Vec<String>,
 }

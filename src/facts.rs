@@ -20,9 +20,7 @@ pub struct Fact {
     pub total_ns: u64,
     /// Number of events folded in (row counts).
     pub rows: u64,
-    /// Smallest single row, nanoseconds.
-    pub min_ns: u64,
-    /// Largest single row, nanoseconds.
+    /// Longest single wait, nanoseconds (a row's `max_ns`).
     pub max_ns: u64,
 }
 
@@ -118,8 +116,7 @@ impl Sink for FactsBuilder {
                     caller: key[3],
                     total_ns: row.dur_ns,
                     rows: row.count,
-                    min_ns: row.dur_ns,
-                    max_ns: row.dur_ns,
+                    max_ns: row.max_ns,
                 });
                 Ok(())
             }
@@ -138,8 +135,7 @@ fn fold_row(fact: &mut Fact, row: &Row<'_>) -> Result<(), String> {
         .rows
         .checked_add(row.count)
         .ok_or("the row count overflows a 64-bit counter")?;
-    fact.min_ns = fact.min_ns.min(row.dur_ns);
-    fact.max_ns = fact.max_ns.max(row.dur_ns);
+    fact.max_ns = fact.max_ns.max(row.max_ns);
     Ok(())
 }
 
@@ -149,13 +145,13 @@ mod tests {
 
     fn row<'a>(dur_ns: u64, category: &'a str, symbol: &'a str, caller: &'a str) -> Row<'a> {
         Row {
-            line: 1,
-            dur_ns,
-            count: 1,
             category,
             symbol,
             caller,
+            dur_ns,
+            ..Row::new(1)
         }
+        .with_max()
     }
 
     #[test]
@@ -178,10 +174,7 @@ mod tests {
         let facts = builder.finish(ParseStats::default());
         assert_eq!(facts.facts.len(), 3);
         let first = facts.facts[0];
-        assert_eq!(
-            (first.total_ns, first.rows, first.min_ns, first.max_ns),
-            (40, 2, 10, 30)
-        );
+        assert_eq!((first.total_ns, first.rows, first.max_ns), (40, 2, 30));
         assert_eq!(facts.facts[2].sample, 1);
         assert_eq!(facts.key(facts.facts[2].caller), "reaper");
         assert_eq!(facts.rows, 4);

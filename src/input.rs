@@ -2,7 +2,7 @@
 //! for reports.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
@@ -72,6 +72,60 @@ pub fn open(source: &Source) -> Result<Box<dyn BufRead>, InputError> {
     }
     let file = File::open(path).map_err(cannot)?;
     Ok(Box::new(BufReader::with_capacity(READ_BUFFER, file)))
+}
+
+/// The compressions `contend` reads, told by their magic bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// gzip (`.gz`), also concatenated members.
+    Gzip,
+    /// Zstandard (`.zst`).
+    Zstd,
+}
+
+impl Compression {
+    /// The compression whose magic bytes start `head`, if any.
+    pub fn of(head: &[u8]) -> Option<Compression> {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Some(Compression::Gzip)
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Some(Compression::Zstd)
+        } else {
+            None
+        }
+    }
+}
+
+/// Opens a source and undoes its compression, if it has one.
+pub fn open_decoded(source: &Source) -> Result<Box<dyn BufRead>, InputError> {
+    let mut reader = open(source)?;
+    let cannot = |err: io::Error| InputError::whole(&source.name, format!("cannot read: {err}"));
+    let head = reader.fill_buf().map_err(cannot)?;
+    Ok(match Compression::of(head) {
+        Some(Compression::Gzip) => Box::new(BufReader::with_capacity(
+            READ_BUFFER,
+            flate2::bufread::MultiGzDecoder::new(reader),
+        )),
+        Some(Compression::Zstd) => {
+            let decoder = zstd::stream::read::Decoder::with_buffer(reader).map_err(cannot)?;
+            Box::new(BufReader::with_capacity(READ_BUFFER, decoder))
+        }
+        None => reader,
+    })
+}
+
+/// Reads up to `limit` bytes of `reader` for format detection and gives
+/// back a reader that still yields them: (head, whether the head is the
+/// whole input, reader).
+pub fn peek(
+    mut reader: Box<dyn BufRead>,
+    limit: usize,
+) -> io::Result<(Vec<u8>, bool, Box<dyn BufRead>)> {
+    let mut head = Vec::with_capacity(limit.min(READ_BUFFER));
+    (&mut reader).take(limit as u64).read_to_end(&mut head)?;
+    let complete = head.len() < limit;
+    let replay = Cursor::new(head.clone()).chain(reader);
+    Ok((head, complete, Box::new(replay)))
 }
 
 fn default_label(path: Option<&Path>) -> String {

@@ -83,10 +83,24 @@ fn prose_in_strict_mode() {
 
 #[test]
 fn input_with_no_table() {
-    let expected = "<stdin>: no lock table found (expected a header line such as \
-                    `dur category symbol caller`)";
+    let expected = "<stdin>: no lock table found in the first 2 lines: not a Perfetto \
+                    table (a `dur category symbol caller` header), CSV (a header row with a \
+                    dur column), btrace maps (`@map[keys]: value`), perf lock contention \
+                    (`contended  total wait ...`) or lockstat (`... N events in T seconds`); \
+                    if it is one of these, name it with --input-format";
     assert_fails(&["report"], "Hi,\nthis mail has no numbers.\n", expected);
-    assert_fails(&["report"], "", expected);
+    assert_fails(
+        &["report"],
+        "",
+        "<stdin>: no lock table found: the input is empty",
+    );
+    // Named explicitly, the table parser says what it expected.
+    assert_fails(
+        &["report", "--input-format", "table"],
+        "Hi,\nthis mail has no numbers.\n",
+        "<stdin>: no lock table found (expected a header line such as \
+         `dur category symbol caller`)",
+    );
 }
 
 #[test]

@@ -5,7 +5,7 @@ use crate::util::{
 };
 
 const SEED_SHARES: [&str; 5] = ["49.9", "17.6", "75.8", "87.6", "68.7"];
-const SEED_VERDICT: &str = "openbsd-reaper-make-j32: running 21.776 ms in 5 samples: \
+const SEED_VERDICT: &str = "openbsd-reaper-make-j32 (table): running 21.776 ms in 5 samples: \
     65.1 % spinning on locks (kernel_lock 60.9 %), 34.9 % other work; \
     off-CPU 2.316 s, 1.1 % of it waiting on sleep locks";
 
@@ -306,7 +306,8 @@ fn samples_without_states_have_null_shares() {
     assert!(report["groups"][0]["share_of_running"].is_null());
     let run = run_with_stdin(&["report"], text.as_bytes());
     assert!(run.stdout.starts_with(
-        "stdin: 100 ns spinning on locks (kernel_lock 100 ns) in 1 sample; no Running time"
+        "stdin (table): 100 ns spinning on locks (kernel_lock 100 ns) in 1 sample; no Running \
+         time to compare it with (put the thread's state lines above each table)"
     ));
 }
 
@@ -376,7 +377,7 @@ fn color_only_when_asked() {
     assert!(
         colored
             .stdout
-            .starts_with("\x1b[1mopenbsd-reaper-make-j32: running")
+            .starts_with("\x1b[1mopenbsd-reaper-make-j32 (table): running")
     );
 }
 

@@ -9,9 +9,10 @@ use std::io::{IsTerminal, Write};
 use anyhow::Result;
 
 use crate::cli::{ColorChoice, InputArgs, ReadArgs};
+use crate::error::InputError;
 use crate::facts::{FactsBuilder, InputFacts};
 use crate::input::{self, Source};
-use crate::parse::{self, InputFormat, ParseStats, Sink};
+use crate::parse::{self, InputFormat, ParseStats, Sink, detect};
 
 /// Reads every input named by the flags into facts, in order. The first
 /// bad input stops the run with its error.
@@ -39,12 +40,21 @@ pub fn parse_source(
     source: &Source,
     sink: &mut dyn Sink,
 ) -> Result<(ParseStats, InputFormat)> {
-    let reader = input::open(source)?;
-    let format = match args.input_format {
-        InputFormat::Auto => InputFormat::Table,
-        given => given,
+    let reader = input::open_decoded(source)?;
+    let (reader, format) = match args.input_format {
+        InputFormat::Auto => {
+            let cannot = |err: std::io::Error| {
+                InputError::whole(&source.name, format!("cannot read: {err}"))
+            };
+            let (head, complete, reader) =
+                input::peek(reader, detect::HEAD_BYTES).map_err(cannot)?;
+            let format = detect::detect(&head, complete)
+                .map_err(|message| InputError::whole(&source.name, message))?;
+            (reader, format)
+        }
+        given => (reader, given),
     };
-    let stats = parse::parse(reader, &source.name, format, args.parse_options(), sink)?;
+    let stats = parse::parse(reader, &source.name, format, &args.parse_options(), sink)?;
     Ok((stats, format))
 }
 
@@ -52,6 +62,18 @@ pub fn parse_source(
 /// silently dropped lines.
 pub fn note_skipped<'a>(inputs: impl IntoIterator<Item = (&'a str, ParseStats)>) {
     for (label, stats) in inputs {
+        if let Some(first) = stats.first_histogram_line {
+            let printouts = if stats.skipped_histograms == 1 {
+                "histogram"
+            } else {
+                "histograms"
+            };
+            eprintln!(
+                "contend: {label}: skipped {} {printouts} (first: line {first}): they count \
+                 events per bucket, not wait time; print wait sums (`@w[...] = sum(...)`)",
+                stats.skipped_histograms
+            );
+        }
         if let Some(first) = stats.first_skipped_line {
             let lines = if stats.skipped_lines == 1 {
                 "line"

@@ -43,7 +43,7 @@ pub fn facts_frame(
             category.push(fact_category);
             symbol.push(key(input.key(fact.symbol)));
             caller.push(key(input.key(fact.caller)));
-            class.push(classes.class_of(fact_category).name());
+            class.push(classes.class_in(input.format, fact_category).name());
             total_ns.push(fact.total_ns);
             rows.push(fact.rows);
             max_ns.push(fact.max_ns);

@@ -2,15 +2,24 @@
 //!
 //! Each format has its own module, generic over `BufRead`, that knows nothing
 //! of reports: it reports samples and rows to a [`Sink`], with line numbers.
-//! Adding a format means adding a module and a line in [`detect`].
+//! Adding a format means adding a module, a variant of [`InputFormat`] and
+//! its signature in [`detect`].
 
+pub mod btrace;
 pub mod columns;
+pub mod csv;
+pub mod detect;
 pub mod duration;
+pub mod fields;
+pub mod lines;
+pub mod lockstat;
+pub mod perf_lock;
 pub mod table;
 
 use std::io::BufRead;
 
 use crate::error::InputError;
+pub use btrace::MapKey;
 pub use duration::Unit;
 
 /// One thread-state total of a sample, as `Stopped 496.6ms` says it.
@@ -32,12 +41,37 @@ pub struct Row<'a> {
     pub dur_ns: u64,
     /// How many events the row stands for (1 unless a count column says).
     pub count: u64,
+    /// The longest single wait in the row, when the format tells it (perf
+    /// lock's `max wait`); else the row's duration.
+    pub max_ns: u64,
     /// Lock type, e.g. `kernel`, `mutex`, `rwlock`.
     pub category: &'a str,
     /// Lock symbol, e.g. `kernel_lock`.
     pub symbol: &'a str,
     /// The waiting function.
     pub caller: &'a str,
+}
+
+impl Row<'_> {
+    /// An empty row read on `line`: no wait, one event, empty keys.
+    pub fn new(line: u64) -> Self {
+        Row {
+            line,
+            dur_ns: 0,
+            count: 1,
+            max_ns: 0,
+            category: "",
+            symbol: "",
+            caller: "",
+        }
+    }
+
+    /// The row with its duration as its longest wait, for formats that do
+    /// not give one.
+    pub fn with_max(mut self) -> Self {
+        self.max_ns = self.dur_ns;
+        self
+    }
 }
 
 /// Receives what a parser reads. Errors are messages; the parser adds the
@@ -49,13 +83,18 @@ pub trait Sink {
     fn row(&mut self, row: &Row<'_>) -> Result<(), String>;
 }
 
-/// Options every parser honours.
-#[derive(Debug, Clone, Copy, Default)]
+/// Options the parsers honour.
+#[derive(Debug, Clone, Default)]
 pub struct ParseOptions {
     /// Unit of durations written without one.
     pub unit: Unit,
     /// Lines that are not part of a table are errors instead of skipped.
     pub strict: bool,
+    /// btrace: what each map key is, in order; empty picks by key count.
+    pub keys: Vec<MapKey>,
+    /// btrace: which frame of a multi-line stack key is the caller, counted
+    /// from the innermost (0).
+    pub stack_frame: usize,
 }
 
 /// What a parser tells about an input beyond its samples and rows.
@@ -65,6 +104,25 @@ pub struct ParseStats {
     pub skipped_lines: u64,
     /// The first skipped line, to point the user at it.
     pub first_skipped_line: Option<u64>,
+    /// Histogram printouts skipped (btrace `hist()`): counts per bucket,
+    /// not wait sums.
+    pub skipped_histograms: u64,
+    /// The title line of the first skipped histogram.
+    pub first_histogram_line: Option<u64>,
+}
+
+impl ParseStats {
+    /// Counts a skipped line.
+    pub fn skip(&mut self, line: u64) {
+        self.skipped_lines += 1;
+        self.first_skipped_line.get_or_insert(line);
+    }
+
+    /// Counts a skipped histogram, by its title line.
+    pub fn skip_histogram(&mut self, line: u64) {
+        self.skipped_histograms += 1;
+        self.first_histogram_line.get_or_insert(line);
+    }
 }
 
 /// The input formats `contend` reads.
@@ -75,28 +133,115 @@ pub enum InputFormat {
     /// Tables copied out of Perfetto's UI: state lines, a `dur ...` header,
     /// rows split on tabs or spaces.
     Table,
+    /// CSV or TSV with a header row (trace_processor_shell, spreadsheets).
+    Csv,
+    /// btrace(8) and bpftrace map printouts: `@name[key, key]: value`.
+    Btrace,
+    /// Linux `perf lock contention` output, also its `-x ,` CSV.
+    PerfLock,
+    /// FreeBSD and illumos lockstat(1) reports.
+    Lockstat,
 }
 
 impl InputFormat {
+    /// Every format a file can be in (not `Auto`).
+    pub const CONCRETE: [InputFormat; 5] = [
+        InputFormat::Table,
+        InputFormat::Csv,
+        InputFormat::Btrace,
+        InputFormat::PerfLock,
+        InputFormat::Lockstat,
+    ];
+
     /// The format's name as the command line spells it.
     pub fn name(self) -> &'static str {
         match self {
             InputFormat::Auto => "auto",
             InputFormat::Table => "table",
+            InputFormat::Csv => "csv",
+            InputFormat::Btrace => "btrace",
+            InputFormat::PerfLock => "perf-lock",
+            InputFormat::Lockstat => "lockstat",
         }
     }
 }
 
-/// Parses one input in the given format. `Auto` reads the table format, the
-/// only one so far; the table parser reports an input with no table in it.
+/// Parses one input in the given format (`Auto` must be resolved first, by
+/// [`detect::detect`]).
 pub fn parse<R: BufRead>(
     reader: R,
     name: &str,
     format: InputFormat,
-    options: ParseOptions,
+    options: &ParseOptions,
     sink: &mut dyn Sink,
 ) -> Result<ParseStats, InputError> {
     match format {
         InputFormat::Table | InputFormat::Auto => table::parse(reader, name, options, sink),
+        InputFormat::Csv => csv::parse(reader, name, options, sink),
+        InputFormat::Btrace => btrace::parse(reader, name, options, sink),
+        InputFormat::PerfLock => perf_lock::parse(reader, name, options, sink),
+        InputFormat::Lockstat => lockstat::parse(reader, name, options, sink),
+    }
+}
+
+/// A [`Sink`] that keeps everything as plain data, for parser tests.
+#[cfg(test)]
+pub mod testing {
+    use super::*;
+
+    /// A row as plain data: (line, dur, count, max, category, symbol, caller).
+    pub type OwnedRow = (u64, u64, u64, u64, String, String, String);
+
+    /// Collects samples and rows.
+    #[derive(Default, Debug)]
+    pub struct Collect {
+        /// Each sample's states and rows.
+        pub samples: Vec<(Vec<State>, Vec<OwnedRow>)>,
+    }
+
+    impl Sink for Collect {
+        fn sample(&mut self, states: Vec<State>) -> Result<(), String> {
+            self.samples.push((states, Vec::new()));
+            Ok(())
+        }
+        fn row(&mut self, row: &Row<'_>) -> Result<(), String> {
+            if self.samples.is_empty() {
+                self.samples.push((Vec::new(), Vec::new()));
+            }
+            self.samples.last_mut().unwrap().1.push((
+                row.line,
+                row.dur_ns,
+                row.count,
+                row.max_ns,
+                row.category.to_string(),
+                row.symbol.to_string(),
+                row.caller.to_string(),
+            ));
+            Ok(())
+        }
+    }
+
+    /// Parses `text` in `format` into a [`Collect`].
+    pub fn collect(
+        text: &str,
+        format: InputFormat,
+        options: &ParseOptions,
+    ) -> Result<(Collect, ParseStats), InputError> {
+        let mut sink = Collect::default();
+        let stats = parse(text.as_bytes(), "t.txt", format, options, &mut sink)?;
+        Ok((sink, stats))
+    }
+
+    /// A row as plain data.
+    pub fn row(line: u64, dur: u64, count: u64, max: u64, keys: [&str; 3]) -> OwnedRow {
+        (
+            line,
+            dur,
+            count,
+            max,
+            keys[0].to_string(),
+            keys[1].to_string(),
+            keys[2].to_string(),
+        )
     }
 }

@@ -17,66 +17,33 @@
 use std::io::BufRead;
 
 use super::columns::{Role, role_of};
-use super::duration::{DurationError, parse_duration, parse_duration_with_unit, parse_u64};
+use super::duration::parse_duration_with_unit;
+use super::fields;
+use super::lines::each_line;
 use super::{ParseOptions, ParseStats, Row, Sink, State};
 use crate::error::{InputError, shorten};
 
 /// Parses a table-format input, reporting samples and rows to `sink`.
 pub fn parse<R: BufRead>(
-    mut reader: R,
+    reader: R,
     name: &str,
-    options: ParseOptions,
+    options: &ParseOptions,
     sink: &mut dyn Sink,
 ) -> Result<ParseStats, InputError> {
-    let mut parser = TableParser::new(name, options);
-    let mut buffer = Vec::with_capacity(256);
-    let mut line_number = 0u64;
-    loop {
-        buffer.clear();
-        let read = reader
-            .read_until(b'\n', &mut buffer)
-            .map_err(|err| InputError::whole(name, format!("cannot read: {err}")))?;
-        if read == 0 {
-            break;
-        }
-        line_number += 1;
-        let bytes = trim_line_end(&buffer);
-        if let Some(column) = bytes.iter().position(|&b| is_binary(b)) {
-            return Err(InputError::at_line(
-                name,
-                line_number,
-                format!(
-                    "binary data (byte 0x{:02x} at column {}); is this a text lock table?",
-                    bytes[column],
-                    column + 1
-                ),
-            ));
-        }
-        let line = std::str::from_utf8(bytes).map_err(|err| {
-            InputError::at_line(
-                name,
-                line_number,
-                format!(
-                    "not valid UTF-8 (byte {} of the line); is this a text lock table?",
-                    err.valid_up_to() + 1
-                ),
-            )
-        })?;
-        parser
-            .line(line_number, line, sink)
-            .map_err(|message| InputError::at_line(name, line_number, message))?;
-    }
+    let mut parser = TableParser::new(name, options.clone());
+    each_line(reader, name, |number, line| parser.line(number, line, sink))?;
     parser.finish(sink)
 }
 
-/// Control bytes no text table holds (tab, CR and LF aside).
-fn is_binary(byte: u8) -> bool {
-    byte < 0x20 && !matches!(byte, b'\t' | b'\r' | b'\n') || byte == 0x7f
+/// True for a header line this format reads (`dur category symbol caller`),
+/// for format detection.
+pub fn is_header_line(line: &str) -> bool {
+    Header::parse(line).is_some()
 }
 
-fn trim_line_end(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    line.strip_suffix(b"\r").unwrap_or(line)
+/// True for a thread-state line (`Running 4.384ms`), for format detection.
+pub fn is_state_line(line: &str) -> bool {
+    parse_state_line(line).is_some()
 }
 
 /// Where each column of the current table's header sits.
@@ -235,7 +202,7 @@ impl<'a> TableParser<'a> {
         if let Some(header) = &self.header {
             let fields = line.split_whitespace().count();
             if starts_like_number(line) || fields == header.width() {
-                return sink.row(&parse_row(header, self.options, number, line)?);
+                return sink.row(&parse_row(header, &self.options, number, line)?.with_max());
             }
             // Anything else after a table ends it (a signature, more prose).
             self.header = None;
@@ -271,8 +238,7 @@ impl<'a> TableParser<'a> {
             };
             return Err(format!("{what}: \"{}\" (--strict)", shorten(line.trim())));
         }
-        self.stats.skipped_lines += 1;
-        self.stats.first_skipped_line.get_or_insert(number);
+        self.stats.skip(number);
         Ok(())
     }
 
@@ -296,28 +262,21 @@ impl<'a> TableParser<'a> {
 /// never skipped, because a dropped row is a wrong figure.
 fn parse_row<'l>(
     header: &Header,
-    options: ParseOptions,
+    options: &ParseOptions,
     number: u64,
     line: &'l str,
 ) -> Result<Row<'l>, String> {
-    let mut row = Row {
-        line: number,
-        dur_ns: 0,
-        count: 1,
-        category: "",
-        symbol: "",
-        caller: "",
-    };
+    let mut row = Row::new(number);
     let mut found = 0;
     for (index, field) in line.split_whitespace().enumerate() {
         found += 1;
-        let key = if field == "NULL" { "" } else { field };
+        let key = fields::key(field);
         match header.roles.get(index) {
-            Some(Role::Dur) => row.dur_ns = dur(field, options)?,
+            Some(Role::Dur) => row.dur_ns = fields::duration("dur", field, options.unit)?,
             Some(Role::Category) => row.category = key,
             Some(Role::Symbol) => row.symbol = key,
             Some(Role::Caller) => row.caller = key,
-            Some(Role::Count) => row.count = count(field)?,
+            Some(Role::Count) => row.count = fields::count("count", field)?,
             Some(Role::Other) | None => {}
         }
     }
@@ -330,32 +289,6 @@ fn parse_row<'l>(
         ));
     }
     Ok(row)
-}
-
-fn dur(field: &str, options: ParseOptions) -> Result<u64, String> {
-    if options.unit.exponent() == 0 {
-        if let Some(ns) = parse_u64(field.as_bytes()) {
-            return Ok(ns);
-        }
-    }
-    parse_duration(field, options.unit).map_err(|err| {
-        let field = shorten(field);
-        match err {
-            DurationError::NotANumber => format!(
-                "dur \"{field}\" is not a number of {}",
-                options.unit.long_name()
-            ),
-            DurationError::Negative => format!("dur \"{field}\" is negative"),
-            DurationError::Overflow => {
-                format!("dur \"{field}\" is too large (over 584 years in nanoseconds)")
-            }
-        }
-    })
-}
-
-fn count(field: &str) -> Result<u64, String> {
-    parse_u64(field.as_bytes())
-        .ok_or_else(|| format!("count \"{}\" is not a whole number", shorten(field)))
 }
 
 #[cfg(test)]
@@ -392,7 +325,7 @@ mod tests {
 
     fn parse_str(text: &str, options: ParseOptions) -> Result<(Collect, ParseStats), InputError> {
         let mut sink = Collect::default();
-        let stats = parse(text.as_bytes(), "t.txt", options, &mut sink)?;
+        let stats = parse(text.as_bytes(), "t.txt", &options, &mut sink)?;
         Ok((sink, stats))
     }
 
@@ -502,7 +435,7 @@ mod tests {
         let text = "Running 1ms\r\ndur category symbol caller\r\n1.5 kernel NULL reaper\r\n";
         let options = ParseOptions {
             unit: Unit::Us,
-            strict: false,
+            ..ParseOptions::default()
         };
         let (sink, _) = parse_str(text, options).unwrap();
         assert_eq!(
@@ -515,7 +448,7 @@ mod tests {
     fn count_column_sets_rows() {
         let mut sink = crate::facts::FactsBuilder::new("t");
         let text = "dur count symbol\n100 7 kernel_lock\n";
-        parse(text.as_bytes(), "t", ParseOptions::default(), &mut sink).unwrap();
+        parse(text.as_bytes(), "t", &ParseOptions::default(), &mut sink).unwrap();
         let facts = sink.finish(Default::default());
         assert_eq!(facts.facts[0].rows, 7);
     }
@@ -559,10 +492,10 @@ mod tests {
     #[test]
     fn strict_mode_refuses_prose_and_stray_rows() {
         let strict = ParseOptions {
-            unit: Unit::Ns,
             strict: true,
+            ..ParseOptions::default()
         };
-        let err = parse_str("hello\ndur symbol\n5 x\n", strict).unwrap_err();
+        let err = parse_str("hello\ndur symbol\n5 x\n", strict.clone()).unwrap_err();
         assert_eq!(
             err.to_string(),
             "t.txt:1: not part of a lock table: \"hello\" (--strict)"
@@ -582,7 +515,7 @@ mod tests {
         let err = parse(
             &b"dur symbol\n5 k\xffx\n"[..],
             "t.txt",
-            ParseOptions::default(),
+            &ParseOptions::default(),
             &mut sink,
         )
         .unwrap_err();

@@ -53,11 +53,18 @@ fn verdicts(analysis: &Analysis) -> Vec<String> {
     let mut lines: Vec<String> = analysis
         .inputs
         .iter()
-        .map(|input| verdict(&input.label, input.samples, &input.total))
+        .map(|input| {
+            verdict(
+                &input.label,
+                Some(input.format),
+                input.samples,
+                &input.total,
+            )
+        })
         .collect();
     if analysis.inputs.len() > 1 {
         let samples = analysis.samples.len();
-        lines.push(verdict("all inputs", samples, &analysis.total));
+        lines.push(verdict("all inputs", None, samples, &analysis.total));
     }
     lines
 }

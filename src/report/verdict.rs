@@ -4,10 +4,17 @@ use super::human::{duration, percent};
 use crate::engine::{Metrics, Warning};
 
 /// The verdict for one input (or for all of them), e.g.
-/// `reaper: running 21.776 ms in 5 samples: 65.1 % spinning on locks
+/// `reaper (table): running 21.776 ms in 5 samples: 65.1 % spinning on locks
 /// (kernel_lock 60.9 %), 34.9 % other work; off-CPU 2.316 s, 1.1 % of it
 /// waiting on sleep locks`.
-pub fn verdict(label: &str, samples: usize, metrics: &Metrics) -> String {
+///
+/// `format` is the input format read, named after the label; None for the
+/// verdict over all inputs.
+pub fn verdict(label: &str, format: Option<&str>, samples: usize, metrics: &Metrics) -> String {
+    let label = match format {
+        Some(format) => format!("{label} ({format})"),
+        None => label.to_string(),
+    };
     let samples_word = if samples == 1 { "sample" } else { "samples" };
     let mut text = match (metrics.running_ns, metrics.spin_share) {
         (Some(running), Some(spin_share)) => format!(
@@ -20,9 +27,10 @@ pub fn verdict(label: &str, samples: usize, metrics: &Metrics) -> String {
         ),
         _ => format!(
             "{label}: {} spinning on locks (kernel_lock {}) in {samples} {samples_word}; \
-             no Running time to compare it with (put the thread's state lines above each table)",
+             no Running time to compare it with ({})",
             duration(metrics.spin_ns),
             duration(metrics.kernel_lock_ns),
+            missing_states_hint(format),
         ),
     };
     if let Some(off_cpu) = metrics.off_cpu_ns.filter(|&ns| ns > 0) {
@@ -38,6 +46,16 @@ pub fn verdict(label: &str, samples: usize, metrics: &Metrics) -> String {
         ));
     }
     text
+}
+
+/// Where the thread states would come from, in the format read.
+fn missing_states_hint(format: Option<&str>) -> &'static str {
+    match format {
+        Some("table") => "put the thread's state lines above each table",
+        Some("csv") => "add running_ns and stopped_ns columns",
+        Some(_) => "this format has no thread states",
+        None => "no input has thread states",
+    }
 }
 
 /// A warning as one line of text.
@@ -75,8 +93,8 @@ mod tests {
             ..Metrics::default()
         };
         assert_eq!(
-            verdict("x", 1, &metrics),
-            "x: 14.175 ms spinning on locks (kernel_lock 13.260 ms) in 1 sample; no Running \
+            verdict("x", Some("table"), 1, &metrics),
+            "x (table): 14.175 ms spinning on locks (kernel_lock 13.260 ms) in 1 sample; no Running \
              time to compare it with (put the thread's state lines above each table); \
              25.392 ms waiting on sleep locks"
         );

@@ -1,0 +1,312 @@
+//! CSV and TSV with a header row: query results of Perfetto's
+//! trace_processor_shell (every header and string quoted, `"[NULL]"` for
+//! null) and tables saved from spreadsheets.
+//!
+//! ```text
+//! "sample","running_ns","stopped_ns","dur","category","arg_set_id__symbol__","arg_set_id__caller__"
+//! 1,4384000,496600000,12417639,"rwlock","kernel_map_store","vm_map_lock_ln"
+//! ```
+//!
+//! Columns are found by the aliases of the table format; an optional
+//! `sample` column splits the rows into samples (else the input is one
+//! sample), and optional state columns (`running_ns`, `stopped_ns`,
+//! `state_<Name>_ns`) give each sample's state totals, taken from its first
+//! row.
+
+use std::io::BufRead;
+
+use super::columns::{Role, role_of};
+use super::{ParseOptions, ParseStats, Row, Sink, State, fields};
+use crate::error::{InputError, shorten};
+
+/// What a CSV column holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Column {
+    /// A column of a lock table (dur, a key, count, or unused).
+    Table(Role),
+    /// The sample number.
+    Sample,
+    /// A thread-state total of the row's sample, named as Perfetto names it.
+    State(String),
+}
+
+impl Column {
+    fn of(name: &str) -> Column {
+        let lower = name.trim().to_ascii_lowercase();
+        match lower.as_str() {
+            "sample" | "sample_id" | "window" => return Column::Sample,
+            "running_ns" => return Column::State("Running".into()),
+            "stopped_ns" => return Column::State("Stopped".into()),
+            _ => {}
+        }
+        let trimmed = name.trim();
+        if let Some(state) = trimmed
+            .strip_prefix("state_")
+            .and_then(|rest| rest.strip_suffix("_ns"))
+            .filter(|state| !state.is_empty())
+        {
+            return Column::State(state.to_string());
+        }
+        Column::Table(role_of(name))
+    }
+}
+
+/// True when a header names columns only this format reads (a sample or a
+/// state column), for detection.
+pub fn has_csv_only_columns(names: &[&str]) -> bool {
+    names
+        .iter()
+        .any(|name| matches!(Column::of(name), Column::Sample | Column::State(_)))
+}
+
+/// True when a header has a dur column and a key column, for detection.
+pub fn is_lock_header(names: &[&str]) -> bool {
+    let roles: Vec<Column> = names.iter().map(|name| Column::of(name)).collect();
+    roles.contains(&Column::Table(Role::Dur))
+        && roles
+            .iter()
+            .any(|column| matches!(column, Column::Table(role) if role.is_key()))
+}
+
+/// The delimiter of a CSV text: a tab when the header has tabs and no
+/// commas, else a comma.
+pub fn delimiter_of(header: &str) -> u8 {
+    if header.contains('\t') && !header.contains(',') {
+        b'\t'
+    } else {
+        b','
+    }
+}
+
+/// Parses a CSV input, reporting samples and rows to `sink`.
+pub fn parse<R: BufRead>(
+    mut reader: R,
+    name: &str,
+    options: &ParseOptions,
+    sink: &mut dyn Sink,
+) -> Result<ParseStats, InputError> {
+    let delimiter = {
+        let head = reader
+            .fill_buf()
+            .map_err(|err| InputError::whole(name, format!("cannot read: {err}")))?;
+        let first_line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+        delimiter_of(&String::from_utf8_lossy(first_line))
+    };
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(reader);
+    let mut record = csv::StringRecord::new();
+    let line_of = |record: &csv::StringRecord| record.position().map_or(0, |p| p.line());
+    let read = |csv: &mut csv::Reader<R>, record: &mut csv::StringRecord| {
+        csv.read_record(record)
+            .map_err(|err| read_error(name, &err))
+    };
+    if !read(&mut csv, &mut record)? {
+        return Err(InputError::whole(
+            name,
+            "empty input: expected a CSV header row",
+        ));
+    }
+    let columns = header(&record).map_err(|message| InputError::at_line(name, 1, message))?;
+    let mut current_sample: Option<String> = None;
+    while read(&mut csv, &mut record)? {
+        let line = line_of(&record);
+        let result = csv_row(&columns, &record, line, options, &mut current_sample, sink);
+        result.map_err(|message| InputError::at_line(name, line, message))?;
+    }
+    if current_sample.is_none() {
+        sink.sample(Vec::new())
+            .map_err(|message| InputError::whole(name, message))?;
+    }
+    Ok(ParseStats::default())
+}
+
+fn read_error(name: &str, err: &csv::Error) -> InputError {
+    let line = err.position().map(|p| p.line());
+    let message = match err.kind() {
+        csv::ErrorKind::Utf8 { err, .. } => format!(
+            "not valid UTF-8 (field {}); is this a text lock table?",
+            err.field() + 1
+        ),
+        csv::ErrorKind::Io(io) => format!("cannot read: {io}"),
+        _ => format!("not valid CSV: {err}"),
+    };
+    match line {
+        Some(line) => InputError::at_line(name, line, message),
+        None => InputError::whole(name, message),
+    }
+}
+
+fn header(record: &csv::StringRecord) -> Result<Vec<Column>, String> {
+    let names: Vec<&str> = record.iter().collect();
+    if !is_lock_header(&names) {
+        return Err(format!(
+            "the CSV header needs a dur column and a category, symbol or caller column; \
+             found \"{}\"",
+            shorten(&names.join(","))
+        ));
+    }
+    Ok(names.iter().map(|name| Column::of(name)).collect())
+}
+
+fn csv_row(
+    columns: &[Column],
+    record: &csv::StringRecord,
+    line: u64,
+    options: &ParseOptions,
+    current_sample: &mut Option<String>,
+    sink: &mut dyn Sink,
+) -> Result<(), String> {
+    if record.len() != columns.len() {
+        return Err(format!(
+            "expected {} fields like the header, found {}: \"{}\"",
+            columns.len(),
+            record.len(),
+            shorten(&record.iter().collect::<Vec<_>>().join(","))
+        ));
+    }
+    let sample = columns
+        .iter()
+        .position(|c| *c == Column::Sample)
+        .map(|index| record[index].trim().to_string())
+        .unwrap_or_default();
+    if current_sample.as_deref() != Some(sample.as_str()) {
+        sink.sample(states(columns, record, options)?)?;
+        *current_sample = Some(sample);
+    }
+    let mut row = Row::new(line);
+    for (column, field) in columns.iter().zip(record.iter()) {
+        match column {
+            Column::Table(Role::Dur) => {
+                row.dur_ns = fields::duration("dur", field.trim(), options.unit)?;
+            }
+            Column::Table(Role::Category) => row.category = fields::key(field),
+            Column::Table(Role::Symbol) => row.symbol = fields::key(field),
+            Column::Table(Role::Caller) => row.caller = fields::key(field),
+            Column::Table(Role::Count) => row.count = fields::count("count", field)?,
+            Column::Table(Role::Other) | Column::Sample | Column::State(_) => {}
+        }
+    }
+    sink.row(&row.with_max())
+}
+
+/// The state totals a sample's first row carries; empty fields are absent
+/// states.
+fn states(
+    columns: &[Column],
+    record: &csv::StringRecord,
+    options: &ParseOptions,
+) -> Result<Vec<State>, String> {
+    let mut states = Vec::new();
+    for (column, field) in columns.iter().zip(record.iter()) {
+        let Column::State(name) = column else {
+            continue;
+        };
+        let field = fields::key(field);
+        if field.is_empty() {
+            continue;
+        }
+        let column_name = format!("{}_ns", name.to_ascii_lowercase());
+        states.push(State {
+            name: name.clone(),
+            ns: fields::duration(&column_name, field, options.unit)?,
+        });
+    }
+    Ok(states)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::InputFormat;
+    use crate::parse::testing::{collect, row};
+
+    fn state(name: &str, ns: u64) -> State {
+        State {
+            name: name.into(),
+            ns,
+        }
+    }
+
+    #[test]
+    fn trace_processor_output_with_samples_and_states() {
+        let text = "\"sample\",\"running_ns\",\"stopped_ns\",\"dur\",\"category\",\
+                    \"arg_set_id__symbol__\",\"arg_set_id__caller__\"\n\
+                    1,4384000,496600000,12417639,\"rwlock\",\"kernel_map_store\",\"vm_map_lock_ln\"\n\
+                    1,4384000,496600000,1751151,\"kernel\",\"kernel_lock\",\"reaper\"\n\
+                    2,3236000,450600000,155688,\"kernel\",\"[NULL]\",\"reaper\"\n";
+        let (sink, _) = collect(text, InputFormat::Csv, &ParseOptions::default()).unwrap();
+        assert_eq!(sink.samples.len(), 2);
+        assert_eq!(
+            sink.samples[0].0,
+            [state("Running", 4_384_000), state("Stopped", 496_600_000)]
+        );
+        assert_eq!(
+            sink.samples[0].1[1],
+            row(
+                3,
+                1_751_151,
+                1,
+                1_751_151,
+                ["kernel", "kernel_lock", "reaper"]
+            )
+        );
+        assert_eq!(
+            sink.samples[1].1,
+            [row(4, 155_688, 1, 155_688, ["kernel", "", "reaper"])]
+        );
+    }
+
+    #[test]
+    fn spreadsheet_tsv_without_samples_is_one_sample() {
+        let text = "caller\tDuration\tlock\tstate_Runnable (Preempted)_ns\n\
+                    reaper\t1.5\tkernel_lock\t\nwakeup_n\t2\tsched_lock\t\n";
+        let options = ParseOptions {
+            unit: crate::parse::Unit::Us,
+            ..ParseOptions::default()
+        };
+        let (sink, _) = collect(text, InputFormat::Csv, &options).unwrap();
+        assert_eq!(sink.samples.len(), 1);
+        assert!(sink.samples[0].0.is_empty());
+        assert_eq!(
+            sink.samples[0].1[0],
+            row(2, 1_500, 1, 1_500, ["", "kernel_lock", "reaper"])
+        );
+    }
+
+    #[test]
+    fn state_columns_of_any_name() {
+        assert_eq!(
+            Column::of("state_Runnable (Preempted)_ns"),
+            Column::State("Runnable (Preempted)".into())
+        );
+        assert_eq!(Column::of("Sample"), Column::Sample);
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let options = ParseOptions::default();
+        let err = collect("dur,symbol\n5,a\n6\n", InputFormat::Csv, &options).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.txt:3: expected 2 fields like the header, found 1: \"6\""
+        );
+        let err = collect("dur,symbol\n5,a\nx5,b\n", InputFormat::Csv, &options).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.txt:3: dur \"x5\" is not a number of nanoseconds"
+        );
+        let err = collect("ts,symbol\n5,a\n", InputFormat::Csv, &options).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("t.txt:1: the CSV header needs a dur column")
+        );
+        let err = collect("", InputFormat::Csv, &options).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.txt: empty input: expected a CSV header row"
+        );
+    }
+}

@@ -1,0 +1,192 @@
+//! Telling an input's format from its first bytes, for `--input-format
+//! auto`: each format has a line only it prints.
+
+use super::{InputFormat, btrace, csv, lines, lockstat, perf_lock, table};
+
+/// How much of an input detection reads.
+pub const HEAD_BYTES: usize = 64 * 1024;
+
+/// The magic record that starts a Fuchsia trace (lltextract's output).
+const FXT_MAGIC: [u8; 8] = [0x10, 0x00, 0x04, 0x46, 0x78, 0x54, 0x16, 0x00];
+
+/// The format of an input whose first bytes are `head` (`complete` when
+/// that is the whole input). Errors say what was tried.
+pub fn detect(head: &[u8], complete: bool) -> Result<InputFormat, String> {
+    if head.starts_with(&FXT_MAGIC) {
+        return Err(
+            "this is a Fuchsia trace (lltextract's FXT); contend does not read \
+                    captures yet: open it in Perfetto and copy the tables out"
+                .to_string(),
+        );
+    }
+    let binary = head.iter().position(|&b| lines::is_binary(b));
+    let text = String::from_utf8_lossy(head);
+    let mut lines: Vec<&str> = text.lines().collect();
+    if !complete && !text.ends_with('\n') {
+        lines.pop(); // cut off mid-line
+    }
+    let found = signatures(&lines);
+    match found.as_slice() {
+        // A binary byte inside a table is reported by its parser with its
+        // line; a file with no table at all is refused here.
+        [] if binary.is_some() => {
+            let at = binary.unwrap_or_default();
+            Err(format!(
+                "not a text trace (binary byte 0x{:02x} at offset {at})",
+                head[at]
+            ))
+        }
+        [] if text.trim().is_empty() => Err("no lock table found: the input is empty".into()),
+        [] => Err(format!(
+            "no lock table found in the first {} lines: not a Perfetto table (a `dur \
+             category symbol caller` header), CSV (a header row with a dur column), btrace \
+             maps (`@map[keys]: value`), perf lock contention (`contended  total wait ...`) \
+             or lockstat (`... N events in T seconds`); if it is one of these, name it with \
+             --input-format",
+            lines.len()
+        )),
+        [(format, _)] => Ok(*format),
+        several => {
+            let seen: Vec<String> = several
+                .iter()
+                .map(|(format, line)| format!("{} (line {line})", format.name()))
+                .collect();
+            Err(format!(
+                "the input looks like several formats: {}; name one with --input-format",
+                seen.join(", ")
+            ))
+        }
+    }
+}
+
+/// The formats whose signature lines appear, each with its first line.
+fn signatures(lines: &[&str]) -> Vec<(InputFormat, usize)> {
+    let mut found: Vec<(InputFormat, usize)> = Vec::new();
+    let first_text = lines.iter().position(|line| !line.trim().is_empty());
+    for (index, line) in lines.iter().enumerate() {
+        let format = if Some(index) == first_text {
+            csv_signature(line).or_else(|| line_signature(line))
+        } else {
+            line_signature(line)
+        };
+        if let Some(format) = format {
+            if !found.iter().any(|(f, _)| *f == format) {
+                found.push((format, index + 1));
+            }
+        }
+    }
+    found
+}
+
+fn line_signature(line: &str) -> Option<InputFormat> {
+    if perf_lock::is_header_line(line) {
+        Some(InputFormat::PerfLock)
+    } else if lockstat::section_title(line).is_some() || lockstat::is_table_header(line) {
+        Some(InputFormat::Lockstat)
+    } else if btrace::is_map_line(line) {
+        Some(InputFormat::Btrace)
+    } else if table::is_header_line(line) || table::is_state_line(line) {
+        Some(InputFormat::Table)
+    } else {
+        None
+    }
+}
+
+/// A first line that is a CSV header with a dur column. A tab-separated
+/// one is read by the table format unless it has columns only CSV knows
+/// (sample, states).
+fn csv_signature(line: &str) -> Option<InputFormat> {
+    let delimiter = csv::delimiter_of(line);
+    let mut reader = ::csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .from_reader(line.as_bytes());
+    let record = reader.records().next()?.ok()?;
+    let names: Vec<&str> = record.iter().collect();
+    if names.len() < 2 || !csv::is_lock_header(&names) {
+        return None;
+    }
+    let tab_table = delimiter == b'\t' && !csv::has_csv_only_columns(&names);
+    Some(if tab_table {
+        InputFormat::Table
+    } else {
+        InputFormat::Csv
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn format_of(text: &str) -> Result<InputFormat, String> {
+        detect(text.as_bytes(), true)
+    }
+
+    #[test]
+    fn each_format_by_its_signature() {
+        let seed = "Reaper samplings\n\nStopped\t496.6ms\nRunning\t4.384ms\n\
+                    dur\t\tcategory\targ_set_id__symbol__\targ_set_id__caller__\n";
+        assert_eq!(format_of(seed), Ok(InputFormat::Table));
+        assert_eq!(
+            format_of("\"dur\",\"category\",\"arg_set_id__symbol__\"\n1,\"a\",\"b\"\n"),
+            Ok(InputFormat::Csv)
+        );
+        assert_eq!(
+            format_of("sample\tdur\tsymbol\n1\t5\tx\n"),
+            Ok(InputFormat::Csv)
+        );
+        assert_eq!(format_of("dur\tsymbol\n5\tx\n"), Ok(InputFormat::Table));
+        assert_eq!(
+            format_of("Attaching 1 probe...\n@wait[kernel_lock, reaper]: 5\n"),
+            Ok(InputFormat::Btrace)
+        );
+        assert_eq!(
+            format_of(" contended   total wait     max wait     avg wait         type   caller\n"),
+            Ok(InputFormat::PerfLock)
+        );
+        assert_eq!(
+            format_of("# output: contended, total wait, max wait, avg wait, type, caller\n"),
+            Ok(InputFormat::PerfLock)
+        );
+        assert_eq!(
+            format_of("\nAdaptive mutex spin: 287 events in 0.036 seconds (7944 events/sec)\n"),
+            Ok(InputFormat::Lockstat)
+        );
+    }
+
+    #[test]
+    fn refusals_say_why() {
+        assert!(format_of("").unwrap_err().contains("the input is empty"));
+        let none = format_of("Hi,\nno numbers here\n").unwrap_err();
+        assert!(
+            none.starts_with("no lock table found in the first 2 lines"),
+            "{none}"
+        );
+        assert!(none.contains("--input-format"));
+        let both = format_of("dur symbol\n5 x\n@wait[x]: 5\n").unwrap_err();
+        assert_eq!(
+            both,
+            "the input looks like several formats: table (line 1), btrace (line 3); \
+             name one with --input-format"
+        );
+        let binary = detect(b"\x00\x00\x00\x00", true).unwrap_err();
+        assert_eq!(binary, "not a text trace (binary byte 0x00 at offset 0)");
+        // A table with a bad byte is the table parser's to report, by line.
+        assert_eq!(
+            detect(b"dur symbol\n5 \x00\x01", true),
+            Ok(InputFormat::Table)
+        );
+        let fxt = detect(&[0x10, 0x00, 0x04, 0x46, 0x78, 0x54, 0x16, 0x00, 1], true).unwrap_err();
+        assert!(fxt.contains("Fuchsia trace"));
+    }
+
+    #[test]
+    fn a_cut_last_line_is_not_read() {
+        // 64 KiB of prose, then a header cut by the end of the head.
+        assert!(detect(b"Hi\ndur category sym", false).is_err());
+        assert_eq!(
+            detect(b"Hi\ndur category symbol\n", false),
+            Ok(InputFormat::Table)
+        );
+    }
+}

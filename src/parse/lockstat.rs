@@ -1,0 +1,268 @@
+//! FreeBSD and illumos lockstat(1) reports.
+//!
+//! ```text
+//! Adaptive mutex spin: 287 events in 0.036 seconds (7944 events/sec)
+//!
+//! Count indv cuml rcnt     nsec Lock                   Caller
+//! -------------------------------------------------------------------------------
+//!   112  39%  39% 0.00     1051 vm_page_queue_free_mtx vm_page_alloc+0x23c
+//! ```
+//!
+//! Each section's event type (`Adaptive mutex spin`, `R/W writer blocked
+//! by writer`, ...) is the category, and decides the class: `spin` events
+//! spin, `block` events sleep. `nsec` is the mean wait, so a row's total is
+//! Count x nsec; lockstat gives no maximum, so the mean stands in for it.
+//! The whole report is one sample. Stack and histogram lines under `-s`
+//! are skipped and counted.
+
+use std::io::BufRead;
+
+use super::lines::each_line;
+use super::{ParseOptions, ParseStats, Row, Sink, fields};
+use crate::error::{InputError, shorten};
+
+/// The event type of a section title line:
+/// `Adaptive mutex spin: 287 events in 0.036 seconds (7944 events/sec)`.
+pub fn section_title(line: &str) -> Option<&str> {
+    let (event, rest) = line.trim().split_once(": ")?;
+    let mut words = rest.split_whitespace();
+    let count = words.next()?;
+    let is_title = count.bytes().all(|b| b.is_ascii_digit())
+        && words.next() == Some("events")
+        && words.next() == Some("in");
+    (is_title && !event.is_empty()).then_some(event)
+}
+
+/// The column header of a section's table.
+pub fn is_table_header(line: &str) -> bool {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    words.len() >= 7 && words[..5] == ["Count", "indv", "cuml", "rcnt", "nsec"]
+}
+
+/// Parses a lockstat report, reporting one sample to `sink`.
+pub fn parse<R: BufRead>(
+    reader: R,
+    name: &str,
+    options: &ParseOptions,
+    sink: &mut dyn Sink,
+) -> Result<ParseStats, InputError> {
+    let mut section: Option<String> = None;
+    let mut in_table = false;
+    let mut stats = ParseStats::default();
+    sink.sample(Vec::new())
+        .map_err(|message| InputError::whole(name, message))?;
+    each_line(reader, name, |number, line| {
+        let text = line.trim();
+        if let Some(event) = section_title(text) {
+            section = Some(event.to_string());
+            in_table = false;
+            return Ok(());
+        }
+        if is_table_header(text) {
+            if section.is_none() {
+                return Err("a lockstat table before any section title \
+                            (`Adaptive mutex spin: N events in T seconds`)"
+                    .to_string());
+            }
+            in_table = true;
+            return Ok(());
+        }
+        if text.is_empty() || text.bytes().all(|b| b == b'-') {
+            return Ok(());
+        }
+        match &section {
+            Some(event) if in_table && is_row(text) => sink.row(&row(event, number, text)?),
+            _ if options.strict => Err(format!(
+                "not part of a lockstat report: \"{}\" (--strict)",
+                shorten(text)
+            )),
+            _ => {
+                stats.skip(number);
+                Ok(())
+            }
+        }
+    })?;
+    if section.is_none() {
+        return Err(InputError::whole(
+            name,
+            "no lockstat section found (expected `Adaptive mutex spin: N events in T seconds`)",
+        ));
+    }
+    Ok(stats)
+}
+
+/// `Count indv cuml rcnt nsec Lock Caller`: a count, two percentages.
+fn is_row(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words.len() >= 6
+        && words[0].bytes().all(|b| b.is_ascii_digit())
+        && words[1].ends_with('%')
+        && words[2].ends_with('%')
+}
+
+/// A row: five numbers, the lock (FreeBSD's lock names have blanks:
+/// `vm page free queue`), the caller (one word, `func+0x12`).
+fn row<'l>(event: &'l str, number: u64, text: &'l str) -> Result<Row<'l>, String> {
+    let words = word_spans(text);
+    if words.len() < 7 {
+        return Err(format!(
+            "expected 7 fields (Count indv cuml rcnt nsec Lock Caller), found {}: \"{}\"",
+            words.len(),
+            shorten(text)
+        ));
+    }
+    let word = |index: usize| &text[words[index].0..words[index].1];
+    let count = fields::count("Count", word(0))?;
+    let mean = fields::duration("nsec", word(4), super::Unit::Ns)?;
+    let total = count.checked_mul(mean).ok_or_else(|| {
+        format!(
+            "Count x nsec overflows 64-bit nanoseconds: \"{}\"",
+            shorten(text)
+        )
+    })?;
+    let last = words.len() - 1;
+    Ok(Row {
+        dur_ns: total,
+        count,
+        max_ns: mean,
+        category: event,
+        symbol: &text[words[5].0..words[last - 1].1],
+        caller: word(last),
+        ..Row::new(number)
+    })
+}
+
+/// Byte ranges of the blank-separated words of `text`.
+fn word_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut start = None;
+    for (index, c) in text.char_indices() {
+        match (c.is_whitespace(), start) {
+            (true, Some(from)) => {
+                spans.push((from, index));
+                start = None;
+            }
+            (false, None) => start = Some(index),
+            _ => {}
+        }
+    }
+    if let Some(from) = start {
+        spans.push((from, text.len()));
+    }
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::InputFormat;
+    use crate::parse::testing::{collect, row as owned};
+
+    const REPORT: &str = "\
+Adaptive mutex spin: 287 events in 0.036 seconds (7944 events/sec)
+
+Count indv cuml rcnt     nsec Lock                   Caller
+-------------------------------------------------------------------------------
+  112  39%  39% 0.00     1051 0xfffffe0003ef3c00     vm_page_alloc+0x23c
+   60  21%  60% 0.00      935 vm_page_queue_free_mtx vm_page_free_toq+0x4f
+-------------------------------------------------------------------------------
+
+R/W writer blocked by readers: 3 events in 0.036 seconds (83 events/sec)
+
+Count indv cuml rcnt     nsec Lock                   Caller
+-------------------------------------------------------------------------------
+    3 100% 100% 0.00   120500 vm_object_lock         vm_fault+0x1a0
+
+      nsec ------ Time Distribution ------ count     Stack
+     65536 |@@@@@@@@@@                     1         vm_fault_trap+0x6c
+";
+
+    #[test]
+    fn sections_are_categories_and_totals_are_count_times_mean() {
+        let (sink, stats) =
+            collect(REPORT, InputFormat::Lockstat, &ParseOptions::default()).unwrap();
+        assert_eq!(
+            sink.samples[0].1,
+            [
+                owned(
+                    5,
+                    112 * 1051,
+                    112,
+                    1051,
+                    [
+                        "Adaptive mutex spin",
+                        "0xfffffe0003ef3c00",
+                        "vm_page_alloc+0x23c"
+                    ]
+                ),
+                owned(
+                    6,
+                    60 * 935,
+                    60,
+                    935,
+                    [
+                        "Adaptive mutex spin",
+                        "vm_page_queue_free_mtx",
+                        "vm_page_free_toq+0x4f"
+                    ]
+                ),
+                owned(
+                    13,
+                    361_500,
+                    3,
+                    120_500,
+                    [
+                        "R/W writer blocked by readers",
+                        "vm_object_lock",
+                        "vm_fault+0x1a0"
+                    ]
+                ),
+            ]
+        );
+        // The -s histogram: its header and one bucket line.
+        assert_eq!(stats.skipped_lines, 2);
+        assert_eq!(stats.first_skipped_line, Some(15));
+    }
+
+    #[test]
+    fn lock_names_with_blanks() {
+        let text = "Spin lock spin: 405 events in 5.018 seconds (81 events/sec)\n\
+                    Count indv cuml rcnt     nsec Lock                   Caller\n\
+                    \x20 405 100% 100% 0.00      227 sched lock 1           sched_add+0x5c\n";
+        let (sink, _) = collect(text, InputFormat::Lockstat, &ParseOptions::default()).unwrap();
+        assert_eq!(
+            sink.samples[0].1,
+            [owned(
+                3,
+                405 * 227,
+                405,
+                227,
+                ["Spin lock spin", "sched lock 1", "sched_add+0x5c"]
+            )]
+        );
+    }
+
+    #[test]
+    fn errors() {
+        let options = ParseOptions::default();
+        let text = "Spin lock spin: 1 events in 1.0 seconds (1 events/sec)\n\
+                    Count indv cuml rcnt nsec Lock Caller\n1 100% 100% 0.00 12 lock\n";
+        let err = collect(text, InputFormat::Lockstat, &options).unwrap_err();
+        assert!(
+            err.to_string().starts_with("t.txt:3: expected 7 fields"),
+            "{err}"
+        );
+        let text = "Spin lock spin: 1 events in 1.0 seconds (1 events/sec)\n\
+                    Count indv cuml rcnt nsec Lock Caller\n1 100% 100% 0.00 12x lock f\n";
+        let err = collect(text, InputFormat::Lockstat, &options).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.txt:3: nsec \"12x\" is not a number of nanoseconds"
+        );
+        let err = collect("hi\n", InputFormat::Lockstat, &options).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("t.txt: no lockstat section found")
+        );
+    }
+}
