@@ -128,9 +128,21 @@ pub fn peek(
     Ok((head, complete, Box::new(replay)))
 }
 
+/// The file's stem, without a compression suffix: `trace.csv.gz` is
+/// `trace`.
 fn default_label(path: Option<&Path>) -> String {
-    path.and_then(Path::file_stem).map_or_else(
-        || "stdin".to_string(),
+    let Some(path) = path else {
+        return "stdin".to_string();
+    };
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let name = [".gz", ".zst", ".zstd"]
+        .iter()
+        .find_map(|suffix| name.strip_suffix(suffix))
+        .unwrap_or(&name);
+    Path::new(name).file_stem().map_or_else(
+        || name.to_string(),
         |stem| stem.to_string_lossy().into_owned(),
     )
 }
@@ -172,6 +184,17 @@ mod tests {
         let labels: Vec<&str> = sources.iter().map(|s| s.label.as_str()).collect();
         assert_eq!(labels, ["trace", "trace#2", "stdin"]);
         let sources = super::sources(&paths[..1], &["before".into()]).unwrap();
+        assert_eq!(sources[0].label, "before");
+        let compressed = [
+            PathBuf::from("x/reaper.csv.gz"),
+            PathBuf::from("old.txt.zst"),
+        ];
+        let labels: Vec<String> = super::sources(&compressed, &[])
+            .unwrap()
+            .into_iter()
+            .map(|s| s.label)
+            .collect();
+        assert_eq!(labels, ["reaper", "old"]);
         assert_eq!(sources[0].label, "before");
     }
 

@@ -7,4 +7,5 @@ mod diff;
 mod doc_examples;
 mod errors;
 mod export;
+mod formats;
 mod report;

@@ -76,12 +76,12 @@ pub fn note_skipped<'a>(inputs: impl IntoIterator<Item = (&'a str, ParseStats)>)
         }
         if let Some(first) = stats.first_skipped_line {
             let lines = if stats.skipped_lines == 1 {
-                "line"
+                "line that is"
             } else {
-                "lines"
+                "lines that are"
             };
             eprintln!(
-                "contend: {label}: skipped {} {lines} that are not part of a table \
+                "contend: {label}: skipped {} {lines} not part of a table \
                  (first: line {first}); --strict to fail instead",
                 stats.skipped_lines
             );

@@ -1,0 +1,400 @@
+//! Every input format, read by the built binary: the seed's figures in each
+//! of them, the hand-written Linux, FreeBSD and bpftrace outputs, format
+//! detection, compressed input and mixed inputs.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use serde_json::Value;
+
+use crate::util::{SEED, json_report, read, run, run_with_stdin, scratch_dir};
+
+const CSV: &str = "fixtures/formats/reaper.csv";
+const TSV: &str = "fixtures/formats/reaper.tsv";
+const BTRACE: &str = "fixtures/formats/reaper-btrace.txt";
+const PERF_SEED: &str = "fixtures/formats/reaper-perf-lock.csv";
+const LOCKSTAT_SEED: &str = "fixtures/formats/reaper-lockstat.txt";
+const PERF_LINUX: &str = "fixtures/formats/linux-perf-lock-contention.txt";
+const LOCKSTAT_FREEBSD: &str = "fixtures/formats/freebsd-lockstat.txt";
+const BPFTRACE: &str = "fixtures/formats/bpftrace-kstack.txt";
+
+/// The seed's figures (DESIGN.md).
+const SPIN_NS: u64 = 14_175_161;
+const KERNEL_LOCK_NS: u64 = 13_260_228;
+const SLEEP_WAIT_NS: u64 = 25_392_111;
+
+fn report(args: &[&str]) -> Value {
+    json_report(args, b"")
+}
+
+/// Group total per key (the `--by` keys joined by `;`), from a JSON report.
+fn group_totals(report: &Value, keys: &[&str]) -> BTreeMap<String, u64> {
+    report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|group| {
+            let key: Vec<&str> = keys.iter().map(|k| group[*k].as_str().unwrap()).collect();
+            (key.join(";"), group["total_ns"].as_u64().unwrap())
+        })
+        .collect()
+}
+
+fn total(report: &Value, field: &str) -> u64 {
+    report["total"][field]
+        .as_u64()
+        .unwrap_or_else(|| panic!("total.{field} in {}", report["total"]))
+}
+
+#[test]
+fn csv_and_tsv_carry_the_seed_with_its_states() {
+    let seed = report(&[SEED]);
+    for path in [CSV, TSV] {
+        let read = report(&[path]);
+        assert_eq!(read["inputs"][0]["format"], "csv", "{path}");
+        assert_eq!(read["inputs"][0]["samples"], 5);
+        assert_eq!(read["inputs"][0]["rows"], 30);
+        assert_eq!(
+            crate::util::spin_shares(&read),
+            crate::util::spin_shares(&seed)
+        );
+        assert_eq!(total(&read, "spin_ns"), SPIN_NS);
+        assert_eq!(total(&read, "running_ns"), 21_776_000);
+        assert_eq!(total(&read, "off_cpu_ns"), 2_315_700_000);
+        assert_eq!(
+            format!(
+                "{:.1}",
+                read["total"]["spin_share"].as_f64().unwrap() * 100.0
+            ),
+            "65.1"
+        );
+        assert_eq!(read["groups"], seed["groups"], "{path}");
+    }
+}
+
+#[test]
+fn btrace_printouts_are_the_seed_samples() {
+    let seed = report(&[SEED]);
+    let read = report(&[BTRACE]);
+    assert_eq!(read["inputs"][0]["format"], "btrace");
+    assert_eq!(read["inputs"][0]["samples"], 5);
+    assert_eq!(total(&read, "spin_ns"), SPIN_NS);
+    assert_eq!(total(&read, "kernel_lock_ns"), KERNEL_LOCK_NS);
+    assert_eq!(total(&read, "sleep_wait_ns"), SLEEP_WAIT_NS);
+    let keys = ["category", "symbol", "caller"];
+    assert_eq!(group_totals(&read, &keys), group_totals(&seed, &keys));
+    // No thread states in a map printout: no shares.
+    assert!(read["total"]["spin_share"].is_null());
+    let per_sample: Vec<u64> = read["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kernel_lock_ns"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        per_sample,
+        [1_751_151, 187_535, 2_911_007, 6_552_644, 1_857_891]
+    );
+}
+
+#[test]
+fn lockstat_events_decide_the_class() {
+    let seed = report(&[SEED]);
+    let read = report(&[LOCKSTAT_SEED]);
+    assert_eq!(read["inputs"][0]["format"], "lockstat");
+    // `Spin lock spin` and `Adaptive mutex spin` spin, `R/W writer blocked
+    // by readers` sleeps: the seed's spin and sleep-wait figures.
+    assert_eq!(total(&read, "spin_ns"), SPIN_NS);
+    assert_eq!(total(&read, "sleep_wait_ns"), SLEEP_WAIT_NS);
+    assert_eq!(total(&read, "kernel_lock_ns"), KERNEL_LOCK_NS);
+    let keys = ["symbol", "caller"];
+    let by = ["--by", "symbol,caller"];
+    assert_eq!(
+        group_totals(&report(&[LOCKSTAT_SEED, by[0], by[1]]), &keys),
+        group_totals(&report(&[SEED, by[0], by[1]]), &keys)
+    );
+    assert_eq!(
+        group_totals(&seed, &["symbol", "caller", "category"]).len(),
+        9
+    );
+}
+
+#[test]
+fn perf_lock_csv_keeps_the_seed_totals_per_type_and_caller() {
+    let by = ["--by", "category,caller"];
+    let keys = ["category", "caller"];
+    let read = report(&[PERF_SEED, by[0], by[1]]);
+    assert_eq!(read["inputs"][0]["format"], "perf-lock");
+    assert_eq!(read["inputs"][0]["rows"], 30);
+    assert_eq!(
+        group_totals(&read, &keys),
+        group_totals(&report(&[SEED, by[0], by[1]]), &keys)
+    );
+    // Linux's classes: rwlock spins and mutex sleeps there, the opposite
+    // of OpenBSD; `kernel` is no Linux type.
+    assert_eq!(total(&read, "spin_ns"), SLEEP_WAIT_NS);
+    // With OpenBSD's classes named, the seed's figures come back.
+    let openbsd = report(&[PERF_SEED, "--spin", "kernel,mutex", "--sleep", "rwlock"]);
+    assert_eq!(total(&openbsd, "spin_ns"), SPIN_NS);
+    assert_eq!(total(&openbsd, "sleep_wait_ns"), SLEEP_WAIT_NS);
+    // `max wait` is kept: the reaper's longest kernel_lock wait.
+    let reaper = read["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["caller"] == "reaper")
+        .unwrap();
+    assert_eq!(reaper["max_ns"], 6_552_644);
+    assert_eq!(reaper["rows"], 5);
+}
+
+#[test]
+fn linux_perf_lock_contention_table() {
+    let read = report(&[PERF_LINUX]);
+    assert_eq!(read["inputs"][0]["format"], "perf-lock");
+    // contended: 2389 + 912 + 640 + 301 + 95 + 12
+    assert_eq!(read["inputs"][0]["rows"], 4349);
+    assert_eq!(read["inputs"][0]["skipped_lines"], 0);
+    // spinlock and rwlock:R spin: 116.54 ms + 9.87 ms + 8.30 us.
+    assert_eq!(total(&read, "spin_ns"), 126_418_300);
+    // rwsem:W, mutex, rwsem:R sleep: 58.20 + 22.41 + 4.63 ms.
+    assert_eq!(total(&read, "sleep_wait_ns"), 85_240_000);
+    let top = &read["groups"][0];
+    assert_eq!(top["category"], "spinlock");
+    assert_eq!(top["caller"], "_raw_spin_lock+0x1a");
+    assert_eq!(top["total_ns"], 116_540_000);
+    assert_eq!(top["max_ns"], 1_470_000);
+    assert_eq!(top["class"], "spin");
+}
+
+#[test]
+fn freebsd_lockstat_with_blanks_in_lock_names() {
+    let read = report(&[LOCKSTAT_FREEBSD]);
+    // 3050 x 762 + 1811 x 540 + 984 x 1203 + 1573 x 388 + 405 x 227
+    assert_eq!(total(&read, "spin_ns"), 5_188_051);
+    // 150 x 48211 + 64 x 121873
+    assert_eq!(total(&read, "sleep_wait_ns"), 15_031_522);
+    let totals = group_totals(&read, &["category", "symbol", "caller"]);
+    assert_eq!(totals["Spin lock spin;sched lock 1;sched_add+0x5c"], 91_935);
+    assert_eq!(totals.len(), 7);
+}
+
+#[test]
+fn bpftrace_stacks_and_histograms() {
+    let run = run(&["report", "--format", "json", "--stack-frame", "2", BPFTRACE]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let read: Value = serde_json::from_str(&run.stdout).unwrap();
+    let totals = group_totals(&read, &["category", "caller"]);
+    assert_eq!(
+        totals,
+        BTreeMap::from([
+            ("wait_ns;do_exit+0x2e5".to_string(), 193_204),
+            ("wait_ns;exit_mmap+0x15e".to_string(), 88_412),
+            ("wait_ns;release_task+0x4d".to_string(), 10_315),
+        ])
+    );
+    assert!(
+        run.stderr.contains(
+            "bpftrace-kstack: skipped 1 histogram (first: line 20): they count events per \
+             bucket, not wait time"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("skipped 1 line that is not part of a table (first: line 1)")
+    );
+    // The innermost frame by default; the map name is the category, which
+    // --spin can classify.
+    let innermost = report(&[BPFTRACE, "--spin", "wait_ns"]);
+    assert_eq!(
+        innermost["groups"][0]["caller"],
+        "queued_spin_lock_slowpath+0x11d"
+    );
+    assert_eq!(total(&innermost, "spin_ns"), 193_204 + 88_412 + 10_315);
+}
+
+#[test]
+fn detection_names_each_fixture_and_the_verdict_says_it() {
+    for (path, format) in [
+        (SEED, "table"),
+        ("fixtures/openbsd-tech-reaper-mail.txt", "table"),
+        (CSV, "csv"),
+        (TSV, "csv"),
+        (BTRACE, "btrace"),
+        (BPFTRACE, "btrace"),
+        (PERF_SEED, "perf-lock"),
+        (PERF_LINUX, "perf-lock"),
+        (LOCKSTAT_SEED, "lockstat"),
+        (LOCKSTAT_FREEBSD, "lockstat"),
+        ("fixtures/diff/reaper-before.txt", "table"),
+    ] {
+        let read = report(&[path]);
+        assert_eq!(read["inputs"][0]["format"], format, "{path}");
+        let text = run(&["report", path]);
+        let label = read["inputs"][0]["label"].as_str().unwrap();
+        assert!(
+            text.stdout.starts_with(&format!("{label} ({format}): ")),
+            "{path}: {}",
+            text.stdout
+        );
+    }
+}
+
+#[test]
+fn ambiguous_and_unknown_input_name_what_was_tried() {
+    let both = run_with_stdin(&["report"], b"dur symbol\n5 x\n@wait[x]: 5\n");
+    assert_eq!(both.code, 2);
+    assert_eq!(
+        both.stderr,
+        "contend: <stdin>: the input looks like several formats: table (line 1), btrace \
+         (line 3); name one with --input-format\n"
+    );
+    // Named, it is read as asked: the table is prose to the btrace parser.
+    let btrace = run_with_stdin(
+        &["report", "--input-format", "btrace", "--format", "json"],
+        b"dur symbol\n5 x\n@wait[x]: 5\n",
+    );
+    assert_eq!(btrace.code, 0, "{}", btrace.stderr);
+    assert!(
+        btrace
+            .stderr
+            .contains("skipped 2 lines that are not part of a table")
+    );
+    let none = run_with_stdin(&["report"], b"12:00:01 nothing to see\n");
+    assert_eq!(none.code, 2);
+    for tried in [
+        "Perfetto table",
+        "CSV",
+        "btrace",
+        "perf lock",
+        "lockstat",
+        "--input-format",
+    ] {
+        assert!(none.stderr.contains(tried), "{tried}: {}", none.stderr);
+    }
+    let binary = run_with_stdin(&["report"], &[0u8; 4096]);
+    assert_eq!(binary.code, 2);
+    assert_eq!(
+        binary.stderr,
+        "contend: <stdin>: not a text trace (binary byte 0x00 at offset 0)\n"
+    );
+    let fxt = run_with_stdin(
+        &["report"],
+        &[0x10, 0x00, 0x04, 0x46, 0x78, 0x54, 0x16, 0x00, 0, 0],
+    );
+    assert_eq!(fxt.code, 2);
+    assert!(fxt.stderr.contains("Fuchsia trace"), "{}", fxt.stderr);
+}
+
+#[test]
+fn a_format_named_wrongly_is_an_error() {
+    let run = run(&["report", "--input-format", "lockstat", SEED]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(
+            "fixtures/openbsd-reaper-make-j32.txt: no lockstat section found (expected \
+             `Adaptive mutex spin: N events in T seconds`)"
+        ),
+        "{}",
+        run.stderr
+    );
+    let run = crate::util::run(&["report", "--input-format", "perf-lock", CSV]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no perf lock contention header found"));
+}
+
+#[test]
+fn gzip_and_zstd_inputs_are_read_like_the_plain_ones() {
+    let plain = report(&[CSV]);
+    let text = read(CSV);
+    let dir = scratch_dir("formats_compressed");
+
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gzip.write_all(text.as_bytes()).unwrap();
+    let gzipped = gzip.finish().unwrap();
+    let zstd = zstd::encode_all(text.as_bytes(), 3).unwrap();
+    let gz_path = dir.join("reaper.csv.gz");
+    let zst_path = dir.join("reaper.csv.zst");
+    std::fs::write(&gz_path, &gzipped).unwrap();
+    std::fs::write(&zst_path, &zstd).unwrap();
+
+    for path in [&gz_path, &zst_path] {
+        let read = report(&[path.to_str().unwrap()]);
+        assert_eq!(read["groups"], plain["groups"], "{}", path.display());
+        assert_eq!(read["samples"], plain["samples"]);
+        assert_eq!(read["inputs"][0]["format"], "csv");
+    }
+    for bytes in [&gzipped, &zstd] {
+        let read = json_report(&[], bytes);
+        assert_eq!(read["total"], plain["total"]);
+    }
+    // The seed as a table, gzipped on stdin: the same 65.1 %.
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gzip.write_all(read(SEED).as_bytes()).unwrap();
+    let seed = json_report(&[], &gzip.finish().unwrap());
+    assert_eq!(
+        crate::util::spin_shares(&seed),
+        ["49.9", "17.6", "75.8", "87.6", "68.7"]
+    );
+
+    let truncated = run_with_stdin(&["report"], &gzipped[..gzipped.len() / 2]);
+    assert_eq!(truncated.code, 2);
+    assert!(truncated.stderr.contains("<stdin>"), "{}", truncated.stderr);
+}
+
+#[test]
+fn several_inputs_of_several_formats() {
+    let read = report(&[SEED, CSV, BTRACE]);
+    let labels: Vec<&str> = read["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|input| input["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        labels,
+        ["openbsd-reaper-make-j32", "reaper", "reaper-btrace"]
+    );
+    assert_eq!(read["samples"].as_array().unwrap().len(), 15);
+    assert_eq!(read["samples"][14]["input"], "reaper-btrace");
+    assert_eq!(read["samples"][14]["sample"], 5);
+    assert_eq!(total(&read, "spin_ns"), 3 * SPIN_NS);
+    // The ranking covers all inputs together.
+    assert_eq!(read["groups"][0]["total_ns"], 3 * SLEEP_WAIT_NS);
+    let text = run(&["report", SEED, CSV]);
+    assert!(
+        text.stdout
+            .contains("reaper (csv): running 21.776 ms in 5 samples: 65.1 %")
+    );
+    assert!(
+        text.stdout
+            .contains("all inputs: running 43.552 ms in 10 samples: 65.1 %")
+    );
+}
+
+#[test]
+fn diff_compares_across_formats() {
+    let run = run(&["diff", "--format", "json", SEED, CSV]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let diff: Value = serde_json::from_str(&run.stdout).unwrap();
+    for metric in diff["metrics"].as_array().unwrap() {
+        assert_eq!(metric["delta_pct"], 0.0, "{metric}");
+        assert_eq!(metric["p_value"], 1.0, "{metric}");
+    }
+}
+
+#[test]
+fn export_reads_every_format() {
+    for (path, rows) in [
+        (CSV, 30),
+        (BTRACE, 30),
+        (PERF_SEED, 9),
+        (LOCKSTAT_FREEBSD, 7),
+    ] {
+        let run = run(&["export", "--what", "rows", path]);
+        assert_eq!(run.code, 0, "{path}: {}", run.stderr);
+        assert_eq!(run.stdout.lines().count(), rows + 1, "{path}");
+    }
+}
