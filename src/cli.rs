@@ -195,6 +195,11 @@ pub struct AnalysisArgs {
     /// What to rank groups by, largest first.
     #[arg(long, value_enum, default_value_t = SortKey::Total)]
     pub sort: SortKey,
+
+    /// Rank each input's groups on their own (shares of that input's lock
+    /// and running time) instead of all inputs together.
+    #[arg(long)]
+    pub per_input: bool,
 }
 
 impl AnalysisArgs {
@@ -206,6 +211,7 @@ impl AnalysisArgs {
             by: unique_keys(&self.by),
             sort: self.sort,
             top: self.top.unwrap_or(default_top),
+            per_input: self.per_input,
         }
     }
 }

@@ -398,3 +398,56 @@ fn export_reads_every_format() {
         assert_eq!(run.stdout.lines().count(), rows + 1, "{path}");
     }
 }
+
+#[test]
+fn per_input_ranks_each_input_on_its_own() {
+    let read = report(&[SEED, PERF_LINUX, "--per-input", "--top", "2"]);
+    let groups = read["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 4);
+    let inputs: Vec<&str> = groups
+        .iter()
+        .map(|g| g["input"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        inputs,
+        [
+            "openbsd-reaper-make-j32",
+            "openbsd-reaper-make-j32",
+            "linux-perf-lock-contention",
+            "linux-perf-lock-contention"
+        ]
+    );
+    // Shares of each input's own lock time: the seed's rwlock is 64.2 % of
+    // the seed's 39567272 ns, perf's spinlock 55.1 % of its 211658300 ns.
+    let share = |g: &Value| g["share_of_lock_time"].as_f64().unwrap();
+    assert!((share(&groups[0]) - 25_392_111.0 / 39_567_272.0).abs() < 1e-12);
+    assert!((share(&groups[2]) - 116_540_000.0 / 211_658_300.0).abs() < 1e-12);
+    // The seed's kernel_lock group still against the seed's running time.
+    let running = groups[1]["share_of_running"].as_f64().unwrap();
+    assert!((running - 13_095_905.0 / 21_776_000.0).abs() < 1e-12);
+    assert_eq!(read["groups_total"], 9 + 6);
+    // Without it, one ranking: perf's spinlock leads all inputs.
+    let together = report(&[SEED, PERF_LINUX]);
+    assert!(together["groups"][0].get("input").is_none());
+    assert_eq!(together["groups"][0]["total_ns"], 116_540_000);
+
+    let text = run(&["report", SEED, PERF_LINUX, "--per-input", "--top", "1"]);
+    assert!(
+        text.stdout
+            .contains("top 2 of 15 groups, by total, ranked per input")
+    );
+    let csv = run(&[
+        "export",
+        "--what",
+        "groups",
+        "--per-input",
+        SEED,
+        PERF_LINUX,
+    ]);
+    assert_eq!(csv.code, 0, "{}", csv.stderr);
+    assert!(
+        csv.stdout
+            .starts_with("input,category,symbol,caller,class,total_ns,")
+    );
+    assert_eq!(csv.stdout.lines().count(), 1 + 15);
+}

@@ -174,7 +174,7 @@ fn export_analysis(
     }
     let (fields, records) = match what {
         What::Samples => (sample_fields(analysis), sample_records(analysis)),
-        What::Groups | What::Rows => (group_fields(&analysis.by), group_records(analysis)),
+        What::Groups | What::Rows => (group_fields(analysis), group_records(analysis)),
     };
     let mut writer = RecordWriter::new(out, &fields, options)?;
     for record in &records {

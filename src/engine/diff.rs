@@ -288,6 +288,7 @@ fn compare_metrics(
             by: options.by.clone(),
             sort: SortKey::Total,
             top: 1,
+            per_input: false,
         };
         let analysis = analyze(std::slice::from_ref(input), &analysis_options)?;
         Ok(analysis.samples.into_iter().map(|s| s.metrics).collect())

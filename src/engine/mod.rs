@@ -14,7 +14,7 @@ pub mod summary;
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
-use polars::prelude::DataFrame;
+use polars::prelude::{DataFrame, IntoLazy, col, lit};
 
 use crate::facts::InputFacts;
 pub use classes::{ClassMap, LockClass};
@@ -31,8 +31,11 @@ pub struct AnalysisOptions {
     pub by: Vec<GroupKey>,
     /// Order of the ranking.
     pub sort: SortKey,
-    /// Groups to keep in the ranking; 0 keeps all.
+    /// Groups to keep in the ranking; 0 keeps all (per input, with
+    /// `per_input`).
     pub top: usize,
+    /// One ranking per input instead of one over all inputs.
+    pub per_input: bool,
 }
 
 impl Default for AnalysisOptions {
@@ -42,6 +45,7 @@ impl Default for AnalysisOptions {
             by: vec![GroupKey::Category, GroupKey::Symbol, GroupKey::Caller],
             sort: SortKey::Total,
             top: 20,
+            per_input: false,
         }
     }
 }
@@ -60,9 +64,14 @@ pub fn analyze(inputs: &[InputFacts], options: &AnalysisOptions) -> Result<Analy
         .unwrap_or_default();
     total.states_ns = sum_states(samples.iter().map(|s| &s.metrics.states_ns));
 
-    let ranking = ranking::rank(&facts, &options.by, options.sort, total.running_ns)
-        .context("ranking groups")?;
-    let groups = ranking::groups_of(&ranking, &options.by, options.top)?;
+    let (groups, groups_total) = if options.per_input {
+        rank_per_input(&facts, &inputs_out, options)?
+    } else {
+        let ranking = ranking::rank(&facts, &options.by, options.sort, total.running_ns)
+            .context("ranking groups")?;
+        let groups = ranking::groups_of(&ranking, &options.by, options.top)?;
+        (groups, ranking.height())
+    };
 
     Ok(Analysis {
         warnings: warnings(&inputs_out, &samples),
@@ -70,10 +79,38 @@ pub fn analyze(inputs: &[InputFacts], options: &AnalysisOptions) -> Result<Analy
         samples,
         total,
         groups,
-        groups_total: ranking.height(),
+        groups_total,
         by: options.by.clone(),
+        per_input: options.per_input,
         sort: options.sort,
     })
+}
+
+/// A ranking per input, each cut to `--top`, in input order; and the
+/// number of groups before the cuts.
+fn rank_per_input(
+    facts: &DataFrame,
+    inputs: &[InputSummary],
+    options: &AnalysisOptions,
+) -> Result<(Vec<Group>, usize)> {
+    let mut groups = Vec::new();
+    let mut total = 0;
+    for (index, input) in inputs.iter().enumerate() {
+        let own = facts
+            .clone()
+            .lazy()
+            .filter(col("input").eq(lit(index as u32)))
+            .collect()?;
+        let ranking = ranking::rank(&own, &options.by, options.sort, input.total.running_ns)
+            .with_context(|| format!("ranking the groups of {}", input.label))?;
+        total += ranking.height();
+        let mut own_groups = ranking::groups_of(&ranking, &options.by, options.top)?;
+        for group in &mut own_groups {
+            group.input = Some(input.label.clone());
+        }
+        groups.extend(own_groups);
+    }
+    Ok((groups, total))
 }
 
 /// One summary per sample, in input order, with its state totals.

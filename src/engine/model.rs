@@ -125,6 +125,10 @@ pub struct InputSummary {
 /// One line of the ranking, at the `--by` level.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Group {
+    /// The input's label, with `--per-input` (an extension); absent
+    /// otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
     /// Lock type; absent when `--by` leaves it out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
@@ -163,6 +167,15 @@ impl Group {
             GroupKey::Symbol => self.symbol.as_deref(),
             GroupKey::Caller => self.caller.as_deref(),
         }
+    }
+
+    /// The group's key values: its input (with `--per-input`), then the
+    /// `by` keys in order.
+    pub fn key_values(&self, by: &[GroupKey]) -> Vec<&str> {
+        let input = self.input.as_deref().into_iter();
+        input
+            .chain(by.iter().map(|key| self.key(*key).unwrap_or("")))
+            .collect()
     }
 }
 
@@ -208,10 +221,22 @@ pub struct Analysis {
     /// The `--by` keys, in order.
     #[serde(skip)]
     pub by: Vec<GroupKey>,
+    /// One ranking per input (`--per-input`).
+    #[serde(skip)]
+    pub per_input: bool,
     /// The ranking's order.
     #[serde(skip)]
     pub sort: SortKey,
     /// What the reader must know.
     #[serde(skip)]
     pub warnings: Vec<Warning>,
+}
+
+impl Analysis {
+    /// The names of the ranking's key columns: `input` with `--per-input`,
+    /// then the `--by` keys.
+    pub fn key_names(&self) -> Vec<&'static str> {
+        let input = self.per_input.then_some("input").into_iter();
+        input.chain(self.by.iter().map(|key| key.name())).collect()
+    }
 }

@@ -89,6 +89,7 @@ pub fn groups_of(frame: &DataFrame, by: &[GroupKey], top: usize) -> PolarsResult
     let cumulative_share = f64_values(&frame, "cumulative_share")?;
     Ok((0..frame.height())
         .map(|row| Group {
+            input: None,
             category: category[row].clone(),
             symbol: symbol[row].clone(),
             caller: caller[row].clone(),

@@ -57,10 +57,11 @@ pub fn sample_records(analysis: &Analysis) -> Vec<Vec<Value<'_>>> {
 }
 
 /// The columns of `--what groups`: the `--by` keys, then the group fields.
-pub fn group_fields(by: &[GroupKey]) -> Vec<Field> {
-    let mut fields: Vec<Field> = by
-        .iter()
-        .map(|k| Field::new(k.name(), Kind::Text))
+pub fn group_fields(analysis: &Analysis) -> Vec<Field> {
+    let mut fields: Vec<Field> = analysis
+        .key_names()
+        .into_iter()
+        .map(|name| Field::new(name, Kind::Text))
         .collect();
     fields.extend([
         Field::new("class", Kind::Text),
@@ -85,9 +86,10 @@ pub fn group_records(analysis: &Analysis) -> Vec<Vec<Value<'_>>> {
         .collect()
 }
 
-/// The keys of a group in `--by` order, for folded stacks.
+/// The keys of a group (its input under `--per-input`, then `--by` order),
+/// for folded stacks.
 pub fn group_keys<'a>(group: &'a Group, by: &[GroupKey]) -> Vec<&'a str> {
-    by.iter().map(|key| group.key(*key).unwrap_or("")).collect()
+    group.key_values(by)
 }
 
 /// `state_<Name>_ns`, with runs of anything but letters and digits as one

@@ -71,8 +71,8 @@ pub fn samples_table(analysis: &Analysis) -> TextTable {
 pub fn groups_table(analysis: &Analysis) -> TextTable {
     let mut header = vec!["#".to_string()];
     let mut numeric = vec![true];
-    for key in &analysis.by {
-        header.push(key.name().to_string());
+    for name in analysis.key_names() {
+        header.push(name.to_string());
         numeric.push(false);
     }
     let columns = [
@@ -94,7 +94,7 @@ pub fn groups_table(analysis: &Analysis) -> TextTable {
         .groups
         .iter()
         .enumerate()
-        .map(|(rank, group)| group_cells(rank + 1, group, &analysis.by))
+        .map(|(rank, group)| group_cells(rank_in_input(analysis, rank), group, &analysis.by))
         .collect();
     TextTable {
         header,
@@ -115,8 +115,13 @@ pub fn groups_heading(analysis: &Analysis) -> String {
     } else {
         format!("{total} {groups}")
     };
+    let per_input = if analysis.per_input {
+        ", ranked per input"
+    } else {
+        ""
+    };
     format!(
-        "Lock waits by {}: {range}, by {}",
+        "Lock waits by {}: {range}, by {}{per_input}",
         keys.join(", "),
         analysis.sort.name()
     )
@@ -146,11 +151,20 @@ fn metric_cells(metrics: &Metrics, states: &[String]) -> Vec<String> {
     cells
 }
 
+/// The 1-based rank of `analysis.groups[index]`, counted within its input
+/// under `--per-input`.
+fn rank_in_input(analysis: &Analysis, index: usize) -> usize {
+    let input = &analysis.groups[index].input;
+    analysis.groups[..index]
+        .iter()
+        .filter(|g| &g.input == input)
+        .count()
+        + 1
+}
+
 fn group_cells(rank: usize, group: &Group, by: &[GroupKey]) -> Vec<String> {
     let mut cells = vec![rank.to_string()];
-    for key in by {
-        cells.push(group.key(*key).unwrap_or("").to_string());
-    }
+    cells.extend(group.key_values(by).into_iter().map(String::from));
     cells.extend([
         group.class.name().to_string(),
         duration(group.total_ns),

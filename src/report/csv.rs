@@ -21,7 +21,7 @@ pub const GROUP_COLUMNS: [&str; 9] = [
 /// Renders the ranking as CSV with a header row.
 pub fn groups(analysis: &Analysis) -> Result<String> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<&str> = analysis.by.iter().map(|key| key.name()).collect();
+    let mut header: Vec<&str> = analysis.key_names();
     header.extend(GROUP_COLUMNS);
     writer.write_record(&header)?;
     for group in &analysis.groups {
@@ -32,10 +32,10 @@ pub fn groups(analysis: &Analysis) -> Result<String> {
 
 fn group_record(group: &Group, analysis: &Analysis) -> Vec<String> {
     let share = |value: Option<f64>| value.map_or_else(String::new, |share| share.to_string());
-    let mut record: Vec<String> = analysis
-        .by
-        .iter()
-        .map(|key| group.key(*key).unwrap_or("").to_string())
+    let mut record: Vec<String> = group
+        .key_values(&analysis.by)
+        .into_iter()
+        .map(String::from)
         .collect();
     record.extend([
         group.class.name().to_string(),
