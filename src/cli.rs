@@ -23,7 +23,10 @@ Examples:
     contend report --by category,symbol --top 0 --format json trace.txt
 
   Count rwlock waits as spinning, durations given in microseconds:
-    contend report --spin rwlock --unit us trace.txt";
+    contend report --spin rwlock --unit us trace.txt
+
+  A Linux perf lock dump and a FreeBSD lockstat report, compressed, ranked apart:
+    contend report --per-input perf-lock.txt.gz lockstat.txt.zst";
 
 const EXPORT_EXAMPLES: &str = "\
 Examples:
