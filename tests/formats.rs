@@ -451,3 +451,31 @@ fn per_input_ranks_each_input_on_its_own() {
     );
     assert_eq!(csv.stdout.lines().count(), 1 + 15);
 }
+
+#[test]
+fn strict_refuses_prose_in_every_line_format() {
+    for (path, expected) in [
+        (
+            BPFTRACE,
+            "bpftrace-kstack.txt:1: not part of a btrace map printout: \"Attaching 3 probes...\" \
+             (--strict)",
+        ),
+        (
+            "fixtures/openbsd-tech-reaper-mail.txt",
+            "openbsd-tech-reaper-mail.txt:1: not part of a lock table",
+        ),
+    ] {
+        let run = run(&["report", "--strict", path]);
+        assert_eq!(run.code, 2, "{path}");
+        assert!(run.stderr.contains(expected), "{path}: {}", run.stderr);
+    }
+    let perf = run_with_stdin(
+        &["report", "--strict", "--input-format", "perf-lock"],
+        b" contended   total wait     max wait     avg wait         type   caller\n\
+          done.\n",
+    );
+    assert_eq!(
+        perf.stderr,
+        "contend: <stdin>:2: not part of perf lock output: \"done.\" (--strict)\n"
+    );
+}

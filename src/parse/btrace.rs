@@ -191,14 +191,8 @@ impl Reader {
                 shorten(text)
             ));
         }
-        if options.strict {
-            return Err(format!(
-                "not part of a btrace map printout: \"{}\" (--strict)",
-                shorten(text)
-            ));
-        }
-        self.stats.skip(number);
-        Ok(())
+        self.stats
+            .skip_or_refuse(number, text, options.strict, "a btrace map printout")
     }
 
     /// A line inside a stack key: a frame, or `]: value` / `, key]: value`

@@ -72,14 +72,7 @@ pub fn parse<R: BufRead>(
         }
         match &section {
             Some(event) if in_table && is_row(text) => sink.row(&row(event, number, text)?),
-            _ if options.strict => Err(format!(
-                "not part of a lockstat report: \"{}\" (--strict)",
-                shorten(text)
-            )),
-            _ => {
-                stats.skip(number);
-                Ok(())
-            }
+            _ => stats.skip_or_refuse(number, text, options.strict, "a lockstat report"),
         }
     })?;
     if section.is_none() {

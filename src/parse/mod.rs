@@ -118,6 +118,25 @@ impl ParseStats {
         self.first_skipped_line.get_or_insert(line);
     }
 
+    /// A line that is not part of the format's output (`what` names the
+    /// output): skipped and counted, or under `--strict` an error.
+    pub fn skip_or_refuse(
+        &mut self,
+        line: u64,
+        text: &str,
+        strict: bool,
+        what: &str,
+    ) -> Result<(), String> {
+        if strict {
+            return Err(format!(
+                "not part of {what}: \"{}\" (--strict)",
+                crate::error::shorten(text)
+            ));
+        }
+        self.skip(line);
+        Ok(())
+    }
+
     /// Counts a skipped histogram, by its title line.
     pub fn skip_histogram(&mut self, line: u64) {
         self.skipped_histograms += 1;

@@ -138,14 +138,7 @@ pub fn parse<R: BufRead>(
             Some(Layout::Csv(separator, columns)) if starts_with_digit(text) => {
                 sink.row(&csv_row(columns, *separator, number, text)?)
             }
-            _ if options.strict => Err(format!(
-                "not part of perf lock output: \"{}\" (--strict)",
-                shorten(text)
-            )),
-            _ => {
-                stats.skip(number);
-                Ok(())
-            }
+            _ => stats.skip_or_refuse(number, text, options.strict, "perf lock output"),
         }
     })?;
     if layout.is_none() {

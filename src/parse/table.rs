@@ -294,39 +294,33 @@ fn parse_row<'l>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::Unit;
+    use crate::parse::{InputFormat, Unit, testing};
 
     /// A row as plain data: line, dur, category, symbol, caller.
     type OwnedRow = (u64, u64, String, String, String);
 
-    /// Collects what the parser reports, as plain data.
-    #[derive(Default, Debug)]
+    /// What the parser reports, rows without their count and max.
+    #[derive(Debug)]
     struct Collect {
         samples: Vec<(Vec<State>, Vec<OwnedRow>)>,
     }
 
-    impl Sink for Collect {
-        fn sample(&mut self, states: Vec<State>) -> Result<(), String> {
-            self.samples.push((states, Vec::new()));
-            Ok(())
-        }
-        fn row(&mut self, row: &Row<'_>) -> Result<(), String> {
-            let rows = &mut self.samples.last_mut().unwrap().1;
-            rows.push((
-                row.line,
-                row.dur_ns,
-                row.category.to_string(),
-                row.symbol.to_string(),
-                row.caller.to_string(),
-            ));
-            Ok(())
-        }
-    }
-
     fn parse_str(text: &str, options: ParseOptions) -> Result<(Collect, ParseStats), InputError> {
-        let mut sink = Collect::default();
-        let stats = parse(text.as_bytes(), "t.txt", &options, &mut sink)?;
-        Ok((sink, stats))
+        let (sink, stats) = testing::collect(text, InputFormat::Table, &options)?;
+        let samples = sink
+            .samples
+            .into_iter()
+            .map(|(states, rows)| {
+                let rows = rows
+                    .into_iter()
+                    .map(|(line, dur, _, _, category, symbol, caller)| {
+                        (line, dur, category, symbol, caller)
+                    })
+                    .collect();
+                (states, rows)
+            })
+            .collect();
+        Ok((Collect { samples }, stats))
     }
 
     fn state(name: &str, ns: u64) -> State {
@@ -511,7 +505,7 @@ mod tests {
     fn no_table_and_bad_bytes_are_errors() {
         let err = parse_str("just a mail\n", ParseOptions::default()).unwrap_err();
         assert!(err.to_string().starts_with("t.txt: no lock table found"));
-        let mut sink = Collect::default();
+        let mut sink = testing::Collect::default();
         let err = parse(
             &b"dur symbol\n5 k\xffx\n"[..],
             "t.txt",
