@@ -6,6 +6,22 @@ use serde_json::Value;
 
 use crate::util::{SEED, read, run, run_with_stdin, scratch_dir};
 
+/// The group fields of the JSON and CSV contract, in order.
+const GROUP_FIELDS: [&str; 12] = [
+    "category",
+    "symbol",
+    "caller",
+    "before_total_ns",
+    "after_total_ns",
+    "before_mean_ns",
+    "after_mean_ns",
+    "delta_pct",
+    "p_value",
+    "q_value",
+    "significant",
+    "status",
+];
+
 const BEFORE_12: &str = "fixtures/diff/reaper-before.txt";
 const AFTER_12: &str = "fixtures/diff/reaper-after.txt";
 
@@ -344,20 +360,7 @@ fn json_has_every_contract_field() {
         ]
     );
     let group_keys = keys(&diff["groups"][0]);
-    for field in [
-        "category",
-        "symbol",
-        "caller",
-        "before_total_ns",
-        "after_total_ns",
-        "before_mean_ns",
-        "after_mean_ns",
-        "delta_pct",
-        "p_value",
-        "q_value",
-        "significant",
-        "status",
-    ] {
+    for field in GROUP_FIELDS {
         assert!(group_keys.iter().any(|k| k == field), "{field}");
     }
     // The 95 % interval of the median: 12 values give the 3rd smallest and
@@ -529,23 +532,7 @@ fn csv_has_one_record_per_group() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let mut reader = csv::Reader::from_reader(run.stdout.as_bytes());
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(
-        header,
-        [
-            "category",
-            "symbol",
-            "caller",
-            "before_total_ns",
-            "after_total_ns",
-            "before_mean_ns",
-            "after_mean_ns",
-            "delta_pct",
-            "p_value",
-            "q_value",
-            "significant",
-            "status"
-        ]
-    );
+    assert_eq!(header, GROUP_FIELDS);
     let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(records.len(), 6);
     assert_eq!(
