@@ -127,6 +127,11 @@ pub struct ReadArgs {
     /// btrace stack keys: the frame taken as caller, 0 the innermost.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub stack_frame: usize,
+
+    /// Threads for reading one large table-format file (0: one per core,
+    /// for files of 64 MiB and more; N: split any file in N pieces).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
 }
 
 impl ReadArgs {

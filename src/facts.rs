@@ -1,7 +1,7 @@
 //! Facts: rows folded while parsing into one record per (sample, category,
 //! symbol, caller), so memory grows with distinct keys, not with rows.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::parse::{ParseStats, Row, Sink, State};
 
@@ -48,14 +48,99 @@ impl InputFacts {
     pub fn key(&self, id: u32) -> &str {
         &self.strings[id as usize]
     }
+
+    /// Appends the facts of the next chunk of the same input, read on
+    /// another core. With `continues_last_sample`, the chunk's first sample
+    /// is the rest of this one's last (the chunk began inside its table):
+    /// its facts fold into that sample. `line_offset` is the number of lines
+    /// before the chunk, to number its skipped lines.
+    pub fn append(
+        &mut self,
+        chunk: InputFacts,
+        continues_last_sample: bool,
+        line_offset: u64,
+    ) -> Result<(), String> {
+        let mut ids: FxHashMap<Box<str>, u32> = self
+            .strings
+            .iter()
+            .enumerate()
+            .map(|(id, text)| (text.clone(), id as u32))
+            .collect();
+        let remap: Vec<u32> = chunk
+            .strings
+            .iter()
+            .map(|text| {
+                *ids.entry(text.clone()).or_insert_with(|| {
+                    self.strings.push(text.clone());
+                    (self.strings.len() - 1) as u32
+                })
+            })
+            .collect();
+        let continues = continues_last_sample && !self.samples.is_empty();
+        let first_sample = self.samples.len() - usize::from(continues);
+        let mut last_sample: FxHashMap<[u32; 3], usize> = FxHashMap::default();
+        if continues {
+            for (at, fact) in self.facts.iter().enumerate() {
+                if fact.sample as usize == first_sample {
+                    last_sample.insert([fact.category, fact.symbol, fact.caller], at);
+                }
+            }
+        }
+        for fact in chunk.facts {
+            let fact = Fact {
+                sample: first_sample as u32 + fact.sample,
+                category: remap[fact.category as usize],
+                symbol: remap[fact.symbol as usize],
+                caller: remap[fact.caller as usize],
+                ..fact
+            };
+            let key = [fact.category, fact.symbol, fact.caller];
+            match last_sample.get(&key) {
+                Some(&at) if continues && fact.sample as usize == first_sample => {
+                    let into = &mut self.facts[at];
+                    into.total_ns = into.total_ns.checked_add(fact.total_ns).ok_or_else(|| {
+                        format!(
+                            "the total wait of {} {} {} overflows 64-bit nanoseconds",
+                            self.strings[key[0] as usize],
+                            self.strings[key[1] as usize],
+                            self.strings[key[2] as usize]
+                        )
+                    })?;
+                    into.rows = into.rows.saturating_add(fact.rows);
+                    into.max_ns = into.max_ns.max(fact.max_ns);
+                }
+                _ => self.facts.push(fact),
+            }
+        }
+        let skip_first = usize::from(continues);
+        self.samples
+            .extend(chunk.samples.into_iter().skip(skip_first));
+        self.rows = self.rows.saturating_add(chunk.rows);
+        self.stats.skipped_lines += chunk.stats.skipped_lines;
+        if self.stats.first_skipped_line.is_none() {
+            self.stats.first_skipped_line = chunk
+                .stats
+                .first_skipped_line
+                .map(|line| line + line_offset);
+        }
+        Ok(())
+    }
 }
 
 /// The [`Sink`] that folds rows into facts.
 #[derive(Debug, Default)]
 pub struct FactsBuilder {
     facts: InputFacts,
-    interned: HashMap<Box<str>, u32>,
-    index: HashMap<[u32; 4], usize>,
+    interned: FxHashMap<Box<str>, u32>,
+    /// The facts of the current sample by (category, symbol, caller);
+    /// earlier samples take no more rows, so this is cleared at each one.
+    index: FxHashMap<[u32; 3], usize>,
+    /// The same facts by the row's key text, when the parser gives it: one
+    /// hash of the text instead of three interning lookups and this one.
+    by_text: FxHashMap<Box<str>, usize>,
+    /// The first sample was opened by a row, not by the parser: in a chunk
+    /// of a file, that row continues the previous chunk's last sample.
+    opened_by_row: bool,
 }
 
 impl FactsBuilder {
@@ -72,6 +157,13 @@ impl FactsBuilder {
         self.facts
     }
 
+    /// The facts of one chunk of an input, and whether its first sample was
+    /// opened by a row (see [`InputFacts::append`]).
+    pub fn finish_chunk(self, stats: ParseStats) -> (InputFacts, bool) {
+        let opened_by_row = self.opened_by_row;
+        (self.finish(stats), opened_by_row)
+    }
+
     fn intern(&mut self, text: &str) -> u32 {
         if let Some(&id) = self.interned.get(text) {
             return id;
@@ -86,41 +178,62 @@ impl FactsBuilder {
 impl Sink for FactsBuilder {
     fn sample(&mut self, states: Vec<State>) -> Result<(), String> {
         self.facts.samples.push(states);
+        self.index.clear();
+        self.by_text.clear();
         Ok(())
     }
 
     fn row(&mut self, row: &Row<'_>) -> Result<(), String> {
         if self.facts.samples.is_empty() {
-            self.facts.samples.push(Vec::new());
+            self.opened_by_row = true;
+            self.sample(Vec::new())?;
         }
-        let sample = (self.facts.samples.len() - 1) as u32;
-        let key = [
-            sample,
-            self.intern(row.category),
-            self.intern(row.symbol),
-            self.intern(row.caller),
-        ];
         self.facts.rows = self
             .facts
             .rows
             .checked_add(row.count)
             .ok_or("the row count overflows a 64-bit counter")?;
-        match self.index.get(&key) {
-            Some(&at) => fold_row(&mut self.facts.facts[at], row),
+        let cached = (!row.key_text.is_empty())
+            .then(|| self.by_text.get(row.key_text).copied())
+            .flatten();
+        let at = match cached {
+            Some(at) => at,
             None => {
-                self.index.insert(key, self.facts.facts.len());
-                self.facts.facts.push(Fact {
-                    sample,
-                    category: key[1],
-                    symbol: key[2],
-                    caller: key[3],
-                    total_ns: row.dur_ns,
-                    rows: row.count,
-                    max_ns: row.max_ns,
-                });
-                Ok(())
+                let at = self.fact_of(row);
+                if !row.key_text.is_empty() {
+                    self.by_text.insert(row.key_text.into(), at);
+                }
+                at
             }
+        };
+        fold_row(&mut self.facts.facts[at], row)
+    }
+}
+
+impl FactsBuilder {
+    /// The index of the current sample's fact for the row's keys, created
+    /// empty if new.
+    fn fact_of(&mut self, row: &Row<'_>) -> usize {
+        let key = [
+            self.intern(row.category),
+            self.intern(row.symbol),
+            self.intern(row.caller),
+        ];
+        if let Some(&at) = self.index.get(&key) {
+            return at;
         }
+        let at = self.facts.facts.len();
+        self.index.insert(key, at);
+        self.facts.facts.push(Fact {
+            sample: (self.facts.samples.len() - 1) as u32,
+            category: key[0],
+            symbol: key[1],
+            caller: key[2],
+            total_ns: 0,
+            rows: 0,
+            max_ns: 0,
+        });
+        at
     }
 }
 

@@ -12,6 +12,7 @@ pub mod export;
 pub mod facts;
 pub mod input;
 pub mod output;
+pub mod parallel;
 pub mod parse;
 pub mod report;
 pub mod stats;

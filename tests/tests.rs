@@ -8,4 +8,5 @@ mod doc_examples;
 mod errors;
 mod export;
 mod formats;
+mod parallel;
 mod report;

@@ -12,6 +12,7 @@ use crate::cli::{ColorChoice, InputArgs, ReadArgs};
 use crate::error::InputError;
 use crate::facts::{FactsBuilder, InputFacts};
 use crate::input::{self, Source};
+use crate::parallel;
 use crate::parse::{self, InputFormat, ParseStats, Sink, detect};
 
 /// Reads every input named by the flags into facts, in order. The first
@@ -24,6 +25,10 @@ pub fn read_inputs(args: &InputArgs) -> Result<Vec<InputFacts>> {
 pub fn read_sources(args: &ReadArgs, sources: &[Source]) -> Result<Vec<InputFacts>> {
     let mut all = Vec::new();
     for source in sources {
+        if let Some(facts) = read_in_parallel(args, source)? {
+            all.push(facts);
+            continue;
+        }
         let mut builder = FactsBuilder::new(&source.label);
         let (stats, format) = parse_source(args, source, &mut builder)?;
         let mut facts = builder.finish(stats);
@@ -31,6 +36,52 @@ pub fn read_sources(args: &ReadArgs, sources: &[Source]) -> Result<Vec<InputFact
         all.push(facts);
     }
     Ok(all)
+}
+
+/// Reads a large plain table-format file on several cores; None when the
+/// input is not one (stdin, compressed, another format, too small).
+fn read_in_parallel(args: &ReadArgs, source: &Source) -> Result<Option<InputFacts>> {
+    let threads = match args.threads {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        given => given,
+    };
+    let min_chunk = if args.threads == 0 {
+        parallel::MIN_CHUNK_BYTES
+    } else {
+        1
+    };
+    let Some(path) = source.path.as_deref() else {
+        return Ok(None);
+    };
+    let big_enough = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() >= 2 * min_chunk);
+    if threads < 2 || !big_enough || !is_plain_table(args, path) {
+        return Ok(None);
+    }
+    let facts = parallel::read_table_file(path, source, &args.parse_options(), threads, min_chunk)?;
+    Ok(facts.map(|mut facts| {
+        facts.format = InputFormat::Table.name();
+        facts
+    }))
+}
+
+/// Whether the file is the table format, uncompressed (named, or detected
+/// from its first bytes).
+fn is_plain_table(args: &ReadArgs, path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let read = std::fs::File::open(path)
+        .and_then(|file| file.take(detect::HEAD_BYTES as u64).read_to_end(&mut head));
+    if read.is_err() || input::Compression::of(&head).is_some() {
+        return false;
+    }
+    match args.input_format {
+        InputFormat::Table => true,
+        InputFormat::Auto => {
+            let complete = head.len() < detect::HEAD_BYTES;
+            detect::detect(&head, complete) == Ok(InputFormat::Table)
+        }
+        _ => false,
+    }
 }
 
 /// Opens one input and parses it into `sink`; returns what the parser

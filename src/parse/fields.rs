@@ -36,10 +36,10 @@ pub fn count(column: &str, field: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("{column} \"{}\" is not a whole number", shorten(field)))
 }
 
-/// A key field: `NULL` (Perfetto's UI) and `[NULL]` (trace_processor) are
-/// an empty key.
+/// A key field, without surrounding blanks: `NULL` (Perfetto's UI) and
+/// `[NULL]` (trace_processor) are an empty key.
 pub fn key(field: &str) -> &str {
-    match field.trim() {
+    match field.trim_ascii() {
         "NULL" | "[NULL]" => "",
         key => key,
     }

@@ -50,6 +50,10 @@ pub struct Row<'a> {
     pub symbol: &'a str,
     /// The waiting function.
     pub caller: &'a str,
+    /// The row's text from which category, symbol and caller were read, when
+    /// the parser has it in one piece (empty otherwise). Within a sample the
+    /// same text always gives the same keys, so a sink may cache on it.
+    pub key_text: &'a str,
 }
 
 impl Row<'_> {
@@ -63,6 +67,7 @@ impl Row<'_> {
             category: "",
             symbol: "",
             caller: "",
+            key_text: "",
         }
     }
 

@@ -30,9 +30,94 @@ pub fn parse<R: BufRead>(
     options: &ParseOptions,
     sink: &mut dyn Sink,
 ) -> Result<ParseStats, InputError> {
-    let mut parser = TableParser::new(name, options.clone());
-    each_line(reader, name, |number, line| parser.line(number, line, sink))?;
-    parser.finish(sink)
+    let end = parse_chunk(reader, name, options, ChunkState::default(), sink)?;
+    finish_input(name, &end, sink)
+}
+
+/// The parser's state between two lines: where a chunk of an input starts
+/// and where it ends, for reading one file in pieces on several cores.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChunkState {
+    /// The header of the table being read; `None` between tables.
+    header: Option<Header>,
+    /// State totals read since the last table, for the next sample.
+    pending_states: Vec<State>,
+    /// Whether a table came before (only changes a `--strict` message).
+    after_a_table: bool,
+}
+
+impl ChunkState {
+    /// The state inside a table under this header line, if it is one.
+    pub fn inside_table(header_line: &str) -> Option<ChunkState> {
+        Header::parse(header_line).map(|header| ChunkState {
+            header: Some(header),
+            pending_states: Vec::new(),
+            after_a_table: true,
+        })
+    }
+
+    /// True when the chunk starts inside a table, so its first rows belong
+    /// to the sample the previous chunk ended in.
+    pub fn continues_a_table(&self) -> bool {
+        self.header.is_some()
+    }
+}
+
+/// What a chunk's parse tells beyond its samples and rows.
+#[derive(Debug, Clone, Default)]
+pub struct ChunkEnd {
+    /// The state after the chunk's last line.
+    pub state: ChunkState,
+    /// Lines in the chunk.
+    pub lines: u64,
+    /// Headers seen in the chunk.
+    pub tables_seen: u64,
+    /// Lines skipped, numbered within the chunk.
+    pub stats: ParseStats,
+}
+
+/// Parses lines from `start`'s state on, numbering them from 1; leaves the
+/// end-of-input checks to [`finish_input`].
+pub fn parse_chunk<R: BufRead>(
+    reader: R,
+    name: &str,
+    options: &ParseOptions,
+    start: ChunkState,
+    sink: &mut dyn Sink,
+) -> Result<ChunkEnd, InputError> {
+    let mut parser = TableParser::new(options.clone(), start);
+    let lines = each_line(reader, name, |number, line| parser.line(number, line, sink))?;
+    Ok(ChunkEnd {
+        lines,
+        tables_seen: parser.tables_seen,
+        stats: parser.stats,
+        state: ChunkState {
+            header: parser.header,
+            pending_states: parser.pending_states,
+            after_a_table: parser.after_a_table,
+        },
+    })
+}
+
+/// The checks at the end of an input: it had a table; state lines after
+/// the last one form a sample of their own.
+pub fn finish_input(
+    name: &str,
+    end: &ChunkEnd,
+    sink: &mut dyn Sink,
+) -> Result<ParseStats, InputError> {
+    if !end.state.after_a_table && end.tables_seen == 0 {
+        return Err(InputError::whole(
+            name,
+            "no lock table found (expected a header line such as \
+             `dur category symbol caller`)",
+        ));
+    }
+    if !end.state.pending_states.is_empty() {
+        sink.sample(end.state.pending_states.clone())
+            .map_err(|message| InputError::whole(name, message))?;
+    }
+    Ok(end.stats)
 }
 
 /// True for a header line this format reads (`dur category symbol caller`),
@@ -162,30 +247,38 @@ fn starts_like_number(line: &str) -> bool {
         .is_some_and(|c| c.is_ascii_digit() || c == '.')
 }
 
-struct TableParser<'a> {
-    name: &'a str,
+struct TableParser {
     options: ParseOptions,
     /// The header of the table being read; `None` between tables.
     header: Option<Header>,
     /// State totals read since the last table, for the next sample.
     pending_states: Vec<State>,
+    /// A table came before this point of the input.
+    after_a_table: bool,
     tables_seen: u64,
     stats: ParseStats,
 }
 
-impl<'a> TableParser<'a> {
-    fn new(name: &'a str, options: ParseOptions) -> Self {
+impl TableParser {
+    fn new(options: ParseOptions, start: ChunkState) -> Self {
         TableParser {
-            name,
             options,
-            header: None,
-            pending_states: Vec::new(),
+            header: start.header,
+            pending_states: start.pending_states,
+            after_a_table: start.after_a_table,
             tables_seen: 0,
             stats: ParseStats::default(),
         }
     }
 
     fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
+        // The hot path: inside a table, a line starting with a digit is a
+        // row (headers and state lines start with letters).
+        if let Some(header) = &self.header {
+            if line.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+                return sink.row(&parse_row(header, &self.options, number, line)?.with_max());
+            }
+        }
         if line.trim().is_empty() {
             // A blank line ends a table; between state lines and their
             // header (as in the seed's fifth sampling) it changes nothing.
@@ -214,6 +307,7 @@ impl<'a> TableParser<'a> {
         sink.sample(std::mem::take(&mut self.pending_states))?;
         self.header = Some(header);
         self.tables_seen += 1;
+        self.after_a_table = true;
         Ok(())
     }
 
@@ -231,7 +325,7 @@ impl<'a> TableParser<'a> {
         if self.options.strict {
             let what = if !starts_like_number(line) {
                 "not part of a lock table"
-            } else if self.tables_seen == 0 {
+            } else if !self.after_a_table {
                 "a row before any header line"
             } else {
                 "a row outside a table (a blank line ended the table above)"
@@ -240,21 +334,6 @@ impl<'a> TableParser<'a> {
         }
         self.stats.skip(number);
         Ok(())
-    }
-
-    fn finish(mut self, sink: &mut dyn Sink) -> Result<ParseStats, InputError> {
-        if self.tables_seen == 0 {
-            return Err(InputError::whole(
-                self.name,
-                "no lock table found (expected a header line such as \
-                 `dur category symbol caller`)",
-            ));
-        }
-        if !self.pending_states.is_empty() {
-            sink.sample(std::mem::take(&mut self.pending_states))
-                .map_err(|message| InputError::whole(self.name, message))?;
-        }
-        Ok(self.stats)
     }
 }
 
@@ -268,9 +347,16 @@ fn parse_row<'l>(
 ) -> Result<Row<'l>, String> {
     let mut row = Row::new(number);
     let mut found = 0;
-    for (index, field) in line.split_whitespace().enumerate() {
+    for (index, field) in line.split_ascii_whitespace().enumerate() {
         found += 1;
-        let key = fields::key(field);
+        // Split on blanks, the field has none around it.
+        let key = if field == "NULL" { "" } else { field };
+        if index == 1 {
+            // Everything after dur (always the first column): the same
+            // text is the same key, which lets the sink skip hashing the
+            // three keys apart.
+            row.key_text = &line[field.as_ptr() as usize - line.as_ptr() as usize..];
+        }
         match header.roles.get(index) {
             Some(Role::Dur) => row.dur_ns = fields::duration("dur", field, options.unit)?,
             Some(Role::Category) => row.category = key,

@@ -1,0 +1,128 @@
+//! Reading one file on several threads gives exactly what reading it from
+//! start to end gives: on the seed, the whole mail, and generated dumps
+//! whose chunk boundaries fall everywhere (inside tables, between state
+//! lines, in prose, across header changes).
+
+use crate::util::{SEED, SEED_MAIL, run, scratch_dir};
+
+/// `report --format json` with `--threads N`, as text.
+fn json_with_threads(path: &str, threads: usize) -> (i32, String, String) {
+    let run = run(&[
+        "report",
+        "--format",
+        "json",
+        "--top",
+        "0",
+        "--threads",
+        &threads.to_string(),
+        path,
+    ]);
+    (run.code, run.stdout, run.stderr)
+}
+
+fn assert_same_for_all_thread_counts(path: &str) {
+    let sequential = json_with_threads(path, 1);
+    assert_eq!(sequential.0, 0, "{}", sequential.2);
+    for threads in [2, 3, 4, 7, 16] {
+        assert_eq!(
+            json_with_threads(path, threads),
+            sequential,
+            "{path} with --threads {threads}"
+        );
+    }
+}
+
+/// A deterministic dump of `samples` samplings: state lines (sometimes
+/// apart from their header, sometimes none), headers in two column orders,
+/// rows with keys that repeat across samples, prose between samples.
+fn generated_dump(samples: usize) -> String {
+    let mut state = 0x2545_f491_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut text = String::from("A generated dump\n\n");
+    for sample in 0..samples {
+        if sample % 5 != 4 {
+            text.push_str(&format!(
+                "Stopped\t{}.5ms\nRunning\t{}.25ms\n",
+                100 + sample,
+                3 + sample % 7
+            ));
+        }
+        if sample % 3 == 0 {
+            text.push('\n');
+        }
+        let swapped = sample % 4 == 1;
+        text.push_str(if swapped {
+            "dur caller symbol category\n"
+        } else {
+            "dur\tcategory\tsymbol\tcaller\n"
+        });
+        for _ in 0..(50 + next() % 200) {
+            let dur = 100 + next() % 100_000;
+            let category = ["kernel", "mutex", "rwlock"][(next() % 3) as usize];
+            let symbol = format!("lock_{}", next() % 12);
+            let caller = format!("fn_{}", next() % 30);
+            if swapped {
+                text.push_str(&format!("{dur} {caller} {symbol} {category}\n"));
+            } else {
+                text.push_str(&format!("{dur}\t{category}\t{symbol}\t{caller}\n"));
+            }
+        }
+        if sample % 7 == 6 {
+            text.push_str("\nsome prose between samplings\n");
+        }
+        text.push('\n');
+    }
+    text
+}
+
+#[test]
+fn the_seed_and_the_mail_in_pieces() {
+    assert_same_for_all_thread_counts(SEED);
+    assert_same_for_all_thread_counts(SEED_MAIL);
+}
+
+#[test]
+fn a_generated_dump_in_pieces() {
+    let path = scratch_dir("parallel_dump").join("dump.txt");
+    std::fs::write(&path, generated_dump(300)).unwrap();
+    let path = path.to_str().unwrap();
+    assert_same_for_all_thread_counts(path);
+    let (_, json, _) = json_with_threads(path, 1);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["inputs"][0]["samples"], 300);
+    // The title line and one prose line after every seventh sampling.
+    assert_eq!(report["inputs"][0]["skipped_lines"], 1 + 42);
+}
+
+#[test]
+fn errors_name_the_same_line_either_way() {
+    let mut text = generated_dump(200);
+    let middle = text.len() * 2 / 3;
+    let line_start = middle + text[middle..].find('\n').unwrap() + 1;
+    text.insert_str(line_start, "12x4\tkernel\tkernel_lock\treaper\n");
+    let path = scratch_dir("parallel_error").join("bad.txt");
+    std::fs::write(&path, &text).unwrap();
+    let path = path.to_str().unwrap();
+    let sequential = json_with_threads(path, 1);
+    assert_eq!(sequential.0, 2);
+    let line = text[..line_start].lines().count() + 1;
+    assert!(
+        sequential
+            .2
+            .contains(&format!("bad.txt:{line}: dur \"12x4\" is not a number")),
+        "{}",
+        sequential.2
+    );
+    for threads in [2, 3, 5] {
+        assert_eq!(
+            json_with_threads(path, threads),
+            sequential,
+            "--threads {threads}"
+        );
+    }
+}
