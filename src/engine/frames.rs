@@ -12,16 +12,17 @@ pub const RUNNING: &str = "Running";
 /// `sample_id input category symbol caller class total_ns rows max_ns`.
 /// `sample_id` numbers the samples of all inputs together, from 0. With
 /// `strip_offsets`, symbols and callers lose a `+0x..` suffix.
-pub fn facts_frame(
-    inputs: &[InputFacts],
+pub fn facts_frame<'a>(
+    inputs: &'a [InputFacts],
     classes: &ClassMap,
     strip_offsets: bool,
 ) -> PolarsResult<DataFrame> {
-    let key = |text: &'_ str| -> String {
+    // Borrowed, not copied: a large dump has millions of facts.
+    let key = |text: &'a str| -> &'a str {
         if strip_offsets {
-            strip_offset(text).to_string()
+            strip_offset(text)
         } else {
-            text.to_string()
+            text
         }
     };
     let height: usize = inputs.iter().map(|input| input.facts.len()).sum();
