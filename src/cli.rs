@@ -19,12 +19,6 @@ Examples:
   The whole mail piped in; prose around the tables is skipped:
     contend report < mail.txt
 
-  Which locks, whoever calls them, as JSON for a script:
-    contend report --by category,symbol --top 0 --format json trace.txt
-
-  Count rwlock waits as spinning, durations given in microseconds:
-    contend report --spin rwlock --unit us trace.txt
-
   A Linux perf lock dump and a FreeBSD lockstat report, compressed, ranked apart:
     contend report --per-input perf-lock.txt.gz lockstat.txt.zst";
 
@@ -36,9 +30,6 @@ Examples:
   One record per sample, durations in milliseconds, for a locale that uses `;`:
     contend export --what samples --output-unit ms --delimiter ';' trace.txt -o samples.csv
 
-  The lock time as a flame graph (inferno or flamegraph.pl):
-    contend export --what groups --format folded trace.txt | inferno-flamegraph > locks.svg
-
   The ranking by symbol as Parquet, for DuckDB or pandas:
     contend export --what groups --by symbol --format parquet trace.txt -o groups.parquet";
 
@@ -47,15 +38,33 @@ Examples:
   Did the patch change spinning on kernel_lock? (several samplings a build)
     contend diff before.txt after.txt
 
-  In a script: exit 1 when the spin share rose more than 10 % and significantly
-    contend diff --fail-above 10 before.txt after.txt
-
-  Watch kernel_lock time too, and read the JSON:
+  Watch kernel_lock time too in a script: exit 1 on a significant rise over 10 %:
     contend diff --fail-above 10 --metric spin_share --metric kernel_lock_ns \\
         --format json before.txt after.txt
 
   A differential flame graph of the lock time:
     contend diff --format folded before.txt after.txt | inferno-flamegraph > diff.svg";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  bash, for the current user:
+    contend completions bash > ~/.local/share/bash-completion/completions/contend
+
+  zsh, in a directory of your $fpath:
+    contend completions zsh > ~/.zfunc/_contend
+
+  fish:
+    contend completions fish > ~/.config/fish/completions/contend.fish";
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  Read the manual now:
+    contend man | man -l -
+
+  Install the pages for man(1):
+    for page in \"\" report diff export; do
+        contend man $page > ~/.local/share/man/man1/contend${page:+-$page}.1
+    done";
 
 /// Lock-contention trace analyzer: is the thread's CPU time going to
 /// spinning on locks (kernel_lock above all) or to real work?
@@ -85,6 +94,31 @@ pub enum Command {
     /// per-lock waits are bigger than the noise between samplings.
     #[command(after_help = DIFF_EXAMPLES)]
     Diff(DiffArgs),
+
+    /// Shell completions for bash, zsh, fish, elvish or PowerShell, on
+    /// stdout.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
+
+    /// The manual page (roff) of contend or of one subcommand, on stdout.
+    #[command(after_help = MAN_EXAMPLES)]
+    Man(ManArgs),
+}
+
+/// Flags of `contend completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Flags of `contend man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A subcommand's page (contend-report(1), ...) instead of contend(1).
+    #[arg(value_name = "SUBCOMMAND")]
+    pub subcommand: Option<String>,
 }
 
 /// Where input comes from and how to read it.

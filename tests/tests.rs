@@ -10,3 +10,4 @@ mod export;
 mod formats;
 mod parallel;
 mod report;
+mod shell;

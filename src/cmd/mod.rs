@@ -1,7 +1,9 @@
 //! One module per subcommand; the shared steps of reading inputs live here.
 
+pub mod completions;
 pub mod diff;
 pub mod export;
+pub mod man;
 pub mod report;
 
 use std::io::{IsTerminal, Write};

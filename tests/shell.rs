@@ -1,0 +1,116 @@
+//! `contend completions` and `contend man`: generated from the command
+//! line's definition, checked for every subcommand and its flags.
+
+use crate::util::run;
+
+const SUBCOMMANDS: [&str; 5] = ["report", "export", "diff", "completions", "man"];
+
+/// A flag of each subcommand that only it has.
+const OWN_FLAGS: [(&str, &str); 3] = [
+    ("report", "--per-input"),
+    ("export", "--output-unit"),
+    ("diff", "--fail-above"),
+];
+
+fn stdout_of(args: &[&str]) -> String {
+    let run = run(args);
+    assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+    run.stdout
+}
+
+#[test]
+fn completions_know_every_subcommand_and_flag() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let script = stdout_of(&["completions", shell]);
+        for subcommand in SUBCOMMANDS {
+            assert!(script.contains(subcommand), "{shell}: {subcommand}");
+        }
+        for (_, flag) in OWN_FLAGS {
+            let bare = flag.trim_start_matches('-');
+            assert!(script.contains(bare), "{shell}: {flag}");
+        }
+    }
+    // Value completions (elvish completes flags only): the input formats.
+    for shell in ["bash", "zsh", "fish"] {
+        let script = stdout_of(&["completions", shell]);
+        assert!(
+            script.contains("perf-lock") && script.contains("lockstat"),
+            "{shell}"
+        );
+    }
+    let bash = stdout_of(&["completions", "bash"]);
+    assert!(bash.starts_with("_contend() {"));
+    assert!(bash.contains("complete -F _contend"));
+    let fish = stdout_of(&["completions", "fish"]);
+    assert!(fish.contains("complete -c contend -n \"__fish_contend_using_subcommand diff\""));
+}
+
+#[test]
+fn man_pages_for_contend_and_each_subcommand() {
+    let top = stdout_of(&["man"]);
+    assert!(top.contains(".TH contend 1"), "{top}");
+    assert!(top.contains(".SH SUBCOMMANDS"));
+    for subcommand in SUBCOMMANDS {
+        assert!(
+            top.contains(&format!("contend\\-{subcommand}(1)")),
+            "{subcommand}"
+        );
+        let page = stdout_of(&["man", subcommand]);
+        assert!(
+            page.contains(&format!(".TH contend\\-{subcommand} 1"))
+                || page.contains(&format!(".TH contend-{subcommand} 1")),
+            "{subcommand}: {}",
+            &page[..200.min(page.len())]
+        );
+        assert!(page.contains(".SH SYNOPSIS"));
+        assert!(
+            page.contains(&format!("\\fBcontend {subcommand}\\fR")),
+            "{subcommand}"
+        );
+        assert!(page.contains("Examples:"), "{subcommand} has its examples");
+    }
+    for (subcommand, flag) in OWN_FLAGS {
+        let page = stdout_of(&["man", subcommand]);
+        assert!(
+            page.contains(&flag.replace('-', "\\-")),
+            "{subcommand}: {flag}"
+        );
+    }
+    let report = stdout_of(&["man", "report"]);
+    assert!(report.contains("contend report fixtures/openbsd\\-reaper\\-make\\-j32.txt"));
+}
+
+#[test]
+fn unknown_pages_and_shells_are_usage_errors() {
+    let run = run(&["man", "plot"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "contend: no subcommand `plot` (one of: report, export, diff, completions, man)\n"
+    );
+    let run = crate::util::run(&["completions", "tcsh"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("invalid value 'tcsh'"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn every_help_ends_with_examples() {
+    for subcommand in SUBCOMMANDS {
+        let help = stdout_of(&[subcommand, "--help"]);
+        let examples = help
+            .rfind("Examples:")
+            .unwrap_or_else(|| panic!("{subcommand}"));
+        let commands = help[examples..]
+            .lines()
+            .filter(|line| line.trim_start().starts_with("contend "))
+            .count();
+        assert!(
+            (2..=3).contains(&commands),
+            "{subcommand}: {commands} examples"
+        );
+    }
+}
