@@ -414,3 +414,90 @@ fn help_shows_examples() {
     );
     assert!(repo_path(SEED).exists());
 }
+
+/// stdout of `contend ARGS` with `COLUMNS` set, as a terminal would.
+fn run_with_columns(columns: &str, args: &[&str]) -> String {
+    let output = crate::util::contend()
+        .env("COLUMNS", columns)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{args:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn widest_line(text: &str) -> usize {
+    text.lines()
+        .map(|line| line.chars().count())
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn eighty_columns_fit_and_keep_the_answer() {
+    for args in [
+        vec!["report", SEED],
+        vec!["report", SEED, "fixtures/formats/reaper.csv"],
+        vec!["report", "fixtures/formats/freebsd-lockstat.txt"],
+        vec![
+            "report",
+            "--per-input",
+            SEED,
+            "fixtures/formats/linux-perf-lock-contention.txt",
+        ],
+        vec![
+            "diff",
+            "fixtures/diff/reaper-before.txt",
+            "fixtures/diff/reaper-after.txt",
+        ],
+    ] {
+        let out = run_with_columns("80", &args);
+        assert!(widest_line(&out) <= 80, "{args:?}:\n{out}");
+    }
+    let narrow = run_with_columns("80", &["report", SEED]);
+    // The verdict is wrapped, not cut: the whole answer is there.
+    assert!(narrow.starts_with("openbsd-reaper-make-j32 (table): running 21.776 ms in 5 samples:"));
+    assert!(
+        narrow.contains("65.1 % spinning\n  on locks (kernel_lock 60.9 %)"),
+        "{narrow}"
+    );
+    // Columns a narrow terminal can spare go first; the keys, the total
+    // and the share of running time stay, each cell on one line.
+    assert!(
+        narrow.contains(
+            "│ 2 ┆ kernel   ┆ kernel_lock       ┆ reaper           ┆  13.096 ms ┆    60.1 % │"
+        ),
+        "{narrow}"
+    );
+    assert!(!narrow.contains("cum %"));
+    assert!(
+        narrow.contains("│    all ┆ 21.776 ms ┆  14.175 ms ┆   13.260 ms ┆   7.601 ms ┆ 65.1 % │")
+    );
+    // A wide terminal keeps every column.
+    let wide = run_with_columns("250", &["report", SEED]);
+    assert!(wide.contains("cum %") && wide.contains("sleep wait") && wide.contains("Stopped"));
+    assert!(widest_line(&wide) <= 250);
+}
+
+#[test]
+fn no_color_and_never_turn_colour_off() {
+    let forced = crate::util::contend()
+        .env("NO_COLOR", "1")
+        .args(["report", SEED, "--color", "auto"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8(forced.stdout).unwrap().contains('\x1b'));
+    let never = run(&["report", SEED, "--color", "never"]);
+    assert!(!never.stdout.contains('\x1b'));
+    // --color always wins over NO_COLOR.
+    let always = crate::util::contend()
+        .env("NO_COLOR", "1")
+        .args(["report", SEED, "--color", "always"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8(always.stdout)
+            .unwrap()
+            .contains("\x1b[1m")
+    );
+}

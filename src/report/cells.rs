@@ -19,6 +19,48 @@ pub struct TextTable {
     pub highlight: Vec<usize>,
 }
 
+impl TextTable {
+    /// The width the table takes with every cell on one line: the widest
+    /// cell of each column plus comfy-table's borders and padding.
+    pub fn natural_width(&self) -> usize {
+        let widths = (0..self.header.len()).map(|column| {
+            std::iter::once(&self.header[column])
+                .chain(self.rows.iter().map(|row| &row[column]))
+                .map(|cell| cell.chars().count())
+                .max()
+                .unwrap_or(0)
+        });
+        widths.map(|width| width + 3).sum::<usize>() + 1
+    }
+
+    /// The table without the columns named in `droppable` (least wanted
+    /// first), dropped one at a time until it fits `width`: at 80 columns a
+    /// shorter table reads better than every cell wrapped in three.
+    pub fn fit(mut self, width: usize, droppable: &[&str]) -> TextTable {
+        for name in droppable {
+            if self.natural_width() <= width {
+                break;
+            }
+            if let Some(column) = self.header.iter().position(|h| h == name) {
+                self.header.remove(column);
+                self.numeric.remove(column);
+                for row in &mut self.rows {
+                    row.remove(column);
+                }
+            }
+        }
+        self
+    }
+}
+
+/// Columns of the ranking a narrow terminal leaves out, least wanted first.
+pub const GROUPS_DROPPABLE: [&str; 7] = [
+    "cum %", "samples", "mean", "rows", "max", "class", "% locks",
+];
+
+/// Columns of the samples table a narrow terminal leaves out.
+pub const SAMPLES_DROPPABLE: [&str; 2] = ["sleep wait", "Stopped"];
+
 /// The per-sample table, with a last row `all` for the total.
 pub fn samples_table(analysis: &Analysis) -> TextTable {
     let show_input = analysis.inputs.len() > 1;

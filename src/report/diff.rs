@@ -9,7 +9,7 @@ use anyhow::Result;
 use super::Style;
 use super::cells::TextTable;
 use super::human::{duration, percent};
-use super::text::{BOLD, BOLD_YELLOW, paint, render_table};
+use super::text::{BOLD, BOLD_YELLOW, paint, render_table, wrap};
 use crate::engine::diff::{Diff, GroupDiff, Metric, MetricDiff};
 use crate::export::writer::write_folded;
 use crate::stats::{MIN_SAMPLES_FOR_CI, MIN_SAMPLES_FOR_TEST};
@@ -46,11 +46,12 @@ pub fn render(diff: &Diff, format: DiffFormat, style: &Style, top: usize) -> Res
 }
 
 fn text(diff: &Diff, style: &Style, top: usize, markdown: bool) -> String {
+    let width = style.width.map(usize::from);
     let heading = |out: &mut String, title: &str| {
         if markdown {
             let _ = write!(out, "### {title}\n\n");
         } else {
-            let _ = writeln!(out, "{title}");
+            let _ = writeln!(out, "{}", wrap(title, width));
         }
     };
     let mut out = String::new();
@@ -66,7 +67,7 @@ fn text(diff: &Diff, style: &Style, top: usize, markdown: bool) -> String {
     out.push_str(&render_table(&metrics_table(diff), style, markdown));
     out.push_str("\n\n");
     for note in sample_notes(diff) {
-        out.push_str(&note);
+        out.push_str(&wrap(&note, width));
         out.push_str(if markdown { "\n\n" } else { "\n" });
     }
     for name in &diff.regressions {

@@ -3,29 +3,61 @@
 use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Table, presets};
 
 use super::Style;
-use super::cells::{TextTable, groups_heading, groups_table, samples_table};
+use super::cells::{
+    GROUPS_DROPPABLE, SAMPLES_DROPPABLE, TextTable, groups_heading, groups_table, samples_table,
+};
 use super::verdict::{verdict, warning};
 use crate::engine::Analysis;
 
 /// The terminal report: verdicts, the samples table, warnings, the ranking.
 pub fn terminal(analysis: &Analysis, style: &Style) -> String {
+    let width = style.width.map(usize::from);
+    let fit = |table: TextTable, droppable: &[&str]| match width {
+        Some(width) => table.fit(width, droppable),
+        None => table,
+    };
     let mut out = String::new();
     for line in verdicts(analysis) {
-        out.push_str(&paint(&line, style.color, BOLD));
+        out.push_str(&paint(&wrap(&line, width), style.color, BOLD));
         out.push('\n');
     }
     out.push('\n');
-    out.push_str(&render_table(&samples_table(analysis), style, false));
+    let samples = fit(samples_table(analysis), &SAMPLES_DROPPABLE);
+    out.push_str(&render_table(&samples, style, false));
     out.push('\n');
     for line in analysis.warnings.iter().map(warning) {
-        out.push_str(&paint(&line, style.color, BOLD_YELLOW));
+        out.push_str(&paint(&wrap(&line, width), style.color, BOLD_YELLOW));
         out.push('\n');
     }
     out.push('\n');
-    out.push_str(&groups_heading(analysis));
+    out.push_str(&wrap(&groups_heading(analysis), width));
     out.push('\n');
-    out.push_str(&render_table(&groups_table(analysis), style, false));
+    let groups = fit(groups_table(analysis), &GROUPS_DROPPABLE);
+    out.push_str(&render_table(&groups, style, false));
     out.push('\n');
+    out
+}
+
+/// `text` broken at spaces into lines of at most `width` characters (a
+/// longer word stays whole), continuation lines indented by two.
+pub fn wrap(text: &str, width: Option<usize>) -> String {
+    let Some(width) = width.filter(|&w| w > 20) else {
+        return text.to_string();
+    };
+    let mut out = String::new();
+    let mut line_len = 0;
+    for word in text.split(' ') {
+        let len = word.chars().count();
+        if line_len > 0 && line_len + 1 + len > width {
+            out.push_str("\n  ");
+            line_len = 2;
+        } else if line_len > 0 {
+            out.push(' ');
+            line_len += 1;
+        }
+        out.push_str(word);
+        line_len += len;
+    }
     out
 }
 
