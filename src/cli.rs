@@ -288,6 +288,11 @@ pub struct ReportArgs {
     /// When to use colour in the terminal report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+
+    /// ASCII only: tables and bars without box-drawing or block characters
+    /// (the default when the locale is not UTF-8).
+    #[arg(long)]
+    pub ascii: bool,
 }
 
 /// `contend export`.

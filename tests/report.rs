@@ -471,7 +471,9 @@ fn eighty_columns_fit_and_keep_the_answer() {
     );
     assert!(!narrow.contains("cum %"));
     assert!(
-        narrow.contains("│    all ┆ 21.776 ms ┆  14.175 ms ┆   13.260 ms ┆   7.601 ms ┆ 65.1 % │")
+        narrow.contains(
+            "│    all ┆ 21.776 ms ┆   13.260 ms ┆ 65.1 % ┆ ████████████▓░░░░░░░        │"
+        )
     );
     // A wide terminal keeps every column.
     let wide = run_with_columns("250", &["report", SEED]);
@@ -500,4 +502,48 @@ fn no_color_and_never_turn_colour_off() {
             .unwrap()
             .contains("\x1b[1m")
     );
+}
+
+#[test]
+fn bars_show_where_running_time_goes() {
+    let out = run(&["report", SEED]).stdout;
+    // Sample 4: kernel_lock 87.3 % of Running (17 of 20 cells), spin
+    // 87.6 % (18), work the rest; sample 2 mostly works.
+    let bar_of = |sample: &str| -> String {
+        out.lines()
+            .find(|line| line.starts_with(&format!("│      {sample} ┆")))
+            .unwrap_or_else(|| panic!("sample {sample} in {out}"))
+            .rsplit('┆')
+            .next()
+            .unwrap()
+            .trim_matches(|c: char| c == ' ' || c == '│')
+            .to_string()
+    };
+    assert_eq!(bar_of("4"), format!("{}▓░░", "█".repeat(17)));
+    assert_eq!(bar_of("2"), format!("█▓▓▓{}", "░".repeat(16)));
+    assert!(out.contains("bars: █ kernel_lock spin, ▓ other spin, ░ work"));
+    // The ranking's bar: the rwlock group is 64.2 % of lock time, 13 cells.
+    let rwlock = out
+        .lines()
+        .find(|l| l.contains("kernel_map_store"))
+        .unwrap();
+    assert!(
+        rwlock.contains(&format!("┆ {} ", "█".repeat(13))),
+        "{rwlock}"
+    );
+
+    // ASCII: asked for, or a locale that is not UTF-8.
+    let ascii = run(&["report", "--ascii", SEED]).stdout;
+    assert!(ascii.is_ascii(), "{ascii}");
+    assert!(ascii.contains(&format!("{}+..", "#".repeat(17))));
+    assert!(ascii.contains("569.547 us"));
+    let c_locale = crate::util::contend()
+        .env("LANG", "C")
+        .args(["report", SEED])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8(c_locale.stdout).unwrap().is_ascii());
+    // Without Running time there is nothing to split: no bar column.
+    let no_states = run(&["report", "fixtures/formats/freebsd-lockstat.txt"]).stdout;
+    assert!(!no_states.contains("Running: lock"));
 }

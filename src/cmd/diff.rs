@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
-use super::{note_skipped, output_width, read_sources, skipped_of, use_color, write_stdout};
+use super::{
+    note_skipped, output_width, read_sources, skipped_of, use_color, utf8_locale, write_stdout,
+};
 use crate::cli::DiffArgs;
 use crate::engine::diff::compare;
 use crate::error::Exit;
@@ -38,6 +40,7 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
     let style = Style {
         color: use_color(args.color),
         width: output_width(),
+        ascii: !utf8_locale(),
     };
     let text = render(&diff, args.format, &style, args.top)?;
     write_stdout(&text)?;

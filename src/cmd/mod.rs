@@ -174,6 +174,18 @@ pub fn output_width() -> Option<u16> {
     None
 }
 
+/// Whether the terminal takes UTF-8: the first of LC_ALL, LC_CTYPE, LANG
+/// that is set says so; none set counts as yes (today's default).
+pub fn utf8_locale() -> bool {
+    ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
+        .is_none_or(|locale| {
+            let lower = locale.to_ascii_lowercase();
+            lower.contains("utf-8") || lower.contains("utf8")
+        })
+}
+
 /// Writes the whole output to stdout at once and flushes it.
 pub fn write_stdout(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();

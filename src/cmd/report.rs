@@ -2,7 +2,9 @@
 
 use anyhow::Result;
 
-use super::{note_skipped, output_width, read_inputs, skipped_of, use_color, write_stdout};
+use super::{
+    note_skipped, output_width, read_inputs, skipped_of, use_color, utf8_locale, write_stdout,
+};
 use crate::cli::ReportArgs;
 use crate::engine;
 use crate::error::Exit;
@@ -18,6 +20,7 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
     let style = Style {
         color: use_color(args.color),
         width: output_width(),
+        ascii: args.ascii || !utf8_locale(),
     };
     let text = report::render(&analysis, args.format, &style)?;
     write_stdout(&text)?;

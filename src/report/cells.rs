@@ -54,12 +54,20 @@ impl TextTable {
 }
 
 /// Columns of the ranking a narrow terminal leaves out, least wanted first.
-pub const GROUPS_DROPPABLE: [&str; 7] = [
-    "cum %", "samples", "mean", "rows", "max", "class", "% locks",
+pub const GROUPS_DROPPABLE: [&str; 8] = [
+    "share of lock time",
+    "cum %",
+    "samples",
+    "mean",
+    "rows",
+    "max",
+    "class",
+    "% locks",
 ];
 
-/// Columns of the samples table a narrow terminal leaves out.
-pub const SAMPLES_DROPPABLE: [&str; 2] = ["sleep wait", "Stopped"];
+/// Columns of the samples table a narrow terminal leaves out: the bar
+/// shows spin and work, so their columns go before it.
+pub const SAMPLES_DROPPABLE: [&str; 5] = ["sleep wait", "Stopped", "spin", "work", "kernel_lock"];
 
 /// The per-sample table, with a last row `all` for the total.
 pub fn samples_table(analysis: &Analysis) -> TextTable {

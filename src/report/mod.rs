@@ -34,6 +34,8 @@ pub struct Style {
     pub color: bool,
     /// Fit the tables to this many columns (None: as wide as they need).
     pub width: Option<u16>,
+    /// ASCII only: table borders and bars without box-drawing characters.
+    pub ascii: bool,
 }
 
 /// Renders the analysis in the given format.

@@ -22,9 +22,15 @@ pub fn terminal(analysis: &Analysis, style: &Style) -> String {
         out.push('\n');
     }
     out.push('\n');
-    let samples = fit(samples_table(analysis), &SAMPLES_DROPPABLE);
+    let glyphs = Glyphs::for_style(style);
+    let samples = with_sample_bars(samples_table(analysis), analysis, &glyphs);
+    let samples = fit(samples, &SAMPLES_DROPPABLE);
     out.push_str(&render_table(&samples, style, false));
     out.push('\n');
+    if samples.header.iter().any(|h| h == RUNNING_BAR) {
+        out.push_str(&wrap(&glyphs.legend(), width));
+        out.push('\n');
+    }
     for line in analysis.warnings.iter().map(warning) {
         out.push_str(&paint(&wrap(&line, width), style.color, BOLD_YELLOW));
         out.push('\n');
@@ -32,10 +38,111 @@ pub fn terminal(analysis: &Analysis, style: &Style) -> String {
     out.push('\n');
     out.push_str(&wrap(&groups_heading(analysis), width));
     out.push('\n');
-    let groups = fit(groups_table(analysis), &GROUPS_DROPPABLE);
+    let groups = fit(
+        with_group_bars(groups_table(analysis), analysis, &glyphs),
+        &GROUPS_DROPPABLE,
+    );
     out.push_str(&render_table(&groups, style, false));
     out.push('\n');
+    if style.ascii {
+        // Durations print `µs`; plain ASCII says `us`.
+        return out.replace('µ', "u");
+    }
     out
+}
+
+/// The header of the samples table's bar column.
+const RUNNING_BAR: &str = "Running: lock | spin | work";
+/// The header of the ranking's bar column.
+const SHARE_BAR: &str = "share of lock time";
+/// Characters per bar.
+const BAR_WIDTH: usize = 20;
+
+/// The characters bars are drawn with.
+struct Glyphs {
+    kernel_lock: char,
+    other_spin: char,
+    work: char,
+}
+
+impl Glyphs {
+    fn for_style(style: &Style) -> Glyphs {
+        if style.ascii {
+            Glyphs {
+                kernel_lock: '#',
+                other_spin: '+',
+                work: '.',
+            }
+        } else {
+            Glyphs {
+                kernel_lock: '█',
+                other_spin: '▓',
+                work: '░',
+            }
+        }
+    }
+
+    fn legend(&self) -> String {
+        format!(
+            "bars: {} kernel_lock spin, {} other spin, {} work, as parts of each \
+             sample's Running time",
+            self.kernel_lock, self.other_spin, self.work
+        )
+    }
+}
+
+/// `cells` characters of `glyph`.
+fn run_of(glyph: char, cells: usize) -> String {
+    std::iter::repeat_n(glyph, cells).collect()
+}
+
+/// A bar splitting Running into kernel_lock spin, other spin and work;
+/// empty without Running time. Spin past Running fills the bar.
+fn running_bar(metrics: &crate::engine::Metrics, glyphs: &Glyphs) -> String {
+    let (Some(spin), Some(lock)) = (metrics.spin_share, metrics.kernel_lock_share) else {
+        return String::new();
+    };
+    let cells = |share: f64| ((share.clamp(0.0, 1.0)) * BAR_WIDTH as f64).round() as usize;
+    let lock_cells = cells(lock);
+    let spin_cells = cells(spin).max(lock_cells);
+    format!(
+        "{}{}{}",
+        run_of(glyphs.kernel_lock, lock_cells),
+        run_of(glyphs.other_spin, spin_cells - lock_cells),
+        run_of(glyphs.work, BAR_WIDTH - spin_cells)
+    )
+}
+
+/// The samples table with a bar per sample (and for the total).
+fn with_sample_bars(mut table: TextTable, analysis: &Analysis, glyphs: &Glyphs) -> TextTable {
+    if analysis.total.spin_share.is_none() {
+        return table;
+    }
+    table.header.push(RUNNING_BAR.to_string());
+    table.numeric.push(false);
+    let metrics = analysis
+        .samples
+        .iter()
+        .map(|sample| &sample.metrics)
+        .chain(std::iter::once(&analysis.total));
+    for (row, metrics) in table.rows.iter_mut().zip(metrics) {
+        row.push(running_bar(metrics, glyphs));
+    }
+    table
+}
+
+/// The ranking with a bar per group for its share of all lock time.
+fn with_group_bars(mut table: TextTable, analysis: &Analysis, glyphs: &Glyphs) -> TextTable {
+    table.header.push(SHARE_BAR.to_string());
+    table.numeric.push(false);
+    for (row, group) in table.rows.iter_mut().zip(&analysis.groups) {
+        let share = group.share_of_lock_time.unwrap_or(0.0).clamp(0.0, 1.0);
+        let cells = (share * BAR_WIDTH as f64).round() as usize;
+        // A group too small for one cell still shows it is there.
+        let cells = if share > 0.0 { cells.max(1) } else { 0 };
+        row.push(run_of(glyphs.kernel_lock, cells));
+    }
+    table
 }
 
 /// `text` broken at spaces into lines of at most `width` characters (a
@@ -108,6 +215,8 @@ pub fn render_table(content: &TextTable, style: &Style, markdown: bool) -> Strin
     table.force_no_tty();
     if markdown {
         table.load_style(presets::ASCII_MARKDOWN);
+    } else if style.ascii {
+        table.load_style(presets::ASCII_FULL_CONDENSED);
     } else {
         table.load_style(presets::UTF8_FULL_CONDENSED);
     }
