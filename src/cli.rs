@@ -45,6 +45,14 @@ Examples:
   A differential flame graph of the lock time:
     contend diff --format folded before.txt after.txt | inferno-flamegraph > diff.svg";
 
+const PLOT_EXAMPLES: &str = "\
+Examples:
+  The seed's five samplings as a chart:
+    contend plot fixtures/openbsd-reaper-make-j32.txt -o reaper.svg
+
+  Two builds side by side:
+    contend plot --label before --label after old.txt new.txt -o builds.svg";
+
 const COMPLETIONS_EXAMPLES: &str = "\
 Examples:
   bash, for the current user:
@@ -95,6 +103,11 @@ pub enum Command {
     #[command(after_help = DIFF_EXAMPLES)]
     Diff(DiffArgs),
 
+    /// A chart of where each sample's time goes (SVG): Running split into
+    /// kernel_lock spin, other spin and work; off-CPU and sleep-lock wait.
+    #[command(after_help = PLOT_EXAMPLES)]
+    Plot(PlotArgs),
+
     /// Shell completions for bash, zsh, fish, elvish or PowerShell, on
     /// stdout.
     #[command(after_help = COMPLETIONS_EXAMPLES)]
@@ -103,6 +116,39 @@ pub enum Command {
     /// The manual page (roff) of contend or of one subcommand, on stdout.
     #[command(after_help = MAN_EXAMPLES)]
     Man(ManArgs),
+}
+
+/// Flags of `contend plot`.
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub classes: ClassArgs,
+
+    /// The SVG file to write (`-` for stdout).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+
+    /// Size of the chart in pixels.
+    #[arg(long, default_value = "900x600", value_name = "WxH", value_parser = parse_size)]
+    pub size: (u32, u32),
+}
+
+/// `900x600` as (900, 600).
+fn parse_size(text: &str) -> Result<(u32, u32), String> {
+    let parsed = text
+        .split_once(['x', 'X'])
+        .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)));
+    match parsed {
+        Some((w, h)) if (200..=10_000).contains(&w) && (200..=10_000).contains(&h) => Ok((w, h)),
+        _ => Err(format!(
+            "expected WIDTHxHEIGHT in pixels, 200 to 10000 each, not `{text}`"
+        )),
+    }
 }
 
 /// Flags of `contend completions`.

@@ -29,6 +29,7 @@ pub fn run() -> anyhow::Result<Exit> {
         Command::Report(args) => cmd::report::run(args),
         Command::Export(args) => cmd::export::run(args),
         Command::Diff(args) => cmd::diff::run(args),
+        Command::Plot(args) => cmd::plot::run(args),
         Command::Completions(args) => cmd::completions::run(args),
         Command::Man(args) => cmd::man::run(args),
     }

@@ -3,7 +3,7 @@
 
 use crate::util::run;
 
-const SUBCOMMANDS: [&str; 5] = ["report", "export", "diff", "completions", "man"];
+const SUBCOMMANDS: [&str; 6] = ["report", "export", "diff", "plot", "completions", "man"];
 
 /// A flag of each subcommand that only it has.
 const OWN_FLAGS: [(&str, &str); 3] = [
@@ -82,11 +82,11 @@ fn man_pages_for_contend_and_each_subcommand() {
 
 #[test]
 fn unknown_pages_and_shells_are_usage_errors() {
-    let run = run(&["man", "plot"]);
+    let run = run(&["man", "chart"]);
     assert_eq!(run.code, 2);
     assert_eq!(
         run.stderr,
-        "contend: no subcommand `plot` (one of: report, export, diff, completions, man)\n"
+        "contend: no subcommand `chart` (one of: report, export, diff, plot, completions, man)\n"
     );
     let run = crate::util::run(&["completions", "tcsh"]);
     assert_eq!(run.code, 2);

@@ -9,5 +9,6 @@ mod errors;
 mod export;
 mod formats;
 mod parallel;
+mod plot;
 mod report;
 mod shell;

@@ -4,6 +4,7 @@ pub mod completions;
 pub mod diff;
 pub mod export;
 pub mod man;
+pub mod plot;
 pub mod report;
 
 use std::io::{IsTerminal, Write};

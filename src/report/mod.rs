@@ -6,6 +6,7 @@ pub mod cells;
 pub mod csv;
 pub mod diff;
 pub mod human;
+pub mod plot;
 pub mod text;
 pub mod verdict;
 

@@ -1,0 +1,40 @@
+//! `contend plot`: the per-sample chart, written atomically.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+use super::{note_skipped, read_inputs, skipped_of};
+use crate::cli::PlotArgs;
+use crate::engine::{AnalysisOptions, analyze};
+use crate::error::Exit;
+use crate::output::Destination;
+use crate::report::plot;
+
+/// Reads the inputs and writes the chart.
+pub fn run(args: &PlotArgs) -> Result<Exit> {
+    let extension = args.output.extension().and_then(|e| e.to_str());
+    let to_stdout = args.output == Path::new("-");
+    if !to_stdout && !extension.is_some_and(|e| e.eq_ignore_ascii_case("svg")) {
+        bail!(
+            "{}: contend plot writes SVG; name the file `.svg` (PNG is not built in: \
+             convert the SVG, e.g. `rsvg-convert -o chart.png chart.svg`)",
+            args.output.display()
+        );
+    }
+    let inputs = read_inputs(&args.input)?;
+    let options = AnalysisOptions {
+        classes: args.classes.classes(),
+        ..AnalysisOptions::default()
+    };
+    let analysis = analyze(&inputs, &options)?;
+    let (width, height) = args.size;
+    let svg = plot::svg(&analysis, width, height)?;
+    let mut out = Destination::open((!to_stdout).then_some(args.output.as_path()))?;
+    out.write_all(svg.as_bytes())
+        .with_context(|| format!("writing {}", args.output.display()))?;
+    out.commit()?;
+    note_skipped(skipped_of(&inputs));
+    Ok(Exit::Ok)
+}

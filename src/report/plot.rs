@@ -1,0 +1,183 @@
+//! The chart of `contend plot`: where each sample's time goes, as SVG.
+//!
+//! Top panel: a stacked bar per sample of its Running time, split into
+//! kernel_lock spin, other spin and work. Bottom panel: its off-CPU time,
+//! with the part spent waiting on sleep locks. Samples of several inputs
+//! stand side by side, labelled by input. Drawn with plotters' SVG backend
+//! (no font files needed: text is left to the SVG viewer).
+
+use anyhow::{Result, anyhow};
+use plotters::prelude::*;
+
+use crate::engine::{Analysis, Metrics};
+
+/// Colours of the parts of a bar.
+const KERNEL_LOCK: RGBColor = RGBColor(200, 40, 40);
+const OTHER_SPIN: RGBColor = RGBColor(240, 150, 40);
+const WORK: RGBColor = RGBColor(60, 150, 80);
+const OFF_CPU: RGBColor = RGBColor(170, 170, 170);
+const SLEEP_WAIT: RGBColor = RGBColor(60, 100, 200);
+
+/// One bar of the chart: its label and its parts, nanoseconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleBar {
+    /// `label#N`, or `N` with one input.
+    pub label: String,
+    /// kernel_lock spin, other spin, work (Running split in three).
+    pub running: [u64; 3],
+    /// sleep-lock wait, the rest of off-CPU time.
+    pub off_cpu: [u64; 2],
+}
+
+/// The bars of every sample, in order.
+pub fn bars(analysis: &Analysis) -> Vec<SampleBar> {
+    let several = analysis.inputs.len() > 1;
+    analysis
+        .samples
+        .iter()
+        .map(|sample| {
+            let label = if several {
+                format!("{}#{}", sample.input, sample.sample)
+            } else {
+                sample.sample.to_string()
+            };
+            SampleBar {
+                label,
+                running: running_parts(&sample.metrics),
+                off_cpu: off_cpu_parts(&sample.metrics),
+            }
+        })
+        .collect()
+}
+
+fn running_parts(metrics: &Metrics) -> [u64; 3] {
+    let running = metrics.running_ns.unwrap_or(0);
+    let lock = metrics.kernel_lock_ns.min(running);
+    let spin = metrics.spin_ns.clamp(lock, running.max(lock));
+    [lock, spin - lock, running.saturating_sub(spin)]
+}
+
+fn off_cpu_parts(metrics: &Metrics) -> [u64; 2] {
+    let off_cpu = metrics.off_cpu_ns.unwrap_or(0);
+    let wait = metrics.sleep_wait_ns.min(off_cpu);
+    [wait, off_cpu - wait]
+}
+
+/// A unit that shows `max_ns` as a number under 1000: (name, ns per unit).
+pub fn unit_for(max_ns: u64) -> (&'static str, f64) {
+    match max_ns {
+        0..1_000 => ("ns", 1.0),
+        1_000..1_000_000 => ("µs", 1e3),
+        1_000_000..1_000_000_000 => ("ms", 1e6),
+        _ => ("s", 1e9),
+    }
+}
+
+/// The chart as an SVG document, `width` x `height` pixels.
+pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<String> {
+    let bars = bars(analysis);
+    if bars.is_empty() {
+        return Err(anyhow!("no samples to plot"));
+    }
+    let labels: Vec<&str> = analysis.inputs.iter().map(|i| i.label.as_str()).collect();
+    let title = format!("Where the time goes: {}", labels.join(" vs "));
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_error)?;
+        let root = root
+            .titled(&title, ("sans-serif", 22))
+            .map_err(draw_error)?;
+        let (top, bottom) = root.split_vertically(height * 55 / 100);
+        let running = bars.iter().map(|b| b.running.to_vec()).collect::<Vec<_>>();
+        let off_cpu = bars.iter().map(|b| b.off_cpu.to_vec()).collect::<Vec<_>>();
+        panel(
+            &top,
+            &bars,
+            &running,
+            "Running time",
+            &[
+                ("kernel_lock spin", KERNEL_LOCK),
+                ("other spin", OTHER_SPIN),
+                ("work", WORK),
+            ],
+        )?;
+        panel(
+            &bottom,
+            &bars,
+            &off_cpu,
+            "Off-CPU time",
+            &[("sleep-lock wait", SLEEP_WAIT), ("other off-CPU", OFF_CPU)],
+        )?;
+        root.present().map_err(draw_error)?;
+    }
+    Ok(out)
+}
+
+fn draw_error<E: std::fmt::Debug>(err: E) -> anyhow::Error {
+    anyhow!("drawing the chart: {err:?}")
+}
+
+/// One panel: a stacked bar per sample, parts bottom to top in `parts`
+/// order, y in human units.
+fn panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    bars: &[SampleBar],
+    stacks: &[Vec<u64>],
+    what: &str,
+    parts: &[(&str, RGBColor)],
+) -> Result<()> {
+    let max_ns = stacks
+        .iter()
+        .map(|stack| stack.iter().sum::<u64>())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let (unit, scale) = unit_for(max_ns);
+    let top = max_ns as f64 / scale * 1.1;
+    let mut chart = ChartBuilder::on(area)
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0f64..bars.len() as f64, 0f64..top)
+        .map_err(draw_error)?;
+    let label_of = |x: &f64| -> String {
+        let index = x.floor() as usize;
+        let centred = (x - index as f64 - 0.5).abs() < 1e-9;
+        match bars.get(index) {
+            Some(bar) if centred => bar.label.clone(),
+            _ => String::new(),
+        }
+    };
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(bars.len() * 2 + 1)
+        .x_label_formatter(&label_of)
+        .x_desc("sample")
+        .y_desc(format!("{what} ({unit})"))
+        .draw()
+        .map_err(draw_error)?;
+    for (part, (name, colour)) in parts.iter().enumerate() {
+        let rectangles = stacks.iter().enumerate().map(|(index, stack)| {
+            let below: u64 = stack[..part].iter().sum();
+            let x = index as f64;
+            let y0 = below as f64 / scale;
+            let y1 = (below + stack[part]) as f64 / scale;
+            Rectangle::new([(x + 0.15, y0), (x + 0.85, y1)], colour.filled())
+        });
+        chart
+            .draw_series(rectangles)
+            .map_err(draw_error)?
+            .label(*name)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(draw_error)?;
+    Ok(())
+}

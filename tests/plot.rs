@@ -1,0 +1,120 @@
+//! `contend plot`: the SVG read back, its bars measured.
+
+use crate::util::{SEED, run, scratch_dir};
+
+/// Fill colours of the chart's parts (src/report/plot.rs).
+const KERNEL_LOCK: &str = "#C82828";
+const OTHER_SPIN: &str = "#F09628";
+const WORK: &str = "#3C9650";
+const SLEEP_WAIT: &str = "#3C64C8";
+
+/// (x, y, height) of every `<rect>` filled with `colour`.
+fn rects(svg: &str, colour: &str) -> Vec<(i64, i64, i64)> {
+    let attribute = |rect: &str, name: &str| -> i64 {
+        let start = rect.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+        let end = start + rect[start..].find('"').unwrap();
+        rect[start..end].parse().unwrap()
+    };
+    svg.split("<rect")
+        .skip(1)
+        .map(|rest| &rest[..rest.find('>').unwrap()])
+        .filter(|rect| rect.contains(&format!("fill=\"{colour}\"")))
+        .map(|rect| {
+            (
+                attribute(rect, "x"),
+                attribute(rect, "y"),
+                attribute(rect, "height"),
+            )
+        })
+        .collect()
+}
+
+fn plot(args: &[&str], name: &str) -> String {
+    let path = scratch_dir(name).join("chart.svg");
+    let mut all = vec!["plot", "-o", path.to_str().unwrap()];
+    all.extend(args);
+    let run = run(&all);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    std::fs::read_to_string(path).unwrap()
+}
+
+#[test]
+fn the_seed_chart_has_five_bars_as_high_as_running() {
+    let svg = plot(&[SEED], "plot_seed");
+    assert!(svg.starts_with("<svg width=\"900\" height=\"600\""));
+    assert!(svg.contains("Where the time goes: openbsd-reaper-make-j32"));
+    assert!(svg.contains("Running time (ms)") && svg.contains("Off-CPU time (ms)"));
+    for label in ["kernel_lock spin", "other spin", "work", "sleep-lock wait"] {
+        assert!(svg.contains(label), "{label}");
+    }
+    // One bar of each part per sample, left to right.
+    let lock = rects(&svg, KERNEL_LOCK);
+    let other = rects(&svg, OTHER_SPIN);
+    let work = rects(&svg, WORK);
+    // The legend draws one more rectangle of each colour.
+    assert_eq!((lock.len(), other.len(), work.len()), (6, 6, 6));
+    let heights: Vec<i64> = (0..5).map(|i| lock[i].2 + other[i].2 + work[i].2).collect();
+    let xs: Vec<i64> = lock[..5].iter().map(|r| r.0).collect();
+    assert!(xs.windows(2).all(|w| w[0] < w[1]), "{xs:?}");
+    // Heights follow Running: 4.384, 3.236, 3.868, 7.508, 2.780 ms.
+    let running = [4.384, 3.236, 3.868, 7.508, 2.780];
+    let pixels_per_ms = heights[3] as f64 / running[3];
+    for (height, ms) in heights.iter().zip(running) {
+        assert!(
+            (*height as f64 - ms * pixels_per_ms).abs() <= 3.0,
+            "{heights:?} against {running:?}"
+        );
+    }
+    // Sample 4 is nearly all kernel_lock (87.3 %).
+    assert!(lock[3].2 as f64 / heights[3] as f64 > 0.85);
+    // Sleep-lock wait shows in samples 1 and 2 (12.4 and 12.9 ms).
+    assert!(rects(&svg, SLEEP_WAIT).iter().filter(|r| r.2 > 0).count() >= 2);
+}
+
+#[test]
+fn two_inputs_side_by_side() {
+    let svg = plot(
+        &[
+            "--label",
+            "before",
+            "--label",
+            "after",
+            "fixtures/diff/reaper-before.txt",
+            "fixtures/diff/reaper-after.txt",
+            "--size",
+            "1400x700",
+        ],
+        "plot_two",
+    );
+    assert!(svg.starts_with("<svg width=\"1400\" height=\"700\""));
+    assert!(svg.contains("Where the time goes: before vs after"));
+    assert!(svg.contains("before#1") && svg.contains("after#12"));
+    assert_eq!(rects(&svg, KERNEL_LOCK).len(), 24 + 1);
+}
+
+#[test]
+fn bad_plot_requests_exit_two_and_write_nothing() {
+    let dir = scratch_dir("plot_bad");
+    let png = dir.join("chart.png");
+    let run = run(&["plot", SEED, "-o", png.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("contend plot writes SVG"),
+        "{}",
+        run.stderr
+    );
+    assert!(!png.exists());
+    let svg = dir.join("chart.svg");
+    let missing = crate::util::run(&["plot", "missing.txt", "-o", svg.to_str().unwrap()]);
+    assert_eq!(missing.code, 2);
+    assert!(!svg.exists());
+    let size = crate::util::run(&["plot", SEED, "-o", "x.svg", "--size", "big"]);
+    assert_eq!(size.code, 2);
+    assert!(size.stderr.contains("expected WIDTHxHEIGHT"));
+}
+
+#[test]
+fn the_chart_in_the_docs_is_the_real_one() {
+    let svg = plot(&[SEED], "plot_docs");
+    assert_eq!(svg, crate::util::read("docs/reaper.svg"));
+}
