@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use super::classes::ClassMap;
 use super::frames::{self, str_values, u32_values, u64_values};
-use super::model::{GroupKey, Metrics, SortKey};
-use super::{AnalysisOptions, analyze};
+use super::model::{GroupKey, Metrics};
+use super::sample_metrics;
 use crate::facts::InputFacts;
 use crate::stats;
 
@@ -283,15 +283,8 @@ fn compare_metrics(
     options: &DiffOptions,
 ) -> Result<Vec<MetricDiff>> {
     let per_sample = |input: &InputFacts| -> Result<Vec<Metrics>> {
-        let analysis_options = AnalysisOptions {
-            classes: options.classes.clone(),
-            by: options.by.clone(),
-            sort: SortKey::Total,
-            top: 1,
-            per_input: false,
-        };
-        let analysis = analyze(std::slice::from_ref(input), &analysis_options)?;
-        Ok(analysis.samples.into_iter().map(|s| s.metrics).collect())
+        let samples = sample_metrics(std::slice::from_ref(input), &options.classes)?;
+        Ok(samples.into_iter().map(|s| s.metrics).collect())
     };
     let (before, after) = (per_sample(before)?, per_sample(after)?);
     Ok(Metric::ALL

@@ -50,6 +50,15 @@ impl Default for AnalysisOptions {
     }
 }
 
+/// The figures of every sample of the inputs, in order, without a ranking
+/// (what `diff` compares).
+pub fn sample_metrics(inputs: &[InputFacts], classes: &ClassMap) -> Result<Vec<SampleSummary>> {
+    let facts = frames::facts_frame(inputs, classes, false).context("building the facts frame")?;
+    let samples = frames::samples_frame(inputs).context("building the samples frame")?;
+    let per_sample = summary::per_sample(&facts, &samples).context("summing samples")?;
+    sample_summaries(inputs, &per_sample)
+}
+
 /// Analyses the facts of one or more inputs.
 pub fn analyze(inputs: &[InputFacts], options: &AnalysisOptions) -> Result<Analysis> {
     let facts =

@@ -251,6 +251,9 @@ impl Reader {
         let mut row = Row::new(number);
         row.dur_ns = fields::duration(&format!("@{}", entry.map), entry.value, options.unit)?;
         let roles = key_roles(entry, &options.keys)?;
+        if !roles.contains(&MapKey::Category) {
+            row.category = entry.map;
+        }
         for (key, role) in entry.keys.iter().zip(roles) {
             match role {
                 MapKey::Category => row.category = key,
@@ -258,9 +261,6 @@ impl Reader {
                 MapKey::Caller => row.caller = key,
                 MapKey::Skip => {}
             }
-        }
-        if !roles_name_category(entry, &options.keys) {
-            row.category = entry.map;
         }
         sink.row(&row.with_max())
     }
@@ -315,10 +315,6 @@ fn key_roles(entry: &Entry<'_>, given: &[MapKey]) -> Result<Vec<MapKey>, String>
         roles.insert(at, MapKey::Caller);
     }
     Ok(roles)
-}
-
-fn roles_name_category(entry: &Entry<'_>, given: &[MapKey]) -> bool {
-    key_roles(entry, given).is_ok_and(|roles| roles.contains(&MapKey::Category))
 }
 
 #[cfg(test)]

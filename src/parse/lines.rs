@@ -115,12 +115,7 @@ fn raw_line(
 /// Whole lines as text when they hold no binary byte and are UTF-8: one
 /// check per block instead of one per line.
 fn whole_text(bytes: &[u8]) -> Option<&str> {
-    let flagged = bytes.iter().fold(0u8, |flags, &b| {
-        let control =
-            u8::from(b < 0x20) & u8::from(b != b'\t') & u8::from(b != b'\r') & u8::from(b != b'\n');
-        flags | control | u8::from(b == 0x7f)
-    });
-    if flagged != 0 {
+    if has_control_bytes(bytes) {
         return None;
     }
     std::str::from_utf8(bytes).ok()
@@ -160,11 +155,13 @@ fn text_of(line: &[u8]) -> Result<&str, String> {
     })
 }
 
-/// Whether any byte is [`is_binary`], in one branch-free pass the compiler
-/// can vectorise (this runs on every byte of the input).
+/// Whether any byte is [`is_binary`] (newlines allowed, so a block of
+/// whole lines is checked at once), in one branch-free pass the compiler
+/// can vectorise: this runs on every byte of the input.
 fn has_control_bytes(bytes: &[u8]) -> bool {
     let flagged = bytes.iter().fold(0u8, |flags, &b| {
-        let control = u8::from(b < 0x20) & u8::from(b != b'\t') & u8::from(b != b'\r');
+        let control =
+            u8::from(b < 0x20) & u8::from(b != b'\t') & u8::from(b != b'\r') & u8::from(b != b'\n');
         flags | control | u8::from(b == 0x7f)
     });
     flagged != 0

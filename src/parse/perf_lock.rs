@@ -239,11 +239,11 @@ fn set<'l>(row: &mut Row<'l>, column: Column, field: &'l str) -> Result<(), Stri
         Column::Contended => row.count = fields::count("contended", field)?,
         Column::TotalWait => row.dur_ns = wait("total wait", field)?,
         Column::MaxWait => row.max_ns = wait("max wait", field)?,
-        Column::AvgWait | Column::MinWait | Column::Pid | Column::Other => {
-            if column == Column::AvgWait {
-                wait("avg wait", field)?;
-            }
+        // Checked, not kept: it is total / contended.
+        Column::AvgWait => {
+            wait("avg wait", field)?;
         }
+        Column::MinWait | Column::Pid | Column::Other => {}
         Column::Type => row.category = field,
         Column::Caller | Column::Comm => row.caller = field,
         // `-l` prints the address, then the symbol when it has one.
