@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::engine::diff::{DiffOptions, Metric};
 use crate::engine::{AnalysisOptions, ClassMap, GroupKey, SortKey};
 use crate::export::{ExportFormat, What};
+use crate::parse::fxt::CaptureOptions;
 use crate::parse::{InputFormat, MapKey, ParseOptions, Unit};
 use crate::report::ReportFormat;
 use crate::report::diff::DiffFormat;
@@ -212,6 +213,41 @@ pub struct ReadArgs {
     /// for files of 64 MiB and more; N: split any file in N pieces).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub threads: usize,
+
+    /// lltrace captures (FXT): the thread to sample, by name; repeatable
+    /// (default: every thread that waited on a lock).
+    #[arg(long = "thread", value_name = "NAME", help_heading = "Captures (FXT)")]
+    pub thread_names: Vec<String>,
+
+    /// lltrace captures: the thread to sample, by the tid Perfetto shows
+    /// (user threads: tid + 100000); repeatable.
+    #[arg(long, value_name = "TID", help_heading = "Captures (FXT)")]
+    pub tid: Vec<u64>,
+
+    /// lltrace captures: cut the trace into windows this long, each one
+    /// sample (e.g. 500ms; default: the whole trace is one sample).
+    #[arg(long, value_name = "DURATION", value_parser = parse_window, help_heading = "Captures (FXT)")]
+    pub window: Option<u64>,
+
+    /// lltrace captures: leave out windows in which the thread never ran.
+    #[arg(long, help_heading = "Captures (FXT)")]
+    pub windows_with_activity: bool,
+
+    /// lltrace captures: read a truncated capture up to its last whole
+    /// record, and skip malformed records, instead of failing.
+    #[arg(long, help_heading = "Captures (FXT)")]
+    pub lenient: bool,
+}
+
+/// `--window`: a duration with a unit, above zero.
+fn parse_window(text: &str) -> Result<u64, String> {
+    match crate::parse::duration::parse_duration_with_unit(text) {
+        Some(0) => Err("a window must be longer than 0".into()),
+        Some(ns) => Ok(ns),
+        None => Err(format!(
+            "\"{text}\" is not a duration with a unit (e.g. 500ms, 1s, 250us)"
+        )),
+    }
 }
 
 impl ReadArgs {
@@ -222,6 +258,13 @@ impl ReadArgs {
             strict: self.strict,
             keys: self.keys.clone(),
             stack_frame: self.stack_frame,
+            capture: CaptureOptions {
+                threads: self.thread_names.clone(),
+                tids: self.tid.clone(),
+                window_ns: self.window,
+                with_activity: self.windows_with_activity,
+                lenient: self.lenient,
+            },
         }
     }
 }

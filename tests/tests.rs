@@ -1,8 +1,10 @@
 //! Integration tests: one binary, one module per command; each runs the
 //! built `contend` the way a user would.
 
+mod fxt_encode;
 mod util;
 
+mod capture;
 mod diff;
 mod doc_examples;
 mod errors;

@@ -36,6 +36,14 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
         }
     }
     let inputs = read_sources(&args.read, &sources)?;
+    if inputs.len() > 2 {
+        let labels: Vec<&str> = inputs.iter().map(|input| input.label.as_str()).collect();
+        bail!(
+            "a capture gives one input per thread ({}); diff compares one with one: \
+             pick the thread with --thread or --tid",
+            labels.join(", ")
+        );
+    }
     let diff = compare(&inputs, &args.options())?;
     let style = Style {
         color: use_color(args.color),

@@ -4,10 +4,11 @@ use std::io::Write;
 
 use anyhow::{Result, bail};
 
-use super::{note_skipped, parse_source, read_inputs, skipped_of};
+use super::{capture_label, note_skipped, open_source, read_inputs, skipped_of};
 use crate::cli::ExportArgs;
 use crate::engine::{self, Analysis, GroupKey};
 use crate::error::Exit;
+use crate::error::InputError;
 use crate::export::records::{
     group_fields, group_keys, group_records, row_fields, sample_fields, sample_records,
 };
@@ -15,7 +16,7 @@ use crate::export::writer::{RecordWriter, WriterOptions, write_folded};
 use crate::export::{ExportFormat, Value, What};
 use crate::input;
 use crate::output::Destination;
-use crate::parse::{ParseStats, Row, Sink, State};
+use crate::parse::{self, InputFormat, ParseStats, Row, Sink, State, fxt};
 
 /// Groups exported unless `--top` says otherwise: all of them.
 const EXPORT_TOP: usize = 0;
@@ -80,19 +81,29 @@ fn export_rows(
         RowTarget::Records(Box::new(RecordWriter::new(out, &row_fields(), options)?))
     };
     let mut skipped = Vec::new();
+    let read = &args.input.read;
     for source in input::sources(&args.input.inputs, &args.input.label)? {
-        let mut sink = RowSink {
-            label: &source.label,
-            sample: 0,
-            target: &mut target,
-            failure: None,
-        };
-        let parsed = parse_source(&args.input.read, &source, &mut sink);
-        // An output error stopped the parser: report it, not the stop.
-        if let Some(failure) = sink.failure {
-            return Err(failure);
+        let (reader, format) = open_source(read, &source)?;
+        if format == InputFormat::Fxt {
+            let capture = fxt::read_capture(reader, &source.name, &read.parse_options().capture)?;
+            for thread in &capture.threads {
+                let label = capture_label(&source.label, &thread.name);
+                let mut sink = RowSink::new(&label, &mut target);
+                let fed = thread.feed(&mut sink);
+                sink.check(fed.map_err(|m| InputError::whole(&source.name, m).into()))?;
+            }
+            skipped.push((source.label.clone(), capture.stats));
+            continue;
         }
-        let (stats, _) = parsed?;
+        let mut sink = RowSink::new(&source.label, &mut target);
+        let parsed = parse::parse(
+            reader,
+            &source.name,
+            format,
+            &read.parse_options(),
+            &mut sink,
+        );
+        let stats = sink.check(parsed.map_err(anyhow::Error::from))?;
         skipped.push((source.label.clone(), stats));
     }
     if let RowTarget::Records(writer) = target {
@@ -118,7 +129,25 @@ struct RowSink<'a, 'w> {
     failure: Option<anyhow::Error>,
 }
 
-impl RowSink<'_, '_> {
+impl<'a, 'w> RowSink<'a, 'w> {
+    fn new(label: &'a str, target: &'a mut RowTarget<'w>) -> Self {
+        RowSink {
+            label,
+            sample: 0,
+            target,
+            failure: None,
+        }
+    }
+
+    /// The parser's result, unless an output error stopped it: then that
+    /// error, not the stop.
+    fn check<T>(self, parsed: Result<T>) -> Result<T> {
+        match self.failure {
+            Some(failure) => Err(failure),
+            None => parsed,
+        }
+    }
+
     fn write_row(&mut self, row: &Row<'_>) -> Result<()> {
         match &mut self.target {
             RowTarget::Records(writer) => writer.write(&[

@@ -16,7 +16,7 @@ use crate::error::InputError;
 use crate::facts::{FactsBuilder, InputFacts};
 use crate::input::{self, Source};
 use crate::parallel;
-use crate::parse::{self, InputFormat, ParseStats, Sink, detect};
+use crate::parse::{self, InputFormat, ParseStats, Sink, detect, fxt};
 
 /// Reads every input named by the flags into facts, in order. The first
 /// bad input stops the run with its error.
@@ -32,10 +32,49 @@ pub fn read_sources(args: &ReadArgs, sources: &[Source]) -> Result<Vec<InputFact
             all.push(facts);
             continue;
         }
+        let (reader, format) = open_source(args, source)?;
+        if format == InputFormat::Fxt {
+            all.extend(read_capture(args, source, reader)?);
+            continue;
+        }
         let mut builder = FactsBuilder::new(&source.label);
-        let (stats, format) = parse_source(args, source, &mut builder)?;
+        let stats = parse::parse(
+            reader,
+            &source.name,
+            format,
+            &args.parse_options(),
+            &mut builder,
+        )?;
         let mut facts = builder.finish(stats);
         facts.format = format.name();
+        all.push(facts);
+    }
+    Ok(all)
+}
+
+/// Reads an lltrace capture: each chosen thread becomes an input of its
+/// own, labelled `LABEL:THREAD`, its windows the samples.
+fn read_capture(
+    args: &ReadArgs,
+    source: &Source,
+    reader: Box<dyn std::io::BufRead>,
+) -> Result<Vec<InputFacts>> {
+    let capture = fxt::read_capture(reader, &source.name, &args.parse_options().capture)?;
+    let mut all = Vec::new();
+    for (index, thread) in capture.threads.iter().enumerate() {
+        let label = capture_label(&source.label, &thread.name);
+        let mut builder = FactsBuilder::new(&label);
+        thread
+            .feed(&mut builder)
+            .map_err(|message| InputError::whole(&source.name, message))?;
+        // The capture's notes belong to it once, not to every thread.
+        let stats = if index == 0 {
+            capture.stats
+        } else {
+            ParseStats::default()
+        };
+        let mut facts = builder.finish(stats);
+        facts.format = InputFormat::Fxt.name();
         all.push(facts);
     }
     Ok(all)
@@ -94,8 +133,24 @@ pub fn parse_source(
     source: &Source,
     sink: &mut dyn Sink,
 ) -> Result<(ParseStats, InputFormat)> {
+    let (reader, format) = open_source(args, source)?;
+    let stats = parse::parse(reader, &source.name, format, &args.parse_options(), sink)?;
+    Ok((stats, format))
+}
+
+/// How a capture's thread is named as an input: `LABEL:THREAD`.
+pub fn capture_label(source_label: &str, thread: &str) -> String {
+    format!("{source_label}:{thread}")
+}
+
+/// Opens one input, decompressed, and tells its format (named, or
+/// detected from its first bytes).
+pub fn open_source(
+    args: &ReadArgs,
+    source: &Source,
+) -> Result<(Box<dyn std::io::BufRead>, InputFormat)> {
     let reader = input::open_decoded(source)?;
-    let (reader, format) = match args.input_format {
+    Ok(match args.input_format {
         InputFormat::Auto => {
             let cannot = |err: std::io::Error| {
                 InputError::whole(&source.name, format!("cannot read: {err}"))
@@ -107,9 +162,7 @@ pub fn parse_source(
             (reader, format)
         }
         given => (reader, given),
-    };
-    let stats = parse::parse(reader, &source.name, format, &args.parse_options(), sink)?;
-    Ok((stats, format))
+    })
 }
 
 /// Tells on stderr what was skipped, once per input, so no figure rests on
@@ -128,6 +181,7 @@ pub fn note_skipped<'a>(inputs: impl IntoIterator<Item = (&'a str, ParseStats)>)
                 stats.skipped_histograms
             );
         }
+        note_capture(label, &stats);
         if let Some(first) = stats.first_skipped_line {
             let lines = if stats.skipped_lines == 1 {
                 "line that is"
@@ -140,6 +194,35 @@ pub fn note_skipped<'a>(inputs: impl IntoIterator<Item = (&'a str, ParseStats)>)
                 stats.skipped_lines
             );
         }
+    }
+}
+
+/// What a capture's reading left out, so no figure rests on it unsaid.
+fn note_capture(label: &str, stats: &ParseStats) {
+    if let Some(offset) = stats.truncated_at {
+        eprintln!(
+            "contend: {label}: the capture is cut short; read up to byte offset {offset} \
+             (--lenient)"
+        );
+    }
+    if let Some(offset) = stats.first_skipped_offset {
+        eprintln!(
+            "contend: {label}: skipped {} malformed records (first: byte offset {offset}; \
+             --lenient)",
+            stats.skipped_records
+        );
+    }
+    if stats.unended_waits > 0 {
+        eprintln!(
+            "contend: {label}: left out {} lock waits still open when the capture ended",
+            stats.unended_waits
+        );
+    }
+    if stats.unmatched_ends > 0 {
+        eprintln!(
+            "contend: {label}: left out {} lock-wait ends whose begin is not in the capture",
+            stats.unmatched_ends
+        );
     }
 }
 

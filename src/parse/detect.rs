@@ -13,11 +13,7 @@ const FXT_MAGIC: [u8; 8] = [0x10, 0x00, 0x04, 0x46, 0x78, 0x54, 0x16, 0x00];
 /// that is the whole input). Errors say what was tried.
 pub fn detect(head: &[u8], complete: bool) -> Result<InputFormat, String> {
     if head.starts_with(&FXT_MAGIC) {
-        return Err(
-            "this is a Fuchsia trace (lltextract's FXT); contend does not read \
-                    captures yet: open it in Perfetto and copy the tables out"
-                .to_string(),
-        );
+        return Ok(InputFormat::Fxt);
     }
     let binary = head.iter().position(|&b| lines::is_binary(b));
     let text = String::from_utf8_lossy(head);
@@ -176,8 +172,8 @@ mod tests {
             detect(b"dur symbol\n5 \x00\x01", true),
             Ok(InputFormat::Table)
         );
-        let fxt = detect(&[0x10, 0x00, 0x04, 0x46, 0x78, 0x54, 0x16, 0x00, 1], true).unwrap_err();
-        assert!(fxt.contains("Fuchsia trace"));
+        let fxt = detect(&[0x10, 0x00, 0x04, 0x46, 0x78, 0x54, 0x16, 0x00, 1], true);
+        assert_eq!(fxt, Ok(InputFormat::Fxt));
     }
 
     #[test]

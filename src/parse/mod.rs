@@ -11,6 +11,7 @@ pub mod csv;
 pub mod detect;
 pub mod duration;
 pub mod fields;
+pub mod fxt;
 pub mod lines;
 pub mod lockstat;
 pub mod perf_lock;
@@ -100,6 +101,8 @@ pub struct ParseOptions {
     /// btrace: which frame of a multi-line stack key is the caller, counted
     /// from the innermost (0).
     pub stack_frame: usize,
+    /// FXT captures: threads, windows, leniency.
+    pub capture: fxt::CaptureOptions,
 }
 
 /// What a parser tells about an input beyond its samples and rows.
@@ -114,6 +117,16 @@ pub struct ParseStats {
     pub skipped_histograms: u64,
     /// The title line of the first skipped histogram.
     pub first_histogram_line: Option<u64>,
+    /// FXT: where a truncated capture was cut (`--lenient`).
+    pub truncated_at: Option<u64>,
+    /// FXT: malformed records skipped (`--lenient`).
+    pub skipped_records: u64,
+    /// FXT: byte offset of the first skipped record.
+    pub first_skipped_offset: Option<u64>,
+    /// FXT: lock waits still open when the capture ended (left out).
+    pub unended_waits: u64,
+    /// FXT: lock-wait ends without a begin (left out).
+    pub unmatched_ends: u64,
 }
 
 impl ParseStats {
@@ -165,16 +178,20 @@ pub enum InputFormat {
     PerfLock,
     /// FreeBSD and illumos lockstat(1) reports.
     Lockstat,
+    /// OpenBSD lltrace captures converted by lltextract(1): the Fuchsia
+    /// Trace Format (binary), cut into samples by thread and window.
+    Fxt,
 }
 
 impl InputFormat {
     /// Every format a file can be in (not `Auto`).
-    pub const CONCRETE: [InputFormat; 5] = [
+    pub const CONCRETE: [InputFormat; 6] = [
         InputFormat::Table,
         InputFormat::Csv,
         InputFormat::Btrace,
         InputFormat::PerfLock,
         InputFormat::Lockstat,
+        InputFormat::Fxt,
     ];
 
     /// The format's name as the command line spells it.
@@ -186,6 +203,7 @@ impl InputFormat {
             InputFormat::Btrace => "btrace",
             InputFormat::PerfLock => "perf-lock",
             InputFormat::Lockstat => "lockstat",
+            InputFormat::Fxt => "fxt",
         }
     }
 }
@@ -205,6 +223,7 @@ pub fn parse<R: BufRead>(
         InputFormat::Btrace => btrace::parse(reader, name, options, sink),
         InputFormat::PerfLock => perf_lock::parse(reader, name, options, sink),
         InputFormat::Lockstat => lockstat::parse(reader, name, options, sink),
+        InputFormat::Fxt => fxt::parse(reader, name, &options.capture, sink),
     }
 }
 

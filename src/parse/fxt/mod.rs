@@ -1,0 +1,310 @@
+//! OpenBSD lltrace captures, as lltextract(1) writes them: the Fuchsia Trace
+//! Format (FXT), read record by record ([`records`]) and cut into samples
+//! per thread and time window ([`sampler`]).
+//!
+//! Each chosen thread becomes one input of its own (`LABEL:THREAD`), each
+//! window one of its samples: the time in each scheduler state (Perfetto's
+//! names: `Running`, `Stopped`, `Sleeping`, `Runnable`, ...) and the lock
+//! waits, the `acquire-start` slices by category (lock type), `symbol` and
+//! `caller` arguments. A wait counts in the window where it began.
+
+pub mod records;
+pub mod sampler;
+
+use std::io::Read;
+
+use super::{ParseStats, Row, Sink, State};
+use crate::error::InputError;
+use records::{RecordError, RecordReader};
+use sampler::{STATE_NAMES, Sampler, ThreadTrack};
+
+/// Which threads and windows to make samples of.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaptureOptions {
+    /// Threads by name; with `tids` empty too, every thread that waited on
+    /// a lock.
+    pub threads: Vec<String>,
+    /// Threads by id (the koid Perfetto shows as tid).
+    pub tids: Vec<u64>,
+    /// Window length in nanoseconds; None: the whole trace is one window.
+    pub window_ns: Option<u64>,
+    /// Leave out windows in which the thread never ran.
+    pub with_activity: bool,
+    /// Stop at the last whole record of a truncated capture, and skip
+    /// malformed records, instead of failing.
+    pub lenient: bool,
+}
+
+/// One chosen thread's samples.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadSamples {
+    /// The thread's name (or `tid N` when the capture does not name it).
+    pub name: String,
+    /// Its koid.
+    pub tid: u64,
+    /// One sample per window: state totals and lock waits.
+    pub samples: Vec<Sample>,
+}
+
+/// One window of one thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sample {
+    /// 0-based window index from the trace's first record.
+    pub window: usize,
+    /// State totals, `Running` first.
+    pub states: Vec<State>,
+    /// Lock waits: (category, symbol, caller), total ns, count, longest.
+    pub waits: Vec<Wait>,
+}
+
+/// The lock waits of one key in one sample.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wait {
+    /// Lock type, symbol and caller.
+    pub key: [String; 3],
+    /// Total wait in nanoseconds.
+    pub ns: u64,
+    /// Number of waits.
+    pub count: u64,
+    /// The longest wait.
+    pub max_ns: u64,
+}
+
+/// A capture read into samples.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capture {
+    /// The chosen threads, in the order asked (by koid by default).
+    pub threads: Vec<ThreadSamples>,
+    /// Records skipped or truncation, for the notes.
+    pub stats: ParseStats,
+    /// Windows the trace spans.
+    pub windows: usize,
+}
+
+/// Reads a capture and cuts it into samples. Errors name the byte offset.
+pub fn read_capture<R: Read>(
+    input: R,
+    name: &str,
+    options: &CaptureOptions,
+) -> Result<Capture, InputError> {
+    let mut reader = RecordReader::new(input);
+    let mut sampler = Sampler::new(options.window_ns.unwrap_or(u64::MAX));
+    let mut stats = ParseStats::default();
+    loop {
+        let offset = reader.offset();
+        let record = match reader.next_record() {
+            Ok(Some(record)) => record,
+            Ok(None) => break,
+            Err(err) if options.lenient && err.truncated && err.offset > 0 => {
+                stats.truncated_at = Some(err.offset);
+                break;
+            }
+            Err(err) => return Err(record_error(name, err)),
+        };
+        if let Err(message) = sampler.take(&record) {
+            if !options.lenient {
+                return Err(record_error(
+                    name,
+                    RecordError {
+                        offset,
+                        message,
+                        truncated: false,
+                    },
+                ));
+            }
+            stats.skipped_records += 1;
+            stats.first_skipped_offset.get_or_insert(offset);
+        }
+    }
+    sampler.finish();
+    stats.unended_waits = sampler.notes.unended_waits;
+    stats.unmatched_ends = sampler.notes.unmatched_ends;
+    let threads = choose_threads(&sampler, options).map_err(|m| InputError::whole(name, m))?;
+    Ok(Capture {
+        threads,
+        stats,
+        windows: sampler.window_count(),
+    })
+}
+
+/// Parses a capture into one sink: every chosen thread's samples, one
+/// thread after the other.
+pub fn parse<R: Read>(
+    input: R,
+    name: &str,
+    options: &CaptureOptions,
+    sink: &mut dyn Sink,
+) -> Result<ParseStats, InputError> {
+    let capture = read_capture(input, name, options)?;
+    for thread in &capture.threads {
+        thread.feed(sink).map_err(|m| InputError::whole(name, m))?;
+    }
+    Ok(capture.stats)
+}
+
+impl ThreadSamples {
+    /// Hands the samples to a sink, as a parser of a text format would.
+    pub fn feed(&self, sink: &mut dyn Sink) -> Result<(), String> {
+        for sample in &self.samples {
+            sink.sample(sample.states.clone())?;
+            for wait in &sample.waits {
+                let row = Row {
+                    line: 0,
+                    dur_ns: wait.ns,
+                    count: wait.count,
+                    max_ns: wait.max_ns,
+                    category: &wait.key[0],
+                    symbol: &wait.key[1],
+                    caller: &wait.key[2],
+                    key_text: "",
+                };
+                sink.row(&row)
+                    .map_err(|m| format!("{} window {}: {m}", self.name, sample.window + 1))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn record_error(name: &str, err: RecordError) -> InputError {
+    let hint = if err.truncated {
+        "; the capture is cut short (--lenient reads up to the last whole record)"
+    } else {
+        ""
+    };
+    InputError::whole(
+        name,
+        format!("byte offset {}: {}{hint}", err.offset, err.message),
+    )
+}
+
+/// The threads asked for, each with its samples; an error names a thread
+/// asked for that the capture does not have.
+fn choose_threads(
+    sampler: &Sampler,
+    options: &CaptureOptions,
+) -> Result<Vec<ThreadSamples>, String> {
+    let mut chosen: Vec<u64> = Vec::new();
+    for wanted in &options.threads {
+        let mut found: Vec<u64> = sampler
+            .names
+            .iter()
+            .filter(|(koid, name)| *name == wanted && sampler.threads.contains_key(koid))
+            .map(|(koid, _)| *koid)
+            .collect();
+        if found.is_empty() {
+            return Err(format!(
+                "no thread named \"{wanted}\" in the capture{}",
+                known_threads(sampler)
+            ));
+        }
+        found.sort_unstable();
+        chosen.extend(found);
+    }
+    for tid in &options.tids {
+        if !sampler.threads.contains_key(tid) {
+            return Err(format!(
+                "no thread with tid {tid} in the capture{}",
+                known_threads(sampler)
+            ));
+        }
+        chosen.push(*tid);
+    }
+    if options.threads.is_empty() && options.tids.is_empty() {
+        chosen = sampler
+            .threads
+            .iter()
+            .filter(|(_, track)| track.waits > 0)
+            .map(|(koid, _)| *koid)
+            .collect();
+        chosen.sort_unstable();
+        if chosen.is_empty() {
+            return Err("no lock waits (`acquire-start` slices) in the capture".into());
+        }
+    }
+    let mut seen = Vec::new();
+    chosen.retain(|koid| {
+        let new = !seen.contains(koid);
+        seen.push(*koid);
+        new
+    });
+    Ok(chosen
+        .into_iter()
+        .map(|koid| thread_samples(sampler, koid, options))
+        .collect())
+}
+
+/// `: threads with lock waits: a, b, c` to help a mistyped name.
+fn known_threads(sampler: &Sampler) -> String {
+    let mut names: Vec<String> = sampler
+        .threads
+        .iter()
+        .filter(|(_, track)| track.waits > 0)
+        .map(|(koid, _)| thread_name(sampler, *koid))
+        .collect();
+    names.sort();
+    names.dedup();
+    if names.is_empty() {
+        return String::new();
+    }
+    const SHOWN: usize = 8;
+    let more = names.len().saturating_sub(SHOWN);
+    names.truncate(SHOWN);
+    let tail = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    format!("; threads with lock waits: {}{tail}", names.join(", "))
+}
+
+fn thread_name(sampler: &Sampler, koid: u64) -> String {
+    match sampler.names.get(&koid) {
+        Some(name) if !name.is_empty() => name.clone(),
+        _ => format!("tid {koid}"),
+    }
+}
+
+fn thread_samples(sampler: &Sampler, koid: u64, options: &CaptureOptions) -> ThreadSamples {
+    let track = &sampler.threads[&koid];
+    let samples = (0..sampler.window_count())
+        .map(|window| sample_of(sampler, track, window))
+        .filter(|sample| !options.with_activity || sample.states[0].ns > 0)
+        .collect();
+    ThreadSamples {
+        name: thread_name(sampler, koid),
+        tid: koid,
+        samples,
+    }
+}
+
+fn sample_of(sampler: &Sampler, track: &ThreadTrack, window: usize) -> Sample {
+    let empty = sampler::Window::default();
+    let figures = track.windows.get(window).unwrap_or(&empty);
+    let states = STATE_NAMES
+        .iter()
+        .zip(figures.state_ns)
+        .enumerate()
+        .filter(|(index, (_, ns))| *index == 0 || *ns > 0)
+        .map(|(_, (name, ns))| State {
+            name: name.to_string(),
+            ns,
+        })
+        .collect();
+    let mut waits: Vec<Wait> = figures
+        .waits
+        .iter()
+        .map(|(key, sum)| Wait {
+            key: sampler.key(*key).clone().map(String::from),
+            ns: sum.ns,
+            count: sum.count,
+            max_ns: sum.max_ns,
+        })
+        .collect();
+    waits.sort_by(|a, b| b.ns.cmp(&a.ns).then_with(|| a.key.cmp(&b.key)));
+    Sample {
+        window,
+        states,
+        waits,
+    }
+}

@@ -1,0 +1,490 @@
+//! lltrace captures (FXT): the seed as a capture, and generated captures
+//! whose per-window figures the tests compute on their own.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::fxt_encode::{
+    Encoder, MAKE, REAPER, STATE_BLOCKED, STATE_RUNNING, STATE_SUSPENDED, seed_capture,
+    seed_samples,
+};
+use crate::util::{
+    SEED, json_report, read, repo_path, run, run_with_stdin, scratch_dir, spin_shares,
+};
+
+/// The seed's five samplings as an lltrace capture (tests/fxt_encode.rs).
+const CAPTURE: &str = "fixtures/fxt/reaper-make-j32.fxt";
+
+fn seed_capture_bytes() -> Vec<u8> {
+    seed_capture(&seed_samples(&read(SEED)))
+}
+
+#[test]
+fn the_shipped_capture_is_the_encoders_seed() {
+    let bytes = seed_capture_bytes();
+    if std::env::var_os("CONTEND_WRITE_FIXTURES").is_some() {
+        std::fs::write(repo_path(CAPTURE), &bytes).expect("fixture written");
+    }
+    let shipped = std::fs::read(repo_path(CAPTURE)).expect("capture fixture");
+    assert!(
+        shipped == bytes,
+        "{CAPTURE} is stale: CONTEND_WRITE_FIXTURES=1 cargo test shipped_capture"
+    );
+}
+
+#[test]
+fn the_seed_capture_gives_the_seeds_figures() {
+    let capture = json_report(&["--thread", "reaper", "--window", "700ms", CAPTURE], b"");
+    let table = json_report(&[SEED], b"");
+    let input = &capture["inputs"][0];
+    assert_eq!(capture["inputs"].as_array().unwrap().len(), 1);
+    assert_eq!(input["label"], "reaper-make-j32:reaper");
+    assert_eq!(input["format"], "fxt");
+    assert_eq!(input["samples"], 5);
+    for field in [
+        "running_ns",
+        "spin_ns",
+        "kernel_lock_ns",
+        "sleep_wait_ns",
+        "work_ns",
+    ] {
+        assert_eq!(
+            input["total"][field], table["inputs"][0]["total"][field],
+            "{field}"
+        );
+    }
+    assert_eq!(input["total"]["running_ns"], 21_776_000);
+    assert_eq!(input["total"]["spin_ns"], 14_175_161);
+    assert_eq!(input["total"]["kernel_lock_ns"], 13_260_228);
+    assert_eq!(
+        spin_shares(&capture),
+        ["49.9", "17.6", "75.8", "87.6", "68.7"]
+    );
+    let stopped = |report: &Value| -> Vec<Value> {
+        let samples = report["samples"].as_array().unwrap();
+        samples
+            .iter()
+            .map(|s| s["states_ns"]["Stopped"].clone())
+            .collect()
+    };
+    assert_eq!(stopped(&capture), stopped(&table));
+    // The capture has what the copied tables leave out: the time waiting
+    // for the CPU, which fills each 700 ms window.
+    let sample = &capture["samples"][0];
+    assert_eq!(
+        sample["states_ns"]["Runnable"],
+        700_000_000 - 4_384_000 - 496_600_000
+    );
+    assert_eq!(capture["groups"], table["groups"]);
+
+    let text = run(&["report", "--thread", "reaper", "--window", "700ms", CAPTURE]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(
+        text.stdout.contains(
+            "reaper-make-j32:reaper (fxt): running 21.776 ms in 5 samples: 65.1 % spinning on \
+             locks (kernel_lock 60.9 %)"
+        ),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
+fn without_a_thread_every_thread_that_waited_is_an_input() {
+    let report = json_report(&["--window", "700ms", CAPTURE], b"");
+    let labels: Vec<&str> = report["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|input| input["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["reaper-make-j32:reaper", "reaper-make-j32:make"]);
+    // make waits 2 µs on uvm once per window.
+    assert_eq!(report["inputs"][1]["total"]["spin_ns"], 5 * 2000);
+    // Without --window the whole capture is one sample per thread.
+    let whole = json_report(&["--tid", &REAPER.to_string(), CAPTURE], b"");
+    assert_eq!(whole["inputs"][0]["samples"], 1);
+    assert_eq!(whole["inputs"][0]["total"]["running_ns"], 21_776_000);
+    assert_eq!(whole["inputs"][0]["total"]["spin_ns"], 14_175_161);
+    let by_tid = json_report(&["--tid", &MAKE.to_string(), CAPTURE], b"");
+    assert_eq!(by_tid["inputs"][0]["label"], "reaper-make-j32:make");
+}
+
+#[test]
+fn export_and_diff_read_captures() {
+    let dir = scratch_dir("capture_export");
+    let csv = dir.join("rows.csv");
+    let export = run(&[
+        "export",
+        "--thread",
+        "reaper",
+        "--window",
+        "700ms",
+        "-o",
+        csv.to_str().unwrap(),
+        CAPTURE,
+    ]);
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("input,sample,category,symbol,caller,dur_ns")
+    );
+    assert_eq!(
+        lines.next(),
+        Some("reaper-make-j32:reaper,1,rwlock,kernel_map_store,vm_map_lock_ln,12417639")
+    );
+    let total: u64 = text
+        .lines()
+        .skip(1)
+        .map(|line| line.rsplit(',').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(total, 39_567_272);
+
+    let diff = run(&[
+        "diff", "--thread", "reaper", "--window", "700ms", "--format", "json", CAPTURE, SEED,
+    ]);
+    assert_eq!(diff.code, 0, "{}", diff.stderr);
+    let diff: Value = serde_json::from_str(&diff.stdout).unwrap();
+    let spin = diff["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == "spin_share")
+        .expect("spin_share metric");
+    assert_eq!(spin["delta_pct"], 0.0, "{spin}");
+    assert_eq!(spin["before_mean"], spin["after_mean"]);
+
+    let both_threads = run(&["diff", "--window", "700ms", CAPTURE, SEED]);
+    assert_eq!(both_threads.code, 2);
+    assert_eq!(
+        both_threads.stderr,
+        "contend: a capture gives one input per thread (reaper-make-j32:reaper, \
+         reaper-make-j32:make, openbsd-reaper-make-j32); diff compares one with one: pick \
+         the thread with --thread or --tid\n"
+    );
+}
+
+/// A small deterministic generator (xorshift), so the captures vary but
+/// the tests repeat.
+struct Random(u64);
+
+impl Random {
+    fn below(&mut self, bound: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % bound
+    }
+}
+
+const CATEGORIES: [&str; 3] = ["kernel", "mutex", "rwlock"];
+const SYMBOLS: [&str; 3] = ["kernel_lock", "sched_lock", "vmmaplk"];
+const CALLERS: [&str; 4] = ["reaper", "softclock", "uvm_fault", "sys_open"];
+
+/// Per (thread, window): state totals and (key -> wait sum).
+type Expected = BTreeMap<(u64, u64), (BTreeMap<&'static str, u64>, BTreeMap<String, u64>)>;
+
+/// A one-CPU capture: threads 10 (`softnet`) and 100020 (`cc`) and an
+/// idle thread take turns; the two wait on locks while they run. Returns
+/// the capture and what each window of each thread must show, computed
+/// from the intervals (not by the reader's algorithm).
+fn generated_capture(seed: u64, window: u64, ticks_per_second: u64) -> (Vec<u8>, Expected) {
+    const THREADS: [u64; 3] = [10, 100_020, 1];
+    let mut random = Random(seed);
+    let mut fxt = Encoder::new(ticks_per_second);
+    fxt.inline_strings = seed % 2 == 0;
+    fxt.thread_name(10, 0, "softnet");
+    fxt.thread_name(100_020, 20, "cc");
+    fxt.thread_name(1, 0, "idle0");
+    let tick =
+        |ns: u64| -> u64 { (u128::from(ns) * u128::from(ticks_per_second) / 1_000_000_000) as u64 };
+    let mut intervals: Vec<(u64, u64, u64, &'static str)> = Vec::new(); // thread, from, to, state
+    let mut since: BTreeMap<u64, (u64, &'static str)> = BTreeMap::new();
+    let mut waits: Vec<(u64, u64, u64, String)> = Vec::new(); // thread, start, ns, key
+    let mut now = 0u64;
+    let mut running = 1u64;
+    for _ in 0..200 {
+        let next = THREADS[random.below(3) as usize];
+        if next == running {
+            continue;
+        }
+        let (state, name) = match random.below(3) {
+            0 => (STATE_RUNNING, "Runnable"),
+            1 => (STATE_SUSPENDED, "Stopped"),
+            _ => (STATE_BLOCKED, "Sleeping"),
+        };
+        // Switch times are whole nanoseconds at the capture's tick rate.
+        let switch_ticks = tick(now);
+        let at = switch_ticks * 1_000_000_000 / ticks_per_second;
+        if random.below(2) == 0 {
+            fxt.switch(switch_ticks, 0, state, running, next);
+        } else {
+            let process = |koid: u64| koid.saturating_sub(100_000);
+            fxt.legacy_switch(
+                switch_ticks,
+                state,
+                (process(running), running),
+                (process(next), next),
+            );
+        }
+        for (thread, new_state) in [(running, name), (next, "Running")] {
+            if let Some((from, old)) = since.insert(thread, (at, new_state)) {
+                intervals.push((thread, from, at, old));
+            }
+        }
+        let run_for = 1_000_000 + random.below(30_000_000);
+        if next != 1 {
+            let mut at_wait = now + random.below(500_000);
+            while at_wait + 200_000 < now + run_for && random.below(4) != 0 {
+                let ns = 1 + random.below((now + run_for - at_wait).min(3_000_000));
+                let key = [
+                    CATEGORIES[random.below(3) as usize],
+                    SYMBOLS[random.below(3) as usize],
+                    CALLERS[random.below(4) as usize],
+                ];
+                let (start_ticks, end_ticks) = (tick(at_wait), tick(at_wait + ns));
+                let process = next.saturating_sub(100_000);
+                let thread = (process, next);
+                if random.below(3) == 0 {
+                    let args = [("symbol", key[1]), ("caller", key[2])];
+                    fxt.event(
+                        4,
+                        start_ticks,
+                        thread,
+                        key[0],
+                        "acquire-start",
+                        &args,
+                        &[end_ticks],
+                    );
+                } else {
+                    fxt.lock_wait(start_ticks, end_ticks, thread, key[0], key[1], key[2]);
+                }
+                let start = start_ticks * 1_000_000_000 / ticks_per_second;
+                let end = end_ticks * 1_000_000_000 / ticks_per_second;
+                waits.push((next, start, end - start, key.join("|")));
+                at_wait += ns + random.below(1_000_000);
+            }
+        }
+        running = next;
+        now += run_for;
+    }
+    let end_ticks = tick(now);
+    let end = end_ticks * 1_000_000_000 / ticks_per_second;
+    fxt.event(0, end_ticks, (0, 1), "sched", "tick", &[], &[]);
+    for (thread, (from, state)) in since {
+        intervals.push((thread, from, end, state));
+    }
+    let windows = end / window + 1;
+    let mut expected = Expected::new();
+    for thread in [10, 100_020] {
+        for w in 0..windows {
+            let (w_start, w_end) = (w * window, (w + 1) * window);
+            let entry = expected.entry((thread, w)).or_default();
+            entry.0.insert("Running", 0);
+            for &(t, from, to, state) in &intervals {
+                let overlap = to.min(w_end).saturating_sub(from.max(w_start));
+                if t == thread && overlap > 0 {
+                    *entry.0.entry(state).or_default() += overlap;
+                }
+            }
+            for (t, start, ns, key) in &waits {
+                if *t == thread && (w_start..w_end).contains(start) {
+                    *entry.1.entry(key.clone()).or_default() += ns;
+                }
+            }
+        }
+    }
+    (fxt.bytes, expected)
+}
+
+/// What contend reports per (thread, window): states from the JSON report,
+/// waits from the rows export.
+fn measured(capture: &[u8], window: &str) -> Expected {
+    let report = json_report(
+        &["--window", window, "--thread", "softnet", "--thread", "cc"],
+        capture,
+    );
+    let tid_of = |label: &str| {
+        if label == "stdin:softnet" {
+            10
+        } else {
+            100_020
+        }
+    };
+    let mut measured = Expected::new();
+    for sample in report["samples"].as_array().unwrap() {
+        let thread = tid_of(sample["input"].as_str().unwrap());
+        let window = sample["sample"].as_u64().unwrap() - 1;
+        let entry = measured.entry((thread, window)).or_default();
+        for (state, ns) in sample["states_ns"].as_object().unwrap() {
+            let state = ["Running", "Runnable", "Stopped", "Sleeping"]
+                .into_iter()
+                .find(|s| s == state)
+                .unwrap_or_else(|| panic!("unexpected state {state}"));
+            entry.0.insert(state, ns.as_u64().unwrap());
+        }
+    }
+    let rows = run_with_stdin(
+        &[
+            "export", "--window", window, "--thread", "softnet", "--thread", "cc",
+        ],
+        capture,
+    );
+    assert_eq!(rows.code, 0, "{}", rows.stderr);
+    for line in rows.stdout.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let thread = tid_of(fields[0]);
+        let window = fields[1].parse::<u64>().unwrap() - 1;
+        let key = fields[2..5].join("|");
+        let entry = measured.entry((thread, window)).or_default();
+        *entry.1.entry(key).or_default() += fields[5].parse::<u64>().unwrap();
+    }
+    measured
+}
+
+#[test]
+fn per_window_figures_match_the_encoded_events() {
+    for (seed, window_ms, ticks_per_second) in [
+        (0x9e37_79b9_7f4a_7c15u64, 100, 1_000_000_000),
+        (0x1234_5678_9abc_def1, 250, 1_000_000_000),
+        (0xdead_beef_cafe_f00d, 50, 24_000_000),
+    ] {
+        let (capture, expected) = generated_capture(seed, window_ms * 1_000_000, ticks_per_second);
+        let measured = measured(&capture, &format!("{window_ms}ms"));
+        assert!(
+            expected.len() > 10,
+            "several windows per thread: {}",
+            expected.len()
+        );
+        assert_eq!(measured, expected, "seed {seed:x}, window {window_ms} ms");
+    }
+}
+
+#[test]
+fn windows_without_activity_can_be_left_out() {
+    let (capture, expected) = generated_capture(7, 10_000_000, 1_000_000_000);
+    let active = expected
+        .iter()
+        .filter(|((thread, _), (states, _))| *thread == 10 && states["Running"] > 0)
+        .count();
+    let all = expected.keys().filter(|(thread, _)| *thread == 10).count();
+    assert!(active < all, "some windows without softnet running");
+    let report = json_report(
+        &[
+            "--window",
+            "10ms",
+            "--thread",
+            "softnet",
+            "--windows-with-activity",
+        ],
+        &capture,
+    );
+    assert_eq!(report["inputs"][0]["samples"], active as u64);
+}
+
+#[test]
+fn a_truncated_capture_names_the_offset_or_is_read_leniently() {
+    let whole = seed_capture_bytes();
+    let cut = &whole[..whole.len() - 12];
+    let strict = run_with_stdin(&["report", "--thread", "reaper"], cut);
+    assert_eq!(strict.code, 2);
+    let last_record = whole.len() - 32; // the closing tick event: 4 words
+    assert_eq!(
+        strict.stderr,
+        format!(
+            "contend: <stdin>: byte offset {last_record}: the input ends inside a record: 32 \
+             bytes needed, 20 left; the capture is cut short (--lenient reads up to the last \
+             whole record)\n"
+        )
+    );
+    let lenient = run_with_stdin(&["report", "--thread", "reaper", "--lenient"], cut);
+    assert_eq!(lenient.code, 0, "{}", lenient.stderr);
+    assert!(
+        lenient.stderr.contains(&format!(
+            "the capture is cut short; read up to byte offset {last_record}"
+        )),
+        "{}",
+        lenient.stderr
+    );
+    assert!(lenient.stdout.contains("65.1 %"), "{}", lenient.stdout);
+}
+
+#[test]
+fn a_corrupt_capture_is_refused_with_its_offset() {
+    let mut bytes = seed_capture_bytes();
+    // The header of the record after the magic and initialization ones
+    // claims a size of 0 words.
+    bytes[24..32].copy_from_slice(&2u64.to_le_bytes());
+    let run = run_with_stdin(&["report"], &bytes);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "contend: <stdin>: byte offset 24: a record of size 0 (not a Fuchsia trace, or corrupt)\n"
+    );
+
+    let mut undefined = Encoder::new(1_000_000_000);
+    // A lock-wait begin whose name is string 9, never defined.
+    let header = 4u64 | (4 << 4) | (2 << 16) | (9 << 48);
+    undefined.bytes.extend_from_slice(&header.to_le_bytes());
+    undefined.bytes.extend_from_slice(&[0; 24]);
+    let run = run_with_stdin(&["report", "--input-format", "fxt"], &undefined.bytes);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "contend: <stdin>: byte offset 24: the record's name is string 9, which no string \
+         record defined\n"
+    );
+}
+
+#[test]
+fn unknown_threads_and_bad_windows_are_errors() {
+    let run1 = run(&["report", "--thread", "reeper", CAPTURE]);
+    assert_eq!(run1.code, 2);
+    assert_eq!(
+        run1.stderr,
+        "contend: fixtures/fxt/reaper-make-j32.fxt: no thread named \"reeper\" in the capture; \
+         threads with lock waits: make, reaper\n"
+    );
+    let run2 = run(&["report", "--tid", "4", CAPTURE]);
+    assert_eq!(run2.code, 2);
+    assert!(
+        run2.stderr.contains("no thread with tid 4"),
+        "{}",
+        run2.stderr
+    );
+    let run3 = run(&["report", "--window", "0ms", CAPTURE]);
+    assert_eq!(run3.code, 2);
+    assert!(
+        run3.stderr.contains("a window must be longer than 0"),
+        "{}",
+        run3.stderr
+    );
+    let run4 = run(&["report", "--window", "500", CAPTURE]);
+    assert_eq!(run4.code, 2);
+    assert!(
+        run4.stderr
+            .contains("\"500\" is not a duration with a unit"),
+        "{}",
+        run4.stderr
+    );
+    let run5 = run(&["report", "--window", "1ns", CAPTURE]);
+    assert_eq!(run5.code, 2);
+    assert!(
+        run5.stderr.contains("choose a longer --window"),
+        "{}",
+        run5.stderr
+    );
+    let text = run_with_stdin(
+        &["report", "--input-format", "fxt"],
+        b"dur category\n1 kernel\n",
+    );
+    assert_eq!(text.code, 2);
+    assert!(
+        text.stderr.contains("not a Fuchsia trace"),
+        "{}",
+        text.stderr
+    );
+}
