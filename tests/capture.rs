@@ -446,7 +446,7 @@ fn unknown_threads_and_bad_windows_are_errors() {
     assert_eq!(
         run1.stderr,
         "contend: fixtures/fxt/reaper-make-j32.fxt: no thread named \"reeper\" in the capture; \
-         threads with lock waits: make, reaper\n"
+         threads in the capture: make, reaper\n"
     );
     let run2 = run(&["report", "--tid", "4", CAPTURE]);
     assert_eq!(run2.code, 2);

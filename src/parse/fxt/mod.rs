@@ -16,7 +16,7 @@ use std::io::Read;
 use super::{ParseStats, Row, Sink, State};
 use crate::error::InputError;
 use records::{RecordError, RecordReader};
-use sampler::{STATE_NAMES, Sampler, ThreadTrack};
+use sampler::{STATE_NAMES, Sampler, Selection, ThreadTrack};
 
 /// Which threads and windows to make samples of.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -89,6 +89,12 @@ pub fn read_capture<R: Read>(
 ) -> Result<Capture, InputError> {
     let mut reader = RecordReader::new(input);
     let mut sampler = Sampler::new(options.window_ns.unwrap_or(u64::MAX));
+    if !options.threads.is_empty() || !options.tids.is_empty() {
+        sampler.select(Selection {
+            names: options.threads.clone(),
+            tids: options.tids.clone(),
+        });
+    }
     let mut stats = ParseStats::default();
     loop {
         let offset = reader.offset();
@@ -234,15 +240,10 @@ fn choose_threads(
         .collect())
 }
 
-/// `: threads with lock waits: a, b, c` to help a mistyped name.
+/// `; threads in the capture: a, b, c` to help a mistyped name.
 fn known_threads(sampler: &Sampler) -> String {
-    let mut names: Vec<String> = sampler
-        .threads
-        .iter()
-        .filter(|(_, track)| track.waits > 0)
-        .map(|(koid, _)| thread_name(sampler, *koid))
-        .collect();
-    names.sort();
+    let mut names: Vec<&str> = sampler.names.values().map(String::as_str).collect();
+    names.sort_unstable();
     names.dedup();
     if names.is_empty() {
         return String::new();
@@ -255,7 +256,7 @@ fn known_threads(sampler: &Sampler) -> String {
     } else {
         String::new()
     };
-    format!("; threads with lock waits: {}{tail}", names.join(", "))
+    format!("; threads in the capture: {}{tail}", names.join(", "))
 }
 
 fn thread_name(sampler: &Sampler, koid: u64) -> String {

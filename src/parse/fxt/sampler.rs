@@ -2,8 +2,6 @@
 //! time in each scheduler state and the lock waits (`acquire-start`
 //! slices), as Perfetto would show them for that thread and selection.
 
-use std::borrow::Cow;
-
 use rustc_hash::FxHashMap;
 
 use super::records::{
@@ -99,8 +97,14 @@ pub struct Sampler {
     pub threads: FxHashMap<u64, ThreadTrack>,
     /// Thread names by koid, from kernel object records.
     pub names: FxHashMap<u64, String>,
-    keys: FxHashMap<[Box<str>; 3], u32>,
+    /// Key ids by `category\0symbol\0caller`, looked up without
+    /// allocating through `key_buffer`.
+    keys: FxHashMap<Box<str>, u32>,
     key_list: Vec<[Box<str>; 3]>,
+    key_buffer: String,
+    selection: Option<Selection>,
+    /// Threads named otherwise than the selection asks: not tracked.
+    ignored: rustc_hash::FxHashSet<u64>,
     /// Oddities seen.
     pub notes: CaptureNotes,
 }
@@ -117,6 +121,9 @@ impl Sampler {
             names: FxHashMap::default(),
             keys: FxHashMap::default(),
             key_list: Vec::new(),
+            key_buffer: String::new(),
+            selection: None,
+            ignored: Default::default(),
             notes: CaptureNotes::default(),
         }
     }
@@ -134,9 +141,7 @@ impl Sampler {
                 kind: 2,
                 koid,
                 name,
-            } => {
-                self.names.insert(*koid, name.to_string());
-            }
+            } => self.name_thread(*koid, name),
             Record::ContextSwitch {
                 ticks,
                 outgoing_state,
@@ -208,6 +213,9 @@ impl Sampler {
     }
 
     fn switch(&mut self, koid: u64, new_state: usize, now: u64) {
+        if !self.tracked(koid) {
+            return;
+        }
         let origin = self.origin_ns.unwrap_or(0);
         let window_ns = self.window_ns;
         let track = self.threads.entry(koid).or_default();
@@ -224,6 +232,9 @@ impl Sampler {
     fn lock_event(&mut self, event: &Event<'_>) -> Result<(), String> {
         let start = self.time(event.ticks)?;
         let koid = event.thread.tid;
+        if !self.tracked(koid) {
+            return Ok(());
+        }
         match event.kind {
             EVENT_DURATION_BEGIN => {
                 let key = self.event_key(event)?;
@@ -280,21 +291,56 @@ impl Sampler {
         if symbol.is_none() && caller.is_none() {
             return Ok(None);
         }
-        let text = |value: Option<Cow<'_, str>>| value.unwrap_or_default().into_owned();
-        let key = [event.category.to_string(), text(symbol), text(caller)];
-        Ok(Some(self.intern([&key[0], &key[1], &key[2]])))
+        let (symbol, caller) = (symbol.unwrap_or_default(), caller.unwrap_or_default());
+        Ok(Some(self.intern([&event.category, &symbol, &caller])))
     }
 
     fn intern(&mut self, key: [&str; 3]) -> u32 {
-        let owned: [Box<str>; 3] = key.map(Box::from);
-        if let Some(&id) = self.keys.get(&owned) {
+        self.key_buffer.clear();
+        for (index, part) in key.iter().enumerate() {
+            if index > 0 {
+                self.key_buffer.push('\0');
+            }
+            self.key_buffer.push_str(part);
+        }
+        if let Some(&id) = self.keys.get(self.key_buffer.as_str()) {
             return id;
         }
         let id = self.key_list.len() as u32;
-        self.key_list.push(owned.clone());
-        self.keys.insert(owned, id);
+        self.key_list.push(key.map(Box::from));
+        self.keys.insert(self.key_buffer.as_str().into(), id);
         id
     }
+
+    /// Tracks only the threads `selection` names (and those not named yet),
+    /// so memory follows the threads asked for, not all of them.
+    pub fn select(&mut self, selection: Selection) {
+        self.selection = Some(selection);
+    }
+
+    fn tracked(&self, koid: u64) -> bool {
+        !self.ignored.contains(&koid)
+    }
+
+    /// A thread named: dropped when the selection does not want it.
+    fn name_thread(&mut self, koid: u64, name: &str) {
+        if let Some(selection) = &self.selection {
+            if !selection.tids.contains(&koid) && !selection.names.iter().any(|n| n == name) {
+                self.ignored.insert(koid);
+                self.threads.remove(&koid);
+            }
+        }
+        self.names.insert(koid, name.to_string());
+    }
+}
+
+/// The threads a user asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// By name.
+    pub names: Vec<String>,
+    /// By koid.
+    pub tids: Vec<u64>,
 }
 
 fn window_of(ns: u64, origin: u64, window_ns: u64) -> usize {
