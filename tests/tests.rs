@@ -4,6 +4,7 @@
 mod fxt_encode;
 mod util;
 
+mod bad_input;
 mod capture;
 mod diff;
 mod doc_examples;

@@ -12,7 +12,10 @@ const FXT_MAGIC: [u8; 8] = [0x10, 0x00, 0x04, 0x46, 0x78, 0x54, 0x16, 0x00];
 /// The format of an input whose first bytes are `head` (`complete` when
 /// that is the whole input). Errors say what was tried.
 pub fn detect(head: &[u8], complete: bool) -> Result<InputFormat, String> {
-    if head.starts_with(&FXT_MAGIC) {
+    let mut swapped = FXT_MAGIC;
+    swapped.reverse();
+    // A big-endian capture too: its reader says why it cannot read it.
+    if head.starts_with(&FXT_MAGIC) || head.starts_with(&swapped) {
         return Ok(InputFormat::Fxt);
     }
     let binary = head.iter().position(|&b| lines::is_binary(b));

@@ -84,13 +84,11 @@ pub fn parse<R: BufRead>(
     Ok(stats)
 }
 
-/// `Count indv cuml rcnt nsec Lock Caller`: a count, two percentages.
+/// `Count indv cuml rcnt nsec Lock Caller`: two percentages after the
+/// count. A bad count makes it a malformed row (an error), not prose.
 fn is_row(text: &str) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();
-    words.len() >= 6
-        && words[0].bytes().all(|b| b.is_ascii_digit())
-        && words[1].ends_with('%')
-        && words[2].ends_with('%')
+    words.len() >= 6 && words[1].ends_with('%') && words[2].ends_with('%')
 }
 
 /// A row: five numbers, the lock (FreeBSD's lock names have blanks:

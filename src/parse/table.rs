@@ -218,6 +218,39 @@ fn parse_state_line(line: &str) -> Option<State> {
     })
 }
 
+/// The states Perfetto shows for threads, to tell a state line with a bad
+/// duration (an error) from prose (skipped).
+const KNOWN_STATES: [&str; 12] = [
+    "Running",
+    "Runnable",
+    "Runnable (Preempted)",
+    "Sleeping",
+    "Stopped",
+    "Uninterruptible Sleep",
+    "Idle",
+    "Dead",
+    "Zombie",
+    "Waking",
+    "Parked",
+    "Traced",
+];
+
+/// The error for a line that names a known state and a number that is not
+/// a duration Perfetto writes (`Stopped 496.6fortnights`); None for any
+/// other line.
+fn malformed_state_line(line: &str) -> Option<String> {
+    let (name, value) = line.trim().rsplit_once(char::is_whitespace)?;
+    let name = name.trim().trim_end_matches(':').trim_end();
+    let numeric = value.starts_with(|c: char| c.is_ascii_digit());
+    (numeric && KNOWN_STATES.contains(&name)).then(|| {
+        format!(
+            "state {name}: \"{}\" is not a duration with a unit Perfetto writes (ns, us, µs, \
+             ms, s)",
+            crate::error::shorten(value)
+        )
+    })
+}
+
 /// Perfetto capitalises every word of a state name (`Runnable (Preempted)`,
 /// `Uninterruptible Sleep`); prose rarely does, so this keeps `I waited 5ms`
 /// out.
@@ -291,6 +324,9 @@ impl TableParser {
         if let Some(state) = parse_state_line(line) {
             self.header = None;
             return self.add_state(state, sink);
+        }
+        if let Some(message) = malformed_state_line(line) {
+            return Err(message);
         }
         if let Some(header) = &self.header {
             let fields = line.split_whitespace().count();
@@ -451,6 +487,16 @@ mod tests {
         assert_eq!(parse_state_line("Running"), None);
         assert_eq!(parse_state_line("Running 4.384"), None);
         assert_eq!(parse_state_line("A B C D E 5ms"), None);
+        assert_eq!(
+            malformed_state_line("Stopped\t496.6fortnights").as_deref(),
+            Some(
+                "state Stopped: \"496.6fortnights\" is not a duration with a unit Perfetto \
+                 writes (ns, us, µs, ms, s)"
+            )
+        );
+        assert!(malformed_state_line("Running 4.384").is_some());
+        assert_eq!(malformed_state_line("Running late today"), None);
+        assert_eq!(malformed_state_line("I waited 5 fortnights"), None);
     }
 
     #[test]

@@ -1,0 +1,30 @@
+//! Fuzzes the whole `report` path on arbitrary bytes: detection, the
+//! detected format's parser, the engine and every renderer.
+#![no_main]
+
+mod common;
+
+use contend::engine::{self, AnalysisOptions};
+use contend::parse::detect;
+use contend::report::{self, ReportFormat, Style};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(format) = detect::detect(data, true) else {
+        return;
+    };
+    let Some(facts) = common::parse_both_ways(data, format) else {
+        return;
+    };
+    let Ok(analysis) = engine::analyze(&[facts], &AnalysisOptions::default()) else {
+        return;
+    };
+    for format in [ReportFormat::Table, ReportFormat::Json, ReportFormat::Csv, ReportFormat::Markdown] {
+        let style = Style {
+            color: false,
+            width: Some(80),
+            ascii: false,
+        };
+        let _ = report::render(&analysis, format, &style);
+    }
+});
