@@ -13,5 +13,6 @@ mod export;
 mod formats;
 mod parallel;
 mod plot;
+mod properties;
 mod report;
 mod shell;
