@@ -581,3 +581,78 @@ impl<'a> Args<'a> {
 }
 
 static NO_THREADS: [Koids; 256] = [Koids { pid: 0, tid: 0 }; 256];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(values: &[u64]) -> Vec<u8> {
+        values.iter().flat_map(|v| v.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn large_and_unknown_records_are_skipped_by_their_size() {
+        let bytes = words(&[
+            MAGIC_WORD,
+            15 | (3 << 4), // a large record of 3 words
+            0xdead,
+            0xbeef,
+            6 | (2 << 4), // a userspace object record: skipped
+            0,
+            1 | (2 << 4), // initialization: 24 MHz
+            24_000_000,
+        ]);
+        let mut reader = RecordReader::new(bytes.as_slice());
+        let mut seen = Vec::new();
+        while let Some(record) = reader.next_record().expect("well formed") {
+            seen.push(match record {
+                Record::Initialization { ticks_per_second } => ticks_per_second,
+                _ => 0,
+            });
+        }
+        assert_eq!(seen, [0, 0, 24_000_000]);
+        assert_eq!(reader.records(), 4);
+        assert_eq!(reader.offset(), 64);
+    }
+
+    #[test]
+    fn a_record_cut_by_the_end_is_reported_at_its_offset() {
+        let bytes = words(&[MAGIC_WORD, 1 | (2 << 4)]);
+        let mut reader = RecordReader::new(bytes.as_slice());
+        assert!(matches!(reader.next_record(), Ok(Some(Record::Other)))); // the magic
+        let err = reader.next_record().expect_err("cut short");
+        assert_eq!(
+            err,
+            RecordError {
+                offset: 8,
+                message: "the input ends inside a record: 16 bytes needed, 8 left".into(),
+                truncated: true,
+            }
+        );
+    }
+
+    #[test]
+    fn string_arguments_are_found_by_name_inline_or_indexed() {
+        let mut strings = StringTable::default();
+        strings.set(1, b"symbol");
+        strings.set(2, b"kernel_lock");
+        let mut bytes = words(&[6 | (1 << 4) | (1 << 16) | (2 << 32)]);
+        // caller, inline name and value: "caller" and "reaper".
+        bytes.extend(words(&[6
+            | (3 << 4)
+            | ((0x8000 | 6) << 16)
+            | ((0x8000 | 6) << 32)]));
+        bytes.extend(b"caller\0\0reaper\0\0");
+        let args = Args {
+            bytes: &bytes,
+            count: 2,
+            strings: &strings,
+        };
+        assert_eq!(
+            args.string("symbol").unwrap().as_deref(),
+            Some("kernel_lock")
+        );
+        assert_eq!(args.string("caller").unwrap().as_deref(), Some("reaper"));
+        assert_eq!(args.string("offset").unwrap(), None);
+    }
+}
