@@ -42,10 +42,15 @@ fn parse_table(c: &mut Criterion) {
     group.bench_function("lines", |b| {
         b.iter(|| {
             let mut bytes = 0usize;
-            lines::each_line(black_box(text.as_bytes()), "bench", |_, line| {
-                bytes += line.len();
-                Ok(())
-            })
+            lines::each_line(
+                black_box(text.as_bytes()),
+                "bench",
+                &mut lines::Utf8Repair::default(),
+                |_, line| {
+                    bytes += line.len();
+                    Ok(())
+                },
+            )
             .unwrap();
             bytes
         })

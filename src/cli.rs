@@ -200,6 +200,11 @@ pub struct ReadArgs {
     #[arg(long)]
     pub strict: bool,
 
+    /// Read bytes that are not UTF-8 (a Latin-1 name, a mangled mail) as
+    /// U+FFFD instead of failing; a note counts the lines.
+    #[arg(long)]
+    pub lossy: bool,
+
     /// btrace maps: what each key is, in order (default by count: 3 keys
     /// category,symbol,caller; 2 symbol,caller; 1 symbol).
     #[arg(long, value_enum, value_delimiter = ',', value_name = "KEY,..")]
@@ -265,6 +270,7 @@ impl ReadArgs {
                 with_activity: self.windows_with_activity,
                 lenient: self.lenient,
             },
+            lossy: self.lossy,
         }
     }
 }

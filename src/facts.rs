@@ -123,6 +123,13 @@ impl InputFacts {
                 .first_skipped_line
                 .map(|line| line + line_offset);
         }
+        self.stats.repaired_lines += chunk.stats.repaired_lines;
+        if self.stats.first_repaired_line.is_none() {
+            self.stats.first_repaired_line = chunk
+                .stats
+                .first_repaired_line
+                .map(|line| line + line_offset);
+        }
         Ok(())
     }
 }

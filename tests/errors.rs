@@ -114,7 +114,7 @@ fn binary_input() {
     assert_eq!(run.code, 2);
     assert_eq!(
         run.stderr,
-        "contend: <stdin>:2: not valid UTF-8 (byte 7 of the line); is this a text lock table?\n"
+        "contend: <stdin>:2: not valid UTF-8 (byte 7 of the line); --lossy reads such bytes as U+FFFD\n"
     );
 }
 
@@ -132,4 +132,40 @@ fn bad_usage() {
     let run = crate::util::run(&["report", SEED, "--label", "a", "--label", "b"]);
     assert_eq!(run.code, 2);
     assert_eq!(run.stderr, "contend: 2 --label given for 1 inputs\n");
+}
+
+#[test]
+fn lossy_reads_bytes_that_are_not_utf8_as_replacement_characters() {
+    let strict = run(&["report", "fixtures/bad/latin1-caller.txt"]);
+    assert_eq!(strict.code, 2);
+    let lossy = run(&[
+        "report",
+        "--lossy",
+        "--format",
+        "json",
+        "fixtures/bad/latin1-caller.txt",
+    ]);
+    assert_eq!(lossy.code, 0, "{}", lossy.stderr);
+    let report: serde_json::Value = serde_json::from_str(&lossy.stdout).expect("JSON");
+    assert_eq!(report["groups"][0]["caller"], "vm_map_lock_\u{fffd}");
+    assert_eq!(report["groups"][0]["total_ns"], 12_417_639);
+    assert_eq!(
+        lossy.stderr,
+        "contend: latin1-caller: read bytes that are not UTF-8 as U+FFFD in 1 line (first: \
+         line 4; --lossy)\n"
+    );
+    for (format, input, line) in [
+        ("csv", &b"dur,category,symbol,caller\n5,kernel,kernel_lock,r\xe9aper\n"[..], 2),
+        ("btrace", &b"@w[kernel, kernel_lock, r\xe9aper]: 5\n"[..], 1),
+        ("perf-lock", &b" contended   total wait     max wait     avg wait         type   caller\n\n         1        5 ns         5 ns         5 ns     spinlock   r\xe9aper+0x12\n"[..], 3),
+    ] {
+        let run = run_with_stdin(&["report", "--lossy", "--format", "csv", "--input-format", format], input);
+        assert_eq!(run.code, 0, "{format}: {}", run.stderr);
+        assert!(run.stdout.contains("r\u{fffd}aper"), "{format}: {}", run.stdout);
+        let note = format!("in 1 line (first: line {line}; --lossy)");
+        assert!(run.stderr.contains(&note), "{format}: {}", run.stderr);
+        let strict = run_with_stdin(&["report", "--input-format", format], input);
+        assert_eq!(strict.code, 2, "{format}");
+        assert!(strict.stderr.contains("--lossy reads such bytes as U+FFFD"), "{format}: {}", strict.stderr);
+    }
 }

@@ -182,6 +182,18 @@ pub fn note_skipped<'a>(inputs: impl IntoIterator<Item = (&'a str, ParseStats)>)
             );
         }
         note_capture(label, &stats);
+        if let Some(first) = stats.first_repaired_line {
+            let lines = if stats.repaired_lines == 1 {
+                "line"
+            } else {
+                "lines"
+            };
+            eprintln!(
+                "contend: {label}: read bytes that are not UTF-8 as U+FFFD in {} {lines} \
+                 (first: line {first}; --lossy)",
+                stats.repaired_lines
+            );
+        }
         if let Some(first) = stats.first_skipped_line {
             let lines = if stats.skipped_lines == 1 {
                 "line that is"

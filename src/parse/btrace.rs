@@ -21,7 +21,7 @@
 
 use std::io::BufRead;
 
-use super::lines::each_line;
+use super::lines::{Utf8Repair, each_line};
 use super::{ParseOptions, ParseStats, Row, Sink, fields};
 use crate::error::{InputError, shorten};
 
@@ -127,9 +127,11 @@ pub fn parse<R: BufRead>(
     sink: &mut dyn Sink,
 ) -> Result<ParseStats, InputError> {
     let mut state = Reader::default();
-    each_line(reader, name, |number, line| {
+    let mut utf8 = Utf8Repair::new(options.lossy);
+    each_line(reader, name, &mut utf8, |number, line| {
         state.line(number, line, options, sink)
     })?;
+    utf8.record(&mut state.stats);
     if let Some((map, _, _)) = &state.stack {
         return Err(InputError::whole(
             name,

@@ -98,10 +98,26 @@ pub fn parse<R: BufRead>(
         .has_headers(false)
         .from_reader(reader);
     let mut record = csv::StringRecord::new();
+    let mut bytes = csv::ByteRecord::new();
+    let mut stats = ParseStats::default();
     let line_of = |record: &csv::StringRecord| record.position().map_or(0, |p| p.line());
-    let read = |csv: &mut csv::Reader<R>, record: &mut csv::StringRecord| {
-        csv.read_record(record)
-            .map_err(|err| read_error(name, &err))
+    let mut read = |csv: &mut csv::Reader<R>, record: &mut csv::StringRecord| {
+        if !options.lossy {
+            return csv
+                .read_record(record)
+                .map_err(|err| read_error(name, &err));
+        }
+        // --lossy: bytes that are not UTF-8 become U+FFFD, counted.
+        let more = csv
+            .read_byte_record(&mut bytes)
+            .map_err(|err| read_error(name, &err))?;
+        if more && std::str::from_utf8(bytes.as_slice()).is_err() {
+            let line = bytes.position().map_or(0, |p| p.line());
+            stats.repaired_lines += 1;
+            stats.first_repaired_line.get_or_insert(line);
+        }
+        *record = csv::StringRecord::from_byte_record_lossy(bytes.clone());
+        Ok(more)
     };
     if !read(&mut csv, &mut record)? {
         return Err(InputError::whole(
@@ -120,14 +136,14 @@ pub fn parse<R: BufRead>(
         sink.sample(Vec::new())
             .map_err(|message| InputError::whole(name, message))?;
     }
-    Ok(ParseStats::default())
+    Ok(stats)
 }
 
 fn read_error(name: &str, err: &csv::Error) -> InputError {
     let line = err.position().map(|p| p.line());
     let message = match err.kind() {
         csv::ErrorKind::Utf8 { err, .. } => format!(
-            "not valid UTF-8 (field {}); is this a text lock table?",
+            "not valid UTF-8 (field {}); --lossy reads such bytes as U+FFFD",
             err.field() + 1
         ),
         csv::ErrorKind::Io(io) => format!("cannot read: {io}"),

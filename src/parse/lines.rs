@@ -19,6 +19,7 @@ pub const MAX_LINE: usize = 1 << 20;
 pub fn each_line<R: BufRead>(
     mut reader: R,
     name: &str,
+    utf8: &mut Utf8Repair,
     mut on_line: impl FnMut(u64, &str) -> Result<(), String>,
 ) -> Result<u64, InputError> {
     let mut carry: Vec<u8> = Vec::new();
@@ -42,7 +43,7 @@ pub fn each_line<R: BufRead>(
             carry.extend_from_slice(&block[..end]);
             check_length(&carry, name, number + 1)?;
             number += 1;
-            raw_line(name, number, &carry, &mut on_line)?;
+            raw_line(name, number, &carry, utf8, &mut on_line)?;
             carry.clear();
             start = end + 1;
         }
@@ -51,7 +52,7 @@ pub fn each_line<R: BufRead>(
             number = match whole_text(whole_lines) {
                 Some(text) => each_checked_line(text, number, &mut on_line)
                     .map_err(|(number, message)| InputError::at_line(name, number, message))?,
-                None => each_raw_line(name, whole_lines, number, &mut on_line)?,
+                None => each_raw_line(name, whole_lines, number, utf8, &mut on_line)?,
             };
             start += last + 1;
         }
@@ -61,7 +62,7 @@ pub fn each_line<R: BufRead>(
     }
     if !carry.is_empty() {
         number += 1;
-        raw_line(name, number, &carry, &mut on_line)?;
+        raw_line(name, number, &carry, utf8, &mut on_line)?;
     }
     Ok(number)
 }
@@ -90,26 +91,81 @@ fn each_raw_line(
     name: &str,
     bytes: &[u8],
     mut number: u64,
+    utf8: &mut Utf8Repair,
     on_line: &mut impl FnMut(u64, &str) -> Result<(), String>,
 ) -> Result<u64, InputError> {
     let mut start = 0;
     for end in memchr::memchr_iter(b'\n', bytes) {
         number += 1;
-        raw_line(name, number, &bytes[start..end], on_line)?;
+        raw_line(name, number, &bytes[start..end], utf8, on_line)?;
         start = end + 1;
     }
     Ok(number)
 }
 
-/// One line checked on its own, to `on_line`.
+/// One line checked on its own, to `on_line`; with `--lossy`, bytes that
+/// are not UTF-8 become U+FFFD (and are counted).
 fn raw_line(
     name: &str,
     number: u64,
     bytes: &[u8],
+    utf8: &mut Utf8Repair,
     on_line: &mut impl FnMut(u64, &str) -> Result<(), String>,
 ) -> Result<(), InputError> {
-    let line = text_of(bytes).map_err(|message| InputError::at_line(name, number, message))?;
-    on_line(number, line).map_err(|message| InputError::at_line(name, number, message))
+    let at_line = |message| InputError::at_line(name, number, message);
+    let line = match text_of(bytes) {
+        Ok(line) => std::borrow::Cow::Borrowed(line),
+        Err(LineError::NotUtf8(_)) if utf8.lossy => {
+            utf8.replace(number);
+            let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+            String::from_utf8_lossy(bytes)
+        }
+        Err(LineError::NotUtf8(message) | LineError::Binary(message)) => {
+            return Err(at_line(message));
+        }
+    };
+    on_line(number, &line).map_err(at_line)
+}
+
+/// `--lossy`: read bytes that are not UTF-8 as U+FFFD instead of failing;
+/// counts the lines so repaired, for a note.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Utf8Repair {
+    /// Repair instead of failing.
+    pub lossy: bool,
+    /// Lines repaired.
+    pub lines: u64,
+    /// The first of them.
+    pub first_line: Option<u64>,
+}
+
+impl Utf8Repair {
+    /// Fails on bytes that are not UTF-8, or (`lossy`) repairs them.
+    pub fn new(lossy: bool) -> Self {
+        Utf8Repair {
+            lossy,
+            ..Utf8Repair::default()
+        }
+    }
+
+    fn replace(&mut self, line: u64) {
+        self.lines += 1;
+        self.first_line.get_or_insert(line);
+    }
+
+    /// Adds the count to a parser's statistics.
+    pub fn record(&self, stats: &mut super::ParseStats) {
+        stats.repaired_lines += self.lines;
+        if stats.first_repaired_line.is_none() {
+            stats.first_repaired_line = self.first_line;
+        }
+    }
+}
+
+/// Why a line is not text.
+enum LineError {
+    Binary(String),
+    NotUtf8(String),
 }
 
 /// Whole lines as text when they hold no binary byte and are UTF-8: one
@@ -137,21 +193,21 @@ fn check_length(line: &[u8], name: &str, number: u64) -> Result<(), InputError> 
 
 /// The line as text, without its line end; binary or non-UTF-8 bytes are an
 /// error saying where.
-fn text_of(line: &[u8]) -> Result<&str, String> {
+fn text_of(line: &[u8]) -> Result<&str, LineError> {
     let bytes = line.strip_suffix(b"\r").unwrap_or(line);
     if has_control_bytes(bytes) {
         let column = bytes.iter().position(|&b| is_binary(b)).unwrap_or(0);
-        return Err(format!(
+        return Err(LineError::Binary(format!(
             "binary data (byte 0x{:02x} at column {}); is this a text lock table?",
             bytes[column],
             column + 1
-        ));
+        )));
     }
     std::str::from_utf8(bytes).map_err(|err| {
-        format!(
-            "not valid UTF-8 (byte {} of the line); is this a text lock table?",
+        LineError::NotUtf8(format!(
+            "not valid UTF-8 (byte {} of the line); --lossy reads such bytes as U+FFFD",
             err.valid_up_to() + 1
-        )
+        ))
     })
 }
 
@@ -178,7 +234,7 @@ mod tests {
 
     fn lines(input: &[u8]) -> Result<Vec<(u64, String)>, InputError> {
         let mut seen = Vec::new();
-        each_line(input, "in", |number, line| {
+        each_line(input, "in", &mut Utf8Repair::default(), |number, line| {
             seen.push((number, line.to_string()));
             Ok(())
         })?;
@@ -216,7 +272,7 @@ mod tests {
         // A 3-byte buffer: every line straddles reads.
         let reader = std::io::BufReader::with_capacity(3, &b"alpha\nbeta\r\ngamma"[..]);
         let mut seen = Vec::new();
-        each_line(reader, "in", |number, line| {
+        each_line(reader, "in", &mut Utf8Repair::default(), |number, line| {
             seen.push((number, line.to_string()));
             Ok(())
         })
@@ -239,13 +295,18 @@ mod tests {
 
     #[test]
     fn callback_errors_name_the_line() {
-        let err = each_line(&b"a\nb\n"[..], "in", |number, _| {
-            if number == 2 {
-                Err("bad".into())
-            } else {
-                Ok(())
-            }
-        })
+        let err = each_line(
+            &b"a\nb\n"[..],
+            "in",
+            &mut Utf8Repair::default(),
+            |number, _| {
+                if number == 2 {
+                    Err("bad".into())
+                } else {
+                    Ok(())
+                }
+            },
+        )
         .unwrap_err();
         assert_eq!(err.to_string(), "in:2: bad");
     }

@@ -17,7 +17,7 @@
 
 use std::io::BufRead;
 
-use super::lines::each_line;
+use super::lines::{Utf8Repair, each_line};
 use super::{ParseOptions, ParseStats, Row, Sink, fields};
 use crate::error::{InputError, shorten};
 
@@ -51,7 +51,8 @@ pub fn parse<R: BufRead>(
     let mut stats = ParseStats::default();
     sink.sample(Vec::new())
         .map_err(|message| InputError::whole(name, message))?;
-    each_line(reader, name, |number, line| {
+    let mut utf8 = Utf8Repair::new(options.lossy);
+    each_line(reader, name, &mut utf8, |number, line| {
         let text = line.trim();
         if let Some(event) = section_title(text) {
             section = Some(event.to_string());
@@ -75,6 +76,7 @@ pub fn parse<R: BufRead>(
             _ => stats.skip_or_refuse(number, text, options.strict, "a lockstat report"),
         }
     })?;
+    utf8.record(&mut stats);
     if section.is_none() {
         return Err(InputError::whole(
             name,

@@ -103,6 +103,8 @@ pub struct ParseOptions {
     pub stack_frame: usize,
     /// FXT captures: threads, windows, leniency.
     pub capture: fxt::CaptureOptions,
+    /// Read bytes that are not UTF-8 as U+FFFD instead of failing.
+    pub lossy: bool,
 }
 
 /// What a parser tells about an input beyond its samples and rows.
@@ -127,6 +129,10 @@ pub struct ParseStats {
     pub unended_waits: u64,
     /// FXT: lock-wait ends without a begin (left out).
     pub unmatched_ends: u64,
+    /// Lines whose bytes that are not UTF-8 were read as U+FFFD (`--lossy`).
+    pub repaired_lines: u64,
+    /// The first of them.
+    pub first_repaired_line: Option<u64>,
 }
 
 impl ParseStats {

@@ -21,7 +21,7 @@
 
 use std::io::BufRead;
 
-use super::lines::each_line;
+use super::lines::{Utf8Repair, each_line};
 use super::{ParseOptions, ParseStats, Row, Sink, fields};
 use crate::error::{InputError, shorten};
 
@@ -120,7 +120,8 @@ pub fn parse<R: BufRead>(
 ) -> Result<ParseStats, InputError> {
     let mut layout: Option<Layout> = None;
     let mut stats = ParseStats::default();
-    each_line(reader, name, |number, line| {
+    let mut utf8 = Utf8Repair::new(options.lossy);
+    each_line(reader, name, &mut utf8, |number, line| {
         let text = line.trim();
         if let Some(columns) = table_header(text) {
             return start(&mut layout, Layout::Table(columns), sink);
@@ -141,6 +142,7 @@ pub fn parse<R: BufRead>(
             _ => stats.skip_or_refuse(number, text, options.strict, "perf lock output"),
         }
     })?;
+    utf8.record(&mut stats);
     if layout.is_none() {
         return Err(InputError::whole(
             name,

@@ -19,7 +19,7 @@ use std::io::BufRead;
 use super::columns::{Role, role_of};
 use super::duration::parse_duration_with_unit;
 use super::fields;
-use super::lines::each_line;
+use super::lines::{Utf8Repair, each_line};
 use super::{ParseOptions, ParseStats, Row, Sink, State};
 use crate::error::{InputError, shorten};
 
@@ -86,7 +86,11 @@ pub fn parse_chunk<R: BufRead>(
     sink: &mut dyn Sink,
 ) -> Result<ChunkEnd, InputError> {
     let mut parser = TableParser::new(options.clone(), start);
-    let lines = each_line(reader, name, |number, line| parser.line(number, line, sink))?;
+    let mut utf8 = Utf8Repair::new(options.lossy);
+    let lines = each_line(reader, name, &mut utf8, |number, line| {
+        parser.line(number, line, sink)
+    })?;
+    utf8.record(&mut parser.stats);
     Ok(ChunkEnd {
         lines,
         tables_seen: parser.tables_seen,
