@@ -440,6 +440,45 @@ fn a_corrupt_capture_is_refused_with_its_offset() {
 }
 
 #[test]
+fn lenient_skips_malformed_records_and_counts_them() {
+    let mut bytes = seed_capture_bytes();
+    let corrupt_at = bytes.len();
+    // A lock-wait begin whose name is string 900, never defined.
+    let header = 4u64 | (4 << 4) | (2 << 16) | (900 << 48);
+    bytes.extend_from_slice(&header.to_le_bytes());
+    bytes.extend_from_slice(&[0; 24]);
+    let strict = run_with_stdin(&["report", "--thread", "reaper"], &bytes);
+    assert_eq!(strict.code, 2);
+    assert!(
+        strict.stderr.contains(&format!(
+            "byte offset {corrupt_at}: the record's name is string 900"
+        )),
+        "{}",
+        strict.stderr
+    );
+    let lenient = run_with_stdin(
+        &[
+            "report",
+            "--thread",
+            "reaper",
+            "--lenient",
+            "--window",
+            "700ms",
+        ],
+        &bytes,
+    );
+    assert_eq!(lenient.code, 0, "{}", lenient.stderr);
+    assert!(lenient.stdout.contains("65.1 %"), "{}", lenient.stdout);
+    assert_eq!(
+        lenient.stderr,
+        format!(
+            "contend: stdin:reaper: skipped 1 malformed records (first: byte offset {corrupt_at}; \
+             --lenient)\n"
+        )
+    );
+}
+
+#[test]
 fn unknown_threads_and_bad_windows_are_errors() {
     let run1 = run(&["report", "--thread", "reeper", CAPTURE]);
     assert_eq!(run1.code, 2);

@@ -105,6 +105,13 @@ pub fn read_capture<R: Read>(
                 stats.truncated_at = Some(err.offset);
                 break;
             }
+            // A malformed record the reader could step over (its size was
+            // sound): skipped and counted.
+            Err(err) if options.lenient && err.skippable => {
+                stats.skipped_records += 1;
+                stats.first_skipped_offset.get_or_insert(err.offset);
+                continue;
+            }
             Err(err) => return Err(record_error(name, err)),
         };
         if let Err(message) = sampler.take(&record) {
@@ -115,6 +122,7 @@ pub fn read_capture<R: Read>(
                         offset,
                         message,
                         truncated: false,
+                        skippable: true,
                     },
                 ));
             }

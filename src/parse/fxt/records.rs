@@ -43,6 +43,8 @@ pub struct RecordError {
     pub message: String,
     /// The input ended inside the record (as opposed to a malformed one).
     pub truncated: bool,
+    /// The reader is past the record: reading can go on without it.
+    pub skippable: bool,
 }
 
 /// A process and thread, by their kernel object ids.
@@ -205,6 +207,7 @@ impl<R: Read> RecordReader<R> {
                 offset: record_offset,
                 message,
                 truncated: false,
+                skippable: true,
             })
     }
 
@@ -250,6 +253,7 @@ impl<R: Read> RecordReader<R> {
                 offset: record_offset,
                 message,
                 truncated: false,
+                skippable: false,
             };
             match kind {
                 RECORD_STRING => {
@@ -279,6 +283,7 @@ impl<R: Read> RecordReader<R> {
             offset: 0,
             message,
             truncated: false,
+            skippable: false,
         })
     }
 
@@ -306,6 +311,7 @@ impl<R: Read> RecordReader<R> {
                             offset: self.offset,
                             message: format!("cannot read: {err}"),
                             truncated: false,
+                            skippable: false,
                         });
                     }
                 }
@@ -331,6 +337,7 @@ impl<R: Read> RecordReader<R> {
                         left
                     ),
                     truncated: true,
+                    skippable: false,
                 });
             }
             let take = left.min((self.end - self.start) as u64);
@@ -349,6 +356,7 @@ impl<R: Read> RecordReader<R> {
                 self.end - self.start
             ),
             truncated: true,
+            skippable: false,
         }
     }
 
@@ -357,6 +365,7 @@ impl<R: Read> RecordReader<R> {
             offset: self.offset,
             message: message.to_string(),
             truncated: false,
+            skippable: false,
         }
     }
 }
@@ -627,6 +636,7 @@ mod tests {
                 offset: 8,
                 message: "the input ends inside a record: 16 bytes needed, 8 left".into(),
                 truncated: true,
+                skippable: false,
             }
         );
     }

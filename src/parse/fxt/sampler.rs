@@ -20,7 +20,7 @@ const RUNNING: usize = 0;
 
 /// The most windows a capture is cut into: a bound on memory when a
 /// corrupt timestamp lies years after the others.
-pub const MAX_WINDOWS: usize = 1_000_000;
+pub const MAX_WINDOWS: usize = 100_000;
 
 /// Where an outgoing thread goes, by FXT thread state; the same mapping
 /// as Perfetto's importer (suspended is `Stopped`, blocked `Sleeping`).
