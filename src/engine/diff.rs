@@ -11,7 +11,7 @@ use polars::prelude::{
 use serde::Serialize;
 
 use super::classes::ClassMap;
-use super::frames::{self, str_values, u32_values, u64_values};
+use super::frames::{self, KeyNames, u32_values, u64_values};
 use super::model::{GroupKey, Metrics};
 use super::sample_metrics;
 use crate::facts::InputFacts;
@@ -334,8 +334,11 @@ fn tripped(metrics: &[MetricDiff], options: &DiffOptions) -> Vec<&'static str> {
 
 /// Every group of either side with its wait in every sample of both sides
 /// (0 where it did not appear), sorted by keys, then sample.
-fn group_grid(inputs: &[InputFacts], options: &DiffOptions) -> PolarsResult<DataFrame> {
-    let facts = frames::facts_frame(inputs, &options.classes, !options.keep_offsets)?;
+fn group_grid<'a>(
+    inputs: &'a [InputFacts],
+    options: &DiffOptions,
+) -> PolarsResult<(DataFrame, KeyNames<'a>)> {
+    let (facts, names) = frames::facts_frame(inputs, &options.classes, !options.keep_offsets)?;
     let samples = frames::samples_frame(inputs)?
         .lazy()
         .select([col("sample_id"), col("input")]);
@@ -365,10 +368,11 @@ fn group_grid(inputs: &[InputFacts], options: &DiffOptions) -> PolarsResult<Data
         .with_column(col("total_ns").fill_null(lit(0u64)))
         .sort_by_exprs(order, SortMultipleOptions::default())
         .collect()
+        .map(|grid| (grid, names))
 }
 
 fn compare_groups(inputs: &[InputFacts], options: &DiffOptions) -> Result<Vec<GroupDiff>> {
-    let grid = group_grid(inputs, options).context("pivoting groups by sample")?;
+    let (grid, names) = group_grid(inputs, options).context("pivoting groups by sample")?;
     let n_before = inputs[0].samples.len();
     let n_samples = n_before + inputs[1].samples.len();
     let totals = u64_values(&grid, "total_ns")?;
@@ -376,7 +380,7 @@ fn compare_groups(inputs: &[InputFacts], options: &DiffOptions) -> Result<Vec<Gr
     let key_columns: Vec<(GroupKey, Vec<Option<String>>)> = options
         .by
         .iter()
-        .map(|&key| Ok((key, str_values(&grid, key.name())?)))
+        .map(|&key| Ok((key, names.names_of(&grid, key.name())?)))
         .collect::<Result<_>>()?;
     if n_samples == 0 {
         return Ok(Vec::new());

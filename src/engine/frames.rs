@@ -3,47 +3,96 @@
 use polars::prelude::*;
 
 use super::classes::ClassMap;
+use super::summary::KERNEL_LOCK;
 use crate::facts::InputFacts;
 
 /// The state counted as on-CPU; every other state is off-CPU.
 pub const RUNNING: &str = "Running";
 
+/// The key strings behind a facts frame's `category`, `symbol` and
+/// `caller` columns, which hold ids numbered in string order: a group-by
+/// hashes integers instead of strings, sorting by id sorts by name, and
+/// only the groups shown are turned back into text.
+#[derive(Debug, Default)]
+pub struct KeyNames<'a> {
+    names: Vec<&'a str>,
+}
+
+impl<'a> KeyNames<'a> {
+    /// The name behind an id.
+    pub fn name(&self, id: u32) -> &'a str {
+        self.names[id as usize]
+    }
+
+    /// The names of a column of ids, as Rust values.
+    pub fn names_of(&self, frame: &DataFrame, column: &str) -> PolarsResult<Vec<Option<String>>> {
+        Ok(u32_values(frame, column)?
+            .into_iter()
+            .map(|id| id.map(|id| self.name(id).to_string()))
+            .collect())
+    }
+
+    /// Every key of the inputs (symbols and callers without offsets with
+    /// `strip_offsets`), and per input the id of each of its strings:
+    /// (as is, offsets stripped).
+    fn of(inputs: &'a [InputFacts], strip_offsets: bool) -> (Self, Vec<(Vec<u32>, Vec<u32>)>) {
+        let key = |text: &'a str| if strip_offsets { strip_offset(text) } else { text };
+        let mut names: Vec<&'a str> = inputs
+            .iter()
+            .flat_map(|input| input.strings.iter())
+            .flat_map(|text| [&**text, key(text)])
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let id = |text: &str| names.binary_search(&text).unwrap_or_default() as u32;
+        let ids = inputs
+            .iter()
+            .map(|input| {
+                let plain: Vec<u32> = input.strings.iter().map(|t| id(t)).collect();
+                let stripped = if strip_offsets {
+                    input.strings.iter().map(|t| id(key(t))).collect()
+                } else {
+                    plain.clone()
+                };
+                (plain, stripped)
+            })
+            .collect();
+        (KeyNames { names }, ids)
+    }
+}
+
 /// One row per fact of every input:
-/// `sample_id input category symbol caller class total_ns rows max_ns`.
-/// `sample_id` numbers the samples of all inputs together, from 0. With
+/// `sample_id input category symbol caller kernel_lock class total_ns rows
+/// max_ns`, the keys as ids into the returned [`KeyNames`]. `sample_id`
+/// numbers the samples of all inputs together, from 0. With
 /// `strip_offsets`, symbols and callers lose a `+0x..` suffix.
 pub fn facts_frame<'a>(
     inputs: &'a [InputFacts],
     classes: &ClassMap,
     strip_offsets: bool,
-) -> PolarsResult<DataFrame> {
-    // Borrowed, not copied: a large dump has millions of facts.
-    let key = |text: &'a str| -> &'a str {
-        if strip_offsets {
-            strip_offset(text)
-        } else {
-            text
-        }
-    };
+) -> PolarsResult<(DataFrame, KeyNames<'a>)> {
+    let (names, ids) = KeyNames::of(inputs, strip_offsets);
     let height: usize = inputs.iter().map(|input| input.facts.len()).sum();
     let mut sample_id = Vec::with_capacity(height);
     let mut input_index = Vec::with_capacity(height);
     let mut category = Vec::with_capacity(height);
     let mut symbol = Vec::with_capacity(height);
     let mut caller = Vec::with_capacity(height);
+    let mut kernel_lock = Vec::with_capacity(height);
     let mut class = Vec::with_capacity(height);
     let mut total_ns = Vec::with_capacity(height);
     let mut rows = Vec::with_capacity(height);
     let mut max_ns = Vec::with_capacity(height);
     let mut first_sample = 0u32;
-    for (index, input) in inputs.iter().enumerate() {
+    for (index, (input, (plain, stripped))) in inputs.iter().zip(&ids).enumerate() {
         for fact in &input.facts {
             let fact_category = input.key(fact.category);
             sample_id.push(first_sample + fact.sample);
             input_index.push(index as u32);
-            category.push(fact_category);
-            symbol.push(key(input.key(fact.symbol)));
-            caller.push(key(input.key(fact.caller)));
+            category.push(plain[fact.category as usize]);
+            symbol.push(stripped[fact.symbol as usize]);
+            caller.push(stripped[fact.caller as usize]);
+            kernel_lock.push(input.key(fact.symbol) == KERNEL_LOCK);
             class.push(classes.class_in(input.format, fact_category).name());
             total_ns.push(fact.total_ns);
             rows.push(fact.rows);
@@ -51,17 +100,19 @@ pub fn facts_frame<'a>(
         }
         first_sample += input.samples.len() as u32;
     }
-    DataFrame::new_infer_height(vec![
+    let frame = DataFrame::new_infer_height(vec![
         Column::new("sample_id".into(), sample_id),
         Column::new("input".into(), input_index),
         Column::new("category".into(), category),
         Column::new("symbol".into(), symbol),
         Column::new("caller".into(), caller),
+        Column::new("kernel_lock".into(), kernel_lock),
         Column::new("class".into(), class),
         Column::new("total_ns".into(), total_ns),
         Column::new("rows".into(), rows),
         Column::new("max_ns".into(), max_ns),
-    ])
+    ])?;
+    Ok((frame, names))
 }
 
 /// A symbol or caller without its offset: `vm_map_lock_ln+0x4f` and

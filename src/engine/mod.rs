@@ -50,10 +50,44 @@ impl Default for AnalysisOptions {
     }
 }
 
+/// Checks that every sum the engine takes fits in 64 bits: all lock waits
+/// of all inputs, all their row counts, all state time. Polars would wrap
+/// around silently; a wrong figure is worse than an error.
+pub fn check_sums(inputs: &[InputFacts]) -> Result<()> {
+    let mut waits = 0u64;
+    let mut rows = 0u64;
+    let mut states = 0u64;
+    for input in inputs {
+        for fact in &input.facts {
+            waits = waits.checked_add(fact.total_ns).with_context(|| {
+                format!(
+                    "{}: the lock waits add up to more than 2^64 ns (584 years); are the \
+                     durations in nanoseconds? (--unit)",
+                    input.label
+                )
+            })?;
+            rows = rows.checked_add(fact.rows).with_context(|| {
+                format!("{}: the row counts add up to more than 2^64", input.label)
+            })?;
+        }
+        for state in input.samples.iter().flatten() {
+            states = states.checked_add(state.ns).with_context(|| {
+                format!(
+                    "{}: the thread-state times add up to more than 2^64 ns (584 years)",
+                    input.label
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
+
 /// The figures of every sample of the inputs, in order, without a ranking
 /// (what `diff` compares).
 pub fn sample_metrics(inputs: &[InputFacts], classes: &ClassMap) -> Result<Vec<SampleSummary>> {
-    let facts = frames::facts_frame(inputs, classes, false).context("building the facts frame")?;
+    check_sums(inputs)?;
+    let (facts, _) =
+        frames::facts_frame(inputs, classes, false).context("building the facts frame")?;
     let samples = frames::samples_frame(inputs).context("building the samples frame")?;
     let per_sample = summary::per_sample(&facts, &samples).context("summing samples")?;
     sample_summaries(inputs, &per_sample)
@@ -61,7 +95,8 @@ pub fn sample_metrics(inputs: &[InputFacts], classes: &ClassMap) -> Result<Vec<S
 
 /// Analyses the facts of one or more inputs.
 pub fn analyze(inputs: &[InputFacts], options: &AnalysisOptions) -> Result<Analysis> {
-    let facts =
+    check_sums(inputs)?;
+    let (facts, names) =
         frames::facts_frame(inputs, &options.classes, false).context("building the facts frame")?;
     let samples = frames::samples_frame(inputs).context("building the samples frame")?;
     let per_sample = summary::per_sample(&facts, &samples).context("summing samples")?;
@@ -74,11 +109,11 @@ pub fn analyze(inputs: &[InputFacts], options: &AnalysisOptions) -> Result<Analy
     total.states_ns = sum_states(samples.iter().map(|s| &s.metrics.states_ns));
 
     let (groups, groups_total) = if options.per_input {
-        rank_per_input(&facts, &inputs_out, options)?
+        rank_per_input(&facts, &names, &inputs_out, options)?
     } else {
         let ranking = ranking::rank(&facts, &options.by, options.sort, total.running_ns)
             .context("ranking groups")?;
-        let groups = ranking::groups_of(&ranking, &options.by, options.top)?;
+        let groups = ranking::groups_of(&ranking, &names, &options.by, options.top)?;
         (groups, ranking.height())
     };
 
@@ -99,6 +134,7 @@ pub fn analyze(inputs: &[InputFacts], options: &AnalysisOptions) -> Result<Analy
 /// number of groups before the cuts.
 fn rank_per_input(
     facts: &DataFrame,
+    names: &frames::KeyNames<'_>,
     inputs: &[InputSummary],
     options: &AnalysisOptions,
 ) -> Result<(Vec<Group>, usize)> {
@@ -113,7 +149,7 @@ fn rank_per_input(
         let ranking = ranking::rank(&own, &options.by, options.sort, input.total.running_ns)
             .with_context(|| format!("ranking the groups of {}", input.label))?;
         total += ranking.height();
-        let mut own_groups = ranking::groups_of(&ranking, &options.by, options.top)?;
+        let mut own_groups = ranking::groups_of(&ranking, names, &options.by, options.top)?;
         for group in &mut own_groups {
             group.input = Some(input.label.clone());
         }

@@ -3,7 +3,7 @@
 use polars::prelude::*;
 
 use super::classes::LockClass;
-use super::frames::{f64_values, ratio, str_values, u32_values, u64_values};
+use super::frames::{KeyNames, f64_values, ratio, str_values, u32_values, u64_values};
 use super::model::{Group, GroupKey, SortKey};
 
 /// Groups the facts by `by`, sorted by `sort` (largest first, then by key),
@@ -62,7 +62,12 @@ pub fn rank(
 
 /// Reads the ranking frame into groups, keeping the first `top` (all when
 /// `top` is 0).
-pub fn groups_of(frame: &DataFrame, by: &[GroupKey], top: usize) -> PolarsResult<Vec<Group>> {
+pub fn groups_of(
+    frame: &DataFrame,
+    names: &KeyNames<'_>,
+    by: &[GroupKey],
+    top: usize,
+) -> PolarsResult<Vec<Group>> {
     let frame = if top == 0 {
         frame.clone()
     } else {
@@ -70,7 +75,7 @@ pub fn groups_of(frame: &DataFrame, by: &[GroupKey], top: usize) -> PolarsResult
     };
     let key_values = |key: GroupKey| -> PolarsResult<Vec<Option<String>>> {
         if by.contains(&key) {
-            str_values(&frame, key.name())
+            names.names_of(&frame, key.name())
         } else {
             Ok(vec![None; frame.height()])
         }
@@ -114,7 +119,7 @@ pub fn groups_of(frame: &DataFrame, by: &[GroupKey], top: usize) -> PolarsResult
 fn share_of_running(running_ns: Option<u64>) -> Expr {
     let expr = match running_ns {
         Some(running) if running > 0 => when(col("spin_ns").gt(lit(0u64)))
-            .then(ratio(col("spin_ns"), lit(running)))
+            .then(ratio(col("spin_ns"), lit(running as f64)))
             .otherwise(lit(NULL).cast(DataType::Float64)),
         _ => lit(NULL).cast(DataType::Float64),
     };

@@ -15,7 +15,7 @@ pub fn per_sample(facts: &DataFrame, samples: &DataFrame) -> PolarsResult<DataFr
     let lock_sums = facts.clone().lazy().group_by([col("sample_id")]).agg([
         sum_where(col("class").eq(lit("spin")), "spin_ns"),
         sum_where(col("class").eq(lit("sleep")), "sleep_wait_ns"),
-        sum_where(col("symbol").eq(lit(KERNEL_LOCK)), "kernel_lock_ns"),
+        sum_where(col("kernel_lock"), "kernel_lock_ns"),
     ]);
     samples
         .clone()
