@@ -1,7 +1,10 @@
 //! Facts: rows folded while parsing into one record per (sample, category,
 //! symbol, caller), so memory grows with distinct keys, not with rows.
 
-use rustc_hash::FxHashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use crate::parse::{ParseStats, Row, Sink, State};
 
@@ -134,11 +137,16 @@ impl InputFacts {
     }
 }
 
+/// The most key texts the per-sample cache holds.
+const BY_TEXT_LIMIT: usize = 1 << 16;
+
 /// The [`Sink`] that folds rows into facts.
 #[derive(Debug, Default)]
 pub struct FactsBuilder {
     facts: InputFacts,
-    interned: FxHashMap<Box<str>, u32>,
+    /// Ids of `facts.strings`, found by the strings' hashes: each string is
+    /// kept once.
+    interned: HashTable<u32>,
     /// The facts of the current sample by (category, symbol, caller);
     /// earlier samples take no more rows, so this is cleared at each one.
     index: FxHashMap<[u32; 3], usize>,
@@ -172,12 +180,19 @@ impl FactsBuilder {
     }
 
     fn intern(&mut self, text: &str) -> u32 {
-        if let Some(&id) = self.interned.get(text) {
+        let strings = &mut self.facts.strings;
+        let hash = FxBuildHasher.hash_one(text);
+        if let Some(&id) = self
+            .interned
+            .find(hash, |&id| &*strings[id as usize] == text)
+        {
             return id;
         }
-        let id = self.facts.strings.len() as u32;
-        self.facts.strings.push(text.into());
-        self.interned.insert(text.into(), id);
+        let id = strings.len() as u32;
+        strings.push(text.into());
+        self.interned.insert_unique(hash, id, |&id| {
+            FxBuildHasher.hash_one(&*strings[id as usize])
+        });
         id
     }
 }
@@ -207,7 +222,9 @@ impl Sink for FactsBuilder {
             Some(at) => at,
             None => {
                 let at = self.fact_of(row);
-                if !row.key_text.is_empty() {
+                // Past a bound the keys hardly repeat: a bigger cache would
+                // cost a copy of every key text and win nothing.
+                if !row.key_text.is_empty() && self.by_text.len() < BY_TEXT_LIMIT {
                     self.by_text.insert(row.key_text.into(), at);
                 }
                 at

@@ -485,7 +485,10 @@ fn lenient_skips_malformed_records_and_counts_them() {
 fn fuzz_regression_running_past_two_to_the_63() {
     const INPUT: &str = "fixtures/bad/fuzz-report-huge-running.fxt";
     let report = json_report(&["--lenient", INPUT], b"");
-    assert_eq!(report["inputs"][0]["total"]["running_ns"], 18_446_744_073_707_800_455u64);
+    assert_eq!(
+        report["inputs"][0]["total"]["running_ns"],
+        18_446_744_073_707_800_455u64
+    );
     assert_eq!(report["inputs"][0]["total"]["spin_ns"], 1_751_151);
     assert_eq!(report["groups"][0]["total_ns"], 12_417_639);
 }

@@ -34,29 +34,45 @@ impl<'a> KeyNames<'a> {
 
     /// Every key of the inputs (symbols and callers without offsets with
     /// `strip_offsets`), and per input the id of each of its strings:
-    /// (as is, offsets stripped).
+    /// (as is, offsets stripped). One sort of all strings numbers them.
     fn of(inputs: &'a [InputFacts], strip_offsets: bool) -> (Self, Vec<(Vec<u32>, Vec<u32>)>) {
-        let key = |text: &'a str| if strip_offsets { strip_offset(text) } else { text };
-        let mut names: Vec<&'a str> = inputs
-            .iter()
-            .flat_map(|input| input.strings.iter())
-            .flat_map(|text| [&**text, key(text)])
-            .collect();
-        names.sort_unstable();
-        names.dedup();
-        let id = |text: &str| names.binary_search(&text).unwrap_or_default() as u32;
-        let ids = inputs
+        let mut ids: Vec<(Vec<u32>, Vec<u32>)> = inputs
             .iter()
             .map(|input| {
-                let plain: Vec<u32> = input.strings.iter().map(|t| id(t)).collect();
-                let stripped = if strip_offsets {
-                    input.strings.iter().map(|t| id(key(t))).collect()
-                } else {
-                    plain.clone()
-                };
-                (plain, stripped)
+                let count = input.strings.len();
+                let stripped = if strip_offsets { count } else { 0 };
+                (vec![0; count], vec![0; stripped])
             })
             .collect();
+        // (text, input, string, stripped form)
+        let mut entries: Vec<(&'a str, u32, u32, bool)> = Vec::new();
+        for (index, input) in inputs.iter().enumerate() {
+            for (string, text) in input.strings.iter().enumerate() {
+                entries.push((text, index as u32, string as u32, false));
+                if strip_offsets {
+                    entries.push((strip_offset(text), index as u32, string as u32, true));
+                }
+            }
+        }
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut names: Vec<&'a str> = Vec::new();
+        for (text, input, string, stripped) in entries {
+            if names.last() != Some(&text) {
+                names.push(text);
+            }
+            let id = (names.len() - 1) as u32;
+            let (plain_ids, stripped_ids) = &mut ids[input as usize];
+            if stripped {
+                stripped_ids[string as usize] = id;
+            } else {
+                plain_ids[string as usize] = id;
+            }
+        }
+        if !strip_offsets {
+            for (plain, stripped) in &mut ids {
+                *stripped = plain.clone();
+            }
+        }
         (KeyNames { names }, ids)
     }
 }
