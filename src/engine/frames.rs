@@ -35,8 +35,8 @@ impl<'a> KeyNames<'a> {
     /// Every key of the inputs (symbols and callers without offsets with
     /// `strip_offsets`), and per input the id of each of its strings:
     /// (as is, offsets stripped). One sort of all strings numbers them.
-    fn of(inputs: &'a [InputFacts], strip_offsets: bool) -> (Self, Vec<(Vec<u32>, Vec<u32>)>) {
-        let mut ids: Vec<(Vec<u32>, Vec<u32>)> = inputs
+    fn of(inputs: &'a [InputFacts], strip_offsets: bool) -> (Self, Vec<StringIds>) {
+        let mut ids: Vec<StringIds> = inputs
             .iter()
             .map(|input| {
                 let count = input.strings.len();
@@ -76,6 +76,10 @@ impl<'a> KeyNames<'a> {
         (KeyNames { names }, ids)
     }
 }
+
+/// The key ids of one input's strings: as they are, and with offsets
+/// stripped (the same ids when offsets are kept).
+type StringIds = (Vec<u32>, Vec<u32>);
 
 /// One row per fact of every input:
 /// `sample_id input category symbol caller kernel_lock class total_ns rows
