@@ -20,8 +20,8 @@ Examples:
   The whole mail piped in; prose around the tables is skipped:
     contend report < mail.txt
 
-  A Linux perf lock dump and a FreeBSD lockstat report, compressed, ranked apart:
-    contend report --per-input perf-lock.txt.gz lockstat.txt.zst";
+  The lltrace capture itself (lltextract's output): the reaper, one sample per 500 ms:
+    contend report --thread reaper --window 500ms capture.fxt";
 
 const EXPORT_EXAMPLES: &str = "\
 Examples:

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for SECONDS (default 180; `report` twice as long),
+# two at a time, after seeding the corpora with the fixtures. Needs
+# cargo-fuzz and a nightly toolchain (`cargo install cargo-fuzz`). Prints
+# one line per target: runs, coverage, and whether it found a crash
+# (artifacts land in fuzz/artifacts/TARGET/).
+set -uo pipefail
+cd "$(dirname "$0")"
+seconds=${1:-180}
+fixtures=../fixtures
+
+mkdir -p corpus/parse_table corpus/parse_csv corpus/parse_btrace corpus/parse_perf_lock \
+    corpus/parse_lockstat corpus/parse_fxt corpus/report
+cp $fixtures/*.txt $fixtures/diff/*.txt corpus/parse_table/
+cp $fixtures/formats/*.csv $fixtures/formats/*.tsv corpus/parse_csv/
+cp $fixtures/formats/*btrace* $fixtures/formats/bpftrace* corpus/parse_btrace/
+cp $fixtures/formats/*perf-lock* corpus/parse_perf_lock/
+cp $fixtures/formats/*lockstat* corpus/parse_lockstat/
+cp $fixtures/fxt/*.fxt $fixtures/bad/*.fxt corpus/parse_fxt/
+cp $fixtures/openbsd-reaper-make-j32.txt $fixtures/formats/reaper.csv \
+    $fixtures/formats/reaper-btrace.txt $fixtures/fxt/*.fxt corpus/report/
+
+cargo +nightly fuzz build >/dev/null 2>&1 || { echo "cargo +nightly fuzz build failed"; exit 2; }
+
+run() {
+    local target=$1 time=$2 log=artifacts/$1.log
+    mkdir -p "artifacts/$target"
+    cargo +nightly fuzz run "$target" -- -max_total_time="$time" -max_len=65536 \
+        -rss_limit_mb=2048 -timeout=10 >"$log" 2>&1
+    local status=$?
+    local done_line cov
+    done_line=$(grep -E '^Done [0-9]+ runs' "$log" | tail -1)
+    cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1)
+    if [ $status -eq 0 ]; then
+        echo "$target: ${done_line:-?}, $cov, no crash"
+    else
+        echo "$target: CRASH (exit $status), see $log and artifacts/$target/"
+    fi
+}
+run parse_table "$seconds" & run parse_csv "$seconds" & wait
+run parse_btrace "$seconds" & run parse_perf_lock "$seconds" & wait
+run parse_lockstat "$seconds" & run parse_fxt "$seconds" & wait
+run report $((seconds * 2))
