@@ -29,8 +29,8 @@ run() {
         -rss_limit_mb=2048 -timeout=10 >"$log" 2>&1
     local status=$?
     local done_line cov
-    done_line=$(grep -E '^Done [0-9]+ runs' "$log" | tail -1)
-    cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1)
+    done_line=$(grep -a -E '^Done [0-9]+ runs' "$log" | tail -1)
+    cov=$(grep -a -oE 'cov: [0-9]+' "$log" | tail -1)
     if [ $status -eq 0 ]; then
         echo "$target: ${done_line:-?}, $cov, no crash"
     else
