@@ -119,20 +119,7 @@ impl InputFacts {
         self.samples
             .extend(chunk.samples.into_iter().skip(skip_first));
         self.rows = self.rows.saturating_add(chunk.rows);
-        self.stats.skipped_lines += chunk.stats.skipped_lines;
-        if self.stats.first_skipped_line.is_none() {
-            self.stats.first_skipped_line = chunk
-                .stats
-                .first_skipped_line
-                .map(|line| line + line_offset);
-        }
-        self.stats.repaired_lines += chunk.stats.repaired_lines;
-        if self.stats.first_repaired_line.is_none() {
-            self.stats.first_repaired_line = chunk
-                .stats
-                .first_repaired_line
-                .map(|line| line + line_offset);
-        }
+        self.stats.absorb_chunk(&chunk.stats, line_offset);
         Ok(())
     }
 }

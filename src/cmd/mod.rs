@@ -16,7 +16,7 @@ use crate::error::InputError;
 use crate::facts::{FactsBuilder, InputFacts};
 use crate::input::{self, Source};
 use crate::parallel;
-use crate::parse::{self, InputFormat, ParseStats, Sink, detect, fxt};
+use crate::parse::{self, InputFormat, ParseStats, detect, fxt};
 
 /// Reads every input named by the flags into facts, in order. The first
 /// bad input stops the run with its error.
@@ -126,18 +126,6 @@ fn is_plain_table(args: &ReadArgs, path: &std::path::Path) -> bool {
     }
 }
 
-/// Opens one input and parses it into `sink`; returns what the parser
-/// skipped and the format it read.
-pub fn parse_source(
-    args: &ReadArgs,
-    source: &Source,
-    sink: &mut dyn Sink,
-) -> Result<(ParseStats, InputFormat)> {
-    let (reader, format) = open_source(args, source)?;
-    let stats = parse::parse(reader, &source.name, format, &args.parse_options(), sink)?;
-    Ok((stats, format))
-}
-
 /// How a capture's thread is named as an input: `LABEL:THREAD`.
 pub fn capture_label(source_label: &str, thread: &str) -> String {
     format!("{source_label}:{thread}")
@@ -170,43 +158,33 @@ pub fn open_source(
 pub fn note_skipped<'a>(inputs: impl IntoIterator<Item = (&'a str, ParseStats)>) {
     for (label, stats) in inputs {
         if let Some(first) = stats.first_histogram_line {
-            let printouts = if stats.skipped_histograms == 1 {
-                "histogram"
-            } else {
-                "histograms"
-            };
+            let printouts = counted(stats.skipped_histograms, "histogram", "histograms");
             eprintln!(
-                "contend: {label}: skipped {} {printouts} (first: line {first}): they count \
-                 events per bucket, not wait time; print wait sums (`@w[...] = sum(...)`)",
-                stats.skipped_histograms
+                "contend: {label}: skipped {printouts} (first: line {first}): they count \
+                 events per bucket, not wait time; print wait sums (`@w[...] = sum(...)`)"
             );
         }
         note_capture(label, &stats);
         if let Some(first) = stats.first_repaired_line {
-            let lines = if stats.repaired_lines == 1 {
-                "line"
-            } else {
-                "lines"
-            };
+            let lines = counted(stats.repaired_lines, "line", "lines");
             eprintln!(
-                "contend: {label}: read bytes that are not UTF-8 as U+FFFD in {} {lines} \
-                 (first: line {first}; --lossy)",
-                stats.repaired_lines
+                "contend: {label}: read bytes that are not UTF-8 as U+FFFD in {lines} \
+                 (first: line {first}; --lossy)"
             );
         }
         if let Some(first) = stats.first_skipped_line {
-            let lines = if stats.skipped_lines == 1 {
-                "line that is"
-            } else {
-                "lines that are"
-            };
+            let lines = counted(stats.skipped_lines, "line that is", "lines that are");
             eprintln!(
-                "contend: {label}: skipped {} {lines} not part of a table \
-                 (first: line {first}); --strict to fail instead",
-                stats.skipped_lines
+                "contend: {label}: skipped {lines} not part of a table \
+                 (first: line {first}); --strict to fail instead"
             );
         }
     }
+}
+
+/// `1 line`, `4 lines`.
+fn counted(count: u64, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
 }
 
 /// What a capture's reading left out, so no figure rests on it unsaid.

@@ -68,17 +68,12 @@ impl<'a> KeyNames<'a> {
                 plain_ids[string as usize] = id;
             }
         }
-        if !strip_offsets {
-            for (plain, stripped) in &mut ids {
-                *stripped = plain.clone();
-            }
-        }
         (KeyNames { names }, ids)
     }
 }
 
 /// The key ids of one input's strings: as they are, and with offsets
-/// stripped (the same ids when offsets are kept).
+/// stripped (empty when offsets are kept).
 type StringIds = (Vec<u32>, Vec<u32>);
 
 /// One row per fact of every input:
@@ -105,6 +100,7 @@ pub fn facts_frame<'a>(
     let mut max_ns = Vec::with_capacity(height);
     let mut first_sample = 0u32;
     for (index, (input, (plain, stripped))) in inputs.iter().zip(&ids).enumerate() {
+        let stripped = if strip_offsets { stripped } else { plain };
         for fact in &input.facts {
             let fact_category = input.key(fact.category);
             sample_id.push(first_sample + fact.sample);

@@ -111,12 +111,16 @@ pub fn parse<R: BufRead>(
         let more = csv
             .read_byte_record(&mut bytes)
             .map_err(|err| read_error(name, &err))?;
-        if more && std::str::from_utf8(bytes.as_slice()).is_err() {
-            let line = bytes.position().map_or(0, |p| p.line());
-            stats.repaired_lines += 1;
-            stats.first_repaired_line.get_or_insert(line);
-        }
-        *record = csv::StringRecord::from_byte_record_lossy(bytes.clone());
+        *record = match csv::StringRecord::from_byte_record(std::mem::take(&mut bytes)) {
+            Ok(text) => text,
+            Err(err) => {
+                let repaired = err.into_byte_record();
+                let line = repaired.position().map_or(0, |p| p.line());
+                stats.repaired_lines += 1;
+                stats.first_repaired_line.get_or_insert(line);
+                csv::StringRecord::from_byte_record_lossy(repaired)
+            }
+        };
         Ok(more)
     };
     if !read(&mut csv, &mut record)? {

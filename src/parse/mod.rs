@@ -161,6 +161,18 @@ impl ParseStats {
         Ok(())
     }
 
+    /// Adds the line counts of the next chunk of the same input, whose
+    /// lines are numbered from 1 after `line_offset` lines.
+    pub fn absorb_chunk(&mut self, chunk: &ParseStats, line_offset: u64) {
+        let shift = |line: Option<u64>| line.map(|line| line + line_offset);
+        self.skipped_lines += chunk.skipped_lines;
+        self.first_skipped_line = self.first_skipped_line.or(shift(chunk.first_skipped_line));
+        self.repaired_lines += chunk.repaired_lines;
+        self.first_repaired_line = self
+            .first_repaired_line
+            .or(shift(chunk.first_repaired_line));
+    }
+
     /// Counts a skipped histogram, by its title line.
     pub fn skip_histogram(&mut self, line: u64) {
         self.skipped_histograms += 1;

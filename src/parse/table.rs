@@ -329,9 +329,6 @@ impl TableParser {
             self.header = None;
             return self.add_state(state, sink);
         }
-        if let Some(message) = malformed_state_line(line) {
-            return Err(message);
-        }
         if let Some(header) = &self.header {
             let fields = line.split_whitespace().count();
             if starts_like_number(line) || fields == header.width() {
@@ -339,6 +336,11 @@ impl TableParser {
             }
             // Anything else after a table ends it (a signature, more prose).
             self.header = None;
+        }
+        // Not a row: a state line with a bad duration is an error, prose
+        // is skipped.
+        if let Some(message) = malformed_state_line(line) {
+            return Err(message);
         }
         self.skip(number, line)
     }

@@ -40,8 +40,6 @@ pub struct CaptureOptions {
 pub struct ThreadSamples {
     /// The thread's name (or `tid N` when the capture does not name it).
     pub name: String,
-    /// Its koid.
-    pub tid: u64,
     /// One sample per window: state totals and lock waits.
     pub samples: Vec<Sample>,
 }
@@ -77,8 +75,6 @@ pub struct Capture {
     pub threads: Vec<ThreadSamples>,
     /// Records skipped or truncation, for the notes.
     pub stats: ParseStats,
-    /// Windows the trace spans.
-    pub windows: usize,
 }
 
 /// Reads a capture and cuts it into samples. Errors name the byte offset.
@@ -116,14 +112,9 @@ pub fn read_capture<R: Read>(
         };
         if let Err(message) = sampler.take(&record) {
             if !options.lenient {
-                return Err(record_error(
+                return Err(InputError::whole(
                     name,
-                    RecordError {
-                        offset,
-                        message,
-                        truncated: false,
-                        skippable: true,
-                    },
+                    format!("byte offset {offset}: {message}"),
                 ));
             }
             stats.skipped_records += 1;
@@ -134,11 +125,7 @@ pub fn read_capture<R: Read>(
     stats.unended_waits = sampler.notes.unended_waits;
     stats.unmatched_ends = sampler.notes.unmatched_ends;
     let threads = choose_threads(&sampler, options).map_err(|m| InputError::whole(name, m))?;
-    Ok(Capture {
-        threads,
-        stats,
-        windows: sampler.window_count(),
-    })
+    Ok(Capture { threads, stats })
 }
 
 /// Parses a capture into one sink: every chosen thread's samples, one
@@ -282,7 +269,6 @@ fn thread_samples(sampler: &Sampler, koid: u64, options: &CaptureOptions) -> Thr
         .collect();
     ThreadSamples {
         name: thread_name(sampler, koid),
-        tid: koid,
         samples,
     }
 }

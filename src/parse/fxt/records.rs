@@ -20,7 +20,6 @@ const MAGIC_WORD_SWAPPED: u64 = MAGIC_WORD.swap_bytes();
 /// Bytes read from the input at a time.
 const READ_CHUNK: usize = 1 << 20;
 
-const RECORD_METADATA: u64 = 0;
 const RECORD_INITIALIZATION: u64 = 1;
 const RECORD_STRING: u64 = 2;
 const RECORD_THREAD: u64 = 3;
@@ -490,7 +489,6 @@ fn decode<'a>(kind: u64, header: u64, mut cursor: Cursor<'a>) -> Result<Record<'
             })
         }
         RECORD_SCHEDULING => decode_scheduling(header, cursor),
-        RECORD_METADATA => Ok(Record::Other),
         _ => Ok(Record::Other),
     }
 }
