@@ -494,6 +494,29 @@ fn fuzz_regression_running_past_two_to_the_63() {
 }
 
 #[test]
+fn records_that_go_back_in_time_are_counted_in_a_note() {
+    let mut fxt = Encoder::new(1_000_000_000);
+    fxt.thread_name(REAPER, 0, "reaper");
+    fxt.switch(1_000, 0, STATE_RUNNING, MAKE, REAPER);
+    fxt.lock_wait(1_100, 1_300, (0, REAPER), "kernel", "kernel_lock", "reaper");
+    fxt.switch(5_000, 0, STATE_SUSPENDED, REAPER, MAKE);
+    // Back before the switch out: the reaper's interval would be negative.
+    fxt.switch(4_000, 0, STATE_RUNNING, MAKE, REAPER);
+    let report = run_with_stdin(
+        &["report", "--format", "json", "--thread", "reaper"],
+        &fxt.bytes,
+    );
+    assert_eq!(report.code, 0, "{}", report.stderr);
+    assert_eq!(
+        report.stderr,
+        "contend: stdin:reaper: 2 records go back in time on its thread; the time \
+         between counts as 0\n"
+    );
+    let json: Value = serde_json::from_str(&report.stdout).unwrap();
+    assert_eq!(json["inputs"][0]["total"]["running_ns"], 4_000);
+}
+
+#[test]
 fn unknown_threads_and_bad_windows_are_errors() {
     let run1 = run(&["report", "--thread", "reeper", CAPTURE]);
     assert_eq!(run1.code, 2);

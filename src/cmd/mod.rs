@@ -208,6 +208,13 @@ fn note_capture(label: &str, stats: &ParseStats) {
             stats.unended_waits
         );
     }
+    if stats.out_of_order > 0 {
+        eprintln!(
+            "contend: {label}: {} back in time on its thread; the time between counts \
+             as 0",
+            counted(stats.out_of_order, "record goes", "records go")
+        );
+    }
     if stats.unmatched_ends > 0 {
         eprintln!(
             "contend: {label}: left out {} lock-wait ends whose begin is not in the capture",

@@ -129,6 +129,8 @@ pub struct ParseStats {
     pub unended_waits: u64,
     /// FXT: lock-wait ends without a begin (left out).
     pub unmatched_ends: u64,
+    /// FXT: records earlier than the thread's previous one (counted as 0 ns).
+    pub out_of_order: u64,
     /// Lines whose bytes that are not UTF-8 were read as U+FFFD (`--lossy`).
     pub repaired_lines: u64,
     /// The first of them.

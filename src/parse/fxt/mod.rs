@@ -124,6 +124,7 @@ pub fn read_capture<R: Read>(
     sampler.finish();
     stats.unended_waits = sampler.notes.unended_waits;
     stats.unmatched_ends = sampler.notes.unmatched_ends;
+    stats.out_of_order = sampler.notes.out_of_order;
     let threads = choose_threads(&sampler, options).map_err(|m| InputError::whole(name, m))?;
     Ok(Capture { threads, stats })
 }
