@@ -219,8 +219,9 @@ pub struct ReadArgs {
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub threads: usize,
 
-    /// lltrace captures (FXT): the thread to sample, by name; repeatable
-    /// (default: every thread that waited on a lock).
+    /// lltrace captures (FXT): the thread to sample, by the name Perfetto
+    /// shows (a user thread: its process's); repeatable (default: every
+    /// thread that waited on a lock).
     #[arg(long = "thread", value_name = "NAME", help_heading = "Captures (FXT)")]
     pub thread_names: Vec<String>,
 
@@ -230,7 +231,8 @@ pub struct ReadArgs {
     pub tid: Vec<u64>,
 
     /// lltrace captures: cut the trace into windows this long, each one
-    /// sample (e.g. 500ms; default: the whole trace is one sample).
+    /// sample, from the trace's earliest timestamp as in Perfetto (e.g.
+    /// 500ms; default: the whole trace is one sample).
     #[arg(long, value_name = "DURATION", value_parser = parse_window, help_heading = "Captures (FXT)")]
     pub window: Option<u64>,
 

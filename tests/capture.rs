@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::fxt_encode::{
-    Encoder, MAKE, REAPER, STATE_BLOCKED, STATE_RUNNING, STATE_SUSPENDED, seed_capture,
-    seed_samples,
+    CaptureBuilder, Encoder, IDLE, Layout, Lock, LockEncoding, MAKE, REAPER, STATE_BLOCKED,
+    STATE_RUNNING, STATE_SUSPENDED, Thread, seed_builder, seed_capture, seed_samples,
 };
 use crate::util::{
     SEED, json_report, read, repo_path, run, run_with_stdin, scratch_dir, spin_shares,
@@ -391,12 +391,12 @@ fn a_truncated_capture_names_the_offset_or_is_read_leniently() {
     let cut = &whole[..whole.len() - 12];
     let strict = run_with_stdin(&["report", "--thread", "reaper"], cut);
     assert_eq!(strict.code, 2);
-    let last_record = whole.len() - 32; // the closing tick event: 4 words
+    let last_record = whole.len() - 48; // the closing context switch: 6 words
     assert_eq!(
         strict.stderr,
         format!(
-            "contend: <stdin>: byte offset {last_record}: the input ends inside a record: 32 \
-             bytes needed, 20 left; the capture is cut short (--lenient reads up to the last \
+            "contend: <stdin>: byte offset {last_record}: the input ends inside a record: 48 \
+             bytes needed, 36 left; the capture is cut short (--lenient reads up to the last \
              whole record)\n"
         )
     );
@@ -494,14 +494,30 @@ fn fuzz_regression_running_past_two_to_the_63() {
 }
 
 #[test]
-fn records_that_go_back_in_time_are_counted_in_a_note() {
+fn complete_waits_that_end_before_they_begin_are_counted_in_a_note() {
     let mut fxt = Encoder::new(1_000_000_000);
     fxt.thread_name(REAPER, 0, "reaper");
     fxt.switch(1_000, 0, STATE_RUNNING, MAKE, REAPER);
-    fxt.lock_wait(1_100, 1_300, (0, REAPER), "kernel", "kernel_lock", "reaper");
+    let args = [("symbol", "kernel_lock"), ("caller", "reaper")];
+    fxt.event(
+        4,
+        1_300,
+        (0, REAPER),
+        "kernel",
+        "acquire-start",
+        &args,
+        &[1_100],
+    );
+    fxt.event(
+        4,
+        1_400,
+        (0, REAPER),
+        "kernel",
+        "acquire-start",
+        &args,
+        &[1_500],
+    );
     fxt.switch(5_000, 0, STATE_SUSPENDED, REAPER, MAKE);
-    // Back before the switch out: the reaper's interval would be negative.
-    fxt.switch(4_000, 0, STATE_RUNNING, MAKE, REAPER);
     let report = run_with_stdin(
         &["report", "--format", "json", "--thread", "reaper"],
         &fxt.bytes,
@@ -509,11 +525,307 @@ fn records_that_go_back_in_time_are_counted_in_a_note() {
     assert_eq!(report.code, 0, "{}", report.stderr);
     assert_eq!(
         report.stderr,
-        "contend: stdin:reaper: 2 records go back in time on its thread; the time \
-         between counts as 0\n"
+        "contend: stdin:reaper: 1 lock wait ends before it begins; counted as 0 ns\n"
     );
     let json: Value = serde_json::from_str(&report.stdout).unwrap();
     assert_eq!(json["inputs"][0]["total"]["running_ns"], 4_000);
+    assert_eq!(json["inputs"][0]["total"]["spin_ns"], 100);
+}
+
+/// The seed's figures, per sample, from a report of a capture.
+fn seed_figures(report: &Value) -> Vec<Vec<Value>> {
+    report["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|sample| {
+            ["running_ns", "spin_ns", "kernel_lock_ns", "sleep_wait_ns"]
+                .iter()
+                .map(|field| sample[field].clone())
+                .chain([sample["states_ns"]["Stopped"].clone()])
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_seed_capture_reads_the_same_in_every_layout_and_lock_encoding() {
+    let table = json_report(&[SEED], b"");
+    let builder = seed_builder(&seed_samples(&read(SEED)));
+    for layout in [Layout::Lltextract, Layout::TimeOrder] {
+        for encoding in [LockEncoding::Durations, LockEncoding::Instants] {
+            let bytes = builder.write(layout, encoding);
+            let run = run_with_stdin(
+                &[
+                    "report", "--format", "json", "--thread", "reaper", "--window", "700ms",
+                ],
+                &bytes,
+            );
+            assert_eq!(run.code, 0, "{layout:?} {encoding:?}: {}", run.stderr);
+            assert_eq!(run.stderr, "", "{layout:?} {encoding:?}: no note");
+            let capture: Value = serde_json::from_str(&run.stdout).unwrap();
+            assert_eq!(
+                seed_figures(&capture),
+                seed_figures(&table),
+                "{layout:?} {encoding:?}"
+            );
+            assert_eq!(
+                capture["groups"], table["groups"],
+                "{layout:?} {encoding:?}"
+            );
+            assert_eq!(
+                spin_shares(&capture),
+                ["49.9", "17.6", "75.8", "87.6", "68.7"]
+            );
+        }
+    }
+    // The file order really is not the time order: the first timestamped
+    // record in the file is not the earliest.
+    let bytes = builder.write(Layout::Lltextract, LockEncoding::Durations);
+    let time_ordered = builder.write(Layout::TimeOrder, LockEncoding::Durations);
+    assert_eq!(bytes.len(), time_ordered.len());
+    assert_ne!(bytes, time_ordered);
+}
+
+#[test]
+fn windows_start_at_the_earliest_timestamp_not_the_first_record() {
+    // A thread runs from 10 ms to 30 ms, but the first record in the file
+    // is an event at 25 ms on another CPU's buffer (written first); the
+    // switches come at the end. With 10 ms windows from the trace start
+    // (10 ms), the thread runs in windows 1 and 2.
+    let reaper = Thread {
+        pid: 0,
+        tid: REAPER,
+    };
+    let mut capture = CaptureBuilder::new(2);
+    capture.name(reaper, "reaper");
+    capture.instant(25_000_000, 1, reaper, ("count", "pkts:ifq"));
+    capture.switch(10_000_000, 0, 3, IDLE, reaper);
+    capture.switch(30_000_000, 0, STATE_SUSPENDED, reaper, IDLE);
+    let bytes = capture.write(Layout::Lltextract, LockEncoding::Durations);
+    let report = json_report(&["--thread", "reaper", "--window", "10ms"], &bytes);
+    let running: Vec<&Value> = report["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["states_ns"]["Running"])
+        .collect();
+    assert_eq!(running, [10_000_000, 10_000_000, 0]);
+}
+
+#[test]
+fn waits_without_their_end_or_begin_are_counted_in_notes() {
+    let reaper = Thread {
+        pid: 0,
+        tid: REAPER,
+    };
+    let lock = Lock {
+        kind: "kernel".into(),
+        address: 0xffff_ffff_8200_1000,
+        symbol: "kernel_lock".into(),
+        offset: 0,
+        caller: Some("reaper".into()),
+    };
+    for encoding in [LockEncoding::Durations, LockEncoding::Instants] {
+        let mut capture = CaptureBuilder::new(1);
+        capture.name(reaper, "reaper");
+        capture.switch(1_000, 0, 3, IDLE, reaper);
+        // An end whose begin is before the capture.
+        capture.lock_op(2_000, 0, reaper, "acquired-exclusive", &lock);
+        capture.lock_wait((3_000, 0), (3_500, 0), reaper, "acquired-exclusive", &lock);
+        // A begin whose end is after it.
+        capture.lock_op(4_000, 0, reaper, "acquire-start", &lock);
+        capture.switch(5_000, 0, STATE_SUSPENDED, reaper, IDLE);
+        let bytes = capture.write(Layout::Lltextract, encoding);
+        let run = run_with_stdin(
+            &["report", "--format", "json", "--thread", "reaper"],
+            &bytes,
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(
+            run.stderr,
+            "contend: stdin:reaper: left out 1 lock waits still open when the capture ended\n\
+             contend: stdin:reaper: left out 1 lock-wait ends whose begin is not in the capture\n",
+            "{encoding:?}"
+        );
+        let json: Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(json["inputs"][0]["total"]["spin_ns"], 500, "{encoding:?}");
+    }
+}
+
+#[test]
+fn the_lltextract_version_with_oversized_symbol_arguments_is_read() {
+    // One lltextract version writes every lock operation as an instant,
+    // without callers, and gives each `symbol` argument a size of 2 words
+    // while writing one.
+    let reaper = Thread {
+        pid: 0,
+        tid: REAPER,
+    };
+    let lock = Lock {
+        kind: "rwlock".into(),
+        address: 0xffff_ffff_8200_2040,
+        symbol: "kernel_map_store".into(),
+        offset: 0x40,
+        caller: None,
+    };
+    let mut capture = CaptureBuilder::new(2);
+    capture.oversized_symbol_args = true;
+    capture.name(reaper, "reaper");
+    capture.switch(1_000, 0, 3, IDLE, reaper);
+    capture.lock_wait((2_000, 0), (9_000, 1), reaper, "acquire-abort", &lock);
+    capture.lock_op(9_500, 1, reaper, "release-exclusive", &lock);
+    capture.switch(10_000, 1, STATE_SUSPENDED, reaper, IDLE);
+    let bytes = capture.write(Layout::Lltextract, LockEncoding::Instants);
+    let report = json_report(&["--thread", "reaper"], &bytes);
+    let group = &report["groups"][0];
+    assert_eq!(
+        (&group["category"], &group["symbol"], &group["caller"]),
+        (
+            &Value::from("rwlock"),
+            &Value::from("kernel_map_store"),
+            &Value::from("")
+        )
+    );
+    assert_eq!(group["total_ns"], 7_000);
+    assert_eq!(report["inputs"][0]["total"]["sleep_wait_ns"], 7_000);
+}
+
+/// A capture where threads move between CPUs: a single timeline of
+/// stretches (one thread runs at a time), each on a CPU drawn at random,
+/// so a thread's events are spread over several CPU buffers; waits are
+/// nested in syscalls and interrupts nest in waits; some waits end on
+/// another CPU. Returns the capture and what each window of each thread
+/// must show, computed from the intervals it encoded.
+fn migrating_capture(
+    seed: u64,
+    window: u64,
+    layout: Layout,
+    encoding: LockEncoding,
+) -> (Vec<u8>, Expected) {
+    let softnet = Thread { pid: 0, tid: 10 };
+    let cc = Thread {
+        pid: 20,
+        tid: 100_020,
+    };
+    let threads = [softnet, cc, IDLE];
+    let mut random = Random(seed);
+    let mut capture = CaptureBuilder::new(3);
+    capture.block = 1 + random.below(7) as usize;
+    capture.name(softnet, "softnet");
+    capture.name(cc, "cc");
+    let mut intervals: Vec<(u64, u64, u64, &'static str)> = Vec::new();
+    let mut since: BTreeMap<u64, (u64, &'static str)> = BTreeMap::new();
+    let mut waits: Vec<(u64, u64, u64, String)> = Vec::new();
+    let mut now = 1_000_000 + random.below(1_000_000);
+    let trace_start = now;
+    let mut running = IDLE;
+    for _ in 0..150 {
+        let next = threads[random.below(3) as usize];
+        if next == running {
+            continue;
+        }
+        let (state, name) = match random.below(3) {
+            0 => (STATE_RUNNING, "Runnable"),
+            1 => (STATE_SUSPENDED, "Stopped"),
+            _ => (STATE_BLOCKED, "Sleeping"),
+        };
+        let cpu = random.below(3) as usize;
+        capture.switch(now, cpu, state, running, next);
+        for (thread, new_state) in [(running, name), (next, "Running")] {
+            if thread == IDLE {
+                continue;
+            }
+            if let Some((from, old)) = since.insert(thread.tid, (now, new_state)) {
+                intervals.push((thread.tid, from, now, old));
+            }
+        }
+        let run_for = 1_000_000 + random.below(30_000_000);
+        if next != IDLE {
+            let mut at = now + 1 + random.below(500_000);
+            while at + 200_000 < now + run_for && random.below(4) != 0 {
+                let ns = 10 + random.below((now + run_for - at).min(3_000_000) - 10);
+                let category = CATEGORIES[random.below(3) as usize];
+                let symbol = SYMBOLS[random.below(3) as usize];
+                let caller = CALLERS[random.below(4) as usize];
+                let lock = Lock {
+                    kind: category.to_string(),
+                    address: 0xffff_ffff_8100_0000 + 64 * random.below(3),
+                    symbol: symbol.to_string(),
+                    offset: 0,
+                    caller: Some(caller.to_string()),
+                };
+                let in_syscall = random.below(3) == 0;
+                if in_syscall {
+                    capture.slice(at - 1, cpu, next, true, ("syscall", "open"));
+                }
+                let end_cpu = if random.below(4) == 0 {
+                    random.below(3) as usize
+                } else {
+                    cpu
+                };
+                if ns >= 100 && random.below(2) == 0 {
+                    capture.slice(at + ns / 3, cpu, next, true, ("intr", "hardintr"));
+                    capture.slice(at + ns / 2, cpu, next, false, ("intr", "hardintr"));
+                }
+                let outcome = ["acquired-exclusive", "acquired-shared", "acquire-abort"]
+                    [random.below(3) as usize];
+                capture.lock_wait((at, cpu), (at + ns, end_cpu), next, outcome, &lock);
+                if in_syscall {
+                    capture.slice(at + ns + 1, end_cpu, next, false, ("syscall", "open"));
+                }
+                waits.push((next.tid, at, ns, format!("{category}|{symbol}|{caller}")));
+                at += ns + 3 + random.below(1_000_000);
+            }
+        }
+        running = next;
+        now += run_for;
+    }
+    capture.instant(now, 0, softnet, ("count", "pkts:ifq"));
+    for (thread, (from, state)) in since {
+        intervals.push((thread, from, now, state));
+    }
+    let bytes = capture.write(layout, encoding);
+    let windows = (now - trace_start) / window + 1;
+    let mut expected = Expected::new();
+    for thread in [softnet.tid, cc.tid] {
+        for w in 0..windows {
+            let w_start = trace_start + w * window;
+            let w_end = w_start + window;
+            let entry = expected.entry((thread, w)).or_default();
+            entry.0.insert("Running", 0);
+            for &(t, from, to, state) in &intervals {
+                let overlap = to.min(w_end).saturating_sub(from.max(w_start));
+                if t == thread && overlap > 0 {
+                    *entry.0.entry(state).or_default() += overlap;
+                }
+            }
+            for (t, start, ns, key) in &waits {
+                if *t == thread && (w_start..w_end).contains(start) {
+                    *entry.1.entry(key.clone()).or_default() += ns;
+                }
+            }
+        }
+    }
+    (bytes, expected)
+}
+
+#[test]
+fn migrating_threads_with_nested_slices_match_the_encoded_intervals() {
+    for (seed, window_ms) in [(0x51_7cc1_b727_220a, 100u64), (0x2545_f491_4f6c_dd1d, 40)] {
+        for layout in [Layout::Lltextract, Layout::TimeOrder] {
+            for encoding in [LockEncoding::Durations, LockEncoding::Instants] {
+                let (bytes, expected) =
+                    migrating_capture(seed, window_ms * 1_000_000, layout, encoding);
+                let measured = measured(&bytes, &format!("{window_ms}ms"));
+                assert!(expected.len() > 20, "windows: {}", expected.len());
+                assert_eq!(
+                    measured, expected,
+                    "seed {seed:x}, {window_ms} ms, {layout:?}, {encoding:?}"
+                );
+            }
+        }
+    }
 }
 
 #[test]

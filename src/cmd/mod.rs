@@ -210,9 +210,13 @@ fn note_capture(label: &str, stats: &ParseStats) {
     }
     if stats.out_of_order > 0 {
         eprintln!(
-            "contend: {label}: {} back in time on its thread; the time between counts \
-             as 0",
-            counted(stats.out_of_order, "record goes", "records go")
+            "contend: {label}: {} before {} begins; counted as 0 ns",
+            counted(stats.out_of_order, "lock wait ends", "lock waits end"),
+            if stats.out_of_order == 1 {
+                "it"
+            } else {
+                "they"
+            }
         );
     }
     if stats.unmatched_ends > 0 {

@@ -121,7 +121,9 @@ pub fn read_capture<R: Read>(
             stats.first_skipped_offset.get_or_insert(offset);
         }
     }
-    sampler.finish();
+    sampler
+        .finish()
+        .map_err(|message| InputError::whole(name, message))?;
     stats.unended_waits = sampler.notes.unended_waits;
     stats.unmatched_ends = sampler.notes.unmatched_ends;
     stats.out_of_order = sampler.notes.out_of_order;

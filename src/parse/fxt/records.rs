@@ -31,7 +31,11 @@ const RECORD_LARGE: u64 = 15;
 const SCHEDULING_LEGACY_CONTEXT_SWITCH: u64 = 0;
 const SCHEDULING_CONTEXT_SWITCH: u64 = 1;
 
+const ARGUMENT_UINT32: u64 = 2;
+const ARGUMENT_UINT64: u64 = 4;
 const ARGUMENT_STRING: u64 = 6;
+const ARGUMENT_POINTER: u64 = 7;
+const ARGUMENT_KOID: u64 = 8;
 
 /// What went wrong, at which byte of the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +79,8 @@ pub struct Event<'a> {
     pub args: Args<'a>,
 }
 
+/// Event type of an instant event (no duration).
+pub const EVENT_INSTANT: u8 = 0;
 /// Event type of a duration begin event.
 pub const EVENT_DURATION_BEGIN: u8 = 2;
 /// Event type of a duration end event.
@@ -121,6 +127,9 @@ pub enum Record<'a> {
         koid: u64,
         /// Its name.
         name: Cow<'a, str>,
+        /// A thread's process koid (its `process` argument): lltextract
+        /// names a user thread by its process, leaving its own name empty.
+        process: Option<u64>,
     },
     /// Any other record (metadata, blobs, logs, ...).
     Other,
@@ -438,9 +447,44 @@ impl<'a> Cursor<'a> {
         Ok(koids)
     }
 
-    fn rest(&self) -> &'a [u8] {
-        &self.record[self.at.min(self.record.len())..]
+    /// The `count` arguments that follow, checked to fit the record.
+    fn args(&mut self, count: usize) -> Result<Args<'a>, String> {
+        let start = self.at;
+        for _ in 0..count {
+            let header = self
+                .record
+                .get(self.at..self.at + 8)
+                .map(word)
+                .ok_or("record too short for its arguments")?;
+            let size = argument_size(header) * 8;
+            if size == 0 || self.at + size > self.record.len() {
+                return Err("an argument runs past the end of its record".into());
+            }
+            self.at += size;
+        }
+        Ok(Args {
+            bytes: &self.record[start..self.at],
+            count,
+            strings: self.strings,
+        })
     }
+}
+
+/// An argument's size in words, as its header declares it, but for one
+/// producer's slip: some lltextract versions declare `symbol` arguments (a
+/// string argument whose value is an indexed string: one word) as 2 words
+/// while writing one. Such an argument is taken as the one word it holds;
+/// any other size that runs past its record stays an error.
+fn argument_size(header: u64) -> usize {
+    let declared = bits(header, 4, 15) as usize;
+    let inline = |reference: u64| reference & 0x8000 != 0;
+    let one_word_string = bits(header, 0, 3) == ARGUMENT_STRING
+        && !inline(bits(header, 16, 31))
+        && !inline(bits(header, 32, 47));
+    if one_word_string && declared == 2 {
+        return 1;
+    }
+    declared
 }
 
 fn take_string(strings: &mut StringTable, record: &[u8]) -> Result<(), String> {
@@ -482,10 +526,12 @@ fn decode<'a>(kind: u64, header: u64, mut cursor: Cursor<'a>) -> Result<Record<'
         RECORD_KERNEL_OBJECT => {
             let koid = cursor.word("koid")?;
             let name = cursor.string(bits(header, 24, 39), "name")?;
+            let args = cursor.args(bits(header, 40, 43) as usize)?;
             Ok(Record::KernelObject {
                 kind: bits(header, 16, 23) as u8,
                 koid,
                 name,
+                process: args.number("process")?,
             })
         }
         RECORD_SCHEDULING => decode_scheduling(header, cursor),
@@ -500,21 +546,7 @@ fn decode_event<'a>(header: u64, mut cursor: Cursor<'a>) -> Result<Event<'a>, St
     let thread = cursor.thread(bits(header, 24, 31))?;
     let category = cursor.string(bits(header, 32, 47), "category")?;
     let name = cursor.string(bits(header, 48, 63), "name")?;
-    let args_start = cursor.at;
-    let mut args_end = args_start;
-    for _ in 0..count {
-        let arg_header = cursor
-            .rest()
-            .get(..8)
-            .map(word)
-            .ok_or("record too short for its arguments")?;
-        let size = bits(arg_header, 4, 15) as usize * 8;
-        if size == 0 || args_end + size > cursor.record.len() {
-            return Err("an argument runs past the end of its record".into());
-        }
-        args_end += size;
-        cursor.at = args_end;
-    }
+    let args = cursor.args(count)?;
     let end_ticks = if kind == EVENT_DURATION_COMPLETE {
         Some(cursor.word("end time")?)
     } else {
@@ -527,11 +559,7 @@ fn decode_event<'a>(header: u64, mut cursor: Cursor<'a>) -> Result<Event<'a>, St
         thread,
         category,
         name,
-        args: Args {
-            bytes: &cursor.record[args_start..args_end],
-            count,
-            strings: cursor.strings,
-        },
+        args,
     })
 }
 
@@ -564,7 +592,7 @@ impl<'a> Args<'a> {
         let mut at = 0;
         for _ in 0..self.count {
             let header = word(&self.bytes[at..]);
-            let size = bits(header, 4, 15) as usize * 8;
+            let size = argument_size(header) * 8;
             let mut cursor = Cursor {
                 record: &self.bytes[at..at + size],
                 at: 8,
@@ -582,6 +610,35 @@ impl<'a> Args<'a> {
             return cursor
                 .string(bits(header, 32, 47), "argument value")
                 .map(Some);
+        }
+        Ok(None)
+    }
+
+    /// The integer argument named `key` (a koid, pointer or unsigned
+    /// integer: lltextract gives a lock's address as a koid named by the
+    /// lock type), if the record has one.
+    pub fn number(&self, key: &str) -> Result<Option<u64>, String> {
+        let mut at = 0;
+        for _ in 0..self.count {
+            let header = word(&self.bytes[at..]);
+            let size = argument_size(header) * 8;
+            let mut cursor = Cursor {
+                record: &self.bytes[at..at + size],
+                at: 8,
+                strings: self.strings,
+                threads: &NO_THREADS,
+            };
+            at += size;
+            if cursor.string(bits(header, 16, 31), "argument name")? != key {
+                continue;
+            }
+            return Ok(match bits(header, 0, 3) {
+                ARGUMENT_UINT32 => Some(bits(header, 32, 63)),
+                ARGUMENT_UINT64 | ARGUMENT_POINTER | ARGUMENT_KOID => {
+                    Some(cursor.word("argument value")?)
+                }
+                _ => None,
+            });
         }
         Ok(None)
     }

@@ -1,26 +1,48 @@
 //! Cuts a capture's records into samples: per thread and time window, the
 //! time in each scheduler state and the lock waits (`acquire-start`
-//! slices), as Perfetto would show them for that thread and selection.
+//! slices), as Perfetto shows them for that thread and selection.
+//!
+//! A capture's file order is not its time order: lltextract writes each
+//! CPU's buffer in turn (a thread that moved between CPUs has its events in
+//! several places, a wait can end in a buffer written before the one where
+//! it began) and all scheduling records at the end. So the sampler first
+//! keeps what each tracked thread did, with its time ([`Sampler::take`]),
+//! and once the capture is read replays each thread's happenings in time
+//! order ([`Sampler::finish`]), as Perfetto sorts a trace before it builds
+//! slices and thread states. Windows start at the earliest timestamp of
+//! the capture, Perfetto's trace start.
 
 use rustc_hash::FxHashMap;
 
 use super::records::{
-    EVENT_DURATION_BEGIN, EVENT_DURATION_COMPLETE, EVENT_DURATION_END, Event, Record,
+    EVENT_DURATION_BEGIN, EVENT_DURATION_COMPLETE, EVENT_DURATION_END, EVENT_INSTANT, Event, Record,
 };
 
-/// The slice name lltrace gives a contended lock acquisition.
+/// The event name lltrace gives a contended lock acquisition: the begin of
+/// a wait (a duration begin, or an instant in older lltextract versions).
 pub const LOCK_WAIT_EVENT: &str = "acquire-start";
+
+/// The operations that end a wait: the acquisition's outcome. lltextract
+/// writes them as the wait's duration end, or as instants.
+pub const LOCK_WAIT_ENDS: [&str; 3] = ["acquired-exclusive", "acquired-shared", "acquire-abort"];
 
 /// State names as Perfetto shows them, indexed by [`state_index`].
 pub const STATE_NAMES: [&str; 7] = [
     "Running", "Runnable", "Sleeping", "Stopped", "Zombie", "Dead", "Unknown",
 ];
 
-const RUNNING: usize = 0;
+const RUNNING: u8 = 0;
+
+/// Kernel object types (ZX_OBJ_TYPE) of the records that name things.
+const KOBJ_PROCESS: u8 = 1;
+const KOBJ_THREAD: u8 = 2;
 
 /// The most windows a capture is cut into: a bound on memory when a
 /// corrupt timestamp lies years after the others.
 pub const MAX_WINDOWS: usize = 100_000;
+
+/// A key id standing for "no `symbol` or `caller` argument".
+const NO_KEY: u32 = u32::MAX;
 
 /// Where an outgoing thread goes, by FXT thread state; the same mapping
 /// as Perfetto's importer (suspended is `Stopped`, blocked `Sleeping`).
@@ -55,22 +77,46 @@ pub struct Window {
     pub waits: FxHashMap<u32, WaitSum>,
 }
 
-/// A lock wait that began and has not ended yet.
+/// Something a thread did, kept until the capture is read.
 #[derive(Debug, Clone, Copy)]
-struct OpenWait {
+struct Happening {
+    ns: u64,
+    what: What,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum What {
+    /// The thread enters a scheduler state (an index of [`STATE_NAMES`]).
+    State(u8),
+    /// A duration begins: a lock wait (with its key) or another slice
+    /// (a syscall, an interrupt, a fault).
+    Begin { wait: bool, key: u32 },
+    /// A duration ends: it closes the innermost open one, whatever its
+    /// name. `wait` tells whether its name is a lock wait's end.
+    End { wait: bool, key: u32 },
+    /// A whole lock wait (a complete event).
+    Wait { end_ns: u64, key: u32 },
+    /// An `acquire-start` instant on the lock at `lock`.
+    WaitStart { lock: u64, key: u32 },
+    /// An `acquired-*` or `acquire-abort` instant on the lock at `lock`.
+    WaitDone { lock: u64, key: u32 },
+}
+
+/// A duration that began and has not ended yet.
+#[derive(Debug, Clone, Copy)]
+struct Open {
     start_ns: u64,
-    key: Option<u32>,
+    wait: bool,
+    key: u32,
 }
 
 /// Everything known of one thread.
 #[derive(Debug, Default)]
 pub struct ThreadTrack {
-    /// The state the thread is in since `since_ns`, once known.
-    state: Option<usize>,
-    since_ns: u64,
-    /// Windows by index from the trace's start; grown on demand.
+    /// What it did, in file order until [`Sampler::finish`] replays it.
+    happenings: Vec<Happening>,
+    /// Windows by index from the trace's start, filled by the replay.
     pub windows: Vec<Window>,
-    open_waits: Vec<OpenWait>,
     /// Lock waits seen (to pick threads by default).
     pub waits: u64,
 }
@@ -82,7 +128,7 @@ pub struct CaptureNotes {
     pub unmatched_ends: u64,
     /// Lock-wait begins never ended before the trace did.
     pub unended_waits: u64,
-    /// Records whose time is before an earlier record of the same thread.
+    /// Complete lock waits that end before they begin.
     pub out_of_order: u64,
 }
 
@@ -91,12 +137,19 @@ pub struct CaptureNotes {
 pub struct Sampler {
     window_ns: u64,
     ticks_per_second: u64,
-    origin_ns: Option<u64>,
+    /// The earliest and latest timestamps of the whole capture.
+    first_ns: Option<u64>,
     last_ns: u64,
     /// Threads by koid.
     pub threads: FxHashMap<u64, ThreadTrack>,
     /// Thread names by koid, from kernel object records.
     pub names: FxHashMap<u64, String>,
+    /// Process names by koid.
+    process_names: FxHashMap<u64, String>,
+    /// The process of each thread whose record leaves its name empty.
+    thread_process: FxHashMap<u64, u64>,
+    /// The same threads by process.
+    process_threads: FxHashMap<u64, Vec<u64>>,
     /// Key ids by `category\0symbol\0caller`, looked up without
     /// allocating through `key_buffer`.
     keys: FxHashMap<Box<str>, u32>,
@@ -115,10 +168,13 @@ impl Sampler {
         Sampler {
             window_ns: window_ns.max(1),
             ticks_per_second: 1_000_000_000,
-            origin_ns: None,
+            first_ns: None,
             last_ns: 0,
             threads: FxHashMap::default(),
             names: FxHashMap::default(),
+            process_names: FxHashMap::default(),
+            thread_process: FxHashMap::default(),
+            process_threads: FxHashMap::default(),
             keys: FxHashMap::default(),
             key_list: Vec::new(),
             key_buffer: String::new(),
@@ -138,53 +194,81 @@ impl Sampler {
                 self.ticks_per_second = *ticks_per_second;
             }
             Record::KernelObject {
-                kind: 2,
+                kind: KOBJ_THREAD,
                 koid,
                 name,
-            } => self.name_thread(*koid, name),
+                process,
+            } => {
+                if let (true, Some(process)) = (name.is_empty(), process) {
+                    if self.thread_process.insert(*koid, *process).is_none() {
+                        self.process_threads
+                            .entry(*process)
+                            .or_default()
+                            .push(*koid);
+                    }
+                }
+                if let Some(name) = self.effective_name(*koid, name) {
+                    self.name_thread(*koid, &name);
+                }
+            }
+            Record::KernelObject {
+                kind: KOBJ_PROCESS,
+                koid,
+                name,
+                ..
+            } => self.name_process(*koid, name),
             Record::ContextSwitch {
                 ticks,
                 outgoing_state,
                 outgoing,
                 incoming,
             } => {
-                let now = self.time(*ticks)?;
-                self.switch(*outgoing, state_index(*outgoing_state), now);
-                self.switch(*incoming, RUNNING, now);
+                let ns = self.time(*ticks);
+                let outgoing_state = state_index(*outgoing_state) as u8;
+                self.keep(*outgoing, ns, What::State(outgoing_state));
+                self.keep(*incoming, ns, What::State(RUNNING));
             }
-            Record::Event(event) if event.name == LOCK_WAIT_EVENT => self.lock_event(event)?,
-            // Every timestamp tells how far the trace goes.
-            Record::Event(event) => {
-                self.time(event.ticks)?;
-            }
+            Record::Event(event) => self.event(event)?,
             _ => {}
         }
         Ok(())
     }
 
-    /// Closes what is open at the trace's end: states run until the last
-    /// record, unended waits are dropped (and counted).
-    pub fn finish(&mut self) {
-        let end = self.last_ns;
-        let origin = self.origin_ns.unwrap_or(0);
-        let window_ns = self.window_ns;
-        for track in self.threads.values_mut() {
-            if let Some(state) = track.state {
-                add_state(track, state, track.since_ns, end, origin, window_ns);
-                track.since_ns = end;
-            }
-            self.notes.unended_waits += track.open_waits.len() as u64;
-            track.open_waits.clear();
+    /// Replays each thread's happenings in time order into its windows;
+    /// states run until the trace's last timestamp, waits never ended are
+    /// dropped (and counted). Fails when the trace spans more than
+    /// [`MAX_WINDOWS`] windows.
+    pub fn finish(&mut self) -> Result<(), String> {
+        let Some(origin) = self.first_ns else {
+            return Ok(());
+        };
+        let span = Span {
+            origin,
+            end: self.last_ns,
+            window_ns: self.window_ns,
+        };
+        if span.window_of(span.end) >= MAX_WINDOWS {
+            return Err(format!(
+                "the capture spans {:.3} s, more than {MAX_WINDOWS} windows; choose a longer \
+                 --window",
+                (span.end - origin) as f64 / 1e9
+            ));
         }
+        let empty_key = self.intern(["", "", ""]);
+        for track in self.threads.values_mut() {
+            replay(track, span, empty_key, &mut self.notes);
+        }
+        Ok(())
     }
 
     /// How many windows the trace spans.
     pub fn window_count(&self) -> usize {
-        let origin = self.origin_ns.unwrap_or(0);
-        if self.origin_ns.is_none() {
-            return 0;
+        match self.first_ns {
+            Some(origin) => {
+                usize::try_from((self.last_ns - origin) / self.window_ns).unwrap_or(usize::MAX) + 1
+            }
+            None => 0,
         }
-        window_of(self.last_ns, origin, self.window_ns) + 1
     }
 
     /// The (category, symbol, caller) of a key id.
@@ -192,107 +276,87 @@ impl Sampler {
         &self.key_list[id as usize]
     }
 
-    fn time(&mut self, ticks: u64) -> Result<u64, String> {
+    /// A timestamp in nanoseconds; widens the trace's bounds.
+    fn time(&mut self, ticks: u64) -> u64 {
         let ns = if self.ticks_per_second == 1_000_000_000 {
             ticks
         } else {
             let ns = u128::from(ticks) * 1_000_000_000 / u128::from(self.ticks_per_second);
             u64::try_from(ns).unwrap_or(u64::MAX)
         };
-        let origin = *self.origin_ns.get_or_insert(ns);
-        let ns = ns.max(origin);
-        if window_of(ns, origin, self.window_ns) >= MAX_WINDOWS {
-            return Err(format!(
-                "a record at {:.3} s into the trace makes more than {MAX_WINDOWS} windows; \
-                 choose a longer --window",
-                (ns - origin) as f64 / 1e9
-            ));
-        }
+        let first = self.first_ns.get_or_insert(ns);
+        *first = (*first).min(ns);
         self.last_ns = self.last_ns.max(ns);
-        Ok(ns)
+        ns
     }
 
-    fn switch(&mut self, koid: u64, new_state: usize, now: u64) {
-        if !self.tracked(koid) {
-            return;
+    /// Keeps what a tracked thread did.
+    fn keep(&mut self, koid: u64, ns: u64, what: What) {
+        if self.tracked(koid) {
+            let track = self.threads.entry(koid).or_default();
+            track.happenings.push(Happening { ns, what });
         }
-        let origin = self.origin_ns.unwrap_or(0);
-        let window_ns = self.window_ns;
-        let track = self.threads.entry(koid).or_default();
-        if now < track.since_ns {
-            self.notes.out_of_order += 1;
-        }
-        if let Some(state) = track.state {
-            add_state(track, state, track.since_ns, now, origin, window_ns);
-        }
-        track.state = Some(new_state);
-        track.since_ns = track.since_ns.max(now);
     }
 
-    fn lock_event(&mut self, event: &Event<'_>) -> Result<(), String> {
-        let start = self.time(event.ticks)?;
+    fn event(&mut self, event: &Event<'_>) -> Result<(), String> {
+        let ns = self.time(event.ticks);
         let koid = event.thread.tid;
         if !self.tracked(koid) {
             return Ok(());
         }
-        match event.kind {
-            EVENT_DURATION_BEGIN => {
+        let begins_wait = event.name == LOCK_WAIT_EVENT;
+        let ends_wait = LOCK_WAIT_ENDS.contains(&event.name.as_ref());
+        let what = match event.kind {
+            EVENT_DURATION_BEGIN if begins_wait => What::Begin {
+                wait: true,
+                key: self.event_key(event)?,
+            },
+            EVENT_DURATION_BEGIN => What::Begin {
+                wait: false,
+                key: NO_KEY,
+            },
+            EVENT_DURATION_END if begins_wait || ends_wait => What::End {
+                wait: true,
+                key: self.event_key(event)?,
+            },
+            EVENT_DURATION_END => What::End {
+                wait: false,
+                key: NO_KEY,
+            },
+            EVENT_DURATION_COMPLETE if begins_wait => What::Wait {
+                end_ns: self.time(event.end_ticks.unwrap_or(event.ticks)),
+                key: self.event_key(event)?,
+            },
+            EVENT_INSTANT if begins_wait => {
                 let key = self.event_key(event)?;
-                let track = self.threads.entry(koid).or_default();
-                track.open_waits.push(OpenWait {
-                    start_ns: start,
+                What::WaitStart {
+                    lock: lock_identity(event, key)?,
                     key,
-                });
+                }
             }
-            EVENT_DURATION_END => {
-                let end_key = self.event_key(event)?;
-                let track = self.threads.entry(koid).or_default();
-                let Some(open) = track.open_waits.pop() else {
-                    self.notes.unmatched_ends += 1;
-                    return Ok(());
-                };
-                let key = open.key.or(end_key);
-                self.add_wait(koid, open.start_ns, start, key);
-            }
-            EVENT_DURATION_COMPLETE => {
-                let end = self.time(event.end_ticks.unwrap_or(event.ticks))?;
+            EVENT_INSTANT if ends_wait => {
                 let key = self.event_key(event)?;
-                self.add_wait(koid, start, end, key);
+                What::WaitDone {
+                    lock: lock_identity(event, key)?,
+                    key,
+                }
             }
-            _ => {}
-        }
+            _ => return Ok(()),
+        };
+        self.keep(koid, ns, what);
         Ok(())
     }
 
-    fn add_wait(&mut self, koid: u64, start: u64, end: u64, key: Option<u32>) {
-        if end < start {
-            self.notes.out_of_order += 1;
-        }
-        let key = match key {
-            Some(key) => key,
-            None => self.intern(["", "", ""]),
-        };
-        let window = window_of(start, self.origin_ns.unwrap_or(0), self.window_ns);
-        let ns = end.saturating_sub(start);
-        let track = self.threads.entry(koid).or_default();
-        track.waits += 1;
-        let sum = window_at(track, window).waits.entry(key).or_default();
-        sum.ns = sum.ns.saturating_add(ns);
-        sum.count += 1;
-        sum.max_ns = sum.max_ns.max(ns);
-    }
-
-    /// The key of a lock-wait event: its category and the `symbol` and
-    /// `caller` arguments; None when it carries no arguments (an end
-    /// record, typically).
-    fn event_key(&mut self, event: &Event<'_>) -> Result<Option<u32>, String> {
+    /// The key of a lock event: its category and the `symbol` and
+    /// `caller` arguments; [`NO_KEY`] when it carries neither.
+    fn event_key(&mut self, event: &Event<'_>) -> Result<u32, String> {
         let symbol = event.args.string("symbol")?;
         let caller = event.args.string("caller")?;
         if symbol.is_none() && caller.is_none() {
-            return Ok(None);
+            return Ok(NO_KEY);
         }
         let (symbol, caller) = (symbol.unwrap_or_default(), caller.unwrap_or_default());
-        Ok(Some(self.intern([&event.category, &symbol, &caller])))
+        Ok(self.intern([&event.category, &symbol, &caller]))
     }
 
     fn intern(&mut self, key: [&str; 3]) -> u32 {
@@ -322,6 +386,27 @@ impl Sampler {
         !self.ignored.contains(&koid)
     }
 
+    /// A thread's name: its own, or, when its record leaves it empty (as
+    /// lltextract does for user threads), its process's (Perfetto shows
+    /// that one). None while the process has no name yet.
+    fn effective_name(&self, koid: u64, name: &str) -> Option<String> {
+        if !name.is_empty() {
+            return Some(name.to_string());
+        }
+        let process = self.thread_process.get(&koid)?;
+        self.process_names.get(process).cloned()
+    }
+
+    /// A process named (again): its threads without a name of their own
+    /// take it.
+    fn name_process(&mut self, koid: u64, name: &str) {
+        self.process_names.insert(koid, name.to_string());
+        let threads = self.process_threads.get(&koid).cloned().unwrap_or_default();
+        for thread in threads {
+            self.name_thread(thread, name);
+        }
+    }
+
     /// A thread named: dropped when the selection does not want it.
     fn name_thread(&mut self, koid: u64, name: &str) {
         if let Some(selection) = &self.selection {
@@ -334,6 +419,17 @@ impl Sampler {
     }
 }
 
+/// The lock an instant lock event is about: its address (a koid argument
+/// named by the lock type, as lltextract writes it), or, without one, a
+/// value made of its key that is no canonical kernel address (top bit set,
+/// the next fifteen clear).
+fn lock_identity(event: &Event<'_>, key: u32) -> Result<u64, String> {
+    Ok(match event.args.number(&event.category)? {
+        Some(address) => address,
+        None => (1 << 63) | u64::from(key),
+    })
+}
+
 /// The threads a user asked for.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
@@ -343,8 +439,98 @@ pub struct Selection {
     pub tids: Vec<u64>,
 }
 
-fn window_of(ns: u64, origin: u64, window_ns: u64) -> usize {
-    usize::try_from(ns.saturating_sub(origin) / window_ns).unwrap_or(usize::MAX)
+/// The trace's bounds and its windows.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    origin: u64,
+    end: u64,
+    window_ns: u64,
+}
+
+impl Span {
+    fn window_of(&self, ns: u64) -> usize {
+        usize::try_from(ns.saturating_sub(self.origin) / self.window_ns).unwrap_or(usize::MAX)
+    }
+}
+
+/// Replays one thread's happenings in time order (stable: records of the
+/// same time keep their file order) into its windows, as Perfetto builds a
+/// thread's slices and states: one stack of open durations, which any
+/// duration end pops; a popped `acquire-start` is a wait of its key.
+fn replay(track: &mut ThreadTrack, span: Span, empty_key: u32, notes: &mut CaptureNotes) {
+    let mut happenings = std::mem::take(&mut track.happenings);
+    happenings.sort_by_key(|happening| happening.ns);
+    let mut state: Option<(u8, u64)> = None;
+    let mut open: Vec<Open> = Vec::new();
+    // Instant-encoded waits begun and not yet acquired: (lock, start, key).
+    let mut started: Vec<(u64, u64, u32)> = Vec::new();
+    let pick = |first: u32, second: u32| {
+        [first, second]
+            .into_iter()
+            .find(|&key| key != NO_KEY)
+            .unwrap_or(empty_key)
+    };
+    for Happening { ns, what } in happenings {
+        match what {
+            What::State(next) => {
+                if let Some((current, since)) = state {
+                    add_state(track, current, since, ns, span);
+                }
+                state = Some((next, ns));
+            }
+            What::Begin { wait, key } => open.push(Open {
+                start_ns: ns,
+                wait,
+                key,
+            }),
+            What::End { wait, key } => match open.pop() {
+                Some(begun) if begun.wait => {
+                    add_wait(track, begun.start_ns, ns, pick(begun.key, key), span)
+                }
+                Some(_) => {}
+                None if wait => notes.unmatched_ends += 1,
+                None => {}
+            },
+            What::Wait { end_ns, key } => {
+                if end_ns < ns {
+                    notes.out_of_order += 1;
+                }
+                add_wait(track, ns, end_ns, pick(key, NO_KEY), span);
+            }
+            What::WaitStart { lock, key } => {
+                if let Some(index) = started.iter().position(|s| s.0 == lock) {
+                    // Begun again before it was acquired: the first lost its end.
+                    started.swap_remove(index);
+                    notes.unended_waits += 1;
+                }
+                started.push((lock, ns, key));
+            }
+            What::WaitDone { lock, key } => match started.iter().position(|s| s.0 == lock) {
+                Some(index) => {
+                    let (_, start, begun_key) = started.swap_remove(index);
+                    add_wait(track, start, ns, pick(begun_key, key), span);
+                }
+                None => notes.unmatched_ends += 1,
+            },
+        }
+    }
+    if let Some((current, since)) = state {
+        add_state(track, current, since, span.end, span);
+    }
+    notes.unended_waits += open.iter().filter(|begun| begun.wait).count() as u64;
+    notes.unended_waits += started.len() as u64;
+}
+
+fn add_wait(track: &mut ThreadTrack, start: u64, end: u64, key: u32, span: Span) {
+    let ns = end.saturating_sub(start);
+    track.waits += 1;
+    let sum = window_at(track, span.window_of(start))
+        .waits
+        .entry(key)
+        .or_default();
+    sum.ns = sum.ns.saturating_add(ns);
+    sum.count += 1;
+    sum.max_ns = sum.max_ns.max(ns);
 }
 
 fn window_at(track: &mut ThreadTrack, index: usize) -> &mut Window {
@@ -355,21 +541,19 @@ fn window_at(track: &mut ThreadTrack, index: usize) -> &mut Window {
 }
 
 /// Adds the time from `from` to `to` in `state`, split at window edges.
-fn add_state(
-    track: &mut ThreadTrack,
-    state: usize,
-    from: u64,
-    to: u64,
-    origin: u64,
-    window_ns: u64,
-) {
+fn add_state(track: &mut ThreadTrack, state: u8, from: u64, to: u64, span: Span) {
     let mut at = from;
     while at < to {
-        let window = window_of(at, origin, window_ns);
-        let window_end = origin
-            .saturating_add((window as u64).saturating_add(1).saturating_mul(window_ns))
+        let window = span.window_of(at);
+        let window_end = span
+            .origin
+            .saturating_add(
+                (window as u64)
+                    .saturating_add(1)
+                    .saturating_mul(span.window_ns),
+            )
             .min(to);
-        let slot = &mut window_at(track, window).state_ns[state];
+        let slot = &mut window_at(track, window).state_ns[usize::from(state)];
         *slot = slot.saturating_add(window_end - at);
         if window_end <= at {
             break;
