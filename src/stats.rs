@@ -54,6 +54,30 @@ pub fn median_ci(values: &[f64]) -> Option<(f64, f64)> {
     Some((sorted[k - 1], sorted[n - k]))
 }
 
+/// Which distribution a p-value was taken from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TestMethod {
+    /// The exact distribution of U, no tied values.
+    Exact,
+    /// The exact distribution of U given the ties (every arrangement of
+    /// the pooled values, tied ones sharing their mean rank).
+    ExactTies,
+    /// The normal approximation with tie and continuity corrections.
+    Normal,
+}
+
+impl TestMethod {
+    /// The name the JSON gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            TestMethod::Exact => "exact",
+            TestMethod::ExactTies => "exact-ties",
+            TestMethod::Normal => "normal",
+        }
+    }
+}
+
 /// The result of a Mann-Whitney U test.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MannWhitney {
@@ -61,38 +85,66 @@ pub struct MannWhitney {
     pub u: f64,
     /// Two-sided p-value.
     pub p_value: f64,
-    /// True when p comes from the exact distribution of U, false for the
-    /// normal approximation.
-    pub exact: bool,
+    /// The distribution p was taken from.
+    pub method: TestMethod,
 }
 
-/// Largest n1 * n2 for which the exact distribution is computed (counting
-/// arrangements stays exact in f64 well beyond it).
-const EXACT_LIMIT: usize = 400;
+impl MannWhitney {
+    /// Whether the second sample tends to the larger values (U of the
+    /// first below its mean n1*n2/2), the smaller, or neither: the
+    /// direction the test measures.
+    pub fn second_is(&self, n1: usize, n2: usize) -> std::cmp::Ordering {
+        let middle = (n1 * n2) as f64 / 2.0;
+        middle.total_cmp(&self.u)
+    }
+}
 
-/// The two-sided Mann-Whitney U test of `a` against `b`: exact when there
-/// are no ties and n1 * n2 <= 400, else the normal approximation with tie
-/// correction and continuity correction (as SciPy's `asymptotic` method).
+/// Largest sample per side for which the exact distribution is used when
+/// no values are tied (benchstat's limit).
+pub const EXACT_LIMIT: usize = 50;
+
+/// Largest sample per side for which the exact distribution is used when
+/// values are tied (benchstat's limit).
+pub const TIES_EXACT_LIMIT: usize = 25;
+
+/// The two-sided Mann-Whitney U test of `a` against `b`, by benchstat's
+/// rules: the exact distribution of U up to [`EXACT_LIMIT`] values a side
+/// without ties and [`TIES_EXACT_LIMIT`] with ties, else the normal
+/// approximation with tie and continuity corrections. Two-sided p is twice
+/// the lower tail at the smaller of U1 and U2, at most 1 (1 when U1 = U2).
+/// Values are ranked as they compare, so integers past 2^53 stay apart.
 /// None when a side is empty.
-pub fn mann_whitney(a: &[f64], b: &[f64]) -> Option<MannWhitney> {
+pub fn mann_whitney<T: Copy + PartialOrd>(a: &[T], b: &[T]) -> Option<MannWhitney> {
     let (n1, n2) = (a.len(), b.len());
     if n1 == 0 || n2 == 0 {
         return None;
     }
-    let (rank_sum_a, tie_term) = rank_sum_and_ties(a, b);
-    let u = rank_sum_a - (n1 * (n1 + 1)) as f64 / 2.0;
-    if tie_term == 0.0 && n1 * n2 <= EXACT_LIMIT {
-        let p_value = exact_p(u, n1, n2);
+    let ranks = rank(a, b);
+    // Doubled, so that mean ranks of ties stay integers.
+    let u_doubled = ranks.rank_sum_doubled - (n1 * (n1 + 1)) as u64;
+    let u = u_doubled as f64 / 2.0;
+    let has_ties = ranks.ties.iter().any(|&t| t > 1);
+    let limit = if has_ties {
+        TIES_EXACT_LIMIT
+    } else {
+        EXACT_LIMIT
+    };
+    if n1 > limit || n2 > limit {
+        let tie_term = ranks.ties.iter().map(|&t| (t * t * t - t) as f64).sum();
         return Some(MannWhitney {
             u,
-            p_value,
-            exact: true,
+            p_value: asymptotic_p(u, n1, n2, tie_term),
+            method: TestMethod::Normal,
         });
     }
     Some(MannWhitney {
         u,
-        p_value: asymptotic_p(u, n1, n2, tie_term),
-        exact: false,
+        p_value: exact_p(u_doubled, n1, &ranks.ties),
+        method: if has_ties {
+            TestMethod::ExactTies
+        } else {
+            TestMethod::Exact
+        },
     })
 }
 
@@ -121,67 +173,100 @@ fn sorted(values: &[f64]) -> Vec<f64> {
     sorted
 }
 
-/// The sum of the ranks of `a` in the pooled sample (ties get their mean
-/// rank), and the tie term sum(t^3 - t) over groups of t equal values.
-fn rank_sum_and_ties(a: &[f64], b: &[f64]) -> (f64, f64) {
-    let mut pooled: Vec<(f64, bool)> = a
+/// Where the first sample's values fall in the pooled, sorted values.
+struct Ranks {
+    /// Twice the sum of the first sample's ranks (tied values share their
+    /// mean rank).
+    rank_sum_doubled: u64,
+    /// The sizes of the runs of equal values, in value order (1 for a
+    /// value tied with no other).
+    ties: Vec<usize>,
+}
+
+fn rank<T: Copy + PartialOrd>(a: &[T], b: &[T]) -> Ranks {
+    let mut pooled: Vec<(T, bool)> = a
         .iter()
         .map(|&v| (v, true))
         .chain(b.iter().map(|&v| (v, false)))
         .collect();
-    pooled.sort_by(|x, y| x.0.total_cmp(&y.0));
-    let mut rank_sum = 0.0;
-    let mut tie_term = 0.0;
+    let order = |x: &T, y: &T| x.partial_cmp(y).unwrap_or(std::cmp::Ordering::Equal);
+    pooled.sort_by(|x, y| order(&x.0, &y.0));
+    let mut ranks = Ranks {
+        rank_sum_doubled: 0,
+        ties: Vec::new(),
+    };
     let mut start = 0;
     while start < pooled.len() {
         let mut end = start + 1;
-        while end < pooled.len() && pooled[end].0 == pooled[start].0 {
+        while end < pooled.len() && order(&pooled[end].0, &pooled[start].0).is_eq() {
             end += 1;
         }
-        let mean_rank = (start + 1 + end) as f64 / 2.0;
+        // Ranks start+1 ..= end; their mean, doubled: start + 1 + end.
         let from_a = pooled[start..end].iter().filter(|(_, in_a)| *in_a).count();
-        rank_sum += mean_rank * from_a as f64;
-        let t = (end - start) as f64;
-        tie_term += t * t * t - t;
+        ranks.rank_sum_doubled += ((start + 1 + end) * from_a) as u64;
+        ranks.ties.push(end - start);
         start = end;
     }
-    (rank_sum, tie_term)
+    ranks
 }
 
-/// Two-sided exact p: twice the probability of a U at least as far from
-/// its mean, under all C(n1+n2, n1) equally likely arrangements.
-fn exact_p(u: f64, n1: usize, n2: usize) -> f64 {
-    let counts = u_distribution(n1, n2);
+/// Two-sided exact p of a doubled U (`u_doubled`) for a first sample of
+/// `n1` values, given the runs of tied values: 2 P(U <= min(U1, U2)),
+/// at most 1; 1 when U1 = U2 (benchstat's rule).
+fn exact_p(u_doubled: u64, n1: usize, ties: &[usize]) -> f64 {
+    let n: usize = ties.iter().sum();
+    let n2 = n - n1;
+    let other = 2 * (n1 * n2) as u64 - u_doubled;
+    if other == u_doubled || ties.len() == 1 {
+        return 1.0;
+    }
+    let smaller = u_doubled.min(other);
+    let counts = rank_sum_distribution(n1, ties);
+    let offset = (n1 * (n1 + 1)) as u64;
     let total: f64 = counts.iter().sum();
-    let tail_u = u.min((n1 * n2) as f64 - u).floor() as usize;
-    let tail: f64 = counts[..=tail_u].iter().sum();
+    let tail: f64 = counts
+        .iter()
+        .enumerate()
+        .take_while(|&(sum, _)| sum as u64 <= smaller + offset)
+        .map(|(_, count)| count)
+        .sum();
     (2.0 * tail / total).min(1.0)
 }
 
-/// How many arrangements of n1 and n2 values give each U = 0..=n1*n2, by
-/// the recurrence f(m, n, u) = f(m-1, n, u-n) + f(m, n-1, u).
-fn u_distribution(n1: usize, n2: usize) -> Vec<f64> {
-    let max_u = n1 * n2;
-    // table[n][u] for the current m; m = 0 has one arrangement, U = 0.
-    let mut table: Vec<Vec<f64>> = (0..=n2)
-        .map(|_| {
-            let mut row = vec![0.0; max_u + 1];
-            row[0] = 1.0;
-            row
-        })
-        .collect();
-    for _m in 1..=n1 {
-        let mut next: Vec<Vec<f64>> = vec![vec![0.0; max_u + 1]; n2 + 1];
-        next[0][0] = 1.0;
-        for n in 1..=n2 {
-            for u in 0..=max_u {
-                let first_largest = if u >= n { table[n][u - n] } else { 0.0 };
-                next[n][u] = first_largest + next[n - 1][u];
+/// How many of the C(n, n1) ways of choosing the first sample from the
+/// pooled values give each doubled rank sum, for the given runs of ties:
+/// run by run, k of a run's t values go to the first sample in C(t, k)
+/// ways and add k times the run's doubled mean rank. Counts are whole
+/// numbers below C(50, 25) < 2^53, exact in f64.
+fn rank_sum_distribution(n1: usize, ties: &[usize]) -> Vec<f64> {
+    let n: usize = ties.iter().sum();
+    let largest = 2 * n * n1;
+    // table[j][s]: ways to pick j values with doubled rank sum s.
+    let mut table = vec![vec![0.0f64; largest + 1]; n1 + 1];
+    table[0][0] = 1.0;
+    let mut reached = 0;
+    let mut start = 0;
+    for &t in ties {
+        let rank_doubled = 2 * start + t + 1;
+        let mut next = vec![vec![0.0f64; largest + 1]; n1 + 1];
+        for j in 0..=n1 {
+            for s in 0..=reached {
+                let ways = table[j][s];
+                if ways == 0.0 {
+                    continue;
+                }
+                let mut choose = 1.0; // C(t, k)
+                for k in 0..=t.min(n1 - j) {
+                    next[j + k][s + k * rank_doubled] += ways * choose;
+                    choose = choose * (t - k) as f64 / (k + 1) as f64;
+                }
             }
         }
+        reached = (reached + t.min(n1) * rank_doubled).min(largest);
         table = next;
+        start += t;
     }
-    table.swap_remove(n2)
+    table.swap_remove(n1)
 }
 
 /// Two-sided p from the normal approximation with tie and continuity
@@ -224,7 +309,7 @@ mod tests {
         let females = [20.0, 11.0, 17.0, 12.0];
         let result = mann_whitney(&males, &females).unwrap();
         assert_eq!(result.u, 17.0);
-        assert!(result.exact);
+        assert_eq!(result.method, TestMethod::Exact);
         assert!(close(result.p_value, 0.111_111, 1e-6), "{}", result.p_value);
     }
 
@@ -267,26 +352,200 @@ mod tests {
         }
     }
 
-    /// The exact p of an arrangement with the given U.
+    /// The exact p of an arrangement with the given U, no ties.
     fn p_for_u(n1: usize, n2: usize, u: usize) -> f64 {
-        exact_p(u as f64, n1, n2)
+        exact_p(2 * u as u64, n1, &vec![1; n1 + n2])
     }
 
     #[test]
     fn normal_approximation_with_ties_matches_scipy() {
         // scipy.stats.mannwhitneyu(a, b, method="asymptotic"), SciPy
         // 1.17.1: statistic=5.5, pvalue=0.005906938166957391 (ties within
-        // and between the samples).
+        // and between the samples). contend takes the exact distribution
+        // at this size; the approximation is what it uses past 25 a side.
         let a = [1.0, 2.0, 2.0, 3.0, 4.0, 4.0, 5.0, 6.0];
         let b = [4.0, 5.0, 6.0, 6.0, 7.0, 8.0, 9.0, 9.0];
+        let ranks = rank(&a, &b);
+        let tie_term = ranks.ties.iter().map(|&t| (t * t * t - t) as f64).sum();
+        let p = asymptotic_p(5.5, 8, 8, tie_term);
+        assert!(close(p, 0.005_906_938_166_957_391, 1e-12), "{p}");
         let result = mann_whitney(&a, &b).unwrap();
-        assert!(!result.exact);
+        assert_eq!(result.method, TestMethod::ExactTies);
         assert_eq!(result.u, 5.5);
-        assert!(
-            close(result.p_value, 0.005_906_938_166_957_391, 1e-12),
-            "{}",
-            result.p_value
+        assert_eq!(result.p_value, enumerated_p(&a, &b));
+    }
+
+    /// benchstat's two-sided p from its definition, by listing every way
+    /// of choosing the first sample from the pooled values: U of each
+    /// choice counted pair by pair (ties 1/2), p = 2 P(U <= min(U1, U2))
+    /// at most 1, and 1 when U1 = U2.
+    fn enumerated_p(a: &[f64], b: &[f64]) -> f64 {
+        let pooled: Vec<f64> = a.iter().chain(b).copied().collect();
+        let (n1, n) = (a.len(), pooled.len());
+        let u_of = |first: &[usize]| -> f64 {
+            let mut u = 0.0;
+            for &i in first {
+                for j in (0..n).filter(|j| !first.contains(j)) {
+                    u += if pooled[i] > pooled[j] {
+                        1.0
+                    } else if pooled[i] == pooled[j] {
+                        0.5
+                    } else {
+                        0.0
+                    };
+                }
+            }
+            u
+        };
+        let observed = u_of(&(0..n1).collect::<Vec<_>>());
+        let other = (n1 * (n - n1)) as f64 - observed;
+        if observed == other {
+            return 1.0;
+        }
+        let smaller = observed.min(other);
+        let (mut at_most, mut all) = (0u64, 0u64);
+        for mask in 0u32..(1 << n) {
+            if mask.count_ones() as usize != n1 {
+                continue;
+            }
+            let first: Vec<usize> = (0..n).filter(|i| mask & (1 << i) != 0).collect();
+            all += 1;
+            if u_of(&first) <= smaller {
+                at_most += 1;
+            }
+        }
+        (2.0 * at_most as f64 / all as f64).min(1.0)
+    }
+
+    /// A small generator (xorshift): the same draws on every run.
+    struct Draws(u64);
+
+    impl Draws {
+        fn below(&mut self, bound: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % bound
+        }
+
+        /// Zero-heavy waits: 0 half the time (the lock absent from the
+        /// sample), else one of `levels` values.
+        fn waits(&mut self, count: usize, levels: u64) -> Vec<f64> {
+            (0..count)
+                .map(|_| match self.below(2) {
+                    0 => 0.0,
+                    _ => (1 + self.below(levels)) as f64 * 1000.0,
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn exact_p_values_equal_an_enumeration_of_every_arrangement() {
+        let mut draws = Draws(0x2545_f491_4f6c_dd1d);
+        let mut with_ties = 0;
+        for round in 0..300 {
+            let n1 = 1 + draws.below(8) as usize;
+            let n2 = 1 + draws.below(8) as usize;
+            let levels = [1, 2, 3, 50][round % 4];
+            let (a, b) = (draws.waits(n1, levels), draws.waits(n2, levels));
+            let result = mann_whitney(&a, &b).unwrap();
+            assert_ne!(result.method, TestMethod::Normal);
+            with_ties += usize::from(result.method == TestMethod::ExactTies);
+            let expected = enumerated_p(&a, &b);
+            assert!(
+                close(result.p_value, expected, 1e-12),
+                "{a:?} vs {b:?}: {} != {expected}",
+                result.p_value
+            );
+        }
+        assert!(with_ties > 200, "mostly tied data: {with_ties}");
+    }
+
+    #[test]
+    fn the_issues_small_tied_cases_get_their_exact_p() {
+        // 3+3 samples, constant within each side: the most lopsided
+        // arrangement of 20, twice: p = 0.1 (the approximation gave 0.047).
+        let p = mann_whitney(&[5.0; 3], &[9.0; 3]).unwrap().p_value;
+        assert!(close(p, 0.1, 1e-12), "{p}");
+        // A lock present in 2 of 8 samples of one build only.
+        let before = [0.0; 8];
+        let after = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 700.0, 900.0];
+        let result = mann_whitney(&before, &after).unwrap();
+        assert_eq!(result.method, TestMethod::ExactTies);
+        // U1 = 24 (all zeros: 48 ties), the lowest U1 any choice gives:
+        // it comes whenever the first sample takes no non-zero value, in
+        // C(14, 8) = 3003 of C(16, 8) = 12870 choices. The normal
+        // approximation says 0.171.
+        let expected = 2.0 * 3003.0 / 12870.0;
+        assert!(close(result.p_value, expected, 1e-12), "{}", result.p_value);
+        assert!(result.p_value > 0.05);
+    }
+
+    #[test]
+    fn large_integers_keep_their_order() {
+        // Past 2^53 as f64, these would be ties.
+        let base = 1u64 << 60;
+        let before = [base, base + 1, base + 2, base + 3];
+        let after = [base + 4, base + 5, base + 6, base + 7];
+        let result = mann_whitney(&before, &after).unwrap();
+        assert_eq!(result.method, TestMethod::Exact);
+        assert!(close(result.p_value, 2.0 / 70.0, 1e-12));
+    }
+
+    #[test]
+    fn the_method_follows_benchstats_limits() {
+        let ramp = |from: usize, count: usize| -> Vec<f64> {
+            (from..from + count).map(|v| v as f64).collect()
+        };
+        let exact = mann_whitney(&ramp(0, 50), &ramp(50, 50)).unwrap();
+        assert_eq!(exact.method, TestMethod::Exact);
+        assert_eq!(
+            mann_whitney(&ramp(0, 51), &ramp(50, 50)).unwrap().method,
+            TestMethod::Normal
         );
+        let tied = |count: usize| -> Vec<f64> { (0..count).map(|v| (v / 2) as f64).collect() };
+        assert_eq!(
+            mann_whitney(&tied(25), &tied(25)).unwrap().method,
+            TestMethod::ExactTies
+        );
+        assert_eq!(
+            mann_whitney(&tied(26), &tied(25)).unwrap().method,
+            TestMethod::Normal
+        );
+    }
+
+    /// How often p < 0.05 when both sides come from the same zero-heavy
+    /// distribution, for 2..=12 samples a side: (n, rate of the test as
+    /// `diff` runs it, rate of the normal approximation on the same data).
+    fn false_alarm_rates(trials: usize) -> Vec<(usize, f64, f64)> {
+        let mut draws = Draws(0x9e37_79b9_7f4a_7c15);
+        (2..=12)
+            .map(|n| {
+                let (mut alarms, mut approximate_alarms) = (0, 0);
+                for trial in 0..trials {
+                    let levels = [1, 3][trial % 2];
+                    let (a, b) = (draws.waits(n, levels), draws.waits(n, levels));
+                    let test = mann_whitney(&a, &b).unwrap();
+                    alarms += usize::from(test.p_value < 0.05);
+                    let ranks = rank(&a, &b);
+                    let tie_term = ranks.ties.iter().map(|&t| (t * t * t - t) as f64).sum();
+                    approximate_alarms += usize::from(asymptotic_p(test.u, n, n, tie_term) < 0.05);
+                }
+                let rate = |count: usize| count as f64 / trials as f64;
+                (n, rate(alarms), rate(approximate_alarms))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn false_alarms_under_no_change_stay_at_or_below_alpha() {
+        let rates = false_alarm_rates(4000);
+        for &(n, rate, _) in &rates {
+            assert!(rate <= 0.05, "{n}+{n}: {rate}");
+        }
+        // The figures docs/diff.md records (cargo test -- --nocapture).
+        println!("false alarm rates at alpha 0.05 (n, exact, normal): {rates:?}");
     }
 
     #[test]

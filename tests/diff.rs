@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::util::{SEED, read, run, run_with_stdin, scratch_dir};
 
 /// The group fields of the JSON and CSV contract, in order.
-const GROUP_FIELDS: [&str; 12] = [
+const GROUP_FIELDS: [&str; 14] = [
     "category",
     "symbol",
     "caller",
@@ -20,6 +20,8 @@ const GROUP_FIELDS: [&str; 12] = [
     "q_value",
     "significant",
     "status",
+    "direction",
+    "test",
 ];
 
 const BEFORE_12: &str = "fixtures/diff/reaper-before.txt";
@@ -80,7 +82,8 @@ fn milliseconds_to_ns(value: &str) -> u64 {
 
 /// Writes `text` to a scratch file named `name`, returns its path.
 fn scratch_file(test: &str, name: &str, text: &str) -> String {
-    let path = scratch_dir(test).join(name);
+    // A folder per file: scratch_dir empties the folder it makes.
+    let path = scratch_dir(&format!("{test}-{name}")).join(name);
     std::fs::write(&path, text).unwrap();
     path.to_str().unwrap().to_string()
 }
@@ -407,7 +410,8 @@ fn the_table_reads_like_benchstat() {
     assert_eq!(table.code, 0, "{}", table.stderr);
     let out = &table.stdout;
     assert!(out.starts_with("reaper-before (12 samples) -> reaper-after (12 samples)\n"));
-    assert!(out.contains("-27.7 % (p<0.001, n=12+12)"), "{out}");
+    // The change of the median: 64.3 % -> 46.1 % (the mean fell 27.7 %).
+    assert!(out.contains("-28.3 % (p<0.001, n=12+12)"), "{out}");
     assert!(out.contains("~ (p=0.478, n=12+12)"), "{out}");
     // Medians with their 95 % interval from 6 samples a side: 64.3 % in
     // [60.2 %, 67.0 %] reaches 4.1 / 64.3 = 6 % of the median.
@@ -571,6 +575,11 @@ fn bad_options_and_inputs_exit_two() {
             "--fail-above takes a percentage",
         ),
         (
+            vec!["diff", "--fail-above=-5", SEED, SEED],
+            "--fail-above takes the rise that fails, 0 or more, not -5: a falling metric \
+             never fails the gate",
+        ),
+        (
             vec!["diff", "missing.txt", SEED],
             "missing.txt: cannot open",
         ),
@@ -586,4 +595,160 @@ fn bad_options_and_inputs_exit_two() {
         assert!(run.stderr.contains(message), "{args:?}: {}", run.stderr);
         assert!(run.stdout.is_empty(), "{args:?}");
     }
+}
+
+/// A lock row: ns, category, symbol, caller.
+type LockRow = (u64, &'static str, &'static str, &'static str);
+
+/// A sample: its Running time and its lock rows.
+type TestSample = (u64, Vec<LockRow>);
+
+/// A table in the seed's shape.
+fn table_of(samples: &[TestSample]) -> String {
+    let mut text = String::new();
+    for (running, rows) in samples {
+        text.push_str(&format!("Stopped\t400ms\nRunning\t{running}ns\n"));
+        text.push_str("dur\tcategory\tsymbol\tcaller\n");
+        for (ns, category, symbol, caller) in rows {
+            text.push_str(&format!("{ns}\t{category}\t{symbol}\t{caller}\n"));
+        }
+        text.push('\n');
+    }
+    text
+}
+
+/// Samples whose spin share (kernel_lock spin over Running) is each of
+/// `shares_per_mille`.
+fn spin_share_samples(shares_per_mille: &[u64]) -> Vec<TestSample> {
+    shares_per_mille
+        .iter()
+        .map(|&share| {
+            let running = 10_000_000;
+            let spin = running * share / 1000;
+            (running, vec![(spin, "kernel", "kernel_lock", "reaper")])
+        })
+        .collect()
+}
+
+#[test]
+fn a_falling_median_never_fails_the_gate_whatever_the_mean_does() {
+    // spin_share: median 13.5 % -> 4.5 %, 7 of 8 after samples below every
+    // before sample, one outlier lifting the after mean above the before
+    // mean. The rank test finds the fall; the gate must not call it a rise.
+    let before = spin_share_samples(&[120, 125, 130, 135, 135, 140, 145, 150]);
+    let after = spin_share_samples(&[30, 35, 40, 45, 45, 50, 55, 950]);
+    let before = scratch_file("diff_median_down", "before.txt", &table_of(&before));
+    let after = scratch_file("diff_median_down", "after.txt", &table_of(&after));
+    let diff = diff_json(&[&before, &after, "--fail-above", "10"], 0);
+    let share = metric(&diff, "spin_share");
+    assert!(number(&share["delta_pct"]) > 10.0, "the mean rose: {share}");
+    assert_close(&share["median_delta_pct"], -66.666_666_666_666_67);
+    assert_eq!(share["direction"], "down");
+    assert_eq!(share["significant"], true);
+    assert_eq!(share["test"], "exact-ties");
+    assert_eq!(diff["regressions"], serde_json::json!([]));
+    // In the table: the median's fall, and the group is an improvement.
+    let table = run(&["diff", &before, &after, "--fail-above", "10"]);
+    assert_eq!(table.code, 0, "{}", table.stdout);
+    assert!(table.stdout.contains("-66.7 % (p=0.0"), "{}", table.stdout);
+    assert!(
+        table.stdout.contains("Regressions: none"),
+        "{}",
+        table.stdout
+    );
+    assert!(!table.stdout.contains("rose past"), "{}", table.stdout);
+    // The same data the other way round is a significant rise of the
+    // median, and fails.
+    let diff = diff_json(&[&after, &before, "--fail-above", "10"], 1);
+    assert_eq!(diff["regressions"], serde_json::json!(["spin_share"]));
+    assert_eq!(metric(&diff, "spin_share")["direction"], "up");
+}
+
+#[test]
+fn few_tied_samples_get_the_exact_p_and_no_star() {
+    // 3+3 samples, constant within each side: the most lopsided deal of
+    // 20, twice: p = 0.1, whatever the approximation says (0.047).
+    let before = scratch_file(
+        "diff_ties",
+        "before.txt",
+        &table_of(&spin_share_samples(&[100, 100, 100])),
+    );
+    let after = scratch_file(
+        "diff_ties",
+        "after.txt",
+        &table_of(&spin_share_samples(&[300, 300, 300])),
+    );
+    let diff = diff_json(&[&before, &after, "--fail-above", "10"], 0);
+    let share = metric(&diff, "spin_share");
+    assert_close(&share["p_value"], 0.1);
+    assert_eq!(share["test"], "exact-ties");
+    assert_eq!(share["significant"], false);
+    let group = group(&diff, "kernel", "kernel_lock", "reaper");
+    assert_close(&group["p_value"], 0.1);
+    assert_eq!(group["significant"], false);
+    assert_eq!(group["direction"], "up");
+    let table = run(&["diff", &before, &after]);
+    assert!(
+        table
+            .stdout
+            .contains("With 3+3 samples no change can be significant"),
+        "{}",
+        table.stdout
+    );
+    assert!(!table.stdout.contains("│ * ┆"), "{}", table.stdout);
+}
+
+#[test]
+fn alpha_one_marks_only_what_has_a_p_and_zero_groups_are_no_comparison() {
+    let one = |share| table_of(&spin_share_samples(&[share]));
+    let before = scratch_file("diff_alpha_one", "before.txt", &one(100));
+    let after = scratch_file("diff_alpha_one", "after.txt", &one(300));
+    let diff = diff_json(&[&before, &after, "--alpha", "1"], 0);
+    let share = metric(&diff, "spin_share");
+    assert_eq!(share["p_value"], Value::Null);
+    assert_eq!(share["significant"], false);
+    assert_eq!(share["test"], Value::Null);
+    // --alpha 1 turns the significance requirement of the gate off.
+    let diff = diff_json(&[&before, &after, "--alpha", "1", "--fail-above", "10"], 1);
+    assert_eq!(diff["regressions"], serde_json::json!(["spin_share"]));
+
+    // A group whose waits are 0 ns everywhere is left out, and not counted
+    // as a comparison.
+    let with_zero = |share| {
+        let mut samples = spin_share_samples(&[share, share + 10]);
+        for (_, rows) in &mut samples {
+            rows.push((0, "mutex", "sched_lock", "idle"));
+        }
+        table_of(&samples)
+    };
+    let before = scratch_file("diff_alpha_one", "zero-before.txt", &with_zero(100));
+    let after = scratch_file("diff_alpha_one", "zero-after.txt", &with_zero(300));
+    let diff = diff_json(&[&before, &after], 0);
+    assert_eq!(diff["groups"].as_array().unwrap().len(), 1);
+    assert_eq!(diff["groups_tested"], 1);
+}
+
+#[test]
+fn group_totals_are_exact_past_two_to_the_53() {
+    let big = (1u64 << 53) + 1;
+    let samples = |extra: u64| -> Vec<TestSample> {
+        (0..2)
+            .map(|i| {
+                (
+                    u64::MAX / 4,
+                    vec![(big + extra + i, "rwlock", "vmmaplk", "uvm_map")],
+                )
+            })
+            .collect()
+    };
+    let before = scratch_file("diff_big", "before.txt", &table_of(&samples(0)));
+    let after = scratch_file("diff_big", "after.txt", &table_of(&samples(2)));
+    let diff = diff_json(&[&before, &after], 0);
+    let group = &diff["groups"][0];
+    assert_eq!(group["before_total_ns"], 2 * big + 1);
+    assert_eq!(group["after_total_ns"], 2 * big + 5);
+    // Ranked as integers: after above before in every pair, no ties.
+    assert_eq!(group["direction"], "up");
+    assert_eq!(group["test"], "exact");
+    assert_close(&group["p_value"], 2.0 / 6.0);
 }

@@ -25,6 +25,12 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
     if args.fail_above.is_some_and(|pct| !pct.is_finite()) {
         bail!("--fail-above takes a percentage");
     }
+    if let Some(pct) = args.fail_above.filter(|pct| *pct < 0.0) {
+        bail!(
+            "--fail-above takes the rise that fails, 0 or more, not {pct}: a falling \
+             metric never fails the gate"
+        );
+    }
     let paths: [PathBuf; 2] = [args.before.clone(), args.after.clone()];
     let mut sources = input::sources(&paths, &[])?;
     for (source, label) in sources

@@ -15,7 +15,7 @@ use super::frames::{self, KeyNames, u32_values, u64_values};
 use super::model::{GroupKey, Metrics};
 use super::sample_metrics;
 use crate::facts::InputFacts;
-use crate::stats;
+use crate::stats::{self, MannWhitney, TestMethod};
 
 /// A per-sample figure that `diff` compares (`--metric`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
@@ -125,7 +125,7 @@ pub struct MetricDiff {
     pub delta_pct: Option<f64>,
     /// Two-sided Mann-Whitney p; null when a side has fewer than 2 values.
     pub p_value: Option<f64>,
-    /// p below alpha (always, with alpha 1).
+    /// p below alpha; with alpha 1 (tests off), wherever there is a p.
     pub significant: bool,
     /// Samples with a value, before (an extension).
     pub n_before: usize,
@@ -136,6 +136,48 @@ pub struct MetricDiff {
     pub before_median_ci: Option<[f64; 2]>,
     /// The same, after.
     pub after_median_ci: Option<[f64; 2]>,
+    /// Change of the median, percent; null when the before median is 0
+    /// (an extension). What the table shows and `--fail-above` compares.
+    pub median_delta_pct: Option<f64>,
+    /// Which way the rank test sees the after samples go (an extension).
+    pub direction: Direction,
+    /// The distribution p comes from; null without a test (an extension).
+    pub test: Option<TestMethod>,
+}
+
+/// Which way a figure moved, as the rank test measures it: whether the
+/// after samples tend to rank above the before samples (U of the before
+/// side below n1*n2/2), below, or neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// After ranks higher.
+    Up,
+    /// After ranks lower.
+    Down,
+    /// Neither, or nothing to compare.
+    #[serde(rename = "none")]
+    Neither,
+}
+
+impl Direction {
+    /// The name the JSON and CSV give it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+            Direction::Neither => "none",
+        }
+    }
+
+    /// The direction a test's U gives.
+    fn of(test: Option<&MannWhitney>, n_before: usize, n_after: usize) -> Direction {
+        match test.map(|test| test.second_is(n_before, n_after)) {
+            Some(std::cmp::Ordering::Greater) => Direction::Up,
+            Some(std::cmp::Ordering::Less) => Direction::Down,
+            _ => Direction::Neither,
+        }
+    }
 }
 
 /// What happened to a group between the builds.
@@ -191,6 +233,10 @@ pub struct GroupDiff {
     pub significant: bool,
     /// changed, new or gone.
     pub status: Status,
+    /// Which way the rank test sees the group's waits go (an extension).
+    pub direction: Direction,
+    /// The distribution p comes from; null without a test (an extension).
+    pub test: Option<TestMethod>,
     /// Change of the mean per sample, nanoseconds (for ordering).
     #[serde(skip)]
     pub change_ns: f64,
@@ -261,16 +307,15 @@ fn side(input: &InputFacts) -> Side {
     }
 }
 
-/// Significant at `alpha`; alpha 1 or more turns the test off.
+/// Significant at `alpha`: p below it; with alpha 1 (the tests turned
+/// off), any p. Without a p, never.
 fn significant(p: Option<f64>, alpha: f64) -> bool {
-    alpha >= 1.0 || p.is_some_and(|p| p < alpha)
+    p.is_some_and(|p| alpha >= 1.0 || p < alpha)
 }
 
-fn test_p(before: &[f64], after: &[f64]) -> Option<f64> {
-    if before.len() < 2 || after.len() < 2 {
-        return None;
-    }
-    stats::mann_whitney(before, after).map(|test| test.p_value)
+/// The p-value and method of a test, None below 2 values a side.
+fn tested_p(test: Option<&MannWhitney>, n_before: usize, n_after: usize) -> Option<MannWhitney> {
+    test.copied().filter(|_| n_before >= 2 && n_after >= 2)
 }
 
 fn delta_pct(before: f64, after: f64) -> Option<f64> {
@@ -300,14 +345,17 @@ fn compare_metrics(
 
 fn compare_values(metric: Metric, before: &[f64], after: &[f64], alpha: f64) -> MetricDiff {
     let (before_mean, after_mean) = (stats::mean(before), stats::mean(after));
-    let p_value = test_p(before, after);
+    let (before_median, after_median) = (stats::median(before), stats::median(after));
+    let test = stats::mann_whitney(before, after);
+    let tested = tested_p(test.as_ref(), before.len(), after.len());
+    let p_value = tested.map(|test| test.p_value);
     let interval = |values: &[f64]| stats::median_ci(values).map(|(low, high)| [low, high]);
     MetricDiff {
         metric: metric.name(),
         before_mean,
         after_mean,
-        before_median: stats::median(before),
-        after_median: stats::median(after),
+        before_median,
+        after_median,
         delta_pct: before_mean
             .zip(after_mean)
             .and_then(|(b, a)| delta_pct(b, a)),
@@ -317,9 +365,18 @@ fn compare_values(metric: Metric, before: &[f64], after: &[f64], alpha: f64) -> 
         n_after: after.len(),
         before_median_ci: interval(before),
         after_median_ci: interval(after),
+        median_delta_pct: before_median
+            .zip(after_median)
+            .and_then(|(b, a)| delta_pct(b, a)),
+        direction: Direction::of(test.as_ref(), before.len(), after.len()),
+        test: tested.map(|test| test.method),
     }
 }
 
+/// The watched metrics that rose past `--fail-above`: the rank test sees
+/// the after samples go up, the median rose by more than the limit, and
+/// (unless `--alpha 1`) the change is significant. Direction and size
+/// must agree: a median that fell never trips, whatever the mean does.
 fn tripped(metrics: &[MetricDiff], options: &DiffOptions) -> Vec<&'static str> {
     let Some(limit) = options.fail_above else {
         return Vec::new();
@@ -327,7 +384,9 @@ fn tripped(metrics: &[MetricDiff], options: &DiffOptions) -> Vec<&'static str> {
     metrics
         .iter()
         .filter(|m| options.fail_metrics.iter().any(|f| f.name() == m.metric))
-        .filter(|m| m.significant && m.delta_pct.is_some_and(|delta| delta > limit))
+        .filter(|m| options.alpha >= 1.0 || m.significant)
+        .filter(|m| m.direction == Direction::Up)
+        .filter(|m| m.median_delta_pct.is_some_and(|delta| delta > limit))
         .map(|m| m.metric)
         .collect()
 }
@@ -387,11 +446,11 @@ fn compare_groups(inputs: &[InputFacts], options: &DiffOptions) -> Result<Vec<Gr
     }
     let mut groups: Vec<GroupDiff> = (0..grid.height())
         .step_by(n_samples)
-        .map(|start| {
+        .filter_map(|start| {
             let rows = start..start + n_samples;
             let (mut before, mut after) = (Vec::new(), Vec::new());
             for row in rows {
-                let value = totals[row].unwrap_or(0) as f64;
+                let value = totals[row].unwrap_or(0);
                 match sample_ids[row] {
                     Some(id) if (id as usize) < n_before => before.push(value),
                     _ => after.push(value),
@@ -403,7 +462,11 @@ fn compare_groups(inputs: &[InputFacts], options: &DiffOptions) -> Result<Vec<Gr
                     .find(|(key, _)| *key == wanted)
                     .and_then(|(_, values)| values[start].clone())
             };
-            group_diff(
+            // A group whose waits are all 0 ns is no comparison.
+            if before.iter().chain(&after).all(|&ns| ns == 0) {
+                return None;
+            }
+            Some(group_diff(
                 [
                     key(GroupKey::Category),
                     key(GroupKey::Symbol),
@@ -411,7 +474,7 @@ fn compare_groups(inputs: &[InputFacts], options: &DiffOptions) -> Result<Vec<Gr
                 ],
                 &before,
                 &after,
-            )
+            ))
         })
         .collect();
     groups.sort_by(|x, y| {
@@ -425,14 +488,28 @@ fn compare_groups(inputs: &[InputFacts], options: &DiffOptions) -> Result<Vec<Gr
     Ok(groups)
 }
 
-fn group_diff(keys: [Option<String>; 3], before: &[f64], after: &[f64]) -> GroupDiff {
-    let before_total: f64 = before.iter().sum();
-    let after_total: f64 = after.iter().sum();
-    let before_mean = stats::mean(before).unwrap_or(0.0);
-    let after_mean = stats::mean(after).unwrap_or(0.0);
-    let status = if before_total == 0.0 {
+/// The exact sum of per-sample waits (each input's total already fits in
+/// 64 bits; a wider sum only guards the arithmetic).
+fn total(values: &[u64]) -> u128 {
+    values.iter().map(|&ns| u128::from(ns)).sum()
+}
+
+fn mean_of(values: &[u64]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    total(values) as f64 / values.len() as f64
+}
+
+fn group_diff(keys: [Option<String>; 3], before: &[u64], after: &[u64]) -> GroupDiff {
+    let (before_total, after_total) = (total(before), total(after));
+    let before_mean = mean_of(before);
+    let after_mean = mean_of(after);
+    let test = stats::mann_whitney(before, after);
+    let tested = tested_p(test.as_ref(), before.len(), after.len());
+    let status = if before_total == 0 {
         Status::New
-    } else if after_total == 0.0 {
+    } else if after_total == 0 {
         Status::Gone
     } else {
         Status::Changed
@@ -442,15 +519,17 @@ fn group_diff(keys: [Option<String>; 3], before: &[f64], after: &[f64]) -> Group
         category,
         symbol,
         caller,
-        before_total_ns: before_total as u64,
-        after_total_ns: after_total as u64,
+        before_total_ns: u64::try_from(before_total).unwrap_or(u64::MAX),
+        after_total_ns: u64::try_from(after_total).unwrap_or(u64::MAX),
         before_mean_ns: before_mean.round() as u64,
         after_mean_ns: after_mean.round() as u64,
         delta_pct: delta_pct(before_mean, after_mean),
-        p_value: test_p(before, after),
+        p_value: tested.map(|test| test.p_value),
         q_value: None,
         significant: false,
         status,
+        direction: Direction::of(test.as_ref(), before.len(), after.len()),
+        test: tested.map(|test| test.method),
         change_ns: after_mean - before_mean,
     }
 }

@@ -10,9 +10,9 @@ use super::Style;
 use super::cells::TextTable;
 use super::human::{duration, percent};
 use super::text::{BOLD, BOLD_YELLOW, paint, render_table, wrap};
-use crate::engine::diff::{Diff, GroupDiff, Metric, MetricDiff};
+use crate::engine::diff::{Diff, Direction, GroupDiff, Metric, MetricDiff};
 use crate::export::writer::write_folded;
-use crate::stats::{MIN_SAMPLES_FOR_CI, MIN_SAMPLES_FOR_TEST};
+use crate::stats::{MIN_SAMPLES_FOR_CI, MIN_SAMPLES_FOR_TEST, TestMethod};
 
 /// The output formats of `diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -74,11 +74,13 @@ fn text(diff: &Diff, style: &Style, top: usize, markdown: bool) -> String {
         let line = format!("regression: {name} rose past --fail-above");
         let _ = writeln!(out, "{}", paint(&line, style.color, BOLD_YELLOW));
     }
+    // Listed by the direction the rank test sees, so that a group is never
+    // a regression by its mean and an improvement by its test.
     let (regressions, improvements): (Vec<&GroupDiff>, Vec<&GroupDiff>) = diff
         .groups
         .iter()
-        .filter(|g| g.change_ns != 0.0)
-        .partition(|g| g.change_ns > 0.0);
+        .filter(|g| g.direction != Direction::Neither)
+        .partition(|g| g.direction == Direction::Up);
     for (title, groups) in [("Regressions", regressions), ("Improvements", improvements)] {
         out.push('\n');
         if groups.is_empty() {
@@ -213,7 +215,7 @@ fn groups_table(diff: &Diff, groups: &[&GroupDiff]) -> TextTable {
     let highlight = groups
         .iter()
         .enumerate()
-        .filter(|(_, g)| g.significant && g.change_ns > 0.0)
+        .filter(|(_, g)| g.significant && g.direction == Direction::Up)
         .map(|(index, _)| index)
         .collect();
     TextTable {
@@ -224,11 +226,13 @@ fn groups_table(diff: &Diff, groups: &[&GroupDiff]) -> TextTable {
     }
 }
 
-/// benchstat's shape: `+25.3 % (p=0.002, n=12+12)` when significant,
-/// `~ (p=0.420, n=5+5)` when not.
+/// benchstat's shape, the change of the median: `+25.3 % (p=0.002,
+/// n=12+12)` when significant, `~ (p=0.420, n=5+5)` when not.
 fn change(m: &MetricDiff) -> String {
     let n = format!("n={}+{}", m.n_before, m.n_after);
-    let delta = m.delta_pct.map_or_else(|| "-".to_string(), signed_percent);
+    let delta = m
+        .median_delta_pct
+        .map_or_else(|| "-".to_string(), signed_percent);
     match m.p_value {
         None => format!("{delta} (n too small for a test, {n})"),
         Some(p) if m.significant => format!("{delta} ({}, {n})", p_phrase(p)),
@@ -301,6 +305,8 @@ fn csv(diff: &Diff) -> Result<String> {
         "q_value",
         "significant",
         "status",
+        "direction",
+        "test",
     ]);
     writer.write_record(&header)?;
     let optional = |v: Option<f64>| v.map_or_else(String::new, |v| v.to_string());
@@ -320,6 +326,8 @@ fn csv(diff: &Diff) -> Result<String> {
             optional(group.q_value),
             group.significant.to_string(),
             group.status.name().to_string(),
+            group.direction.name().to_string(),
+            group.test.map_or("", TestMethod::name).to_string(),
         ]);
         writer.write_record(&record)?;
     }
