@@ -77,12 +77,15 @@ pub struct Window {
     pub waits: FxHashMap<u32, WaitSum>,
 }
 
-/// Something a thread did, kept until the capture is read.
+/// Something a thread did, kept until the capture is read: 16 bytes, as
+/// a capture holds tens of millions of them.
 #[derive(Debug, Clone, Copy)]
 struct Happening {
     ns: u64,
     what: What,
 }
+
+const _: () = assert!(std::mem::size_of::<Happening>() == 16);
 
 #[derive(Debug, Clone, Copy)]
 enum What {
@@ -94,12 +97,11 @@ enum What {
     /// A duration ends: it closes the innermost open one, whatever its
     /// name. `wait` tells whether its name is a lock wait's end.
     End { wait: bool, key: u32 },
-    /// A whole lock wait (a complete event).
-    Wait { end_ns: u64, key: u32 },
-    /// An `acquire-start` instant on the lock at `lock`.
-    WaitStart { lock: u64, key: u32 },
-    /// An `acquired-*` or `acquire-abort` instant on the lock at `lock`.
-    WaitDone { lock: u64, key: u32 },
+    /// An `acquire-start` instant: its (lock, key) pair by id (see
+    /// [`Sampler::instant_locks`]).
+    WaitStart(u32),
+    /// An `acquired-*` or `acquire-abort` instant, likewise.
+    WaitDone(u32),
 }
 
 /// A duration that began and has not ended yet.
@@ -115,6 +117,8 @@ struct Open {
 pub struct ThreadTrack {
     /// What it did, in file order until [`Sampler::finish`] replays it.
     happenings: Vec<Happening>,
+    /// Complete lock waits (rare: lltextract writes none): start, end, key.
+    complete_waits: Vec<(u64, u64, u32)>,
     /// Windows by index from the trace's start, filled by the replay.
     pub windows: Vec<Window>,
     /// Lock waits seen (to pick threads by default).
@@ -155,6 +159,9 @@ pub struct Sampler {
     keys: FxHashMap<Box<str>, u32>,
     key_list: Vec<[Box<str>; 3]>,
     key_buffer: String,
+    /// The (lock address, key) pairs of instant lock events, by id.
+    instant_locks: Vec<(u64, u32)>,
+    instant_lock_ids: FxHashMap<(u64, u32), u32>,
     selection: Option<Selection>,
     /// Threads named otherwise than the selection asks: not tracked.
     ignored: rustc_hash::FxHashSet<u64>,
@@ -178,6 +185,8 @@ impl Sampler {
             keys: FxHashMap::default(),
             key_list: Vec::new(),
             key_buffer: String::new(),
+            instant_locks: Vec::new(),
+            instant_lock_ids: FxHashMap::default(),
             selection: None,
             ignored: Default::default(),
             notes: CaptureNotes::default(),
@@ -256,7 +265,7 @@ impl Sampler {
         }
         let empty_key = self.intern(["", "", ""]);
         for track in self.threads.values_mut() {
-            replay(track, span, empty_key, &mut self.notes);
+            replay(track, span, empty_key, &self.instant_locks, &mut self.notes);
         }
         Ok(())
     }
@@ -323,28 +332,31 @@ impl Sampler {
                 wait: false,
                 key: NO_KEY,
             },
-            EVENT_DURATION_COMPLETE if begins_wait => What::Wait {
-                end_ns: self.time(event.end_ticks.unwrap_or(event.ticks)),
-                key: self.event_key(event)?,
-            },
-            EVENT_INSTANT if begins_wait => {
+            EVENT_DURATION_COMPLETE if begins_wait => {
+                let end_ns = self.time(event.end_ticks.unwrap_or(event.ticks));
                 let key = self.event_key(event)?;
-                What::WaitStart {
-                    lock: lock_identity(event, key)?,
-                    key,
-                }
+                let track = self.threads.entry(koid).or_default();
+                track.complete_waits.push((ns, end_ns, key));
+                return Ok(());
             }
-            EVENT_INSTANT if ends_wait => {
-                let key = self.event_key(event)?;
-                What::WaitDone {
-                    lock: lock_identity(event, key)?,
-                    key,
-                }
-            }
+            EVENT_INSTANT if begins_wait => What::WaitStart(self.instant_lock(event)?),
+            EVENT_INSTANT if ends_wait => What::WaitDone(self.instant_lock(event)?),
             _ => return Ok(()),
         };
         self.keep(koid, ns, what);
         Ok(())
+    }
+
+    /// The id of an instant lock event's (lock, key) pair.
+    fn instant_lock(&mut self, event: &Event<'_>) -> Result<u32, String> {
+        let key = self.event_key(event)?;
+        let pair = (lock_identity(event, key)?, key);
+        let next = self.instant_locks.len() as u32;
+        let id = *self.instant_lock_ids.entry(pair).or_insert(next);
+        if id == next {
+            self.instant_locks.push(pair);
+        }
+        Ok(id)
     }
 
     /// The key of a lock event: its category and the `symbol` and
@@ -457,13 +469,31 @@ impl Span {
 /// same time keep their file order) into its windows, as Perfetto builds a
 /// thread's slices and states: one stack of open durations, which any
 /// duration end pops; a popped `acquire-start` is a wait of its key.
-fn replay(track: &mut ThreadTrack, span: Span, empty_key: u32, notes: &mut CaptureNotes) {
+fn replay(
+    track: &mut ThreadTrack,
+    span: Span,
+    empty_key: u32,
+    instant_locks: &[(u64, u32)],
+    notes: &mut CaptureNotes,
+) {
     let mut happenings = std::mem::take(&mut track.happenings);
     happenings.sort_by_key(|happening| happening.ns);
     let mut state: Option<(u8, u64)> = None;
     let mut open: Vec<Open> = Vec::new();
     // Instant-encoded waits begun and not yet acquired: (lock, start, key).
     let mut started: Vec<(u64, u64, u32)> = Vec::new();
+    for (start, end, key) in std::mem::take(&mut track.complete_waits) {
+        if end < start {
+            notes.out_of_order += 1;
+        }
+        add_wait(
+            track,
+            start,
+            end,
+            if key == NO_KEY { empty_key } else { key },
+            span,
+        );
+    }
     let pick = |first: u32, second: u32| {
         [first, second]
             .into_iter()
@@ -491,13 +521,8 @@ fn replay(track: &mut ThreadTrack, span: Span, empty_key: u32, notes: &mut Captu
                 None if wait => notes.unmatched_ends += 1,
                 None => {}
             },
-            What::Wait { end_ns, key } => {
-                if end_ns < ns {
-                    notes.out_of_order += 1;
-                }
-                add_wait(track, ns, end_ns, pick(key, NO_KEY), span);
-            }
-            What::WaitStart { lock, key } => {
+            What::WaitStart(id) => {
+                let (lock, key) = instant_locks[id as usize];
                 if let Some(index) = started.iter().position(|s| s.0 == lock) {
                     // Begun again before it was acquired: the first lost its end.
                     started.swap_remove(index);
@@ -505,13 +530,16 @@ fn replay(track: &mut ThreadTrack, span: Span, empty_key: u32, notes: &mut Captu
                 }
                 started.push((lock, ns, key));
             }
-            What::WaitDone { lock, key } => match started.iter().position(|s| s.0 == lock) {
-                Some(index) => {
-                    let (_, start, begun_key) = started.swap_remove(index);
-                    add_wait(track, start, ns, pick(begun_key, key), span);
+            What::WaitDone(id) => {
+                let (lock, key) = instant_locks[id as usize];
+                match started.iter().position(|s| s.0 == lock) {
+                    Some(index) => {
+                        let (_, start, begun_key) = started.swap_remove(index);
+                        add_wait(track, start, ns, pick(begun_key, key), span);
+                    }
+                    None => notes.unmatched_ends += 1,
                 }
-                None => notes.unmatched_ends += 1,
-            },
+            }
         }
     }
     if let Some((current, since)) = state {
