@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::engine::diff::{DiffOptions, Metric};
 use crate::engine::{AnalysisOptions, ClassMap, GroupKey, SortKey};
 use crate::export::{ExportFormat, What};
+use crate::ingest::ReadOptions;
 use crate::parse::fxt::CaptureOptions;
 use crate::parse::{InputFormat, MapKey, ParseOptions, Unit};
 use crate::report::ReportFormat;
@@ -258,8 +259,16 @@ fn parse_window(text: &str) -> Result<u64, String> {
 }
 
 impl ReadArgs {
-    /// The parser options these flags ask for.
-    pub fn parse_options(&self) -> ParseOptions {
+    /// How to read the inputs, as these flags ask.
+    pub fn options(&self) -> ReadOptions {
+        ReadOptions {
+            format: self.input_format,
+            parse: self.parse_options(),
+            threads: self.threads,
+        }
+    }
+
+    fn parse_options(&self) -> ParseOptions {
         ParseOptions {
             unit: self.unit,
             strict: self.strict,

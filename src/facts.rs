@@ -6,7 +6,7 @@ use std::hash::BuildHasher;
 use hashbrown::HashTable;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
-use crate::parse::{ParseStats, Row, Sink, State};
+use crate::parse::{InputFormat, ParseStats, Row, Sink, State};
 
 /// One distinct key of one sample, with its rows folded in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,8 +32,8 @@ pub struct Fact {
 pub struct InputFacts {
     /// The input's label (file stem or `--label`).
     pub label: String,
-    /// The name of the format it was read as.
-    pub format: &'static str,
+    /// The format it was read as.
+    pub format: InputFormat,
     /// The state totals of each sample, in order.
     pub samples: Vec<Vec<State>>,
     /// Interned key strings.

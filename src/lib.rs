@@ -1,8 +1,9 @@
 //! `contend`: a lock-contention trace analyzer.
 //!
-//! Bytes go through a format parser into facts (rows folded per sample and
-//! key), the engine turns facts into an [`engine::Analysis`] with polars,
-//! and renderers format it. See DESIGN.md and docs/.
+//! Bytes are read ([`ingest`]) through a format parser ([`parse`]) into
+//! facts (rows folded per sample and key), the engine turns facts into an
+//! [`engine::Analysis`] with polars, and renderers ([`report`],
+//! [`export`]) format it. docs/architecture.md has the picture.
 
 pub mod cli;
 pub mod cmd;
@@ -10,12 +11,13 @@ pub mod engine;
 pub mod error;
 pub mod export;
 pub mod facts;
-pub mod input;
+pub mod ingest;
+pub mod notes;
 pub mod output;
-pub mod parallel;
 pub mod parse;
 pub mod report;
 pub mod stats;
+pub mod terminal;
 
 use clap::Parser;
 

@@ -91,6 +91,14 @@ impl Write for Destination {
     }
 }
 
+/// Writes the whole output to stdout at once and flushes it.
+pub fn write_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use contend::engine::{self, AnalysisOptions};
 use contend::facts::{FactsBuilder, InputFacts};
-use contend::input::Source;
-use contend::parallel;
+use contend::ingest::Source;
+use contend::ingest::parallel;
 use contend::parse::{self, InputFormat, ParseOptions};
 use contend::report::{self, ReportFormat, Style};
 use proptest::prelude::*;

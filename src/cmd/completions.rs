@@ -4,9 +4,9 @@
 use anyhow::Result;
 use clap::CommandFactory;
 
-use super::write_stdout;
 use crate::cli::{Cli, CompletionsArgs};
 use crate::error::Exit;
+use crate::output::write_stdout;
 
 /// Writes the completion script for the shell to stdout.
 pub fn run(args: &CompletionsArgs) -> Result<Exit> {

@@ -4,15 +4,15 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
-use super::{
-    note_skipped, output_width, read_sources, skipped_of, use_color, utf8_locale, write_stdout,
-};
 use crate::cli::DiffArgs;
 use crate::engine::diff::compare;
 use crate::error::Exit;
-use crate::input;
+use crate::ingest::{self, source};
+use crate::notes::{note_skipped, skipped_of};
+use crate::output::write_stdout;
 use crate::report::Style;
 use crate::report::diff::render;
+use crate::terminal::{output_width, use_color, utf8_locale};
 
 /// Runs the comparison; exit 1 when `--fail-above` found a regression.
 pub fn run(args: &DiffArgs) -> Result<Exit> {
@@ -32,7 +32,7 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
         );
     }
     let paths: [PathBuf; 2] = [args.before.clone(), args.after.clone()];
-    let mut sources = input::sources(&paths, &[])?;
+    let mut sources = source::sources(&paths, &[])?;
     for (source, label) in sources
         .iter_mut()
         .zip([&args.label_before, &args.label_after])
@@ -41,7 +41,7 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
             source.label = label.clone();
         }
     }
-    let inputs = read_sources(&args.read, &sources)?;
+    let inputs = ingest::read_facts(&sources, &args.read.options())?;
     if inputs.len() > 2 {
         let labels: Vec<&str> = inputs.iter().map(|input| input.label.as_str()).collect();
         bail!(

@@ -4,19 +4,19 @@ use std::io::Write;
 
 use anyhow::{Result, bail};
 
-use super::{capture_label, note_skipped, open_source, read_inputs, skipped_of};
+use super::read_inputs;
 use crate::cli::ExportArgs;
 use crate::engine::{self, Analysis, GroupKey};
 use crate::error::Exit;
-use crate::error::InputError;
 use crate::export::records::{
     group_fields, group_keys, group_records, row_fields, sample_fields, sample_records,
 };
 use crate::export::writer::{RecordWriter, WriterOptions, write_folded};
 use crate::export::{ExportFormat, Value, What};
-use crate::input;
+use crate::ingest::{self, Consumer, source};
+use crate::notes::{note_skipped, skipped_of};
 use crate::output::Destination;
-use crate::parse::{self, InputFormat, ParseStats, Row, Sink, State, fxt};
+use crate::parse::{InputFormat, ParseStats, Row, Sink, State};
 
 /// Groups exported unless `--top` says otherwise: all of them.
 const EXPORT_TOP: usize = 0;
@@ -75,41 +75,29 @@ fn export_rows(
     out: &mut dyn Write,
 ) -> Result<Vec<(String, ParseStats)>> {
     let by = args.analysis.options(EXPORT_TOP).by;
-    let mut target = if args.format == ExportFormat::Folded {
+    let target = if args.format == ExportFormat::Folded {
         RowTarget::Folded { out, by }
     } else {
         RowTarget::Records(Box::new(RecordWriter::new(out, &row_fields(), options)?))
     };
-    let mut skipped = Vec::new();
-    let read = &args.input.read;
-    for source in input::sources(&args.input.inputs, &args.input.label)? {
-        let (reader, format) = open_source(read, &source)?;
-        if format == InputFormat::Fxt {
-            let capture = fxt::read_capture(reader, &source.name, &read.parse_options().capture)?;
-            for thread in &capture.threads {
-                let label = capture_label(&source.label, &thread.name);
-                let mut sink = RowSink::new(&label, &mut target);
-                let fed = thread.feed(&mut sink);
-                sink.check(fed.map_err(|m| InputError::whole(&source.name, m).into()))?;
-            }
-            skipped.push((source.label.clone(), capture.stats));
-            continue;
-        }
-        let mut sink = RowSink::new(&source.label, &mut target);
-        let parsed = parse::parse(
-            reader,
-            &source.name,
-            format,
-            &read.parse_options(),
-            &mut sink,
-        );
-        let stats = sink.check(parsed.map_err(anyhow::Error::from))?;
-        skipped.push((source.label.clone(), stats));
+    let mut consumer = RowConsumer {
+        label: String::new(),
+        sample: 0,
+        target,
+        failure: None,
+        read: Vec::new(),
+    };
+    let sources = source::sources(&args.input.inputs, &args.input.label)?;
+    let read = ingest::read(&sources, &args.input.read.options(), &mut consumer);
+    // An output error stopped the parser: that error, not the stop.
+    if let Some(failure) = consumer.failure {
+        return Err(failure);
     }
-    if let RowTarget::Records(writer) = target {
+    read?;
+    if let RowTarget::Records(writer) = consumer.target {
         writer.finish()?;
     }
-    Ok(skipped)
+    Ok(consumer.read)
 }
 
 /// Where streamed rows go.
@@ -121,37 +109,23 @@ enum RowTarget<'w> {
     },
 }
 
-/// The parser's sink for `--what rows`: writes each row as it comes.
-struct RowSink<'a, 'w> {
-    label: &'a str,
+/// Reads each input into the output as it comes (`--what rows`): the
+/// parser's sink and the reader's consumer.
+struct RowConsumer<'w> {
+    label: String,
     sample: u64,
-    target: &'a mut RowTarget<'w>,
+    target: RowTarget<'w>,
+    /// The output error that stopped the parser, kept whole.
     failure: Option<anyhow::Error>,
+    /// Each input's label and parse statistics, for the notes.
+    read: Vec<(String, ParseStats)>,
 }
 
-impl<'a, 'w> RowSink<'a, 'w> {
-    fn new(label: &'a str, target: &'a mut RowTarget<'w>) -> Self {
-        RowSink {
-            label,
-            sample: 0,
-            target,
-            failure: None,
-        }
-    }
-
-    /// The parser's result, unless an output error stopped it: then that
-    /// error, not the stop.
-    fn check<T>(self, parsed: Result<T>) -> Result<T> {
-        match self.failure {
-            Some(failure) => Err(failure),
-            None => parsed,
-        }
-    }
-
+impl RowConsumer<'_> {
     fn write_row(&mut self, row: &Row<'_>) -> Result<()> {
         match &mut self.target {
             RowTarget::Records(writer) => writer.write(&[
-                Value::Text(self.label),
+                Value::Text(&self.label),
                 Value::Count(self.sample.max(1)),
                 Value::Text(row.category),
                 Value::Text(row.symbol),
@@ -173,7 +147,24 @@ impl<'a, 'w> RowSink<'a, 'w> {
     }
 }
 
-impl Sink for RowSink<'_, '_> {
+impl Consumer for RowConsumer<'_> {
+    fn begin(&mut self, label: &str, _format: InputFormat) -> Result<()> {
+        self.label = label.to_string();
+        self.sample = 0;
+        Ok(())
+    }
+
+    fn sink(&mut self) -> &mut dyn Sink {
+        self
+    }
+
+    fn end(&mut self, stats: ParseStats) -> Result<()> {
+        self.read.push((self.label.clone(), stats));
+        Ok(())
+    }
+}
+
+impl Sink for RowConsumer<'_> {
     fn sample(&mut self, _states: Vec<State>) -> Result<(), String> {
         self.sample += 1;
         Ok(())

@@ -5,9 +5,9 @@
 use anyhow::{Result, bail};
 use clap::CommandFactory;
 
-use super::write_stdout;
 use crate::cli::{Cli, ManArgs};
 use crate::error::Exit;
+use crate::output::write_stdout;
 
 /// Writes contend(1), or contend-SUBCOMMAND(1), as roff to stdout.
 pub fn run(args: &ManArgs) -> Result<Exit> {

@@ -5,10 +5,11 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use super::{note_skipped, read_inputs, skipped_of};
+use super::read_inputs;
 use crate::cli::PlotArgs;
 use crate::engine::{AnalysisOptions, analyze};
 use crate::error::Exit;
+use crate::notes::{note_skipped, skipped_of};
 use crate::output::Destination;
 use crate::report::plot;
 

@@ -2,13 +2,14 @@
 
 use anyhow::Result;
 
-use super::{
-    note_skipped, output_width, read_inputs, skipped_of, use_color, utf8_locale, write_stdout,
-};
+use super::read_inputs;
 use crate::cli::ReportArgs;
 use crate::engine;
 use crate::error::Exit;
+use crate::notes::{note_skipped, skipped_of};
+use crate::output::write_stdout;
 use crate::report::{self, Style};
+use crate::terminal::{output_width, use_color, utf8_locale};
 
 /// Groups the report shows unless `--top` says otherwise.
 const REPORT_TOP: usize = 20;

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::classes::ClassMap;
 use super::frames::{self, KeyNames, u32_values, u64_values};
-use super::model::{GroupKey, Metrics};
+use super::model::{GroupKey, KeyValues, Metrics};
 use super::sample_metrics;
 use crate::facts::InputFacts;
 use crate::stats::{self, MannWhitney, TestMethod};
@@ -112,7 +112,7 @@ pub struct Side {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MetricDiff {
     /// The metric's name.
-    pub metric: &'static str,
+    pub metric: Metric,
     /// Mean per sample, before.
     pub before_mean: Option<f64>,
     /// Mean per sample, after.
@@ -206,15 +206,10 @@ impl Status {
 /// One group compared.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GroupDiff {
-    /// Lock type; absent when `--by` leaves it out.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub category: Option<String>,
-    /// Lock symbol (offset stripped unless `--keep-offsets`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub symbol: Option<String>,
-    /// Waiting function (offset stripped unless `--keep-offsets`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub caller: Option<String>,
+    /// The group's category, symbol and caller (offsets stripped unless
+    /// `--keep-offsets`).
+    #[serde(flatten)]
+    pub keys: KeyValues,
     /// Total wait before, nanoseconds.
     pub before_total_ns: u64,
     /// Total wait after.
@@ -245,11 +240,7 @@ pub struct GroupDiff {
 impl GroupDiff {
     /// The group's value for a key column.
     pub fn key(&self, key: GroupKey) -> Option<&str> {
-        match key {
-            GroupKey::Category => self.category.as_deref(),
-            GroupKey::Symbol => self.symbol.as_deref(),
-            GroupKey::Caller => self.caller.as_deref(),
-        }
+        self.keys.get(key)
     }
 }
 
@@ -265,7 +256,7 @@ pub struct Diff {
     /// Every group, largest change of mean per sample first.
     pub groups: Vec<GroupDiff>,
     /// Metrics that tripped `--fail-above`.
-    pub regressions: Vec<&'static str>,
+    pub regressions: Vec<Metric>,
     /// Groups with a p-value (the number of comparisons BH corrects for).
     pub groups_tested: usize,
     /// The `--by` keys.
@@ -351,7 +342,7 @@ fn compare_values(metric: Metric, before: &[f64], after: &[f64], alpha: f64) -> 
     let p_value = tested.map(|test| test.p_value);
     let interval = |values: &[f64]| stats::median_ci(values).map(|(low, high)| [low, high]);
     MetricDiff {
-        metric: metric.name(),
+        metric,
         before_mean,
         after_mean,
         before_median,
@@ -377,13 +368,13 @@ fn compare_values(metric: Metric, before: &[f64], after: &[f64], alpha: f64) -> 
 /// the after samples go up, the median rose by more than the limit, and
 /// (unless `--alpha 1`) the change is significant. Direction and size
 /// must agree: a median that fell never trips, whatever the mean does.
-fn tripped(metrics: &[MetricDiff], options: &DiffOptions) -> Vec<&'static str> {
+fn tripped(metrics: &[MetricDiff], options: &DiffOptions) -> Vec<Metric> {
     let Some(limit) = options.fail_above else {
         return Vec::new();
     };
     metrics
         .iter()
-        .filter(|m| options.fail_metrics.iter().any(|f| f.name() == m.metric))
+        .filter(|m| options.fail_metrics.contains(&m.metric))
         .filter(|m| options.alpha >= 1.0 || m.significant)
         .filter(|m| m.direction == Direction::Up)
         .filter(|m| m.median_delta_pct.is_some_and(|delta| delta > limit))
@@ -467,11 +458,11 @@ fn compare_groups(inputs: &[InputFacts], options: &DiffOptions) -> Result<Vec<Gr
                 return None;
             }
             Some(group_diff(
-                [
-                    key(GroupKey::Category),
-                    key(GroupKey::Symbol),
-                    key(GroupKey::Caller),
-                ],
+                KeyValues {
+                    category: key(GroupKey::Category),
+                    symbol: key(GroupKey::Symbol),
+                    caller: key(GroupKey::Caller),
+                },
                 &before,
                 &after,
             ))
@@ -481,9 +472,7 @@ fn compare_groups(inputs: &[InputFacts], options: &DiffOptions) -> Result<Vec<Gr
         y.change_ns
             .abs()
             .total_cmp(&x.change_ns.abs())
-            .then_with(|| {
-                (&x.category, &x.symbol, &x.caller).cmp(&(&y.category, &y.symbol, &y.caller))
-            })
+            .then_with(|| x.keys.cmp(&y.keys))
     });
     Ok(groups)
 }
@@ -501,7 +490,7 @@ fn mean_of(values: &[u64]) -> f64 {
     total(values) as f64 / values.len() as f64
 }
 
-fn group_diff(keys: [Option<String>; 3], before: &[u64], after: &[u64]) -> GroupDiff {
+fn group_diff(keys: KeyValues, before: &[u64], after: &[u64]) -> GroupDiff {
     let (before_total, after_total) = (total(before), total(after));
     let before_mean = mean_of(before);
     let after_mean = mean_of(after);
@@ -514,11 +503,8 @@ fn group_diff(keys: [Option<String>; 3], before: &[u64], after: &[u64]) -> Group
     } else {
         Status::Changed
     };
-    let [category, symbol, caller] = keys;
     GroupDiff {
-        category,
-        symbol,
-        caller,
+        keys,
         before_total_ns: u64::try_from(before_total).unwrap_or(u64::MAX),
         after_total_ns: u64::try_from(after_total).unwrap_or(u64::MAX),
         before_mean_ns: before_mean.round() as u64,

@@ -3,11 +3,9 @@
 use polars::prelude::*;
 
 use super::classes::ClassMap;
-use super::summary::KERNEL_LOCK;
+use super::model::KERNEL_LOCK;
+use super::model::RUNNING;
 use crate::facts::InputFacts;
-
-/// The state counted as on-CPU; every other state is off-CPU.
-pub const RUNNING: &str = "Running";
 
 /// The key strings behind a facts frame's `category`, `symbol` and
 /// `caller` columns, which hold ids numbered in string order: a group-by

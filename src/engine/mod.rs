@@ -19,7 +19,7 @@ use polars::prelude::{DataFrame, IntoLazy, col, lit};
 use crate::facts::InputFacts;
 pub use classes::{ClassMap, LockClass};
 pub use model::{
-    Analysis, Group, GroupKey, InputSummary, Metrics, SampleSummary, SortKey, Warning,
+    Analysis, Group, GroupKey, InputSummary, KeyValues, Metrics, SampleSummary, SortKey, Warning,
 };
 
 /// How to analyse: the engine's options, apart from the command line.

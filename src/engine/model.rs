@@ -1,11 +1,19 @@
 //! The engine's answer as plain data: what renderers format and what the
-//! JSON contract of DESIGN.md serialises. Field names are that contract.
+//! JSON contract (docs/report.md, docs/diff.md) serialises. Field names are
+//! that contract: extend, never rename.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use super::classes::LockClass;
+use crate::parse::InputFormat;
+
+/// The state counted as on-CPU; every other state is off-CPU.
+pub const RUNNING: &str = "Running";
+
+/// The symbol whose waits the verdict singles out.
+pub const KERNEL_LOCK: &str = "kernel_lock";
 
 /// A key column a ranking can group by (`--by`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, Serialize)]
@@ -117,7 +125,7 @@ pub struct InputSummary {
     /// Lines skipped as not part of a table.
     pub skipped_lines: u64,
     /// The format the input was read as (an extension of the contract).
-    pub format: &'static str,
+    pub format: InputFormat,
     /// The input's figures summed over its samples (an extension).
     pub total: Metrics,
 }
@@ -129,15 +137,9 @@ pub struct Group {
     /// otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub input: Option<String>,
-    /// Lock type; absent when `--by` leaves it out.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub category: Option<String>,
-    /// Lock symbol; absent when `--by` leaves it out.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub symbol: Option<String>,
-    /// Waiting function; absent when `--by` leaves it out.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub caller: Option<String>,
+    /// The group's category, symbol and caller.
+    #[serde(flatten)]
+    pub keys: KeyValues,
     /// The lock class of the group's rows.
     pub class: LockClass,
     /// Total wait, nanoseconds.
@@ -159,14 +161,36 @@ pub struct Group {
     pub cumulative_share: Option<f64>,
 }
 
-impl Group {
-    /// The group's value for a key column (None when not grouped by it).
-    pub fn key(&self, key: GroupKey) -> Option<&str> {
+/// The key values of a group, of a ranking or of a diff: those the
+/// `--by` keys name; a key not grouped on is None and absent from the JSON.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct KeyValues {
+    /// Lock type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// Lock symbol.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<String>,
+    /// Waiting function.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
+}
+
+impl KeyValues {
+    /// The value for a key column (None when not grouped by it).
+    pub fn get(&self, key: GroupKey) -> Option<&str> {
         match key {
             GroupKey::Category => self.category.as_deref(),
             GroupKey::Symbol => self.symbol.as_deref(),
             GroupKey::Caller => self.caller.as_deref(),
         }
+    }
+}
+
+impl Group {
+    /// The group's value for a key column (None when not grouped by it).
+    pub fn key(&self, key: GroupKey) -> Option<&str> {
+        self.keys.get(key)
     }
 
     /// The group's key values: its input (with `--per-input`), then the

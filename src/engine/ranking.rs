@@ -4,7 +4,7 @@ use polars::prelude::*;
 
 use super::classes::LockClass;
 use super::frames::{KeyNames, f64_values, ratio, str_values, u32_values, u64_values};
-use super::model::{Group, GroupKey, SortKey};
+use super::model::{Group, GroupKey, KeyValues, SortKey};
 
 /// Groups the facts by `by`, sorted by `sort` (largest first, then by key),
 /// with shares of all lock time and of `running_ns`, and the cumulative
@@ -95,9 +95,11 @@ pub fn groups_of(
     Ok((0..frame.height())
         .map(|row| Group {
             input: None,
-            category: category[row].clone(),
-            symbol: symbol[row].clone(),
-            caller: caller[row].clone(),
+            keys: KeyValues {
+                category: category[row].clone(),
+                symbol: symbol[row].clone(),
+                caller: caller[row].clone(),
+            },
             class: class[row]
                 .as_deref()
                 .and_then(LockClass::from_name)

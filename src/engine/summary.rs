@@ -6,9 +6,6 @@ use polars::prelude::*;
 use super::frames::{f64_values, i64_values, ratio, u64_values};
 use super::model::Metrics;
 
-/// The symbol whose waits the verdict singles out.
-pub const KERNEL_LOCK: &str = "kernel_lock";
-
 /// Lock sums of each sample joined onto the samples frame, with the derived
 /// figures: one row per sample, ordered by `sample_id`.
 pub fn per_sample(facts: &DataFrame, samples: &DataFrame) -> PolarsResult<DataFrame> {

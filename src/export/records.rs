@@ -63,19 +63,23 @@ pub fn group_fields(analysis: &Analysis) -> Vec<Field> {
         .into_iter()
         .map(|name| Field::new(name, Kind::Text))
         .collect();
-    fields.extend([
-        Field::new("class", Kind::Text),
-        Field::new("total_ns", Kind::Duration),
-        Field::new("rows", Kind::Count),
-        Field::new("samples_seen", Kind::Count),
-        Field::new("mean_ns", Kind::Duration),
-        Field::new("max_ns", Kind::Duration),
-        Field::new("share_of_lock_time", Kind::Share),
-        Field::new("share_of_running", Kind::Share),
-        Field::new("cumulative_share", Kind::Share),
-    ]);
+    fields.extend(GROUP_FIELDS.map(|(name, kind)| Field::new(name, kind)));
     fields
 }
+
+/// The group fields after the `--by` keys, in the JSON contract's order:
+/// the one list of them, for the export and the report's CSV.
+pub const GROUP_FIELDS: [(&str, Kind); 9] = [
+    ("class", Kind::Text),
+    ("total_ns", Kind::Duration),
+    ("rows", Kind::Count),
+    ("samples_seen", Kind::Count),
+    ("mean_ns", Kind::Duration),
+    ("max_ns", Kind::Duration),
+    ("share_of_lock_time", Kind::Share),
+    ("share_of_running", Kind::Share),
+    ("cumulative_share", Kind::Share),
+];
 
 /// The records of `--what groups`, in the order of [`group_fields`].
 pub fn group_records(analysis: &Analysis) -> Vec<Vec<Value<'_>>> {

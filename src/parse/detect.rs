@@ -1,7 +1,7 @@
 //! Telling an input's format from its first bytes, for `--input-format
 //! auto`: each format has a line only it prints.
 
-use super::{InputFormat, btrace, csv, lines, lockstat, perf_lock, table};
+use super::{InputFormat, csv, lines};
 
 /// How much of an input detection reads.
 pub const HEAD_BYTES: usize = 64 * 1024;
@@ -37,12 +37,10 @@ pub fn detect(head: &[u8], complete: bool) -> Result<InputFormat, String> {
         }
         [] if text.trim().is_empty() => Err("no lock table found: the input is empty".into()),
         [] => Err(format!(
-            "no lock table found in the first {} lines: not a Perfetto table (a `dur \
-             category symbol caller` header), CSV (a header row with a dur column), btrace \
-             maps (`@map[keys]: value`), perf lock contention (`contended  total wait ...`) \
-             or lockstat (`... N events in T seconds`); if it is one of these, name it with \
-             --input-format",
-            lines.len()
+            "no lock table found in the first {} lines: not {}; if it is one of these, name \
+             it with --input-format",
+            lines.len(),
+            text_signatures()
         )),
         [(format, _)] => Ok(*format),
         several => {
@@ -77,17 +75,33 @@ fn signatures(lines: &[&str]) -> Vec<(InputFormat, usize)> {
     found
 }
 
+/// The text formats in the order their signature lines are tried: the
+/// most telling first (a perf lock header has a `wait` column a table's
+/// could have too).
+const BY_LINE: [InputFormat; 4] = [
+    InputFormat::PerfLock,
+    InputFormat::Lockstat,
+    InputFormat::Btrace,
+    InputFormat::Table,
+];
+
 fn line_signature(line: &str) -> Option<InputFormat> {
-    if perf_lock::is_header_line(line) {
-        Some(InputFormat::PerfLock)
-    } else if lockstat::section_title(line).is_some() || lockstat::is_table_header(line) {
-        Some(InputFormat::Lockstat)
-    } else if btrace::is_map_line(line) {
-        Some(InputFormat::Btrace)
-    } else if table::is_header_line(line) || table::is_state_line(line) {
-        Some(InputFormat::Table)
-    } else {
-        None
+    BY_LINE
+        .into_iter()
+        .find(|format| format.is_signature_line(line))
+}
+
+/// `a Perfetto table (...), CSV (...), ... or lockstat (...)`: the text
+/// formats and what detection looks for in each.
+fn text_signatures() -> String {
+    let text: Vec<&str> = InputFormat::CONCRETE
+        .iter()
+        .filter(|format| **format != InputFormat::Fxt)
+        .map(|format| format.signature())
+        .collect();
+    match text.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => text.join(""),
     }
 }
 

@@ -145,6 +145,19 @@ fn word_spans(text: &str) -> Vec<(usize, usize)> {
     spans
 }
 
+/// lockstat's event types say their class themselves: `Adaptive mutex
+/// spin`, `R/W writer blocked by readers`; `hold` events are not waits.
+pub fn lock_class(event: &str) -> super::LockClass {
+    let event = event.to_ascii_lowercase();
+    if event.contains("spin") {
+        super::LockClass::Spin
+    } else if event.contains("block") {
+        super::LockClass::Sleep
+    } else {
+        super::LockClass::Other
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,10 +2,12 @@
 //!
 //! Each format has its own module, generic over `BufRead`, that knows nothing
 //! of reports: it reports samples and rows to a [`Sink`], with line numbers.
-//! Adding a format means adding a module, a variant of [`InputFormat`] and
-//! its signature in [`detect`].
+//! [`InputFormat`] names the formats and carries what each knows: how to
+//! parse it, its lines that detection looks for, its lock kinds' classes,
+//! whether it has thread states. docs/architecture.md says how to add one.
 
 pub mod btrace;
+pub mod class;
 pub mod columns;
 pub mod csv;
 pub mod detect;
@@ -21,6 +23,7 @@ use std::io::BufRead;
 
 use crate::error::InputError;
 pub use btrace::MapKey;
+pub use class::LockClass;
 pub use duration::Unit;
 
 /// One thread-state total of a sample, as `Stopped 496.6ms` says it.
@@ -183,9 +186,10 @@ impl ParseStats {
 }
 
 /// The input formats `contend` reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum InputFormat {
     /// Detect the format from the input's content.
+    #[default]
     Auto,
     /// Tables copied out of Perfetto's UI: state lines, a `dur ...` header,
     /// rows split on tabs or spaces.
@@ -225,6 +229,65 @@ impl InputFormat {
             InputFormat::Lockstat => "lockstat",
             InputFormat::Fxt => "fxt",
         }
+    }
+
+    /// What detection looks for in the format, for the message that says
+    /// none was found.
+    pub fn signature(self) -> &'static str {
+        match self {
+            InputFormat::Auto => "",
+            InputFormat::Table => "a Perfetto table (a `dur category symbol caller` header)",
+            InputFormat::Csv => "CSV (a header row with a dur column)",
+            InputFormat::Btrace => "btrace maps (`@map[keys]: value`)",
+            InputFormat::PerfLock => "perf lock contention (`contended  total wait ...`)",
+            InputFormat::Lockstat => "lockstat (`... N events in T seconds`)",
+            InputFormat::Fxt => "an lltrace capture (the Fuchsia trace magic record)",
+        }
+    }
+
+    /// Whether `line` is one that only this format prints (for the formats
+    /// detected line by line; CSV by its first line and captures by their
+    /// first bytes are detected apart).
+    pub fn is_signature_line(self, line: &str) -> bool {
+        match self {
+            InputFormat::Table => table::is_header_line(line) || table::is_state_line(line),
+            InputFormat::Btrace => btrace::is_map_line(line),
+            InputFormat::PerfLock => perf_lock::is_header_line(line),
+            InputFormat::Lockstat => {
+                lockstat::section_title(line).is_some() || lockstat::is_table_header(line)
+            }
+            InputFormat::Auto | InputFormat::Csv | InputFormat::Fxt => false,
+        }
+    }
+
+    /// The class of a lock kind (category) in this format, before the
+    /// user's `--spin` and `--sleep`.
+    pub fn lock_class(self, category: &str) -> LockClass {
+        match self {
+            InputFormat::PerfLock => perf_lock::lock_class(category),
+            InputFormat::Lockstat => lockstat::lock_class(category),
+            InputFormat::Auto
+            | InputFormat::Table
+            | InputFormat::Csv
+            | InputFormat::Btrace
+            | InputFormat::Fxt => table::lock_class(category),
+        }
+    }
+
+    /// Where the thread states (Running, Stopped) come from in this
+    /// format, for a verdict that has none.
+    pub fn states_hint(self) -> &'static str {
+        match self {
+            InputFormat::Table => "put the thread's state lines above each table",
+            InputFormat::Csv => "add running_ns and stopped_ns columns",
+            _ => "this format has no thread states",
+        }
+    }
+}
+
+impl serde::Serialize for InputFormat {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
     }
 }
 

@@ -284,6 +284,24 @@ fn wait(column: &str, field: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("{column} \"{}\" is too large", shorten(field)))
 }
 
+/// Linux's lock types, as `perf lock contention` names them.
+const LINUX_SPIN: [&str; 2] = ["spinlock", "rwlock"];
+const LINUX_SLEEP: [&str; 6] = [
+    "mutex",
+    "rwsem",
+    "semaphore",
+    "percpu-rwsem",
+    "rtmutex",
+    "pcpu-sem",
+];
+
+/// The default class of a perf lock type, its `:R`/`:W` flavour dropped
+/// (`rwsem:R` is `rwsem`).
+pub fn lock_class(category: &str) -> super::LockClass {
+    let base = category.split(':').next().unwrap_or(category);
+    super::class::listed_class(base, &LINUX_SPIN, &LINUX_SLEEP)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -419,6 +419,17 @@ fn parse_row<'l>(
     Ok(row)
 }
 
+/// OpenBSD's lock kinds, as lltrace names them: the table, CSV, btrace and
+/// capture formats default to them.
+const OPENBSD_SPIN: [&str; 2] = ["kernel", "mutex"];
+const OPENBSD_SLEEP: [&str; 2] = ["rwlock", "rrwlock"];
+
+/// The default class of an OpenBSD lock kind (`kernel`, i.e. kernel_lock,
+/// and `mutex` spin; `rwlock` and `rrwlock` sleep).
+pub fn lock_class(category: &str) -> super::LockClass {
+    super::class::listed_class(category, &OPENBSD_SPIN, &OPENBSD_SLEEP)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 //! renderers so both show the same figures.
 
 use super::human::{duration, maybe_duration, percent, signed_duration};
-use crate::engine::frames::RUNNING;
+use crate::engine::model::RUNNING;
 use crate::engine::{Analysis, Group, GroupKey, Metrics};
 
 /// A table as header and rows of text, with the numeric columns marked so

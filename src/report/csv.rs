@@ -4,25 +4,13 @@
 use anyhow::Result;
 
 use crate::engine::{Analysis, Group};
-
-/// The group columns after the `--by` keys, in contract order.
-pub const GROUP_COLUMNS: [&str; 9] = [
-    "class",
-    "total_ns",
-    "rows",
-    "samples_seen",
-    "mean_ns",
-    "max_ns",
-    "share_of_lock_time",
-    "share_of_running",
-    "cumulative_share",
-];
+use crate::export::records::GROUP_FIELDS;
 
 /// Renders the ranking as CSV with a header row.
 pub fn groups(analysis: &Analysis) -> Result<String> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<&str> = analysis.key_names();
-    header.extend(GROUP_COLUMNS);
+    header.extend(GROUP_FIELDS.map(|(name, _)| name));
     writer.write_record(&header)?;
     for group in &analysis.groups {
         writer.write_record(group_record(group, analysis))?;

@@ -10,7 +10,7 @@ use super::Style;
 use super::cells::TextTable;
 use super::human::{duration, percent};
 use super::text::{BOLD, BOLD_YELLOW, paint, render_table, wrap};
-use crate::engine::diff::{Diff, Direction, GroupDiff, Metric, MetricDiff};
+use crate::engine::diff::{Diff, Direction, GroupDiff, MetricDiff};
 use crate::export::writer::write_folded;
 use crate::stats::{MIN_SAMPLES_FOR_CI, MIN_SAMPLES_FOR_TEST, TestMethod};
 
@@ -70,8 +70,8 @@ fn text(diff: &Diff, style: &Style, top: usize, markdown: bool) -> String {
         out.push_str(&wrap(&note, width));
         out.push_str(if markdown { "\n\n" } else { "\n" });
     }
-    for name in &diff.regressions {
-        let line = format!("regression: {name} rose past --fail-above");
+    for metric in &diff.regressions {
+        let line = format!("regression: {} rose past --fail-above", metric.name());
         let _ = writeln!(out, "{}", paint(&line, style.color, BOLD_YELLOW));
     }
     // Listed by the direction the rank test sees, so that a group is never
@@ -159,12 +159,10 @@ fn metrics_table(diff: &Diff) -> TextTable {
         .metrics
         .iter()
         .map(|m| {
-            let share = Metric::ALL
-                .iter()
-                .any(|metric| metric.name() == m.metric && metric.is_share());
+            let share = m.metric.is_share();
             let value = |v: Option<f64>| figure(v, share);
             vec![
-                m.metric.to_string(),
+                m.metric.name().to_string(),
                 value(m.before_mean),
                 value(m.after_mean),
                 with_interval(m.before_median, m.before_median_ci, share),

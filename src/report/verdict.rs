@@ -2,6 +2,7 @@
 
 use super::human::{duration, percent};
 use crate::engine::{Metrics, Warning};
+use crate::parse::InputFormat;
 
 /// The verdict for one input (or for all of them), e.g.
 /// `reaper (table): running 21.776 ms in 5 samples: 65.1 % spinning on locks
@@ -10,9 +11,14 @@ use crate::engine::{Metrics, Warning};
 ///
 /// `format` is the input format read, named after the label; None for the
 /// verdict over all inputs.
-pub fn verdict(label: &str, format: Option<&str>, samples: usize, metrics: &Metrics) -> String {
+pub fn verdict(
+    label: &str,
+    format: Option<InputFormat>,
+    samples: usize,
+    metrics: &Metrics,
+) -> String {
     let label = match format {
-        Some(format) => format!("{label} ({format})"),
+        Some(format) => format!("{label} ({})", format.name()),
         None => label.to_string(),
     };
     let samples_word = if samples == 1 { "sample" } else { "samples" };
@@ -49,13 +55,8 @@ pub fn verdict(label: &str, format: Option<&str>, samples: usize, metrics: &Metr
 }
 
 /// Where the thread states would come from, in the format read.
-fn missing_states_hint(format: Option<&str>) -> &'static str {
-    match format {
-        Some("table") => "put the thread's state lines above each table",
-        Some("csv") => "add running_ns and stopped_ns columns",
-        Some(_) => "this format has no thread states",
-        None => "no input has thread states",
-    }
+fn missing_states_hint(format: Option<InputFormat>) -> &'static str {
+    format.map_or("no input has thread states", InputFormat::states_hint)
 }
 
 /// A warning as one line of text.
@@ -93,7 +94,7 @@ mod tests {
             ..Metrics::default()
         };
         assert_eq!(
-            verdict("x", Some("table"), 1, &metrics),
+            verdict("x", Some(InputFormat::Table), 1, &metrics),
             "x (table): 14.175 ms spinning on locks (kernel_lock 13.260 ms) in 1 sample; no Running \
              time to compare it with (put the thread's state lines above each table); \
              25.392 ms waiting on sleep locks"

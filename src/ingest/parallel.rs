@@ -16,9 +16,9 @@ use std::thread;
 
 use anyhow::Result;
 
+use super::source::Source;
 use crate::error::InputError;
 use crate::facts::{FactsBuilder, InputFacts};
-use crate::input::Source;
 use crate::parse::table::{self, ChunkEnd, ChunkState};
 use crate::parse::{ParseOptions, ParseStats};
 

@@ -1,0 +1,235 @@
+//! Reading inputs, whatever they are: the sources named on the command
+//! line ([`source`]: files or stdin, decompressed), each one's format
+//! (named, or detected from its first bytes), then its parser, into one
+//! sink per input ([`Consumer`]). A capture gives one input per thread; a
+//! large plain table file is read on several cores ([`parallel`]) when the
+//! consumer keeps facts.
+//!
+//! Commands call [`read_facts`] (report, diff, plot, export of groups) or
+//! [`read`] with a consumer of their own (export of rows, streamed).
+
+pub mod parallel;
+pub mod source;
+
+use std::io::{BufRead, Read};
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::error::InputError;
+use crate::facts::{FactsBuilder, InputFacts};
+use crate::parse::{self, InputFormat, ParseOptions, ParseStats, Sink, detect, fxt};
+pub use source::Source;
+
+/// How to read inputs, built once from the command line.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// The format the user named; `Auto` detects each input's.
+    pub format: InputFormat,
+    /// What the parsers honour.
+    pub parse: ParseOptions,
+    /// Threads for one large table file: 0 one per core for files of
+    /// [`parallel::MIN_CHUNK_BYTES`] a thread and more; N any file in N.
+    pub threads: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            format: InputFormat::Auto,
+            parse: ParseOptions::default(),
+            threads: 0,
+        }
+    }
+}
+
+/// What inputs are read into: one sink per input, in order.
+pub trait Consumer {
+    /// The input labelled `label`, read in `format`, begins; its samples
+    /// and rows go to [`Consumer::sink`] until [`Consumer::end`].
+    fn begin(&mut self, label: &str, format: InputFormat) -> Result<()>;
+    /// Where the current input's samples and rows go.
+    fn sink(&mut self) -> &mut dyn Sink;
+    /// The current input is read; `stats` is its parser's account of it
+    /// (a capture's goes with its first thread).
+    fn end(&mut self, stats: ParseStats) -> Result<()>;
+    /// Takes an input read whole (on several cores) as facts; a consumer
+    /// that does not keep facts hands it back, and the input is parsed
+    /// into its sink instead.
+    fn whole(&mut self, facts: InputFacts) -> Result<(), Box<InputFacts>> {
+        Err(Box::new(facts))
+    }
+    /// Whether [`Consumer::whole`] takes facts (so that reading on several
+    /// cores is worth trying).
+    fn takes_facts(&self) -> bool {
+        false
+    }
+}
+
+/// Reads every source into `consumer`, in order. The first bad input
+/// stops the run with its error.
+pub fn read(sources: &[Source], options: &ReadOptions, consumer: &mut dyn Consumer) -> Result<()> {
+    for source in sources {
+        if consumer.takes_facts() {
+            if let Some(facts) = read_in_parallel(options, source)? {
+                consumer
+                    .whole(facts)
+                    .map_err(|_| anyhow::anyhow!("facts refused by a consumer that keeps them"))?;
+                continue;
+            }
+        }
+        let (reader, format) = open(options, source)?;
+        if format == InputFormat::Fxt {
+            read_capture(options, source, reader, consumer)?;
+            continue;
+        }
+        consumer.begin(&source.label, format)?;
+        let parsed = parse::parse(
+            reader,
+            &source.name,
+            format,
+            &options.parse,
+            consumer.sink(),
+        );
+        consumer.end(parsed?)?;
+    }
+    Ok(())
+}
+
+/// Reads every source into facts, one per input, in order.
+pub fn read_facts(sources: &[Source], options: &ReadOptions) -> Result<Vec<InputFacts>> {
+    let mut consumer = FactsConsumer::default();
+    read(sources, options, &mut consumer)?;
+    Ok(consumer.inputs)
+}
+
+/// How a capture's thread is named as an input: `LABEL:THREAD`.
+pub fn capture_label(source_label: &str, thread: &str) -> String {
+    format!("{source_label}:{thread}")
+}
+
+/// Keeps each input as facts.
+#[derive(Default)]
+struct FactsConsumer {
+    inputs: Vec<InputFacts>,
+    current: Option<(FactsBuilder, InputFormat)>,
+}
+
+impl Consumer for FactsConsumer {
+    fn begin(&mut self, label: &str, format: InputFormat) -> Result<()> {
+        self.current = Some((FactsBuilder::new(label), format));
+        Ok(())
+    }
+
+    fn sink(&mut self) -> &mut dyn Sink {
+        let (builder, _) = self.current.as_mut().expect("an input begun");
+        builder
+    }
+
+    fn end(&mut self, stats: ParseStats) -> Result<()> {
+        let (builder, format) = self.current.take().expect("an input begun");
+        let mut facts = builder.finish(stats);
+        facts.format = format;
+        self.inputs.push(facts);
+        Ok(())
+    }
+
+    fn whole(&mut self, facts: InputFacts) -> Result<(), Box<InputFacts>> {
+        self.inputs.push(facts);
+        Ok(())
+    }
+
+    fn takes_facts(&self) -> bool {
+        true
+    }
+}
+
+/// Reads an lltrace capture: each chosen thread becomes an input of its
+/// own, labelled `LABEL:THREAD`, its windows the samples.
+fn read_capture(
+    options: &ReadOptions,
+    source: &Source,
+    reader: Box<dyn BufRead>,
+    consumer: &mut dyn Consumer,
+) -> Result<()> {
+    let capture = fxt::read_capture(reader, &source.name, &options.parse.capture)?;
+    for (index, thread) in capture.threads.iter().enumerate() {
+        consumer.begin(
+            &capture_label(&source.label, &thread.name),
+            InputFormat::Fxt,
+        )?;
+        let fed = thread.feed(consumer.sink());
+        fed.map_err(|message| InputError::whole(&source.name, message))?;
+        // The capture's notes belong to it once, not to every thread.
+        consumer.end(if index == 0 {
+            capture.stats
+        } else {
+            ParseStats::default()
+        })?;
+    }
+    Ok(())
+}
+
+/// Reads a large plain table-format file on several cores; None when the
+/// input is not one (stdin, compressed, another format, too small).
+fn read_in_parallel(options: &ReadOptions, source: &Source) -> Result<Option<InputFacts>> {
+    let threads = match options.threads {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        given => given,
+    };
+    let min_chunk = if options.threads == 0 {
+        parallel::MIN_CHUNK_BYTES
+    } else {
+        1
+    };
+    let Some(path) = source.path.as_deref() else {
+        return Ok(None);
+    };
+    let big_enough = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() >= 2 * min_chunk);
+    if threads < 2 || !big_enough || !is_plain_table(options, path) {
+        return Ok(None);
+    }
+    let facts = parallel::read_table_file(path, source, &options.parse, threads, min_chunk)?;
+    Ok(facts.map(|mut facts| {
+        facts.format = InputFormat::Table;
+        facts
+    }))
+}
+
+/// Whether the file is the table format, uncompressed (named, or detected
+/// from its first bytes).
+fn is_plain_table(options: &ReadOptions, path: &Path) -> bool {
+    let mut head = Vec::new();
+    let read = std::fs::File::open(path)
+        .and_then(|file| file.take(detect::HEAD_BYTES as u64).read_to_end(&mut head));
+    if read.is_err() || source::Compression::of(&head).is_some() {
+        return false;
+    }
+    match options.format {
+        InputFormat::Table => true,
+        InputFormat::Auto => {
+            let complete = head.len() < detect::HEAD_BYTES;
+            detect::detect(&head, complete) == Ok(InputFormat::Table)
+        }
+        _ => false,
+    }
+}
+
+/// Opens one input, decompressed, and tells its format (named, or
+/// detected from its first bytes).
+fn open(options: &ReadOptions, source: &Source) -> Result<(Box<dyn BufRead>, InputFormat)> {
+    let reader = source::open_decoded(source)?;
+    Ok(match options.format {
+        InputFormat::Auto => {
+            let cannot = |err: std::io::Error| {
+                InputError::whole(&source.name, format!("cannot read: {err}"))
+            };
+            let (head, complete, reader) =
+                source::peek(reader, detect::HEAD_BYTES).map_err(cannot)?;
+            let format = detect::detect(&head, complete)
+                .map_err(|message| InputError::whole(&source.name, message))?;
+            (reader, format)
+        }
+        given => (reader, given),
+    })
+}
