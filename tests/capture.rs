@@ -187,6 +187,39 @@ const CALLERS: [&str; 4] = ["reaper", "softclock", "uvm_fault", "sys_open"];
 /// Per (thread, window): state totals and (key -> wait sum).
 type Expected = BTreeMap<(u64, u64), (BTreeMap<&'static str, u64>, BTreeMap<String, u64>)>;
 
+/// What each window of each thread must show, from the intervals a test
+/// encoded: (thread, from, to, state) and waits (thread, start, ns, key);
+/// `windows` is (origin, length, count).
+fn expected_windows(
+    threads: &[u64],
+    windows: (u64, u64, u64),
+    intervals: &[(u64, u64, u64, &'static str)],
+    waits: &[(u64, u64, u64, String)],
+) -> Expected {
+    let (origin, length, count) = windows;
+    let mut expected = Expected::new();
+    for &thread in threads {
+        for w in 0..count {
+            let w_start = origin + w * length;
+            let w_end = w_start + length;
+            let entry = expected.entry((thread, w)).or_default();
+            entry.0.insert("Running", 0);
+            for &(t, from, to, state) in intervals {
+                let overlap = to.min(w_end).saturating_sub(from.max(w_start));
+                if t == thread && overlap > 0 {
+                    *entry.0.entry(state).or_default() += overlap;
+                }
+            }
+            for (t, start, ns, key) in waits {
+                if *t == thread && (w_start..w_end).contains(start) {
+                    *entry.1.entry(key.clone()).or_default() += ns;
+                }
+            }
+        }
+    }
+    expected
+}
+
 /// A one-CPU capture: threads 10 (`softnet`) and 100020 (`cc`) and an
 /// idle thread take turns; the two wait on locks while they run. Returns
 /// the capture and what each window of each thread must show, computed
@@ -278,25 +311,7 @@ fn generated_capture(seed: u64, window: u64, ticks_per_second: u64) -> (Vec<u8>,
         intervals.push((thread, from, end, state));
     }
     let windows = end / window + 1;
-    let mut expected = Expected::new();
-    for thread in [10, 100_020] {
-        for w in 0..windows {
-            let (w_start, w_end) = (w * window, (w + 1) * window);
-            let entry = expected.entry((thread, w)).or_default();
-            entry.0.insert("Running", 0);
-            for &(t, from, to, state) in &intervals {
-                let overlap = to.min(w_end).saturating_sub(from.max(w_start));
-                if t == thread && overlap > 0 {
-                    *entry.0.entry(state).or_default() += overlap;
-                }
-            }
-            for (t, start, ns, key) in &waits {
-                if *t == thread && (w_start..w_end).contains(start) {
-                    *entry.1.entry(key.clone()).or_default() += ns;
-                }
-            }
-        }
-    }
+    let expected = expected_windows(&[10, 100_020], (0, window, windows), &intervals, &waits);
     (fxt.bytes, expected)
 }
 
@@ -787,26 +802,12 @@ fn migrating_capture(
     }
     let bytes = capture.write(layout, encoding);
     let windows = (now - trace_start) / window + 1;
-    let mut expected = Expected::new();
-    for thread in [softnet.tid, cc.tid] {
-        for w in 0..windows {
-            let w_start = trace_start + w * window;
-            let w_end = w_start + window;
-            let entry = expected.entry((thread, w)).or_default();
-            entry.0.insert("Running", 0);
-            for &(t, from, to, state) in &intervals {
-                let overlap = to.min(w_end).saturating_sub(from.max(w_start));
-                if t == thread && overlap > 0 {
-                    *entry.0.entry(state).or_default() += overlap;
-                }
-            }
-            for (t, start, ns, key) in &waits {
-                if *t == thread && (w_start..w_end).contains(start) {
-                    *entry.1.entry(key.clone()).or_default() += ns;
-                }
-            }
-        }
-    }
+    let expected = expected_windows(
+        &[softnet.tid, cc.tid],
+        (trace_start, window, windows),
+        &intervals,
+        &waits,
+    );
     (bytes, expected)
 }
 

@@ -67,38 +67,30 @@ mod tests {
     #[test]
     fn linux_and_lockstat_defaults() {
         let map = ClassMap::default();
-        assert_eq!(
-            map.class_in(InputFormat::PerfLock, "spinlock"),
-            LockClass::Spin
-        );
-        assert_eq!(
-            map.class_in(InputFormat::PerfLock, "rwlock:W"),
-            LockClass::Spin
-        );
-        assert_eq!(
-            map.class_in(InputFormat::PerfLock, "mutex"),
-            LockClass::Sleep
-        );
-        assert_eq!(
-            map.class_in(InputFormat::PerfLock, "rwsem:R"),
-            LockClass::Sleep
-        );
-        assert_eq!(
-            map.class_in(InputFormat::PerfLock, "percpu-rwsem"),
-            LockClass::Sleep
-        );
-        assert_eq!(
-            map.class_in(InputFormat::Lockstat, "Adaptive mutex spin"),
-            LockClass::Spin
-        );
-        assert_eq!(
-            map.class_in(InputFormat::Lockstat, "R/W writer blocked by readers"),
-            LockClass::Sleep
-        );
-        assert_eq!(
-            map.class_in(InputFormat::Lockstat, "Adaptive mutex hold"),
-            LockClass::Other
-        );
+        for (format, category, class) in [
+            (InputFormat::PerfLock, "spinlock", LockClass::Spin),
+            (InputFormat::PerfLock, "rwlock:W", LockClass::Spin),
+            (InputFormat::PerfLock, "mutex", LockClass::Sleep),
+            (InputFormat::PerfLock, "rwsem:R", LockClass::Sleep),
+            (InputFormat::PerfLock, "percpu-rwsem", LockClass::Sleep),
+            (
+                InputFormat::Lockstat,
+                "Adaptive mutex spin",
+                LockClass::Spin,
+            ),
+            (
+                InputFormat::Lockstat,
+                "R/W writer blocked by readers",
+                LockClass::Sleep,
+            ),
+            (
+                InputFormat::Lockstat,
+                "Adaptive mutex hold",
+                LockClass::Other,
+            ),
+        ] {
+            assert_eq!(map.class_in(format, category), class, "{category}");
+        }
         // The user's word wins in every format.
         let map = ClassMap::with_overrides(&[], &["spinlock".into()]);
         assert_eq!(

@@ -587,8 +587,8 @@ fn decode_scheduling<'a>(header: u64, mut cursor: Cursor<'a>) -> Result<Record<'
 }
 
 impl<'a> Args<'a> {
-    /// The string argument named `key`, if the record has one.
-    pub fn string(&self, key: &str) -> Result<Option<Cow<'a, str>>, String> {
+    /// The argument named `key`: its header, and a cursor past it.
+    fn find(&self, key: &str) -> Result<Option<(u64, Cursor<'a>)>, String> {
         let mut at = 0;
         for _ in 0..self.count {
             let header = word(&self.bytes[at..]);
@@ -600,47 +600,37 @@ impl<'a> Args<'a> {
                 threads: &NO_THREADS,
             };
             at += size;
-            let name = cursor.string(bits(header, 16, 31), "argument name")?;
-            if name != key {
-                continue;
+            if cursor.string(bits(header, 16, 31), "argument name")? == key {
+                return Ok(Some((header, cursor)));
             }
-            if bits(header, 0, 3) != ARGUMENT_STRING {
-                return Ok(None);
-            }
-            return cursor
-                .string(bits(header, 32, 47), "argument value")
-                .map(Some);
         }
         Ok(None)
+    }
+
+    /// The string argument named `key`, if the record has one.
+    pub fn string(&self, key: &str) -> Result<Option<Cow<'a, str>>, String> {
+        match self.find(key)? {
+            Some((header, mut cursor)) if bits(header, 0, 3) == ARGUMENT_STRING => cursor
+                .string(bits(header, 32, 47), "argument value")
+                .map(Some),
+            _ => Ok(None),
+        }
     }
 
     /// The integer argument named `key` (a koid, pointer or unsigned
     /// integer: lltextract gives a lock's address as a koid named by the
     /// lock type), if the record has one.
     pub fn number(&self, key: &str) -> Result<Option<u64>, String> {
-        let mut at = 0;
-        for _ in 0..self.count {
-            let header = word(&self.bytes[at..]);
-            let size = argument_size(header) * 8;
-            let mut cursor = Cursor {
-                record: &self.bytes[at..at + size],
-                at: 8,
-                strings: self.strings,
-                threads: &NO_THREADS,
-            };
-            at += size;
-            if cursor.string(bits(header, 16, 31), "argument name")? != key {
-                continue;
+        let Some((header, mut cursor)) = self.find(key)? else {
+            return Ok(None);
+        };
+        Ok(match bits(header, 0, 3) {
+            ARGUMENT_UINT32 => Some(bits(header, 32, 63)),
+            ARGUMENT_UINT64 | ARGUMENT_POINTER | ARGUMENT_KOID => {
+                Some(cursor.word("argument value")?)
             }
-            return Ok(match bits(header, 0, 3) {
-                ARGUMENT_UINT32 => Some(bits(header, 32, 63)),
-                ARGUMENT_UINT64 | ARGUMENT_POINTER | ARGUMENT_KOID => {
-                    Some(cursor.word("argument value")?)
-                }
-                _ => None,
-            });
-        }
-        Ok(None)
+            _ => None,
+        })
     }
 }
 
