@@ -8,7 +8,7 @@ fn main() -> ExitCode {
         // The reader went away (`contend report | head -1`): not a failure.
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("contend: {err:#}");
+            contend::notes::say(format_args!("contend: {err:#}"));
             ExitCode::from(Exit::BadInput as u8)
         }
     }

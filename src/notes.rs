@@ -1,8 +1,24 @@
 //! Notes on stderr: what an input's reading skipped, set apart or could
 //! not read, once per input, so that no figure rests on it unsaid.
 
+use std::io::Write;
+
 use crate::facts::InputFacts;
 use crate::parse::ParseStats;
+
+/// Writes one line to stderr. A stderr that cannot be written (a full
+/// disk, `2>/dev/full`, a closed pipe) is ignored: a note never stops a
+/// run, and never panics.
+pub fn say(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// `note!("contend: ...")`: [`say`] with `format!`'s arguments.
+macro_rules! note {
+    ($($arg:tt)*) => {
+        say(format_args!($($arg)*))
+    };
+}
 
 /// Tells on stderr what was skipped, once per input, so no figure rests on
 /// silently dropped lines.
@@ -10,7 +26,7 @@ pub fn note_skipped<'a>(inputs: impl IntoIterator<Item = (&'a str, ParseStats)>)
     for (label, stats) in inputs {
         if let Some(first) = stats.first_histogram_line {
             let printouts = counted(stats.skipped_histograms, "histogram", "histograms");
-            eprintln!(
+            note!(
                 "contend: {label}: skipped {printouts} (first: line {first}): they count \
                  events per bucket, not wait time; print wait sums (`@w[...] = sum(...)`)"
             );
@@ -18,14 +34,14 @@ pub fn note_skipped<'a>(inputs: impl IntoIterator<Item = (&'a str, ParseStats)>)
         note_capture(label, &stats);
         if let Some(first) = stats.first_repaired_line {
             let lines = counted(stats.repaired_lines, "line", "lines");
-            eprintln!(
+            note!(
                 "contend: {label}: read bytes that are not UTF-8 as U+FFFD in {lines} \
                  (first: line {first}; --lossy)"
             );
         }
         if let Some(first) = stats.first_skipped_line {
             let lines = counted(stats.skipped_lines, "line that is", "lines that are");
-            eprintln!(
+            note!(
                 "contend: {label}: skipped {lines} not part of a table \
                  (first: line {first}); --strict to fail instead"
             );
@@ -41,26 +57,26 @@ fn counted(count: u64, one: &str, many: &str) -> String {
 /// What a capture's reading left out, so no figure rests on it unsaid.
 fn note_capture(label: &str, stats: &ParseStats) {
     if let Some(offset) = stats.truncated_at {
-        eprintln!(
+        note!(
             "contend: {label}: the capture is cut short; read up to byte offset {offset} \
              (--lenient)"
         );
     }
     if let Some(offset) = stats.first_skipped_offset {
-        eprintln!(
+        note!(
             "contend: {label}: skipped {} malformed records (first: byte offset {offset}; \
              --lenient)",
             stats.skipped_records
         );
     }
     if stats.unended_waits > 0 {
-        eprintln!(
+        note!(
             "contend: {label}: left out {} lock waits still open when the capture ended",
             stats.unended_waits
         );
     }
     if stats.out_of_order > 0 {
-        eprintln!(
+        note!(
             "contend: {label}: {} before {} begins; counted as 0 ns",
             counted(stats.out_of_order, "lock wait ends", "lock waits end"),
             if stats.out_of_order == 1 {
@@ -71,7 +87,7 @@ fn note_capture(label: &str, stats: &ParseStats) {
         );
     }
     if stats.unmatched_ends > 0 {
-        eprintln!(
+        note!(
             "contend: {label}: left out {} lock-wait ends whose begin is not in the capture",
             stats.unmatched_ends
         );

@@ -1,6 +1,12 @@
 //! Where output goes: stdout, or a file written atomically (a temporary
 //! file in the same folder, renamed over the target only when complete), so
 //! a failed run never leaves half a file nor clobbers a good one.
+//!
+//! Only a regular file is replaced that way, keeping its mode. A device or
+//! a FIFO (`-o /dev/null`) is written into, `-o -` is stdout, a symlink is
+//! followed to its target, a file with other hard links is written in
+//! place once the output is complete (so that the links still share it),
+//! and a read-only file is refused.
 
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -14,23 +20,100 @@ const WRITE_BUFFER: usize = 256 * 1024;
 pub enum Destination {
     /// Standard output.
     Stdout(BufWriter<io::Stdout>),
+    /// A device or FIFO, written into as the output comes.
+    Device(BufWriter<std::fs::File>),
     /// A temporary file that becomes `target` on [`Destination::commit`].
     File {
         /// The temporary file, removed if dropped before commit.
         temp: BufWriter<NamedTempFile>,
         /// Where it goes.
         target: PathBuf,
+        /// How the target is replaced.
+        replace: Replace,
     },
 }
 
+/// How a complete temporary file takes the target's place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replace {
+    /// Renamed over it (a new file, or one with a single link), with the
+    /// mode of the file it replaces, if any.
+    Rename(Option<u32>),
+    /// Copied into it: the target has other hard links that must keep
+    /// sharing it.
+    CopyInto,
+}
+
+/// What is at an output path, and so how to write it.
+enum Target {
+    Stdout,
+    Device(PathBuf),
+    File(PathBuf, Replace),
+}
+
+/// Where `-o PATH` writes, or why it will not.
+fn target_of(path: &Path) -> Result<Target> {
+    if path.as_os_str() == "-" {
+        return Ok(Target::Stdout);
+    }
+    let shown = path.display();
+    let ends_in_separator = path.as_os_str().to_string_lossy().ends_with('/');
+    if ends_in_separator || path.is_dir() {
+        anyhow::bail!("-o {shown}: is a directory; -o takes a file name");
+    }
+    let link = std::fs::symlink_metadata(path).ok();
+    let real = match &link {
+        Some(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(path)
+            .with_context(|| format!("-o {shown}: cannot follow the symlink"))?,
+        _ => path.to_path_buf(),
+    };
+    let Ok(meta) = std::fs::metadata(&real) else {
+        return Ok(Target::File(real, Replace::Rename(None)));
+    };
+    if meta.is_dir() {
+        anyhow::bail!("-o {shown}: is a directory; -o takes a file name");
+    }
+    if !meta.is_file() {
+        return Ok(Target::Device(real));
+    }
+    if meta.permissions().readonly() {
+        anyhow::bail!("-o {shown}: the file is read-only; contend will not replace it");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        if meta.nlink() > 1 {
+            return Ok(Target::File(real, Replace::CopyInto));
+        }
+        Ok(Target::File(
+            real,
+            Replace::Rename(Some(meta.permissions().mode())),
+        ))
+    }
+    #[cfg(not(unix))]
+    Ok(Target::File(real, Replace::Rename(None)))
+}
+
 impl Destination {
-    /// Stdout, or a temporary file beside `path`.
+    /// Stdout, a device, or a temporary file beside the file `path` names.
     pub fn open(path: Option<&Path>) -> Result<Destination> {
-        let Some(target) = path else {
-            return Ok(Destination::Stdout(BufWriter::with_capacity(
-                WRITE_BUFFER,
-                io::stdout(),
-            )));
+        let stdout = || Destination::Stdout(BufWriter::with_capacity(WRITE_BUFFER, io::stdout()));
+        let Some(path) = path else {
+            return Ok(stdout());
+        };
+        let (target, replace) = match target_of(path)? {
+            Target::Stdout => return Ok(stdout()),
+            Target::Device(device) => {
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&device)
+                    .with_context(|| format!("cannot write to {}", path.display()))?;
+                return Ok(Destination::Device(BufWriter::with_capacity(
+                    WRITE_BUFFER,
+                    file,
+                )));
+            }
+            Target::File(file, replace) => (file, replace),
         };
         let folder = match target.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent,
@@ -50,7 +133,8 @@ impl Destination {
             .with_context(|| format!("cannot write to {}", folder.display()))?;
         Ok(Destination::File {
             temp: BufWriter::with_capacity(WRITE_BUFFER, temp),
-            target: target.to_path_buf(),
+            target,
+            replace,
         })
     }
 
@@ -58,17 +142,36 @@ impl Destination {
     pub fn commit(self) -> Result<()> {
         match self {
             Destination::Stdout(mut out) => Ok(out.flush()?),
-            Destination::File { temp, target } => {
+            Destination::Device(mut out) => Ok(out.flush()?),
+            Destination::File {
+                temp,
+                target,
+                replace,
+            } => {
+                let writing = || format!("writing {}", target.display());
                 let temp = temp
                     .into_inner()
                     .map_err(|err| err.into_error())
-                    .with_context(|| format!("writing {}", target.display()))?;
-                temp.as_file()
-                    .sync_all()
-                    .with_context(|| format!("writing {}", target.display()))?;
-                temp.persist(&target)
-                    .map_err(|err| err.error)
-                    .with_context(|| format!("cannot write {}", target.display()))?;
+                    .with_context(writing)?;
+                temp.as_file().sync_all().with_context(writing)?;
+                match replace {
+                    Replace::CopyInto => {
+                        std::fs::copy(temp.path(), &target).with_context(writing)?;
+                    }
+                    Replace::Rename(mode) => {
+                        #[cfg(unix)]
+                        if let Some(mode) = mode {
+                            use std::os::unix::fs::PermissionsExt;
+                            let permissions = std::fs::Permissions::from_mode(mode);
+                            temp.as_file()
+                                .set_permissions(permissions)
+                                .with_context(writing)?;
+                        }
+                        temp.persist(&target)
+                            .map_err(|err| err.error)
+                            .with_context(|| format!("cannot write {}", target.display()))?;
+                    }
+                }
                 Ok(())
             }
         }
@@ -79,6 +182,7 @@ impl Write for Destination {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Destination::Stdout(out) => out.write(buf),
+            Destination::Device(out) => out.write(buf),
             Destination::File { temp, .. } => temp.write(buf),
         }
     }
@@ -86,6 +190,7 @@ impl Write for Destination {
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Destination::Stdout(out) => out.flush(),
+            Destination::Device(out) => out.flush(),
             Destination::File { temp, .. } => temp.flush(),
         }
     }

@@ -11,6 +11,7 @@ mod doc_examples;
 mod errors;
 mod export;
 mod formats;
+mod hostile;
 mod parallel;
 mod plot;
 mod properties;

@@ -202,7 +202,11 @@ fn is_plain_table(options: &ReadOptions, path: &Path) -> bool {
     let mut head = Vec::new();
     let read = std::fs::File::open(path)
         .and_then(|file| file.take(detect::HEAD_BYTES as u64).read_to_end(&mut head));
-    if read.is_err() || source::Compression::of(&head).is_some() {
+    // Compressed, or starting with a byte-order mark: read in one piece.
+    if read.is_err()
+        || source::Compression::of(&head).is_some()
+        || head.starts_with(&source::BYTE_ORDER_MARK)
+    {
         return false;
     }
     match options.format {

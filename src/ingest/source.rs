@@ -84,11 +84,15 @@ pub enum Compression {
 }
 
 impl Compression {
-    /// The compression whose magic bytes start `head`, if any.
+    /// The compression whose magic bytes start `head`, if any: a zstd
+    /// stream may start with a skippable frame (pzstd writes one), magic
+    /// 0x184D2A50 to 0x184D2A5F.
     pub fn of(head: &[u8]) -> Option<Compression> {
+        let skippable_zstd =
+            head.len() >= 4 && head[0] & 0xf0 == 0x50 && head[1..4] == [0x2a, 0x4d, 0x18];
         if head.starts_with(&[0x1f, 0x8b]) {
             Some(Compression::Gzip)
-        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) || skippable_zstd {
             Some(Compression::Zstd)
         } else {
             None
@@ -96,12 +100,25 @@ impl Compression {
     }
 }
 
+/// The UTF-8 byte-order mark some editors put first: no part of any line.
+pub const BYTE_ORDER_MARK: [u8; 3] = [0xef, 0xbb, 0xbf];
+
+/// The reader past a leading byte-order mark, if there is one.
+fn without_byte_order_mark(reader: Box<dyn BufRead>) -> io::Result<Box<dyn BufRead>> {
+    let (head, _, rest) = peek(reader, BYTE_ORDER_MARK.len())?;
+    let mut rest = rest;
+    if head == BYTE_ORDER_MARK {
+        rest.read_exact(&mut [0; BYTE_ORDER_MARK.len()])?;
+    }
+    Ok(rest)
+}
+
 /// Opens a source and undoes its compression, if it has one.
 pub fn open_decoded(source: &Source) -> Result<Box<dyn BufRead>, InputError> {
     let mut reader = open(source)?;
     let cannot = |err: io::Error| InputError::whole(&source.name, format!("cannot read: {err}"));
     let head = reader.fill_buf().map_err(cannot)?;
-    Ok(match Compression::of(head) {
+    let decoded: Box<dyn BufRead> = match Compression::of(head) {
         Some(Compression::Gzip) => Box::new(BufReader::with_capacity(
             READ_BUFFER,
             flate2::bufread::MultiGzDecoder::new(reader),
@@ -111,7 +128,8 @@ pub fn open_decoded(source: &Source) -> Result<Box<dyn BufRead>, InputError> {
             Box::new(BufReader::with_capacity(READ_BUFFER, decoder))
         }
         None => reader,
-    })
+    };
+    without_byte_order_mark(decoded).map_err(cannot)
 }
 
 /// Reads up to `limit` bytes of `reader` for format detection and gives

@@ -69,8 +69,18 @@ pub enum DurationError {
 }
 
 /// Parses a plain unsigned integer fast, the common case for `dur` columns.
+/// Leading zeros are allowed, however many (`000000000000012417639`).
 pub fn parse_u64(text: &[u8]) -> Option<u64> {
-    if text.is_empty() || text.len() > 20 {
+    if text.is_empty() {
+        return None;
+    }
+    let zeros = text.iter().take_while(|&&b| b == b'0').count();
+    let text = if zeros == text.len() {
+        &text[zeros - 1..]
+    } else {
+        &text[zeros..]
+    };
+    if text.len() > 20 {
         return None;
     }
     let mut value: u64 = 0;
@@ -145,6 +155,18 @@ fn scale_decimal(number: &str, exponent: u32) -> Result<u64, DurationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leading_zeros_are_no_overflow() {
+        assert_eq!(parse_u64(b"000000000000012417639"), Some(12_417_639));
+        assert_eq!(parse_u64(b"0000"), Some(0));
+        assert_eq!(parse_u64(b"018446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_u64(b"18446744073709551616"), None);
+        assert_eq!(
+            parse_duration("000000000000012417639", Unit::Ns),
+            Ok(12_417_639)
+        );
+    }
 
     #[test]
     fn parses_perfetto_state_durations_exactly() {
