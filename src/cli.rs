@@ -216,7 +216,8 @@ pub struct ReadArgs {
     pub stack_frame: usize,
 
     /// Threads for reading one large table-format file (0: one per core,
-    /// for files of 64 MiB and more; N: split any file in N pieces).
+    /// for files of 64 MiB and more; N: split any file in N pieces, at
+    /// most 64).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub threads: usize,
 

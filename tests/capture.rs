@@ -878,3 +878,69 @@ fn unknown_threads_and_bad_windows_are_errors() {
         text.stderr
     );
 }
+
+#[test]
+fn sums_and_times_past_two_to_the_64_are_errors_never_clamped() {
+    // Two waits of nearly 2^64 ns each, of one key, in one window.
+    let mut fxt = Encoder::new(1_000_000_000);
+    fxt.thread_name(REAPER, 0, "reaper");
+    let args = [("symbol", "kernel_lock"), ("caller", "reaper")];
+    for _ in 0..2 {
+        fxt.event(
+            4,
+            0,
+            (0, REAPER),
+            "kernel",
+            "acquire-start",
+            &args,
+            &[u64::MAX - 1],
+        );
+    }
+    let run = run_with_stdin(&["report", "--thread", "reaper"], &fxt.bytes);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert_eq!(
+        run.stderr,
+        "contend: <stdin>: the lock waits of one key in window 1 add up to more than 2^64 ns\n"
+    );
+    // One tick a second: a timestamp of 2^40 ticks is past 2^64 ns.
+    let mut slow = Encoder::new(1);
+    slow.thread_name(REAPER, 0, "reaper");
+    slow.switch(1 << 40, 0, STATE_RUNNING, MAKE, REAPER);
+    let run = run_with_stdin(&["report", "--thread", "reaper"], &slow.bytes);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("a timestamp of 1099511627776 ticks at 1 ticks per second is past 2^64 ns"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn many_threads_times_many_windows_is_refused_before_memory_grows() {
+    // 25 threads, a record 99 998 s in: 25 x 99 999 one-second windows.
+    let mut fxt = Encoder::new(1_000_000_000);
+    for thread in 0..25u64 {
+        fxt.thread_name(1000 + thread, 0, &format!("t{thread}"));
+        fxt.switch(thread, 0, STATE_RUNNING, 1000 + thread, 1001 + thread);
+    }
+    fxt.event(0, 99_998_000_000_000, (0, 1000), "sched", "tick", &[], &[]);
+    let run = run_with_stdin(&["report", "--window", "1s"], &fxt.bytes);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(
+            "x 99999 windows is more than 2000000 samples to keep; choose a \
+             longer --window, or fewer threads with --thread"
+        ),
+        "{}",
+        run.stderr
+    );
+    // Asking for two threads by name keeps memory to them: read.
+    let two = run_with_stdin(
+        &[
+            "report", "--format", "json", "--window", "1s", "--thread", "t0", "--thread", "t1",
+        ],
+        &fxt.bytes,
+    );
+    assert_eq!(two.code, 0, "{}", two.stderr);
+}

@@ -118,3 +118,20 @@ fn the_chart_in_the_docs_is_the_real_one() {
     let svg = plot(&[SEED], "plot_docs");
     assert_eq!(svg, crate::util::read("docs/reaper.svg"));
 }
+
+#[test]
+fn control_characters_in_labels_leave_the_svg_well_formed() {
+    // A label with ESC and BEL (a thread name in a capture can hold them).
+    let svg = plot(
+        &["--label", "evil\u{1b}[31m\u{7}", SEED, "--label", "b", SEED],
+        "plot_control",
+    );
+    assert!(
+        !svg.chars().any(|c| c.is_control() && c != '\n'),
+        "no control characters"
+    );
+    assert!(
+        svg.contains("evil\u{fffd}[31m\u{fffd}"),
+        "replaced, not dropped"
+    );
+}

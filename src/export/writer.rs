@@ -209,12 +209,29 @@ pub fn write_folded(out: &mut dyn Write, keys: &[&str], counts: &[u64]) -> std::
             out.write_all(b";")?;
         }
         let key = if key.is_empty() { "[unknown]" } else { key };
-        out.write_all(key.as_bytes())?;
+        out.write_all(folded_frame(key).as_bytes())?;
     }
     for count in counts {
         write!(out, " {count}")?;
     }
     writeln!(out)
+}
+
+/// A key as one frame of a folded stack: `;` separates frames and a line
+/// ends the record, so a `;` in a key becomes `:` and a line break or any
+/// other control character a space (folded stacks have no escapes).
+fn folded_frame(key: &str) -> std::borrow::Cow<'_, str> {
+    if !key.contains(|c: char| c == ';' || c.is_control()) {
+        return std::borrow::Cow::Borrowed(key);
+    }
+    key.chars()
+        .map(|c| match c {
+            ';' => ':',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// The column name in this unit: `dur_ns` becomes `dur_us` for `--output-unit us`.
@@ -294,6 +311,13 @@ mod tests {
         let mut out = Vec::new();
         write_folded(&mut out, &["kernel", "", "reaper"], &[42]).unwrap();
         assert_eq!(out, b"kernel;[unknown];reaper 42\n");
+    }
+
+    #[test]
+    fn a_key_cannot_add_frames_or_records() {
+        let mut out = Vec::new();
+        write_folded(&mut out, &["kernel", "a;b", "line\nbreak"], &[7, 8]).unwrap();
+        assert_eq!(out, b"kernel;a:b;line break 7 8\n");
     }
 
     fn written(format: ExportFormat, unit: Unit) -> String {

@@ -175,7 +175,7 @@ fn read_capture(
 fn read_in_parallel(options: &ReadOptions, source: &Source) -> Result<Option<InputFacts>> {
     let threads = match options.threads {
         0 => std::thread::available_parallelism().map_or(1, usize::from),
-        given => given,
+        given => given.min(parallel::MAX_THREADS),
     };
     let min_chunk = if options.threads == 0 {
         parallel::MIN_CHUNK_BYTES

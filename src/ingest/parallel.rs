@@ -22,6 +22,10 @@ use crate::facts::{FactsBuilder, InputFacts};
 use crate::parse::table::{self, ChunkEnd, ChunkState};
 use crate::parse::{ParseOptions, ParseStats};
 
+/// The most threads `--threads N` starts: more only cost their start and
+/// their buffers.
+pub const MAX_THREADS: usize = 64;
+
 /// Below this size a chunk is not worth a thread (unless `--threads` asks).
 pub const MIN_CHUNK_BYTES: u64 = 32 << 20;
 

@@ -24,6 +24,13 @@ pub fn detect(head: &[u8], complete: bool) -> Result<InputFormat, String> {
     if !complete && !text.ends_with('\n') {
         lines.pop(); // cut off mid-line
     }
+    if lines.is_empty() && !complete && binary.is_none() {
+        return Err(format!(
+            "the first line is longer than {} KiB, the most that format detection reads; \
+             is this a text lock table? (--input-format names the format)",
+            HEAD_BYTES / 1024
+        ));
+    }
     let found = signatures(&lines);
     match found.as_slice() {
         // A binary byte inside a table is reported by its parser with its

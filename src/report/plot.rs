@@ -29,6 +29,14 @@ pub struct SampleBar {
     pub off_cpu: [u64; 2],
 }
 
+/// `text` as XML allows it: control characters (a label or a thread name
+/// can hold them; XML 1.0 forbids them) become U+FFFD.
+fn svg_text(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
 /// The bars of every sample, in order.
 pub fn bars(analysis: &Analysis) -> Vec<SampleBar> {
     let several = analysis.inputs.len() > 1;
@@ -37,7 +45,7 @@ pub fn bars(analysis: &Analysis) -> Vec<SampleBar> {
         .iter()
         .map(|sample| {
             let label = if several {
-                format!("{}#{}", sample.input, sample.sample)
+                format!("{}#{}", svg_text(&sample.input), sample.sample)
             } else {
                 sample.sample.to_string()
             };
@@ -79,7 +87,7 @@ pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<String> {
     if bars.is_empty() {
         return Err(anyhow!("no samples to plot"));
     }
-    let labels: Vec<&str> = analysis.inputs.iter().map(|i| i.label.as_str()).collect();
+    let labels: Vec<String> = analysis.inputs.iter().map(|i| svg_text(&i.label)).collect();
     let title = format!("Where the time goes: {}", labels.join(" vs "));
     let mut out = String::new();
     {

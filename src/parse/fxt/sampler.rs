@@ -41,6 +41,11 @@ const KOBJ_THREAD: u8 = 2;
 /// corrupt timestamp lies years after the others.
 pub const MAX_WINDOWS: usize = 100_000;
 
+/// The most windows kept over all tracked threads (about 90 bytes each
+/// before their waits): a bound on memory when many threads meet short
+/// windows.
+pub const MAX_THREAD_WINDOWS: usize = 2_000_000;
+
 /// A key id standing for "no `symbol` or `caller` argument".
 const NO_KEY: u32 = u32::MAX;
 
@@ -232,7 +237,7 @@ impl Sampler {
                 outgoing,
                 incoming,
             } => {
-                let ns = self.time(*ticks);
+                let ns = self.time(*ticks)?;
                 let outgoing_state = state_index(*outgoing_state) as u8;
                 self.keep(*outgoing, ns, What::State(outgoing_state));
                 self.keep(*incoming, ns, What::State(RUNNING));
@@ -263,9 +268,17 @@ impl Sampler {
                 (span.end - origin) as f64 / 1e9
             ));
         }
+        let tracked = self.threads.len().max(1);
+        let windows = span.window_of(span.end) + 1;
+        if windows.saturating_mul(tracked) > MAX_THREAD_WINDOWS {
+            return Err(format!(
+                "{tracked} threads x {windows} windows is more than {MAX_THREAD_WINDOWS} \
+                 samples to keep; choose a longer --window, or fewer threads with --thread"
+            ));
+        }
         let empty_key = self.intern(["", "", ""]);
         for track in self.threads.values_mut() {
-            replay(track, span, empty_key, &self.instant_locks, &mut self.notes);
+            replay(track, span, empty_key, &self.instant_locks, &mut self.notes)?;
         }
         Ok(())
     }
@@ -285,18 +298,24 @@ impl Sampler {
         &self.key_list[id as usize]
     }
 
-    /// A timestamp in nanoseconds; widens the trace's bounds.
-    fn time(&mut self, ticks: u64) -> u64 {
+    /// A timestamp in nanoseconds; widens the trace's bounds. One past
+    /// 2^64 ns is an error, never clamped.
+    fn time(&mut self, ticks: u64) -> Result<u64, String> {
         let ns = if self.ticks_per_second == 1_000_000_000 {
             ticks
         } else {
             let ns = u128::from(ticks) * 1_000_000_000 / u128::from(self.ticks_per_second);
-            u64::try_from(ns).unwrap_or(u64::MAX)
+            u64::try_from(ns).map_err(|_| {
+                format!(
+                    "a timestamp of {ticks} ticks at {} ticks per second is past 2^64 ns",
+                    self.ticks_per_second
+                )
+            })?
         };
         let first = self.first_ns.get_or_insert(ns);
         *first = (*first).min(ns);
         self.last_ns = self.last_ns.max(ns);
-        ns
+        Ok(ns)
     }
 
     /// Keeps what a tracked thread did.
@@ -308,7 +327,7 @@ impl Sampler {
     }
 
     fn event(&mut self, event: &Event<'_>) -> Result<(), String> {
-        let ns = self.time(event.ticks);
+        let ns = self.time(event.ticks)?;
         let koid = event.thread.tid;
         if !self.tracked(koid) {
             return Ok(());
@@ -333,7 +352,7 @@ impl Sampler {
                 key: NO_KEY,
             },
             EVENT_DURATION_COMPLETE if begins_wait => {
-                let end_ns = self.time(event.end_ticks.unwrap_or(event.ticks));
+                let end_ns = self.time(event.end_ticks.unwrap_or(event.ticks))?;
                 let key = self.event_key(event)?;
                 let track = self.threads.entry(koid).or_default();
                 track.complete_waits.push((ns, end_ns, key));
@@ -475,7 +494,7 @@ fn replay(
     empty_key: u32,
     instant_locks: &[(u64, u32)],
     notes: &mut CaptureNotes,
-) {
+) -> Result<(), String> {
     let mut happenings = std::mem::take(&mut track.happenings);
     happenings.sort_by_key(|happening| happening.ns);
     let mut state: Option<(u8, u64)> = None;
@@ -492,7 +511,7 @@ fn replay(
             end,
             if key == NO_KEY { empty_key } else { key },
             span,
-        );
+        )?;
     }
     let pick = |first: u32, second: u32| {
         [first, second]
@@ -515,7 +534,7 @@ fn replay(
             }),
             What::End { wait, key } => match open.pop() {
                 Some(begun) if begun.wait => {
-                    add_wait(track, begun.start_ns, ns, pick(begun.key, key), span)
+                    add_wait(track, begun.start_ns, ns, pick(begun.key, key), span)?
                 }
                 Some(_) => {}
                 None if wait => notes.unmatched_ends += 1,
@@ -535,7 +554,7 @@ fn replay(
                 match started.iter().position(|s| s.0 == lock) {
                     Some(index) => {
                         let (_, start, begun_key) = started.swap_remove(index);
-                        add_wait(track, start, ns, pick(begun_key, key), span);
+                        add_wait(track, start, ns, pick(begun_key, key), span)?;
                     }
                     None => notes.unmatched_ends += 1,
                 }
@@ -547,18 +566,31 @@ fn replay(
     }
     notes.unended_waits += open.iter().filter(|begun| begun.wait).count() as u64;
     notes.unended_waits += started.len() as u64;
+    Ok(())
 }
 
-fn add_wait(track: &mut ThreadTrack, start: u64, end: u64, key: u32, span: Span) {
+/// Counts a wait in the window where it began; a window's waits of one
+/// key past 2^64 ns are an error, never saturated.
+fn add_wait(
+    track: &mut ThreadTrack,
+    start: u64,
+    end: u64,
+    key: u32,
+    span: Span,
+) -> Result<(), String> {
     let ns = end.saturating_sub(start);
     track.waits += 1;
-    let sum = window_at(track, span.window_of(start))
-        .waits
-        .entry(key)
-        .or_default();
-    sum.ns = sum.ns.saturating_add(ns);
+    let window = span.window_of(start);
+    let sum = window_at(track, window).waits.entry(key).or_default();
+    sum.ns = sum.ns.checked_add(ns).ok_or_else(|| {
+        format!(
+            "the lock waits of one key in window {} add up to more than 2^64 ns",
+            window + 1
+        )
+    })?;
     sum.count += 1;
     sum.max_ns = sum.max_ns.max(ns);
+    Ok(())
 }
 
 fn window_at(track: &mut ThreadTrack, index: usize) -> &mut Window {
