@@ -184,3 +184,44 @@ fn a_zstd_stream_that_starts_with_a_skippable_frame_is_read() {
     let report = json_report(&[], &bytes);
     assert_eq!(report["inputs"][0]["total"]["running_ns"], 21_776_000);
 }
+
+#[test]
+fn a_csv_record_without_end_is_refused_before_memory_grows() {
+    let run = run(&["report", "--input-format", "csv", "/dev/zero"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "contend: /dev/zero:1: a CSV record longer than 1 MiB begins here (a quote opened and \
+         not closed, or no line breaks?); is this a CSV lock table?\n"
+    );
+}
+
+#[test]
+fn control_characters_in_capture_strings_never_reach_the_terminal() {
+    use crate::fxt_encode::{Encoder, MAKE, REAPER, STATE_RUNNING, STATE_SUSPENDED};
+    let mut fxt = Encoder::new(1_000_000_000);
+    fxt.thread_name(REAPER, 0, "reaper\u{1b}]0;pwned\u{7}");
+    fxt.switch(1_000, 0, STATE_RUNNING, MAKE, REAPER);
+    fxt.lock_wait(
+        1_100,
+        1_300,
+        (0, REAPER),
+        "kernel",
+        "kernel_lock\u{1b}[2J",
+        "reaper",
+    );
+    fxt.switch(5_000, 0, STATE_SUSPENDED, REAPER, MAKE);
+    let run = run_with_stdin(&["report", "--tid", &REAPER.to_string()], &fxt.bytes);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains('\u{1b}') && !run.stdout.contains('\u{7}'));
+    assert!(
+        run.stdout.contains("reaper\u{fffd}]0;pwned\u{fffd}"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("kernel_lock\u{fffd}[2J"),
+        "{}",
+        run.stdout
+    );
+}

@@ -13,9 +13,12 @@
 //! `state_<Name>_ns`) give each sample's state totals, taken from its first
 //! row.
 
+use std::cell::Cell;
 use std::io::BufRead;
+use std::rc::Rc;
 
 use super::columns::{Role, role_of};
+use super::lines;
 use super::{ParseOptions, ParseStats, Row, Sink, State, fields};
 use crate::error::{InputError, shorten};
 
@@ -92,35 +95,27 @@ pub fn parse<R: BufRead>(
         let first_line = head.split(|&b| b == b'\n').next().unwrap_or_default();
         delimiter_of(&String::from_utf8_lossy(first_line))
     };
+    let since_record = Rc::new(Cell::new(0usize));
+    let bounded = BoundedRecords {
+        inner: reader,
+        since_record: Rc::clone(&since_record),
+    };
     let mut csv = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
         .has_headers(false)
-        .from_reader(reader);
+        .from_reader(bounded);
     let mut record = csv::StringRecord::new();
     let mut bytes = csv::ByteRecord::new();
     let mut stats = ParseStats::default();
     let line_of = |record: &csv::StringRecord| record.position().map_or(0, |p| p.line());
-    let mut read = |csv: &mut csv::Reader<R>, record: &mut csv::StringRecord| {
-        if !options.lossy {
-            return csv
-                .read_record(record)
-                .map_err(|err| read_error(name, &err));
-        }
-        // --lossy: bytes that are not UTF-8 become U+FFFD, counted.
-        let more = csv
-            .read_byte_record(&mut bytes)
-            .map_err(|err| read_error(name, &err))?;
-        *record = match csv::StringRecord::from_byte_record(std::mem::take(&mut bytes)) {
-            Ok(text) => text,
-            Err(err) => {
-                let repaired = err.into_byte_record();
-                let line = repaired.position().map_or(0, |p| p.line());
-                stats.repaired_lines += 1;
-                stats.first_repaired_line.get_or_insert(line);
-                csv::StringRecord::from_byte_record_lossy(repaired)
-            }
-        };
+    let mut read = |csv: &mut csv::Reader<BoundedRecords<R>>, record: &mut csv::StringRecord| {
+        let starts_at = csv.position().line();
+        let read = read_record(csv, record, &mut bytes, options.lossy, &mut stats);
+        since_record.set(0);
+        let more = read.map_err(|err| read_error(name, &err, starts_at))?;
+        check_record(record, starts_at)
+            .map_err(|message| InputError::at_line(name, starts_at, message))?;
         Ok(more)
     };
     if !read(&mut csv, &mut record)? {
@@ -143,13 +138,97 @@ pub fn parse<R: BufRead>(
     Ok(stats)
 }
 
-fn read_error(name: &str, err: &csv::Error) -> InputError {
+/// Reads one record; with `lossy`, bytes that are not UTF-8 become
+/// U+FFFD, counted.
+fn read_record<R: std::io::Read>(
+    csv: &mut csv::Reader<R>,
+    record: &mut csv::StringRecord,
+    bytes: &mut csv::ByteRecord,
+    lossy: bool,
+    stats: &mut ParseStats,
+) -> Result<bool, csv::Error> {
+    if !lossy {
+        return csv.read_record(record);
+    }
+    let more = csv.read_byte_record(bytes)?;
+    *record = match csv::StringRecord::from_byte_record(std::mem::take(bytes)) {
+        Ok(text) => text,
+        Err(err) => {
+            let repaired = err.into_byte_record();
+            let line = repaired.position().map_or(0, |p| p.line());
+            stats.repaired_lines += 1;
+            stats.first_repaired_line.get_or_insert(line);
+            csv::StringRecord::from_byte_record_lossy(repaired)
+        }
+    };
+    Ok(more)
+}
+
+/// No field of a lock table holds a line break or a control byte: a line
+/// break means a quote opened and never closed (every row after it would
+/// be one field), a control byte is binary data (and would reach the
+/// terminal raw), as the other text formats refuse it.
+fn check_record(record: &csv::StringRecord, line: u64) -> Result<(), String> {
+    for (index, field) in record.iter().enumerate() {
+        if field.contains(['\n', '\r']) {
+            let lines = field.matches('\n').count() + 1;
+            return Err(format!(
+                "field {} runs over {lines} lines from here: a quote opened on line {line} \
+                 and not closed?",
+                index + 1
+            ));
+        }
+        if let Some(byte) = field.bytes().find(|&b| lines::is_binary(b)) {
+            return Err(format!(
+                "binary data (byte 0x{byte:02x} in field {}); is this a CSV lock table?",
+                index + 1
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Counts the bytes read since the parser last finished a record, so that
+/// no record (an unterminated quote, a field of gigabytes) holds more than
+/// [`lines::MAX_LINE`] bytes: past that (and the reader's read-ahead), an
+/// error instead of an unbounded buffer.
+struct BoundedRecords<R> {
+    inner: R,
+    since_record: Rc<Cell<usize>>,
+}
+
+/// Bytes read ahead of the record being parsed, at most: the reader's
+/// buffer (256 KiB) and the CSV reader's.
+const READ_AHEAD: usize = 512 * 1024;
+
+impl<R: std::io::Read> std::io::Read for BoundedRecords<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        let total = self.since_record.get() + read;
+        if total > lines::MAX_LINE + READ_AHEAD {
+            return Err(std::io::Error::other(RECORD_TOO_LONG));
+        }
+        self.since_record.set(total);
+        Ok(read)
+    }
+}
+
+const RECORD_TOO_LONG: &str = "a CSV record longer than 1 MiB";
+
+fn read_error(name: &str, err: &csv::Error, record_line: u64) -> InputError {
     let line = err.position().map(|p| p.line());
     let message = match err.kind() {
         csv::ErrorKind::Utf8 { err, .. } => format!(
             "not valid UTF-8 (field {}); --lossy reads such bytes as U+FFFD",
             err.field() + 1
         ),
+        csv::ErrorKind::Io(io) if io.to_string() == RECORD_TOO_LONG => {
+            let message = format!(
+                "{RECORD_TOO_LONG} begins here (a quote opened and not closed, or no \
+                 line breaks?); is this a CSV lock table?"
+            );
+            return InputError::at_line(name, record_line, message);
+        }
         csv::ErrorKind::Io(io) => format!("cannot read: {io}"),
         _ => format!("not valid CSV: {err}"),
     };

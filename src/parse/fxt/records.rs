@@ -147,7 +147,7 @@ impl StringTable {
         if self.entries.len() <= index {
             self.entries.resize(index + 1, None);
         }
-        self.entries[index] = Some(String::from_utf8_lossy(value).into());
+        self.entries[index] = Some(printable(value).into());
     }
 
     fn get(&self, index: u16) -> Option<&str> {
@@ -378,6 +378,21 @@ impl<R: Read> RecordReader<R> {
     }
 }
 
+/// A string of the capture as text that is safe to print: bytes that are
+/// not UTF-8 and control characters (an escape sequence in a thread name
+/// would reach the terminal) become U+FFFD.
+fn printable(bytes: &[u8]) -> Cow<'_, str> {
+    let text = String::from_utf8_lossy(bytes);
+    if !text.contains(char::is_control) {
+        return text;
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+            .collect(),
+    )
+}
+
 fn word(bytes: &[u8]) -> u64 {
     u64::from_le_bytes(bytes[..8].try_into().expect("eight bytes"))
 }
@@ -423,7 +438,7 @@ impl<'a> Cursor<'a> {
         }
         if reference & 0x8000 != 0 {
             let bytes = self.stream(usize::from(reference & 0x7fff), what)?;
-            return Ok(String::from_utf8_lossy(bytes));
+            return Ok(printable(bytes));
         }
         let strings = self.strings;
         strings.get(reference).map(Cow::Borrowed).ok_or_else(|| {
