@@ -225,3 +225,12 @@ fn control_characters_in_capture_strings_never_reach_the_terminal() {
         run.stdout
     );
 }
+
+#[test]
+fn extra_columns_may_have_any_name_a_spreadsheet_gives() {
+    let table = "dur\tcategory\tsymbol\tcaller\tcount(1)\tnoté\n\
+                 1751151\tkernel\tkernel_lock\treaper\t1\tx\n";
+    let report = json_report(&[], table.as_bytes());
+    assert_eq!(report["inputs"][0]["format"], "table");
+    assert_eq!(report["inputs"][0]["total"]["kernel_lock_ns"], 1_751_151);
+}

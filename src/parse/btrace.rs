@@ -104,6 +104,21 @@ fn is_histogram_bucket(text: &str) -> bool {
     (text.starts_with('[') || text.starts_with('(')) && text.ends_with('|')
 }
 
+/// The most frames a stack key holds (bpftrace prints at most 127): more
+/// is not a stack but a printout without its closing `]: value`.
+const MAX_STACK_FRAMES: usize = 1024;
+
+/// A stack key being read: the map, the keys before it, the frames, and
+/// the line it began on.
+struct OpenStack {
+    map: String,
+    before: Vec<String>,
+    frames: Vec<String>,
+    /// The frames' bytes, bounded like a line.
+    bytes: usize,
+    line: u64,
+}
+
 /// The state between lines.
 #[derive(Default)]
 struct Reader {
@@ -111,8 +126,8 @@ struct Reader {
     printed: Vec<String>,
     /// The map of the printout being read, None after any other line.
     current: Option<String>,
-    /// A stack key being read: the map, the keys before it, the frames.
-    stack: Option<(String, Vec<String>, Vec<String>)>,
+    /// A stack key being read.
+    stack: Option<OpenStack>,
     in_histogram: bool,
     stats: ParseStats,
     samples: u64,
@@ -132,10 +147,13 @@ pub fn parse<R: BufRead>(
         state.line(number, line, options, sink)
     })?;
     utf8.record(&mut state.stats);
-    if let Some((map, _, _)) = &state.stack {
+    if let Some(stack) = &state.stack {
         return Err(InputError::whole(
             name,
-            format!("the input ends inside a stack key of @{map} (no closing `]: value`)"),
+            format!(
+                "the input ends inside a stack key of @{} (no closing `]: value`)",
+                stack.map
+            ),
         ));
     }
     if state.samples == 0 && state.stats.skipped_histograms == 0 {
@@ -173,8 +191,13 @@ impl Reader {
             return self.entry(number, &entry, options, sink);
         }
         if let Some((map, before)) = opens_stack(text) {
-            let before = before.into_iter().map(String::from).collect();
-            self.stack = Some((map.to_string(), before, Vec::new()));
+            self.stack = Some(OpenStack {
+                map: map.to_string(),
+                before: before.into_iter().map(String::from).collect(),
+                frames: Vec::new(),
+                bytes: 0,
+                line: number,
+            });
             return Ok(());
         }
         if is_histogram_title(text) {
@@ -207,13 +230,26 @@ impl Reader {
         sink: &mut dyn Sink,
     ) -> Result<(), String> {
         if !(text.starts_with(']') || text.starts_with(',')) {
+            let stack = self.stack.as_mut().expect("inside a stack");
+            stack.bytes += text.len();
+            if stack.frames.len() >= MAX_STACK_FRAMES || stack.bytes > super::lines::MAX_LINE {
+                return Err(format!(
+                    "a stack key of @{} runs over {MAX_STACK_FRAMES} frames or 1 MiB from \
+                     line {}: no closing `]: value`?",
+                    stack.map, stack.line
+                ));
+            }
             if !text.is_empty() {
-                let (_, _, frames) = self.stack.as_mut().expect("inside a stack");
-                frames.push(text.to_string());
+                stack.frames.push(text.to_string());
             }
             return Ok(());
         }
-        let (map, before, frames) = self.stack.take().expect("inside a stack");
+        let OpenStack {
+            map,
+            before,
+            frames,
+            ..
+        } = self.stack.take().expect("inside a stack");
         let (after, value) = text.rsplit_once("]:").ok_or_else(|| {
             format!(
                 "a stack key of @{map} closes without a value: \"{}\"",

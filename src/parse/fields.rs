@@ -32,7 +32,11 @@ pub fn duration(column: &str, field: &str, unit: Unit) -> Result<u64, String> {
 
 /// A whole-number field (a count of events).
 pub fn count(column: &str, field: &str) -> Result<u64, String> {
-    parse_u64(field.trim().as_bytes())
+    let field = field.trim();
+    if field.starts_with('-') {
+        return Err(format!("{column} \"{}\" is negative", shorten(field)));
+    }
+    parse_u64(field.as_bytes())
         .ok_or_else(|| format!("{column} \"{}\" is not a whole number", shorten(field)))
 }
 

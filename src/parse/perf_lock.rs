@@ -168,8 +168,11 @@ fn is_stack_line(text: &str) -> bool {
     text.starts_with("0x") && text.split_whitespace().count() <= 2
 }
 
+/// A row starts with its count: a digit, or a sign before one (`-1` is a
+/// bad row to refuse, not prose to skip).
 fn starts_with_digit(text: &str) -> bool {
-    text.starts_with(|c: char| c.is_ascii_digit())
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+    unsigned.starts_with(|c: char| c.is_ascii_digit())
 }
 
 /// A row of the table shape: the counts and times (each a number and a

@@ -186,12 +186,16 @@ impl Header {
     }
 }
 
+/// A column name as trace_processor and spreadsheets write them: a
+/// letter first, then letters (any script), digits and `_ . [ ] ( ) -`
+/// (`arg_set_id__symbol__`, `count(1)`, `noté`).
 fn is_column_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()
-        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'))
+        .is_some_and(|first| first.is_alphabetic() || first == '_')
+        && chars
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '[' | ']' | '(' | ')' | '-'))
 }
 
 /// Reads a thread-state line in the shapes Perfetto's UI prints:
@@ -245,14 +249,25 @@ const KNOWN_STATES: [&str; 12] = [
 fn malformed_state_line(line: &str) -> Option<String> {
     let (name, value) = line.trim().rsplit_once(char::is_whitespace)?;
     let name = name.trim().trim_end_matches(':').trim_end();
-    let numeric = value.starts_with(|c: char| c.is_ascii_digit());
-    (numeric && KNOWN_STATES.contains(&name)).then(|| {
-        format!(
-            "state {name}: \"{}\" is not a duration with a unit Perfetto writes (ns, us, µs, \
-             ms, s)",
-            crate::error::shorten(value)
-        )
-    })
+    let lower = value.to_ascii_lowercase();
+    // A number, signed, or NaN and infinities: a bad duration, not prose.
+    let numeric = value.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '-' | '+' | '.'))
+        || lower.starts_with("nan")
+        || lower.starts_with("inf");
+    if !numeric || !KNOWN_STATES.contains(&name) {
+        return None;
+    }
+    let why = match super::duration::parse_duration(value, super::Unit::Ns) {
+        Err(super::duration::DurationError::Negative) => "is negative",
+        Err(super::duration::DurationError::Overflow) => {
+            "is too large (over 584 years in nanoseconds)"
+        }
+        _ => "is not a duration with a unit Perfetto writes (ns, us, µs, ms, s)",
+    };
+    Some(format!(
+        "state {name}: \"{}\" {why}",
+        crate::error::shorten(value)
+    ))
 }
 
 /// Perfetto capitalises every word of a state name (`Runnable (Preempted)`,
