@@ -128,9 +128,12 @@ impl Destination {
             use std::os::unix::fs::PermissionsExt;
             builder.permissions(std::fs::Permissions::from_mode(0o666));
         }
+        // Watching before the file exists: no signal can find it unwatched.
+        partial::watch();
         let temp = builder
             .tempfile_in(folder)
             .with_context(|| format!("cannot write to {}", folder.display()))?;
+        partial::remember(temp.path());
         Ok(Destination::File {
             temp: BufWriter::with_capacity(WRITE_BUFFER, temp),
             target,
@@ -153,6 +156,7 @@ impl Destination {
                     .into_inner()
                     .map_err(|err| err.into_error())
                     .with_context(writing)?;
+                partial::forget();
                 temp.as_file().sync_all().with_context(writing)?;
                 match replace {
                     Replace::CopyInto => {
@@ -192,6 +196,54 @@ impl Write for Destination {
             Destination::Stdout(out) => out.flush(),
             Destination::Device(out) => out.flush(),
             Destination::File { temp, .. } => temp.flush(),
+        }
+    }
+}
+
+/// The temporary file of an output being written, removed when a signal
+/// (INT, TERM, HUP) ends the run: a process killed that way runs no
+/// destructors, and a half-written file of hundreds of megabytes would
+/// stay behind.
+mod partial {
+    use std::path::{Path, PathBuf};
+    use std::sync::{Mutex, Once};
+
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    use signal_hook::iterator::Signals;
+
+    static PARTIAL: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+    /// Removes `path` if a signal comes before [`forget`].
+    pub fn remember(path: &Path) {
+        if let Ok(mut partial) = PARTIAL.lock() {
+            *partial = Some(path.to_path_buf());
+        }
+    }
+
+    /// From now on INT, TERM and HUP remove the file remembered, then end
+    /// the run.
+    pub fn watch() {
+        static WATCH: Once = Once::new();
+        WATCH.call_once(|| {
+            let Ok(mut signals) = Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+                return;
+            };
+            std::thread::spawn(move || {
+                if let Some(signal) = signals.forever().next() {
+                    if let Some(path) = PARTIAL.lock().ok().and_then(|mut p| p.take()) {
+                        let _ = std::fs::remove_file(path);
+                    }
+                    // As a shell reports a process a signal ended.
+                    std::process::exit(128 + signal);
+                }
+            });
+        });
+    }
+
+    /// The output is complete: a signal from now on leaves it be.
+    pub fn forget() {
+        if let Ok(mut partial) = PARTIAL.lock() {
+            *partial = None;
         }
     }
 }

@@ -234,3 +234,42 @@ fn extra_columns_may_have_any_name_a_spreadsheet_gives() {
     assert_eq!(report["inputs"][0]["format"], "table");
     assert_eq!(report["inputs"][0]["total"]["kernel_lock_ns"], 1_751_151);
 }
+
+#[test]
+fn a_signal_during_export_leaves_no_partial_file() {
+    for (signal, code) in [("-TERM", 143), ("-INT", 130), ("-HUP", 129)] {
+        let dir = scratch_dir(&format!("hostile_signal{signal}"));
+        let out = dir.join("rows.csv");
+        // Reading stdin that stays open: the run waits with its
+        // temporary file made.
+        let mut child = contend()
+            .args(["export", "-o", out.to_str().unwrap()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let partial = || {
+            std::fs::read_dir(&dir)
+                .unwrap()
+                .filter_map(Result::ok)
+                .any(|entry| entry.file_name().to_string_lossy().ends_with(".partial"))
+        };
+        let started = std::time::Instant::now();
+        while !partial() {
+            assert!(
+                started.elapsed().as_secs() < 20,
+                "no temporary file appeared"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let killed = std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        assert_eq!(child.wait().unwrap().code(), Some(code), "{signal}");
+        assert!(!partial(), "{signal}: the partial file is gone");
+        assert!(!out.exists());
+    }
+}

@@ -61,7 +61,8 @@ pub fn sources(paths: &[PathBuf], labels: &[String]) -> Result<Vec<Source>> {
 /// Opens a source for buffered reading.
 pub fn open(source: &Source) -> Result<Box<dyn BufRead>, InputError> {
     let Some(path) = &source.path else {
-        return Ok(Box::new(BufReader::with_capacity(READ_BUFFER, io::stdin())));
+        let stdin = BufReader::with_capacity(READ_BUFFER, io::stdin());
+        return Ok(Box::new(Restarting(stdin)));
     };
     let cannot = |err: io::Error| InputError::whole(&source.name, format!("cannot open: {err}"));
     if path.is_dir() {
@@ -71,7 +72,41 @@ pub fn open(source: &Source) -> Result<Box<dyn BufRead>, InputError> {
         ));
     }
     let file = File::open(path).map_err(cannot)?;
-    Ok(Box::new(BufReader::with_capacity(READ_BUFFER, file)))
+    Ok(Box::new(Restarting(BufReader::with_capacity(
+        READ_BUFFER,
+        file,
+    ))))
+}
+
+/// Reads through, reading again when a signal interrupted a read (EINTR):
+/// that is no read error (the signal's own handler decides what happens).
+struct Restarting<R>(R);
+
+impl<R: BufRead> Read for Restarting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.0.read(buf) {
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                result => return result,
+            }
+        }
+    }
+}
+
+impl<R: BufRead> BufRead for Restarting<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while let Err(err) = self.0.fill_buf() {
+            if err.kind() != io::ErrorKind::Interrupted {
+                return Err(err);
+            }
+        }
+        // Filled: this returns the buffer without reading again.
+        self.0.fill_buf()
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.0.consume(amount);
+    }
 }
 
 /// The compressions `contend` reads, told by their magic bytes.
