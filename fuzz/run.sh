@@ -17,6 +17,16 @@ cp $fixtures/formats/*btrace* $fixtures/formats/bpftrace* corpus/parse_btrace/
 cp $fixtures/formats/*perf-lock* corpus/parse_perf_lock/
 cp $fixtures/formats/*lockstat* corpus/parse_lockstat/
 cp $fixtures/fxt/*.fxt $fixtures/bad/*.fxt corpus/parse_fxt/
+# The bad-input corpus: the cases each parser must refuse (records past
+# the line limit, unterminated quotes, endless stack keys, negative
+# states), decompressed.
+cp $fixtures/bad/csv-*.csv corpus/parse_csv/
+cp $fixtures/bad/state-*.txt $fixtures/bad/dur-*.txt $fixtures/bad/negative-dur.txt corpus/parse_table/
+cp $fixtures/bad/perf-lock-*.txt corpus/parse_perf_lock/
+cp $fixtures/bad/lockstat-*.txt corpus/parse_lockstat/
+for packed in $fixtures/bad/*.gz; do
+    gunzip -c "$packed" 2>/dev/null | head -c 65536 > "corpus/parse_btrace/$(basename "$packed" .gz)"
+done
 cp $fixtures/openbsd-reaper-make-j32.txt $fixtures/formats/reaper.csv \
     $fixtures/formats/reaper-btrace.txt $fixtures/fxt/*.fxt corpus/report/
 

@@ -70,10 +70,14 @@ pub fn shorten(text: &str) -> String {
 /// True when the error (or anything in its chain) is a closed pipe: the
 /// reader of our output went away, which is not a failure (`| head -1`).
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    let broken = |io: &std::io::Error| io.kind() == std::io::ErrorKind::BrokenPipe;
     err.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        // The csv crate's errors hold the io error without giving it as
+        // their source.
+        let in_csv = cause
+            .downcast_ref::<csv::Error>()
+            .is_some_and(|csv| matches!(csv.kind(), csv::ErrorKind::Io(io) if broken(io)));
+        in_csv || cause.downcast_ref::<std::io::Error>().is_some_and(broken)
     })
 }
 

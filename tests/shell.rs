@@ -114,3 +114,54 @@ fn every_help_ends_with_examples() {
         );
     }
 }
+
+/// Runs `contend ARGS`, reads one line of its output, closes the pipe
+/// (as `| head -1` does) and returns the exit code and stderr.
+fn closed_after_one_line(args: &[&str]) -> (Option<i32>, String) {
+    use std::io::{BufRead, Read};
+    let mut child = crate::util::contend()
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    drop(stdout);
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (child.wait().unwrap().code(), stderr)
+}
+
+#[test]
+fn a_closed_pipe_is_success_in_every_command_and_format() {
+    // Large enough that the writer meets the closed pipe.
+    let dir = crate::util::scratch_dir("shell_pipe");
+    let big = dir.join("big.txt");
+    let seed = crate::util::read(crate::util::SEED);
+    std::fs::write(&big, format!("{seed}\n").repeat(300)).unwrap();
+    let big = big.to_str().unwrap();
+    let mut cases: Vec<Vec<&str>> = Vec::new();
+    for format in ["csv", "tsv", "json", "ndjson", "folded"] {
+        cases.push(vec!["export", "--format", format, big]);
+    }
+    for what in ["groups", "samples"] {
+        for format in ["csv", "tsv", "json", "ndjson"] {
+            cases.push(vec!["export", "--what", what, "--format", format, big]);
+        }
+    }
+    for format in ["table", "csv", "json", "markdown"] {
+        cases.push(vec!["report", "--top", "0", "--format", format, big]);
+    }
+    for args in cases {
+        let (code, stderr) = closed_after_one_line(&args);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+    }
+}
