@@ -309,13 +309,19 @@ fn a_significant_regression_exits_one() {
     // Without --fail-above nothing fails.
     diff_json(&[AFTER_12, BEFORE_12], 0);
 
+    // The reason, with its figures, on stderr: a CI log shows it with
+    // stdout sent to /dev/null.
     let table = run(&["diff", AFTER_12, BEFORE_12, "--fail-above", "10"]);
     assert_eq!(table.code, 1);
     assert!(
-        table
-            .stdout
-            .contains("regression: spin_share rose past --fail-above")
+        table.stderr.ends_with(
+            "contend: FAIL spin_share median 46.1 % -> 64.3 % (+18.2 pt, +39.4 %, p<0.001, \
+             n=12+12) above --fail-above 10 %\n"
+        ),
+        "{}",
+        table.stderr
     );
+    assert!(!table.stdout.contains("FAIL"), "{}", table.stdout);
 }
 
 #[test]

@@ -8,10 +8,10 @@ use crate::cli::DiffArgs;
 use crate::engine::diff::compare;
 use crate::error::Exit;
 use crate::ingest::{self, source};
-use crate::notes::{note_skipped, skipped_of};
+use crate::notes::{note_skipped, say, skipped_of};
 use crate::output::write_stdout;
 use crate::report::Style;
-use crate::report::diff::render;
+use crate::report::diff::{fail_line, render};
 use crate::terminal::{output_width, use_color, utf8_locale};
 
 /// Runs the comparison; exit 1 when `--fail-above` found a regression.
@@ -59,6 +59,16 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
     let text = render(&diff, args.format, &style, args.top)?;
     write_stdout(&text)?;
     note_skipped(skipped_of(&inputs));
+    // Why the gate fails, on stderr: a CI log shows it with stdout sent
+    // to /dev/null.
+    for metric in &diff.regressions {
+        if let (Some(m), Some(limit)) = (
+            diff.metrics.iter().find(|m| m.metric == *metric),
+            args.fail_above,
+        ) {
+            say(format_args!("contend: {}", fail_line(m, limit)));
+        }
+    }
     Ok(if diff.regressions.is_empty() {
         Exit::Ok
     } else {
