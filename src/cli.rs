@@ -400,6 +400,11 @@ pub struct ReportArgs {
     /// (the default when the locale is not UTF-8).
     #[arg(long)]
     pub ascii: bool,
+
+    /// Fit the tables to N columns (default: the terminal's, also when
+    /// piped into a pager; COLUMNS when set).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(20..))]
+    pub width: Option<u16>,
 }
 
 /// `contend export`.
@@ -500,6 +505,11 @@ pub struct DiffArgs {
     /// When to use colour in the terminal report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+
+    /// Fit the tables to N columns (default: the terminal's, also when
+    /// piped into a pager; COLUMNS when set).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(20..))]
+    pub width: Option<u16>,
 }
 
 impl DiffArgs {

@@ -17,15 +17,41 @@ pub fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
-/// The width to fit tables to: `COLUMNS` when set, else the terminal's;
-/// None when stdout is not a terminal.
-pub fn output_width() -> Option<u16> {
+/// The width to fit tables to: `--width`, else `COLUMNS` when set, else
+/// the terminal's: stdout's, or when stdout is a pipe (`| less`, `| head`)
+/// the controlling terminal's; None without any (a CI job, cron).
+pub fn output_width(asked: Option<u16>) -> Option<u16> {
+    if asked.is_some() {
+        return asked;
+    }
     if let Some(columns) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
         return Some(columns);
     }
     if std::io::stdout().is_terminal() {
         return comfy_table::Table::new().width();
     }
+    controlling_terminal_width()
+}
+
+/// The columns of the controlling terminal (`/dev/tty`), if there is one.
+#[cfg(unix)]
+fn controlling_terminal_width() -> Option<u16> {
+    use std::os::fd::AsRawFd;
+    let tty = std::fs::File::open("/dev/tty").ok()?;
+    let mut size = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one winsize into `size`, which lives
+    // across the call; the descriptor is open for the call's length.
+    let read = unsafe { libc::ioctl(tty.as_raw_fd(), libc::TIOCGWINSZ, &mut size) };
+    (read == 0 && size.ws_col > 0).then_some(size.ws_col)
+}
+
+#[cfg(not(unix))]
+fn controlling_terminal_width() -> Option<u16> {
     None
 }
 

@@ -246,7 +246,7 @@ fn a_signal_during_export_leaves_no_partial_file() {
             .args(["export", "-o", out.to_str().unwrap()])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         let partial = || {
@@ -268,7 +268,14 @@ fn a_signal_during_export_leaves_no_partial_file() {
             .status()
             .unwrap();
         assert!(killed.success());
-        assert_eq!(child.wait().unwrap().code(), Some(code), "{signal}");
+        // Stdin stays open until the run has ended: its end would be
+        // an (empty) input, not the signal's doing.
+        let stdin = child.stdin.take();
+        let status = child.wait().unwrap();
+        drop(stdin);
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        assert_eq!(status.code(), Some(code), "{signal}: {stderr}");
         assert!(!partial(), "{signal}: the partial file is gone");
         assert!(!out.exists());
     }

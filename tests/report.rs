@@ -462,19 +462,27 @@ fn eighty_columns_fit_and_keep_the_answer() {
         "{narrow}"
     );
     // Columns a narrow terminal can spare go first; the keys, the total
-    // and the share of running time stay, each cell on one line.
+    // and the share of running time stay, each cell on one line, a name
+    // too long cut in its middle, never wrapped.
     assert!(
         narrow.contains(
-            "│ 2 ┆ kernel   ┆ kernel_lock       ┆ reaper           ┆  13.096 ms ┆    60.1 % │"
+            "│ 2 ┆ kernel   ┆ kernel_lock      ┆ reaper            ┆  13.096 ms ┆    60.1 % │"
         ),
         "{narrow}"
     );
-    assert!(!narrow.contains("cum %"));
     assert!(
-        narrow.contains(
-            "│    all ┆ 21.776 ms ┆   13.260 ms ┆ 65.1 % ┆ ████████████▓░░░░░░░        │"
-        )
+        narrow.contains("┆ uvm_map_…em_pool ┆ pool_get "),
+        "{narrow}"
     );
+    assert!(narrow.contains("┆ uvm_pmr_freepageq ┆"), "{narrow}");
+    assert!(!narrow.contains("cum %"));
+    // The samples table keeps the verdict's figures (spin, kernel_lock,
+    // work, spin %) and gives up the bar, Stopped and sleep wait first.
+    assert!(
+        narrow.contains("│    all ┆ 21.776 ms ┆  14.175 ms ┆   13.260 ms ┆   7.601 ms ┆ 65.1 % │"),
+        "{narrow}"
+    );
+    assert!(!narrow.contains("Stopped") && !narrow.contains("Running: lock"));
     // A wide terminal keeps every column.
     let wide = run_with_columns("250", &["report", SEED]);
     assert!(wide.contains("cum %") && wide.contains("sleep wait") && wide.contains("Stopped"));
@@ -546,4 +554,41 @@ fn bars_show_where_running_time_goes() {
     // Without Running time there is nothing to split: no bar column.
     let no_states = run(&["report", "fixtures/formats/freebsd-lockstat.txt"]).stdout;
     assert!(!no_states.contains("Running: lock"));
+}
+
+#[test]
+fn tables_fit_the_terminal_even_when_piped_and_width_overrides() {
+    // --width, without any terminal.
+    let fitted = crate::util::run(&["report", "--width", "80", SEED]);
+    assert_eq!(fitted.code, 0);
+    assert!(widest_line(&fitted.stdout) <= 80, "{}", fitted.stdout);
+    // Without a terminal or --width (a CI log): every column, no fitting.
+    let wide = crate::util::run(&["report", SEED]);
+    assert!(wide.stdout.contains("cum %") && widest_line(&wide.stdout) > 150);
+    // In a terminal of 80 columns, with stdout piped (`| less`): the
+    // controlling terminal's width, asked of /dev/tty.
+    let command = format!(
+        "stty cols 80 rows 24; {} report {SEED} | cat",
+        env!("CARGO_BIN_EXE_contend")
+    );
+    let output = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .expect("script(1) runs a pseudo-terminal");
+    assert!(output.status.success());
+    let shown = String::from_utf8_lossy(&output.stdout).replace('\r', "");
+    assert!(shown.contains("65.1 % spinning"), "{shown}");
+    let table_lines = shown
+        .lines()
+        .filter(|line| line.starts_with(['│', '┌', '└', '╞']));
+    assert!(table_lines.clone().count() > 10, "{shown}");
+    assert!(
+        table_lines
+            .map(|line| line.chars().count())
+            .all(|w| w <= 80),
+        "{shown}"
+    );
 }

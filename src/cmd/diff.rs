@@ -53,7 +53,7 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
     let diff = compare(&inputs, &args.options())?;
     let style = Style {
         color: use_color(args.color),
-        width: output_width(),
+        width: output_width(args.width),
         ascii: !utf8_locale(),
     };
     let text = render(&diff, args.format, &style, args.top)?;

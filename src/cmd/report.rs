@@ -20,7 +20,7 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
     let analysis = engine::analyze(&inputs, &args.analysis.options(REPORT_TOP))?;
     let style = Style {
         color: use_color(args.color),
-        width: output_width(),
+        width: output_width(args.width),
         ascii: args.ascii || !utf8_locale(),
     };
     let text = report::render(&analysis, args.format, &style)?;

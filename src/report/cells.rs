@@ -33,10 +33,12 @@ impl TextTable {
         widths.map(|width| width + 3).sum::<usize>() + 1
     }
 
-    /// The table without the columns named in `droppable` (least wanted
-    /// first), dropped one at a time until it fits `width`: at 80 columns a
-    /// shorter table reads better than every cell wrapped in three.
-    pub fn fit(mut self, width: usize, droppable: &[&str]) -> TextTable {
+    /// The table fitted to `width`: the columns named in `droppable`
+    /// (least wanted first) dropped one at a time until it fits, then the
+    /// names in the `shortenable` columns cut with `…`, widest column
+    /// first. At 80 columns a shorter table reads better than every cell
+    /// wrapped in three, and a number is never split.
+    pub fn fit(mut self, width: usize, droppable: &[&str], shortenable: &[&str]) -> TextTable {
         for name in droppable {
             if self.natural_width() <= width {
                 break;
@@ -49,9 +51,66 @@ impl TextTable {
                 }
             }
         }
+        self.shorten(width, shortenable)
+    }
+
+    /// Cuts the longest names of the `shortenable` columns until the table
+    /// fits `width`, keeping at least [`MIN_NAME`] characters of each.
+    fn shorten(mut self, width: usize, shortenable: &[&str]) -> TextTable {
+        loop {
+            let natural = self.natural_width();
+            if natural <= width {
+                break;
+            }
+            let widest = shortenable
+                .iter()
+                .filter_map(|name| self.header.iter().position(|h| h == name))
+                .map(|column| (self.column_width(column), column))
+                .max();
+            let Some((current, column)) = widest else {
+                break;
+            };
+            // A column keeps its header whole, and a few characters.
+            let floor = MIN_NAME.max(self.header[column].chars().count());
+            let target = current.saturating_sub(natural - width).max(floor);
+            if target >= current {
+                break;
+            }
+            for row in &mut self.rows {
+                cut(&mut row[column], target);
+            }
+        }
         self
     }
+
+    fn column_width(&self, column: usize) -> usize {
+        std::iter::once(&self.header[column])
+            .chain(self.rows.iter().map(|row| &row[column]))
+            .map(|cell| cell.chars().count())
+            .max()
+            .unwrap_or(0)
+    }
 }
+
+/// The fewest characters a shortened name keeps (with its `…`).
+const MIN_NAME: usize = 5;
+
+/// `text` cut to `max` characters by a `…` in its middle: names of one
+/// family differ at either end (`reaper-before`, `reaper-after`,
+/// `uvm_map_entry_kmem_pool`).
+fn cut(text: &mut String, max: usize) {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() > max {
+        let tail = (max - 1) / 2;
+        let head = max - 1 - tail;
+        let head: String = chars[..head].iter().collect();
+        let tail: String = chars[chars.len() - tail..].iter().collect();
+        *text = format!("{head}…{tail}");
+    }
+}
+
+/// Key columns whose names a narrow terminal shortens.
+pub const NAME_COLUMNS: [&str; 4] = ["input", "category", "symbol", "caller"];
 
 /// Columns of the ranking a narrow terminal leaves out, least wanted first.
 pub const GROUPS_DROPPABLE: [&str; 8] = [
@@ -65,9 +124,18 @@ pub const GROUPS_DROPPABLE: [&str; 8] = [
     "% locks",
 ];
 
-/// Columns of the samples table a narrow terminal leaves out: the bar
-/// shows spin and work, so their columns go before it.
-pub const SAMPLES_DROPPABLE: [&str; 5] = ["sleep wait", "Stopped", "spin", "work", "kernel_lock"];
+/// Columns of the samples table a narrow terminal keeps whatever the
+/// width: the verdict's own figures.
+pub const SAMPLES_KEPT: [&str; 8] = [
+    "input",
+    "sample",
+    "Running",
+    "spin",
+    "kernel_lock",
+    "work",
+    "spin %",
+    "all",
+];
 
 /// The per-sample table, with a last row `all` for the total.
 pub fn samples_table(analysis: &Analysis) -> TextTable {

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use anyhow::Result;
 
 use super::Style;
-use super::cells::TextTable;
+use super::cells::{NAME_COLUMNS, TextTable};
 use super::human::{duration, percent};
 use super::text::{BOLD, paint, render_table, wrap};
 use crate::engine::diff::{Diff, Direction, GroupDiff, MetricDiff};
@@ -64,7 +64,18 @@ fn text(diff: &Diff, style: &Style, top: usize, markdown: bool) -> String {
     } else {
         let _ = write!(out, "{}\n\n", paint(&title, style.color, BOLD));
     }
-    out.push_str(&render_table(&metrics_table(diff), style, markdown));
+    let fit = |table: TextTable, droppable: &[&str]| match width {
+        Some(width) if !markdown => table.fit(width, droppable, &NAME_COLUMNS),
+        _ => table,
+    };
+    // At 80 columns the means go first (the change is of the medians),
+    // then the medians' intervals (the JSON keeps them).
+    let means = ["before mean", "after mean"];
+    let mut metrics = fit(metrics_table(diff, true), &means);
+    if width.is_some_and(|width| metrics.natural_width() > width) && !markdown {
+        metrics = fit(metrics_table(diff, false), &means);
+    }
+    out.push_str(&render_table(&metrics, style, markdown));
     out.push_str("\n\n");
     for note in sample_notes(diff) {
         out.push_str(&wrap(&note, width));
@@ -89,11 +100,9 @@ fn text(diff: &Diff, style: &Style, top: usize, markdown: bool) -> String {
         } else {
             top.min(groups.len())
         };
-        out.push_str(&render_table(
-            &groups_table(diff, &groups[..shown]),
-            style,
-            markdown,
-        ));
+        let droppable = ["q", "status", "before mean", "after mean"];
+        let table = fit(groups_table(diff, &groups[..shown]), &droppable);
+        out.push_str(&render_table(&table, style, markdown));
         out.push('\n');
     }
     out
@@ -142,7 +151,8 @@ fn sample_notes(diff: &Diff) -> Vec<String> {
     notes
 }
 
-fn metrics_table(diff: &Diff) -> TextTable {
+/// The summary table; `intervals` adds each median's `± x %`.
+fn metrics_table(diff: &Diff, intervals: bool) -> TextTable {
     let header = [
         "metric",
         "before mean",
@@ -161,8 +171,16 @@ fn metrics_table(diff: &Diff) -> TextTable {
                 m.metric.name().to_string(),
                 value(m.before_mean),
                 value(m.after_mean),
-                with_interval(m.before_median, m.before_median_ci, share),
-                with_interval(m.after_median, m.after_median_ci, share),
+                with_interval(
+                    m.before_median,
+                    m.before_median_ci.filter(|_| intervals),
+                    share,
+                ),
+                with_interval(
+                    m.after_median,
+                    m.after_median_ci.filter(|_| intervals),
+                    share,
+                ),
                 change(m),
             ]
         })

@@ -4,7 +4,8 @@ use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Tab
 
 use super::Style;
 use super::cells::{
-    GROUPS_DROPPABLE, SAMPLES_DROPPABLE, TextTable, groups_heading, groups_table, samples_table,
+    GROUPS_DROPPABLE, NAME_COLUMNS, SAMPLES_KEPT, TextTable, groups_heading, groups_table,
+    samples_table,
 };
 use super::verdict::{verdict, warning};
 use crate::engine::Analysis;
@@ -13,7 +14,7 @@ use crate::engine::Analysis;
 pub fn terminal(analysis: &Analysis, style: &Style) -> String {
     let width = style.width.map(usize::from);
     let fit = |table: TextTable, droppable: &[&str]| match width {
-        Some(width) => table.fit(width, droppable),
+        Some(width) => table.fit(width, droppable, &NAME_COLUMNS),
         None => table,
     };
     let mut out = String::new();
@@ -24,7 +25,9 @@ pub fn terminal(analysis: &Analysis, style: &Style) -> String {
     out.push('\n');
     let glyphs = Glyphs::for_style(style);
     let samples = with_sample_bars(samples_table(analysis), analysis, &glyphs);
-    let samples = fit(samples, &SAMPLES_DROPPABLE);
+    let droppable = samples_droppable(&samples);
+    let droppable: Vec<&str> = droppable.iter().map(String::as_str).collect();
+    let samples = fit(samples, &droppable);
     out.push_str(&render_table(&samples, style, false));
     out.push('\n');
     if samples.header.iter().any(|h| h == RUNNING_BAR) {
@@ -46,9 +49,29 @@ pub fn terminal(analysis: &Analysis, style: &Style) -> String {
     out.push('\n');
     if style.ascii {
         // Durations print `µs`; plain ASCII says `us`.
-        return out.replace('µ', "u");
+        return out.replace('µ', "u").replace('…', "~");
     }
     out
+}
+
+/// The samples table's columns a narrow terminal leaves out, least wanted
+/// first: sleep-lock wait, the off-CPU states, then the bar (a picture of
+/// figures the table keeps); never the verdict's figures.
+fn samples_droppable(table: &TextTable) -> Vec<String> {
+    let mut names = vec!["sleep wait".to_string()];
+    names.extend(
+        table
+            .header
+            .iter()
+            .filter(|name| {
+                !SAMPLES_KEPT.contains(&name.as_str())
+                    && name.as_str() != RUNNING_BAR
+                    && name.as_str() != "sleep wait"
+            })
+            .cloned(),
+    );
+    names.push(RUNNING_BAR.to_string());
+    names
 }
 
 /// The header of the samples table's bar column.
@@ -223,8 +246,10 @@ pub fn render_table(content: &TextTable, style: &Style, markdown: bool) -> Strin
     if style.color && !markdown {
         table.enforce_styling();
     }
+    // A table that still does not fit (what it keeps is wider than the
+    // terminal) runs past the edge rather than split its numbers.
     match style.width {
-        Some(width) if !markdown => {
+        Some(width) if !markdown && content.natural_width() <= usize::from(width) => {
             table.set_width(width);
             table.set_content_arrangement(ContentArrangement::Dynamic);
         }
