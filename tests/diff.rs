@@ -424,9 +424,11 @@ fn the_table_reads_like_benchstat() {
     assert!(out.contains("64.3 % ± 6 %"), "{out}");
     assert!(out.contains("4.751 ms ± 17 %"), "{out}");
     assert!(out.contains("± : how far the 95 % confidence interval of the median reaches"));
-    assert!(out.contains("Regressions: 4, by change of the mean per sample"));
+    assert!(out.contains("Regressions: 0 significant of 4 rises, by change of the mean per sample"));
+    assert!(out.contains("~ = not told from noise"));
+    assert!(out.contains("│ ~ ┆ rwlock   ┆ kernel_map_store ┆"), "{out}");
     assert!(out.contains("adjusted for 6 comparisons by Benjamini-Hochberg"));
-    assert!(out.contains("Improvements: 2,"));
+    assert!(out.contains("Improvements: 1 significant of 2 falls,"));
     let reaper_line = out
         .lines()
         .find(|line| line.contains("reaper") && line.contains("-59.1 %"))
@@ -446,7 +448,7 @@ fn the_table_reads_like_benchstat() {
     assert!(five.stdout.contains("Regressions: none"));
 
     let top = run(&["diff", BEFORE_12, AFTER_12, "--top", "1"]);
-    assert!(top.stdout.contains("Regressions: top 1 of 4,"));
+    assert!(top.stdout.contains("Regressions: 0 significant of 4 rises (top 1 shown),"));
 }
 
 #[test]

@@ -94,7 +94,7 @@ fn text(diff: &Diff, style: &Style, top: usize, markdown: bool) -> String {
             heading(&mut out, &format!("{title}: none"));
             continue;
         }
-        heading(&mut out, &list_title(title, groups.len(), top, diff));
+        heading(&mut out, &list_title(title, &groups, top, diff));
         let shown = if top == 0 {
             groups.len()
         } else {
@@ -108,15 +108,27 @@ fn text(diff: &Diff, style: &Style, top: usize, markdown: bool) -> String {
     out
 }
 
-fn list_title(title: &str, count: usize, top: usize, diff: &Diff) -> String {
-    let range = if top > 0 && count > top {
-        format!("top {top} of {count}")
+/// `Regressions: 1 significant of 4 rises, ...`: how many of the listed
+/// changes the data tell from noise, so that nobody reads a `~` row as a
+/// regression.
+fn list_title(title: &str, groups: &[&GroupDiff], top: usize, diff: &Diff) -> String {
+    let count = groups.len();
+    let significant = groups.iter().filter(|g| g.significant).count();
+    let moves = match (title, count) {
+        ("Regressions", 1) => "rise",
+        ("Regressions", _) => "rises",
+        (_, 1) => "fall",
+        _ => "falls",
+    };
+    let shown = if top > 0 && count > top {
+        format!(" (top {top} shown)")
     } else {
-        count.to_string()
+        String::new()
     };
     format!(
-        "{title}: {range}, by change of the mean per sample; * = significant \
-         (q < {}: p from Mann-Whitney, adjusted for {} comparisons by Benjamini-Hochberg)",
+        "{title}: {significant} significant of {count} {moves}{shown}, by change of the mean \
+         per sample; * = significant (q < {}: p from Mann-Whitney, adjusted for {} comparisons \
+         by Benjamini-Hochberg), ~ = not told from noise",
         diff.alpha, diff.groups_tested
     )
 }
@@ -207,7 +219,7 @@ fn groups_table(diff: &Diff, groups: &[&GroupDiff]) -> TextTable {
     let rows = groups
         .iter()
         .map(|group| {
-            let mut row = vec![if group.significant { "*" } else { "" }.to_string()];
+            let mut row = vec![if group.significant { "*" } else { "~" }.to_string()];
             for key in &diff.by {
                 row.push(group.key(*key).unwrap_or("").to_string());
             }
