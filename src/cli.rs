@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::engine::diff::{DiffOptions, Metric};
+use crate::engine::diff::{DiffOptions, Metric, Threshold};
 use crate::engine::{AnalysisOptions, ClassMap, GroupKey, SortKey};
 use crate::export::{ExportFormat, What};
 use crate::ingest::ReadOptions;
@@ -490,9 +490,11 @@ pub struct DiffArgs {
     #[arg(long, default_value_t = 0.05, value_name = "P")]
     pub alpha: f64,
 
-    /// Exit 1 when a --metric rose by more than PCT percent, significantly.
-    #[arg(long, value_name = "PCT")]
-    pub fail_above: Option<f64>,
+    /// Exit 1 when the median of a --metric rose by more than PCT percent
+    /// (10, 10%) or, for spin_share, PT percentage points (5pt),
+    /// significantly.
+    #[arg(long, value_name = "PCT|PTpt", value_parser = Threshold::parse, allow_hyphen_values = true)]
+    pub fail_above: Option<Threshold>,
 
     /// Metric that --fail-above watches (repeatable).
     #[arg(long, value_enum, default_values_t = [Metric::SpinShare], value_name = "NAME")]

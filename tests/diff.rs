@@ -306,6 +306,10 @@ fn a_significant_regression_exits_one() {
     assert!((number(&metric(&diff, "spin_share")["delta_pct"]) - 38.35).abs() < 0.01);
     // Below the limit: exit 0.
     diff_json(&[AFTER_12, BEFORE_12, "--fail-above", "40"], 0);
+    // In percentage points: the median share rose 18.2 points.
+    diff_json(&[AFTER_12, BEFORE_12, "--fail-above", "10pt"], 1);
+    diff_json(&[AFTER_12, BEFORE_12, "--fail-above", "20pt"], 0);
+    diff_json(&[AFTER_12, BEFORE_12, "--fail-above", "10%"], 1);
     // Without --fail-above nothing fails.
     diff_json(&[AFTER_12, BEFORE_12], 0);
 
@@ -580,12 +584,19 @@ fn bad_options_and_inputs_exit_two() {
         ),
         (
             vec!["diff", "--fail-above", "inf", SEED, SEED],
-            "--fail-above takes a percentage",
+            "\"inf\" is not a percentage (10, 10%) or points (5pt)",
         ),
         (
-            vec!["diff", "--fail-above=-5", SEED, SEED],
-            "--fail-above takes the rise that fails, 0 or more, not -5: a falling metric \
-             never fails the gate",
+            vec!["diff", "--fail-above", "-5", SEED, SEED],
+            "-5 is a fall: --fail-above takes the rise that fails, 0 or more (a falling \
+             metric never fails the gate)",
+        ),
+        (
+            vec![
+                "diff", "--fail-above", "5pt", "--metric", "kernel_lock_ns", SEED, SEED,
+            ],
+            "--fail-above in points (pt) is for shares (spin_share); kernel_lock_ns changes \
+             in percent",
         ),
         (
             vec!["diff", "missing.txt", SEED],

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 
 use crate::cli::DiffArgs;
-use crate::engine::diff::compare;
+use crate::engine::diff::{Threshold, compare};
 use crate::error::Exit;
 use crate::ingest::{self, source};
 use crate::notes::{note_skipped, say, skipped_of};
@@ -22,13 +22,13 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
             args.alpha
         );
     }
-    if args.fail_above.is_some_and(|pct| !pct.is_finite()) {
-        bail!("--fail-above takes a percentage");
-    }
-    if let Some(pct) = args.fail_above.filter(|pct| *pct < 0.0) {
+    if let (Some(Threshold::Points(_)), Some(metric)) = (
+        args.fail_above,
+        args.metric.iter().find(|metric| !metric.is_share()),
+    ) {
         bail!(
-            "--fail-above takes the rise that fails, 0 or more, not {pct}: a falling \
-             metric never fails the gate"
+            "--fail-above in points (pt) is for shares (spin_share); {} changes in percent",
+            metric.name()
         );
     }
     let paths: [PathBuf; 2] = [args.before.clone(), args.after.clone()];

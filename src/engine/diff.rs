@@ -93,8 +93,8 @@ pub struct DiffOptions {
     pub keep_offsets: bool,
     /// Significance level; 1 or more turns the tests off.
     pub alpha: f64,
-    /// `--fail-above`: a rise in percent that makes a regression.
-    pub fail_above: Option<f64>,
+    /// `--fail-above`: the rise of the median that makes a regression.
+    pub fail_above: Option<Threshold>,
     /// The metrics `--fail-above` watches.
     pub fail_metrics: Vec<Metric>,
 }
@@ -364,6 +364,64 @@ fn compare_values(metric: Metric, before: &[f64], after: &[f64], alpha: f64) -> 
     }
 }
 
+/// A rise that fails the gate: in percent of the before median (`10`,
+/// `10%`), or for a share in percentage points (`5pt`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Threshold {
+    /// Relative to the before median, percent.
+    Percent(f64),
+    /// For shares: points, after minus before median, x 100.
+    Points(f64),
+}
+
+impl Threshold {
+    /// Reads `10`, `10%`, `10 %` or `5pt`; the value is checked to be a
+    /// finite number of 0 or more.
+    pub fn parse(text: &str) -> Result<Threshold, String> {
+        let text = text.trim();
+        let (number, points) = match text.strip_suffix("pt") {
+            Some(number) => (number, true),
+            None => (text.strip_suffix('%').unwrap_or(text), false),
+        };
+        let value: f64 = number
+            .trim()
+            .parse()
+            .ok()
+            .filter(|value: &f64| value.is_finite())
+            .ok_or_else(|| format!("\"{text}\" is not a percentage (10, 10%) or points (5pt)"))?;
+        if value < 0.0 {
+            return Err(format!(
+                "{value} is a fall: --fail-above takes the rise that fails, 0 or more \
+                 (a falling metric never fails the gate)"
+            ));
+        }
+        Ok(if points {
+            Threshold::Points(value)
+        } else {
+            Threshold::Percent(value)
+        })
+    }
+
+    /// Whether the metric's median rose past this threshold.
+    fn exceeded_by(self, m: &MetricDiff) -> bool {
+        match self {
+            Threshold::Percent(limit) => m.median_delta_pct.is_some_and(|delta| delta > limit),
+            Threshold::Points(limit) => m
+                .before_median
+                .zip(m.after_median)
+                .is_some_and(|(before, after)| (after - before) * 100.0 > limit),
+        }
+    }
+
+    /// `10 %` or `5 pt`, as the gate's message says it.
+    pub fn describe(self) -> String {
+        match self {
+            Threshold::Percent(limit) => format!("{limit} %"),
+            Threshold::Points(limit) => format!("{limit} pt"),
+        }
+    }
+}
+
 /// The watched metrics that rose past `--fail-above`: the rank test sees
 /// the after samples go up, the median rose by more than the limit, and
 /// (unless `--alpha 1`) the change is significant. Direction and size
@@ -377,7 +435,7 @@ fn tripped(metrics: &[MetricDiff], options: &DiffOptions) -> Vec<Metric> {
         .filter(|m| options.fail_metrics.contains(&m.metric))
         .filter(|m| options.alpha >= 1.0 || m.significant)
         .filter(|m| m.direction == Direction::Up)
-        .filter(|m| m.median_delta_pct.is_some_and(|delta| delta > limit))
+        .filter(|m| limit.exceeded_by(m))
         .map(|m| m.metric)
         .collect()
 }

@@ -10,7 +10,7 @@ use super::Style;
 use super::cells::{NAME_COLUMNS, TextTable};
 use super::human::{duration, percent};
 use super::text::{BOLD, paint, render_table, wrap};
-use crate::engine::diff::{Diff, Direction, GroupDiff, MetricDiff};
+use crate::engine::diff::{Diff, Direction, GroupDiff, MetricDiff, Threshold};
 use crate::export::writer::write_folded;
 use crate::stats::{MIN_SAMPLES_FOR_CI, MIN_SAMPLES_FOR_TEST, TestMethod};
 
@@ -253,7 +253,7 @@ fn groups_table(diff: &Diff, groups: &[&GroupDiff]) -> TextTable {
 /// The line that says on stderr why `diff` failed the gate, with the
 /// figures: `FAIL spin_share median 46.1 % -> 64.3 % (+18.2 pt, +39.4 %,
 /// p<0.001, n=12+12) above --fail-above 10 %`.
-pub fn fail_line(m: &MetricDiff, limit: f64) -> String {
+pub fn fail_line(m: &MetricDiff, limit: Threshold) -> String {
     let share = m.metric.is_share();
     let mut change = Vec::new();
     if let (true, Some(before), Some(after)) = (share, m.before_median, m.after_median) {
@@ -267,11 +267,12 @@ pub fn fail_line(m: &MetricDiff, limit: f64) -> String {
     }
     change.push(format!("n={}+{}", m.n_before, m.n_after));
     format!(
-        "FAIL {} median {} -> {} ({}) above --fail-above {limit} %",
+        "FAIL {} median {} -> {} ({}) above --fail-above {}",
         m.metric.name(),
         figure(m.before_median, share),
         figure(m.after_median, share),
-        change.join(", ")
+        change.join(", "),
+        limit.describe()
     )
 }
 
