@@ -421,7 +421,7 @@ fn the_table_reads_like_benchstat() {
     let out = &table.stdout;
     assert!(out.starts_with("reaper-before (12 samples) -> reaper-after (12 samples)\n"));
     // The change of the median: 64.3 % -> 46.1 % (the mean fell 27.7 %).
-    assert!(out.contains("-28.3 % (p<0.001, n=12+12)"), "{out}");
+    assert!(out.contains("-18.2 pt [-28.3 %] (p<0.001, n=12+12)"), "{out}");
     assert!(out.contains("~ (p=0.478, n=12+12)"), "{out}");
     // Medians with their 95 % interval from 6 samples a side: 64.3 % in
     // [60.2 %, 67.0 %] reaches 4.1 / 64.3 = 6 % of the median.

@@ -71,9 +71,12 @@ fn text(diff: &Diff, style: &Style, top: usize, markdown: bool) -> String {
     // At 80 columns the means go first (the change is of the medians),
     // then the medians' intervals (the JSON keeps them).
     let means = ["before mean", "after mean"];
-    let mut metrics = fit(metrics_table(diff, true), &means);
-    if width.is_some_and(|width| metrics.natural_width() > width) && !markdown {
-        metrics = fit(metrics_table(diff, false), &means);
+    let mut metrics = fit(metrics_table(diff, Detail::Full), &means);
+    for detail in [Detail::NoIntervals, Detail::Compact] {
+        if markdown || !width.is_some_and(|width| metrics.natural_width() > width) {
+            break;
+        }
+        metrics = fit(metrics_table(diff, detail), &means);
     }
     out.push_str(&render_table(&metrics, style, markdown));
     out.push_str("\n\n");
@@ -163,8 +166,22 @@ fn sample_notes(diff: &Diff) -> Vec<String> {
     notes
 }
 
-/// The summary table; `intervals` adds each median's `± x %`.
-fn metrics_table(diff: &Diff, intervals: bool) -> TextTable {
+/// How much the summary table says: everything, or less to fit a narrow
+/// terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Detail {
+    /// Intervals, points and percent, sample counts.
+    Full,
+    /// Without the medians' `± x %`.
+    NoIntervals,
+    /// Without intervals, a share's relative change and the sample counts
+    /// (the title has them).
+    Compact,
+}
+
+/// The summary table at a level of detail.
+fn metrics_table(diff: &Diff, detail: Detail) -> TextTable {
+    let intervals = detail == Detail::Full;
     let header = [
         "metric",
         "before mean",
@@ -193,7 +210,7 @@ fn metrics_table(diff: &Diff, intervals: bool) -> TextTable {
                     m.after_median_ci.filter(|_| intervals),
                     share,
                 ),
-                change(m),
+                change(m, detail == Detail::Compact),
             ]
         })
         .collect();
@@ -278,15 +295,27 @@ pub fn fail_line(m: &MetricDiff, limit: Threshold) -> String {
 
 /// benchstat's shape, the change of the median: `+25.3 % (p=0.002,
 /// n=12+12)` when significant, `~ (p=0.420, n=5+5)` when not.
-fn change(m: &MetricDiff) -> String {
+fn change(m: &MetricDiff, compact: bool) -> String {
     let n = format!("n={}+{}", m.n_before, m.n_after);
-    let delta = m
+    let percent = m
         .median_delta_pct
         .map_or_else(|| "-".to_string(), signed_percent);
+    // A share moves in points; its relative change follows in brackets.
+    let points = m
+        .before_median
+        .zip(m.after_median)
+        .filter(|_| m.metric.is_share())
+        .map(|(before, after)| format!("{:+.1} pt", (after - before) * 100.0));
+    let delta = match points {
+        Some(points) if compact => points,
+        Some(points) => format!("{points} [{percent}]"),
+        None => percent,
+    };
+    let n = if compact { String::new() } else { format!(", {n}") };
     match m.p_value {
-        None => format!("{delta} (n too small for a test, {n})"),
-        Some(p) if m.significant => format!("{delta} ({}, {n})", p_phrase(p)),
-        Some(p) => format!("~ ({}, {n})", p_phrase(p)),
+        None => format!("{delta} (n too small for a test{n})"),
+        Some(p) if m.significant => format!("{delta} ({}{n})", p_phrase(p)),
+        Some(p) => format!("~ ({}{n})", p_phrase(p)),
     }
 }
 
