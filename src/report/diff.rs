@@ -73,7 +73,7 @@ fn text(diff: &Diff, style: &Style, top: usize, markdown: bool) -> String {
     let means = ["before mean", "after mean"];
     let mut metrics = fit(metrics_table(diff, Detail::Full), &means);
     for detail in [Detail::NoIntervals, Detail::Compact] {
-        if markdown || !width.is_some_and(|width| metrics.natural_width() > width) {
+        if markdown || width.is_none_or(|width| metrics.natural_width() <= width) {
             break;
         }
         metrics = fit(metrics_table(diff, detail), &means);
