@@ -341,9 +341,9 @@ pub struct AnalysisArgs {
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
 
-    /// What to rank groups by, largest first.
-    #[arg(long, value_enum, default_value_t = SortKey::Total)]
-    pub sort: SortKey,
+    /// What to rank groups by, largest first [default: total].
+    #[arg(long, value_enum)]
+    pub sort: Option<SortKey>,
 
     /// Rank each input's groups on their own (shares of that input's lock
     /// and running time) instead of all inputs together.
@@ -358,7 +358,7 @@ impl AnalysisArgs {
         AnalysisOptions {
             classes: self.classes.classes(),
             by: unique_keys(&self.by),
-            sort: self.sort,
+            sort: self.sort.unwrap_or(SortKey::Total),
             top: self.top.unwrap_or(default_top),
             per_input: self.per_input,
         }
@@ -496,8 +496,8 @@ pub struct DiffArgs {
     #[arg(long, value_name = "PCT|PTpt", value_parser = Threshold::parse, allow_hyphen_values = true)]
     pub fail_above: Option<Threshold>,
 
-    /// Metric that --fail-above watches (repeatable).
-    #[arg(long, value_enum, default_values_t = [Metric::SpinShare], value_name = "NAME")]
+    /// Metric that --fail-above watches (repeatable) [default: spin_share].
+    #[arg(long, value_enum, value_name = "NAME")]
     pub metric: Vec<Metric>,
 
     /// Output format.
@@ -523,7 +523,11 @@ impl DiffArgs {
             keep_offsets: self.keep_offsets,
             alpha: self.alpha,
             fail_above: self.fail_above,
-            fail_metrics: self.metric.clone(),
+            fail_metrics: if self.metric.is_empty() {
+                vec![Metric::SpinShare]
+            } else {
+                self.metric.clone()
+            },
         }
     }
 }

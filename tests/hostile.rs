@@ -280,3 +280,31 @@ fn a_signal_during_export_leaves_no_partial_file() {
         assert!(!out.exists());
     }
 }
+
+#[test]
+fn flags_that_would_do_nothing_say_so() {
+    // export --what rows streams rows: a ranking flag is refused, not ignored.
+    for flag in [["--top", "5"], ["--sort", "max"]] {
+        let run = run(&["export", flag[0], flag[1], SEED]);
+        assert_eq!(run.code, 2);
+        assert_eq!(
+            run.stderr,
+            "contend: --top and --sort rank groups; --what rows exports every row as read \
+             (--what groups ranks them)\n"
+        );
+    }
+    let groups = run(&["export", "--what", "groups", "--top", "2", SEED]);
+    assert_eq!(groups.code, 0, "{}", groups.stderr);
+    assert_eq!(groups.stdout.lines().count(), 3);
+    // diff --metric without --fail-above: a note, and exit 0.
+    let diff = run(&["diff", "--metric", "kernel_lock_ns", SEED, SEED]);
+    assert_eq!(diff.code, 0);
+    assert!(
+        diff.stderr.starts_with(
+            "contend: --metric names what --fail-above watches; without --fail-above nothing \
+             fails\n"
+        ),
+        "{}",
+        diff.stderr
+    );
+}

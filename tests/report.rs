@@ -284,16 +284,20 @@ fn spin_over_running_is_a_warning_naming_the_sample() {
     let text = "Running 1ms\ndur category symbol caller\n2000000 kernel kernel_lock reaper\n";
     let run = run_with_stdin(&["report"], text.as_bytes());
     assert_eq!(run.code, 0);
-    assert!(
-        run.stdout.contains(
-            "warning: stdin sample 1: spin 2.000 ms exceeds running 1.000 ms; \
-             check --spin/--sleep or the data"
-        ),
-        "{}",
-        run.stdout
+    // On stderr, where a note goes: stdout stays the report.
+    assert_eq!(
+        run.stderr,
+        "contend: warning: stdin sample 1: spin 2.000 ms exceeds running 1.000 ms; \
+         check --spin/--sleep or the data\n"
     );
+    assert!(!run.stdout.contains("warning"), "{}", run.stdout);
     let report = json_report(&[], text.as_bytes());
     assert_eq!(report["samples"][0]["work_ns"], -1_000_000);
+    assert_eq!(
+        report["warnings"],
+        serde_json::json!([{"kind": "spin_exceeds_running", "input": "stdin", "sample": 1,
+            "spin_ns": 2_000_000, "running_ns": 1_000_000}])
+    );
 }
 
 #[test]

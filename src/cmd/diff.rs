@@ -22,6 +22,12 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
             args.alpha
         );
     }
+    if args.fail_above.is_none() && !args.metric.is_empty() {
+        say(format_args!(
+            "contend: --metric names what --fail-above watches; without --fail-above \
+             nothing fails"
+        ));
+    }
     if let (Some(Threshold::Points(_)), Some(metric)) = (
         args.fail_above,
         args.metric.iter().find(|metric| !metric.is_share()),

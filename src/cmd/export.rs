@@ -52,6 +52,13 @@ pub fn run(args: &ExportArgs) -> Result<Exit> {
 }
 
 fn check_combination(args: &ExportArgs) -> Result<()> {
+    let ranking = &args.analysis;
+    if args.what == What::Rows && (ranking.top.is_some() || ranking.sort.is_some()) {
+        bail!(
+            "--top and --sort rank groups; --what rows exports every row as read (--what \
+             groups ranks them)"
+        );
+    }
     if args.format == ExportFormat::Parquet && args.output.is_none() {
         bail!("--format parquet needs -o FILE (Parquet is binary)");
     }

@@ -6,7 +6,7 @@ use super::read_inputs;
 use crate::cli::ReportArgs;
 use crate::engine;
 use crate::error::Exit;
-use crate::notes::{note_skipped, skipped_of};
+use crate::notes::{note_skipped, say, skipped_of};
 use crate::output::write_stdout;
 use crate::report::{self, Style};
 use crate::terminal::{output_width, use_color, utf8_locale};
@@ -26,6 +26,9 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
     let text = report::render(&analysis, args.format, &style)?;
     write_stdout(&text)?;
     // After the report, so the verdict is the first line on a terminal.
+    for line in analysis.warnings.iter().map(report::verdict::warning) {
+        say(format_args!("contend: {line}"));
+    }
     note_skipped(skipped_of(&inputs));
     Ok(Exit::Ok)
 }

@@ -203,8 +203,10 @@ impl Group {
     }
 }
 
-/// Something in the data a reader must know before trusting the figures.
-#[derive(Debug, Clone, PartialEq)]
+/// Something in the data a reader must know before trusting the figures
+/// (in the JSON as `{"kind": "spin_exceeds_running", ...}`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Warning {
     /// More spin than running time in a sample: the class mapping or the
     /// data is wrong.
@@ -251,8 +253,7 @@ pub struct Analysis {
     /// The ranking's order.
     #[serde(skip)]
     pub sort: SortKey,
-    /// What the reader must know.
-    #[serde(skip)]
+    /// What the reader must know (an extension of the contract).
     pub warnings: Vec<Warning>,
 }
 

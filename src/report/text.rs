@@ -34,10 +34,6 @@ pub fn terminal(analysis: &Analysis, style: &Style) -> String {
         out.push_str(&wrap(&glyphs.legend(), width));
         out.push('\n');
     }
-    for line in analysis.warnings.iter().map(warning) {
-        out.push_str(&paint(&wrap(&line, width), style.color, BOLD_YELLOW));
-        out.push('\n');
-    }
     out.push('\n');
     out.push_str(&wrap(&groups_heading(analysis), width));
     out.push('\n');
