@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::fxt_encode::{
-    CaptureBuilder, Encoder, IDLE, Layout, Lock, LockEncoding, MAKE, REAPER, STATE_BLOCKED,
-    STATE_RUNNING, STATE_SUSPENDED, Thread, seed_builder, seed_capture, seed_samples,
+    CaptureBuilder, Encoder, IDLE, Layout, Lock, LockEncoding, MAKE, REAPER, REAPER_THREAD,
+    STATE_BLOCKED, STATE_RUNNING, STATE_SUSPENDED, Thread, seed_builder, seed_capture,
+    seed_samples,
 };
 use crate::util::{
     SEED, json_report, read, repo_path, run, run_with_stdin, scratch_dir, spin_shares,
@@ -608,10 +609,7 @@ fn windows_start_at_the_earliest_timestamp_not_the_first_record() {
     // is an event at 25 ms on another CPU's buffer (written first); the
     // switches come at the end. With 10 ms windows from the trace start
     // (10 ms), the thread runs in windows 1 and 2.
-    let reaper = Thread {
-        pid: 0,
-        tid: REAPER,
-    };
+    let reaper = REAPER_THREAD;
     let mut capture = CaptureBuilder::new(2);
     capture.name(reaper, "reaper");
     capture.instant(25_000_000, 1, reaper, ("count", "pkts:ifq"));
@@ -630,10 +628,7 @@ fn windows_start_at_the_earliest_timestamp_not_the_first_record() {
 
 #[test]
 fn waits_without_their_end_or_begin_are_counted_in_notes() {
-    let reaper = Thread {
-        pid: 0,
-        tid: REAPER,
-    };
+    let reaper = REAPER_THREAD;
     let lock = Lock {
         kind: "kernel".into(),
         address: 0xffff_ffff_8200_1000,
@@ -673,10 +668,7 @@ fn the_lltextract_version_with_oversized_symbol_arguments_is_read() {
     // One lltextract version writes every lock operation as an instant,
     // without callers, and gives each `symbol` argument a size of 2 words
     // while writing one.
-    let reaper = Thread {
-        pid: 0,
-        tid: REAPER,
-    };
+    let reaper = REAPER_THREAD;
     let lock = Lock {
         kind: "rwlock".into(),
         address: 0xffff_ffff_8200_2040,

@@ -421,14 +421,19 @@ fn the_table_reads_like_benchstat() {
     let out = &table.stdout;
     assert!(out.starts_with("reaper-before (12 samples) -> reaper-after (12 samples)\n"));
     // The change of the median: 64.3 % -> 46.1 % (the mean fell 27.7 %).
-    assert!(out.contains("-18.2 pt [-28.3 %] (p<0.001, n=12+12)"), "{out}");
+    assert!(
+        out.contains("-18.2 pt [-28.3 %] (p<0.001, n=12+12)"),
+        "{out}"
+    );
     assert!(out.contains("~ (p=0.478, n=12+12)"), "{out}");
     // Medians with their 95 % interval from 6 samples a side: 64.3 % in
     // [60.2 %, 67.0 %] reaches 4.1 / 64.3 = 6 % of the median.
     assert!(out.contains("64.3 % ± 6 %"), "{out}");
     assert!(out.contains("4.751 ms ± 17 %"), "{out}");
     assert!(out.contains("± : how far the 95 % confidence interval of the median reaches"));
-    assert!(out.contains("Regressions: 0 significant of 4 rises, by change of the mean per sample"));
+    assert!(
+        out.contains("Regressions: 0 significant of 4 rises, by change of the mean per sample")
+    );
     assert!(out.contains("~ = not told from noise"));
     assert!(out.contains("│ ~ ┆ rwlock   ┆ kernel_map_store ┆"), "{out}");
     assert!(out.contains("adjusted for 6 comparisons by Benjamini-Hochberg"));
@@ -452,7 +457,10 @@ fn the_table_reads_like_benchstat() {
     assert!(five.stdout.contains("Regressions: none"));
 
     let top = run(&["diff", BEFORE_12, AFTER_12, "--top", "1"]);
-    assert!(top.stdout.contains("Regressions: 0 significant of 4 rises (top 1 shown),"));
+    assert!(
+        top.stdout
+            .contains("Regressions: 0 significant of 4 rises (top 1 shown),")
+    );
 }
 
 #[test]
@@ -593,7 +601,13 @@ fn bad_options_and_inputs_exit_two() {
         ),
         (
             vec![
-                "diff", "--fail-above", "5pt", "--metric", "kernel_lock_ns", SEED, SEED,
+                "diff",
+                "--fail-above",
+                "5pt",
+                "--metric",
+                "kernel_lock_ns",
+                SEED,
+                SEED,
             ],
             "--fail-above in points (pt) is for shares (spin_share); kernel_lock_ns changes \
              in percent",
