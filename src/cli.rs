@@ -72,7 +72,7 @@ Examples:
     contend man | man -l -
 
   Install the pages for man(1):
-    for page in \"\" report diff export; do
+    for page in \"\" report export diff plot completions man; do
         contend man $page > ~/.local/share/man/man1/contend${page:+-$page}.1
     done";
 

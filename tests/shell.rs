@@ -165,3 +165,38 @@ fn a_closed_pipe_is_success_in_every_command_and_format() {
         assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn man_pages_have_the_sections_of_a_manual() {
+    for page in ["", "report", "diff", "plot"] {
+        let args: Vec<&str> = if page.is_empty() {
+            vec!["man"]
+        } else {
+            vec!["man", page]
+        };
+        let roff = stdout_of(&args);
+        for section in [".SH \"EXIT STATUS\"", ".SH ENVIRONMENT", ".SH \"SEE ALSO\""] {
+            assert!(roff.contains(section), "{page}: {section}");
+        }
+        assert!(
+            roff.contains("NO_COLOR") && roff.contains("COLUMNS"),
+            "{page}"
+        );
+        // Examples as written, not reflowed.
+        assert!(roff.contains(".SH EXAMPLES\n.nf\n"), "{page}");
+    }
+    // contend(1) lists no page that `contend man` cannot give.
+    let top = stdout_of(&["man"]);
+    assert!(!top.contains("contend\\-help"), "{top}");
+    let see_also = &top[top.find(".SH \"SEE ALSO\"").unwrap()..];
+    for subcommand in SUBCOMMANDS {
+        assert!(
+            see_also.contains(&format!("contend\\-{subcommand}\\fR(1)")),
+            "{subcommand}"
+        );
+        stdout_of(&["man", subcommand]);
+    }
+    // The install loop of `contend man --help` writes every page.
+    let help = stdout_of(&["man", "--help"]);
+    assert!(help.contains("for page in \"\" report export diff plot completions man; do"));
+}

@@ -311,7 +311,11 @@ fn change(m: &MetricDiff, compact: bool) -> String {
         Some(points) => format!("{points} [{percent}]"),
         None => percent,
     };
-    let n = if compact { String::new() } else { format!(", {n}") };
+    let n = if compact {
+        String::new()
+    } else {
+        format!(", {n}")
+    };
     match m.p_value {
         None => format!("{delta} (n too small for a test{n})"),
         Some(p) if m.significant => format!("{delta} ({}{n})", p_phrase(p)),
