@@ -440,6 +440,11 @@ pub struct ExportArgs {
     /// write decimal commas.
     #[arg(long, default_value_t = ',', value_name = "CHAR")]
     pub delimiter: char,
+
+    /// CSV and TSV: write decimals with a comma (`4,384`), as spreadsheets
+    /// in such locales read them; CSV then needs another --delimiter.
+    #[arg(long)]
+    pub decimal_comma: bool,
 }
 
 /// `contend diff`.

@@ -310,3 +310,39 @@ fn parquet_reads_back_with_polars() {
         assert_eq!(values, sum, "{what}");
     }
 }
+
+#[test]
+fn decimal_commas_for_spreadsheets_that_read_them() {
+    let run = crate::util::run(&[
+        "export",
+        "--what",
+        "samples",
+        "--output-unit",
+        "ms",
+        "--delimiter",
+        ";",
+        "--decimal-comma",
+        crate::util::SEED,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let first = run.stdout.lines().nth(1).unwrap();
+    assert!(first.contains(";4,384000;496,600000;"), "{first}");
+    assert!(!first.contains('.'), "{first}");
+    for (args, message) in [
+        (
+            vec!["--decimal-comma"],
+            "--decimal-comma needs another --delimiter than ','",
+        ),
+        (
+            vec!["--decimal-comma", "--format", "json"],
+            "--decimal-comma is for --format csv or tsv",
+        ),
+    ] {
+        let mut all = vec!["export"];
+        all.extend(args);
+        all.push(crate::util::SEED);
+        let refused = crate::util::run(&all);
+        assert_eq!(refused.code, 2);
+        assert!(refused.stderr.contains(message), "{}", refused.stderr);
+    }
+}

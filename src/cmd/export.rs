@@ -29,6 +29,7 @@ pub fn run(args: &ExportArgs) -> Result<Exit> {
         format: args.format,
         unit: args.output_unit,
         delimiter: delimiter_byte(args.delimiter)?,
+        decimal_comma: args.decimal_comma,
     };
     let mut destination = Destination::open(args.output.as_deref())?;
     let skipped = match args.what {
@@ -52,6 +53,13 @@ pub fn run(args: &ExportArgs) -> Result<Exit> {
 }
 
 fn check_combination(args: &ExportArgs) -> Result<()> {
+    let delimited = matches!(args.format, ExportFormat::Csv | ExportFormat::Tsv);
+    if args.decimal_comma && !delimited {
+        bail!("--decimal-comma is for --format csv or tsv (JSON numbers take a point)");
+    }
+    if args.decimal_comma && args.format == ExportFormat::Csv && args.delimiter == ',' {
+        bail!("--decimal-comma needs another --delimiter than ',' (e.g. --delimiter ';')");
+    }
     let ranking = &args.analysis;
     if args.what == What::Rows && (ranking.top.is_some() || ranking.sort.is_some()) {
         bail!(

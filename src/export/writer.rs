@@ -19,6 +19,9 @@ pub struct WriterOptions {
     pub unit: Unit,
     /// Field separator for CSV (`--delimiter`); TSV always uses a tab.
     pub delimiter: u8,
+    /// CSV and TSV: decimals with a comma (`4,384`), for spreadsheets in
+    /// locales that read them so.
+    pub decimal_comma: bool,
 }
 
 /// Writes records of one table, header first.
@@ -31,6 +34,8 @@ pub enum RecordWriter<'w> {
         unit: Unit,
         /// Reused text buffer for numbers.
         buffer: String,
+        /// Decimals with a comma.
+        decimal_comma: bool,
     },
     /// A JSON array (`lines` false) or one object per line.
     Json {
@@ -74,6 +79,7 @@ impl<'w> RecordWriter<'w> {
                     csv: Box::new(csv),
                     unit: options.unit,
                     buffer: String::new(),
+                    decimal_comma: options.decimal_comma,
                 })
             }
             ExportFormat::Json | ExportFormat::Ndjson => {
@@ -102,13 +108,21 @@ impl<'w> RecordWriter<'w> {
     /// Writes one record, its values in field order.
     pub fn write(&mut self, values: &[Value<'_>]) -> Result<()> {
         match self {
-            RecordWriter::Delimited { csv, unit, buffer } => {
+            RecordWriter::Delimited {
+                csv,
+                unit,
+                buffer,
+                decimal_comma,
+            } => {
                 for value in values {
                     buffer.clear();
                     let text = match value {
                         Value::Text(text) => text,
                         other => {
                             plain_number(other, *unit, buffer);
+                            if *decimal_comma {
+                                *buffer = buffer.replace('.', ",");
+                            }
                             buffer.as_str()
                         }
                     };
@@ -330,6 +344,7 @@ mod tests {
             format,
             unit,
             delimiter: b',',
+            decimal_comma: false,
         };
         let mut out: Vec<u8> = Vec::new();
         let mut writer = RecordWriter::new(&mut out, &fields, options).unwrap();
