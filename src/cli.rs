@@ -173,12 +173,12 @@ pub struct ManArgs {
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// Lock tables to read; stdin when none is given or for `-`.
-    #[arg(value_name = "INPUT")]
+    #[arg(value_name = "INPUT", help_heading = "Input")]
     pub inputs: Vec<PathBuf>,
 
     /// Name of each input in the report, in order (default: the file stem,
     /// or `stdin`).
-    #[arg(long, value_name = "LABEL")]
+    #[arg(long, value_name = "LABEL", help_heading = "Input")]
     pub label: Vec<String>,
 
     #[command(flatten)]
@@ -188,6 +188,7 @@ pub struct InputArgs {
 
 /// How to read inputs, whichever they are.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Input")]
 pub struct ReadArgs {
     /// Format of the inputs.
     #[arg(long, value_enum, default_value_t = InputFormat::Auto, value_name = "FORMAT")]
@@ -289,6 +290,7 @@ impl ReadArgs {
 
 /// Which categories spin and which sleep.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Ranking")]
 pub struct ClassArgs {
     /// Categories whose waiters spin, over the format's defaults (OpenBSD:
     /// kernel, mutex; perf lock: spinlock, rwlock; lockstat: `... spin`).
@@ -321,6 +323,7 @@ pub fn unique_keys(keys: &[GroupKey]) -> Vec<GroupKey> {
 
 /// How to classify, group and rank lock waits.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Ranking")]
 pub struct AnalysisArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
@@ -377,34 +380,46 @@ pub enum ColorChoice {
     Never,
 }
 
-/// `contend report`.
+/// `contend report`. Its help lists the output flags first, then the
+/// ranking's, then how inputs are read.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub input: InputArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table, help_heading = "Output")]
+    pub format: ReportFormat,
+
+    /// When to use colour in the terminal report.
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = ColorChoice::Auto,
+        value_name = "WHEN",
+        help_heading = "Output"
+    )]
+    pub color: ColorChoice,
+
+    /// ASCII only: tables and bars without box-drawing or block characters
+    /// (the default when the locale is not UTF-8).
+    #[arg(long, help_heading = "Output")]
+    pub ascii: bool,
+
+    /// Fit the tables to N columns (default: the terminal's, also when
+    /// piped into a pager; COLUMNS when set).
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = clap::value_parser!(u16).range(20..),
+        help_heading = "Output"
+    )]
+    pub width: Option<u16>,
 
     #[command(flatten)]
     #[allow(missing_docs)]
     pub analysis: AnalysisArgs,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
-    pub format: ReportFormat,
-
-    /// When to use colour in the terminal report.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub color: ColorChoice,
-
-    /// ASCII only: tables and bars without box-drawing or block characters
-    /// (the default when the locale is not UTF-8).
-    #[arg(long)]
-    pub ascii: bool,
-
-    /// Fit the tables to N columns (default: the terminal's, also when
-    /// piped into a pager; COLUMNS when set).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(20..))]
-    pub width: Option<u16>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub input: InputArgs,
 }
 
 /// `contend export`.

@@ -200,3 +200,21 @@ fn man_pages_have_the_sections_of_a_manual() {
     let help = stdout_of(&["man", "--help"]);
     assert!(help.contains("for page in \"\" report export diff plot completions man; do"));
 }
+
+#[test]
+fn report_help_groups_its_flags_output_first() {
+    let help = stdout_of(&["report", "--help"]);
+    let at = |heading: &str| {
+        help.find(&format!("\n{heading}:\n"))
+            .unwrap_or_else(|| panic!("{heading}: {help}"))
+    };
+    let order = [
+        at("Output"),
+        at("Ranking"),
+        at("Input"),
+        at("Captures (FXT)"),
+        at("Examples"),
+    ];
+    assert!(order.windows(2).all(|pair| pair[0] < pair[1]), "{order:?}");
+    assert!(help[at("Input")..at("Captures (FXT)")].contains("[INPUT]..."));
+}
