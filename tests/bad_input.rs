@@ -69,3 +69,47 @@ fn every_expectation_has_its_input() {
         }
     }
 }
+
+/// The message of an expectation without its place (`contend: FILE:LINE:`
+/// or `contend: LABEL:`), up to the first quoted text or number, which
+/// docs/errors.md writes as placeholders.
+fn documented_part(message: &str) -> String {
+    let message = message.strip_prefix("contend: ").unwrap_or(message);
+    let after_place = match message.split_once(": ") {
+        Some((place, rest)) if !place.contains(' ') => rest,
+        _ => message,
+    };
+    let lead: String = after_place
+        .chars()
+        .take_while(|c| *c != '"' && !c.is_ascii_digit())
+        .collect();
+    let lead = lead.trim();
+    if lead.chars().count() >= 8 {
+        lead.to_string()
+    } else {
+        after_place.chars().take(25).collect()
+    }
+}
+
+#[test]
+fn every_corpus_message_is_in_the_errors_page() {
+    let page = crate::util::read("docs/errors.md");
+    let dir = repo_path(CORPUS);
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("corpus directory") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|ext| ext != "expect") {
+            continue;
+        }
+        let expectation = std::fs::read_to_string(&path).expect("expectation");
+        let message = expectation.lines().nth(1).expect("a message line");
+        let part = documented_part(message);
+        assert!(
+            page.contains(&part),
+            "{}: docs/errors.md does not have \"{part}\"",
+            path.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 30, "{checked} expectations");
+}
