@@ -79,6 +79,8 @@ fn documented_part(message: &str) -> String {
         Some((place, rest)) if !place.contains(' ') => rest,
         _ => message,
     };
+    // A count that opens the message (`3 threads x ...`) is a placeholder too.
+    let after_place = after_place.trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ');
     let lead: String = after_place
         .chars()
         .take_while(|c| *c != '"' && !c.is_ascii_digit())

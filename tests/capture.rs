@@ -921,16 +921,16 @@ fn many_threads_times_many_windows_is_refused_before_memory_grows() {
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.contains(
-            "x 99999 windows is more than 2000000 samples to keep; choose a \
+            "x 99999 windows is more than 100000 samples to keep; choose a \
              longer --window, or fewer threads with --thread"
         ),
         "{}",
         run.stderr
     );
-    // Asking for two threads by name keeps memory to them: read.
+    // Two threads by name in 10 s windows: 2 x 10 000 samples, read.
     let two = run_with_stdin(
         &[
-            "report", "--format", "json", "--window", "1s", "--thread", "t0", "--thread", "t1",
+            "report", "--format", "json", "--window", "10s", "--thread", "t0", "--thread", "t1",
         ],
         &fxt.bytes,
     );
