@@ -221,7 +221,7 @@ fn exact_p(u_doubled: u64, n1: usize, ties: &[usize]) -> f64 {
         return 1.0;
     }
     let smaller = u_doubled.min(other);
-    let counts = rank_sum_distribution(n1, ties);
+    let counts = cached_distribution(n1, ties);
     let offset = (n1 * (n1 + 1)) as u64;
     let total: f64 = counts.iter().sum();
     let tail: f64 = counts
@@ -241,32 +241,55 @@ fn exact_p(u_doubled: u64, n1: usize, ties: &[usize]) -> f64 {
 fn rank_sum_distribution(n1: usize, ties: &[usize]) -> Vec<f64> {
     let n: usize = ties.iter().sum();
     let largest = 2 * n * n1;
-    // table[j][s]: ways to pick j values with doubled rank sum s.
+    // table[j][s]: ways to pick j values with doubled rank sum s. Updated
+    // in place, j from the top: a run only adds to rows above the one it
+    // reads, which are already done.
     let mut table = vec![vec![0.0f64; largest + 1]; n1 + 1];
     table[0][0] = 1.0;
     let mut reached = 0;
     let mut start = 0;
     for &t in ties {
         let rank_doubled = 2 * start + t + 1;
-        let mut next = vec![vec![0.0f64; largest + 1]; n1 + 1];
-        for j in 0..=n1 {
+        for j in (0..n1).rev() {
             for s in 0..=reached {
                 let ways = table[j][s];
                 if ways == 0.0 {
                     continue;
                 }
                 let mut choose = 1.0; // C(t, k)
-                for k in 0..=t.min(n1 - j) {
-                    next[j + k][s + k * rank_doubled] += ways * choose;
-                    choose = choose * (t - k) as f64 / (k + 1) as f64;
+                for k in 1..=t.min(n1 - j) {
+                    choose = choose * (t - k + 1) as f64 / k as f64;
+                    table[j + k][s + k * rank_doubled] += ways * choose;
                 }
             }
         }
         reached = (reached + t.min(n1) * rank_doubled).min(largest);
-        table = next;
         start += t;
     }
     table.swap_remove(n1)
+}
+
+/// [`rank_sum_distribution`], kept for the tie structures met again: a
+/// diff tests every group on the same samples, and groups without ties
+/// (or with the same zeros) share one distribution.
+fn cached_distribution(n1: usize, ties: &[usize]) -> std::rc::Rc<Vec<f64>> {
+    type Cache = std::collections::HashMap<(usize, Vec<usize>), std::rc::Rc<Vec<f64>>>;
+    const KEPT: usize = 256;
+    thread_local! {
+        static CACHE: std::cell::RefCell<Cache> = Default::default();
+    }
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(counts) = cache.get(&(n1, ties.to_vec())) {
+            return std::rc::Rc::clone(counts);
+        }
+        if cache.len() >= KEPT {
+            cache.clear();
+        }
+        let counts = std::rc::Rc::new(rank_sum_distribution(n1, ties));
+        cache.insert((n1, ties.to_vec()), std::rc::Rc::clone(&counts));
+        counts
+    })
 }
 
 /// Two-sided p from the normal approximation with tie and continuity

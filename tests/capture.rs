@@ -173,6 +173,15 @@ fn export_and_diff_read_captures() {
 struct Random(u64);
 
 impl Random {
+    /// The FXT state a thread leaves in, and Perfetto's name for it.
+    fn switch_state(&mut self) -> (u8, &'static str) {
+        match self.below(3) {
+            0 => (STATE_RUNNING, "Runnable"),
+            1 => (STATE_SUSPENDED, "Stopped"),
+            _ => (STATE_BLOCKED, "Sleeping"),
+        }
+    }
+
     fn below(&mut self, bound: u64) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
@@ -245,11 +254,7 @@ fn generated_capture(seed: u64, window: u64, ticks_per_second: u64) -> (Vec<u8>,
         if next == running {
             continue;
         }
-        let (state, name) = match random.below(3) {
-            0 => (STATE_RUNNING, "Runnable"),
-            1 => (STATE_SUSPENDED, "Stopped"),
-            _ => (STATE_BLOCKED, "Sleeping"),
-        };
+        let (state, name) = random.switch_state();
         // Switch times are whole nanoseconds at the capture's tick rate.
         let switch_ticks = tick(now);
         let at = switch_ticks * 1_000_000_000 / ticks_per_second;
@@ -732,11 +737,7 @@ fn migrating_capture(
         if next == running {
             continue;
         }
-        let (state, name) = match random.below(3) {
-            0 => (STATE_RUNNING, "Runnable"),
-            1 => (STATE_SUSPENDED, "Stopped"),
-            _ => (STATE_BLOCKED, "Sleeping"),
-        };
+        let (state, name) = random.switch_state();
         let cpu = random.below(3) as usize;
         capture.switch(now, cpu, state, running, next);
         for (thread, new_state) in [(running, name), (next, "Running")] {

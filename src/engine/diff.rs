@@ -180,6 +180,17 @@ impl Direction {
     }
 }
 
+impl MetricDiff {
+    /// A share's change of the median in percentage points (after minus
+    /// before, x 100); None for a metric in nanoseconds or without medians.
+    pub fn median_delta_points(&self) -> Option<f64> {
+        self.before_median
+            .zip(self.after_median)
+            .filter(|_| self.metric.is_share())
+            .map(|(before, after)| (after - before) * 100.0)
+    }
+}
+
 /// What happened to a group between the builds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -406,10 +417,7 @@ impl Threshold {
     fn exceeded_by(self, m: &MetricDiff) -> bool {
         match self {
             Threshold::Percent(limit) => m.median_delta_pct.is_some_and(|delta| delta > limit),
-            Threshold::Points(limit) => m
-                .before_median
-                .zip(m.after_median)
-                .is_some_and(|(before, after)| (after - before) * 100.0 > limit),
+            Threshold::Points(limit) => m.median_delta_points().is_some_and(|delta| delta > limit),
         }
     }
 

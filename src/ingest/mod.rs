@@ -53,16 +53,11 @@ pub trait Consumer {
     /// The current input is read; `stats` is its parser's account of it
     /// (a capture's goes with its first thread).
     fn end(&mut self, stats: ParseStats) -> Result<()>;
-    /// Takes an input read whole (on several cores) as facts; a consumer
-    /// that does not keep facts hands it back, and the input is parsed
-    /// into its sink instead.
-    fn whole(&mut self, facts: InputFacts) -> Result<(), Box<InputFacts>> {
-        Err(Box::new(facts))
-    }
-    /// Whether [`Consumer::whole`] takes facts (so that reading on several
-    /// cores is worth trying).
-    fn takes_facts(&self) -> bool {
-        false
+    /// Where a consumer that keeps facts keeps them: a large table file
+    /// is then read on several cores straight into facts. None (the
+    /// default) parses every input into the sink.
+    fn facts(&mut self) -> Option<&mut Vec<InputFacts>> {
+        None
     }
 }
 
@@ -70,11 +65,9 @@ pub trait Consumer {
 /// stops the run with its error.
 pub fn read(sources: &[Source], options: &ReadOptions, consumer: &mut dyn Consumer) -> Result<()> {
     for source in sources {
-        if consumer.takes_facts() {
+        if let Some(kept) = consumer.facts() {
             if let Some(facts) = read_in_parallel(options, source)? {
-                consumer
-                    .whole(facts)
-                    .map_err(|_| anyhow::anyhow!("facts refused by a consumer that keeps them"))?;
+                kept.push(facts);
                 continue;
             }
         }
@@ -134,13 +127,8 @@ impl Consumer for FactsConsumer {
         Ok(())
     }
 
-    fn whole(&mut self, facts: InputFacts) -> Result<(), Box<InputFacts>> {
-        self.inputs.push(facts);
-        Ok(())
-    }
-
-    fn takes_facts(&self) -> bool {
-        true
+    fn facts(&mut self) -> Option<&mut Vec<InputFacts>> {
+        Some(&mut self.inputs)
     }
 }
 

@@ -272,10 +272,7 @@ fn groups_table(diff: &Diff, groups: &[&GroupDiff]) -> TextTable {
 /// p<0.001, n=12+12) above --fail-above 10 %`.
 pub fn fail_line(m: &MetricDiff, limit: Threshold) -> String {
     let share = m.metric.is_share();
-    let mut change = Vec::new();
-    if let (true, Some(before), Some(after)) = (share, m.before_median, m.after_median) {
-        change.push(format!("{:+.1} pt", (after - before) * 100.0));
-    }
+    let mut change: Vec<String> = points(m).into_iter().collect();
     if let Some(delta) = m.median_delta_pct {
         change.push(signed_percent(delta));
     }
@@ -301,12 +298,7 @@ fn change(m: &MetricDiff, compact: bool) -> String {
         .median_delta_pct
         .map_or_else(|| "-".to_string(), signed_percent);
     // A share moves in points; its relative change follows in brackets.
-    let points = m
-        .before_median
-        .zip(m.after_median)
-        .filter(|_| m.metric.is_share())
-        .map(|(before, after)| format!("{:+.1} pt", (after - before) * 100.0));
-    let delta = match points {
+    let delta = match points(m) {
         Some(points) if compact => points,
         Some(points) => format!("{points} [{percent}]"),
         None => percent,
@@ -321,6 +313,12 @@ fn change(m: &MetricDiff, compact: bool) -> String {
         Some(p) if m.significant => format!("{delta} ({}{n})", p_phrase(p)),
         Some(p) => format!("~ ({}{n})", p_phrase(p)),
     }
+}
+
+/// A share's change of the median in points: `+18.2 pt`.
+fn points(m: &MetricDiff) -> Option<String> {
+    m.median_delta_points()
+        .map(|points| format!("{points:+.1} pt"))
 }
 
 fn signed_percent(delta: f64) -> String {

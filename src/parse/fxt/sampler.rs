@@ -254,23 +254,18 @@ impl Sampler {
     /// dropped (and counted). Fails when the trace spans more than
     /// [`MAX_WINDOWS`] windows.
     pub fn finish(&mut self) -> Result<(), String> {
-        let Some(origin) = self.first_ns else {
+        let Some(span) = self.span() else {
             return Ok(());
         };
-        let span = Span {
-            origin,
-            end: self.last_ns,
-            window_ns: self.window_ns,
-        };
-        if span.window_of(span.end) >= MAX_WINDOWS {
+        let windows = self.window_count();
+        if windows > MAX_WINDOWS {
             return Err(format!(
                 "the capture spans {:.3} s, more than {MAX_WINDOWS} windows; choose a longer \
                  --window",
-                (span.end - origin) as f64 / 1e9
+                (span.end - span.origin) as f64 / 1e9
             ));
         }
         let tracked = self.threads.len().max(1);
-        let windows = span.window_of(span.end) + 1;
         if windows.saturating_mul(tracked) > MAX_THREAD_WINDOWS {
             return Err(format!(
                 "{tracked} threads x {windows} windows is more than {MAX_THREAD_WINDOWS} \
@@ -286,12 +281,17 @@ impl Sampler {
 
     /// How many windows the trace spans.
     pub fn window_count(&self) -> usize {
-        match self.first_ns {
-            Some(origin) => {
-                usize::try_from((self.last_ns - origin) / self.window_ns).unwrap_or(usize::MAX) + 1
-            }
-            None => 0,
-        }
+        self.span()
+            .map_or(0, |span| span.window_of(span.end).saturating_add(1))
+    }
+
+    /// The trace's bounds and windows, once it has a timestamp.
+    fn span(&self) -> Option<Span> {
+        Some(Span {
+            origin: self.first_ns?,
+            end: self.last_ns,
+            window_ns: self.window_ns,
+        })
     }
 
     /// The (category, symbol, caller) of a key id.
