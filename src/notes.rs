@@ -32,6 +32,7 @@ pub fn note_skipped<'a>(inputs: impl IntoIterator<Item = (&'a str, ParseStats)>)
             );
         }
         note_capture(label, &stats);
+        note_set_apart(label, &stats);
         if let Some(first) = stats.first_repaired_line {
             let lines = counted(stats.repaired_lines, "line", "lines");
             note!(
@@ -52,6 +53,65 @@ pub fn note_skipped<'a>(inputs: impl IntoIterator<Item = (&'a str, ParseStats)>)
 /// `1 line`, `4 lines`.
 fn counted(count: u64, one: &str, many: &str) -> String {
     format!("{count} {}", if count == 1 { one } else { many })
+}
+
+/// What was read in a way the user might not expect: a mail's quoting
+/// removed, tables split into samples, rows set apart as not waits.
+fn note_set_apart(label: &str, stats: &ParseStats) {
+    if let Some(first) = stats.quoted.first_line.or(stats.soft_breaks.first_line) {
+        let how = match (stats.quoted.count, stats.soft_breaks.count) {
+            (0, breaks) => format!(
+                "joined {}",
+                counted(breaks, "soft line break", "soft line breaks")
+            ),
+            (quoted, 0) => format!(
+                "read {} without their `>` quote marks",
+                counted(quoted, "line", "lines")
+            ),
+            (quoted, breaks) => format!(
+                "read {} without their `>` quote marks and joined {}",
+                counted(quoted, "line", "lines"),
+                counted(breaks, "soft line break", "soft line breaks")
+            ),
+        };
+        note!("contend: {label}: read as a mail: {how} (first: line {first})");
+    }
+    if let Some(first) = stats.extra_tables.first_line {
+        note!(
+            "contend: {label}: {} tables, each read as a sample of its own (the second's header: \
+             line {first})",
+            stats.extra_tables.count + 1
+        );
+    }
+    if let Some(first) = stats.owner_rows.first_line {
+        note!(
+            "contend: {label}: left out {} of `=== owner stack trace ===` (first: line \
+             {first}): they are the lock owners' stacks, not waits",
+            counted(stats.owner_rows.count, "row", "rows")
+        );
+    }
+    if let Some(first) = stats.hold_rows.first_line {
+        note!(
+            "contend: {label}: set apart {} of lock hold time (first: line {first}): holds are \
+             not waits; --events hold ranks them",
+            counted(stats.hold_rows.count, "row", "rows")
+        );
+    }
+    if let Some(first) = stats.profiling_rows.first_line {
+        note!(
+            "contend: {label}: skipped {} of profiling interrupts (first: line {first}): \
+             not lock data",
+            counted(stats.profiling_rows.count, "row", "rows")
+        );
+    }
+    if let Some(first) = stats.untitled_tables.first_line {
+        note!(
+            "contend: {label}: {} without a section title (first: line {first}): read as \
+             lock events of unknown kind, category `(no title)`; --spin '(no title)' or \
+             --sleep '(no title)' says which",
+            counted(stats.untitled_tables.count, "table", "tables")
+        );
+    }
 }
 
 /// What a capture's reading left out, so no figure rests on it unsaid.

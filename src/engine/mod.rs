@@ -216,6 +216,10 @@ fn input_summaries(
                 rows: input.rows,
                 skipped_lines: input.stats.skipped_lines,
                 format: input.format,
+                hold_rows: input.stats.hold_rows.count,
+                hold_ns: input.stats.hold_ns,
+                profiling_rows: input.stats.profiling_rows.count,
+                owner_stack_rows: input.stats.owner_rows.count,
                 total,
             }
         })

@@ -126,6 +126,17 @@ pub struct InputSummary {
     pub skipped_lines: u64,
     /// The format the input was read as (an extension of the contract).
     pub format: InputFormat,
+    /// Rows of lock hold times set apart, not counted as waits (lockstat
+    /// `-H`, klockstat's hold table; an extension).
+    pub hold_rows: u64,
+    /// Their summed time (an extension).
+    pub hold_ns: u64,
+    /// Rows of profiling sections skipped: not lock data (lockstat `-I`;
+    /// an extension).
+    pub profiling_rows: u64,
+    /// Rows of lock owners' stacks skipped: not waits (perf lock `-o`; an
+    /// extension).
+    pub owner_stack_rows: u64,
     /// The input's figures summed over its samples (an extension).
     pub total: Metrics,
 }

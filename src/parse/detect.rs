@@ -1,7 +1,7 @@
 //! Telling an input's format from its first bytes, for `--input-format
 //! auto`: each format has a line only it prints.
 
-use super::{InputFormat, csv, lines};
+use super::{InputFormat, csv, lines, mail};
 
 /// How much of an input detection reads.
 pub const HEAD_BYTES: usize = 64 * 1024;
@@ -31,7 +31,7 @@ pub fn detect(head: &[u8], complete: bool) -> Result<InputFormat, String> {
             HEAD_BYTES / 1024
         ));
     }
-    let found = signatures(&lines);
+    let found = signatures(&mail::logical_lines(&lines));
     match found.as_slice() {
         // A binary byte inside a table is reported by its parser with its
         // line; a file with no table at all is refused here.
@@ -64,10 +64,12 @@ pub fn detect(head: &[u8], complete: bool) -> Result<InputFormat, String> {
 }
 
 /// The formats whose signature lines appear, each with its first line.
-fn signatures(lines: &[&str]) -> Vec<(InputFormat, usize)> {
-    let mut found: Vec<(InputFormat, usize)> = Vec::new();
-    let first_text = lines.iter().position(|line| !line.trim().is_empty());
-    for (index, line) in lines.iter().enumerate() {
+/// The lines are read as a mail reader gives them, so a table quoted in a
+/// reply is found.
+fn signatures(lines: &[(u64, String)]) -> Vec<(InputFormat, u64)> {
+    let mut found: Vec<(InputFormat, u64)> = Vec::new();
+    let first_text = lines.iter().position(|(_, line)| !line.trim().is_empty());
+    for (index, (number, line)) in lines.iter().enumerate() {
         let format = if Some(index) == first_text {
             csv_signature(line).or_else(|| line_signature(line))
         } else {
@@ -75,7 +77,7 @@ fn signatures(lines: &[&str]) -> Vec<(InputFormat, usize)> {
         };
         if let Some(format) = format {
             if !found.iter().any(|(f, _)| *f == format) {
-                found.push((format, index + 1));
+                found.push((format, *number));
             }
         }
     }

@@ -16,6 +16,7 @@ pub mod fields;
 pub mod fxt;
 pub mod lines;
 pub mod lockstat;
+pub mod mail;
 pub mod perf_lock;
 pub mod table;
 
@@ -110,6 +111,38 @@ pub struct ParseOptions {
     pub lossy: bool,
 }
 
+/// How many times something happened while reading, and the first line
+/// it happened on, for a note that points at it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// How many.
+    pub count: u64,
+    /// The first line (or the first one's line).
+    pub first_line: Option<u64>,
+}
+
+impl Tally {
+    /// A tally of `count` from `first_line`.
+    pub fn of(count: u64, first_line: u64) -> Self {
+        Tally {
+            count,
+            first_line: Some(first_line),
+        }
+    }
+
+    /// Counts one, on `line`.
+    pub fn add(&mut self, line: u64) {
+        self.count += 1;
+        self.first_line.get_or_insert(line);
+    }
+
+    /// Adds another tally of the same input.
+    pub fn merge(&mut self, other: Tally) {
+        self.count += other.count;
+        self.first_line = self.first_line.or(other.first_line);
+    }
+}
+
 /// What a parser tells about an input beyond its samples and rows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ParseStats {
@@ -138,6 +171,23 @@ pub struct ParseStats {
     pub repaired_lines: u64,
     /// The first of them.
     pub first_repaired_line: Option<u64>,
+    /// Lines read without a mail reply's quote marks (`> `).
+    pub quoted: Tally,
+    /// Quoted-printable soft line breaks joined.
+    pub soft_breaks: Tally,
+    /// Tables after the first, each read as a sample of its own (by its
+    /// header line).
+    pub extra_tables: Tally,
+    /// Rows of lock hold times set apart (not waits), by their line.
+    pub hold_rows: Tally,
+    /// Their summed time.
+    pub hold_ns: u64,
+    /// Rows of profiling sections skipped (not lock data).
+    pub profiling_rows: Tally,
+    /// Rows of a lock owner's stacks skipped (perf lock `-o`).
+    pub owner_rows: Tally,
+    /// Tables without a section title, by their header line.
+    pub untitled_tables: Tally,
 }
 
 impl ParseStats {
@@ -176,6 +226,18 @@ impl ParseStats {
         self.first_repaired_line = self
             .first_repaired_line
             .or(shift(chunk.first_repaired_line));
+        let shifted = |tally: Tally| Tally {
+            count: tally.count,
+            first_line: shift(tally.first_line),
+        };
+        self.quoted.merge(shifted(chunk.quoted));
+        self.soft_breaks.merge(shifted(chunk.soft_breaks));
+        self.extra_tables.merge(shifted(chunk.extra_tables));
+        self.hold_rows.merge(shifted(chunk.hold_rows));
+        self.hold_ns += chunk.hold_ns;
+        self.profiling_rows.merge(shifted(chunk.profiling_rows));
+        self.owner_rows.merge(shifted(chunk.owner_rows));
+        self.untitled_tables.merge(shifted(chunk.untitled_tables));
     }
 
     /// Counts a skipped histogram, by its title line.

@@ -15,13 +15,21 @@
 //! are nanoseconds without a unit.
 //!
 //! `type` becomes the category, the lock symbol (or address) the symbol,
-//! the caller (or the task's comm) the caller; `contended` is the row's
-//! event count and `max wait` its longest wait. The whole output is one
-//! sample.
+//! the caller (or the task's comm, or the cgroup) the caller; `contended`
+//! is the row's event count and `max wait` its longest wait. Under `-l`
+//! the lock type is printed after the symbol in parentheses
+//! (`&task_struct (mutex)`): it becomes the category.
+//!
+//! Each table is a sample: a paste with a run before and after a patch
+//! has two headers. The lock owners' stacks of `-o -v` (after `=== owner
+//! stack trace ===`) look like rows but are not waits: they are counted
+//! and left out; the `=== output for debug ===` footer is perf's own.
+//! Tables quoted in a mail reply are read through [`super::mail`].
 
 use std::io::BufRead;
 
-use super::lines::{Utf8Repair, each_line};
+use super::lines::Utf8Repair;
+use super::mail::each_mail_line;
 use super::{ParseOptions, ParseStats, Row, Sink, fields};
 use crate::error::{InputError, shorten};
 
@@ -39,6 +47,7 @@ enum Column {
     Symbol,
     Pid,
     Comm,
+    Cgroup,
     Other,
 }
 
@@ -56,6 +65,7 @@ impl Column {
             "symbol" => Column::Symbol,
             "pid" => Column::Pid,
             "comm" => Column::Comm,
+            "cgroup" => Column::Cgroup,
             _ => Column::Other,
         }
     }
@@ -91,13 +101,17 @@ fn table_header(line: &str) -> Option<Vec<Column>> {
 }
 
 /// `# output: contended, total wait, ...` of `-x SEP`: the separator and
-/// the columns.
+/// the columns. With `-F` the list is the chosen fields (`# output: total
+/// wait, type, caller, stacktrace`); a total wait is always among them.
 fn csv_header(line: &str) -> Option<(char, Vec<Column>)> {
     let names = line.trim().strip_prefix("# output:")?.trim();
-    let rest = names.strip_prefix("contended")?;
-    let separator = rest.trim_start().chars().next()?;
-    let columns = names.split(separator).map(Column::of).collect();
-    Some((separator, columns))
+    let first = names.split(|c: char| !c.is_ascii_alphabetic() && c != ' ');
+    let first_name = first.clone().next()?;
+    let separator = names[first_name.len()..].chars().next()?;
+    let columns: Vec<Column> = names.split(separator).map(Column::of).collect();
+    columns
+        .contains(&Column::TotalWait)
+        .then_some((separator, columns))
 }
 
 /// True for the header of either shape, for format detection.
@@ -111,56 +125,129 @@ enum Layout {
     Csv(char, Vec<Column>),
 }
 
-/// Parses `perf lock contention` output, reporting one sample to `sink`.
+/// Where in the output a line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// Before any header.
+    Before,
+    /// A table's rows.
+    Waits,
+    /// After the blank line that ends a table's rows: prose until the next
+    /// header, even where it starts with a number (`6 files changed`).
+    After,
+    /// `=== owner stack trace ===` (`-o -v`): the lock owners' stacks, in
+    /// rows shaped like waits.
+    OwnerStacks,
+    /// `=== output for debug ===` (`-v`): perf's own counters.
+    Debug,
+}
+
+/// The parser's state between lines.
+struct Reader {
+    layout: Option<Layout>,
+    part: Part,
+    rows_in_table: u64,
+    stats: ParseStats,
+    strict: bool,
+}
+
+/// Parses `perf lock contention` output: each table (each header line) is
+/// a sample, as each is a run of perf.
 pub fn parse<R: BufRead>(
     reader: R,
     name: &str,
     options: &ParseOptions,
     sink: &mut dyn Sink,
 ) -> Result<ParseStats, InputError> {
-    let mut layout: Option<Layout> = None;
+    let mut state = Reader {
+        layout: None,
+        part: Part::Before,
+        rows_in_table: 0,
+        stats: ParseStats::default(),
+        strict: options.strict,
+    };
     let mut stats = ParseStats::default();
     let mut utf8 = Utf8Repair::new(options.lossy);
-    each_line(reader, name, &mut utf8, |number, line| {
-        let text = line.trim();
-        if let Some(columns) = table_header(text) {
-            return start(&mut layout, Layout::Table(columns), sink);
-        }
-        if let Some((separator, columns)) = csv_header(text) {
-            return start(&mut layout, Layout::Csv(separator, columns), sink);
-        }
-        if text.is_empty() || is_stack_line(text) || text.starts_with("# ") {
-            return Ok(());
-        }
-        match &layout {
-            Some(Layout::Table(columns)) if starts_with_digit(text) => {
-                sink.row(&table_row(columns, number, text)?)
-            }
-            Some(Layout::Csv(separator, columns)) if starts_with_digit(text) => {
-                sink.row(&csv_row(columns, *separator, number, text)?)
-            }
-            _ => stats.skip_or_refuse(number, text, options.strict, "perf lock output"),
-        }
+    each_mail_line(reader, name, &mut utf8, &mut stats, |number, line| {
+        state.line(number, line, sink)
     })?;
-    utf8.record(&mut stats);
-    if layout.is_none() {
+    utf8.record(&mut state.stats);
+    if state.layout.is_none() {
         return Err(InputError::whole(
             name,
             "no perf lock contention header found (expected `contended   total wait   \
              max wait   avg wait ...` or `# output: contended, ...`)",
         ));
     }
-    Ok(stats)
+    state.stats.quoted = stats.quoted;
+    state.stats.soft_breaks = stats.soft_breaks;
+    Ok(state.stats)
 }
 
-fn start(layout: &mut Option<Layout>, new: Layout, sink: &mut dyn Sink) -> Result<(), String> {
-    // Several runs pasted one after another: still one sample, as perf
-    // prints one table per run and a header repeated changes nothing.
-    if layout.is_none() {
-        sink.sample(Vec::new())?;
+impl Reader {
+    fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
+        let text = line.trim();
+        if let Some(columns) = table_header(text) {
+            return self.start(number, Layout::Table(columns), sink);
+        }
+        if let Some((separator, columns)) = csv_header(text) {
+            return self.start(number, Layout::Csv(separator, columns), sink);
+        }
+        if let Some(part) = section_marker(text) {
+            self.part = part;
+            return Ok(());
+        }
+        if text.is_empty() {
+            if self.part == Part::Waits && self.rows_in_table > 0 {
+                self.part = Part::After;
+            }
+            return Ok(());
+        }
+        if is_stack_line(text) || text.starts_with("# ") {
+            return Ok(());
+        }
+        match (self.part, &self.layout) {
+            (Part::Debug, _) => Ok(()),
+            (Part::OwnerStacks, _) if starts_with_digit(text) => {
+                self.stats.owner_rows.add(number);
+                Ok(())
+            }
+            (Part::Waits, Some(Layout::Table(columns))) if starts_with_digit(text) => {
+                self.rows_in_table += 1;
+                sink.row(&table_row(columns, number, text)?)
+            }
+            (Part::Waits, Some(Layout::Csv(separator, columns))) if starts_with_digit(text) => {
+                self.rows_in_table += 1;
+                sink.row(&csv_row(columns, *separator, number, text)?)
+            }
+            _ => self
+                .stats
+                .skip_or_refuse(number, text, self.strict, "perf lock output"),
+        }
     }
-    *layout = Some(new);
-    Ok(())
+
+    /// A header: a new table, so a new sample (a mail showing a run
+    /// before and after a patch has two).
+    fn start(&mut self, number: u64, layout: Layout, sink: &mut dyn Sink) -> Result<(), String> {
+        if self.layout.is_some() {
+            self.stats.extra_tables.add(number);
+        }
+        sink.sample(Vec::new())?;
+        self.layout = Some(layout);
+        self.part = Part::Waits;
+        self.rows_in_table = 0;
+        Ok(())
+    }
+}
+
+/// `=== owner stack trace ===` and `=== output for debug ===`.
+fn section_marker(text: &str) -> Option<Part> {
+    let title = text.strip_prefix("===")?.strip_suffix("===")?.trim();
+    match title {
+        "owner stack trace" => Some(Part::OwnerStacks),
+        "output for debug" => Some(Part::Debug),
+        _ => None,
+    }
 }
 
 /// A `-v` stack line: `0xffffffff81a5f2b4  do_exit+0x1a2`.
@@ -250,14 +337,37 @@ fn set<'l>(row: &mut Row<'l>, column: Column, field: &'l str) -> Result<(), Stri
         }
         Column::MinWait | Column::Pid | Column::Other => {}
         Column::Type => row.category = field,
-        Column::Caller | Column::Comm => row.caller = field,
+        Column::Caller | Column::Comm | Column::Cgroup => row.caller = field,
         // `-l` prints the address, then the symbol when it has one.
         Column::Address if row.symbol.is_empty() => row.symbol = field,
         Column::Address => {}
-        Column::Symbol if !field.is_empty() => row.symbol = field,
-        Column::Symbol => {}
+        Column::Symbol => {
+            let (symbol, lock_type) = symbol_and_type(field);
+            if !symbol.is_empty() {
+                row.symbol = symbol;
+            }
+            if let Some(lock_type) = lock_type {
+                row.category = lock_type;
+            }
+        }
     }
     Ok(())
+}
+
+/// `-l`'s symbol text, `&task_struct (mutex)`: the name and the lock type
+/// perf adds in parentheses (the name may be empty: ` (mutex)`).
+fn symbol_and_type(field: &str) -> (&str, Option<&str>) {
+    let text = field.trim();
+    let typed = text
+        .strip_suffix(')')
+        .and_then(|head| head.rsplit_once('('))
+        .filter(|(name, lock_type)| {
+            (name.is_empty() || name.ends_with(' ')) && !lock_type.contains(' ')
+        });
+    match typed {
+        Some((name, lock_type)) => (name.trim_end(), Some(lock_type)),
+        None => (text, None),
+    }
 }
 
 /// A row without `max wait` (a custom field list) has its total as max.
@@ -388,6 +498,60 @@ mod tests {
                 ["spinlock", "", "_raw_spin_lock+0x1a"]
             )]
         );
+    }
+
+    #[test]
+    fn each_table_is_a_sample_and_prose_after_one_is_not_a_row() {
+        let text = "Before:\n contended   total wait     max wait     avg wait         type   caller\n\n\
+                    \x20        5      2.04 ms    720.55 us    408.86 us     spinlock   f+0x1\n\n\
+                    6 files changed, 267 insertions(+)\n\
+                    After:\n contended   total wait     max wait     avg wait         type   caller\n\n\
+                    \x20        1       692 ns       692 ns       692 ns        mutex   f+0x1\n";
+        let (sink, stats) = collect(text, InputFormat::PerfLock, &ParseOptions::default()).unwrap();
+        assert_eq!(sink.samples.len(), 2);
+        assert_eq!(
+            sink.samples[0].1,
+            [row(4, 2_040_000, 5, 720_550, ["spinlock", "", "f+0x1"])]
+        );
+        assert_eq!(
+            sink.samples[1].1,
+            [row(10, 692, 1, 692, ["mutex", "", "f+0x1"])]
+        );
+        assert_eq!(stats.extra_tables, crate::parse::Tally::of(1, 8));
+        assert_eq!(stats.skipped_lines, 3);
+    }
+
+    #[test]
+    fn lock_types_after_symbols_and_owner_stacks() {
+        let text = " contended   total wait     max wait     avg wait            address   symbol\n\n\
+                    \x20        2      1.95 us      1.77 us       975 ns   ffff9d5e852d3498   &task_struct (mutex)\n\
+                    \x20        1      1.41 us      1.41 us      1.41 us   ffff9d1a0b7c8e40    (rwlock)\n\
+                    \x20        1       900 ns       900 ns       900 ns   ffff9d1a0b7c8e80   f (x) y\n\n\
+                    \x20=== owner stack trace ===\n\n\
+                    \x20        3     31.24 us     15.27 us     10.41 us   ffff9d1a0b7c8e40    (mutex)\n";
+        let (sink, stats) = collect(text, InputFormat::PerfLock, &ParseOptions::default()).unwrap();
+        assert_eq!(
+            sink.samples[0].1,
+            [
+                row(3, 1_950, 2, 1_770, ["mutex", "&task_struct", ""]),
+                row(4, 1_410, 1, 1_410, ["rwlock", "ffff9d1a0b7c8e40", ""]),
+                row(5, 900, 1, 900, ["", "f (x) y", ""]),
+            ]
+        );
+        assert_eq!(stats.owner_rows, crate::parse::Tally::of(1, 9));
+    }
+
+    #[test]
+    fn chosen_fields_in_csv() {
+        let text = "# output: total wait, type, caller, stacktrace\n\
+                    37134, spinlock, rcu_core+0xd4, 0xffffffff9d0401e4 _raw_spin_lock+0x44: ...\n";
+        let (sink, _) = collect(text, InputFormat::PerfLock, &ParseOptions::default()).unwrap();
+        assert_eq!(
+            sink.samples[0].1,
+            [row(2, 37_134, 1, 37_134, ["spinlock", "", "rcu_core+0xd4"])]
+        );
+        assert!(is_header_line("# output: total wait, type, caller"));
+        assert!(!is_header_line("# output: type, caller"));
     }
 
     #[test]

@@ -1,0 +1,248 @@
+//! Tables pasted into mails, read like plain ones: a reply's quote marks
+//! (`> `, `> > `, `>> `) are removed, and a quoted-printable body's soft
+//! line breaks (a line ending in `=`, the rest of it on the next physical
+//! line without the quote marks) are joined, with `=3D` read as `=`.
+//!
+//! Soft breaks are always joined: none of the text formats ends a line
+//! with a single `=` (perf's `=== owner stack trace ===` ends with `==`,
+//! which quoted-printable would have written `=3D=3D`). `=XX` escapes are
+//! decoded only once the input has shown it is quoted-printable (a soft
+//! break or an `=3D`), since `total=12` in a plain perf debug line is not
+//! an escape.
+
+use super::lines::{Utf8Repair, each_line};
+use super::{ParseStats, Tally};
+use crate::error::InputError;
+use std::io::BufRead;
+
+/// The state of a mail-aware line reader: a logical line still being
+/// joined, and what was decoded.
+#[derive(Debug, Default)]
+pub struct MailText {
+    quoted_printable: bool,
+    pending: String,
+    pending_line: u64,
+    /// Lines whose quote marks were removed.
+    pub quoted: Tally,
+    /// Soft line breaks joined.
+    pub soft_breaks: Tally,
+}
+
+impl MailText {
+    /// Takes one physical line; calls `on_line` with each logical line it
+    /// completes (numbered by its first physical line), quote marks
+    /// removed.
+    pub fn feed(
+        &mut self,
+        number: u64,
+        line: &str,
+        on_line: &mut impl FnMut(u64, &str) -> Result<(), String>,
+    ) -> Result<(), String> {
+        if self.pending.is_empty() && !is_soft_break(line) && !line.starts_with('>') {
+            if !self.quoted_printable && !line.contains("=3D") {
+                return on_line(number, line);
+            }
+            self.quoted_printable = true;
+            let decoded = decode_escapes(line);
+            return on_line(number, &decoded);
+        }
+        if self.pending.is_empty() {
+            self.pending_line = number;
+        }
+        if let Some(head) = line.strip_suffix('=').filter(|_| is_soft_break(line)) {
+            self.quoted_printable = true;
+            self.soft_breaks.add(number);
+            self.pending.push_str(head);
+            return Ok(());
+        }
+        self.pending.push_str(line);
+        let joined = std::mem::take(&mut self.pending);
+        self.emit(&joined, on_line)
+    }
+
+    /// Passes on a logical line cut short by the end of the input.
+    pub fn finish(
+        &mut self,
+        on_line: &mut impl FnMut(u64, &str) -> Result<(), String>,
+    ) -> Result<(), String> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let joined = std::mem::take(&mut self.pending);
+        self.emit(&joined, on_line)
+    }
+
+    fn emit(
+        &mut self,
+        joined: &str,
+        on_line: &mut impl FnMut(u64, &str) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let decoded;
+        let text = if self.quoted_printable || joined.contains("=3D") {
+            self.quoted_printable = true;
+            decoded = decode_escapes(joined);
+            decoded.as_str()
+        } else {
+            joined
+        };
+        let unquoted = strip_quote_marks(text);
+        if unquoted.len() != text.len() {
+            self.quoted.add(self.pending_line);
+        }
+        on_line(self.pending_line, unquoted)
+    }
+
+    /// Adds what was decoded to a parser's statistics.
+    pub fn record(&self, stats: &mut ParseStats) {
+        stats.quoted.merge(self.quoted);
+        stats.soft_breaks.merge(self.soft_breaks);
+    }
+}
+
+/// [`each_line`] through [`MailText`]: the logical lines of a text that
+/// may be a quoted or quoted-printable mail.
+pub fn each_mail_line<R: BufRead>(
+    reader: R,
+    name: &str,
+    utf8: &mut Utf8Repair,
+    stats: &mut ParseStats,
+    mut on_line: impl FnMut(u64, &str) -> Result<(), String>,
+) -> Result<u64, InputError> {
+    let mut mail = MailText::default();
+    let lines = each_line(reader, name, utf8, |number, line| {
+        mail.feed(number, line, &mut on_line)
+    })?;
+    let last = mail.pending_line;
+    mail.finish(&mut on_line)
+        .map_err(|message| InputError::at_line(name, last, message))?;
+    mail.record(stats);
+    Ok(lines)
+}
+
+/// The lines of a text head (format detection), as a mail reader gives
+/// them, each with its (first) line number.
+pub fn logical_lines(lines: &[&str]) -> Vec<(u64, String)> {
+    let mut mail = MailText::default();
+    let mut out = Vec::with_capacity(lines.len());
+    let mut keep = |number: u64, line: &str| {
+        out.push((number, line.to_string()));
+        Ok(())
+    };
+    for (index, line) in lines.iter().enumerate() {
+        let _ = mail.feed(index as u64 + 1, line, &mut keep);
+    }
+    let _ = mail.finish(&mut keep);
+    out
+}
+
+/// A quoted-printable soft line break: one `=` at the end (two are
+/// text: quoted-printable writes a literal `=` as `=3D`).
+fn is_soft_break(line: &str) -> bool {
+    line.ends_with('=') && !line.ends_with("==")
+}
+
+/// A line without its leading quote marks: each `>` with the one blank
+/// after it.
+pub fn strip_quote_marks(line: &str) -> &str {
+    let mut rest = line;
+    while let Some(after) = rest.strip_prefix('>') {
+        rest = after.strip_prefix(' ').unwrap_or(after);
+    }
+    rest
+}
+
+/// `=3D` as `=`, `=20` as a blank: quoted-printable escapes of printable
+/// ASCII decoded; any other `=` kept as it is (a broken escape is prose).
+fn decode_escapes(line: &str) -> String {
+    let bytes = line.as_bytes();
+    let mut out = String::with_capacity(line.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let escaped = (bytes[index] == b'=')
+            .then(|| line.get(index + 1..index + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+            .filter(|byte| (0x20..0x7f).contains(byte));
+        match escaped {
+            Some(byte) => {
+                out.push(char::from(byte));
+                index += 3;
+            }
+            None => {
+                let c = line[index..].chars().next().unwrap_or('\u{fffd}');
+                out.push(c);
+                index += c.len_utf8();
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> (Vec<(u64, String)>, ParseStats) {
+        let mut seen = Vec::new();
+        let mut stats = ParseStats::default();
+        each_mail_line(
+            text.as_bytes(),
+            "m",
+            &mut Utf8Repair::default(),
+            &mut stats,
+            |number, line| {
+                seen.push((number, line.to_string()));
+                Ok(())
+            },
+        )
+        .unwrap();
+        (seen, stats)
+    }
+
+    #[test]
+    fn quote_marks_and_soft_breaks() {
+        let text = "> >  contended   total wait =\n  type\n>> a=3Db\n>\nplain\n";
+        let (seen, stats) = read(text);
+        assert_eq!(
+            seen,
+            [
+                (1, " contended   total wait   type".to_string()),
+                (3, "a=b".to_string()),
+                (4, String::new()),
+                (5, "plain".to_string()),
+            ]
+        );
+        assert_eq!(stats.quoted, Tally::of(3, 1));
+        assert_eq!(stats.soft_breaks, Tally::of(1, 1));
+    }
+
+    #[test]
+    fn plain_text_keeps_its_equal_signs() {
+        let (seen, stats) = read("# debug: total=12, bad=0\n");
+        assert_eq!(seen[0].1, "# debug: total=12, bad=0");
+        assert_eq!(stats, ParseStats::default());
+        // Once the text is quoted-printable, escapes are decoded.
+        let (seen, _) = read("a =\nb\n=3D=3D=3D x =3D=3D=3D\n");
+        assert_eq!(seen[1].1, "=== x ===");
+    }
+
+    #[test]
+    fn perf_section_markers_are_not_soft_breaks() {
+        let (seen, stats) = read("> >  === owner stack trace ===\n> > 3 x\n");
+        assert_eq!(seen[0], (1, " === owner stack trace ===".to_string()));
+        assert_eq!(stats.soft_breaks, Tally::default());
+    }
+
+    #[test]
+    fn a_soft_break_at_the_end_is_kept() {
+        let (seen, _) = read("> tail =");
+        assert_eq!(seen, [(1, "tail ".to_string())]);
+    }
+
+    #[test]
+    fn utf8_escapes_of_other_bytes_stay_as_written() {
+        assert_eq!(decode_escapes("10:15=E2=80=AFPM"), "10:15=E2=80=AFPM");
+        assert_eq!(decode_escapes("x=3"), "x=3");
+        assert_eq!(decode_escapes("é=20"), "é ");
+    }
+}
