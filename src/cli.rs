@@ -9,7 +9,7 @@ use crate::engine::{AnalysisOptions, ClassMap, GroupKey, SortKey};
 use crate::export::{ExportFormat, What};
 use crate::ingest::ReadOptions;
 use crate::parse::fxt::CaptureOptions;
-use crate::parse::{InputFormat, MapKey, ParseOptions, Unit};
+use crate::parse::{Events, InputFormat, MapKey, ParseOptions, Unit};
 use crate::report::ReportFormat;
 use crate::report::diff::DiffFormat;
 
@@ -207,6 +207,12 @@ pub struct ReadArgs {
     #[arg(long)]
     pub lossy: bool,
 
+    /// Which lock events to read where a report has both: lock waits, or
+    /// the hold times of lockstat -H and klockstat's hold table (which are
+    /// set apart by default: a hold is not a wait)
+    #[arg(long, value_enum, default_value_t = Events::Wait)]
+    pub events: Events,
+
     /// btrace maps: what each key is, in order (default by count: 3 keys
     /// category,symbol,caller; 2 symbol,caller; 1 symbol).
     #[arg(long, value_enum, value_delimiter = ',', value_name = "KEY,..")]
@@ -284,6 +290,7 @@ impl ReadArgs {
                 lenient: self.lenient,
             },
             lossy: self.lossy,
+            events: self.events,
         }
     }
 }

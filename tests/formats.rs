@@ -299,7 +299,8 @@ fn a_format_named_wrongly_is_an_error() {
     assert!(
         run.stderr.contains(
             "fixtures/openbsd-reaper-make-j32.txt: no lockstat section found (expected \
-             `Adaptive mutex spin: N events in T seconds`)"
+             `Adaptive mutex spin: N events in T seconds`, or a table header `Count indv cuml \
+             rcnt nsec Lock Caller`)"
         ),
         "{}",
         run.stderr

@@ -86,8 +86,9 @@ mod tests {
             (
                 InputFormat::Lockstat,
                 "Adaptive mutex hold",
-                LockClass::Other,
+                LockClass::Hold,
             ),
+            (InputFormat::Lockstat, "Spin lock hold", LockClass::Hold),
         ] {
             assert_eq!(map.class_in(format, category), class, "{category}");
         }

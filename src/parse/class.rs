@@ -14,6 +14,9 @@ pub enum LockClass {
     Sleep,
     /// Neither is known.
     Other,
+    /// Not a wait: time the lock was held (lockstat `-H`, klockstat's
+    /// hold table, read with `--events hold`).
+    Hold,
     /// A group whose rows have more than one class (when `--by` leaves out
     /// the category).
     Mixed,
@@ -26,6 +29,7 @@ impl LockClass {
             LockClass::Spin => "spin",
             LockClass::Sleep => "sleep",
             LockClass::Other => "other",
+            LockClass::Hold => "hold",
             LockClass::Mixed => "mixed",
         }
     }
@@ -36,6 +40,7 @@ impl LockClass {
             LockClass::Spin,
             LockClass::Sleep,
             LockClass::Other,
+            LockClass::Hold,
             LockClass::Mixed,
         ]
         .into_iter()

@@ -17,80 +17,170 @@
 
 use std::io::BufRead;
 
-use super::lines::{Utf8Repair, each_line};
-use super::{ParseOptions, ParseStats, Row, Sink, fields};
+use super::lines::Utf8Repair;
+use super::mail::each_mail_line;
+use super::{Events, ParseOptions, ParseStats, Row, Sink, fields};
 use crate::error::{InputError, shorten};
 
 /// The event type of a section title line:
-/// `Adaptive mutex spin: 287 events in 0.036 seconds (7944 events/sec)`.
+/// `Adaptive mutex spin: 287 events in 0.036 seconds (7944 events/sec)`,
+/// or cut short (`Adaptive mutex spin: 513 events`, as manuals print it).
 pub fn section_title(line: &str) -> Option<&str> {
     let (event, rest) = line.trim().split_once(": ")?;
     let mut words = rest.split_whitespace();
     let count = words.next()?;
     let is_title = count.bytes().all(|b| b.is_ascii_digit())
         && words.next() == Some("events")
-        && words.next() == Some("in");
+        && matches!(words.next(), None | Some("in"));
     (is_title && !event.is_empty()).then_some(event)
 }
 
-/// The column header of a section's table.
+/// The column header of a section's table (`genr` instead of `indv`
+/// under `-g`).
 pub fn is_table_header(line: &str) -> bool {
     let words: Vec<&str> = line.split_whitespace().collect();
-    words.len() >= 7 && words[..5] == ["Count", "indv", "cuml", "rcnt", "nsec"]
+    words.len() >= 7
+        && words[0] == "Count"
+        && matches!(words[1], "indv" | "genr")
+        && words[2..5] == ["cuml", "rcnt", "nsec"]
 }
 
-/// Parses a lockstat report, reporting one sample to `sink`.
+/// What a section's rows are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Lock waits: spins and blocks.
+    Wait,
+    /// How long locks were held (`-H`): not waits.
+    Hold,
+    /// Profiling interrupts (`-I`): where the CPUs were, not lock data.
+    Profiling,
+}
+
+/// The kind of a section's event type. `Spin lock hold` is a hold.
+fn kind_of(event: &str) -> Kind {
+    let event = event.to_ascii_lowercase();
+    if event.contains("profiling") {
+        Kind::Profiling
+    } else if event.contains("hold") {
+        Kind::Hold
+    } else {
+        Kind::Wait
+    }
+}
+
+/// The category of a table pasted without its section title.
+pub const UNTITLED: &str = "(no title)";
+
+/// The parser's state between lines.
+struct Reader<'o> {
+    options: &'o ParseOptions,
+    section: Option<String>,
+    /// The kind of the current table's rows, once its header is read.
+    table: Option<Kind>,
+    stats: ParseStats,
+}
+
+/// Parses a lockstat report, reporting one sample to `sink` (one run of
+/// lockstat; its sections are the kinds of event it watched).
 pub fn parse<R: BufRead>(
     reader: R,
     name: &str,
     options: &ParseOptions,
     sink: &mut dyn Sink,
 ) -> Result<ParseStats, InputError> {
-    let mut section: Option<String> = None;
-    let mut in_table = false;
-    let mut stats = ParseStats::default();
+    let mut state = Reader {
+        options,
+        section: None,
+        table: None,
+        stats: ParseStats::default(),
+    };
     sink.sample(Vec::new())
         .map_err(|message| InputError::whole(name, message))?;
     let mut utf8 = Utf8Repair::new(options.lossy);
-    each_line(reader, name, &mut utf8, |number, line| {
+    let mut mail = ParseStats::default();
+    each_mail_line(reader, name, &mut utf8, &mut mail, |number, line| {
+        state.line(number, line, sink)
+    })?;
+    utf8.record(&mut state.stats);
+    state.stats.quoted = mail.quoted;
+    state.stats.soft_breaks = mail.soft_breaks;
+    if state.section.is_none() && state.stats.profiling_rows.count == 0 {
+        return Err(InputError::whole(
+            name,
+            "no lockstat section found (expected `Adaptive mutex spin: N events in T seconds`, \
+             or a table header `Count indv cuml rcnt nsec Lock Caller`)",
+        ));
+    }
+    Ok(state.stats)
+}
+
+impl Reader<'_> {
+    fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
         let text = line.trim();
         if let Some(event) = section_title(text) {
-            section = Some(event.to_string());
-            in_table = false;
+            self.section = Some(event.to_string());
+            self.table = None;
             return Ok(());
         }
         if is_table_header(text) {
-            if section.is_none() {
-                return Err("a lockstat table before any section title \
-                            (`Adaptive mutex spin: N events in T seconds`)"
-                    .to_string());
-            }
-            in_table = true;
+            self.table = Some(self.table_kind(number, text));
             return Ok(());
         }
         if text.is_empty() || text.bytes().all(|b| b == b'-') {
             return Ok(());
         }
-        match &section {
-            Some(event) if in_table && is_row(text) => sink.row(&row(event, number, text)?),
-            _ => stats.skip_or_refuse(number, text, options.strict, "a lockstat report"),
+        match (self.table, &self.section) {
+            (Some(kind), Some(event)) if is_row(text) => {
+                let row = row(event, number, text)?;
+                take(kind, self.options.events, &mut self.stats, &row, sink)
+            }
+            _ => self
+                .stats
+                .skip_or_refuse(number, text, self.options.strict, "a lockstat report"),
         }
-    })?;
-    utf8.record(&mut stats);
-    if section.is_none() {
-        return Err(InputError::whole(
-            name,
-            "no lockstat section found (expected `Adaptive mutex spin: N events in T seconds`)",
-        ));
     }
-    Ok(stats)
+
+    /// The kind of the table whose header is `text`: a profiling table by
+    /// its `CPU+PIL` column, else its section's; a table without a section
+    /// title is read as waits of unknown kind, with a note.
+    fn table_kind(&mut self, number: u64, text: &str) -> Kind {
+        if text.contains("CPU+PIL") {
+            return Kind::Profiling;
+        }
+        let event = self.section.get_or_insert_with(|| {
+            self.stats.untitled_tables.add(number);
+            UNTITLED.to_string()
+        });
+        kind_of(event)
+    }
+}
+
+/// A row to the sink, or set apart as not a wait (or, under `--events
+/// hold`, not a hold).
+fn take(
+    kind: Kind,
+    events: Events,
+    stats: &mut ParseStats,
+    row: &Row<'_>,
+    sink: &mut dyn Sink,
+) -> Result<(), String> {
+    match (kind, events) {
+        (Kind::Profiling, _) => stats.profiling_rows.add(row.line),
+        (Kind::Hold, Events::Wait) => {
+            stats.hold_rows.add(row.line);
+            stats.hold_ns = stats.hold_ns.saturating_add(row.dur_ns);
+        }
+        (Kind::Wait, Events::Hold) => {}
+        (Kind::Wait, Events::Wait) | (Kind::Hold, Events::Hold) => sink.row(row)?,
+    }
+    Ok(())
 }
 
 /// `Count indv cuml rcnt nsec Lock Caller`: two percentages after the
 /// count. A bad count makes it a malformed row (an error), not prose.
 fn is_row(text: &str) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();
-    words.len() >= 6 && words[1].ends_with('%') && words[2].ends_with('%')
+    words.len() >= 6 && words[1].ends_with('%') && (words[2].ends_with('%') || words[2] == "----")
 }
 
 /// A row: five numbers, the lock (FreeBSD's lock names have blanks:
@@ -148,6 +238,9 @@ fn word_spans(text: &str) -> Vec<(usize, usize)> {
 /// lockstat's event types say their class themselves: `Adaptive mutex
 /// spin`, `R/W writer blocked by readers`; `hold` events are not waits.
 pub fn lock_class(event: &str) -> super::LockClass {
+    if kind_of(event) == Kind::Hold {
+        return super::LockClass::Hold;
+    }
     let event = event.to_ascii_lowercase();
     if event.contains("spin") {
         super::LockClass::Spin
@@ -246,6 +339,77 @@ Count indv cuml rcnt     nsec Lock                   Caller
                 ["Spin lock spin", "sched lock 1", "sched_add+0x5c"]
             )]
         );
+    }
+
+    const HOLD_AND_PROFILING: &str = "\
+Adaptive mutex spin: 2 events in 1.0 seconds (2 events/sec)
+Count indv cuml rcnt     nsec Lock                   Caller
+    2 100% 100% 0.00      100 lock_a                 f+0x1
+Spin lock hold: 3 events
+Count indv cuml rcnt     nsec Lock                   Caller
+    3 100% 100% 0.00     1000 lock_b                 g+0x2
+Profiling interrupt: 80 events in 0.412 seconds (194 events/sec)
+Count genr cuml rcnt     nsec Hottest CPU+PIL     Caller
+   80 100% ---- 1.00      310 cpu[1]              lockstat_intr
+";
+
+    #[test]
+    fn holds_are_set_apart_and_profiling_is_skipped() {
+        let (sink, stats) = collect(
+            HOLD_AND_PROFILING,
+            InputFormat::Lockstat,
+            &ParseOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            sink.samples[0].1,
+            [owned(
+                3,
+                200,
+                2,
+                100,
+                ["Adaptive mutex spin", "lock_a", "f+0x1"]
+            )]
+        );
+        assert_eq!(stats.hold_rows, crate::parse::Tally::of(1, 6));
+        assert_eq!(stats.hold_ns, 3_000);
+        assert_eq!(stats.profiling_rows, crate::parse::Tally::of(1, 9));
+        let holds = ParseOptions {
+            events: Events::Hold,
+            ..ParseOptions::default()
+        };
+        let (sink, stats) = collect(HOLD_AND_PROFILING, InputFormat::Lockstat, &holds).unwrap();
+        assert_eq!(
+            sink.samples[0].1,
+            [owned(
+                6,
+                3_000,
+                3,
+                1_000,
+                ["Spin lock hold", "lock_b", "g+0x2"]
+            )]
+        );
+        assert_eq!(stats.hold_rows.count, 0);
+        assert_eq!(lock_class("Spin lock hold"), crate::parse::LockClass::Hold);
+    }
+
+    #[test]
+    fn a_table_without_its_title() {
+        let text = "    Count indv cuml rcnt     nsec Lock                   Caller\n\
+                    \x20   -------------------------------------------------------------\n\
+                    \x20   4191777  47%  47% 0.00    67709 ARC_mfu+0x58           remove_reference+0x63\n";
+        let (sink, stats) = collect(text, InputFormat::Lockstat, &ParseOptions::default()).unwrap();
+        assert_eq!(
+            sink.samples[0].1,
+            [owned(
+                3,
+                4_191_777 * 67_709,
+                4_191_777,
+                67_709,
+                [UNTITLED, "ARC_mfu+0x58", "remove_reference+0x63"]
+            )]
+        );
+        assert_eq!(stats.untitled_tables, crate::parse::Tally::of(1, 1));
     }
 
     #[test]

@@ -109,6 +109,19 @@ pub struct ParseOptions {
     pub capture: fxt::CaptureOptions,
     /// Read bytes that are not UTF-8 as U+FFFD instead of failing.
     pub lossy: bool,
+    /// Waits, or hold times, where a report has both.
+    pub events: Events,
+}
+
+/// Which of a report's lock events are read: lockstat and klockstat print
+/// hold times next to waits, and a hold is not a wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Events {
+    /// Lock waits (spinning or sleeping); hold times set apart.
+    #[default]
+    Wait,
+    /// Lock hold times only (class `hold`); waits set apart.
+    Hold,
 }
 
 /// How many times something happened while reading, and the first line
