@@ -82,12 +82,34 @@ fn prose_in_strict_mode() {
 }
 
 #[test]
+fn csv_headers_that_lack_a_column_say_which() {
+    assert_fails(
+        &[
+            "report",
+            "fixtures/real/perfetto-csv-android-monitor-contention-chain.csv",
+        ],
+        "",
+        "fixtures/real/perfetto-csv-android-monitor-contention-chain.csv: no lock table found: \
+         a CSV header with a dur column but no category, symbol or caller column to group by \
+         (28 columns: parent_id, blocking_method, blocked_method, short_blocking_method, \
+         short_blocked_method, blocking_src, ...); name a key column so (`... AS symbol`)",
+    );
+    assert_fails(
+        &["report"],
+        "\"id\",\"thread_state\",\"thread_state_dur\"\n1,\"R\",7649\n",
+        "<stdin>: no lock table found: a CSV header without a dur column (3 columns: id, \
+         thread_state, thread_state_dur); name the wait duration column `dur` (nanoseconds)",
+    );
+}
+
+#[test]
 fn input_with_no_table() {
     let expected = "<stdin>: no lock table found in the first 2 lines: not a Perfetto \
                     table (a `dur category symbol caller` header), CSV (a header row with a \
                     dur column), btrace maps (`@map[keys]: value`), perf lock contention \
-                    (`contended  total wait ...`) or lockstat (`... N events in T seconds`); \
-                    if it is one of these, name it with --input-format";
+                    (`contended  total wait ...`), lockstat (`... N events in T seconds`) or \
+                    klockstat (`Caller   Avg Spin  Count ...`); if it is one of these, name it \
+                    with --input-format";
     assert_fails(&["report"], "Hi,\nthis mail has no numbers.\n", expected);
     assert_fails(
         &["report"],

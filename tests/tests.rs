@@ -15,5 +15,6 @@ mod hostile;
 mod parallel;
 mod plot;
 mod properties;
+mod real_outputs;
 mod report;
 mod shell;

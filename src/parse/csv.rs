@@ -71,6 +71,42 @@ pub fn is_lock_header(names: &[&str]) -> bool {
             .any(|column| matches!(column, Column::Table(role) if role.is_key()))
 }
 
+/// What a CSV header that [`is_lock_header`] refuses lacks, when it has
+/// one of the two things it needs (a dur column, or a key column): for a
+/// message that says what was found rather than "not CSV".
+pub fn missing_columns(names: &[&str]) -> Option<String> {
+    let roles: Vec<Column> = names.iter().map(|name| Column::of(name)).collect();
+    let has_dur = roles.contains(&Column::Table(Role::Dur));
+    let has_key = roles
+        .iter()
+        .any(|column| matches!(column, Column::Table(role) if role.is_key()));
+    let dur_like = names
+        .iter()
+        .any(|name| name.to_ascii_lowercase().contains("dur"));
+    let shown: Vec<&str> = names.iter().take(6).map(|name| name.trim()).collect();
+    let columns = format!(
+        "{} columns: {}{}",
+        names.len(),
+        shown.join(", "),
+        if names.len() > shown.len() {
+            ", ..."
+        } else {
+            ""
+        }
+    );
+    match (has_dur, has_key) {
+        (true, false) => Some(format!(
+            "a CSV header with a dur column but no category, symbol or caller column to \
+             group by ({columns}); name a key column so (`... AS symbol`)"
+        )),
+        (false, true) | (false, false) if dur_like => Some(format!(
+            "a CSV header without a dur column ({columns}); name the wait duration \
+             column `dur` (nanoseconds)"
+        )),
+        _ => None,
+    }
+}
+
 /// The delimiter of a CSV text: a tab when the header has tabs and no
 /// commas, else a comma.
 pub fn delimiter_of(header: &str) -> u8 {

@@ -43,6 +43,10 @@ pub fn detect(head: &[u8], complete: bool) -> Result<InputFormat, String> {
             ))
         }
         [] if text.trim().is_empty() => Err("no lock table found: the input is empty".into()),
+        [] if csv_near_miss(&lines).is_some() => Err(format!(
+            "no lock table found: {}",
+            csv_near_miss(&lines).unwrap_or_default()
+        )),
         [] => Err(format!(
             "no lock table found in the first {} lines: not {}; if it is one of these, name \
              it with --input-format",
@@ -87,9 +91,10 @@ fn signatures(lines: &[(u64, String)]) -> Vec<(InputFormat, u64)> {
 /// The text formats in the order their signature lines are tried: the
 /// most telling first (a perf lock header has a `wait` column a table's
 /// could have too).
-const BY_LINE: [InputFormat; 4] = [
+const BY_LINE: [InputFormat; 5] = [
     InputFormat::PerfLock,
     InputFormat::Lockstat,
+    InputFormat::Klockstat,
     InputFormat::Btrace,
     InputFormat::Table,
 ];
@@ -112,6 +117,19 @@ fn text_signatures() -> String {
         Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
         _ => text.join(""),
     }
+}
+
+/// What a first line that is almost a CSV lock header lacks.
+fn csv_near_miss(lines: &[&str]) -> Option<String> {
+    let first = lines.iter().find(|line| !line.trim().is_empty())?;
+    let delimiter = csv::delimiter_of(first);
+    let mut reader = ::csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .from_reader(first.as_bytes());
+    let record = reader.records().next()?.ok()?;
+    let names: Vec<&str> = record.iter().collect();
+    (names.len() >= 2).then(|| csv::missing_columns(&names))?
 }
 
 /// A first line that is a CSV header with a dur column. A tab-separated

@@ -14,6 +14,7 @@ pub mod detect;
 pub mod duration;
 pub mod fields;
 pub mod fxt;
+pub mod klockstat;
 pub mod lines;
 pub mod lockstat;
 pub mod mail;
@@ -277,6 +278,8 @@ pub enum InputFormat {
     PerfLock,
     /// FreeBSD and illumos lockstat(1) reports.
     Lockstat,
+    /// BCC and libbpf-tools klockstat: mutex waits and holds per caller.
+    Klockstat,
     /// OpenBSD lltrace captures converted by lltextract(1): the Fuchsia
     /// Trace Format (binary), cut into samples by thread and window.
     Fxt,
@@ -284,12 +287,13 @@ pub enum InputFormat {
 
 impl InputFormat {
     /// Every format a file can be in (not `Auto`).
-    pub const CONCRETE: [InputFormat; 6] = [
+    pub const CONCRETE: [InputFormat; 7] = [
         InputFormat::Table,
         InputFormat::Csv,
         InputFormat::Btrace,
         InputFormat::PerfLock,
         InputFormat::Lockstat,
+        InputFormat::Klockstat,
         InputFormat::Fxt,
     ];
 
@@ -302,6 +306,7 @@ impl InputFormat {
             InputFormat::Btrace => "btrace",
             InputFormat::PerfLock => "perf-lock",
             InputFormat::Lockstat => "lockstat",
+            InputFormat::Klockstat => "klockstat",
             InputFormat::Fxt => "fxt",
         }
     }
@@ -316,6 +321,7 @@ impl InputFormat {
             InputFormat::Btrace => "btrace maps (`@map[keys]: value`)",
             InputFormat::PerfLock => "perf lock contention (`contended  total wait ...`)",
             InputFormat::Lockstat => "lockstat (`... N events in T seconds`)",
+            InputFormat::Klockstat => "klockstat (`Caller   Avg Spin  Count ...`)",
             InputFormat::Fxt => "an lltrace capture (the Fuchsia trace magic record)",
         }
     }
@@ -328,6 +334,7 @@ impl InputFormat {
             InputFormat::Table => table::is_header_line(line) || table::is_state_line(line),
             InputFormat::Btrace => btrace::is_map_line(line),
             InputFormat::PerfLock => perf_lock::is_header_line(line),
+            InputFormat::Klockstat => klockstat::is_header_line(line),
             InputFormat::Lockstat => {
                 lockstat::section_title(line).is_some() || lockstat::is_table_header(line)
             }
@@ -341,6 +348,7 @@ impl InputFormat {
         match self {
             InputFormat::PerfLock => perf_lock::lock_class(category),
             InputFormat::Lockstat => lockstat::lock_class(category),
+            InputFormat::Klockstat => klockstat::lock_class(category),
             InputFormat::Auto
             | InputFormat::Table
             | InputFormat::Csv
@@ -381,6 +389,7 @@ pub fn parse<R: BufRead>(
         InputFormat::Btrace => btrace::parse(reader, name, options, sink),
         InputFormat::PerfLock => perf_lock::parse(reader, name, options, sink),
         InputFormat::Lockstat => lockstat::parse(reader, name, options, sink),
+        InputFormat::Klockstat => klockstat::parse(reader, name, options, sink),
         InputFormat::Fxt => fxt::parse(reader, name, &options.capture, sink),
     }
 }
