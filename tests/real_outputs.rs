@@ -156,3 +156,106 @@ fn every_real_output_gives_the_figures_its_tool_meant() {
         wrong.join("\n")
     );
 }
+
+/// `contend report FIXTURE`'s first line and its notes on stderr.
+fn verdict_and_notes(fixture: &str, extra: &[&str]) -> (String, String) {
+    let mut args = vec!["report"];
+    args.extend(extra);
+    let path = format!("fixtures/real/{fixture}");
+    args.push(&path);
+    let run = run(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let first = run.stdout.lines().next().unwrap_or("").to_string();
+    (first, run.stderr)
+}
+
+#[test]
+fn a_quoted_mail_with_two_runs_is_two_samples_and_says_how_it_was_read() {
+    let (verdict, notes) = verdict_and_notes(
+        "perf-lock-contention-lkml-task-mode-before-after-qp.txt",
+        &[],
+    );
+    // perf lock -t names tasks, not lock kinds: no spin share, and no
+    // kernel_lock (Linux has none).
+    assert_eq!(
+        verdict,
+        "perf-lock-contention-lkml-task-mode-before-after-qp (perf-lock): 4.532 s of lock \
+         waits in 2 samples, none of a kind known to spin or to sleep: no spin share to give; \
+         name the kinds (categories) with --spin or --sleep"
+    );
+    let label = "contend: perf-lock-contention-lkml-task-mode-before-after-qp";
+    assert!(notes.contains(&format!(
+        "{label}: read as a mail: read 47 lines without their `>` quote marks and joined 5 \
+         soft line breaks (first: line 1)\n"
+    )));
+    assert!(notes.contains(&format!(
+        "{label}: 2 tables, each read as a sample of its own (the second's header: line 35)\n"
+    )));
+}
+
+#[test]
+fn linux_verdicts_leave_kernel_lock_out() {
+    let (verdict, notes) =
+        verdict_and_notes("perf-lock-contention-lkml-owner-stack-quoted.txt", &[]);
+    assert_eq!(
+        verdict,
+        "perf-lock-contention-lkml-owner-stack-quoted (perf-lock): 0 ns spinning on locks in \
+         1 sample; no Running time to compare it with (this format has no thread states); \
+         1.795 ms waiting on sleep locks"
+    );
+    assert!(notes.contains(
+        "left out 1 row of `=== owner stack trace ===` (first: line 27): they are the lock \
+         owners' stacks, not waits\n"
+    ));
+}
+
+#[test]
+fn hold_times_are_set_apart_and_ranked_on_request() {
+    let (verdict, notes) = verdict_and_notes("lockstat-freebsd-man-ex2-hold.txt", &[]);
+    assert_eq!(
+        verdict,
+        "lockstat-freebsd-man-ex2-hold (lockstat): no lock waits: its 20 rows are lock hold \
+         times, set apart (--events hold ranks them)"
+    );
+    assert!(notes.contains(
+        "set apart 20 rows of lock hold time (first: line 6): holds are not waits; --events \
+         hold ranks them\n"
+    ));
+    let (verdict, _) =
+        verdict_and_notes("lockstat-freebsd-man-ex2-hold.txt", &["--events", "hold"]);
+    assert_eq!(
+        verdict,
+        "lockstat-freebsd-man-ex2-hold (lockstat): 96.720 ms of lock hold time in 1 sample \
+         (--events hold): holds are not waits, so no spin share"
+    );
+    let (verdict, _) = verdict_and_notes("klockstat-libbpf-pr3984-per-thread.txt", &[]);
+    assert_eq!(
+        verdict,
+        "klockstat-libbpf-pr3984-per-thread (klockstat): 0 ns spinning on locks in 1 sample; \
+         no Running time to compare it with (this format has no thread states); 6.660 ms \
+         waiting on sleep locks"
+    );
+}
+
+#[test]
+fn profiling_and_untitled_lockstat_tables_are_named() {
+    let (_, notes) = verdict_and_notes("lockstat-illumos-man-ex6-module-three-sections.txt", &[]);
+    assert!(
+        notes.contains("skipped 7 rows of profiling interrupts (first: line 32): not lock data\n")
+    );
+    let (verdict, notes) = verdict_and_notes("lockstat-openzfs-arc-blog-before.txt", &[]);
+    assert!(notes.contains(
+        "1 table without a section title (first: line 1): read as lock events of unknown \
+         kind, category `(no title)`; --spin '(no title)' or --sleep '(no title)' says which\n"
+    ));
+    assert!(verdict.contains("593.879 s of lock waits in 1 sample, none of a kind known"));
+    // Told the kind (here: one that spins), the table counts as spinning.
+    let (verdict, _) = verdict_and_notes(
+        "lockstat-openzfs-arc-blog-before.txt",
+        &["--spin", "(no title)"],
+    );
+    assert!(
+        verdict.starts_with("lockstat-openzfs-arc-blog-before (lockstat): 593.879 s spinning"),
+        "{verdict}"
+    );
+}

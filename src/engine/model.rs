@@ -99,6 +99,12 @@ pub struct Metrics {
     pub sleep_wait_share: Option<f64>,
     /// Work over running, 0..1 (an extension of the contract).
     pub work_share: Option<f64>,
+    /// Waits on locks of a kind neither known to spin nor to sleep (class
+    /// `other`; an extension).
+    pub other_wait_ns: u64,
+    /// Lock hold times read with `--events hold` (class `hold`; an
+    /// extension).
+    pub hold_ns: u64,
 }
 
 /// One sample's figures.
@@ -269,6 +275,13 @@ pub struct Analysis {
 }
 
 impl Analysis {
+    /// Whether any input's format can show OpenBSD's `kernel_lock`.
+    pub fn has_kernel_lock(&self) -> bool {
+        self.inputs
+            .iter()
+            .any(|input| input.format.has_kernel_lock())
+    }
+
     /// The names of the ranking's key columns: `input` with `--per-input`,
     /// then the `--by` keys.
     pub fn key_names(&self) -> Vec<&'static str> {

@@ -13,6 +13,8 @@ pub fn per_sample(facts: &DataFrame, samples: &DataFrame) -> PolarsResult<DataFr
         sum_where(col("class").eq(lit("spin")), "spin_ns"),
         sum_where(col("class").eq(lit("sleep")), "sleep_wait_ns"),
         sum_where(col("kernel_lock"), "kernel_lock_ns"),
+        sum_where(col("class").eq(lit("other")), "other_wait_ns"),
+        sum_where(col("class").eq(lit("hold")), "hold_ns"),
     ]);
     samples
         .clone()
@@ -22,6 +24,8 @@ pub fn per_sample(facts: &DataFrame, samples: &DataFrame) -> PolarsResult<DataFr
             col("spin_ns").fill_null(lit(0u64)),
             col("sleep_wait_ns").fill_null(lit(0u64)),
             col("kernel_lock_ns").fill_null(lit(0u64)),
+            col("other_wait_ns").fill_null(lit(0u64)),
+            col("hold_ns").fill_null(lit(0u64)),
         ])
         .with_columns(known_state_sums())
         .with_columns(derived_figures())
@@ -38,6 +42,8 @@ pub fn totals(per_sample: &DataFrame, by_input: bool) -> PolarsResult<DataFrame>
         col("spin_ns").sum(),
         col("sleep_wait_ns").sum(),
         col("kernel_lock_ns").sum(),
+        col("other_wait_ns").sum(),
+        col("hold_ns").sum(),
         col("spin_known_ns").sum(),
         col("kernel_lock_known_ns").sum(),
         col("sleep_wait_known_ns").sum(),
@@ -62,6 +68,8 @@ pub fn metrics_of(frame: &DataFrame) -> PolarsResult<Vec<Metrics>> {
     let spin_ns = u64_values(frame, "spin_ns")?;
     let sleep_wait_ns = u64_values(frame, "sleep_wait_ns")?;
     let kernel_lock_ns = u64_values(frame, "kernel_lock_ns")?;
+    let other_wait_ns = u64_values(frame, "other_wait_ns")?;
+    let hold_ns = u64_values(frame, "hold_ns")?;
     let work_ns = i64_values(frame, "work_ns")?;
     let spin_share = f64_values(frame, "spin_share")?;
     let kernel_lock_share = f64_values(frame, "kernel_lock_share")?;
@@ -80,6 +88,8 @@ pub fn metrics_of(frame: &DataFrame) -> PolarsResult<Vec<Metrics>> {
             kernel_lock_share: kernel_lock_share[row],
             sleep_wait_share: sleep_wait_share[row],
             work_share: work_share[row],
+            other_wait_ns: other_wait_ns[row].unwrap_or(0),
+            hold_ns: hold_ns[row].unwrap_or(0),
         })
         .collect())
 }

@@ -357,6 +357,16 @@ impl InputFormat {
         }
     }
 
+    /// Whether the format can show OpenBSD's `kernel_lock` (the big lock):
+    /// Linux's and the lockstat tools' cannot, so their reports leave it
+    /// out rather than print a 0 that means nothing.
+    pub fn has_kernel_lock(self) -> bool {
+        !matches!(
+            self,
+            InputFormat::PerfLock | InputFormat::Lockstat | InputFormat::Klockstat
+        )
+    }
+
     /// Where the thread states (Running, Stopped) come from in this
     /// format, for a verdict that has none.
     pub fn states_hint(self) -> &'static str {

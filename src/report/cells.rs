@@ -153,7 +153,11 @@ pub fn samples_table(analysis: &Analysis) -> TextTable {
         header.push(state.clone());
         numeric.push(true);
     }
+    let kernel_lock = analysis.has_kernel_lock();
     for name in ["spin", "kernel_lock", "work", "spin %", "sleep wait"] {
+        if name == "kernel_lock" && !kernel_lock {
+            continue;
+        }
         header.push(name.to_string());
         numeric.push(true);
     }
@@ -166,7 +170,7 @@ pub fn samples_table(analysis: &Analysis) -> TextTable {
                 row.push(sample.input.clone());
             }
             row.push(sample.sample.to_string());
-            row.extend(metric_cells(&sample.metrics, &states));
+            row.extend(metric_cells(&sample.metrics, &states, kernel_lock));
             row
         })
         .collect();
@@ -175,7 +179,7 @@ pub fn samples_table(analysis: &Analysis) -> TextTable {
         total_row.push("all".to_string());
     }
     total_row.push(if show_input { "" } else { "all" }.to_string());
-    total_row.extend(metric_cells(&analysis.total, &states));
+    total_row.extend(metric_cells(&analysis.total, &states, kernel_lock));
     rows.push(total_row);
     TextTable {
         header,
@@ -238,8 +242,12 @@ pub fn groups_heading(analysis: &Analysis) -> String {
     } else {
         ""
     };
+    let total = &analysis.total;
+    let holds_only =
+        total.hold_ns > 0 && total.spin_ns + total.sleep_wait_ns + total.other_wait_ns == 0;
     format!(
-        "Lock waits by {}: {range}, by {}{per_input}",
+        "Lock {} by {}: {range}, by {}{per_input}",
+        if holds_only { "holds" } else { "waits" },
         keys.join(", "),
         analysis.sort.name()
     )
@@ -252,13 +260,17 @@ fn state_names(analysis: &Analysis) -> Vec<String> {
     names
 }
 
-fn metric_cells(metrics: &Metrics, states: &[String]) -> Vec<String> {
+/// A sample's figures in the samples table's order; the kernel_lock
+/// column only where an input can show it.
+fn metric_cells(metrics: &Metrics, states: &[String], kernel_lock: bool) -> Vec<String> {
     let mut cells: Vec<String> = states
         .iter()
         .map(|state| maybe_duration(metrics.states_ns.get(state).copied()))
         .collect();
     cells.push(duration(metrics.spin_ns));
-    cells.push(duration(metrics.kernel_lock_ns));
+    if kernel_lock {
+        cells.push(duration(metrics.kernel_lock_ns));
+    }
     cells.push(
         metrics
             .work_ns

@@ -212,19 +212,45 @@ fn verdicts(analysis: &Analysis) -> Vec<String> {
         .inputs
         .iter()
         .map(|input| {
-            verdict(
-                &input.label,
-                Some(input.format),
-                input.samples,
-                &input.total,
-            )
+            holds_only(input).unwrap_or_else(|| {
+                verdict(
+                    &input.label,
+                    Some(input.format),
+                    input.format.has_kernel_lock(),
+                    input.samples,
+                    &input.total,
+                )
+            })
         })
         .collect();
     if analysis.inputs.len() > 1 {
         let samples = analysis.samples.len();
-        lines.push(verdict("all inputs", None, samples, &analysis.total));
+        let kernel_lock = analysis.has_kernel_lock();
+        lines.push(verdict(
+            "all inputs",
+            None,
+            kernel_lock,
+            samples,
+            &analysis.total,
+        ));
     }
     lines
+}
+
+/// The verdict of an input whose every row was a hold time, set apart:
+/// there is no wait to weigh, and "0 ns spinning" would read as an answer.
+fn holds_only(input: &crate::engine::InputSummary) -> Option<String> {
+    let total = &input.total;
+    let waits = total.spin_ns + total.sleep_wait_ns + total.other_wait_ns + total.hold_ns;
+    (waits == 0 && input.hold_rows > 0).then(|| {
+        format!(
+            "{} ({}): no lock waits: its {} rows are lock hold times, set apart \
+             (--events hold ranks them)",
+            input.label,
+            input.format.name(),
+            input.hold_rows
+        )
+    })
 }
 
 /// A text table as terminal box drawing or as Markdown; highlighted rows

@@ -10,10 +10,12 @@ use crate::parse::InputFormat;
 /// waiting on sleep locks`.
 ///
 /// `format` is the input format read, named after the label; None for the
-/// verdict over all inputs.
+/// verdict over all inputs. `kernel_lock` says whether the inputs can show
+/// OpenBSD's big lock at all (Linux's cannot: no `kernel_lock 0 ns`).
 pub fn verdict(
     label: &str,
     format: Option<InputFormat>,
+    kernel_lock: bool,
     samples: usize,
     metrics: &Metrics,
 ) -> String {
@@ -22,20 +24,30 @@ pub fn verdict(
         None => label.to_string(),
     };
     let samples_word = if samples == 1 { "sample" } else { "samples" };
+    let in_samples = format!("in {samples} {samples_word}");
+    if let Some(text) = no_spin_verdict(&label, &in_samples, metrics) {
+        return text;
+    }
+    let big_lock = |figure: String| {
+        if kernel_lock {
+            format!(" (kernel_lock {figure})")
+        } else {
+            String::new()
+        }
+    };
     let mut text = match (metrics.running_ns, metrics.spin_share) {
         (Some(running), Some(spin_share)) => format!(
-            "{label}: running {} in {samples} {samples_word}: {} spinning on locks \
-             (kernel_lock {}), {} other work",
+            "{label}: running {} {in_samples}: {} spinning on locks{}, {} other work",
             duration(running),
             percent(Some(spin_share)),
-            percent(metrics.kernel_lock_share),
+            big_lock(percent(metrics.kernel_lock_share)),
             percent(metrics.work_share),
         ),
         _ => format!(
-            "{label}: {} spinning on locks (kernel_lock {}) in {samples} {samples_word}; \
-             no Running time to compare it with ({})",
+            "{label}: {} spinning on locks{} {in_samples}; no Running time to compare it \
+             with ({})",
             duration(metrics.spin_ns),
-            duration(metrics.kernel_lock_ns),
+            big_lock(duration(metrics.kernel_lock_ns)),
             missing_states_hint(format),
         ),
     };
@@ -52,6 +64,29 @@ pub fn verdict(
         ));
     }
     text
+}
+
+/// The verdict where there is nothing to weigh spinning by: lock waits
+/// whose kinds are not known to spin or sleep (a `0.0 %` would be a
+/// wrong answer), or hold times only.
+fn no_spin_verdict(label: &str, in_samples: &str, metrics: &Metrics) -> Option<String> {
+    if metrics.spin_ns > 0 || metrics.sleep_wait_ns > 0 {
+        return None;
+    }
+    if metrics.other_wait_ns > 0 {
+        return Some(format!(
+            "{label}: {} of lock waits {in_samples}, none of a kind known to spin or to \
+             sleep: no spin share to give; name the kinds (categories) with --spin or --sleep",
+            duration(metrics.other_wait_ns)
+        ));
+    }
+    (metrics.hold_ns > 0).then(|| {
+        format!(
+            "{label}: {} of lock hold time {in_samples} (--events hold): holds are not \
+             waits, so no spin share",
+            duration(metrics.hold_ns)
+        )
+    })
 }
 
 /// Where the thread states would come from, in the format read.
@@ -86,6 +121,43 @@ mod tests {
     use super::*;
 
     #[test]
+    fn linux_formats_leave_kernel_lock_out() {
+        let metrics = Metrics {
+            spin_ns: 426_152,
+            sleep_wait_ns: 335_969,
+            ..Metrics::default()
+        };
+        assert_eq!(
+            verdict("x", Some(InputFormat::PerfLock), false, 1, &metrics),
+            "x (perf-lock): 426.152 µs spinning on locks in 1 sample; no Running time to \
+             compare it with (this format has no thread states); 335.969 µs waiting on sleep \
+             locks"
+        );
+    }
+
+    #[test]
+    fn unknown_kinds_and_holds_give_no_spin_share() {
+        let unknown = Metrics {
+            other_wait_ns: 2_000,
+            ..Metrics::default()
+        };
+        assert_eq!(
+            verdict("x", None, false, 2, &unknown),
+            "x: 2.000 µs of lock waits in 2 samples, none of a kind known to spin or to \
+             sleep: no spin share to give; name the kinds (categories) with --spin or --sleep"
+        );
+        let holds = Metrics {
+            hold_ns: 3_000,
+            ..Metrics::default()
+        };
+        assert_eq!(
+            verdict("x", None, false, 1, &holds),
+            "x: 3.000 µs of lock hold time in 1 sample (--events hold): holds are not waits, \
+             so no spin share"
+        );
+    }
+
+    #[test]
     fn without_running_time_says_so() {
         let metrics = Metrics {
             spin_ns: 14_175_161,
@@ -94,7 +166,7 @@ mod tests {
             ..Metrics::default()
         };
         assert_eq!(
-            verdict("x", Some(InputFormat::Table), 1, &metrics),
+            verdict("x", Some(InputFormat::Table), true, 1, &metrics),
             "x (table): 14.175 ms spinning on locks (kernel_lock 13.260 ms) in 1 sample; no Running \
              time to compare it with (put the thread's state lines above each table); \
              25.392 ms waiting on sleep locks"
