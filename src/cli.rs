@@ -9,7 +9,7 @@ use crate::engine::{AnalysisOptions, ClassMap, GroupKey, SortKey};
 use crate::export::{ExportFormat, What};
 use crate::ingest::ReadOptions;
 use crate::parse::fxt::CaptureOptions;
-use crate::parse::{Events, InputFormat, MapKey, ParseOptions, Unit};
+use crate::parse::{Events, InputFormat, MapKey, ParseOptions, Unit, Values};
 use crate::report::ReportFormat;
 use crate::report::diff::DiffFormat;
 
@@ -218,9 +218,17 @@ pub struct ReadArgs {
     #[arg(long, value_enum, value_delimiter = ',', value_name = "KEY,..")]
     pub keys: Vec<MapKey>,
 
-    /// btrace stack keys: the frame taken as caller, 0 the innermost.
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    pub stack_frame: usize,
+    /// btrace maps: what the values are; a printout does not tell count()
+    /// from sum() (default: times, unless the script pasted with the output
+    /// fills the map with count())
+    #[arg(long, value_enum, default_value_t = Values::Auto)]
+    pub values: Values,
+
+    /// btrace stack keys: the frame taken as caller, 0 the innermost
+    /// (default: the first frame past the lock primitives: _raw_spin_lock,
+    /// mutex_lock, __mp_lock, the contention tracepoint...)
+    #[arg(long, value_name = "N")]
+    pub stack_frame: Option<usize>,
 
     /// Threads for reading one large table-format file (0: one per core,
     /// for files of 64 MiB and more; N: split any file in N pieces, at
@@ -291,6 +299,7 @@ impl ReadArgs {
             },
             lossy: self.lossy,
             events: self.events,
+            values: self.values,
         }
     }
 }

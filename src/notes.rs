@@ -90,6 +90,17 @@ fn note_set_apart(label: &str, stats: &ParseStats) {
             counted(stats.owner_rows.count, "row", "rows")
         );
     }
+    if let Some(first) = stats.count_rows.first_line {
+        let why = match stats.count_script_line {
+            Some(line) => format!("the script on line {line} fills the map with count()"),
+            None => "--values count".to_string(),
+        };
+        note!(
+            "contend: {label}: read {} as event counts, not times (first: line {first}; {why}): \
+             ranked by events",
+            counted(stats.count_rows.count, "map value", "map values")
+        );
+    }
     if let Some(first) = stats.hold_rows.first_line {
         note!(
             "contend: {label}: set apart {} of lock hold time (first: line {first}): holds are \

@@ -8,6 +8,8 @@ use crate::util::{repo_path, run};
 /// What a `.expected` file says.
 #[derive(Debug, Default, PartialEq)]
 struct Expected {
+    /// Extra arguments contend is run with (`args` line).
+    args: Vec<String>,
     refused: bool,
     samples: usize,
     /// Per sample: spin and sleep wait, ns.
@@ -28,6 +30,7 @@ fn parse_expected(text: &str) -> Expected {
     for line in text.lines().filter(|line| !line.starts_with('#')) {
         let fields: Vec<&str> = line.split('\t').collect();
         match fields[0] {
+            "args" => expected.args = fields[1..].iter().map(|f| f.to_string()).collect(),
             "refused" => expected.refused = true,
             "samples" => expected.samples = number(fields[1]) as usize,
             "sample" => expected
@@ -54,12 +57,16 @@ fn parse_expected(text: &str) -> Expected {
 }
 
 /// The same figures, as contend's JSON report gives them.
-fn read_by_contend(fixture: &str) -> Expected {
-    let run = run(&["report", "--format", "json", "--top", "0", fixture]);
+fn read_by_contend(fixture: &str, args: &[String]) -> Expected {
+    let mut all = vec!["report", "--format", "json", "--top", "0"];
+    all.extend(args.iter().map(String::as_str));
+    all.push(fixture);
+    let run = run(&all);
     if run.code == 2 {
         assert!(run.stdout.is_empty(), "{fixture}: refused, yet wrote");
         assert!(run.stderr.starts_with("contend: "), "{}", run.stderr);
         return Expected {
+            args: args.to_vec(),
             refused: true,
             ..Expected::default()
         };
@@ -87,6 +94,7 @@ fn read_by_contend(fixture: &str) -> Expected {
         .collect();
     sort_groups(&mut groups);
     Expected {
+        args: args.to_vec(),
         refused: false,
         samples: int(&input["samples"]) as usize,
         sample_waits: json["samples"]
@@ -141,7 +149,7 @@ fn every_real_output_gives_the_figures_its_tool_meant() {
             .unwrap_or_else(|_| panic!("{name} has no .expected"));
         let mut expected = parse_expected(&expected_text);
         sort_groups(&mut expected.groups);
-        let got = read_by_contend(&path);
+        let got = read_by_contend(&path, &expected.args);
         if got != expected {
             wrong.push(format!(
                 "{name}:\n  expected {expected:?}\n  got      {got:?}"
@@ -257,5 +265,31 @@ fn profiling_and_untitled_lockstat_tables_are_named() {
     assert!(
         verdict.starts_with("lockstat-openzfs-arc-blog-before (lockstat): 593.879 s spinning"),
         "{verdict}"
+    );
+}
+
+#[test]
+fn refused_real_outputs_say_what_they_are() {
+    let refusal = |fixture: &str| {
+        let path = format!("fixtures/real/{fixture}");
+        let run = run(&["report", &path]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        run.stderr
+            .strip_prefix(&format!("contend: {path}: "))
+            .expect("names the file")
+            .trim_end()
+            .to_string()
+    };
+    assert_eq!(
+        refusal("bpftrace-lkml-contention-tracepoints-kstack-hist.txt"),
+        "no btrace map with values found, only 3 histograms (`hist()`: counts per bucket, not \
+         wait time; print wait sums, `@w[...] = sum(...)`)"
+    );
+    assert!(
+        refusal("perfetto-csv-thread-executing-span-rwsem-blocked-function.csv").starts_with(
+            "no lock table found: a CSV header with a dur column but no category, symbol or \
+             caller column to group by (11 columns: ts, dur, tid, pid, thread_name, \
+             process_name, ...)"
+        )
     );
 }

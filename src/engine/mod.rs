@@ -220,6 +220,7 @@ fn input_summaries(
                 hold_ns: input.stats.hold_ns,
                 profiling_rows: input.stats.profiling_rows.count,
                 owner_stack_rows: input.stats.owner_rows.count,
+                counted_events: input.stats.counted_events,
                 total,
             }
         })

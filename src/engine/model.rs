@@ -143,6 +143,9 @@ pub struct InputSummary {
     /// Rows of lock owners' stacks skipped: not waits (perf lock `-o`; an
     /// extension).
     pub owner_stack_rows: u64,
+    /// Events counted by btrace `count()` maps, read as counts rather than
+    /// times (an extension).
+    pub counted_events: u64,
     /// The input's figures summed over its samples (an extension).
     pub total: Metrics,
 }

@@ -16,9 +16,10 @@ pub fn rank(
     running_ns: Option<u64>,
 ) -> PolarsResult<DataFrame> {
     let keys: Vec<Expr> = by.iter().map(|key| col(key.name())).collect();
-    let mut order = vec![col(sort.column())];
+    // Ties (groups without times: count() maps) go by event count.
+    let mut order = vec![col(sort.column()), col("rows")];
     order.extend(keys.iter().cloned());
-    let mut descending = vec![true];
+    let mut descending = vec![true, true];
     descending.extend(keys.iter().map(|_| false));
     facts
         .clone()

@@ -13,7 +13,10 @@
 //! Keys map to category, symbol and caller by `--keys`, or by their count
 //! (3: category, symbol, caller; 2: symbol, caller; 1: symbol); the map
 //! name is the category when no key is. A stack key spanning lines is a
-//! caller: its innermost frame (the first printed), or `--stack-frame N`.
+//! caller: by default the first frame past the lock primitives (the slow
+//! paths, `_raw_spin_lock`, `mutex_lock`, `__mp_lock`, the tracepoint and
+//! BPF frames above them), which is the code that wanted the lock; or
+//! frame N from the innermost with `--stack-frame N`.
 //! A map printed again after other lines (an `interval` probe that prints
 //! and clears) starts a new sample. Histograms (`hist()`, `lhist()`) are
 //! recognised and skipped with a note: they hold counts per bucket, not
@@ -21,8 +24,9 @@
 
 use std::io::BufRead;
 
-use super::lines::{Utf8Repair, each_line};
-use super::{ParseOptions, ParseStats, Row, Sink, fields};
+use super::lines::Utf8Repair;
+use super::mail::each_mail_line;
+use super::{ParseOptions, ParseStats, Row, Sink, Values, fields};
 use crate::error::{InputError, shorten};
 
 /// What a map key is, for `--keys`.
@@ -104,6 +108,89 @@ fn is_histogram_bucket(text: &str) -> bool {
     (text.starts_with('[') || text.starts_with('(')) && text.ends_with('|')
 }
 
+/// A bpftrace statement (`@start_us[tid] = nsecs / 1000;`, `@[kstack] =
+/// count()`): an assignment where a printout has `]: value`.
+fn is_script_statement(text: &str) -> bool {
+    let after_name = text[1..].trim_start_matches(|c: char| c.is_alphanumeric() || c == '_');
+    let mut rest = after_name;
+    if after_name.starts_with('[') {
+        let mut depth = 0usize;
+        let close = after_name.char_indices().find(|&(_, c)| {
+            match c {
+                '[' => depth += 1,
+                ']' => depth -= 1,
+                _ => {}
+            }
+            depth == 0
+        });
+        let Some((at, _)) = close else {
+            return false;
+        };
+        rest = &after_name[at + 1..];
+    }
+    let rest = rest.trim_start();
+    rest.starts_with('=') && !rest.starts_with("==")
+}
+
+/// Functions that take, wait for or trace a lock (their names without
+/// leading underscores): Linux's spinlock, rwlock, mutex and rwsem paths,
+/// the contention tracepoint and the BPF program on it, OpenBSD's
+/// `__mp_lock`, `mtx_enter` and `rw_enter`.
+const LOCK_PRIMITIVES: [&str; 33] = [
+    "raw_spin_lock",
+    "raw_read_lock",
+    "raw_write_lock",
+    "do_raw_spin_lock",
+    "spin_lock",
+    "queued_spin_lock",
+    "native_queued_spin_lock",
+    "pv_queued_spin_lock",
+    "queued_read_lock",
+    "queued_write_lock",
+    "mutex_lock",
+    "mutex_spin_on_owner",
+    "mutex_optimistic_spin",
+    "osq_lock",
+    "rwsem_",
+    "up_read",
+    "up_write",
+    "mutex_unlock",
+    "down_read",
+    "down_write",
+    "percpu_down",
+    "rt_mutex",
+    "rtlock",
+    "lock_acquire",
+    "traceiter_contention",
+    "bpf_trace_",
+    "trace_contention",
+    "bpf_prog_",
+    "mp_lock",
+    "kernel_lock",
+    "mtx_enter",
+    "rw_enter",
+    "rrw_enter",
+];
+
+/// Whether a frame (`_raw_spin_lock+61`, `__mp_lock+0x6c`) is in a lock
+/// primitive.
+fn is_lock_primitive(frame: &str) -> bool {
+    let function = frame.trim().trim_start_matches('_');
+    LOCK_PRIMITIVES
+        .iter()
+        .any(|primitive| function.starts_with(primitive))
+}
+
+/// The default caller of a stack key: the first frame past the lock
+/// primitives (the innermost is the lock's own slow path, the same for
+/// every caller), or the outermost when every frame is one.
+fn caller_frame(frames: &[String]) -> Option<&String> {
+    frames
+        .iter()
+        .find(|frame| !is_lock_primitive(frame))
+        .or(frames.last())
+}
+
 /// The most frames a stack key holds (bpftrace prints at most 127): more
 /// is not a stack but a printout without its closing `]: value`.
 const MAX_STACK_FRAMES: usize = 1024;
@@ -131,6 +218,9 @@ struct Reader {
     in_histogram: bool,
     stats: ParseStats,
     samples: u64,
+    /// Maps the script pasted with the output fills with `count()`, and
+    /// the line that says so.
+    count_maps: Vec<(String, u64)>,
 }
 
 /// Parses btrace/bpftrace map printouts, reporting samples and rows to
@@ -143,10 +233,13 @@ pub fn parse<R: BufRead>(
 ) -> Result<ParseStats, InputError> {
     let mut state = Reader::default();
     let mut utf8 = Utf8Repair::new(options.lossy);
-    each_line(reader, name, &mut utf8, |number, line| {
+    let mut mail = ParseStats::default();
+    each_mail_line(reader, name, &mut utf8, &mut mail, |number, line| {
         state.line(number, line, options, sink)
     })?;
     utf8.record(&mut state.stats);
+    state.stats.quoted = mail.quoted;
+    state.stats.soft_breaks = mail.soft_breaks;
     if let Some(stack) = &state.stack {
         return Err(InputError::whole(
             name,
@@ -156,7 +249,17 @@ pub fn parse<R: BufRead>(
             ),
         ));
     }
-    if state.samples == 0 && state.stats.skipped_histograms == 0 {
+    if state.samples == 0 && state.stats.skipped_histograms > 0 {
+        return Err(InputError::whole(
+            name,
+            format!(
+                "no btrace map with values found, only {} histograms (`hist()`: counts per \
+                 bucket, not wait time; print wait sums, `@w[...] = sum(...)`)",
+                state.stats.skipped_histograms
+            ),
+        ));
+    }
+    if state.samples == 0 {
         return Err(InputError::whole(
             name,
             "no btrace map found (expected lines such as `@wait[kernel_lock, reaper]: 1751151`)",
@@ -210,7 +313,10 @@ impl Reader {
         if text.is_empty() {
             return Ok(());
         }
-        if text.starts_with('@') {
+        self.note_script(number, text);
+        // `@@ -1079,6 +1079,8 @@`: a diff's hunk header in a mail, and
+        // `@start[tid] = nsecs;`: the script pasted above its output; not maps.
+        if text.starts_with('@') && !text.starts_with("@@ ") && !is_script_statement(text) {
             return Err(format!(
                 "a map line without a value: \"{}\" (expected `@map[keys]: value`)",
                 shorten(text)
@@ -256,15 +362,24 @@ impl Reader {
                 shorten(text)
             )
         })?;
+        if value.trim().is_empty() {
+            // `@stats[kstack] = hist(...)`: a histogram per stack, its
+            // buckets on the lines that follow.
+            self.in_histogram = true;
+            self.current = None;
+            self.stats.skip_histogram(number);
+            return Ok(());
+        }
         let after: Vec<&str> = after
             .split(',')
             .map(str::trim)
             .filter(|k| !k.is_empty())
             .collect();
-        let frame = frames
-            .get(options.stack_frame)
-            .or(frames.last())
-            .map_or("", String::as_str);
+        let frame = match options.stack_frame {
+            Some(index) => frames.get(index).or(frames.last()),
+            None => caller_frame(&frames),
+        }
+        .map_or("", String::as_str);
         let mut keys: Vec<&str> = before.iter().map(String::as_str).collect();
         let stack_key = keys.len();
         keys.push(frame);
@@ -278,6 +393,42 @@ impl Reader {
         self.entry(number, &entry, options, sink)
     }
 
+    /// A line of the script pasted above its output (`bpftrace -e
+    /// 'kprobe:... { @[kstack] = count(); }'`): remembers which maps count
+    /// events rather than sum times.
+    fn note_script(&mut self, number: u64, text: &str) {
+        for (at, _) in text.match_indices("count()") {
+            let before = text[..at].trim_end();
+            let Some(assigned) = before.strip_suffix('=') else {
+                continue;
+            };
+            let Some(sigil) = assigned.rfind('@') else {
+                continue;
+            };
+            let name: String = assigned[sigil + 1..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !self.count_maps.iter().any(|(map, _)| *map == name) {
+                self.count_maps.push((name, number));
+            }
+        }
+    }
+
+    /// Whether a map's values are event counts: `--values`, or the script
+    /// pasted with the output.
+    fn counts_events(&self, map: &str, values: Values) -> Option<u64> {
+        match values {
+            Values::Count => Some(0),
+            Values::Time => None,
+            Values::Auto => self
+                .count_maps
+                .iter()
+                .find(|(name, _)| name == map)
+                .map(|(_, line)| *line),
+        }
+    }
+
     fn entry(
         &mut self,
         number: u64,
@@ -287,7 +438,16 @@ impl Reader {
     ) -> Result<(), String> {
         self.start_printout(entry.map, sink)?;
         let mut row = Row::new(number);
-        row.dur_ns = fields::duration(&format!("@{}", entry.map), entry.value, options.unit)?;
+        let map_name = format!("@{}", entry.map);
+        if let Some(script_line) = self.counts_events(entry.map, options.values) {
+            // Events, not time: the row has a count and no duration.
+            row.count = fields::count(&map_name, entry.value)?;
+            self.stats.count_rows.add(number);
+            self.stats.counted_events = self.stats.counted_events.saturating_add(row.count);
+            self.stats.count_script_line = Some(script_line).filter(|line| *line > 0);
+        } else {
+            row.dur_ns = fields::duration(&map_name, entry.value, options.unit)?;
+        }
         let roles = key_roles(entry, &options.keys)?;
         if !roles.contains(&MapKey::Category) {
             row.category = entry.map;
@@ -434,7 +594,7 @@ mod tests {
         let text = "@[\n    kernel_lock+0x24\n    reaper+0x9c\n    proc_trampoline+0x1c\n]: 1751151\n\
                     @locks[kernel_lock, \n    mtx_enter+0x10\n    wakeup_n+0x40\n, 12]: 3\n";
         let options = ParseOptions {
-            stack_frame: 1,
+            stack_frame: Some(1),
             ..ParseOptions::default()
         };
         let (sink, _) = collect(text, InputFormat::Btrace, &options).unwrap();
@@ -445,8 +605,76 @@ mod tests {
             (second.4.as_str(), second.5.as_str(), second.6.as_str()),
             ("kernel_lock", "12", "wakeup_n+0x40")
         );
-        let sink = parse_text(text);
+        let options = ParseOptions {
+            stack_frame: Some(0),
+            ..ParseOptions::default()
+        };
+        let (sink, _) = collect(text, InputFormat::Btrace, &options).unwrap();
         assert_eq!(sink.samples[0].1[0].6, "kernel_lock+0x24");
+        // By default: past the lock primitives.
+        let sink = parse_text(text);
+        assert_eq!(sink.samples[0].1[0].6, "reaper+0x9c");
+        assert_eq!(sink.samples[0].1[1].6, "wakeup_n+0x40");
+    }
+
+    #[test]
+    fn count_maps_are_events_not_times() {
+        let text = "bpftrace -e 'kprobe:__pv_queued_spin_lock_slowpath { @[kstack()] = count(); }'\n\
+                    @[\n    __pv_queued_spin_lock_slowpath+5\n    _raw_spin_lock+41\n    xfs_release+196\n]: 1432766\n\
+                    @@ -1079,6 +1079,8 @@ xfs_itruncate_extents_flags(\n\
+                    @w[f]: 12\n";
+        let (sink, stats) = collect(text, InputFormat::Btrace, &ParseOptions::default()).unwrap();
+        assert_eq!(
+            sink.samples[0].1,
+            [
+                row(6, 0, 1_432_766, 0, ["", "", "xfs_release+196"]),
+                row(8, 12, 1, 12, ["w", "f", ""]),
+            ]
+        );
+        assert_eq!(stats.count_rows, crate::parse::Tally::of(1, 6));
+        assert_eq!(stats.count_script_line, Some(1));
+        assert_eq!(stats.counted_events, 1_432_766);
+        // Told, every map counts; or told not to, none does.
+        let counts = ParseOptions {
+            values: Values::Count,
+            ..ParseOptions::default()
+        };
+        let (sink, _) = collect(text, InputFormat::Btrace, &counts).unwrap();
+        assert_eq!(sink.samples[0].1[1], row(8, 0, 12, 0, ["w", "f", ""]));
+        let times = ParseOptions {
+            values: Values::Time,
+            ..ParseOptions::default()
+        };
+        let (sink, _) = collect(text, InputFormat::Btrace, &times).unwrap();
+        assert_eq!(sink.samples[0].1[0].1, 1_432_766);
+    }
+
+    #[test]
+    fn the_default_caller_is_past_the_lock_primitives() {
+        let frames = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let linux = frames(&[
+            "bpf_prog_bf07ae9e2cbd02c5_contention_begin+279",
+            "bpf_trace_run2+53",
+            "__bpf_trace_contention_begin+11",
+            "__pv_queued_spin_lock_slowpath+5",
+            "_raw_spin_lock_irqsave+61",
+            "folio_lruvec_lock_irqsave+95",
+            "__page_cache_release+130",
+        ]);
+        assert_eq!(
+            caller_frame(&linux).map(String::as_str),
+            Some("folio_lruvec_lock_irqsave+95")
+        );
+        let openbsd = frames(&["__mp_lock+0x6c", "_kernel_lock+0x1d", "reaper+0x9c"]);
+        assert_eq!(
+            caller_frame(&openbsd).map(String::as_str),
+            Some("reaper+0x9c")
+        );
+        let only_locks = frames(&["mutex_lock+0x1", "__mutex_lock.constprop.0+0x2"]);
+        assert_eq!(
+            caller_frame(&only_locks).map(String::as_str),
+            Some("__mutex_lock.constprop.0+0x2")
+        );
     }
 
     #[test]

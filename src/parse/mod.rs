@@ -104,14 +104,30 @@ pub struct ParseOptions {
     /// btrace: what each map key is, in order; empty picks by key count.
     pub keys: Vec<MapKey>,
     /// btrace: which frame of a multi-line stack key is the caller, counted
-    /// from the innermost (0).
-    pub stack_frame: usize,
+    /// from the innermost (0); None: the first past the lock primitives.
+    pub stack_frame: Option<usize>,
     /// FXT captures: threads, windows, leniency.
     pub capture: fxt::CaptureOptions,
     /// Read bytes that are not UTF-8 as U+FFFD instead of failing.
     pub lossy: bool,
     /// Waits, or hold times, where a report has both.
     pub events: Events,
+    /// btrace: whether map values are times or event counts.
+    pub values: Values,
+}
+
+/// What btrace map values are: a printout does not say whether a map was
+/// filled with `sum()` of times or with `count()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Values {
+    /// Times, unless the script pasted with the output fills the map with
+    /// `count()`.
+    #[default]
+    Auto,
+    /// Wait times, in `--unit`.
+    Time,
+    /// Event counts (`count()`): ranked by events, no times.
+    Count,
 }
 
 /// Which of a report's lock events are read: lockstat and klockstat print
@@ -200,6 +216,13 @@ pub struct ParseStats {
     pub profiling_rows: Tally,
     /// Rows of a lock owner's stacks skipped (perf lock `-o`).
     pub owner_rows: Tally,
+    /// btrace rows read as event counts, not times (`count()` maps).
+    pub count_rows: Tally,
+    /// The line of the pasted script that says `count()`, when that is how
+    /// it was known.
+    pub count_script_line: Option<u64>,
+    /// The events those rows count, summed.
+    pub counted_events: u64,
     /// Tables without a section title, by their header line.
     pub untitled_tables: Tally,
 }
@@ -251,6 +274,8 @@ impl ParseStats {
         self.hold_ns += chunk.hold_ns;
         self.profiling_rows.merge(shifted(chunk.profiling_rows));
         self.owner_rows.merge(shifted(chunk.owner_rows));
+        self.count_rows.merge(shifted(chunk.count_rows));
+        self.counted_events = self.counted_events.saturating_add(chunk.counted_events);
         self.untitled_tables.merge(shifted(chunk.untitled_tables));
     }
 

@@ -212,7 +212,7 @@ fn verdicts(analysis: &Analysis) -> Vec<String> {
         .inputs
         .iter()
         .map(|input| {
-            holds_only(input).unwrap_or_else(|| {
+            holds_or_counts_only(input).unwrap_or_else(|| {
                 verdict(
                     &input.label,
                     Some(input.format),
@@ -237,17 +237,33 @@ fn verdicts(analysis: &Analysis) -> Vec<String> {
     lines
 }
 
-/// The verdict of an input whose every row was a hold time, set apart:
-/// there is no wait to weigh, and "0 ns spinning" would read as an answer.
-fn holds_only(input: &crate::engine::InputSummary) -> Option<String> {
+/// The verdict of an input with no wait times to weigh: every row a hold
+/// time, set apart, or an event count (`count()` maps). "0 ns spinning"
+/// would read as an answer.
+fn holds_or_counts_only(input: &crate::engine::InputSummary) -> Option<String> {
     let total = &input.total;
     let waits = total.spin_ns + total.sleep_wait_ns + total.other_wait_ns + total.hold_ns;
-    (waits == 0 && input.hold_rows > 0).then(|| {
+    if waits > 0 {
+        return None;
+    }
+    let label = format!("{} ({})", input.label, input.format.name());
+    if input.counted_events > 0 {
+        return Some(format!(
+            "{label}: {} lock events counted in {} {}, no times (count() values): no spin \
+             share; ranked by events",
+            input.counted_events,
+            input.samples,
+            if input.samples == 1 {
+                "sample"
+            } else {
+                "samples"
+            }
+        ));
+    }
+    (input.hold_rows > 0).then(|| {
         format!(
-            "{} ({}): no lock waits: its {} rows are lock hold times, set apart \
-             (--events hold ranks them)",
-            input.label,
-            input.format.name(),
+            "{label}: no lock waits: its {} rows are lock hold times, set apart (--events \
+             hold ranks them)",
             input.hold_rows
         )
     })
