@@ -83,6 +83,15 @@ fn note_set_apart(label: &str, stats: &ParseStats) {
             stats.extra_tables.count + 1
         );
     }
+    if let Some(first) = stats.running_totals.first_line {
+        note!(
+            "contend: {label}: {} klockstat intervals read as samples (the second: line \
+             {first}); libbpf-tools klockstat keeps counting across intervals unless run with \
+             -R, and then each sample is a running total that the report adds up: keep only \
+             the last interval, or record with -R",
+            stats.running_totals.count + 1
+        );
+    }
     if let Some(first) = stats.owner_rows.first_line {
         note!(
             "contend: {label}: left out {} of `=== owner stack trace ===` (first: line \

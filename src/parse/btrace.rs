@@ -108,8 +108,17 @@ fn is_histogram_bucket(text: &str) -> bool {
     (text.starts_with('[') || text.starts_with('(')) && text.ends_with('|')
 }
 
+/// `@Namhyung: thanks, see below`: a mail addressing someone, shaped like
+/// a map without keys but with words for a value.
+fn is_mail_greeting((_, keys, value): &(&str, Vec<&str>, &str)) -> bool {
+    keys.is_empty()
+        && value.contains(char::is_whitespace)
+        && !value.starts_with(|c: char| c.is_ascii_digit())
+}
+
 /// A bpftrace statement (`@start_us[tid] = nsecs / 1000;`, `@[kstack] =
-/// count()`): an assignment where a printout has `]: value`.
+/// count()`, `@n++;`, `@total += $d;`): an assignment where a printout has
+/// `]: value`.
 fn is_script_statement(text: &str) -> bool {
     let after_name = text[1..].trim_start_matches(|c: char| c.is_alphanumeric() || c == '_');
     let mut rest = after_name;
@@ -129,7 +138,11 @@ fn is_script_statement(text: &str) -> bool {
         rest = &after_name[at + 1..];
     }
     let rest = rest.trim_start();
-    rest.starts_with('=') && !rest.starts_with("==")
+    const OPERATORS: [&str; 12] = [
+        "++", "--", "+=", "-=", "*=", "/=", "%=", "|=", "&=", "^=", "<<=", ">>=",
+    ];
+    (rest.starts_with('=') && !rest.starts_with("=="))
+        || OPERATORS.iter().any(|operator| rest.starts_with(operator))
 }
 
 /// Functions that take, wait for or trace a lock (their names without
@@ -210,7 +223,7 @@ struct OpenStack {
 #[derive(Default)]
 struct Reader {
     /// Maps printed in the current sample.
-    printed: Vec<String>,
+    printed: std::collections::HashSet<String>,
     /// The map of the printout being read, None after any other line.
     current: Option<String>,
     /// A stack key being read.
@@ -284,7 +297,8 @@ impl Reader {
             return Ok(());
         }
         self.in_histogram = false;
-        if let Some((map, keys, value)) = split_entry(text) {
+        if let Some((map, keys, value)) = split_entry(text).filter(|entry| !is_mail_greeting(entry))
+        {
             let entry = Entry {
                 map,
                 keys,
@@ -316,7 +330,12 @@ impl Reader {
         self.note_script(number, text);
         // `@@ -1079,6 +1079,8 @@`: a diff's hunk header in a mail, and
         // `@start[tid] = nsecs;`: the script pasted above its output; not maps.
-        if text.starts_with('@') && !text.starts_with("@@ ") && !is_script_statement(text) {
+        let greeting = split_entry(text).is_some_and(|entry| is_mail_greeting(&entry));
+        if text.starts_with('@')
+            && !text.starts_with("@@ ")
+            && !is_script_statement(text)
+            && !greeting
+        {
             return Err(format!(
                 "a map line without a value: \"{}\" (expected `@map[keys]: value`)",
                 shorten(text)
@@ -468,12 +487,12 @@ impl Reader {
         if self.current.as_deref() == Some(map) {
             return Ok(());
         }
-        if self.samples == 0 || self.printed.iter().any(|m| m == map) {
+        if self.samples == 0 || self.printed.contains(map) {
             sink.sample(Vec::new())?;
             self.samples += 1;
             self.printed.clear();
         }
-        self.printed.push(map.to_string());
+        self.printed.insert(map.to_string());
         self.current = Some(map.to_string());
         Ok(())
     }
@@ -647,6 +666,21 @@ mod tests {
         };
         let (sink, _) = collect(text, InputFormat::Btrace, &times).unwrap();
         assert_eq!(sink.samples[0].1[0].1, 1_432_766);
+    }
+
+    #[test]
+    fn script_lines_and_mail_prose_are_not_maps() {
+        let text = "@n++;\n@total += $d;\n@Namhyung: thanks, see below\n@w[f]: 12\n";
+        let (sink, stats) = collect(text, InputFormat::Btrace, &ParseOptions::default()).unwrap();
+        assert_eq!(sink.samples[0].1, [row(4, 12, 1, 12, ["w", "f", ""])]);
+        assert_eq!(stats.skipped_lines, 3);
+        let err = collect(
+            "@w[f]: 12abc\n",
+            InputFormat::Btrace,
+            &ParseOptions::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("is not a number"), "{err}");
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub fn detect(head: &[u8], complete: bool) -> Result<InputFormat, String> {
             HEAD_BYTES / 1024
         ));
     }
-    let found = signatures(&mail::logical_lines(&lines));
+    let found = signatures(&lines);
     match found.as_slice() {
         // A binary byte inside a table is reported by its parser with its
         // line; a file with no table at all is refused here.
@@ -68,23 +68,33 @@ pub fn detect(head: &[u8], complete: bool) -> Result<InputFormat, String> {
 }
 
 /// The formats whose signature lines appear, each with its first line.
-/// The lines are read as a mail reader gives them, so a table quoted in a
-/// reply is found.
-fn signatures(lines: &[(u64, String)]) -> Vec<(InputFormat, u64)> {
+/// The formats whose parsers read mails (quote marks, quoted-printable)
+/// are also looked for in the lines as a mail reader gives them, so a
+/// table quoted in a reply is found.
+fn signatures(lines: &[&str]) -> Vec<(InputFormat, u64)> {
     let mut found: Vec<(InputFormat, u64)> = Vec::new();
-    let first_text = lines.iter().position(|(_, line)| !line.trim().is_empty());
-    for (index, (number, line)) in lines.iter().enumerate() {
+    let mut add =
+        |format: InputFormat, number: u64| match found.iter_mut().find(|(f, _)| *f == format) {
+            Some((_, first)) => *first = (*first).min(number),
+            None => found.push((format, number)),
+        };
+    let first_text = lines.iter().position(|line| !line.trim().is_empty());
+    for (index, line) in lines.iter().enumerate() {
         let format = if Some(index) == first_text {
             csv_signature(line).or_else(|| line_signature(line))
         } else {
             line_signature(line)
         };
         if let Some(format) = format {
-            if !found.iter().any(|(f, _)| *f == format) {
-                found.push((format, *number));
-            }
+            add(format, index as u64 + 1);
         }
     }
+    for (number, line) in mail::logical_lines(lines) {
+        if let Some(format) = line_signature(&line).filter(|format| format.reads_mail()) {
+            add(format, number);
+        }
+    }
+    found.sort_by_key(|(_, line)| *line);
     found
 }
 

@@ -21,7 +21,9 @@
 //! to return, sleep included) is category `mutex`, class sleep. The hold
 //! table is not waits: set apart, or read alone with `--events hold`
 //! (category `mutex hold`). A wait table after a hold table starts a new
-//! sample: the next interval of `-i`.
+//! sample: the next interval of `-i`. libbpf-tools does not reset its
+//! counts between intervals unless run with `-R`: its intervals are then
+//! running totals, which a note says (the output cannot tell).
 
 use std::io::BufRead;
 
@@ -39,6 +41,8 @@ pub const HOLD: &str = "mutex hold";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Table {
     hold: bool,
+    /// libbpf-tools' names (`Avg Wait`, `Avg Hold`), not BCC's.
+    libbpf: bool,
     /// `Tid  Comm` (`-P`) instead of `Caller`.
     per_thread: bool,
 }
@@ -51,8 +55,12 @@ fn table_header(line: &str) -> Option<Table> {
         return None;
     }
     let hold = text.contains("Avg Hold");
-    (hold || text.contains("Avg Spin") || text.contains("Avg Wait"))
-        .then_some(Table { hold, per_thread })
+    let libbpf = text.contains("Avg Wait") || text.contains("Max Hold");
+    (hold || text.contains("Avg Spin") || text.contains("Avg Wait")).then_some(Table {
+        hold,
+        libbpf,
+        per_thread,
+    })
 }
 
 /// True for a table header, for format detection.
@@ -64,6 +72,9 @@ pub fn is_header_line(line: &str) -> bool {
 struct Reader<'o> {
     options: &'o ParseOptions,
     table: Option<Table>,
+    /// Rows read since the current table's header: a blank line after
+    /// them ends the table.
+    rows_in_table: u64,
     /// The current sample has had a hold table: a wait table starts the
     /// next one.
     hold_seen: bool,
@@ -81,6 +92,7 @@ pub fn parse<R: BufRead>(
     let mut state = Reader {
         options,
         table: None,
+        rows_in_table: 0,
         hold_seen: false,
         started: false,
         stats: ParseStats::default(),
@@ -106,10 +118,16 @@ pub fn parse<R: BufRead>(
 impl Reader<'_> {
     fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
         if let Some(table) = table_header(line) {
-            return self.start(table, sink);
+            return self.start(number, table, sink);
         }
         let text = line.trim();
-        if text.is_empty() || is_stack_or_footer(text) {
+        if text.is_empty() {
+            if self.rows_in_table > 0 {
+                self.table = None;
+            }
+            return Ok(());
+        }
+        if is_stack_or_footer(text) {
             return Ok(());
         }
         let Some(table) = self.table.filter(|_| looks_like_row(text)) else {
@@ -121,6 +139,7 @@ impl Reader<'_> {
             );
         };
         let row = row(table, number, text)?;
+        self.rows_in_table += 1;
         match (table.hold, self.options.events) {
             (true, Events::Wait) => {
                 self.stats.hold_rows.add(number);
@@ -135,7 +154,10 @@ impl Reader<'_> {
     /// A table header: the first starts a sample, and so does a wait
     /// table after a hold table (`-i`'s next interval); libbpf-tools'
     /// header repeated before each row under `-s` does not.
-    fn start(&mut self, table: Table, sink: &mut dyn Sink) -> Result<(), String> {
+    fn start(&mut self, number: u64, table: Table, sink: &mut dyn Sink) -> Result<(), String> {
+        if self.started && !table.hold && self.hold_seen && table.libbpf {
+            self.stats.running_totals.add(number);
+        }
         if !self.started || (!table.hold && self.hold_seen) {
             sink.sample(Vec::new())?;
             self.started = true;
@@ -143,6 +165,7 @@ impl Reader<'_> {
         }
         self.hold_seen |= table.hold;
         self.table = Some(table);
+        self.rows_in_table = 0;
         Ok(())
     }
 }
@@ -205,9 +228,10 @@ fn row<'l>(table: Table, number: u64, text: &'l str) -> Result<Row<'l>, String> 
 /// The last word of `rest`, which loses it.
 fn take_word<'l>(rest: &mut &'l str) -> &'l str {
     let text = rest.trim_end();
-    let start = text.rfind(char::is_whitespace).map_or(0, |at| at + 1);
-    *rest = &text[..start];
-    &text[start..]
+    // The blank may be any width in UTF-8 (a no-break space from a web mail).
+    let (head, word) = text.rsplit_once(char::is_whitespace).unwrap_or(("", text));
+    *rest = head;
+    word
 }
 
 /// A time at the end of `rest`: `18379` (BCC, ns) or `3.0 s` (libbpf-tools).
@@ -326,6 +350,37 @@ Tracing lock events... Hit Ctrl-C to end.
         );
         assert_eq!(lock_class(WAIT), crate::parse::LockClass::Sleep);
         assert_eq!(lock_class(HOLD), crate::parse::LockClass::Hold);
+    }
+
+    #[test]
+    fn prose_after_a_table_and_odd_blanks() {
+        let text = "Caller   Avg Spin  Count   Max spin Total spin\n\
+                    \x20 f+0x2e  3822  15  5650\u{a0}57338\n\n\
+                    Tested on a 2 socket box with 96 cores, 10 20 30 40\n";
+        let (sink, stats) =
+            collect(text, InputFormat::Klockstat, &ParseOptions::default()).unwrap();
+        assert_eq!(
+            sink.samples[0].1,
+            [owned(2, 57_338, 15, 5_650, [WAIT, "", "f+0x2e"])]
+        );
+        assert_eq!(stats.skipped_lines, 1);
+    }
+
+    #[test]
+    fn libbpf_intervals_are_flagged_as_running_totals() {
+        let interval = "Caller  Avg Wait    Count   Max Wait   Total Wait\n\
+                        \x20 rtnl_dumpit+0x74    1.0 us        1     1.0 us       1.0 us\n\n\
+                        Caller  Avg Hold    Count   Max Hold   Total Hold\n\
+                        \x20 rtnl_dumpit+0x74    2.0 us        1     2.0 us       2.0 us\n\n";
+        let text = format!("{interval}{interval}");
+        let (sink, stats) =
+            collect(&text, InputFormat::Klockstat, &ParseOptions::default()).unwrap();
+        assert_eq!(sink.samples.len(), 2);
+        assert_eq!(stats.running_totals, Tally::of(1, 7));
+        // BCC resets its maps every interval: no such note.
+        let (_, stats) =
+            collect(INTERVALS, InputFormat::Klockstat, &ParseOptions::default()).unwrap();
+        assert_eq!(stats.running_totals, Tally::default());
     }
 
     #[test]

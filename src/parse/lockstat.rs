@@ -75,13 +75,17 @@ pub const UNTITLED: &str = "(no title)";
 struct Reader<'o> {
     options: &'o ParseOptions,
     section: Option<String>,
+    /// Section titles of the current sample: one seen again is the next
+    /// run pasted below the first.
+    titles: Vec<String>,
     /// The kind of the current table's rows, once its header is read.
     table: Option<Kind>,
     stats: ParseStats,
 }
 
-/// Parses a lockstat report, reporting one sample to `sink` (one run of
-/// lockstat; its sections are the kinds of event it watched).
+/// Parses a lockstat report, reporting one sample per run to `sink` (its
+/// sections are the kinds of event it watched; a section title seen again
+/// starts the next run's sample).
 pub fn parse<R: BufRead>(
     reader: R,
     name: &str,
@@ -91,6 +95,7 @@ pub fn parse<R: BufRead>(
     let mut state = Reader {
         options,
         section: None,
+        titles: Vec::new(),
         table: None,
         stats: ParseStats::default(),
     };
@@ -118,6 +123,13 @@ impl Reader<'_> {
     fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
         let text = line.trim();
         if let Some(event) = section_title(text) {
+            if self.titles.iter().any(|seen| seen == event) {
+                // A second run (before and after a patch): a sample of its own.
+                self.stats.extra_tables.add(number);
+                self.titles.clear();
+                sink.sample(Vec::new())?;
+            }
+            self.titles.push(event.to_string());
             self.section = Some(event.to_string());
             self.table = None;
             return Ok(());
@@ -391,6 +403,19 @@ Count genr cuml rcnt     nsec Hottest CPU+PIL     Caller
         );
         assert_eq!(stats.hold_rows.count, 0);
         assert_eq!(lock_class("Spin lock hold"), crate::parse::LockClass::Hold);
+    }
+
+    #[test]
+    fn a_second_run_is_a_second_sample() {
+        let run = "Adaptive mutex spin: 112 events in 1.0 seconds (112 events/sec)\n\
+                   Count indv cuml rcnt     nsec Lock                   Caller\n\
+                   \x20 112 100% 100% 0.00     1000 lock_a                 f+0x1\n";
+        let text = format!("Before:\n{run}After:\n{run}");
+        let (sink, stats) =
+            collect(&text, InputFormat::Lockstat, &ParseOptions::default()).unwrap();
+        assert_eq!(sink.samples.len(), 2);
+        assert_eq!(sink.samples[1].1[0].0, 8);
+        assert_eq!(stats.extra_tables, crate::parse::Tally::of(1, 6));
     }
 
     #[test]

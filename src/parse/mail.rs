@@ -10,7 +10,7 @@
 //! break or an `=3D`), since `total=12` in a plain perf debug line is not
 //! an escape.
 
-use super::lines::{Utf8Repair, each_line};
+use super::lines::{MAX_LINE, Utf8Repair, each_line};
 use super::{ParseStats, Tally};
 use crate::error::InputError;
 use std::io::BufRead;
@@ -48,6 +48,13 @@ impl MailText {
         }
         if self.pending.is_empty() {
             self.pending_line = number;
+        }
+        if self.pending.len() + line.len() > MAX_LINE {
+            return Err(format!(
+                "lines joined by quoted-printable soft breaks (`=` at the end) run over {} \
+                 MiB; is this a text lock table?",
+                MAX_LINE >> 20
+            ));
         }
         if let Some(head) = line.strip_suffix('=').filter(|_| is_soft_break(line)) {
             self.quoted_printable = true;
@@ -231,6 +238,21 @@ mod tests {
         let (seen, stats) = read("> >  === owner stack trace ===\n> > 3 x\n");
         assert_eq!(seen[0], (1, " === owner stack trace ===".to_string()));
         assert_eq!(stats.soft_breaks, Tally::default());
+    }
+
+    #[test]
+    fn joined_lines_are_bounded_like_lines() {
+        let text = "0123456789abcdef=\n".repeat(MAX_LINE / 16 + 10);
+        let mut stats = ParseStats::default();
+        let err = each_mail_line(
+            text.as_bytes(),
+            "m",
+            &mut Utf8Repair::default(),
+            &mut stats,
+            |_, _| Ok(()),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("run over 1 MiB"), "{err}");
     }
 
     #[test]

@@ -223,6 +223,9 @@ pub struct ParseStats {
     pub count_script_line: Option<u64>,
     /// The events those rows count, summed.
     pub counted_events: u64,
+    /// klockstat (libbpf-tools) intervals after the first, by header line:
+    /// running totals unless it ran with `-R`.
+    pub running_totals: Tally,
     /// Tables without a section title, by their header line.
     pub untitled_tables: Tally,
 }
@@ -277,6 +280,7 @@ impl ParseStats {
         self.count_rows.merge(shifted(chunk.count_rows));
         self.counted_events = self.counted_events.saturating_add(chunk.counted_events);
         self.untitled_tables.merge(shifted(chunk.untitled_tables));
+        self.running_totals.merge(shifted(chunk.running_totals));
     }
 
     /// Counts a skipped histogram, by its title line.
@@ -380,6 +384,18 @@ impl InputFormat {
             | InputFormat::Btrace
             | InputFormat::Fxt => table::lock_class(category),
         }
+    }
+
+    /// Whether the format's parser reads tables pasted into mails (quote
+    /// marks, quoted-printable), through [`mail`].
+    pub fn reads_mail(self) -> bool {
+        matches!(
+            self,
+            InputFormat::PerfLock
+                | InputFormat::Lockstat
+                | InputFormat::Klockstat
+                | InputFormat::Btrace
+        )
     }
 
     /// Whether the format can show OpenBSD's `kernel_lock` (the big lock):

@@ -64,7 +64,8 @@ impl Column {
             "address" => Column::Address,
             "symbol" => Column::Symbol,
             "pid" => Column::Pid,
-            "comm" => Column::Comm,
+            // `-t -o` names the owner task where `-t` names the waiter.
+            "comm" | "owner" => Column::Comm,
             "cgroup" => Column::Cgroup,
             _ => Column::Other,
         }
@@ -82,7 +83,10 @@ impl Column {
 /// the header is read as names, not split on blanks.
 fn table_header(line: &str) -> Option<Vec<Column>> {
     let text = line.trim();
-    if !text.starts_with("contended") || !text.contains("total wait") {
+    // The names perf prints between `contended` and the keys: prose that
+    // starts with "contended" and mentions a total wait is not a header.
+    if !text.starts_with("contended") || !text.contains("total wait") || !text.contains("max wait")
+    {
         return None;
     }
     let mut columns = Vec::new();
@@ -240,9 +244,13 @@ impl Reader {
     }
 }
 
-/// `=== owner stack trace ===` and `=== output for debug ===`.
+/// `=== owner stack trace ===` and `=== output for debug ===`, or their
+/// `-x` forms, comments: `# owner stack trace:`.
 fn section_marker(text: &str) -> Option<Part> {
-    let title = text.strip_prefix("===")?.strip_suffix("===")?.trim();
+    let title = match text.strip_prefix("# ") {
+        Some(comment) => comment.strip_suffix(':')?.trim(),
+        None => text.strip_prefix("===")?.strip_suffix("===")?.trim(),
+    };
     match title {
         "owner stack trace" => Some(Part::OwnerStacks),
         "output for debug" => Some(Part::Debug),
@@ -399,13 +407,16 @@ fn wait(column: &str, field: &str) -> Result<u64, String> {
 
 /// Linux's lock types, as `perf lock contention` names them.
 const LINUX_SPIN: [&str; 2] = ["spinlock", "rwlock"];
-const LINUX_SLEEP: [&str; 6] = [
+const LINUX_SLEEP: [&str; 8] = [
     "mutex",
     "rwsem",
     "semaphore",
     "percpu-rwsem",
     "rtmutex",
     "pcpu-sem",
+    // PREEMPT_RT: rt_mutex-based locks sleep, rwlocks too.
+    "rt-mutex",
+    "rwlock-rt",
 ];
 
 /// The default class of a perf lock type, its `:R`/`:W` flavour dropped
@@ -539,6 +550,27 @@ mod tests {
             ]
         );
         assert_eq!(stats.owner_rows, crate::parse::Tally::of(1, 9));
+    }
+
+    #[test]
+    fn csv_owner_stacks_owner_tasks_and_rt_types() {
+        let text = "# output: contended, total wait, max wait, avg wait, type, caller\n\
+                    5, 2040000, 720550, 408000, mutex, pipe_write+0x57\n\
+                    # owner stack trace:\n\
+                    3, 31240, 15270, 10410, mutex, pipe_read+0x348\n";
+        let (sink, stats) = collect(text, InputFormat::PerfLock, &ParseOptions::default()).unwrap();
+        assert_eq!(sink.samples[0].1.len(), 1);
+        assert_eq!(stats.owner_rows, crate::parse::Tally::of(1, 4));
+        let text = " contended   total wait     max wait     avg wait          pid   owner\n\
+                    \x20        1     1.00 ms      1.00 ms      1.00 ms         4711   cc1\n";
+        let (sink, _) = collect(text, InputFormat::PerfLock, &ParseOptions::default()).unwrap();
+        assert_eq!(sink.samples[0].1[0].6, "cc1");
+        assert_eq!(lock_class("rt-mutex"), crate::parse::LockClass::Sleep);
+        assert_eq!(lock_class("rwlock-rt:W"), crate::parse::LockClass::Sleep);
+        // Prose that starts like a header is not one.
+        assert!(!is_header_line(
+            "contended spinlocks dominate, total wait time is 2 ms; numbers below:"
+        ));
     }
 
     #[test]
