@@ -85,6 +85,15 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+
+    /// More notes on stderr: also the lines skipped as prose around the
+    /// tables (a pasted mail's text)
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    /// No notes on stderr (errors, warnings and diff's FAIL line still are)
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
 }
 
 /// The subcommands.

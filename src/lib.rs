@@ -27,6 +27,11 @@ use error::Exit;
 /// Parses the command line and runs the subcommand.
 pub fn run() -> anyhow::Result<Exit> {
     let cli = Cli::parse();
+    notes::set_verbosity(match (cli.quiet, cli.verbose) {
+        (true, _) => notes::Verbosity::Quiet,
+        (_, true) => notes::Verbosity::Verbose,
+        _ => notes::Verbosity::Normal,
+    });
     match &cli.command {
         Command::Report(args) => cmd::report::run(args),
         Command::Export(args) => cmd::export::run(args),

@@ -2,6 +2,7 @@
 //! not read, once per input, so that no figure rests on it unsaid.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::facts::InputFacts;
 use crate::parse::ParseStats;
@@ -13,10 +14,36 @@ pub fn say(line: std::fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
-/// `note!("contend: ...")`: [`say`] with `format!`'s arguments.
+/// How many notes reach stderr (`-q`, `-v`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    /// No notes.
+    Quiet = 0,
+    /// Notes on what was read in a way the user might not expect.
+    Normal = 1,
+    /// Also the lines skipped as prose.
+    Verbose = 2,
+}
+
+static VERBOSITY: AtomicU8 = AtomicU8::new(Verbosity::Normal as u8);
+
+/// Sets how many notes reach stderr, once, from the command line.
+pub fn set_verbosity(verbosity: Verbosity) {
+    VERBOSITY.store(verbosity as u8, Ordering::Relaxed);
+}
+
+/// Whether notes of `level` are shown.
+pub fn shows(level: Verbosity) -> bool {
+    VERBOSITY.load(Ordering::Relaxed) >= level as u8
+}
+
+/// `note!("contend: ...")`: [`say`] with `format!`'s arguments, unless
+/// `-q`.
 macro_rules! note {
     ($($arg:tt)*) => {
-        say(format_args!($($arg)*))
+        if shows(Verbosity::Normal) {
+            say(format_args!($($arg)*))
+        }
     };
 }
 
@@ -40,7 +67,11 @@ pub fn note_skipped<'a>(inputs: impl IntoIterator<Item = (&'a str, ParseStats)>)
                  (first: line {first}; --lossy)"
             );
         }
-        if let Some(first) = stats.first_skipped_line {
+        // Prose around the tables is what a pasted mail has: counted with -v.
+        if let Some(first) = stats
+            .first_skipped_line
+            .filter(|_| shows(Verbosity::Verbose))
+        {
             let lines = counted(stats.skipped_lines, "line that is", "lines that are");
             note!(
                 "contend: {label}: skipped {lines} not part of a table \

@@ -3,8 +3,25 @@
 
 use crate::util::{read, run};
 
-/// The documents whose examples are checked.
-const DOCUMENTS: [&str; 2] = ["README.md", "docs/diff.md"];
+/// The documents whose examples are checked: the README and every page
+/// of docs/.
+fn documents() -> Vec<String> {
+    let mut pages: Vec<String> = std::fs::read_dir(crate::util::repo_path("docs"))
+        .expect("docs/")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .into_string()
+                .expect("name")
+        })
+        .filter(|name| name.ends_with(".md"))
+        .map(|name| format!("docs/{name}"))
+        .collect();
+    pages.sort();
+    pages.insert(0, "README.md".to_string());
+    pages
+}
 
 /// (command arguments, output shown) of each ```console block whose first
 /// line is `$ contend ...`.
@@ -25,7 +42,8 @@ fn console_examples(text: &str) -> Vec<(Vec<String>, String)> {
 #[test]
 fn examples_show_real_output() {
     let mut checked = 0;
-    for document in DOCUMENTS {
+    for document in documents() {
+        let document = document.as_str();
         for (args, shown) in console_examples(&read(document)) {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             let run = run(&args);

@@ -181,7 +181,15 @@ fn freebsd_lockstat_with_blanks_in_lock_names() {
 
 #[test]
 fn bpftrace_stacks_and_histograms() {
-    let run = run(&["report", "--format", "json", "--stack-frame", "2", BPFTRACE]);
+    let run = run(&[
+        "report",
+        "-v",
+        "--format",
+        "json",
+        "--stack-frame",
+        "2",
+        BPFTRACE,
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let read: Value = serde_json::from_str(&run.stdout).unwrap();
     let totals = group_totals(&read, &["category", "caller"]);
@@ -256,7 +264,14 @@ fn ambiguous_and_unknown_input_name_what_was_tried() {
     );
     // Named, it is read as asked: the table is prose to the btrace parser.
     let btrace = run_with_stdin(
-        &["report", "--input-format", "btrace", "--format", "json"],
+        &[
+            "report",
+            "-v",
+            "--input-format",
+            "btrace",
+            "--format",
+            "json",
+        ],
         b"dur symbol\n5 x\n@wait[x]: 5\n",
     );
     assert_eq!(btrace.code, 0, "{}", btrace.stderr);

@@ -37,11 +37,25 @@ fn terminal_report_answers_the_thread() {
             run.stdout
         );
     }
+    // The prose around the tables is what a pasted mail has: no note unless
+    // asked for with -v; -q silences every note.
+    assert_eq!(run.stderr, "");
+    let verbose = crate::util::run(&["report", "-v", SEED]);
     assert_eq!(
-        run.stderr,
+        verbose.stderr,
         "contend: openbsd-reaper-make-j32: skipped 2 lines that are not part of a table \
          (first: line 1); --strict to fail instead\n"
     );
+    assert_eq!(verbose.stdout, run.stdout);
+    let quiet = crate::util::run(&[
+        "report",
+        "-q",
+        "fixtures/real/lockstat-freebsd-man-ex2-hold.txt",
+    ]);
+    assert_eq!(quiet.code, 0);
+    assert_eq!(quiet.stderr, "");
+    let noted = crate::util::run(&["report", "fixtures/real/lockstat-freebsd-man-ex2-hold.txt"]);
+    assert!(noted.stderr.contains("set apart 20 rows of lock hold time"));
 }
 
 #[test]

@@ -8,7 +8,7 @@ use crate::cli::DiffArgs;
 use crate::engine::diff::{Threshold, compare};
 use crate::error::Exit;
 use crate::ingest::{self, source};
-use crate::notes::{note_skipped, say, skipped_of};
+use crate::notes::{Verbosity, note_skipped, say, shows, skipped_of};
 use crate::output::write_stdout;
 use crate::report::Style;
 use crate::report::diff::{fail_line, render};
@@ -22,7 +22,7 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
             args.alpha
         );
     }
-    if args.fail_above.is_none() && !args.metric.is_empty() {
+    if args.fail_above.is_none() && !args.metric.is_empty() && shows(Verbosity::Normal) {
         say(format_args!(
             "contend: --metric names what --fail-above watches; without --fail-above \
              nothing fails"
