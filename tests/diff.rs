@@ -785,3 +785,56 @@ fn group_totals_are_exact_past_two_to_the_53() {
     assert_eq!(group["test"], "exact");
     assert_close(&group["p_value"], 2.0 / 6.0);
 }
+
+#[test]
+fn one_line_summary_for_ci_logs() {
+    let better = run(&[
+        "diff",
+        "--format",
+        "summary",
+        "--fail-above",
+        "10",
+        BEFORE_12,
+        AFTER_12,
+    ]);
+    assert_eq!(better.code, 0, "{}", better.stderr);
+    assert_eq!(
+        better.stdout,
+        "reaper-before -> reaper-after: spin_share 64.3 % -> 46.1 % -18.2 pt (p<0.001); \
+         kernel_lock_ns 2.779 ms -> 1.214 ms -56.3 % (p<0.001); sleep_wait_ns 2.514 ms -> \
+         3.633 ms ~ (p=0.089); 0 of 6 groups rose significantly; ok\n"
+    );
+    let worse = run(&[
+        "diff",
+        "-q",
+        "--format",
+        "summary",
+        "--fail-above",
+        "10",
+        AFTER_12,
+        BEFORE_12,
+    ]);
+    assert_eq!(worse.code, 1);
+    assert!(
+        worse
+            .stdout
+            .ends_with("1 of 6 groups rose significantly; FAIL spin_share\n")
+    );
+    // -q keeps the FAIL line: it is the reason for the exit code.
+    assert!(
+        worse
+            .stderr
+            .starts_with("contend: FAIL spin_share median 46.1 % -> 64.3 %")
+    );
+    // Without thread states, the headline is the wait time.
+    let perf = "fixtures/real/perf-lock-contention-lkml-traceiter-before-after.txt";
+    let linux = run(&["diff", "-q", "--format", "summary", perf, perf]);
+    assert_eq!(linux.code, 0, "{}", linux.stderr);
+    assert!(
+        linux
+            .stdout
+            .contains(": spin_ns 5.539 s -> 5.539 s ~ (p=1.000); sleep_wait_ns"),
+        "{}",
+        linux.stdout
+    );
+}

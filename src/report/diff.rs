@@ -10,7 +10,7 @@ use super::Style;
 use super::cells::{NAME_COLUMNS, TextTable};
 use super::human::{duration, percent};
 use super::text::{BOLD, paint, render_table, wrap};
-use crate::engine::diff::{Diff, Direction, GroupDiff, MetricDiff, Threshold};
+use crate::engine::diff::{Diff, Direction, GroupDiff, Metric, MetricDiff, Threshold};
 use crate::export::writer::write_folded;
 use crate::stats::{MIN_SAMPLES_FOR_CI, MIN_SAMPLES_FOR_TEST, TestMethod};
 
@@ -28,6 +28,9 @@ pub enum DiffFormat {
     Markdown,
     /// `key;key;key before_ns after_ns` lines for differential flame graphs.
     Folded,
+    /// One line for a CI log: the headline figures, how many groups rose,
+    /// and whether `--fail-above` tripped.
+    Summary,
 }
 
 /// Renders the comparison; `top` limits each of the two group lists.
@@ -42,7 +45,61 @@ pub fn render(diff: &Diff, format: DiffFormat, style: &Style, top: usize) -> Res
             Ok(json)
         }
         DiffFormat::Folded => folded(diff),
+        DiffFormat::Summary => Ok(summary(diff)),
     }
+}
+
+/// `before -> after: spin_share 46.1 % -> 64.3 % +18.2 pt (p<0.001); ...;
+/// 2 of 9 groups rose significantly; FAIL spin_share`: one line. The
+/// headline figures are the shares where the inputs have thread states,
+/// else the lock-wait times.
+pub fn summary(diff: &Diff) -> String {
+    let has_shares = diff
+        .metrics
+        .iter()
+        .any(|m| m.metric == Metric::SpinShare && m.before_median.is_some());
+    let headline: &[Metric] = if has_shares {
+        &[Metric::SpinShare, Metric::KernelLockNs, Metric::SleepWaitNs]
+    } else {
+        &[Metric::SpinNs, Metric::SleepWaitNs]
+    };
+    let mut parts: Vec<String> = diff
+        .metrics
+        .iter()
+        .filter(|m| headline.contains(&m.metric) && m.before_median.is_some())
+        .map(|m| {
+            let share = m.metric.is_share();
+            format!(
+                "{} {} -> {} {}",
+                m.metric.name(),
+                figure(m.before_median, share),
+                figure(m.after_median, share),
+                change(m, true)
+            )
+        })
+        .collect();
+    let rose = diff
+        .groups
+        .iter()
+        .filter(|g| g.significant && g.direction == Direction::Up)
+        .count();
+    parts.push(format!(
+        "{rose} of {} groups rose significantly",
+        diff.groups.len()
+    ));
+    let verdict = if diff.regressions.is_empty() {
+        "ok".to_string()
+    } else {
+        let names: Vec<&str> = diff.regressions.iter().map(|m| m.name()).collect();
+        format!("FAIL {}", names.join(", "))
+    };
+    parts.push(verdict);
+    format!(
+        "{} -> {}: {}\n",
+        diff.before.label,
+        diff.after.label,
+        parts.join("; ")
+    )
 }
 
 fn text(diff: &Diff, style: &Style, top: usize, markdown: bool) -> String {
