@@ -610,3 +610,44 @@ fn tables_fit_the_terminal_even_when_piped_and_width_overrides() {
         "{shown}"
     );
 }
+
+#[test]
+fn the_all_row_adds_up_when_a_sample_has_no_states() {
+    // The seed with sample 3's state lines cut: its lock waits have no
+    // Running time to be a share of.
+    let seed = crate::util::read(SEED);
+    let cut = seed.replacen("Stopped\t388.9ms\nRunning\t3.868ms\n", "", 1);
+    assert_ne!(cut, seed);
+    let run = crate::util::run_with_stdin(&["report", "--width", "200"], cut.as_bytes());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let all = run
+        .stdout
+        .lines()
+        .find(|line| line.contains(" all "))
+        .expect("an all row");
+    let cells: Vec<&str> = all
+        .split('┆')
+        .map(|cell| cell.trim_matches(['│', ' ']))
+        .collect();
+    // Running, Stopped, spin, kernel_lock, work, spin %: 14.175 ms of spin
+    // less sample 3's 2.931 ms, so that spin + work = Running.
+    assert_eq!(
+        &cells[1..7],
+        [
+            "17.908 ms",
+            "1.927 s",
+            "11.244 ms",
+            "10.349 ms",
+            "6.664 ms",
+            "62.8 %"
+        ]
+    );
+    assert!(
+        run.stderr.contains(
+            "warning: stdin: 1 of 5 samples have no Running total (sample 3); the all row's \
+             spin, work and shares cover the other 4"
+        ),
+        "{}",
+        run.stderr
+    );
+}

@@ -251,16 +251,18 @@ fn warnings(inputs: &[InputSummary], samples: &[SampleSummary]) -> Vec<Warning> 
         .collect();
     for input in inputs {
         let of_input = samples.iter().filter(|s| s.input == input.label);
-        let without = of_input
+        let missing: Vec<u32> = of_input
             .clone()
             .filter(|s| s.metrics.running_ns.is_none())
-            .count();
+            .map(|s| s.sample)
+            .collect();
         let of = of_input.count();
-        if without > 0 && without < of {
+        if !missing.is_empty() && missing.len() < of {
             warnings.push(Warning::MissingRunning {
                 input: input.label.clone(),
-                without,
+                without: missing.len(),
                 of,
+                samples: missing,
             });
         }
     }

@@ -248,6 +248,8 @@ pub enum Warning {
         without: usize,
         /// Samples in the input.
         of: usize,
+        /// Which samples (1-based) have none (an extension).
+        samples: Vec<u32>,
     },
 }
 

@@ -179,7 +179,11 @@ pub fn samples_table(analysis: &Analysis) -> TextTable {
         total_row.push("all".to_string());
     }
     total_row.push(if show_input { "" } else { "all" }.to_string());
-    total_row.extend(metric_cells(&analysis.total, &states, kernel_lock));
+    total_row.extend(metric_cells(
+        &known_state_total(analysis),
+        &states,
+        kernel_lock,
+    ));
     rows.push(total_row);
     TextTable {
         header,
@@ -257,6 +261,36 @@ fn state_names(analysis: &Analysis) -> Vec<String> {
     let mut names: Vec<String> = analysis.total.states_ns.keys().cloned().collect();
     names.sort_by_key(|name| (name != RUNNING, name.clone()));
     names
+}
+
+/// The `all` row's figures: where some samples have no Running (or no
+/// off-CPU) total, their lock waits are left out of the row's spin,
+/// kernel_lock (and sleep wait), so that the row adds up: spin + work =
+/// Running. A warning names those samples; the JSON's totals keep every
+/// sample's waits.
+fn known_state_total(analysis: &Analysis) -> Metrics {
+    let mut total = analysis.total.clone();
+    let samples = &analysis.samples;
+    let some_known = |known: fn(&Metrics) -> bool| {
+        samples.iter().any(|s| known(&s.metrics)) && !samples.iter().all(|s| known(&s.metrics))
+    };
+    let sum_where = |known: fn(&Metrics) -> bool, figure: fn(&Metrics) -> u64| {
+        samples
+            .iter()
+            .filter(|s| known(&s.metrics))
+            .map(|s| figure(&s.metrics))
+            .fold(0u64, u64::saturating_add)
+    };
+    let has_running: fn(&Metrics) -> bool = |m| m.running_ns.is_some();
+    let has_off_cpu: fn(&Metrics) -> bool = |m| m.off_cpu_ns.is_some();
+    if some_known(has_running) {
+        total.spin_ns = sum_where(has_running, |m| m.spin_ns);
+        total.kernel_lock_ns = sum_where(has_running, |m| m.kernel_lock_ns);
+    }
+    if some_known(has_off_cpu) {
+        total.sleep_wait_ns = sum_where(has_off_cpu, |m| m.sleep_wait_ns);
+    }
+    total
 }
 
 /// A sample's figures in the samples table's order; the kernel_lock

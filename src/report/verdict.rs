@@ -108,11 +108,21 @@ pub fn warning(warning: &Warning) -> String {
             duration(*spin_ns),
             duration(*running_ns),
         ),
-        Warning::MissingRunning { input, without, of } => format!(
-            "warning: {input}: {without} of {of} samples have no Running total; \
-             shares cover the other {}",
-            of - without
-        ),
+        Warning::MissingRunning {
+            input,
+            without,
+            of,
+            samples,
+        } => {
+            let numbers: Vec<String> = samples.iter().map(u32::to_string).collect();
+            format!(
+                "warning: {input}: {without} of {of} samples have no Running total (sample{} \
+                 {}); the all row's spin, work and shares cover the other {}",
+                if samples.len() == 1 { "" } else { "s" },
+                numbers.join(", "),
+                of - without
+            )
+        }
     }
 }
 
