@@ -2,11 +2,13 @@
 
 use crate::util::{SEED, run, scratch_dir};
 
-/// Fill colours of the chart's parts (src/report/plot.rs).
-const KERNEL_LOCK: &str = "#C82828";
-const OTHER_SPIN: &str = "#F09628";
-const WORK: &str = "#3C9650";
-const SLEEP_WAIT: &str = "#3C64C8";
+/// Fill colours of the chart's parts (src/report/plot.rs): Okabe and
+/// Ito's colour-blind-safe palette.
+const KERNEL_LOCK: &str = "#D55E00";
+const OTHER_SPIN: &str = "#E69F00";
+const WORK: &str = "#009E73";
+const SLEEP_WAIT: &str = "#0072B2";
+const OTHER_WAIT: &str = "#CC79A7";
 
 /// (x, y, height) of every `<rect>` filled with `colour`.
 fn rects(svg: &str, colour: &str) -> Vec<(i64, i64, i64)> {
@@ -88,8 +90,54 @@ fn two_inputs_side_by_side() {
     );
     assert!(svg.starts_with("<svg width=\"1400\" height=\"700\""));
     assert!(svg.contains("Where the time goes: before vs after"));
-    assert!(svg.contains("before#1") && svg.contains("after#12"));
-    assert_eq!(rects(&svg, KERNEL_LOCK).len(), 24 + 1);
+    let label = |text: &str| svg.contains(&format!("\n{text}\n</text>"));
+    assert!(label("before#1") && label("after#1"));
+    let lock = rects(&svg, KERNEL_LOCK);
+    assert_eq!(lock.len(), 24 + 1);
+    // The legend's swatch (the last) stands right of every bar.
+    let (legend, bars) = lock.split_last().unwrap();
+    assert!(bars.iter().all(|bar| bar.0 + 20 < legend.0), "{lock:?}");
+    // 24 labels do not fit 1400 pixels side by side: every other one, and
+    // the first of each input.
+    for shown in ["before#1", "before#3", "after#1", "after#3"] {
+        assert!(label(shown), "{shown}");
+    }
+    assert!(!label("before#2") && !label("after#12"));
+}
+
+#[test]
+fn inputs_without_thread_states_chart_their_lock_waits() {
+    let dir = scratch_dir("plot_waits");
+    let path = dir.join("chart.svg");
+    let run = run(&[
+        "plot",
+        "fixtures/real/perf-lock-contention-lkml-traceiter-before-after.txt",
+        "-o",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains(
+        "the inputs have no thread states: the chart shows lock waits per sample, not where \
+         Running time goes"
+    ));
+    let svg = std::fs::read_to_string(&path).unwrap();
+    assert!(svg.contains("Lock waits (s)") && !svg.contains("Running time"));
+    // Three tables, three samples: spin (rwlock:W, spinlock) and sleep
+    // (mutex, rwsem) bars, plus each legend swatch.
+    assert_eq!(rects(&svg, OTHER_SPIN).len(), 3 + 1);
+    assert_eq!(rects(&svg, SLEEP_WAIT).len(), 3 + 1);
+    assert_eq!(rects(&svg, OTHER_WAIT).len(), 3 + 1);
+    // Hold times only: nothing to draw, and nothing written.
+    let holds = dir.join("holds.svg");
+    let run = crate::util::run(&[
+        "plot",
+        "fixtures/real/lockstat-freebsd-man-ex2-hold.txt",
+        "-o",
+        holds.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("nothing to plot"), "{}", run.stderr);
+    assert!(!holds.exists());
 }
 
 #[test]

@@ -9,7 +9,7 @@ use super::read_inputs;
 use crate::cli::PlotArgs;
 use crate::engine::{AnalysisOptions, analyze};
 use crate::error::Exit;
-use crate::notes::{note_skipped, skipped_of};
+use crate::notes::{Verbosity, note_skipped, say, shows, skipped_of};
 use crate::output::Destination;
 use crate::report::plot;
 
@@ -31,11 +31,17 @@ pub fn run(args: &PlotArgs) -> Result<Exit> {
     };
     let analysis = analyze(&inputs, &options)?;
     let (width, height) = args.size;
-    let svg = plot::svg(&analysis, width, height)?;
+    let (svg, shown) = plot::svg(&analysis, width, height)?;
     let mut out = Destination::open((!to_stdout).then_some(args.output.as_path()))?;
     out.write_all(svg.as_bytes())
         .with_context(|| format!("writing {}", args.output.display()))?;
     out.commit()?;
+    if shown == plot::Shown::WaitsOnly && shows(Verbosity::Normal) {
+        say(format_args!(
+            "contend: the inputs have no thread states: the chart shows lock waits per sample, \
+             not where Running time goes"
+        ));
+    }
     note_skipped(skipped_of(&inputs));
     Ok(Exit::Ok)
 }

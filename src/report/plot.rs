@@ -2,8 +2,10 @@
 //!
 //! Top panel: a stacked bar per sample of its Running time, split into
 //! kernel_lock spin, other spin and work. Bottom panel: its off-CPU time,
-//! with the part spent waiting on sleep locks. Samples of several inputs
-//! stand side by side, labelled by input. Drawn with plotters' SVG backend
+//! with the part spent waiting on sleep locks. Inputs without thread
+//! states (perf lock, lockstat) get one panel of their lock waits per
+//! sample instead. Samples of several inputs stand side by side, labelled
+//! by input; labels are thinned to fit, legends stand right of the bars. Drawn with plotters' SVG backend
 //! (no font files needed: text is left to the SVG viewer).
 
 use anyhow::{Result, anyhow};
@@ -11,12 +13,19 @@ use plotters::prelude::*;
 
 use crate::engine::{Analysis, Metrics};
 
-/// Colours of the parts of a bar.
-const KERNEL_LOCK: RGBColor = RGBColor(200, 40, 40);
-const OTHER_SPIN: RGBColor = RGBColor(240, 150, 40);
-const WORK: RGBColor = RGBColor(60, 150, 80);
-const OFF_CPU: RGBColor = RGBColor(170, 170, 170);
-const SLEEP_WAIT: RGBColor = RGBColor(60, 100, 200);
+/// Colours of the parts of a bar: Okabe and Ito's palette, which readers
+/// with the common colour-vision deficiencies can tell apart.
+const KERNEL_LOCK: RGBColor = RGBColor(213, 94, 0);
+const OTHER_SPIN: RGBColor = RGBColor(230, 159, 0);
+const WORK: RGBColor = RGBColor(0, 158, 115);
+const OFF_CPU: RGBColor = RGBColor(187, 187, 187);
+const SLEEP_WAIT: RGBColor = RGBColor(0, 114, 178);
+const OTHER_WAIT: RGBColor = RGBColor(204, 121, 167);
+
+/// Room right of each panel for its legend, so that it covers no bar.
+const LEGEND_WIDTH: u32 = 170;
+/// The least room an x label needs, in pixels.
+const LABEL_WIDTH: u32 = 56;
 
 /// One bar of the chart: its label and its parts, nanoseconds.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +36,9 @@ pub struct SampleBar {
     pub running: [u64; 3],
     /// sleep-lock wait, the rest of off-CPU time.
     pub off_cpu: [u64; 2],
+    /// Lock waits alone, for inputs without thread states: kernel_lock
+    /// spin, other spin, sleep wait, waits of no known class.
+    pub waits: [u64; 4],
 }
 
 /// `text` as XML allows it: control characters (a label or a thread name
@@ -49,10 +61,13 @@ pub fn bars(analysis: &Analysis) -> Vec<SampleBar> {
             } else {
                 sample.sample.to_string()
             };
+            let m = &sample.metrics;
+            let lock = m.kernel_lock_ns.min(m.spin_ns);
             SampleBar {
                 label,
-                running: running_parts(&sample.metrics),
-                off_cpu: off_cpu_parts(&sample.metrics),
+                running: running_parts(m),
+                off_cpu: off_cpu_parts(m),
+                waits: [lock, m.spin_ns - lock, m.sleep_wait_ns, m.other_wait_ns],
             }
         })
         .collect()
@@ -81,11 +96,33 @@ pub fn unit_for(max_ns: u64) -> (&'static str, f64) {
     }
 }
 
-/// The chart as an SVG document, `width` x `height` pixels.
-pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<String> {
+/// What the chart can show of the inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// Running and off-CPU time per sample, split by lock waits.
+    States,
+    /// Lock waits per sample: the inputs have no thread states (perf lock,
+    /// lockstat, klockstat, btrace).
+    WaitsOnly,
+}
+
+/// The chart as an SVG document, `width` x `height` pixels, and what it
+/// shows.
+pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<(String, Shown)> {
     let bars = bars(analysis);
     if bars.is_empty() {
         return Err(anyhow!("no samples to plot"));
+    }
+    let has_states = analysis
+        .samples
+        .iter()
+        .any(|s| s.metrics.running_ns.is_some() || s.metrics.off_cpu_ns.is_some());
+    let has_waits = bars.iter().any(|bar| bar.waits.iter().any(|&ns| ns > 0));
+    if !has_states && !has_waits {
+        return Err(anyhow!(
+            "nothing to plot: the inputs have neither thread states nor lock wait times \
+             (hold times and event counts are not drawn)"
+        ));
     }
     let labels: Vec<String> = analysis.inputs.iter().map(|i| svg_text(&i.label)).collect();
     let title = format!("Where the time goes: {}", labels.join(" vs "));
@@ -96,30 +133,53 @@ pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<String> {
         let root = root
             .titled(&title, ("sans-serif", 22))
             .map_err(draw_error)?;
-        let (top, bottom) = root.split_vertically(height * 55 / 100);
-        let running = bars.iter().map(|b| b.running.to_vec()).collect::<Vec<_>>();
-        let off_cpu = bars.iter().map(|b| b.off_cpu.to_vec()).collect::<Vec<_>>();
-        panel(
-            &top,
-            &bars,
-            &running,
-            "Running time",
-            &[
-                ("kernel_lock spin", KERNEL_LOCK),
-                ("other spin", OTHER_SPIN),
-                ("work", WORK),
-            ],
-        )?;
-        panel(
-            &bottom,
-            &bars,
-            &off_cpu,
-            "Off-CPU time",
-            &[("sleep-lock wait", SLEEP_WAIT), ("other off-CPU", OFF_CPU)],
-        )?;
+        if has_states {
+            let (top, bottom) = root.split_vertically(height * 55 / 100);
+            let running = bars.iter().map(|b| b.running.to_vec()).collect::<Vec<_>>();
+            let off_cpu = bars.iter().map(|b| b.off_cpu.to_vec()).collect::<Vec<_>>();
+            panel(
+                &top,
+                &bars,
+                &running,
+                "Running time",
+                &[
+                    ("kernel_lock spin", KERNEL_LOCK),
+                    ("other spin", OTHER_SPIN),
+                    ("work", WORK),
+                ],
+            )?;
+            panel(
+                &bottom,
+                &bars,
+                &off_cpu,
+                "Off-CPU time",
+                &[("sleep-lock wait", SLEEP_WAIT), ("other off-CPU", OFF_CPU)],
+            )?;
+        } else {
+            let waits = bars.iter().map(|b| b.waits.to_vec()).collect::<Vec<_>>();
+            panel(
+                &root,
+                &bars,
+                &waits,
+                "Lock waits",
+                &[
+                    ("kernel_lock spin", KERNEL_LOCK),
+                    ("other spin", OTHER_SPIN),
+                    ("sleep-lock wait", SLEEP_WAIT),
+                    ("wait of no known class", OTHER_WAIT),
+                ],
+            )?;
+        }
         root.present().map_err(draw_error)?;
     }
-    Ok(out)
+    Ok((
+        out,
+        if has_states {
+            Shown::States
+        } else {
+            Shown::WaitsOnly
+        },
+    ))
 }
 
 fn draw_error<E: std::fmt::Debug>(err: E) -> anyhow::Error {
@@ -145,15 +205,26 @@ fn panel<DB: DrawingBackend>(
     let top = max_ns as f64 / scale * 1.1;
     let mut chart = ChartBuilder::on(area)
         .margin(12)
+        .margin_right(LEGEND_WIDTH)
         .x_label_area_size(36)
         .y_label_area_size(64)
         .build_cartesian_2d(0f64..bars.len() as f64, 0f64..top)
         .map_err(draw_error)?;
+    // Every bar labelled while the labels fit; else every k-th, always
+    // the first sample of each input (its label names the input).
+    let plot_width = chart.plotting_area().dim_in_pixel().0;
+    let fit = (plot_width / LABEL_WIDTH).max(1) as usize;
+    let every = bars.len().div_ceil(fit).max(1);
     let label_of = |x: &f64| -> String {
         let index = x.floor() as usize;
         let centred = (x - index as f64 - 0.5).abs() < 1e-9;
+        let first_of_input = index == 0
+            || bars
+                .get(index)
+                .zip(bars.get(index.wrapping_sub(1)))
+                .is_some_and(|(bar, before)| input_of(&bar.label) != input_of(&before.label));
         match bars.get(index) {
-            Some(bar) if centred => bar.label.clone(),
+            Some(bar) if centred && (index % every == 0 || first_of_input) => bar.label.clone(),
             _ => String::new(),
         }
     };
@@ -180,12 +251,20 @@ fn panel<DB: DrawingBackend>(
             .label(*name)
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled()));
     }
+    // In the margin right of the bars, never over them.
+    let legend_at = (plot_width as i32 + 12, 8);
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
+        .position(SeriesLabelPosition::Coordinate(legend_at.0, legend_at.1))
         .draw()
         .map_err(draw_error)?;
     Ok(())
+}
+
+/// The input part of a bar label (`before` of `before#3`; empty with one
+/// input).
+fn input_of(label: &str) -> &str {
+    label.rsplit_once('#').map_or("", |(input, _)| input)
 }
