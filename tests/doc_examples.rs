@@ -6,21 +6,13 @@ use crate::util::{read, run};
 /// The documents whose examples are checked: the README and every page
 /// of docs/.
 fn documents() -> Vec<String> {
-    let mut pages: Vec<String> = std::fs::read_dir(crate::util::repo_path("docs"))
-        .expect("docs/")
-        .map(|entry| {
-            entry
-                .expect("entry")
-                .file_name()
-                .into_string()
-                .expect("name")
-        })
+    let pages = crate::util::files_in("docs")
+        .into_iter()
         .filter(|name| name.ends_with(".md"))
-        .map(|name| format!("docs/{name}"))
-        .collect();
-    pages.sort();
-    pages.insert(0, "README.md".to_string());
-    pages
+        .map(|name| format!("docs/{name}"));
+    std::iter::once("README.md".to_string())
+        .chain(pages)
+        .collect()
 }
 
 /// (command arguments, output shown) of each ```console block whose first

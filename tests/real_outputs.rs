@@ -122,20 +122,11 @@ fn sort_groups(groups: &mut [GroupRow]) {
 
 /// Every fixture of fixtures/real, by name.
 fn fixtures() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(repo_path("fixtures/real"))
-        .expect("fixtures/real")
-        .map(|entry| {
-            entry
-                .expect("entry")
-                .file_name()
-                .into_string()
-                .expect("name")
-        })
+    crate::util::files_in("fixtures/real")
+        .into_iter()
         .filter(|name| !name.ends_with(".SOURCE") && !name.ends_with(".expected"))
         .filter(|name| name != "README.md")
-        .collect();
-    names.sort();
-    names
+        .collect()
 }
 
 #[test]

@@ -14,6 +14,22 @@ pub fn repo_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
+/// The names of the files in a repository directory, sorted.
+pub fn files_in(relative: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(repo_path(relative))
+        .expect("a directory of the repository")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .into_string()
+                .expect("name")
+        })
+        .collect();
+    names.sort();
+    names
+}
+
 /// The text of a repository file.
 pub fn read(relative: &str) -> String {
     std::fs::read_to_string(repo_path(relative)).expect("fixture is readable")

@@ -24,7 +24,6 @@
 
 use std::io::BufRead;
 
-use super::lines::Utf8Repair;
 use super::mail::each_mail_line;
 use super::{ParseOptions, ParseStats, Row, Sink, Values, fields};
 use crate::error::{InputError, shorten};
@@ -245,14 +244,10 @@ pub fn parse<R: BufRead>(
     sink: &mut dyn Sink,
 ) -> Result<ParseStats, InputError> {
     let mut state = Reader::default();
-    let mut utf8 = Utf8Repair::new(options.lossy);
-    let mut mail = ParseStats::default();
-    each_mail_line(reader, name, &mut utf8, &mut mail, |number, line| {
+    let read = each_mail_line(reader, name, options.lossy, |number, line| {
         state.line(number, line, options, sink)
     })?;
-    utf8.record(&mut state.stats);
-    state.stats.quoted = mail.quoted;
-    state.stats.soft_breaks = mail.soft_breaks;
+    state.stats.merge(&read);
     if let Some(stack) = &state.stack {
         return Err(InputError::whole(
             name,
@@ -434,17 +429,17 @@ impl Reader {
         }
     }
 
-    /// Whether a map's values are event counts: `--values`, or the script
-    /// pasted with the output.
-    fn counts_events(&self, map: &str, values: Values) -> Option<u64> {
+    /// Whether a map's values are event counts, and if the script pasted
+    /// with the output said so, its line (None inside: `--values count`).
+    fn counts_events(&self, map: &str, values: Values) -> Option<Option<u64>> {
         match values {
-            Values::Count => Some(0),
+            Values::Count => Some(None),
             Values::Time => None,
             Values::Auto => self
                 .count_maps
                 .iter()
                 .find(|(name, _)| name == map)
-                .map(|(_, line)| *line),
+                .map(|(_, line)| Some(*line)),
         }
     }
 
@@ -463,7 +458,7 @@ impl Reader {
             row.count = fields::count(&map_name, entry.value)?;
             self.stats.count_rows.add(number);
             self.stats.counted_events = self.stats.counted_events.saturating_add(row.count);
-            self.stats.count_script_line = Some(script_line).filter(|line| *line > 0);
+            self.stats.count_script_line = script_line;
         } else {
             row.dur_ns = fields::duration(&map_name, entry.value, options.unit)?;
         }

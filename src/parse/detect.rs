@@ -132,31 +132,32 @@ fn text_signatures() -> String {
 /// What a first line that is almost a CSV lock header lacks.
 fn csv_near_miss(lines: &[&str]) -> Option<String> {
     let first = lines.iter().find(|line| !line.trim().is_empty())?;
-    let delimiter = csv::delimiter_of(first);
-    let mut reader = ::csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .from_reader(first.as_bytes());
-    let record = reader.records().next()?.ok()?;
+    let record = csv_header(first)?;
     let names: Vec<&str> = record.iter().collect();
-    (names.len() >= 2).then(|| csv::missing_columns(&names))?
+    csv::missing_columns(&names)
+}
+
+/// A line read as a CSV header (comma- or tab-separated, quotes honoured),
+/// when it has two fields or more.
+fn csv_header(line: &str) -> Option<::csv::StringRecord> {
+    let mut reader = ::csv::ReaderBuilder::new()
+        .delimiter(csv::delimiter_of(line))
+        .has_headers(false)
+        .from_reader(line.as_bytes());
+    let record = reader.records().next()?.ok()?;
+    (record.len() >= 2).then_some(record)
 }
 
 /// A first line that is a CSV header with a dur column. A tab-separated
 /// one is read by the table format unless it has columns only CSV knows
 /// (sample, states).
 fn csv_signature(line: &str) -> Option<InputFormat> {
-    let delimiter = csv::delimiter_of(line);
-    let mut reader = ::csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .from_reader(line.as_bytes());
-    let record = reader.records().next()?.ok()?;
+    let record = csv_header(line)?;
     let names: Vec<&str> = record.iter().collect();
-    if names.len() < 2 || !csv::is_lock_header(&names) {
+    if !csv::is_lock_header(&names) {
         return None;
     }
-    let tab_table = delimiter == b'\t' && !csv::has_csv_only_columns(&names);
+    let tab_table = csv::delimiter_of(line) == b'\t' && !csv::has_csv_only_columns(&names);
     Some(if tab_table {
         InputFormat::Table
     } else {

@@ -27,7 +27,6 @@
 
 use std::io::BufRead;
 
-use super::lines::Utf8Repair;
 use super::mail::each_mail_line;
 use super::{Events, ParseOptions, ParseStats, Row, Sink, fields};
 use crate::error::{InputError, shorten};
@@ -97,14 +96,10 @@ pub fn parse<R: BufRead>(
         started: false,
         stats: ParseStats::default(),
     };
-    let mut utf8 = Utf8Repair::new(options.lossy);
-    let mut mail = ParseStats::default();
-    each_mail_line(reader, name, &mut utf8, &mut mail, |number, line| {
+    let read = each_mail_line(reader, name, options.lossy, |number, line| {
         state.line(number, line, sink)
     })?;
-    utf8.record(&mut state.stats);
-    state.stats.quoted = mail.quoted;
-    state.stats.soft_breaks = mail.soft_breaks;
+    state.stats.merge(&read);
     if !state.started {
         return Err(InputError::whole(
             name,

@@ -17,7 +17,6 @@
 
 use std::io::BufRead;
 
-use super::lines::Utf8Repair;
 use super::mail::each_mail_line;
 use super::{Events, ParseOptions, ParseStats, Row, Sink, fields};
 use crate::error::{InputError, shorten};
@@ -101,14 +100,10 @@ pub fn parse<R: BufRead>(
     };
     sink.sample(Vec::new())
         .map_err(|message| InputError::whole(name, message))?;
-    let mut utf8 = Utf8Repair::new(options.lossy);
-    let mut mail = ParseStats::default();
-    each_mail_line(reader, name, &mut utf8, &mut mail, |number, line| {
+    let read = each_mail_line(reader, name, options.lossy, |number, line| {
         state.line(number, line, sink)
     })?;
-    utf8.record(&mut state.stats);
-    state.stats.quoted = mail.quoted;
-    state.stats.soft_breaks = mail.soft_breaks;
+    state.stats.merge(&read);
     if state.section.is_none() && state.stats.profiling_rows.count == 0 {
         return Err(InputError::whole(
             name,

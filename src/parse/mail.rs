@@ -107,23 +107,27 @@ impl MailText {
 }
 
 /// [`each_line`] through [`MailText`]: the logical lines of a text that
-/// may be a quoted or quoted-printable mail.
+/// may be a quoted or quoted-printable mail (bytes that are not UTF-8
+/// repaired under `lossy`). Returns what the reading itself noted: the
+/// mail's decoding and the repaired lines, for [`ParseStats::merge`].
 pub fn each_mail_line<R: BufRead>(
     reader: R,
     name: &str,
-    utf8: &mut Utf8Repair,
-    stats: &mut ParseStats,
+    lossy: bool,
     mut on_line: impl FnMut(u64, &str) -> Result<(), String>,
-) -> Result<u64, InputError> {
+) -> Result<ParseStats, InputError> {
     let mut mail = MailText::default();
-    let lines = each_line(reader, name, utf8, |number, line| {
+    let mut utf8 = Utf8Repair::new(lossy);
+    each_line(reader, name, &mut utf8, |number, line| {
         mail.feed(number, line, &mut on_line)
     })?;
     let last = mail.pending_line;
     mail.finish(&mut on_line)
         .map_err(|message| InputError::at_line(name, last, message))?;
-    mail.record(stats);
-    Ok(lines)
+    let mut read = ParseStats::default();
+    mail.record(&mut read);
+    utf8.record(&mut read);
+    Ok(read)
 }
 
 /// The lines of a text head (format detection), as a mail reader gives
@@ -191,17 +195,10 @@ mod tests {
 
     fn read(text: &str) -> (Vec<(u64, String)>, ParseStats) {
         let mut seen = Vec::new();
-        let mut stats = ParseStats::default();
-        each_mail_line(
-            text.as_bytes(),
-            "m",
-            &mut Utf8Repair::default(),
-            &mut stats,
-            |number, line| {
-                seen.push((number, line.to_string()));
-                Ok(())
-            },
-        )
+        let stats = each_mail_line(text.as_bytes(), "m", false, |number, line| {
+            seen.push((number, line.to_string()));
+            Ok(())
+        })
         .unwrap();
         (seen, stats)
     }
@@ -243,15 +240,7 @@ mod tests {
     #[test]
     fn joined_lines_are_bounded_like_lines() {
         let text = "0123456789abcdef=\n".repeat(MAX_LINE / 16 + 10);
-        let mut stats = ParseStats::default();
-        let err = each_mail_line(
-            text.as_bytes(),
-            "m",
-            &mut Utf8Repair::default(),
-            &mut stats,
-            |_, _| Ok(()),
-        )
-        .unwrap_err();
+        let err = each_mail_line(text.as_bytes(), "m", false, |_, _| Ok(())).unwrap_err();
         assert!(err.to_string().contains("run over 1 MiB"), "{err}");
     }
 

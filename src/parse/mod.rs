@@ -283,6 +283,12 @@ impl ParseStats {
         self.running_totals.merge(shifted(chunk.running_totals));
     }
 
+    /// Adds what another reading of the same lines noted (the mail
+    /// reader's decoding, repaired bytes).
+    pub fn merge(&mut self, other: &ParseStats) {
+        self.absorb_chunk(other, 0);
+    }
+
     /// Counts a skipped histogram, by its title line.
     pub fn skip_histogram(&mut self, line: u64) {
         self.skipped_histograms += 1;

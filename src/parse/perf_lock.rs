@@ -28,7 +28,6 @@
 
 use std::io::BufRead;
 
-use super::lines::Utf8Repair;
 use super::mail::each_mail_line;
 use super::{ParseOptions, ParseStats, Row, Sink, fields};
 use crate::error::{InputError, shorten};
@@ -170,12 +169,10 @@ pub fn parse<R: BufRead>(
         stats: ParseStats::default(),
         strict: options.strict,
     };
-    let mut stats = ParseStats::default();
-    let mut utf8 = Utf8Repair::new(options.lossy);
-    each_mail_line(reader, name, &mut utf8, &mut stats, |number, line| {
+    let read = each_mail_line(reader, name, options.lossy, |number, line| {
         state.line(number, line, sink)
     })?;
-    utf8.record(&mut state.stats);
+    state.stats.merge(&read);
     if state.layout.is_none() {
         return Err(InputError::whole(
             name,
@@ -183,8 +180,6 @@ pub fn parse<R: BufRead>(
              max wait   avg wait ...` or `# output: contended, ...`)",
         ));
     }
-    state.stats.quoted = stats.quoted;
-    state.stats.soft_breaks = stats.soft_breaks;
     Ok(state.stats)
 }
 
