@@ -57,10 +57,12 @@ fn parse_table(c: &mut Criterion) {
     });
     group.bench_function("facts", |b| {
         b.iter(|| {
-            let mut builder = FactsBuilder::new("bench");
+            let mut builder = FactsBuilder::new("bench", &Default::default());
             let options = ParseOptions::default();
             table::parse(black_box(text.as_bytes()), "bench", &options, &mut builder).unwrap();
-            builder.finish(Default::default()).facts.len()
+            builder
+                .finish(Default::default())
+                .map_or(0, |facts| facts.keys.len())
         })
     });
     group.finish();

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::engine::diff::{DiffOptions, Metric, Threshold};
 use crate::engine::{AnalysisOptions, ClassMap, GroupKey, SortKey};
 use crate::export::{ExportFormat, What};
+use crate::facts::Fold;
 use crate::ingest::ReadOptions;
 use crate::parse::fxt::CaptureOptions;
 use crate::parse::{Events, InputFormat, MapKey, ParseOptions, Unit, Values};
@@ -245,6 +246,12 @@ pub struct ReadArgs {
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub threads: usize,
 
+    /// Keep the `+0x..` offsets of symbols and callers, so that call sites
+    /// in one function are groups of their own (default: read
+    /// `reaper+0x1c` as `reaper`, in every command).
+    #[arg(long)]
+    pub keep_offsets: bool,
+
     /// lltrace captures (FXT): the thread to sample, by the name Perfetto
     /// shows (a user thread: its process's); repeatable (default: every
     /// thread that waited on a lock).
@@ -284,12 +291,19 @@ fn parse_window(text: &str) -> Result<u64, String> {
 }
 
 impl ReadArgs {
-    /// How to read the inputs, as these flags ask.
-    pub fn options(&self) -> ReadOptions {
+    /// How to read the inputs, as these flags ask, for a ranking or
+    /// comparison grouped `by`; with `detail`, each key's wait in each
+    /// sample is kept (what diff's per-group tests need).
+    pub fn options(&self, by: &[GroupKey], detail: bool) -> ReadOptions {
         ReadOptions {
             format: self.input_format,
             parse: self.parse_options(),
             threads: self.threads,
+            fold: Fold {
+                by: unique_keys(by),
+                detail,
+                keep_offsets: self.keep_offsets,
+            },
         }
     }
 
@@ -527,10 +541,6 @@ pub struct DiffArgs {
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
 
-    /// Match symbols and callers exactly, with their `+0x..` offsets.
-    #[arg(long)]
-    pub keep_offsets: bool,
-
     /// Significance level of the tests; 1 turns them off.
     #[arg(long, default_value_t = 0.05, value_name = "P")]
     pub alpha: f64,
@@ -565,7 +575,6 @@ impl DiffArgs {
         DiffOptions {
             classes: self.classes.classes(),
             by: unique_keys(&self.by),
-            keep_offsets: self.keep_offsets,
             alpha: self.alpha,
             fail_above: self.fail_above,
             fail_metrics: if self.metric.is_empty() {

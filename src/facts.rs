@@ -1,19 +1,145 @@
-//! Facts: rows folded while parsing into one record per (sample, category,
-//! symbol, caller), so memory grows with distinct keys, not with rows.
+//! Facts: rows folded while parsing. What a report needs is kept per
+//! distinct key (its totals, the samples it appears in) and per sample (its
+//! wait by category), so memory grows with keys plus samples, not with
+//! rows nor with their product. The per-(sample, key) detail that `diff`'s
+//! per-group tests need is kept only when asked for ([`Fold::detail`]).
 
 use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
-use rustc_hash::{FxBuildHasher, FxHashMap};
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
+use crate::engine::frames::strip_offset;
+use crate::engine::model::{GroupKey, KERNEL_LOCK};
 use crate::parse::{InputFormat, ParseStats, Row, Sink, State};
 
-/// One distinct key of one sample, with its rows folded in.
+/// A key position a grouping leaves out.
+pub const NO_KEY: u32 = u32::MAX;
+
+/// How rows are folded: decided before reading, from the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fold {
+    /// The ranking's keys: the samples each group appears in are counted
+    /// while reading, since they cannot be told from per-key counts.
+    pub by: Vec<GroupKey>,
+    /// Keep the wait of every key in every sample ([`InputFacts::detail`]).
+    pub detail: bool,
+    /// Keep `+0x..` offsets on symbols and callers; by default they are
+    /// stripped, so that call sites in one function are one key.
+    pub keep_offsets: bool,
+}
+
+impl Default for Fold {
+    fn default() -> Self {
+        Fold {
+            by: vec![GroupKey::Category, GroupKey::Symbol, GroupKey::Caller],
+            detail: false,
+            keep_offsets: false,
+        }
+    }
+}
+
+/// Which of (category, symbol, caller) a grouping by `by` keeps.
+pub fn kept_keys(by: &[GroupKey]) -> [bool; 3] {
+    [
+        by.contains(&GroupKey::Category),
+        by.contains(&GroupKey::Symbol),
+        by.contains(&GroupKey::Caller),
+    ]
+}
+
+/// The samples in which a key or group appears, counted as they come (in
+/// increasing order).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// The first, 0-based within the input.
+    pub first: u32,
+    /// The last.
+    pub last: u32,
+    /// How many.
+    pub count: u32,
+}
+
+impl Seen {
+    /// Counts `sample` unless it is the last one counted. Returns whether
+    /// it was new.
+    fn add(&mut self, sample: u32) -> bool {
+        if self.count > 0 && self.last == sample {
+            return false;
+        }
+        if self.count == 0 {
+            self.first = sample;
+        }
+        self.last = sample;
+        self.count += 1;
+        true
+    }
+
+    /// Adds the samples of the next chunk, whose sample numbers are
+    /// shifted by `shift`; a sample in both (the chunk continued this one's
+    /// last) counts once.
+    fn merge(&mut self, later: Seen, shift: u32) {
+        if later.count == 0 {
+            return;
+        }
+        let (first, last) = (later.first + shift, later.last + shift);
+        let shared = self.count > 0 && self.last == first;
+        if self.count == 0 {
+            self.first = first;
+        }
+        self.count += later.count - u32::from(shared);
+        self.last = last;
+    }
+}
+
+/// One distinct key of an input, with all its rows folded in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyFact {
+    /// Interned category (index into [`InputFacts::strings`]).
+    pub category: u32,
+    /// Interned symbol.
+    pub symbol: u32,
+    /// Interned caller.
+    pub caller: u32,
+    /// Whether the symbol is `kernel_lock`.
+    pub kernel_lock: bool,
+    /// Sum of the rows' durations, nanoseconds.
+    pub total_ns: u64,
+    /// Number of events folded in (row counts).
+    pub rows: u64,
+    /// Longest single wait, nanoseconds.
+    pub max_ns: u64,
+    /// The samples it appears in.
+    pub seen: Seen,
+}
+
+impl KeyFact {
+    /// The key's ids: (category, symbol, caller).
+    pub fn ids(&self) -> [u32; 3] {
+        [self.category, self.symbol, self.caller]
+    }
+}
+
+/// The wait of one sample on one category (kernel_lock apart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SampleSum {
+    /// 0-based index of the sample within its input.
+    pub sample: u32,
+    /// Interned category.
+    pub category: u32,
+    /// Whether this is the wait on `kernel_lock`.
+    pub kernel_lock: bool,
+    /// Sum, nanoseconds.
+    pub total_ns: u64,
+}
+
+/// One distinct key of one sample, with its rows folded in (kept with
+/// [`Fold::detail`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fact {
     /// 0-based index of the sample within its input.
     pub sample: u32,
-    /// Interned category (index into [`InputFacts::strings`]).
+    /// Interned category.
     pub category: u32,
     /// Interned symbol.
     pub symbol: u32,
@@ -21,9 +147,9 @@ pub struct Fact {
     pub caller: u32,
     /// Sum of the rows' durations, nanoseconds.
     pub total_ns: u64,
-    /// Number of events folded in (row counts).
+    /// Number of events folded in.
     pub rows: u64,
-    /// Longest single wait, nanoseconds (a row's `max_ns`).
+    /// Longest single wait, nanoseconds.
     pub max_ns: u64,
 }
 
@@ -38,10 +164,25 @@ pub struct InputFacts {
     pub samples: Vec<Vec<State>>,
     /// Interned key strings.
     pub strings: Vec<Box<str>>,
-    /// The folded rows.
-    pub facts: Vec<Fact>,
+    /// Every distinct key, in the order first seen.
+    pub keys: Vec<KeyFact>,
+    /// Each sample's wait per category; a (sample, category) pair may come
+    /// more than once (sum them).
+    pub sample_sums: Vec<SampleSum>,
+    /// The samples each group of [`Fold::by`] appears in, by the group's
+    /// ids ([`NO_KEY`] where the grouping leaves a key out). Empty when the
+    /// grouping is by every key: then each key's own [`KeyFact::seen`].
+    pub groups_seen: FxHashMap<[u32; 3], Seen>,
+    /// The wait of each key in each sample it appears in (with
+    /// [`Fold::detail`]; empty otherwise).
+    pub detail: Vec<Fact>,
     /// Rows read (before folding), counting a row's `count` column.
     pub rows: u64,
+    /// Symbols and callers read without their `+0x..` offsets, as written.
+    pub stripped_offsets: FxHashSet<Box<str>>,
+    /// Which of (category, symbol, caller) [`InputFacts::groups_seen`]
+    /// groups by.
+    pub grouped_by: [bool; 3],
     /// What the parser skipped.
     pub stats: ParseStats,
 }
@@ -52,10 +193,23 @@ impl InputFacts {
         &self.strings[id as usize]
     }
 
+    /// The samples each group of the reading's grouping appears in.
+    pub fn group_samples(&self) -> Box<dyn Iterator<Item = ([u32; 3], u32)> + '_> {
+        if self.groups_seen.is_empty() {
+            Box::new(self.keys.iter().map(|key| (key.ids(), key.seen.count)))
+        } else {
+            Box::new(
+                self.groups_seen
+                    .iter()
+                    .map(|(ids, seen)| (*ids, seen.count)),
+            )
+        }
+    }
+
     /// Appends the facts of the next chunk of the same input, read on
     /// another core. With `continues_last_sample`, the chunk's first sample
     /// is the rest of this one's last (the chunk began inside its table):
-    /// its facts fold into that sample. `line_offset` is the number of lines
+    /// its rows fold into that sample. `line_offset` is the number of lines
     /// before the chunk, to number its skipped lines.
     pub fn append(
         &mut self,
@@ -63,14 +217,43 @@ impl InputFacts {
         continues_last_sample: bool,
         line_offset: u64,
     ) -> Result<(), String> {
+        let remap = self.adopt_strings(&chunk.strings);
+        let remap_key =
+            |ids: [u32; 3]| ids.map(|id| if id == NO_KEY { id } else { remap[id as usize] });
+        let continues = continues_last_sample && !self.samples.is_empty();
+        let shift = (self.samples.len() - usize::from(continues)) as u32;
+        self.append_keys(&chunk.keys, &remap_key, shift)?;
+        for sum in &chunk.sample_sums {
+            self.sample_sums.push(SampleSum {
+                sample: sum.sample + shift,
+                category: remap[sum.category as usize],
+                ..*sum
+            });
+        }
+        for (ids, seen) in chunk.groups_seen {
+            self.groups_seen
+                .entry(remap_key(ids))
+                .or_default()
+                .merge(seen, shift);
+        }
+        self.append_detail(chunk.detail, &remap_key, shift, continues)?;
+        self.samples
+            .extend(chunk.samples.into_iter().skip(usize::from(continues)));
+        self.rows = self.rows.saturating_add(chunk.rows);
+        self.stripped_offsets.extend(chunk.stripped_offsets);
+        self.stats.absorb_chunk(&chunk.stats, line_offset);
+        Ok(())
+    }
+
+    /// Interns another chunk's strings; returns the id of each here.
+    fn adopt_strings(&mut self, strings: &[Box<str>]) -> Vec<u32> {
         let mut ids: FxHashMap<Box<str>, u32> = self
             .strings
             .iter()
             .enumerate()
             .map(|(id, text)| (text.clone(), id as u32))
             .collect();
-        let remap: Vec<u32> = chunk
-            .strings
+        strings
             .iter()
             .map(|text| {
                 *ids.entry(text.clone()).or_insert_with(|| {
@@ -78,92 +261,169 @@ impl InputFacts {
                     (self.strings.len() - 1) as u32
                 })
             })
+            .collect()
+    }
+
+    fn append_keys(
+        &mut self,
+        keys: &[KeyFact],
+        remap_key: &dyn Fn([u32; 3]) -> [u32; 3],
+        shift: u32,
+    ) -> Result<(), String> {
+        let mut index: FxHashMap<[u32; 3], usize> = self
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(at, key)| (key.ids(), at))
             .collect();
-        let continues = continues_last_sample && !self.samples.is_empty();
-        let first_sample = self.samples.len() - usize::from(continues);
-        let mut last_sample: FxHashMap<[u32; 3], usize> = FxHashMap::default();
+        for key in keys {
+            let ids = remap_key(key.ids());
+            let Some(&at) = index.get(&ids) else {
+                let mut seen = Seen::default();
+                seen.merge(key.seen, shift);
+                let [category, symbol, caller] = ids;
+                index.insert(ids, self.keys.len());
+                self.keys.push(KeyFact {
+                    category,
+                    symbol,
+                    caller,
+                    seen,
+                    ..*key
+                });
+                continue;
+            };
+            let into = &mut self.keys[at];
+            into.total_ns = into
+                .total_ns
+                .checked_add(key.total_ns)
+                .ok_or_else(|| overflow(&self.strings, ids))?;
+            into.rows = into.rows.saturating_add(key.rows);
+            into.max_ns = into.max_ns.max(key.max_ns);
+            into.seen.merge(key.seen, shift);
+        }
+        Ok(())
+    }
+
+    fn append_detail(
+        &mut self,
+        detail: Vec<Fact>,
+        remap_key: &dyn Fn([u32; 3]) -> [u32; 3],
+        shift: u32,
+        continues: bool,
+    ) -> Result<(), String> {
+        let mut in_continued: FxHashMap<[u32; 3], usize> = FxHashMap::default();
         if continues {
-            for (at, fact) in self.facts.iter().enumerate() {
-                if fact.sample as usize == first_sample {
-                    last_sample.insert([fact.category, fact.symbol, fact.caller], at);
+            for (at, fact) in self.detail.iter().enumerate() {
+                if fact.sample == shift {
+                    in_continued.insert([fact.category, fact.symbol, fact.caller], at);
                 }
             }
         }
-        for fact in chunk.facts {
-            let fact = Fact {
-                sample: first_sample as u32 + fact.sample,
-                category: remap[fact.category as usize],
-                symbol: remap[fact.symbol as usize],
-                caller: remap[fact.caller as usize],
-                ..fact
-            };
-            let key = [fact.category, fact.symbol, fact.caller];
-            match last_sample.get(&key) {
-                Some(&at) if continues && fact.sample as usize == first_sample => {
-                    let into = &mut self.facts[at];
-                    into.total_ns = into.total_ns.checked_add(fact.total_ns).ok_or_else(|| {
-                        format!(
-                            "the total wait of {} {} {} overflows 64-bit nanoseconds",
-                            self.strings[key[0] as usize],
-                            self.strings[key[1] as usize],
-                            self.strings[key[2] as usize]
-                        )
-                    })?;
+        for fact in detail {
+            let ids = remap_key([fact.category, fact.symbol, fact.caller]);
+            let sample = fact.sample + shift;
+            match in_continued.get(&ids) {
+                Some(&at) if sample == shift => {
+                    let into = &mut self.detail[at];
+                    into.total_ns = into
+                        .total_ns
+                        .checked_add(fact.total_ns)
+                        .ok_or_else(|| overflow(&self.strings, ids))?;
                     into.rows = into.rows.saturating_add(fact.rows);
                     into.max_ns = into.max_ns.max(fact.max_ns);
                 }
-                _ => self.facts.push(fact),
+                _ => {
+                    let [category, symbol, caller] = ids;
+                    self.detail.push(Fact {
+                        sample,
+                        category,
+                        symbol,
+                        caller,
+                        ..fact
+                    });
+                }
             }
         }
-        let skip_first = usize::from(continues);
-        self.samples
-            .extend(chunk.samples.into_iter().skip(skip_first));
-        self.rows = self.rows.saturating_add(chunk.rows);
-        self.stats.absorb_chunk(&chunk.stats, line_offset);
         Ok(())
     }
+}
+
+fn overflow(strings: &[Box<str>], ids: [u32; 3]) -> String {
+    let [category, symbol, caller] = ids.map(|id| &*strings[id as usize]);
+    format!("the total wait of {category} {symbol} {caller} overflows 64-bit nanoseconds")
 }
 
 /// The most key texts the per-sample cache holds.
 const BY_TEXT_LIMIT: usize = 1 << 16;
 
+/// A key's rows in the sample being read.
+#[derive(Debug, Clone, Copy, Default)]
+struct Pending {
+    /// Whether the key has rows in the current sample.
+    open: bool,
+    total_ns: u64,
+    rows: u64,
+    max_ns: u64,
+}
+
 /// The [`Sink`] that folds rows into facts.
 #[derive(Debug, Default)]
 pub struct FactsBuilder {
     facts: InputFacts,
+    fold: Fold,
+    /// Which key positions the grouping keeps (all: no group counting).
+    kept: [bool; 3],
     /// Ids of `facts.strings`, found by the strings' hashes: each string is
     /// kept once.
     interned: HashTable<u32>,
-    /// The facts of the current sample by (category, symbol, caller);
-    /// earlier samples take no more rows, so this is cleared at each one.
-    index: FxHashMap<[u32; 3], usize>,
-    /// The same facts by the row's key text, when the parser gives it: one
-    /// hash of the text instead of three interning lookups and this one.
-    by_text: FxHashMap<Box<str>, usize>,
+    /// Index into `facts.keys` by (category, symbol, caller) ids.
+    index: FxHashMap<[u32; 3], u32>,
+    /// The same by the row's key text, when the parser gives it: one hash
+    /// of the text instead of three interning lookups and this one. Valid
+    /// for one sample (a new header may read the same text otherwise).
+    by_text: FxHashMap<Box<str>, u32>,
+    /// Each key's rows in the current sample, by key index.
+    pending: Vec<Pending>,
+    /// The keys with rows in the current sample.
+    touched: Vec<u32>,
+    /// The current sample's wait by (category, kernel_lock), reused.
+    sums: FxHashMap<(u32, bool), u64>,
     /// The first sample was opened by a row, not by the parser: in a chunk
     /// of a file, that row continues the previous chunk's last sample.
     opened_by_row: bool,
 }
 
 impl FactsBuilder {
-    /// A builder for the input with this label.
-    pub fn new(label: &str) -> Self {
-        let mut builder = FactsBuilder::default();
+    /// A builder for the input with this label, folding as `fold` says.
+    pub fn new(label: &str, fold: &Fold) -> Self {
+        let kept = kept_keys(&fold.by);
+        let mut builder = FactsBuilder {
+            fold: fold.clone(),
+            kept,
+            ..FactsBuilder::default()
+        };
         builder.facts.label = label.to_string();
+        builder.facts.grouped_by = kept;
         builder
     }
 
+    /// The label of the input being read.
+    pub fn label(&self) -> &str {
+        &self.facts.label
+    }
+
     /// The facts, with the parser's statistics attached.
-    pub fn finish(mut self, stats: ParseStats) -> InputFacts {
+    pub fn finish(mut self, stats: ParseStats) -> Result<InputFacts, String> {
+        self.close_sample()?;
         self.facts.stats = stats;
-        self.facts
+        Ok(self.facts)
     }
 
     /// The facts of one chunk of an input, and whether its first sample was
     /// opened by a row (see [`InputFacts::append`]).
-    pub fn finish_chunk(self, stats: ParseStats) -> (InputFacts, bool) {
+    pub fn finish_chunk(self, stats: ParseStats) -> Result<(InputFacts, bool), String> {
         let opened_by_row = self.opened_by_row;
-        (self.finish(stats), opened_by_row)
+        Ok((self.finish(stats)?, opened_by_row))
     }
 
     fn intern(&mut self, text: &str) -> u32 {
@@ -182,12 +442,104 @@ impl FactsBuilder {
         });
         id
     }
+
+    /// Interns a symbol or caller, without its offset unless kept.
+    fn intern_site(&mut self, text: &str) -> u32 {
+        if self.fold.keep_offsets {
+            return self.intern(text);
+        }
+        let function = strip_offset(text);
+        if function.len() < text.len() && !self.facts.stripped_offsets.contains(text) {
+            self.facts.stripped_offsets.insert(text.into());
+        }
+        self.intern(function)
+    }
+
+    /// The index of the row's key, created empty if new.
+    fn key_of(&mut self, row: &Row<'_>) -> u32 {
+        let ids = [
+            self.intern(row.category),
+            self.intern_site(row.symbol),
+            self.intern_site(row.caller),
+        ];
+        if let Some(&at) = self.index.get(&ids) {
+            return at;
+        }
+        let at = self.facts.keys.len() as u32;
+        self.index.insert(ids, at);
+        let [category, symbol, caller] = ids;
+        self.facts.keys.push(KeyFact {
+            category,
+            symbol,
+            caller,
+            kernel_lock: self.facts.key(symbol) == KERNEL_LOCK,
+            total_ns: 0,
+            rows: 0,
+            max_ns: 0,
+            seen: Seen::default(),
+        });
+        self.pending.push(Pending::default());
+        at
+    }
+
+    /// Folds the current sample's rows into the keys, its sums and detail.
+    fn close_sample(&mut self) -> Result<(), String> {
+        let Some(sample) = self.facts.samples.len().checked_sub(1) else {
+            return Ok(());
+        };
+        let sample = sample as u32;
+        let count_groups = self.kept != [true; 3];
+        let mut sums = std::mem::take(&mut self.sums);
+        for at in std::mem::take(&mut self.touched) {
+            let pending = std::mem::take(&mut self.pending[at as usize]);
+            let key = &mut self.facts.keys[at as usize];
+            key.total_ns = key
+                .total_ns
+                .checked_add(pending.total_ns)
+                .ok_or_else(|| overflow(&self.facts.strings, key.ids()))?;
+            key.rows = key.rows.saturating_add(pending.rows);
+            key.max_ns = key.max_ns.max(pending.max_ns);
+            key.seen.add(sample);
+            let key = *key;
+            let sum: &mut u64 = sums.entry((key.category, key.kernel_lock)).or_default();
+            *sum = sum.saturating_add(pending.total_ns);
+            if count_groups {
+                let ids = key.ids();
+                let group = [0, 1, 2].map(|at| if self.kept[at] { ids[at] } else { NO_KEY });
+                self.facts.groups_seen.entry(group).or_default().add(sample);
+            }
+            if self.fold.detail {
+                self.facts.detail.push(Fact {
+                    sample,
+                    category: key.category,
+                    symbol: key.symbol,
+                    caller: key.caller,
+                    total_ns: pending.total_ns,
+                    rows: pending.rows,
+                    max_ns: pending.max_ns,
+                });
+            }
+        }
+        let mut sums_of_sample: Vec<SampleSum> = sums
+            .drain()
+            .map(|((category, kernel_lock), total_ns)| SampleSum {
+                sample,
+                category,
+                kernel_lock,
+                total_ns,
+            })
+            .collect();
+        sums_of_sample.sort_unstable_by_key(|sum| (sum.category, sum.kernel_lock));
+        self.facts.sample_sums.extend(sums_of_sample);
+        self.sums = sums;
+        Ok(())
+    }
 }
 
 impl Sink for FactsBuilder {
     fn sample(&mut self, states: Vec<State>) -> Result<(), String> {
+        self.close_sample()?;
         self.facts.samples.push(states);
-        self.index.clear();
         self.by_text.clear();
         Ok(())
     }
@@ -208,7 +560,7 @@ impl Sink for FactsBuilder {
         let at = match cached {
             Some(at) => at,
             None => {
-                let at = self.fact_of(row);
+                let at = self.key_of(row);
                 // Past a bound the keys hardly repeat: a bigger cache would
                 // cost a copy of every key text and win nothing.
                 if !row.key_text.is_empty() && self.by_text.len() < BY_TEXT_LIMIT {
@@ -217,49 +569,27 @@ impl Sink for FactsBuilder {
                 at
             }
         };
-        fold_row(&mut self.facts.facts[at], row)
-    }
-}
-
-impl FactsBuilder {
-    /// The index of the current sample's fact for the row's keys, created
-    /// empty if new.
-    fn fact_of(&mut self, row: &Row<'_>) -> usize {
-        let key = [
-            self.intern(row.category),
-            self.intern(row.symbol),
-            self.intern(row.caller),
-        ];
-        if let Some(&at) = self.index.get(&key) {
-            return at;
+        let pending = &mut self.pending[at as usize];
+        if !pending.open {
+            pending.open = true;
+            self.touched.push(at);
         }
-        let at = self.facts.facts.len();
-        self.index.insert(key, at);
-        self.facts.facts.push(Fact {
-            sample: (self.facts.samples.len() - 1) as u32,
-            category: key[0],
-            symbol: key[1],
-            caller: key[2],
-            total_ns: 0,
-            rows: 0,
-            max_ns: 0,
-        });
-        at
+        fold_row(pending, row)
     }
 }
 
-fn fold_row(fact: &mut Fact, row: &Row<'_>) -> Result<(), String> {
-    fact.total_ns = fact.total_ns.checked_add(row.dur_ns).ok_or_else(|| {
+fn fold_row(pending: &mut Pending, row: &Row<'_>) -> Result<(), String> {
+    pending.total_ns = pending.total_ns.checked_add(row.dur_ns).ok_or_else(|| {
         format!(
             "the total wait of {} {} {} overflows 64-bit nanoseconds",
             row.category, row.symbol, row.caller
         )
     })?;
-    fact.rows = fact
+    pending.rows = pending
         .rows
         .checked_add(row.count)
         .ok_or("the row count overflows a 64-bit counter")?;
-    fact.max_ns = fact.max_ns.max(row.max_ns);
+    pending.max_ns = pending.max_ns.max(row.max_ns);
     Ok(())
 }
 
@@ -278,42 +608,122 @@ mod tests {
         .with_max()
     }
 
+    fn by(keys: &[GroupKey]) -> Fold {
+        Fold {
+            by: keys.to_vec(),
+            detail: true,
+            keep_offsets: false,
+        }
+    }
+
     #[test]
-    fn folds_rows_with_the_same_key_per_sample() {
-        let mut builder = FactsBuilder::new("in");
+    fn folds_rows_per_key_and_counts_the_samples_each_appears_in() {
+        let mut builder = FactsBuilder::new("in", &by(&[GroupKey::Symbol]));
         builder.sample(Vec::new()).unwrap();
         builder
             .row(&row(10, "kernel", "kernel_lock", "reaper"))
             .unwrap();
         builder
-            .row(&row(30, "kernel", "kernel_lock", "reaper"))
+            .row(&row(30, "kernel", "kernel_lock", "reaper+0x1c"))
             .unwrap();
         builder
             .row(&row(5, "mutex", "sched_lock", "wakeup_n"))
             .unwrap();
         builder.sample(Vec::new()).unwrap();
         builder
-            .row(&row(7, "kernel", "kernel_lock", "reaper"))
+            .row(&row(7, "kernel", "kernel_lock", "exit1"))
             .unwrap();
-        let facts = builder.finish(ParseStats::default());
-        assert_eq!(facts.facts.len(), 3);
-        let first = facts.facts[0];
-        assert_eq!((first.total_ns, first.rows, first.max_ns), (40, 2, 30));
-        assert_eq!(facts.facts[2].sample, 1);
-        assert_eq!(facts.key(facts.facts[2].caller), "reaper");
+        let facts = builder.finish(ParseStats::default()).unwrap();
+        assert_eq!(facts.keys.len(), 3);
+        let reaper = facts.keys[0];
+        assert_eq!((reaper.total_ns, reaper.rows, reaper.max_ns), (40, 2, 30));
+        assert_eq!((reaper.seen.count, reaper.kernel_lock), (1, true));
+        assert_eq!(facts.key(facts.keys[2].caller), "exit1");
         assert_eq!(facts.rows, 4);
-        assert_eq!(facts.strings.len(), 6);
+        assert_eq!(facts.strings.len(), 7);
+        let kernel_lock = facts.keys[0].symbol;
+        assert_eq!(facts.groups_seen[&[NO_KEY, kernel_lock, NO_KEY]].count, 2);
+        let sums: Vec<(u32, u64)> = facts
+            .sample_sums
+            .iter()
+            .map(|s| (s.sample, s.total_ns))
+            .collect();
+        assert_eq!(sums, [(0, 40), (0, 5), (1, 7)]);
+        assert_eq!(facts.detail.len(), 3);
+        assert_eq!(facts.detail[2].sample, 1);
+        let stripped: Vec<&str> = facts.stripped_offsets.iter().map(|s| &**s).collect();
+        assert_eq!(stripped, ["reaper+0x1c"]);
+    }
+
+    #[test]
+    fn chunks_that_share_a_sample_count_it_once() {
+        let read = |dur_ns: u64, new_sample_after: bool| {
+            let mut builder = FactsBuilder::new("in", &by(&[GroupKey::Category]));
+            builder
+                .row(&row(dur_ns, "kernel", "kernel_lock", "reaper"))
+                .unwrap();
+            if new_sample_after {
+                builder.sample(Vec::new()).unwrap();
+                builder
+                    .row(&row(1, "kernel", "kernel_lock", "reaper"))
+                    .unwrap();
+            }
+            builder.finish(ParseStats::default()).unwrap()
+        };
+        let mut all = read(10, false);
+        all.append(read(20, true), true, 0).unwrap();
+        assert_eq!(all.samples.len(), 2);
+        assert_eq!(all.keys.len(), 1);
+        assert_eq!((all.keys[0].total_ns, all.keys[0].seen.count), (31, 2));
+        assert_eq!(all.groups_seen.values().next().unwrap().count, 2);
+        let detail: Vec<(u32, u64)> = all.detail.iter().map(|f| (f.sample, f.total_ns)).collect();
+        assert_eq!(detail, [(0, 30), (1, 1)]);
+        all.append(read(5, false), false, 0).unwrap();
+        assert_eq!((all.keys[0].total_ns, all.keys[0].seen.count), (36, 3));
+    }
+
+    #[test]
+    fn offsets_are_kept_when_asked() {
+        let fold = Fold {
+            keep_offsets: true,
+            ..Fold::default()
+        };
+        let mut builder = FactsBuilder::new("in", &fold);
+        builder
+            .row(&row(10, "kernel", "kernel_lock", "reaper+0x1c"))
+            .unwrap();
+        builder
+            .row(&row(10, "kernel", "kernel_lock", "reaper+0x24"))
+            .unwrap();
+        let facts = builder.finish(ParseStats::default()).unwrap();
+        assert_eq!(facts.keys.len(), 2);
+        assert!(facts.stripped_offsets.is_empty());
+        assert!(facts.groups_seen.is_empty());
     }
 
     #[test]
     fn overflowing_sum_is_an_error() {
-        let mut builder = FactsBuilder::new("in");
+        let mut builder = FactsBuilder::new("in", &Fold::default());
         builder
             .row(&row(u64::MAX, "kernel", "kernel_lock", "reaper"))
             .unwrap();
         let err = builder
             .row(&row(1, "kernel", "kernel_lock", "reaper"))
             .unwrap_err();
+        assert!(err.contains("overflows"), "{err}");
+    }
+
+    #[test]
+    fn overflow_across_samples_is_an_error() {
+        let mut builder = FactsBuilder::new("in", &Fold::default());
+        builder
+            .row(&row(u64::MAX, "kernel", "kernel_lock", "reaper"))
+            .unwrap();
+        builder.sample(Vec::new()).unwrap();
+        builder
+            .row(&row(1, "kernel", "kernel_lock", "reaper"))
+            .unwrap();
+        let err = builder.finish(ParseStats::default()).unwrap_err();
         assert!(err.contains("overflows"), "{err}");
     }
 }

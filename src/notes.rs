@@ -211,3 +211,30 @@ pub fn skipped_of(inputs: &[InputFacts]) -> impl Iterator<Item = (&str, ParseSta
         .iter()
         .map(|input| (input.label.as_str(), input.stats))
 }
+
+/// Tells which symbols and callers were read without their `+0x..`
+/// offsets: the figures of call sites in one function are then one group's.
+pub fn note_offsets<'a>(label: &str, stripped: impl IntoIterator<Item = &'a str>) {
+    let mut count = 0usize;
+    let mut example: Option<&str> = None;
+    for text in stripped {
+        count += 1;
+        example = Some(example.map_or(text, |first| first.min(text)));
+    }
+    let Some(example) = example else {
+        return;
+    };
+    let sites = counted(count as u64, "symbol or caller", "symbols and callers");
+    note!(
+        "contend: {label}: read {sites} without the +0x offset (e.g. `{example}` as `{}`): \
+         call sites in one function are one group; --keep-offsets keeps them apart",
+        crate::engine::frames::strip_offset(example)
+    );
+}
+
+/// [`note_offsets`] for each input read into facts.
+pub fn note_offsets_of(inputs: &[InputFacts]) {
+    for input in inputs {
+        note_offsets(&input.label, input.stripped_offsets.iter().map(|s| &**s));
+    }
+}

@@ -6,10 +6,10 @@
 
 use std::collections::BTreeMap;
 
-use contend::engine::{self, AnalysisOptions};
-use contend::facts::{FactsBuilder, InputFacts};
-use contend::ingest::Source;
+use contend::engine::{self, AnalysisOptions, GroupKey};
+use contend::facts::{FactsBuilder, Fold, InputFacts};
 use contend::ingest::parallel;
+use contend::ingest::{ReadOptions, Source};
 use contend::parse::{self, InputFormat, ParseOptions};
 use contend::report::{self, ReportFormat, Style};
 use proptest::prelude::*;
@@ -154,7 +154,25 @@ fn csv_text(samples: &[GenSample], shape: &Shape) -> String {
 }
 
 fn read(text: &str, format: InputFormat, label: &str) -> InputFacts {
-    let mut builder = FactsBuilder::new(label);
+    let fold = Fold {
+        detail: true,
+        ..Fold::default()
+    };
+    read_folded(text, format, label, &fold)
+}
+
+/// Folding with every per-sample detail kept, grouped by symbol so that
+/// groups' samples are counted apart from keys'.
+fn detailed_fold() -> Fold {
+    Fold {
+        by: vec![GroupKey::Symbol],
+        detail: true,
+        keep_offsets: false,
+    }
+}
+
+fn read_folded(text: &str, format: InputFormat, label: &str, fold: &Fold) -> InputFacts {
+    let mut builder = FactsBuilder::new(label, fold);
     let stats = parse::parse(
         text.as_bytes(),
         label,
@@ -163,17 +181,38 @@ fn read(text: &str, format: InputFormat, label: &str) -> InputFacts {
         &mut builder,
     )
     .expect("a generated table parses");
-    builder.finish(stats)
+    builder.finish(stats).expect("no overflow")
 }
 
 /// Total per (sample, category, symbol, caller), from the facts.
 fn totals_by_sample(facts: &InputFacts) -> BTreeMap<(u32, String), u64> {
     let mut totals = BTreeMap::new();
-    for fact in &facts.facts {
+    for fact in &facts.detail {
         let key = [fact.category, fact.symbol, fact.caller].map(|id| facts.key(id).to_string());
         *totals.entry((fact.sample, key.join("|"))).or_default() += fact.total_ns;
     }
     totals
+}
+
+/// Each key's (total, rows, max, samples seen), by key text.
+type KeyFigures = BTreeMap<String, (u64, u64, u64, u32)>;
+
+/// Each key's figures; and each symbol's samples seen.
+fn keys_and_groups(facts: &InputFacts) -> (KeyFigures, BTreeMap<String, u32>) {
+    let keys = facts
+        .keys
+        .iter()
+        .map(|key| {
+            let name = key.ids().map(|id| facts.key(id).to_string()).join("|");
+            (name, (key.total_ns, key.rows, key.max_ns, key.seen.count))
+        })
+        .collect();
+    let groups = facts
+        .groups_seen
+        .iter()
+        .map(|(ids, seen)| (facts.key(ids[1]).to_string(), seen.count))
+        .collect();
+    (keys, groups)
 }
 
 /// The same, computed from the generated samples.
@@ -287,11 +326,13 @@ proptest! {
         let path = dir.path().join("dump.txt");
         std::fs::write(&path, &text).expect("written");
         let source = Source { path: Some(path.clone()), name: "dump.txt".into(), label: "t".into() };
-        let parallel = parallel::read_table_file(&path, &source, &ParseOptions::default(), threads, 1)
+        let options = ReadOptions { fold: detailed_fold(), ..ReadOptions::default() };
+        let parallel = parallel::read_table_file(&path, &source, &options, threads, 1)
             .expect("parallel read")
             .expect("a plain table file");
-        let streaming = read(&text, InputFormat::Table, "t");
+        let streaming = read_folded(&text, InputFormat::Table, "t", &detailed_fold());
         prop_assert_eq!(totals_by_sample(&parallel), totals_by_sample(&streaming));
+        prop_assert_eq!(keys_and_groups(&parallel), keys_and_groups(&streaming));
         prop_assert_eq!(&parallel.samples, &streaming.samples);
         prop_assert_eq!(parallel.stats, streaming.stats);
     }

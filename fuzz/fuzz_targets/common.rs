@@ -1,8 +1,13 @@
 //! Shared by the fuzz targets: parse bytes in one format into facts, as
 //! `contend` does, with strict and lenient options in turn.
 
-use contend::facts::{FactsBuilder, InputFacts};
+use contend::engine::GroupKey;
+use contend::facts::{FactsBuilder, Fold, InputFacts};
 use contend::parse::{self, InputFormat, ParseOptions};
+
+/// The grouping the targets read and rank by: coarser than the keys, so
+/// that groups' samples are counted apart from keys'.
+pub const FUZZ_BY: [GroupKey; 1] = [GroupKey::Symbol];
 
 /// Parses `data` in `format`; errors are fine, panics and hangs are not.
 pub fn parse_both_ways(data: &[u8], format: InputFormat) -> Option<InputFacts> {
@@ -14,9 +19,15 @@ pub fn parse_both_ways(data: &[u8], format: InputFormat) -> Option<InputFacts> {
         };
         options.capture.lenient = !strict;
         options.capture.window_ns = strict.then_some(1_000_000);
-        let mut builder = FactsBuilder::new("fuzz");
+        // Grouped by symbol, with detail: every fold path runs.
+        let fold = Fold {
+            by: FUZZ_BY.to_vec(),
+            detail: true,
+            keep_offsets: strict,
+        };
+        let mut builder = FactsBuilder::new("fuzz", &fold);
         if let Ok(stats) = parse::parse(data, "fuzz", format, &options, &mut builder) {
-            last = Some(builder.finish(stats));
+            last = builder.finish(stats).ok();
         }
     }
     last

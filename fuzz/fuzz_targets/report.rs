@@ -16,7 +16,11 @@ fuzz_target!(|data: &[u8]| {
     let Some(facts) = common::parse_both_ways(data, format) else {
         return;
     };
-    let Ok(analysis) = engine::analyze(&[facts], &AnalysisOptions::default()) else {
+    let options = AnalysisOptions {
+        by: common::FUZZ_BY.to_vec(),
+        ..AnalysisOptions::default()
+    };
+    let Ok(analysis) = engine::analyze(&[facts], &options) else {
         return;
     };
     for format in [ReportFormat::Table, ReportFormat::Json, ReportFormat::Csv, ReportFormat::Markdown] {

@@ -8,7 +8,7 @@ use crate::cli::DiffArgs;
 use crate::engine::diff::{Threshold, compare};
 use crate::error::Exit;
 use crate::ingest::{self, source};
-use crate::notes::{Verbosity, note_skipped, say, shows, skipped_of};
+use crate::notes::{Verbosity, note_offsets_of, note_skipped, say, shows, skipped_of};
 use crate::output::write_stdout;
 use crate::report::Style;
 use crate::report::diff::{fail_line, render};
@@ -47,7 +47,7 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
             source.label = label.clone();
         }
     }
-    let inputs = ingest::read_facts(&sources, &args.read.options())?;
+    let inputs = ingest::read_facts(&sources, &args.read.options(&args.by, true))?;
     if inputs.len() > 2 {
         let labels: Vec<&str> = inputs.iter().map(|input| input.label.as_str()).collect();
         bail!(
@@ -65,6 +65,7 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
     let text = render(&diff, args.format, &style, args.top)?;
     write_stdout(&text)?;
     note_skipped(skipped_of(&inputs));
+    note_offsets_of(&inputs);
     // Why the gate fails, on stderr: a CI log shows it with stdout sent
     // to /dev/null.
     for metric in &diff.regressions {

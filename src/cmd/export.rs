@@ -3,9 +3,11 @@
 use std::io::Write;
 
 use anyhow::{Result, bail};
+use rustc_hash::FxHashSet;
 
 use super::read_inputs;
 use crate::cli::ExportArgs;
+use crate::engine::frames::strip_offset;
 use crate::engine::{self, Analysis, GroupKey};
 use crate::error::Exit;
 use crate::export::records::{
@@ -14,7 +16,7 @@ use crate::export::records::{
 use crate::export::writer::{RecordWriter, WriterOptions, write_folded};
 use crate::export::{ExportFormat, Value, What};
 use crate::ingest::{self, Consumer, source};
-use crate::notes::{note_skipped, skipped_of};
+use crate::notes::{note_offsets, note_skipped};
 use crate::output::Destination;
 use crate::parse::{InputFormat, ParseStats, Row, Sink, State};
 
@@ -35,11 +37,12 @@ pub fn run(args: &ExportArgs) -> Result<Exit> {
     let skipped = match args.what {
         What::Rows => export_rows(args, options, &mut destination)?,
         What::Groups | What::Samples => {
-            let inputs = read_inputs(&args.input)?;
+            let inputs = read_inputs(&args.input, &args.analysis.by)?;
             let analysis = engine::analyze(&inputs, &args.analysis.options(EXPORT_TOP))?;
             export_analysis(&analysis, args.what, options, &mut destination)?;
-            skipped_of(&inputs)
-                .map(|(label, stats)| (label.to_string(), stats))
+            inputs
+                .into_iter()
+                .map(|input| (input.label, input.stats, input.stripped_offsets))
                 .collect()
         }
     };
@@ -47,8 +50,11 @@ pub fn run(args: &ExportArgs) -> Result<Exit> {
     note_skipped(
         skipped
             .iter()
-            .map(|(label, stats)| (label.as_str(), *stats)),
+            .map(|(label, stats, _)| (label.as_str(), *stats)),
     );
+    for (label, _, stripped) in &skipped {
+        note_offsets(label, stripped.iter().map(|s| &**s));
+    }
     Ok(Exit::Ok)
 }
 
@@ -88,7 +94,7 @@ fn export_rows(
     args: &ExportArgs,
     options: WriterOptions,
     out: &mut dyn Write,
-) -> Result<Vec<(String, ParseStats)>> {
+) -> Result<Vec<ReadNotes>> {
     let by = args.analysis.options(EXPORT_TOP).by;
     let target = if args.format == ExportFormat::Folded {
         RowTarget::Folded { out, by }
@@ -101,9 +107,15 @@ fn export_rows(
         target,
         failure: None,
         read: Vec::new(),
+        keep_offsets: args.input.read.keep_offsets,
+        stripped_offsets: FxHashSet::default(),
     };
     let sources = source::sources(&args.input.inputs, &args.input.label)?;
-    let read = ingest::read(&sources, &args.input.read.options(), &mut consumer);
+    let read = ingest::read(
+        &sources,
+        &args.input.read.options(&[], false),
+        &mut consumer,
+    );
     // An output error stopped the parser: that error, not the stop.
     if let Some(failure) = consumer.failure {
         return Err(failure);
@@ -124,6 +136,10 @@ enum RowTarget<'w> {
     },
 }
 
+/// What the notes tell of an input: its label, its parser's statistics,
+/// the symbols and callers read without their offsets.
+type ReadNotes = (String, ParseStats, FxHashSet<Box<str>>);
+
 /// Reads each input into the output as it comes (`--what rows`): the
 /// parser's sink and the reader's consumer.
 struct RowConsumer<'w> {
@@ -132,12 +148,34 @@ struct RowConsumer<'w> {
     target: RowTarget<'w>,
     /// The output error that stopped the parser, kept whole.
     failure: Option<anyhow::Error>,
-    /// Each input's label and parse statistics, for the notes.
-    read: Vec<(String, ParseStats)>,
+    /// Each input's label, parse statistics and stripped offsets, for the
+    /// notes.
+    read: Vec<ReadNotes>,
+    /// `--keep-offsets`.
+    keep_offsets: bool,
+    /// The symbols and callers written without their offsets.
+    stripped_offsets: FxHashSet<Box<str>>,
 }
 
 impl RowConsumer<'_> {
+    /// A symbol or caller as the other commands read it.
+    fn site<'r>(&mut self, text: &'r str) -> &'r str {
+        if self.keep_offsets {
+            return text;
+        }
+        let function = strip_offset(text);
+        if function.len() < text.len() && !self.stripped_offsets.contains(text) {
+            self.stripped_offsets.insert(text.into());
+        }
+        function
+    }
+
     fn write_row(&mut self, row: &Row<'_>) -> Result<()> {
+        let row = Row {
+            symbol: self.site(row.symbol),
+            caller: self.site(row.caller),
+            ..*row
+        };
         match &mut self.target {
             RowTarget::Records(writer) => writer.write(&[
                 Value::Text(&self.label),
@@ -174,7 +212,8 @@ impl Consumer for RowConsumer<'_> {
     }
 
     fn end(&mut self, stats: ParseStats) -> Result<()> {
-        self.read.push((self.label.clone(), stats));
+        let stripped = std::mem::take(&mut self.stripped_offsets);
+        self.read.push((self.label.clone(), stats, stripped));
         Ok(())
     }
 }

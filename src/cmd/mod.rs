@@ -12,12 +12,13 @@ pub mod report;
 use anyhow::Result;
 
 use crate::cli::InputArgs;
+use crate::engine::GroupKey;
 use crate::facts::InputFacts;
 use crate::ingest::{self, source};
 
-/// Reads every input named by the flags into facts, in order. The first
-/// bad input stops the run with its error.
-pub fn read_inputs(args: &InputArgs) -> Result<Vec<InputFacts>> {
+/// Reads every input named by the flags into facts for a ranking grouped
+/// `by`, in order. The first bad input stops the run with its error.
+pub fn read_inputs(args: &InputArgs, by: &[GroupKey]) -> Result<Vec<InputFacts>> {
     let sources = source::sources(&args.inputs, &args.label)?;
-    ingest::read_facts(&sources, &args.read.options())
+    ingest::read_facts(&sources, &args.read.options(by, false))
 }

@@ -9,7 +9,7 @@ use super::read_inputs;
 use crate::cli::PlotArgs;
 use crate::engine::{AnalysisOptions, analyze};
 use crate::error::Exit;
-use crate::notes::{Verbosity, note_skipped, say, shows, skipped_of};
+use crate::notes::{Verbosity, note_offsets_of, note_skipped, say, shows, skipped_of};
 use crate::output::Destination;
 use crate::report::plot;
 
@@ -24,11 +24,11 @@ pub fn run(args: &PlotArgs) -> Result<Exit> {
             args.output.display()
         );
     }
-    let inputs = read_inputs(&args.input)?;
     let options = AnalysisOptions {
         classes: args.classes.classes(),
         ..AnalysisOptions::default()
     };
+    let inputs = read_inputs(&args.input, &options.by)?;
     let analysis = analyze(&inputs, &options)?;
     let (width, height) = args.size;
     let (svg, shown) = plot::svg(&analysis, width, height)?;
@@ -43,5 +43,6 @@ pub fn run(args: &PlotArgs) -> Result<Exit> {
         ));
     }
     note_skipped(skipped_of(&inputs));
+    note_offsets_of(&inputs);
     Ok(Exit::Ok)
 }

@@ -6,7 +6,7 @@ use super::read_inputs;
 use crate::cli::ReportArgs;
 use crate::engine;
 use crate::error::Exit;
-use crate::notes::{note_skipped, say, skipped_of};
+use crate::notes::{note_offsets_of, note_skipped, say, skipped_of};
 use crate::output::write_stdout;
 use crate::report::{self, Style};
 use crate::terminal::{output_width, use_color, utf8_locale};
@@ -16,7 +16,7 @@ const REPORT_TOP: usize = 20;
 
 /// Runs the report.
 pub fn run(args: &ReportArgs) -> Result<Exit> {
-    let inputs = read_inputs(&args.input)?;
+    let inputs = read_inputs(&args.input, &args.analysis.by)?;
     let analysis = engine::analyze(&inputs, &args.analysis.options(REPORT_TOP))?;
     let style = Style {
         color: use_color(args.color),
@@ -30,5 +30,6 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
         say(format_args!("contend: {line}"));
     }
     note_skipped(skipped_of(&inputs));
+    note_offsets_of(&inputs);
     Ok(Exit::Ok)
 }

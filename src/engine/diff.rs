@@ -89,8 +89,6 @@ pub struct DiffOptions {
     pub classes: ClassMap,
     /// Key columns of the per-group comparison.
     pub by: Vec<GroupKey>,
-    /// Match symbols and callers with their `+0x..` offsets.
-    pub keep_offsets: bool,
     /// Significance level; 1 or more turns the tests off.
     pub alpha: f64,
     /// `--fail-above`: the rise of the median that makes a regression.
@@ -454,7 +452,7 @@ fn group_grid<'a>(
     inputs: &'a [InputFacts],
     options: &DiffOptions,
 ) -> PolarsResult<(DataFrame, KeyNames<'a>)> {
-    let (facts, names) = frames::facts_frame(inputs, &options.classes, !options.keep_offsets)?;
+    let (facts, names) = frames::detail_frame(inputs)?;
     let samples = frames::samples_frame(inputs)?
         .lazy()
         .select([col("sample_id"), col("input")]);

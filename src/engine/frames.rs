@@ -3,8 +3,7 @@
 use polars::prelude::*;
 
 use super::classes::ClassMap;
-use super::model::KERNEL_LOCK;
-use super::model::RUNNING;
+use super::model::{GroupKey, RUNNING};
 use crate::facts::InputFacts;
 
 /// The key strings behind a facts frame's `category`, `symbol` and
@@ -30,63 +29,104 @@ impl<'a> KeyNames<'a> {
             .collect())
     }
 
-    /// Every key of the inputs (symbols and callers without offsets with
-    /// `strip_offsets`), and per input the id of each of its strings:
-    /// (as is, offsets stripped). One sort of all strings numbers them.
-    fn of(inputs: &'a [InputFacts], strip_offsets: bool) -> (Self, Vec<StringIds>) {
-        let mut ids: Vec<StringIds> = inputs
+    /// Every key string of the inputs, and per input the id of each of
+    /// its strings. One sort of all strings numbers them.
+    fn of(inputs: &'a [InputFacts]) -> (Self, Vec<Vec<u32>>) {
+        let mut ids: Vec<Vec<u32>> = inputs
             .iter()
-            .map(|input| {
-                let count = input.strings.len();
-                let stripped = if strip_offsets { count } else { 0 };
-                (vec![0; count], vec![0; stripped])
-            })
+            .map(|input| vec![0; input.strings.len()])
             .collect();
-        // (text, input, string, stripped form)
-        let mut entries: Vec<(&'a str, u32, u32, bool)> = Vec::new();
+        // (text, input, string)
+        let mut entries: Vec<(&'a str, u32, u32)> = Vec::new();
         for (index, input) in inputs.iter().enumerate() {
             for (string, text) in input.strings.iter().enumerate() {
-                entries.push((text, index as u32, string as u32, false));
-                if strip_offsets {
-                    entries.push((strip_offset(text), index as u32, string as u32, true));
-                }
+                entries.push((text, index as u32, string as u32));
             }
         }
         entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let mut names: Vec<&'a str> = Vec::new();
-        for (text, input, string, stripped) in entries {
+        for (text, input, string) in entries {
             if names.last() != Some(&text) {
                 names.push(text);
             }
-            let id = (names.len() - 1) as u32;
-            let (plain_ids, stripped_ids) = &mut ids[input as usize];
-            if stripped {
-                stripped_ids[string as usize] = id;
-            } else {
-                plain_ids[string as usize] = id;
-            }
+            ids[input as usize][string as usize] = (names.len() - 1) as u32;
         }
         (KeyNames { names }, ids)
     }
 }
 
-/// The key ids of one input's strings: as they are, and with offsets
-/// stripped (empty when offsets are kept).
-type StringIds = (Vec<u32>, Vec<u32>);
-
-/// One row per fact of every input:
-/// `sample_id input category symbol caller kernel_lock class total_ns rows
-/// max_ns`, the keys as ids into the returned [`KeyNames`]. `sample_id`
-/// numbers the samples of all inputs together, from 0. With
-/// `strip_offsets`, symbols and callers lose a `+0x..` suffix.
-pub fn facts_frame<'a>(
+/// The frames of a set of inputs, their keys as ids into `names`.
+pub struct Frames<'a> {
+    /// One row per distinct key of each input: `input category symbol
+    /// caller kernel_lock class total_ns rows max_ns`.
+    pub keys: DataFrame,
+    /// One row per sample and category of each input: `sample_id class
+    /// kernel_lock total_ns`. `sample_id` numbers the samples of all
+    /// inputs together, from 0.
+    pub sums: DataFrame,
+    /// The key strings.
+    pub names: KeyNames<'a>,
+    /// Per input, the global id of each of its strings.
+    ids: Vec<Vec<u32>>,
     inputs: &'a [InputFacts],
+}
+
+impl<'a> Frames<'a> {
+    /// The keys and sample sums of the inputs.
+    pub fn of(inputs: &'a [InputFacts], classes: &ClassMap) -> PolarsResult<Self> {
+        let (names, ids) = KeyNames::of(inputs);
+        let keys = keys_frame(inputs, &ids, classes)?;
+        let sums = sums_frame(inputs, classes)?;
+        Ok(Frames {
+            keys,
+            sums,
+            names,
+            ids,
+            inputs,
+        })
+    }
+
+    /// One row per group of `by` in each input: `input`, the `by` keys,
+    /// `samples_seen`. The inputs must have been read grouped by `by`, or
+    /// by every key when `by` is every key.
+    pub fn groups_seen(&self, by: &[GroupKey]) -> PolarsResult<DataFrame> {
+        let positions: Vec<usize> = by.iter().map(|key| key_position(*key)).collect();
+        let mut input_index = Vec::new();
+        let mut key_ids: Vec<Vec<u32>> = vec![Vec::new(); by.len()];
+        let mut samples_seen = Vec::new();
+        for (index, (input, ids)) in self.inputs.iter().zip(&self.ids).enumerate() {
+            for (group, seen) in input.group_samples() {
+                input_index.push(index as u32);
+                for (column, &position) in key_ids.iter_mut().zip(&positions) {
+                    column.push(ids[group[position] as usize]);
+                }
+                samples_seen.push(seen);
+            }
+        }
+        let mut columns = vec![Column::new("input".into(), input_index)];
+        for (key, values) in by.iter().zip(key_ids) {
+            columns.push(Column::new(key.name().into(), values));
+        }
+        columns.push(Column::new("samples_seen".into(), samples_seen));
+        DataFrame::new_infer_height(columns)
+    }
+}
+
+/// The index of a key in (category, symbol, caller).
+fn key_position(key: GroupKey) -> usize {
+    match key {
+        GroupKey::Category => 0,
+        GroupKey::Symbol => 1,
+        GroupKey::Caller => 2,
+    }
+}
+
+fn keys_frame(
+    inputs: &[InputFacts],
+    ids: &[Vec<u32>],
     classes: &ClassMap,
-    strip_offsets: bool,
-) -> PolarsResult<(DataFrame, KeyNames<'a>)> {
-    let (names, ids) = KeyNames::of(inputs, strip_offsets);
-    let height: usize = inputs.iter().map(|input| input.facts.len()).sum();
-    let mut sample_id = Vec::with_capacity(height);
+) -> PolarsResult<DataFrame> {
+    let height: usize = inputs.iter().map(|input| input.keys.len()).sum();
     let mut input_index = Vec::with_capacity(height);
     let mut category = Vec::with_capacity(height);
     let mut symbol = Vec::with_capacity(height);
@@ -96,26 +136,24 @@ pub fn facts_frame<'a>(
     let mut total_ns = Vec::with_capacity(height);
     let mut rows = Vec::with_capacity(height);
     let mut max_ns = Vec::with_capacity(height);
-    let mut first_sample = 0u32;
-    for (index, (input, (plain, stripped))) in inputs.iter().zip(&ids).enumerate() {
-        let stripped = if strip_offsets { stripped } else { plain };
-        for fact in &input.facts {
-            let fact_category = input.key(fact.category);
-            sample_id.push(first_sample + fact.sample);
+    for (index, (input, ids)) in inputs.iter().zip(ids).enumerate() {
+        for key in &input.keys {
             input_index.push(index as u32);
-            category.push(plain[fact.category as usize]);
-            symbol.push(stripped[fact.symbol as usize]);
-            caller.push(stripped[fact.caller as usize]);
-            kernel_lock.push(input.key(fact.symbol) == KERNEL_LOCK);
-            class.push(classes.class_in(input.format, fact_category).name());
-            total_ns.push(fact.total_ns);
-            rows.push(fact.rows);
-            max_ns.push(fact.max_ns);
+            category.push(ids[key.category as usize]);
+            symbol.push(ids[key.symbol as usize]);
+            caller.push(ids[key.caller as usize]);
+            kernel_lock.push(key.kernel_lock);
+            class.push(
+                classes
+                    .class_in(input.format, input.key(key.category))
+                    .name(),
+            );
+            total_ns.push(key.total_ns);
+            rows.push(key.rows);
+            max_ns.push(key.max_ns);
         }
-        first_sample += input.samples.len() as u32;
     }
-    let frame = DataFrame::new_infer_height(vec![
-        Column::new("sample_id".into(), sample_id),
+    DataFrame::new_infer_height(vec![
         Column::new("input".into(), input_index),
         Column::new("category".into(), category),
         Column::new("symbol".into(), symbol),
@@ -125,6 +163,67 @@ pub fn facts_frame<'a>(
         Column::new("total_ns".into(), total_ns),
         Column::new("rows".into(), rows),
         Column::new("max_ns".into(), max_ns),
+    ])
+}
+
+fn sums_frame(inputs: &[InputFacts], classes: &ClassMap) -> PolarsResult<DataFrame> {
+    let mut sample_id = Vec::new();
+    let mut class = Vec::new();
+    let mut kernel_lock = Vec::new();
+    let mut total_ns = Vec::new();
+    let mut first_sample = 0u32;
+    for input in inputs {
+        for sum in &input.sample_sums {
+            sample_id.push(first_sample + sum.sample);
+            class.push(
+                classes
+                    .class_in(input.format, input.key(sum.category))
+                    .name(),
+            );
+            kernel_lock.push(sum.kernel_lock);
+            total_ns.push(sum.total_ns);
+        }
+        first_sample += input.samples.len() as u32;
+    }
+    DataFrame::new_infer_height(vec![
+        Column::new("sample_id".into(), sample_id),
+        Column::new("class".into(), class),
+        Column::new("kernel_lock".into(), kernel_lock),
+        Column::new("total_ns".into(), total_ns),
+    ])
+}
+
+/// One row per key of each sample of every input (the inputs' detail):
+/// `sample_id input category symbol caller total_ns`, the keys as ids into
+/// the returned [`KeyNames`]. The inputs must have been read with detail.
+pub fn detail_frame(inputs: &[InputFacts]) -> PolarsResult<(DataFrame, KeyNames<'_>)> {
+    let (names, ids) = KeyNames::of(inputs);
+    let height: usize = inputs.iter().map(|input| input.detail.len()).sum();
+    let mut sample_id = Vec::with_capacity(height);
+    let mut input_index = Vec::with_capacity(height);
+    let mut category = Vec::with_capacity(height);
+    let mut symbol = Vec::with_capacity(height);
+    let mut caller = Vec::with_capacity(height);
+    let mut total_ns = Vec::with_capacity(height);
+    let mut first_sample = 0u32;
+    for (index, (input, ids)) in inputs.iter().zip(&ids).enumerate() {
+        for fact in &input.detail {
+            sample_id.push(first_sample + fact.sample);
+            input_index.push(index as u32);
+            category.push(ids[fact.category as usize]);
+            symbol.push(ids[fact.symbol as usize]);
+            caller.push(ids[fact.caller as usize]);
+            total_ns.push(fact.total_ns);
+        }
+        first_sample += input.samples.len() as u32;
+    }
+    let frame = DataFrame::new_infer_height(vec![
+        Column::new("sample_id".into(), sample_id),
+        Column::new("input".into(), input_index),
+        Column::new("category".into(), category),
+        Column::new("symbol".into(), symbol),
+        Column::new("caller".into(), caller),
+        Column::new("total_ns".into(), total_ns),
     ])?;
     Ok((frame, names))
 }

@@ -13,7 +13,7 @@ pub mod summary;
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use polars::prelude::{DataFrame, IntoLazy, col, lit};
 
 use crate::facts::InputFacts;
@@ -58,15 +58,15 @@ pub fn check_sums(inputs: &[InputFacts]) -> Result<()> {
     let mut rows = 0u64;
     let mut states = 0u64;
     for input in inputs {
-        for fact in &input.facts {
-            waits = waits.checked_add(fact.total_ns).with_context(|| {
+        for key in &input.keys {
+            waits = waits.checked_add(key.total_ns).with_context(|| {
                 format!(
                     "{}: the lock waits add up to more than 2^64 ns (584 years); are the \
                      durations in nanoseconds? (--unit)",
                     input.label
                 )
             })?;
-            rows = rows.checked_add(fact.rows).with_context(|| {
+            rows = rows.checked_add(key.rows).with_context(|| {
                 format!("{}: the row counts add up to more than 2^64", input.label)
             })?;
         }
@@ -82,24 +82,47 @@ pub fn check_sums(inputs: &[InputFacts]) -> Result<()> {
     Ok(())
 }
 
+/// Checks that the inputs were read for the ranking's grouping: the
+/// samples each group appears in were counted while reading.
+fn check_grouping(inputs: &[InputFacts], by: &[GroupKey]) -> Result<()> {
+    let wanted = crate::facts::kept_keys(by);
+    match inputs
+        .iter()
+        .find(|input| !input.keys.is_empty() && input.grouped_by != wanted)
+    {
+        Some(input) => bail!(
+            "{} was read for another grouping than --by {}",
+            input.label,
+            by.iter()
+                .map(|key| key.name())
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        None => Ok(()),
+    }
+}
+
 /// The figures of every sample of the inputs, in order, without a ranking
 /// (what `diff` compares).
 pub fn sample_metrics(inputs: &[InputFacts], classes: &ClassMap) -> Result<Vec<SampleSummary>> {
     check_sums(inputs)?;
-    let (facts, _) =
-        frames::facts_frame(inputs, classes, false).context("building the facts frame")?;
+    let frames = frames::Frames::of(inputs, classes).context("building the facts frames")?;
     let samples = frames::samples_frame(inputs).context("building the samples frame")?;
-    let per_sample = summary::per_sample(&facts, &samples).context("summing samples")?;
+    let per_sample = summary::per_sample(&frames.sums, &samples).context("summing samples")?;
     sample_summaries(inputs, &per_sample)
 }
 
 /// Analyses the facts of one or more inputs.
 pub fn analyze(inputs: &[InputFacts], options: &AnalysisOptions) -> Result<Analysis> {
     check_sums(inputs)?;
-    let (facts, names) =
-        frames::facts_frame(inputs, &options.classes, false).context("building the facts frame")?;
+    check_grouping(inputs, &options.by)?;
+    let frames =
+        frames::Frames::of(inputs, &options.classes).context("building the facts frames")?;
+    let groups_seen = frames
+        .groups_seen(&options.by)
+        .context("counting samples per group")?;
     let samples = frames::samples_frame(inputs).context("building the samples frame")?;
-    let per_sample = summary::per_sample(&facts, &samples).context("summing samples")?;
+    let per_sample = summary::per_sample(&frames.sums, &samples).context("summing samples")?;
     let samples = sample_summaries(inputs, &per_sample)?;
     let inputs_out = input_summaries(inputs, &per_sample, &samples)?;
 
@@ -109,11 +132,17 @@ pub fn analyze(inputs: &[InputFacts], options: &AnalysisOptions) -> Result<Analy
     total.states_ns = sum_states(samples.iter().map(|s| &s.metrics.states_ns));
 
     let (groups, groups_total) = if options.per_input {
-        rank_per_input(&facts, &names, &inputs_out, options)?
+        rank_per_input(&frames, &groups_seen, &inputs_out, options)?
     } else {
-        let ranking = ranking::rank(&facts, &options.by, options.sort, total.running_ns)
-            .context("ranking groups")?;
-        let groups = ranking::groups_of(&ranking, &names, &options.by, options.top)?;
+        let ranking = ranking::rank(
+            &frames.keys,
+            &groups_seen,
+            &options.by,
+            options.sort,
+            total.running_ns,
+        )
+        .context("ranking groups")?;
+        let groups = ranking::groups_of(&ranking, &frames.names, &options.by, options.top)?;
         (groups, ranking.height())
     };
 
@@ -133,23 +162,31 @@ pub fn analyze(inputs: &[InputFacts], options: &AnalysisOptions) -> Result<Analy
 /// A ranking per input, each cut to `--top`, in input order; and the
 /// number of groups before the cuts.
 fn rank_per_input(
-    facts: &DataFrame,
-    names: &frames::KeyNames<'_>,
+    frames: &frames::Frames<'_>,
+    groups_seen: &DataFrame,
     inputs: &[InputSummary],
     options: &AnalysisOptions,
 ) -> Result<(Vec<Group>, usize)> {
     let mut groups = Vec::new();
     let mut total = 0;
     for (index, input) in inputs.iter().enumerate() {
-        let own = facts
-            .clone()
-            .lazy()
-            .filter(col("input").eq(lit(index as u32)))
-            .collect()?;
-        let ranking = ranking::rank(&own, &options.by, options.sort, input.total.running_ns)
-            .with_context(|| format!("ranking the groups of {}", input.label))?;
+        let of_input = |frame: &DataFrame| {
+            frame
+                .clone()
+                .lazy()
+                .filter(col("input").eq(lit(index as u32)))
+                .collect()
+        };
+        let ranking = ranking::rank(
+            &of_input(&frames.keys)?,
+            &of_input(groups_seen)?,
+            &options.by,
+            options.sort,
+            input.total.running_ns,
+        )
+        .with_context(|| format!("ranking the groups of {}", input.label))?;
         total += ranking.height();
-        let mut own_groups = ranking::groups_of(&ranking, names, &options.by, options.top)?;
+        let mut own_groups = ranking::groups_of(&ranking, &frames.names, &options.by, options.top)?;
         for group in &mut own_groups {
             group.input = Some(input.label.clone());
         }

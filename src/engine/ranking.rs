@@ -9,8 +9,11 @@ use super::model::{Group, GroupKey, KeyValues, SortKey};
 /// Groups the facts by `by`, sorted by `sort` (largest first, then by key),
 /// with shares of all lock time and of `running_ns`, and the cumulative
 /// share. Every group is returned; the caller cuts to `--top`.
+/// `keys` is a frame of keys ([`super::frames::Frames::keys`]),
+/// `groups_seen` the samples each group appears in, per input.
 pub fn rank(
-    facts: &DataFrame,
+    keys_frame: &DataFrame,
+    groups_seen: &DataFrame,
     by: &[GroupKey],
     sort: SortKey,
     running_ns: Option<u64>,
@@ -21,14 +24,19 @@ pub fn rank(
     order.extend(keys.iter().cloned());
     let mut descending = vec![true, true];
     descending.extend(keys.iter().map(|_| false));
-    facts
+    // Inputs' samples are distinct: a group's samples add up over them.
+    let seen = groups_seen
         .clone()
         .lazy()
-        .group_by(keys)
+        .group_by(keys.clone())
+        .agg([col("samples_seen").sum()]);
+    keys_frame
+        .clone()
+        .lazy()
+        .group_by(keys.clone())
         .agg([
             col("total_ns").sum(),
             col("rows").sum(),
-            col("sample_id").n_unique().alias("samples_seen"),
             col("max_ns").max(),
             col("class").first().alias("first_class"),
             col("class").n_unique().alias("classes"),
@@ -37,6 +45,7 @@ pub fn rank(
                 .sum()
                 .alias("spin_ns"),
         ])
+        .join(seen, keys.clone(), keys, JoinArgs::new(JoinType::Left))
         .with_columns([
             when(col("classes").gt(lit(1u32)))
                 .then(lit(LockClass::Mixed.name()))

@@ -17,7 +17,7 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::error::InputError;
-use crate::facts::{FactsBuilder, InputFacts};
+use crate::facts::{FactsBuilder, Fold, InputFacts};
 use crate::parse::{self, InputFormat, ParseOptions, ParseStats, Sink, detect, fxt};
 pub use source::Source;
 
@@ -31,6 +31,8 @@ pub struct ReadOptions {
     /// Threads for one large table file: 0 one per core for files of
     /// [`parallel::MIN_CHUNK_BYTES`] a thread and more; N any file in N.
     pub threads: usize,
+    /// How rows are folded into facts.
+    pub fold: Fold,
 }
 
 impl Default for ReadOptions {
@@ -39,6 +41,7 @@ impl Default for ReadOptions {
             format: InputFormat::Auto,
             parse: ParseOptions::default(),
             threads: 0,
+            fold: Fold::default(),
         }
     }
 }
@@ -91,7 +94,10 @@ pub fn read(sources: &[Source], options: &ReadOptions, consumer: &mut dyn Consum
 
 /// Reads every source into facts, one per input, in order.
 pub fn read_facts(sources: &[Source], options: &ReadOptions) -> Result<Vec<InputFacts>> {
-    let mut consumer = FactsConsumer::default();
+    let mut consumer = FactsConsumer {
+        fold: options.fold.clone(),
+        ..FactsConsumer::default()
+    };
     read(sources, options, &mut consumer)?;
     Ok(consumer.inputs)
 }
@@ -104,13 +110,14 @@ pub fn capture_label(source_label: &str, thread: &str) -> String {
 /// Keeps each input as facts.
 #[derive(Default)]
 struct FactsConsumer {
+    fold: Fold,
     inputs: Vec<InputFacts>,
     current: Option<(FactsBuilder, InputFormat)>,
 }
 
 impl Consumer for FactsConsumer {
     fn begin(&mut self, label: &str, format: InputFormat) -> Result<()> {
-        self.current = Some((FactsBuilder::new(label), format));
+        self.current = Some((FactsBuilder::new(label, &self.fold), format));
         Ok(())
     }
 
@@ -121,7 +128,10 @@ impl Consumer for FactsConsumer {
 
     fn end(&mut self, stats: ParseStats) -> Result<()> {
         let (builder, format) = self.current.take().expect("an input begun");
-        let mut facts = builder.finish(stats);
+        let label = builder.label().to_string();
+        let mut facts = builder
+            .finish(stats)
+            .map_err(|message| InputError::whole(&label, message))?;
         facts.format = format;
         self.inputs.push(facts);
         Ok(())
@@ -177,7 +187,7 @@ fn read_in_parallel(options: &ReadOptions, source: &Source) -> Result<Option<Inp
     if threads < 2 || !big_enough || !is_plain_table(options, path) {
         return Ok(None);
     }
-    let facts = parallel::read_table_file(path, source, &options.parse, threads, min_chunk)?;
+    let facts = parallel::read_table_file(path, source, options, threads, min_chunk)?;
     Ok(facts.map(|mut facts| {
         facts.format = InputFormat::Table;
         facts

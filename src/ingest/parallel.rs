@@ -16,11 +16,12 @@ use std::thread;
 
 use anyhow::Result;
 
+use super::ReadOptions;
 use super::source::Source;
 use crate::error::InputError;
 use crate::facts::{FactsBuilder, InputFacts};
+use crate::parse::ParseStats;
 use crate::parse::table::{self, ChunkEnd, ChunkState};
-use crate::parse::{ParseOptions, ParseStats};
 
 /// The most threads `--threads N` starts: more only cost their start and
 /// their buffers.
@@ -40,7 +41,7 @@ const READ_BUFFER: usize = 256 * 1024;
 pub fn read_table_file(
     path: &Path,
     source: &Source,
-    options: &ParseOptions,
+    options: &ReadOptions,
     threads: usize,
     min_chunk: u64,
 ) -> Result<Option<InputFacts>, InputError> {
@@ -90,7 +91,7 @@ type ChunkResult = Result<(InputFacts, bool, ChunkEnd), InputError>;
 fn read_chunk(
     path: &Path,
     source: &Source,
-    options: &ParseOptions,
+    options: &ReadOptions,
     (from, to): (u64, u64),
     start: ChunkState,
 ) -> ChunkResult {
@@ -99,9 +100,11 @@ fn read_chunk(
     let mut file = File::open(path).map_err(io)?;
     file.seek(SeekFrom::Start(from)).map_err(io)?;
     let reader = BufReader::with_capacity(READ_BUFFER, file.take(to - from));
-    let mut builder = FactsBuilder::new(&source.label);
-    let end = table::parse_chunk(reader, name, options, start, &mut builder)?;
-    let (facts, opened_by_row) = builder.finish_chunk(end.stats);
+    let mut builder = FactsBuilder::new(&source.label, &options.fold);
+    let end = table::parse_chunk(reader, name, &options.parse, start, &mut builder)?;
+    let (facts, opened_by_row) = builder
+        .finish_chunk(end.stats)
+        .map_err(|message| InputError::whole(name, message))?;
     Ok((facts, opened_by_row, end))
 }
 
@@ -110,7 +113,7 @@ fn read_chunk(
 fn join_chunks(
     path: &Path,
     source: &Source,
-    options: &ParseOptions,
+    options: &ReadOptions,
     ranges: &[(u64, u64)],
     starts: &[ChunkState],
     results: Vec<ChunkResult>,

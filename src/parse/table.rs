@@ -604,11 +604,11 @@ mod tests {
 
     #[test]
     fn count_column_sets_rows() {
-        let mut sink = crate::facts::FactsBuilder::new("t");
+        let mut sink = crate::facts::FactsBuilder::new("t", &Default::default());
         let text = "dur count symbol\n100 7 kernel_lock\n";
         parse(text.as_bytes(), "t", &ParseOptions::default(), &mut sink).unwrap();
-        let facts = sink.finish(Default::default());
-        assert_eq!(facts.facts[0].rows, 7);
+        let facts = sink.finish(Default::default()).unwrap();
+        assert_eq!(facts.keys[0].rows, 7);
     }
 
     #[test]
