@@ -7,9 +7,10 @@
 //!
 //! `--shape tsv`: one header row, then rows (what DuckDB, polars and awk
 //! read). `--shape table`: the seed's shape, a `Stopped`/`Running` pair and
-//! a `dur ...` header every 100 000 rows, each block one sample. The mix:
-//! 80 lock symbols of 4 categories, 200 callers, waits log-uniform from 100
-//! ns to 10 ms; about 16 000 distinct keys. Deterministic (xorshift with a
+//! a `dur ...` header every 100 000 rows (`--samples N`: N such blocks over
+//! the file), each block one sample. The mix: 80 lock symbols of 4
+//! categories, 200 callers (`--callers N`), waits log-uniform from 100 ns
+//! to 10 ms; about 16 000 distinct keys. Deterministic (xorshift with a
 //! fixed seed): the same bytes on every run.
 
 use std::io::{self, BufWriter, Write};
@@ -17,6 +18,8 @@ use std::io::{self, BufWriter, Write};
 const SYMBOLS: usize = 80;
 const CALLERS: usize = 200;
 const ROWS_PER_SAMPLE: u64 = 100_000;
+/// The mean length of a row, to spread `--samples` over `--size`.
+const MEAN_ROW_BYTES: u64 = 35;
 const CATEGORIES: [&str; 4] = ["kernel", "mutex", "rwlock", "rrwlock"];
 
 /// xorshift64*: fast, deterministic, good enough for a benchmark mix.
@@ -48,13 +51,20 @@ fn parse_size(text: &str) -> Option<u64> {
 fn main() -> io::Result<()> {
     let mut size = 100u64 << 20;
     let mut table_shape = true;
+    let mut samples: Option<u64> = None;
+    let mut caller_count = CALLERS;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match (arg.as_str(), args.next()) {
             ("--size", Some(value)) => size = parse_size(&value).expect("--size like 100M or 1G"),
             ("--shape", Some(shape)) => table_shape = shape == "table",
+            ("--samples", Some(n)) => samples = Some(n.parse().expect("--samples N")),
+            ("--callers", Some(n)) => caller_count = n.parse().expect("--callers N"),
             _ => {
-                eprintln!("usage: gendump [--size 100M] [--shape table|tsv] > dump.txt");
+                eprintln!(
+                    "usage: gendump [--size 100M] [--shape table|tsv] [--samples N] \
+                     [--callers N] > dump.txt"
+                );
                 std::process::exit(2);
             }
         }
@@ -62,7 +72,12 @@ fn main() -> io::Result<()> {
     let symbols: Vec<(String, &str)> = (0..SYMBOLS)
         .map(|i| (format!("lock_{i:02}"), CATEGORIES[i % CATEGORIES.len()]))
         .collect();
-    let callers: Vec<String> = (0..CALLERS).map(|i| format!("caller_fn_{i:03}")).collect();
+    let callers: Vec<String> = (0..caller_count)
+        .map(|i| format!("caller_fn_{i:03}"))
+        .collect();
+    let rows_per_sample = samples.map_or(ROWS_PER_SAMPLE, |n| {
+        (size / MEAN_ROW_BYTES / n.max(1)).max(1)
+    });
     // Zipf-like: low-numbered symbols and callers are hot, as in real traces.
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
@@ -73,7 +88,7 @@ fn main() -> io::Result<()> {
         out.write_all(header.as_bytes())?;
     }
     while written < size {
-        if table_shape && rows % ROWS_PER_SAMPLE == 0 {
+        if table_shape && rows % rows_per_sample == 0 {
             // A block's waits sum to about 87 s, half of it spin: Running
             // above that keeps the synthetic figures plausible.
             let stopped = 300 + rng.below(400);
@@ -89,7 +104,7 @@ fn main() -> io::Result<()> {
         }
         let hot_symbols = 1 + rng.below(SYMBOLS);
         let symbol = rng.below(hot_symbols);
-        let hot_callers = 1 + rng.below(CALLERS);
+        let hot_callers = 1 + rng.below(caller_count);
         let caller = rng.below(hot_callers);
         // log-uniform 100 ns .. 10 ms
         let exponent = 2.0 + 5.0 * (rng.next() >> 11) as f64 / (1u64 << 53) as f64;

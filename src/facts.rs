@@ -380,14 +380,23 @@ pub struct FactsBuilder {
     index: FxHashMap<[u32; 3], u32>,
     /// The same by the row's key text, when the parser gives it: one hash
     /// of the text instead of three interning lookups and this one. Valid
-    /// for one sample (a new header may read the same text otherwise).
+    /// for one key layout (`by_text_layout`).
     by_text: FxHashMap<Box<str>, u32>,
+    by_text_layout: u64,
     /// Each key's rows in the current sample, by key index.
     pending: Vec<Pending>,
     /// The keys with rows in the current sample.
     touched: Vec<u32>,
-    /// The current sample's wait by (category, kernel_lock), reused.
-    sums: FxHashMap<(u32, bool), u64>,
+    /// Per key index, its slot in `sums` and in `groups`: found once, when
+    /// the key is first seen, so that closing a sample costs no lookup.
+    slots: Vec<(u32, u32)>,
+    /// The current sample's wait by (category, kernel_lock), by slot.
+    sums: Vec<((u32, bool), Option<u64>)>,
+    sum_slots: FxHashMap<(u32, bool), u32>,
+    /// The samples each group of the grouping appears in, by slot (unused
+    /// when the grouping is by every key).
+    groups: Vec<([u32; 3], Seen)>,
+    group_slots: FxHashMap<[u32; 3], u32>,
     /// The first sample was opened by a row, not by the parser: in a chunk
     /// of a file, that row continues the previous chunk's last sample.
     opened_by_row: bool,
@@ -415,6 +424,7 @@ impl FactsBuilder {
     /// The facts, with the parser's statistics attached.
     pub fn finish(mut self, stats: ParseStats) -> Result<InputFacts, String> {
         self.close_sample()?;
+        self.facts.groups_seen = self.groups.into_iter().collect();
         self.facts.stats = stats;
         Ok(self.facts)
     }
@@ -468,17 +478,36 @@ impl FactsBuilder {
         let at = self.facts.keys.len() as u32;
         self.index.insert(ids, at);
         let [category, symbol, caller] = ids;
+        let kernel_lock = self.facts.key(symbol) == KERNEL_LOCK;
         self.facts.keys.push(KeyFact {
             category,
             symbol,
             caller,
-            kernel_lock: self.facts.key(symbol) == KERNEL_LOCK,
+            kernel_lock,
             total_ns: 0,
             rows: 0,
             max_ns: 0,
             seen: Seen::default(),
         });
         self.pending.push(Pending::default());
+        let sum_slot = slot_of(
+            &mut self.sum_slots,
+            &mut self.sums,
+            (category, kernel_lock),
+            None,
+        );
+        let group_slot = if self.kept == [true; 3] {
+            0
+        } else {
+            let group = [0, 1, 2].map(|at| if self.kept[at] { ids[at] } else { NO_KEY });
+            slot_of(
+                &mut self.group_slots,
+                &mut self.groups,
+                group,
+                Seen::default(),
+            )
+        };
+        self.slots.push((sum_slot, group_slot));
         at
     }
 
@@ -489,8 +518,8 @@ impl FactsBuilder {
         };
         let sample = sample as u32;
         let count_groups = self.kept != [true; 3];
-        let mut sums = std::mem::take(&mut self.sums);
         for at in std::mem::take(&mut self.touched) {
+            let (sum_slot, group_slot) = self.slots[at as usize];
             let pending = std::mem::take(&mut self.pending[at as usize]);
             let key = &mut self.facts.keys[at as usize];
             key.total_ns = key
@@ -501,12 +530,10 @@ impl FactsBuilder {
             key.max_ns = key.max_ns.max(pending.max_ns);
             key.seen.add(sample);
             let key = *key;
-            let sum: &mut u64 = sums.entry((key.category, key.kernel_lock)).or_default();
-            *sum = sum.saturating_add(pending.total_ns);
+            let sum = &mut self.sums[sum_slot as usize].1;
+            *sum = Some(sum.unwrap_or(0).saturating_add(pending.total_ns));
             if count_groups {
-                let ids = key.ids();
-                let group = [0, 1, 2].map(|at| if self.kept[at] { ids[at] } else { NO_KEY });
-                self.facts.groups_seen.entry(group).or_default().add(sample);
+                self.groups[group_slot as usize].1.add(sample);
             }
             if self.fold.detail {
                 self.facts.detail.push(Fact {
@@ -520,27 +547,37 @@ impl FactsBuilder {
                 });
             }
         }
-        let mut sums_of_sample: Vec<SampleSum> = sums
-            .drain()
-            .map(|((category, kernel_lock), total_ns)| SampleSum {
-                sample,
-                category,
-                kernel_lock,
-                total_ns,
-            })
-            .collect();
-        sums_of_sample.sort_unstable_by_key(|sum| (sum.category, sum.kernel_lock));
-        self.facts.sample_sums.extend(sums_of_sample);
-        self.sums = sums;
+        for ((category, kernel_lock), sum) in &mut self.sums {
+            if let Some(total_ns) = sum.take() {
+                self.facts.sample_sums.push(SampleSum {
+                    sample,
+                    category: *category,
+                    kernel_lock: *kernel_lock,
+                    total_ns,
+                });
+            }
+        }
         Ok(())
     }
+}
+
+/// The slot of `key` in `slots`, a new one holding `empty` if none.
+fn slot_of<K: Copy + Eq + std::hash::Hash, V>(
+    index: &mut FxHashMap<K, u32>,
+    slots: &mut Vec<(K, V)>,
+    key: K,
+    empty: V,
+) -> u32 {
+    *index.entry(key).or_insert_with(|| {
+        slots.push((key, empty));
+        (slots.len() - 1) as u32
+    })
 }
 
 impl Sink for FactsBuilder {
     fn sample(&mut self, states: Vec<State>) -> Result<(), String> {
         self.close_sample()?;
         self.facts.samples.push(states);
-        self.by_text.clear();
         Ok(())
     }
 
@@ -554,6 +591,10 @@ impl Sink for FactsBuilder {
             .rows
             .checked_add(row.count)
             .ok_or("the row count overflows a 64-bit counter")?;
+        if row.key_layout != self.by_text_layout {
+            self.by_text.clear();
+            self.by_text_layout = row.key_layout;
+        }
         let cached = (!row.key_text.is_empty())
             .then(|| self.by_text.get(row.key_text).copied())
             .flatten();

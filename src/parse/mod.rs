@@ -57,9 +57,13 @@ pub struct Row<'a> {
     /// The waiting function.
     pub caller: &'a str,
     /// The row's text from which category, symbol and caller were read, when
-    /// the parser has it in one piece (empty otherwise). Within a sample the
-    /// same text always gives the same keys, so a sink may cache on it.
+    /// the parser has it in one piece (empty otherwise). The same text with
+    /// the same [`Row::key_layout`] always gives the same keys, so a sink
+    /// may cache on it.
     pub key_text: &'a str,
+    /// Changes whenever the parser starts reading key texts another way (a
+    /// header with other columns).
+    pub key_layout: u64,
 }
 
 impl Row<'_> {
@@ -74,6 +78,7 @@ impl Row<'_> {
             symbol: "",
             caller: "",
             key_text: "",
+            key_layout: 0,
         }
     }
 

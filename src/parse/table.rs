@@ -309,12 +309,21 @@ struct TableParser {
     after_a_table: bool,
     tables_seen: u64,
     stats: ParseStats,
+    /// The columns of the last header, and a number that changes whenever
+    /// they do: rows' key texts read the same way while it stays.
+    last_roles: Vec<Role>,
+    layout: u64,
 }
 
 impl TableParser {
     fn new(options: ParseOptions, start: ChunkState) -> Self {
         TableParser {
             options,
+            last_roles: start
+                .header
+                .as_ref()
+                .map_or(Vec::new(), |h| h.roles.clone()),
+            layout: 0,
             header: start.header,
             pending_states: start.pending_states,
             after_a_table: start.after_a_table,
@@ -323,12 +332,26 @@ impl TableParser {
         }
     }
 
+    fn row(
+        &self,
+        header: &Header,
+        number: u64,
+        line: &str,
+        sink: &mut dyn Sink,
+    ) -> Result<(), String> {
+        let row = parse_row(header, &self.options, number, line)?;
+        sink.row(&Row {
+            key_layout: self.layout,
+            ..row.with_max()
+        })
+    }
+
     fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
         // The hot path: inside a table, a line starting with a digit is a
         // row (headers and state lines start with letters).
         if let Some(header) = &self.header {
             if line.as_bytes().first().is_some_and(u8::is_ascii_digit) {
-                return sink.row(&parse_row(header, &self.options, number, line)?.with_max());
+                return self.row(header, number, line, sink);
             }
         }
         if line.trim().is_empty() {
@@ -347,7 +370,7 @@ impl TableParser {
         if let Some(header) = &self.header {
             let fields = line.split_whitespace().count();
             if starts_like_number(line) || fields == header.width() {
-                return sink.row(&parse_row(header, &self.options, number, line)?.with_max());
+                return self.row(header, number, line, sink);
             }
             // Anything else after a table ends it (a signature, more prose).
             self.header = None;
@@ -362,6 +385,10 @@ impl TableParser {
 
     fn start_table(&mut self, header: Header, sink: &mut dyn Sink) -> Result<(), String> {
         sink.sample(std::mem::take(&mut self.pending_states))?;
+        if header.roles != self.last_roles {
+            self.layout += 1;
+            self.last_roles = header.roles.clone();
+        }
         self.header = Some(header);
         self.tables_seen += 1;
         self.after_a_table = true;
@@ -609,6 +636,22 @@ mod tests {
         parse(text.as_bytes(), "t", &ParseOptions::default(), &mut sink).unwrap();
         let facts = sink.finish(Default::default()).unwrap();
         assert_eq!(facts.keys[0].rows, 7);
+    }
+
+    #[test]
+    fn the_same_key_text_under_another_header_is_another_key() {
+        let mut sink = crate::facts::FactsBuilder::new("t", &Default::default());
+        let text = "dur category symbol caller\n10 kernel kernel_lock reaper\n\n\
+                    dur category symbol caller\n5 kernel kernel_lock reaper\n\n\
+                    dur caller symbol category\n20 kernel kernel_lock reaper\n";
+        parse(text.as_bytes(), "t", &ParseOptions::default(), &mut sink).unwrap();
+        let facts = sink.finish(Default::default()).unwrap();
+        let keys: Vec<(&str, u64, u32)> = facts
+            .keys
+            .iter()
+            .map(|key| (facts.key(key.caller), key.total_ns, key.seen.count))
+            .collect();
+        assert_eq!(keys, [("reaper", 15, 2), ("kernel", 20, 1)]);
     }
 
     #[test]

@@ -23,14 +23,14 @@ impl TextTable {
     /// The width the table takes with every cell on one line: the widest
     /// cell of each column plus comfy-table's borders and padding.
     pub fn natural_width(&self) -> usize {
-        let widths = (0..self.header.len()).map(|column| {
-            std::iter::once(&self.header[column])
-                .chain(self.rows.iter().map(|row| &row[column]))
-                .map(|cell| cell.chars().count())
-                .max()
-                .unwrap_or(0)
-        });
-        widths.map(|width| width + 3).sum::<usize>() + 1
+        total_width(&self.column_widths())
+    }
+
+    /// The widest cell of each column, in characters.
+    fn column_widths(&self) -> Vec<usize> {
+        (0..self.header.len())
+            .map(|column| self.column_width(column))
+            .collect()
     }
 
     /// The table fitted to `width`: the columns named in `droppable`
@@ -39,33 +39,37 @@ impl TextTable {
     /// first. At 80 columns a shorter table reads better than every cell
     /// wrapped in three, and a number is never split.
     pub fn fit(mut self, width: usize, droppable: &[&str], shortenable: &[&str]) -> TextTable {
+        // Widths are measured once and kept up to date: measuring is a
+        // pass over every cell, and a ranking may have 200 000 rows.
+        let mut widths = self.column_widths();
         for name in droppable {
-            if self.natural_width() <= width {
+            if total_width(&widths) <= width {
                 break;
             }
             if let Some(column) = self.header.iter().position(|h| h == name) {
                 self.header.remove(column);
                 self.numeric.remove(column);
+                widths.remove(column);
                 for row in &mut self.rows {
                     row.remove(column);
                 }
             }
         }
-        self.shorten(width, shortenable)
+        self.shorten(width, shortenable, widths)
     }
 
     /// Cuts the longest names of the `shortenable` columns until the table
     /// fits `width`, keeping at least [`MIN_NAME`] characters of each.
-    fn shorten(mut self, width: usize, shortenable: &[&str]) -> TextTable {
+    fn shorten(mut self, width: usize, shortenable: &[&str], mut widths: Vec<usize>) -> TextTable {
         loop {
-            let natural = self.natural_width();
+            let natural = total_width(&widths);
             if natural <= width {
                 break;
             }
             let widest = shortenable
                 .iter()
                 .filter_map(|name| self.header.iter().position(|h| h == name))
-                .map(|column| (self.column_width(column), column))
+                .map(|column| (widths[column], column))
                 .max();
             let Some((current, column)) = widest else {
                 break;
@@ -79,6 +83,7 @@ impl TextTable {
             for row in &mut self.rows {
                 cut(&mut row[column], target);
             }
+            widths[column] = self.column_width(column);
         }
         self
     }
@@ -90,6 +95,12 @@ impl TextTable {
             .max()
             .unwrap_or(0)
     }
+}
+
+/// The width of a table whose columns are `widths` wide: comfy-table's
+/// borders and padding take 3 characters a column, and one more.
+fn total_width(widths: &[usize]) -> usize {
+    widths.iter().map(|width| width + 3).sum::<usize>() + 1
 }
 
 /// The fewest characters a shortened name keeps (with its `…`).

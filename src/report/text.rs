@@ -304,8 +304,14 @@ pub fn render_table(content: &TextTable, style: &Style, markdown: bool) -> Strin
             cell
         }
     }));
+    let mut highlighted = vec![false; content.rows.len()];
+    for &index in &content.highlight {
+        if let Some(slot) = highlighted.get_mut(index) {
+            *slot = true;
+        }
+    }
     for (index, row) in content.rows.iter().enumerate() {
-        let highlight = bold && content.highlight.contains(&index);
+        let highlight = bold && highlighted[index];
         table.add_row(row.iter().map(|text| {
             let cell = Cell::new(text);
             if highlight {

@@ -161,6 +161,7 @@ impl ThreadSamples {
                     symbol: &wait.key[1],
                     caller: &wait.key[2],
                     key_text: "",
+                    key_layout: 0,
                 };
                 sink.row(&row)
                     .map_err(|m| format!("{} window {}: {m}", self.name, sample.window + 1))?;
