@@ -133,24 +133,16 @@ pub struct SampleSum {
     pub total_ns: u64,
 }
 
-/// One distinct key of one sample, with its rows folded in (kept with
-/// [`Fold::detail`]).
+/// The wait of one key in one sample (kept with [`Fold::detail`]): 16
+/// bytes, what diff's per-group tests need and no more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fact {
+    /// Index of the key in [`InputFacts::keys`].
+    pub key: u32,
     /// 0-based index of the sample within its input.
     pub sample: u32,
-    /// Interned category.
-    pub category: u32,
-    /// Interned symbol.
-    pub symbol: u32,
-    /// Interned caller.
-    pub caller: u32,
-    /// Sum of the rows' durations, nanoseconds.
+    /// Sum of the key's waits in the sample, nanoseconds.
     pub total_ns: u64,
-    /// Number of events folded in.
-    pub rows: u64,
-    /// Longest single wait, nanoseconds.
-    pub max_ns: u64,
 }
 
 /// Everything read from one input, ready for the engine.
@@ -173,8 +165,9 @@ pub struct InputFacts {
     /// ids ([`NO_KEY`] where the grouping leaves a key out). Empty when the
     /// grouping is by every key: then each key's own [`KeyFact::seen`].
     pub groups_seen: FxHashMap<[u32; 3], Seen>,
-    /// The wait of each key in each sample it appears in (with
-    /// [`Fold::detail`]; empty otherwise).
+    /// The wait of each key in each sample it appears in, in sample order
+    /// (with [`Fold::detail`]; empty otherwise). A key continued across
+    /// two chunks of a file may come twice for one sample: sum them.
     pub detail: Vec<Fact>,
     /// Rows read (before folding), counting a row's `count` column.
     pub rows: u64,
@@ -222,7 +215,7 @@ impl InputFacts {
             |ids: [u32; 3]| ids.map(|id| if id == NO_KEY { id } else { remap[id as usize] });
         let continues = continues_last_sample && !self.samples.is_empty();
         let shift = (self.samples.len() - usize::from(continues)) as u32;
-        self.append_keys(&chunk.keys, &remap_key, shift)?;
+        let key_remap = self.append_keys(&chunk.keys, &remap_key, shift)?;
         for sum in &chunk.sample_sums {
             self.sample_sums.push(SampleSum {
                 sample: sum.sample + shift,
@@ -236,7 +229,11 @@ impl InputFacts {
                 .or_default()
                 .merge(seen, shift);
         }
-        self.append_detail(chunk.detail, &remap_key, shift, continues)?;
+        self.detail.extend(chunk.detail.iter().map(|fact| Fact {
+            key: key_remap[fact.key as usize],
+            sample: fact.sample + shift,
+            total_ns: fact.total_ns,
+        }));
         self.samples
             .extend(chunk.samples.into_iter().skip(usize::from(continues)));
         self.rows = self.rows.saturating_add(chunk.rows);
@@ -269,7 +266,8 @@ impl InputFacts {
         keys: &[KeyFact],
         remap_key: &dyn Fn([u32; 3]) -> [u32; 3],
         shift: u32,
-    ) -> Result<(), String> {
+    ) -> Result<Vec<u32>, String> {
+        let mut remap = Vec::with_capacity(keys.len());
         let mut index: FxHashMap<[u32; 3], usize> = self
             .keys
             .iter()
@@ -279,6 +277,7 @@ impl InputFacts {
         for key in keys {
             let ids = remap_key(key.ids());
             let Some(&at) = index.get(&ids) else {
+                remap.push(self.keys.len() as u32);
                 let mut seen = Seen::default();
                 seen.merge(key.seen, shift);
                 let [category, symbol, caller] = ids;
@@ -292,6 +291,7 @@ impl InputFacts {
                 });
                 continue;
             };
+            remap.push(at as u32);
             let into = &mut self.keys[at];
             into.total_ns = into
                 .total_ns
@@ -301,50 +301,7 @@ impl InputFacts {
             into.max_ns = into.max_ns.max(key.max_ns);
             into.seen.merge(key.seen, shift);
         }
-        Ok(())
-    }
-
-    fn append_detail(
-        &mut self,
-        detail: Vec<Fact>,
-        remap_key: &dyn Fn([u32; 3]) -> [u32; 3],
-        shift: u32,
-        continues: bool,
-    ) -> Result<(), String> {
-        let mut in_continued: FxHashMap<[u32; 3], usize> = FxHashMap::default();
-        if continues {
-            for (at, fact) in self.detail.iter().enumerate() {
-                if fact.sample == shift {
-                    in_continued.insert([fact.category, fact.symbol, fact.caller], at);
-                }
-            }
-        }
-        for fact in detail {
-            let ids = remap_key([fact.category, fact.symbol, fact.caller]);
-            let sample = fact.sample + shift;
-            match in_continued.get(&ids) {
-                Some(&at) if sample == shift => {
-                    let into = &mut self.detail[at];
-                    into.total_ns = into
-                        .total_ns
-                        .checked_add(fact.total_ns)
-                        .ok_or_else(|| overflow(&self.strings, ids))?;
-                    into.rows = into.rows.saturating_add(fact.rows);
-                    into.max_ns = into.max_ns.max(fact.max_ns);
-                }
-                _ => {
-                    let [category, symbol, caller] = ids;
-                    self.detail.push(Fact {
-                        sample,
-                        category,
-                        symbol,
-                        caller,
-                        ..fact
-                    });
-                }
-            }
-        }
-        Ok(())
+        Ok(remap)
     }
 }
 
@@ -354,7 +311,7 @@ fn overflow(strings: &[Box<str>], ids: [u32; 3]) -> String {
 }
 
 /// The most key texts the per-sample cache holds.
-const BY_TEXT_LIMIT: usize = 1 << 16;
+const BY_TEXT_LIMIT: usize = 1 << 18;
 
 /// A key's rows in the sample being read.
 #[derive(Debug, Clone, Copy, Default)]
@@ -529,7 +486,6 @@ impl FactsBuilder {
             key.rows = key.rows.saturating_add(pending.rows);
             key.max_ns = key.max_ns.max(pending.max_ns);
             key.seen.add(sample);
-            let key = *key;
             let sum = &mut self.sums[sum_slot as usize].1;
             *sum = Some(sum.unwrap_or(0).saturating_add(pending.total_ns));
             if count_groups {
@@ -537,13 +493,9 @@ impl FactsBuilder {
             }
             if self.fold.detail {
                 self.facts.detail.push(Fact {
+                    key: at,
                     sample,
-                    category: key.category,
-                    symbol: key.symbol,
-                    caller: key.caller,
                     total_ns: pending.total_ns,
-                    rows: pending.rows,
-                    max_ns: pending.max_ns,
                 });
             }
         }
@@ -717,8 +669,13 @@ mod tests {
         assert_eq!(all.keys.len(), 1);
         assert_eq!((all.keys[0].total_ns, all.keys[0].seen.count), (31, 2));
         assert_eq!(all.groups_seen.values().next().unwrap().count, 2);
-        let detail: Vec<(u32, u64)> = all.detail.iter().map(|f| (f.sample, f.total_ns)).collect();
-        assert_eq!(detail, [(0, 30), (1, 1)]);
+        let detail: Vec<(u32, u32, u64)> = all
+            .detail
+            .iter()
+            .map(|f| (f.key, f.sample, f.total_ns))
+            .collect();
+        // The continued sample 0 comes twice, once from each chunk.
+        assert_eq!(detail, [(0, 0, 10), (0, 0, 20), (0, 1, 1)]);
         all.append(read(5, false), false, 0).unwrap();
         assert_eq!((all.keys[0].total_ns, all.keys[0].seen.count), (36, 3));
     }

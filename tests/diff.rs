@@ -838,3 +838,26 @@ fn one_line_summary_for_ci_logs() {
         linux.stdout
     );
 }
+
+#[test]
+fn files_read_in_pieces_compare_as_files_read_whole() {
+    // --threads 5 cuts each file in five, so samples and keys are continued
+    // across pieces: every figure must stay the same.
+    let whole = diff_json(&["--threads", "1", BEFORE_12, AFTER_12], 0);
+    let pieces = diff_json(&["--threads", "5", BEFORE_12, AFTER_12], 0);
+    assert_eq!(whole, pieces);
+    let reaper = group(&pieces, "kernel", "kernel_lock", "reaper");
+    assert_eq!(reaper["status"], "changed");
+    assert!(number(&reaper["p_value"]) < 0.001, "{reaper}");
+    // By symbol, groups span several keys.
+    let by_symbol = diff_json(
+        &["--by", "symbol", "--threads", "5", BEFORE_12, AFTER_12],
+        0,
+    );
+    let whole_by_symbol = diff_json(
+        &["--by", "symbol", "--threads", "1", BEFORE_12, AFTER_12],
+        0,
+    );
+    assert_eq!(by_symbol, whole_by_symbol);
+    assert_eq!(by_symbol["groups"].as_array().map(Vec::len), Some(4));
+}

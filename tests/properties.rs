@@ -188,7 +188,8 @@ fn read_folded(text: &str, format: InputFormat, label: &str, fold: &Fold) -> Inp
 fn totals_by_sample(facts: &InputFacts) -> BTreeMap<(u32, String), u64> {
     let mut totals = BTreeMap::new();
     for fact in &facts.detail {
-        let key = [fact.category, fact.symbol, fact.caller].map(|id| facts.key(id).to_string());
+        let ids = facts.keys[fact.key as usize].ids();
+        let key = ids.map(|id| facts.key(id).to_string());
         *totals.entry((fact.sample, key.join("|"))).or_default() += fact.total_ns;
     }
     totals

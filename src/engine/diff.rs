@@ -1,20 +1,18 @@
 //! The before/after comparison of two builds: per-sample metrics and
 //! per-group waits, each tested with Mann-Whitney U over the samples.
 //!
-//! The per-sample pivot (every group in every sample, 0 where it did not
-//! appear) is built with polars; the tests are in [`crate::stats`].
+//! Each group's waits are taken sample by sample from the inputs' detail
+//! (0 where it did not appear); the tests are in [`crate::stats`].
 
-use anyhow::{Context, Result, bail};
-use polars::prelude::{
-    DataFrame, Expr, IntoLazy, JoinArgs, JoinType, PolarsResult, SortMultipleOptions, col, len, lit,
-};
+use anyhow::{Result, bail};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::classes::ClassMap;
-use super::frames::{self, KeyNames, u32_values, u64_values};
+
 use super::model::{GroupKey, KeyValues, Metrics};
 use super::sample_metrics;
-use crate::facts::InputFacts;
+use crate::facts::{Fact, InputFacts};
 use crate::stats::{self, MannWhitney, TestMethod};
 
 /// A per-sample figure that `diff` compares (`--metric`).
@@ -276,11 +274,13 @@ pub struct Diff {
 }
 
 /// Compares `inputs[0]` (before) with `inputs[1]` (after).
-pub fn compare(inputs: &[InputFacts], options: &DiffOptions) -> Result<Diff> {
+/// Takes each input's detail (what the per-group tests need) out of it.
+pub fn compare(inputs: &mut [InputFacts], options: &DiffOptions) -> Result<Diff> {
     let [before, after] = inputs else {
         bail!("diff compares exactly two inputs, got {}", inputs.len());
     };
     let metrics = compare_metrics(before, after, options)?;
+    let (before, after) = (side(before), side(after));
     let mut groups = compare_groups(inputs, options)?;
     let q_values = stats::benjamini_hochberg(&groups.iter().map(|g| g.p_value).collect::<Vec<_>>());
     for (group, q_value) in groups.iter_mut().zip(q_values) {
@@ -289,8 +289,8 @@ pub fn compare(inputs: &[InputFacts], options: &DiffOptions) -> Result<Diff> {
     }
     let regressions = tripped(&metrics, options);
     Ok(Diff {
-        before: side(before),
-        after: side(after),
+        before,
+        after,
         groups_tested: groups.iter().filter(|g| g.p_value.is_some()).count(),
         metrics,
         groups,
@@ -446,92 +446,70 @@ fn tripped(metrics: &[MetricDiff], options: &DiffOptions) -> Vec<Metric> {
         .collect()
 }
 
-/// Every group of either side with its wait in every sample of both sides
-/// (0 where it did not appear), sorted by keys, then sample.
-fn group_grid<'a>(
-    inputs: &'a [InputFacts],
-    options: &DiffOptions,
-) -> PolarsResult<(DataFrame, KeyNames<'a>)> {
-    let (facts, names) = frames::detail_frame(inputs)?;
-    let samples = frames::samples_frame(inputs)?
-        .lazy()
-        .select([col("sample_id"), col("input")]);
-    let keys: Vec<Expr> = options.by.iter().map(|key| col(key.name())).collect();
-    let mut sample_keys = vec![col("input"), col("sample_id")];
-    sample_keys.extend(keys.iter().cloned());
-    let sums = facts
-        .clone()
-        .lazy()
-        .group_by(sample_keys.clone())
-        .agg([col("total_ns").sum()]);
-    let groups = facts
-        .lazy()
-        .group_by(keys.clone())
-        .agg([len().alias("facts")])
-        .select(keys.clone());
-    let mut order = keys;
-    order.push(col("sample_id"));
-    groups
-        .cross_join(samples, None)
-        .join(
-            sums,
-            sample_keys.clone(),
-            sample_keys,
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_column(col("total_ns").fill_null(lit(0u64)))
-        .sort_by_exprs(order, SortMultipleOptions::default())
-        .collect()
-        .map(|grid| (grid, names))
-}
+/// The waits of one group, one side: (sample, wait) sorted by sample; a
+/// sample may come more than once (a key continued across chunks, several
+/// keys of a coarser group).
+type SideWaits<'a> = &'a [Fact];
 
-fn compare_groups(inputs: &[InputFacts], options: &DiffOptions) -> Result<Vec<GroupDiff>> {
-    let (grid, names) = group_grid(inputs, options).context("pivoting groups by sample")?;
-    let n_before = inputs[0].samples.len();
-    let n_samples = n_before + inputs[1].samples.len();
-    let totals = u64_values(&grid, "total_ns")?;
-    let sample_ids = u32_values(&grid, "sample_id")?;
-    let key_columns: Vec<(GroupKey, Vec<Option<String>>)> = options
-        .by
-        .iter()
-        .map(|&key| Ok((key, names.names_of(&grid, key.name())?)))
-        .collect::<Result<_>>()?;
-    if n_samples == 0 {
-        return Ok(Vec::new());
-    }
-    let mut groups: Vec<GroupDiff> = (0..grid.height())
-        .step_by(n_samples)
-        .filter_map(|start| {
-            let rows = start..start + n_samples;
-            let (mut before, mut after) = (Vec::new(), Vec::new());
-            for row in rows {
-                let value = totals[row].unwrap_or(0);
-                match sample_ids[row] {
-                    Some(id) if (id as usize) < n_before => before.push(value),
-                    _ => after.push(value),
+/// Compares every group of either side, sample by sample. Each side's
+/// detail (16 bytes per key and sample: what the tests need) is taken from
+/// its input, relabelled with group ids and sorted by group in place, so
+/// the comparison needs no more memory than the reading kept.
+fn compare_groups(inputs: &mut [InputFacts], options: &DiffOptions) -> Result<Vec<GroupDiff>> {
+    let positions: Vec<usize> = options.by.iter().map(|key| key_position(*key)).collect();
+    let mut group_ids: FxHashMap<[Option<String>; 3], u32> = FxHashMap::default();
+    let mut group_keys: Vec<[Option<String>; 3]> = Vec::new();
+    let mut sides: Vec<(Vec<Fact>, usize)> = Vec::new();
+    for input in inputs.iter_mut() {
+        let group_of_key: Vec<u32> = input
+            .keys
+            .iter()
+            .map(|key| {
+                let ids = key.ids();
+                let mut texts: [Option<String>; 3] = Default::default();
+                for &position in &positions {
+                    texts[position] = Some(input.key(ids[position]).to_string());
                 }
-            }
-            let key = |wanted: GroupKey| {
-                key_columns
-                    .iter()
-                    .find(|(key, _)| *key == wanted)
-                    .and_then(|(_, values)| values[start].clone())
-            };
-            // A group whose waits are all 0 ns is no comparison.
-            if before.iter().chain(&after).all(|&ns| ns == 0) {
-                return None;
-            }
-            Some(group_diff(
-                KeyValues {
-                    category: key(GroupKey::Category),
-                    symbol: key(GroupKey::Symbol),
-                    caller: key(GroupKey::Caller),
-                },
-                &before,
-                &after,
-            ))
-        })
-        .collect();
+                *group_ids.entry(texts.clone()).or_insert_with(|| {
+                    group_keys.push(texts);
+                    (group_keys.len() - 1) as u32
+                })
+            })
+            .collect();
+        let mut detail = std::mem::take(&mut input.detail);
+        for fact in &mut detail {
+            fact.key = group_of_key[fact.key as usize];
+        }
+        detail.sort_unstable_by_key(|fact| (fact.key, fact.sample));
+        sides.push((detail, input.samples.len()));
+    }
+    let [(before, n_before), (after, n_after)] = &sides[..] else {
+        bail!("diff compares exactly two inputs, got {}", sides.len());
+    };
+    let before_runs = runs_by_group(before);
+    let after_runs = runs_by_group(after);
+    let mut groups = Vec::new();
+    for (group, texts) in group_keys.iter().enumerate() {
+        let side = |runs: &[(u32, std::ops::Range<usize>)], facts: &[Fact], n: usize| {
+            let range = runs
+                .binary_search_by_key(&(group as u32), |(id, _)| *id)
+                .map_or(0..0, |at| runs[at].1.clone());
+            per_sample(&facts[range], n)
+        };
+        let before_waits = side(&before_runs, before, *n_before);
+        let after_waits = side(&after_runs, after, *n_after);
+        // A group whose waits are all 0 ns is no comparison.
+        if before_waits.iter().chain(&after_waits).all(|&ns| ns == 0) {
+            continue;
+        }
+        let [category, symbol, caller] = texts.clone();
+        let keys = KeyValues {
+            category,
+            symbol,
+            caller,
+        };
+        groups.push(group_diff(keys, &before_waits, &after_waits));
+    }
     groups.sort_by(|x, y| {
         y.change_ns
             .abs()
@@ -539,6 +517,37 @@ fn compare_groups(inputs: &[InputFacts], options: &DiffOptions) -> Result<Vec<Gr
             .then_with(|| x.keys.cmp(&y.keys))
     });
     Ok(groups)
+}
+
+/// The index of a key in (category, symbol, caller).
+fn key_position(key: GroupKey) -> usize {
+    match key {
+        GroupKey::Category => 0,
+        GroupKey::Symbol => 1,
+        GroupKey::Caller => 2,
+    }
+}
+
+/// Each group's range of facts sorted by group, in group order.
+fn runs_by_group(facts: &[Fact]) -> Vec<(u32, std::ops::Range<usize>)> {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    for chunk in facts.chunk_by(|a, b| a.key == b.key) {
+        runs.push((chunk[0].key, start..start + chunk.len()));
+        start += chunk.len();
+    }
+    runs
+}
+
+/// A group's wait in each of `samples` samples, 0 where it did not appear.
+fn per_sample(waits: SideWaits<'_>, samples: usize) -> Vec<u64> {
+    let mut values = vec![0u64; samples];
+    for fact in waits {
+        if let Some(value) = values.get_mut(fact.sample as usize) {
+            *value = value.saturating_add(fact.total_ns);
+        }
+    }
+    values
 }
 
 /// The exact sum of per-sample waits (each input's total already fits in

@@ -193,41 +193,6 @@ fn sums_frame(inputs: &[InputFacts], classes: &ClassMap) -> PolarsResult<DataFra
     ])
 }
 
-/// One row per key of each sample of every input (the inputs' detail):
-/// `sample_id input category symbol caller total_ns`, the keys as ids into
-/// the returned [`KeyNames`]. The inputs must have been read with detail.
-pub fn detail_frame(inputs: &[InputFacts]) -> PolarsResult<(DataFrame, KeyNames<'_>)> {
-    let (names, ids) = KeyNames::of(inputs);
-    let height: usize = inputs.iter().map(|input| input.detail.len()).sum();
-    let mut sample_id = Vec::with_capacity(height);
-    let mut input_index = Vec::with_capacity(height);
-    let mut category = Vec::with_capacity(height);
-    let mut symbol = Vec::with_capacity(height);
-    let mut caller = Vec::with_capacity(height);
-    let mut total_ns = Vec::with_capacity(height);
-    let mut first_sample = 0u32;
-    for (index, (input, ids)) in inputs.iter().zip(&ids).enumerate() {
-        for fact in &input.detail {
-            sample_id.push(first_sample + fact.sample);
-            input_index.push(index as u32);
-            category.push(ids[fact.category as usize]);
-            symbol.push(ids[fact.symbol as usize]);
-            caller.push(ids[fact.caller as usize]);
-            total_ns.push(fact.total_ns);
-        }
-        first_sample += input.samples.len() as u32;
-    }
-    let frame = DataFrame::new_infer_height(vec![
-        Column::new("sample_id".into(), sample_id),
-        Column::new("input".into(), input_index),
-        Column::new("category".into(), category),
-        Column::new("symbol".into(), symbol),
-        Column::new("caller".into(), caller),
-        Column::new("total_ns".into(), total_ns),
-    ])?;
-    Ok((frame, names))
-}
-
 /// A symbol or caller without its offset: `vm_map_lock_ln+0x4f` and
 /// Linux's `do_exit+0x1a2/0x9d0` lose everything from the `+`, since
 /// offsets move between kernel builds.

@@ -2,6 +2,7 @@
 //! compute. Each returns the whole output as a string, so a failure never
 //! leaves half a report behind and every format is testable without I/O.
 
+pub mod boxes;
 pub mod cells;
 pub mod csv;
 pub mod diff;

@@ -1,8 +1,7 @@
 //! The human-readable reports: the terminal report and its Markdown twin.
 
-use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Table, presets};
-
 use super::Style;
+use super::boxes::{self, Look};
 use super::cells::{
     GROUPS_DROPPABLE, NAME_COLUMNS, SAMPLES_KEPT, TextTable, groups_heading, groups_table,
     samples_table,
@@ -270,65 +269,18 @@ fn holds_or_counts_only(input: &crate::engine::InputSummary) -> Option<String> {
 }
 
 /// A text table as terminal box drawing or as Markdown; highlighted rows
-/// are red and bold when colour is on.
+/// are red and bold when colour is on. A table that still does not fit
+/// (what it keeps is wider than the terminal) runs past the edge rather
+/// than split its numbers.
 pub fn render_table(content: &TextTable, style: &Style, markdown: bool) -> String {
-    let mut table = Table::new();
-    table.force_no_tty();
-    if markdown {
-        table.load_style(presets::ASCII_MARKDOWN);
+    let look = if markdown {
+        Look::Markdown
     } else if style.ascii {
-        table.load_style(presets::ASCII_FULL_CONDENSED);
+        Look::Ascii
     } else {
-        table.load_style(presets::UTF8_FULL_CONDENSED);
-    }
-    if style.color && !markdown {
-        table.enforce_styling();
-    }
-    // A table that still does not fit (what it keeps is wider than the
-    // terminal) runs past the edge rather than split its numbers.
-    match style.width {
-        Some(width) if !markdown && content.natural_width() <= usize::from(width) => {
-            table.set_width(width);
-            table.set_content_arrangement(ContentArrangement::Dynamic);
-        }
-        _ => {
-            table.set_content_arrangement(ContentArrangement::Disabled);
-        }
-    }
-    let bold = style.color && !markdown;
-    table.set_header(content.header.iter().map(|name| {
-        let cell = Cell::new(name);
-        if bold {
-            cell.add_attribute(Attribute::Bold)
-        } else {
-            cell
-        }
-    }));
-    let mut highlighted = vec![false; content.rows.len()];
-    for &index in &content.highlight {
-        if let Some(slot) = highlighted.get_mut(index) {
-            *slot = true;
-        }
-    }
-    for (index, row) in content.rows.iter().enumerate() {
-        let highlight = bold && highlighted[index];
-        table.add_row(row.iter().map(|text| {
-            let cell = Cell::new(text);
-            if highlight {
-                cell.fg(Color::Red).add_attribute(Attribute::Bold)
-            } else {
-                cell
-            }
-        }));
-    }
-    for (index, &numeric) in content.numeric.iter().enumerate() {
-        if let Some(column) = table.column_mut(index) {
-            if numeric {
-                column.set_cell_alignment(CellAlignment::Right);
-            }
-        }
-    }
-    table.to_string()
+        Look::Utf8
+    };
+    boxes::draw(content, look, style.color && !markdown)
 }
 
 /// ANSI select-graphic-rendition codes used outside tables.
