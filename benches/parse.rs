@@ -3,13 +3,15 @@
 
 use std::hint::black_box;
 
-use contend::facts::FactsBuilder;
+use contend::engine::GroupKey;
+use contend::facts::{FactsBuilder, Fold};
 use contend::parse::{ParseOptions, lines, table};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 /// About 8 MB in the shape of `examples/gendump.rs --shape table`: a state
-/// pair and a header every 100 000 rows, 80 symbols, 200 callers.
-fn dump() -> String {
+/// pair and a header every `rows_per_sample` rows, 80 symbols, 200
+/// callers.
+fn dump(rows_per_sample: u64) -> String {
     let mut state = 0x9e37_79b9_7f4a_7c15_u64;
     let mut next = move || {
         state ^= state >> 12;
@@ -20,7 +22,7 @@ fn dump() -> String {
     let categories = ["kernel", "mutex", "rwlock", "rrwlock"];
     let mut text = String::new();
     for row in 0..250_000u64 {
-        if row % 100_000 == 0 {
+        if row % rows_per_sample == 0 {
             text.push_str("\nStopped\t400.5s\nRunning\t80.125s\ndur\tcategory\tsymbol\tcaller\n");
         }
         let symbol = next() % 80;
@@ -35,7 +37,7 @@ fn dump() -> String {
 }
 
 fn parse_table(c: &mut Criterion) {
-    let text = dump();
+    let text = dump(100_000);
     let mut group = c.benchmark_group("table");
     group.throughput(Throughput::Bytes(text.len() as u64));
     group.sample_size(20);
@@ -68,5 +70,30 @@ fn parse_table(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, parse_table);
+/// The same rows cut into 2 500 samples of 100 rows (a btrace script
+/// printing its map every second), grouped by symbol: what a report pays
+/// per sample (closing it, counting each group's samples).
+fn parse_many_samples(c: &mut Criterion) {
+    let text = dump(100);
+    let mut group = c.benchmark_group("table-2500-samples");
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.sample_size(20);
+    group.bench_function("facts-by-symbol", |b| {
+        b.iter(|| {
+            let fold = Fold {
+                by: vec![GroupKey::Symbol],
+                ..Fold::default()
+            };
+            let mut builder = FactsBuilder::new("bench", &fold);
+            let options = ParseOptions::default();
+            table::parse(black_box(text.as_bytes()), "bench", &options, &mut builder).unwrap();
+            builder
+                .finish(Default::default())
+                .map_or(0, |facts| facts.groups_seen.len())
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, parse_table, parse_many_samples);
 criterion_main!(benches);

@@ -383,7 +383,8 @@ pub struct AnalysisArgs {
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
 
-    /// What to rank groups by, largest first [default: total].
+    /// What to rank groups by, largest first [default: running for report's
+    /// terminal and Markdown views, total for JSON, CSV and export].
     #[arg(long, value_enum)]
     pub sort: Option<SortKey>,
 
@@ -394,13 +395,13 @@ pub struct AnalysisArgs {
 }
 
 impl AnalysisArgs {
-    /// The engine options these flags ask for; `default_top` applies
-    /// without `--top`.
-    pub fn options(&self, default_top: usize) -> AnalysisOptions {
+    /// The engine options these flags ask for; `default_top` and
+    /// `default_sort` apply without `--top` and `--sort`.
+    pub fn options(&self, default_top: usize, default_sort: SortKey) -> AnalysisOptions {
         AnalysisOptions {
             classes: self.classes.classes(),
             by: unique_keys(&self.by),
-            sort: self.sort.unwrap_or(SortKey::Total),
+            sort: self.sort.unwrap_or(default_sort),
             top: self.top.unwrap_or(default_top),
             per_input: self.per_input,
         }
@@ -603,7 +604,7 @@ mod tests {
             panic!("parsed as another command");
         };
         assert_eq!(
-            args.analysis.options(20).by,
+            args.analysis.options(20, SortKey::Total).by,
             vec![GroupKey::Caller, GroupKey::Symbol]
         );
     }

@@ -107,7 +107,8 @@ fn groups_tsv_is_the_ranking() {
             "max_ns",
             "share_of_lock_time",
             "share_of_running",
-            "cumulative_share"
+            "cumulative_share",
+            "share_of_off_cpu"
         ]
     );
     assert_eq!(records.len(), 9, "export keeps every group");

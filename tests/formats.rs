@@ -460,7 +460,7 @@ fn per_input_ranks_each_input_on_its_own() {
     let text = run(&["report", SEED, PERF_LINUX, "--per-input", "--top", "1"]);
     assert!(
         text.stdout
-            .contains("top 2 of 15 groups, by total, ranked per input")
+            .contains("top 2 of 15 groups, by share of Running (spinning), then of off-CPU time (sleeping), ranked per input")
     );
     let csv = run(&[
         "export",

@@ -338,16 +338,50 @@ fn csv_format_is_the_ranking() {
         lines.next(),
         Some(
             "category,symbol,caller,class,total_ns,rows,samples_seen,mean_ns,max_ns,\
-             share_of_lock_time,share_of_running,cumulative_share"
+             share_of_lock_time,share_of_running,cumulative_share,share_of_off_cpu"
         )
     );
     let first = lines.next().unwrap();
     assert_eq!(
         first,
         "rwlock,kernel_map_store,vm_map_lock_ln,sleep,25392111,5,5,5078422,12944890,\
-         0.6417453040482548,,0.6417453040482548"
+         0.6417453040482548,,0.6417453040482548,0.010965198859955953"
     );
     assert_eq!(lines.count(), 8);
+}
+
+#[test]
+fn sort_running_ranks_spinning_locks_by_cpu_then_sleeping_ones() {
+    let report = json_report(&["--sort", "running", SEED], b"");
+    let groups = report["groups"].as_array().unwrap();
+    let order: Vec<(&str, &str)> = groups
+        .iter()
+        .map(|g| (g["caller"].as_str().unwrap(), g["class"].as_str().unwrap()))
+        .collect();
+    // The spinning kernel_lock of reaper burns 60.1 % of Running: first.
+    assert_eq!(order[0], ("reaper", "spin"));
+    assert_eq!(
+        format!("{:.3}", groups[0]["share_of_running"].as_f64().unwrap()),
+        "0.601"
+    );
+    assert_eq!(order[1], ("sleep_setup", "spin"));
+    // The off-CPU rwlock, largest by total, comes after every spinning
+    // lock, ranked by its share of off-CPU time: 25.392 ms of 2.316 s.
+    assert_eq!(order[8], ("vm_map_lock_ln", "sleep"));
+    assert_eq!(
+        format!("{:.4}", groups[8]["share_of_off_cpu"].as_f64().unwrap()),
+        "0.0110"
+    );
+    assert!(groups[0]["share_of_off_cpu"].is_null());
+    // The terminal ranks this way by default; JSON keeps total.
+    let by_default = json_report(&[SEED], b"");
+    assert_eq!(by_default["groups"][0]["caller"], "vm_map_lock_ln");
+    let text = run(&["report", SEED]);
+    assert!(
+        text.stdout.contains("│ 1 ┆ kernel   ┆ kernel_lock "),
+        "{}",
+        text.stdout
+    );
 }
 
 #[test]
@@ -366,7 +400,7 @@ fn markdown_format_pastes_into_a_mail() {
     );
     assert!(
         run.stdout
-            .contains("### Lock waits by category, symbol, caller: 9 groups, by total")
+            .contains("### Lock waits by category, symbol, caller: 9 groups, by share of Running")
     );
 }
 
@@ -484,7 +518,7 @@ fn eighty_columns_fit_and_keep_the_answer() {
     // too long cut in its middle, never wrapped.
     assert!(
         narrow.contains(
-            "│ 2 ┆ kernel   ┆ kernel_lock      ┆ reaper            ┆  13.096 ms ┆    60.1 % │"
+            "│ 1 ┆ kernel   ┆ kernel_lock      ┆ reaper            ┆  13.096 ms ┆    60.1 % │"
         ),
         "{narrow}"
     );

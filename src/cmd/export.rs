@@ -8,7 +8,7 @@ use rustc_hash::FxHashSet;
 use super::read_inputs;
 use crate::cli::ExportArgs;
 use crate::engine::frames::strip_offset;
-use crate::engine::{self, Analysis, GroupKey};
+use crate::engine::{self, Analysis, GroupKey, SortKey};
 use crate::error::Exit;
 use crate::export::records::{
     group_fields, group_keys, group_records, row_fields, sample_fields, sample_records,
@@ -38,7 +38,8 @@ pub fn run(args: &ExportArgs) -> Result<Exit> {
         What::Rows => export_rows(args, options, &mut destination)?,
         What::Groups | What::Samples => {
             let inputs = read_inputs(&args.input, &args.analysis.by)?;
-            let analysis = engine::analyze(&inputs, &args.analysis.options(EXPORT_TOP))?;
+            let analysis =
+                engine::analyze(&inputs, &args.analysis.options(EXPORT_TOP, SortKey::Total))?;
             export_analysis(&analysis, args.what, options, &mut destination)?;
             inputs
                 .into_iter()
@@ -95,7 +96,7 @@ fn export_rows(
     options: WriterOptions,
     out: &mut dyn Write,
 ) -> Result<Vec<ReadNotes>> {
-    let by = args.analysis.options(EXPORT_TOP).by;
+    let by = args.analysis.options(EXPORT_TOP, SortKey::Total).by;
     let target = if args.format == ExportFormat::Folded {
         RowTarget::Folded { out, by }
     } else {

@@ -5,10 +5,11 @@ use anyhow::Result;
 use super::read_inputs;
 use crate::cli::ReportArgs;
 use crate::engine;
+use crate::engine::SortKey;
 use crate::error::Exit;
 use crate::notes::{note_offsets_of, note_skipped, say, skipped_of};
 use crate::output::write_stdout;
-use crate::report::{self, Style};
+use crate::report::{self, ReportFormat, Style};
 use crate::terminal::{output_width, use_color, utf8_locale};
 
 /// Groups the report shows unless `--top` says otherwise.
@@ -17,7 +18,13 @@ const REPORT_TOP: usize = 20;
 /// Runs the report.
 pub fn run(args: &ReportArgs) -> Result<Exit> {
     let inputs = read_inputs(&args.input, &args.analysis.by)?;
-    let analysis = engine::analyze(&inputs, &args.analysis.options(REPORT_TOP))?;
+    // The terminal answers where the CPU goes; JSON and CSV keep the
+    // order scripts have read since the first version.
+    let sort = match args.format {
+        ReportFormat::Table | ReportFormat::Markdown => SortKey::Running,
+        _ => SortKey::Total,
+    };
+    let analysis = engine::analyze(&inputs, &args.analysis.options(REPORT_TOP, sort))?;
     let style = Style {
         color: use_color(args.color),
         width: output_width(args.width),

@@ -446,7 +446,7 @@ fn tripped(metrics: &[MetricDiff], options: &DiffOptions) -> Vec<Metric> {
         .collect()
 }
 
-/// The waits of one group, one side: (sample, wait) sorted by sample; a
+/// The waits of one group, one side, in any order; a
 /// sample may come more than once (a key continued across chunks, several
 /// keys of a coarser group).
 type SideWaits<'a> = &'a [Fact];
@@ -480,7 +480,9 @@ fn compare_groups(inputs: &mut [InputFacts], options: &DiffOptions) -> Result<Ve
         for fact in &mut detail {
             fact.key = group_of_key[fact.key as usize];
         }
-        detail.sort_unstable_by_key(|fact| (fact.key, fact.sample));
+        // By group only: a group's waits are summed per sample whatever
+        // their order.
+        detail.sort_unstable_by_key(|fact| fact.key);
         sides.push((detail, input.samples.len()));
     }
     let [(before, n_before), (after, n_after)] = &sides[..] else {

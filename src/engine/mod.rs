@@ -139,7 +139,10 @@ pub fn analyze(inputs: &[InputFacts], options: &AnalysisOptions) -> Result<Analy
             &groups_seen,
             &options.by,
             options.sort,
-            total.running_ns,
+            ranking::StateTime {
+                running_ns: total.running_ns,
+                off_cpu_ns: total.off_cpu_ns,
+            },
         )
         .context("ranking groups")?;
         let groups = ranking::groups_of(&ranking, &frames.names, &options.by, options.top)?;
@@ -182,7 +185,10 @@ fn rank_per_input(
             &of_input(groups_seen)?,
             &options.by,
             options.sort,
-            input.total.running_ns,
+            ranking::StateTime {
+                running_ns: input.total.running_ns,
+                off_cpu_ns: input.total.off_cpu_ns,
+            },
         )
         .with_context(|| format!("ranking the groups of {}", input.label))?;
         total += ranking.height();

@@ -50,6 +50,10 @@ pub enum SortKey {
     Max,
     /// Mean per sample in which the group appears.
     Mean,
+    /// Where the CPU goes: spinning groups first by their share of
+    /// Running, then sleeping groups by their share of off-CPU time, then
+    /// the rest by total.
+    Running,
 }
 
 impl SortKey {
@@ -60,6 +64,15 @@ impl SortKey {
             SortKey::Rows => "rows",
             SortKey::Max => "max",
             SortKey::Mean => "mean",
+            SortKey::Running => "running",
+        }
+    }
+
+    /// How the ranking's heading says the order.
+    pub fn described(self) -> &'static str {
+        match self {
+            SortKey::Running => "share of Running (spinning), then of off-CPU time (sleeping)",
+            other => other.name(),
         }
     }
 
@@ -70,6 +83,7 @@ impl SortKey {
             SortKey::Rows => "rows",
             SortKey::Max => "max_ns",
             SortKey::Mean => "mean_ns",
+            SortKey::Running => "share_of_running",
         }
     }
 }
@@ -179,6 +193,9 @@ pub struct Group {
     pub share_of_running: Option<f64>,
     /// Running sum of `share_of_lock_time` in ranking order.
     pub cumulative_share: Option<f64>,
+    /// Sleep-class wait over off-CPU time, 0..1; null for groups that do
+    /// not sleep or when off-CPU time is unknown (an extension).
+    pub share_of_off_cpu: Option<f64>,
 }
 
 /// The key values of a group, of a ranking or of a diff: those the

@@ -16,13 +16,19 @@ pub fn rank(
     groups_seen: &DataFrame,
     by: &[GroupKey],
     sort: SortKey,
-    running_ns: Option<u64>,
+    time: StateTime,
 ) -> PolarsResult<DataFrame> {
     let keys: Vec<Expr> = by.iter().map(|key| col(key.name())).collect();
     // Ties (groups without times: count() maps) go by event count.
-    let mut order = vec![col(sort.column()), col("rows")];
+    let (mut order, mut descending) = match sort {
+        // Spinning groups first, by their CPU; then sleeping ones, by
+        // their time asleep; then the rest, by total.
+        SortKey::Running => (vec![col("tier"), col("tier_ns")], vec![false, true]),
+        _ => (vec![col(sort.column())], vec![true]),
+    };
+    order.push(col("rows"));
+    descending.push(true);
     order.extend(keys.iter().cloned());
-    let mut descending = vec![true, true];
     descending.extend(keys.iter().map(|_| false));
     // Inputs' samples are distinct: a group's samples add up over them.
     let seen = groups_seen
@@ -44,6 +50,10 @@ pub fn rank(
                 .filter(col("class").eq(lit(LockClass::Spin.name())))
                 .sum()
                 .alias("spin_ns"),
+            col("total_ns")
+                .filter(col("class").eq(lit(LockClass::Sleep.name())))
+                .sum()
+                .alias("sleep_ns"),
         ])
         .join(seen, keys.clone(), keys, JoinArgs::new(JoinType::Left))
         .with_columns([
@@ -54,7 +64,20 @@ pub fn rank(
             (col("total_ns").cast(DataType::Float64) / col("samples_seen").cast(DataType::Float64))
                 .alias("mean_ns"),
             ratio(col("total_ns"), col("total_ns").sum()).alias("share_of_lock_time"),
-            share_of_running(running_ns),
+            share_of(col("spin_ns"), time.running_ns).alias("share_of_running"),
+            share_of(col("sleep_ns"), time.off_cpu_ns).alias("share_of_off_cpu"),
+            when(col("spin_ns").gt(lit(0u64)))
+                .then(lit(0u32))
+                .when(col("sleep_ns").gt(lit(0u64)))
+                .then(lit(1u32))
+                .otherwise(lit(2u32))
+                .alias("tier"),
+            when(col("spin_ns").gt(lit(0u64)))
+                .then(col("spin_ns"))
+                .when(col("sleep_ns").gt(lit(0u64)))
+                .then(col("sleep_ns"))
+                .otherwise(col("total_ns"))
+                .alias("tier_ns"),
         ])
         .sort_by_exprs(
             order,
@@ -101,6 +124,7 @@ pub fn groups_of(
     let max_ns = u64_values(&frame, "max_ns")?;
     let share_of_lock_time = f64_values(&frame, "share_of_lock_time")?;
     let share_of_running = f64_values(&frame, "share_of_running")?;
+    let share_of_off_cpu = f64_values(&frame, "share_of_off_cpu")?;
     let cumulative_share = f64_values(&frame, "cumulative_share")?;
     Ok((0..frame.height())
         .map(|row| Group {
@@ -121,19 +145,29 @@ pub fn groups_of(
             max_ns: max_ns[row].unwrap_or(0),
             share_of_lock_time: share_of_lock_time[row],
             share_of_running: share_of_running[row],
+            share_of_off_cpu: share_of_off_cpu[row],
             cumulative_share: cumulative_share[row],
         })
         .collect())
 }
 
-/// The spin part of a group over running time; null for groups that do
-/// not spin, or when running time is unknown.
-fn share_of_running(running_ns: Option<u64>) -> Expr {
-    let expr = match running_ns {
-        Some(running) if running > 0 => when(col("spin_ns").gt(lit(0u64)))
-            .then(ratio(col("spin_ns"), lit(running as f64)))
+/// Running and off-CPU time of what a ranking covers, the wholes of its
+/// shares (None without thread states).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StateTime {
+    /// On-CPU time.
+    pub running_ns: Option<u64>,
+    /// Off-CPU time.
+    pub off_cpu_ns: Option<u64>,
+}
+
+/// A part of a group over a state's time; null for groups without that
+/// part, or when the state's time is unknown.
+fn share_of(part: Expr, whole: Option<u64>) -> Expr {
+    match whole {
+        Some(whole) if whole > 0 => when(part.clone().gt(lit(0u64)))
+            .then(ratio(part, lit(whole as f64)))
             .otherwise(lit(NULL).cast(DataType::Float64)),
         _ => lit(NULL).cast(DataType::Float64),
-    };
-    expr.alias("share_of_running")
+    }
 }

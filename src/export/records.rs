@@ -69,7 +69,7 @@ pub fn group_fields(analysis: &Analysis) -> Vec<Field> {
 
 /// The group fields after the `--by` keys, in the JSON contract's order:
 /// the one list of them, for the export and the report's CSV.
-pub const GROUP_FIELDS: [(&str, Kind); 9] = [
+pub const GROUP_FIELDS: [(&str, Kind); 10] = [
     ("class", Kind::Text),
     ("total_ns", Kind::Duration),
     ("rows", Kind::Count),
@@ -79,6 +79,7 @@ pub const GROUP_FIELDS: [(&str, Kind); 9] = [
     ("share_of_lock_time", Kind::Share),
     ("share_of_running", Kind::Share),
     ("cumulative_share", Kind::Share),
+    ("share_of_off_cpu", Kind::Share),
 ];
 
 /// The records of `--what groups`, in the order of [`group_fields`].
@@ -143,6 +144,7 @@ fn group_values<'a>(group: &'a Group, by: &[GroupKey]) -> Vec<Value<'a>> {
         share(group.share_of_lock_time),
         share(group.share_of_running),
         share(group.cumulative_share),
+        share(group.share_of_off_cpu),
     ]);
     values
 }

@@ -134,9 +134,10 @@ fn cut(text: &mut String, max: usize) {
 pub const NAME_COLUMNS: [&str; 4] = ["input", "category", "symbol", "caller"];
 
 /// Columns of the ranking a narrow terminal leaves out, least wanted first.
-pub const GROUPS_DROPPABLE: [&str; 8] = [
+pub const GROUPS_DROPPABLE: [&str; 9] = [
     "share of lock time",
     "cum %",
+    "% off-CPU",
     "samples",
     "mean",
     "rows",
@@ -231,6 +232,7 @@ pub fn groups_table(analysis: &Analysis) -> TextTable {
         ("max", true),
         ("% locks", true),
         ("% running", true),
+        ("% off-CPU", true),
         ("cum %", true),
     ];
     for (name, is_numeric) in columns {
@@ -273,7 +275,7 @@ pub fn groups_heading(analysis: &Analysis) -> String {
         "Lock {} by {}: {range}, by {}{per_input}",
         if holds_only { "holds" } else { "waits" },
         keys.join(", "),
-        analysis.sort.name()
+        analysis.sort.described()
     )
 }
 
@@ -364,6 +366,7 @@ fn group_cells(rank: usize, group: &Group, by: &[GroupKey]) -> Vec<String> {
         duration(group.max_ns),
         percent(group.share_of_lock_time),
         percent(group.share_of_running),
+        percent(group.share_of_off_cpu),
         percent(group.cumulative_share),
     ]);
     cells

@@ -35,6 +35,7 @@ fn group_record(group: &Group, analysis: &Analysis) -> Vec<String> {
         share(group.share_of_lock_time),
         share(group.share_of_running),
         share(group.cumulative_share),
+        share(group.share_of_off_cpu),
     ]);
     record
 }
