@@ -41,11 +41,11 @@ impl Default for Fold {
 
 /// Which of (category, symbol, caller) a grouping by `by` keeps.
 pub fn kept_keys(by: &[GroupKey]) -> [bool; 3] {
-    [
-        by.contains(&GroupKey::Category),
-        by.contains(&GroupKey::Symbol),
-        by.contains(&GroupKey::Caller),
-    ]
+    let mut kept = [false; 3];
+    for key in by {
+        kept[key.position()] = true;
+    }
+    kept
 }
 
 /// The samples in which a key or group appears, counted as they come (in

@@ -456,7 +456,7 @@ type SideWaits<'a> = &'a [Fact];
 /// its input, relabelled with group ids and sorted by group in place, so
 /// the comparison needs no more memory than the reading kept.
 fn compare_groups(inputs: &mut [InputFacts], options: &DiffOptions) -> Result<Vec<GroupDiff>> {
-    let positions: Vec<usize> = options.by.iter().map(|key| key_position(*key)).collect();
+    let positions: Vec<usize> = options.by.iter().map(|key| key.position()).collect();
     let mut group_ids: FxHashMap<[Option<String>; 3], u32> = FxHashMap::default();
     let mut group_keys: Vec<[Option<String>; 3]> = Vec::new();
     let mut sides: Vec<(Vec<Fact>, usize)> = Vec::new();
@@ -519,15 +519,6 @@ fn compare_groups(inputs: &mut [InputFacts], options: &DiffOptions) -> Result<Ve
             .then_with(|| x.keys.cmp(&y.keys))
     });
     Ok(groups)
-}
-
-/// The index of a key in (category, symbol, caller).
-fn key_position(key: GroupKey) -> usize {
-    match key {
-        GroupKey::Category => 0,
-        GroupKey::Symbol => 1,
-        GroupKey::Caller => 2,
-    }
 }
 
 /// Each group's range of facts sorted by group, in group order.

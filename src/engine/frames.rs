@@ -90,7 +90,7 @@ impl<'a> Frames<'a> {
     /// `samples_seen`. The inputs must have been read grouped by `by`, or
     /// by every key when `by` is every key.
     pub fn groups_seen(&self, by: &[GroupKey]) -> PolarsResult<DataFrame> {
-        let positions: Vec<usize> = by.iter().map(|key| key_position(*key)).collect();
+        let positions: Vec<usize> = by.iter().map(|key| key.position()).collect();
         let mut input_index = Vec::new();
         let mut key_ids: Vec<Vec<u32>> = vec![Vec::new(); by.len()];
         let mut samples_seen = Vec::new();
@@ -109,15 +109,6 @@ impl<'a> Frames<'a> {
         }
         columns.push(Column::new("samples_seen".into(), samples_seen));
         DataFrame::new_infer_height(columns)
-    }
-}
-
-/// The index of a key in (category, symbol, caller).
-fn key_position(key: GroupKey) -> usize {
-    match key {
-        GroupKey::Category => 0,
-        GroupKey::Symbol => 1,
-        GroupKey::Caller => 2,
     }
 }
 

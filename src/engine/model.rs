@@ -36,6 +36,15 @@ impl GroupKey {
             GroupKey::Caller => "caller",
         }
     }
+
+    /// The key's index in (category, symbol, caller).
+    pub fn position(self) -> usize {
+        match self {
+            GroupKey::Category => 0,
+            GroupKey::Symbol => 1,
+            GroupKey::Caller => 2,
+        }
+    }
 }
 
 /// What the ranking is ordered by (`--sort`), largest first.
