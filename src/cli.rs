@@ -8,6 +8,7 @@ use crate::engine::diff::{DiffOptions, Metric, Threshold};
 use crate::engine::{AnalysisOptions, ClassMap, GroupKey, SortKey};
 use crate::export::{ExportFormat, What};
 use crate::facts::Fold;
+use crate::filter::{Filters, KeyFilter, SampleList};
 use crate::ingest::ReadOptions;
 use crate::parse::fxt::CaptureOptions;
 use crate::parse::{Events, InputFormat, MapKey, ParseOptions, Unit, Values};
@@ -252,6 +253,21 @@ pub struct ReadArgs {
     #[arg(long)]
     pub keep_offsets: bool,
 
+    /// Read only rows whose KEY (category, symbol or caller, without its
+    /// offset unless --keep-offsets) contains a match of REGEX; repeatable,
+    /// each must match (e.g. --match symbol=^kernel_lock$).
+    #[arg(long = "match", value_name = "KEY=REGEX", value_parser = KeyFilter::parse, help_heading = "Filters")]
+    pub match_keys: Vec<KeyFilter>,
+
+    /// Leave out rows whose KEY contains a match of REGEX; repeatable.
+    #[arg(long = "exclude", value_name = "KEY=REGEX", value_parser = KeyFilter::parse, help_heading = "Filters")]
+    pub exclude_keys: Vec<KeyFilter>,
+
+    /// Read only these samples of each input, numbered from 1 (e.g.
+    /// 2..4,7; default: all).
+    #[arg(long, value_name = "LIST", value_parser = SampleList::parse, help_heading = "Filters")]
+    pub samples: Option<SampleList>,
+
     /// lltrace captures (FXT): the thread to sample, by the name Perfetto
     /// shows (a user thread: its process's); repeatable (default: every
     /// thread that waited on a lock).
@@ -303,6 +319,11 @@ impl ReadArgs {
                 by: unique_keys(by),
                 detail,
                 keep_offsets: self.keep_offsets,
+                filters: Filters {
+                    matches: self.match_keys.clone(),
+                    excludes: self.exclude_keys.clone(),
+                    samples: self.samples.clone().filter(|list| !list.is_all()),
+                },
             },
         }
     }

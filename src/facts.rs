@@ -11,13 +11,17 @@ use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use crate::engine::frames::strip_offset;
 use crate::engine::model::{GroupKey, KERNEL_LOCK};
+use crate::filter::{Filters, Hits};
 use crate::parse::{InputFormat, ParseStats, Row, Sink, State};
 
 /// A key position a grouping leaves out.
 pub const NO_KEY: u32 = u32::MAX;
 
+/// The key index of rows that `--match` or `--exclude` leave out.
+const LEFT_OUT: u32 = u32::MAX;
+
 /// How rows are folded: decided before reading, from the command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Fold {
     /// The ranking's keys: the samples each group appears in are counted
     /// while reading, since they cannot be told from per-key counts.
@@ -27,6 +31,8 @@ pub struct Fold {
     /// Keep `+0x..` offsets on symbols and callers; by default they are
     /// stripped, so that call sites in one function are one key.
     pub keep_offsets: bool,
+    /// The rows and samples to read (`--match`, `--exclude`, `--samples`).
+    pub filters: Filters,
 }
 
 impl Default for Fold {
@@ -35,6 +41,7 @@ impl Default for Fold {
             by: vec![GroupKey::Category, GroupKey::Symbol, GroupKey::Caller],
             detail: false,
             keep_offsets: false,
+            filters: Filters::default(),
         }
     }
 }
@@ -176,6 +183,13 @@ pub struct InputFacts {
     /// Which of (category, symbol, caller) [`InputFacts::groups_seen`]
     /// groups by.
     pub grouped_by: [bool; 3],
+    /// The number the input gives each sample kept, 1-based, when
+    /// `--samples` left some out; empty when every sample is kept.
+    pub sample_numbers: Vec<u32>,
+    /// Samples the parser read, kept or not.
+    pub samples_read: u32,
+    /// Which `--match` and `--exclude` filters matched a row.
+    pub filter_hits: Hits,
     /// What the parser skipped.
     pub stats: ParseStats,
 }
@@ -184,6 +198,14 @@ impl InputFacts {
     /// The string behind an interned key.
     pub fn key(&self, id: u32) -> &str {
         &self.strings[id as usize]
+    }
+
+    /// The number the input gives its sample at `index` (1-based).
+    pub fn sample_number(&self, index: usize) -> u32 {
+        self.sample_numbers
+            .get(index)
+            .copied()
+            .unwrap_or(index as u32 + 1)
     }
 
     /// The samples each group of the reading's grouping appears in.
@@ -238,6 +260,8 @@ impl InputFacts {
             .extend(chunk.samples.into_iter().skip(usize::from(continues)));
         self.rows = self.rows.saturating_add(chunk.rows);
         self.stripped_offsets.extend(chunk.stripped_offsets);
+        self.filter_hits.merge(&chunk.filter_hits);
+        self.samples_read = self.samples.len() as u32;
         self.stats.absorb_chunk(&chunk.stats, line_offset);
         Ok(())
     }
@@ -357,6 +381,8 @@ pub struct FactsBuilder {
     /// The first sample was opened by a row, not by the parser: in a chunk
     /// of a file, that row continues the previous chunk's last sample.
     opened_by_row: bool,
+    /// The current sample is one `--samples` leaves out.
+    skipping: bool,
 }
 
 impl FactsBuilder {
@@ -432,6 +458,10 @@ impl FactsBuilder {
         if let Some(&at) = self.index.get(&ids) {
             return at;
         }
+        if self.fold.filters.on_keys() && !self.filter_keeps(ids) {
+            self.index.insert(ids, LEFT_OUT);
+            return LEFT_OUT;
+        }
         let at = self.facts.keys.len() as u32;
         self.index.insert(ids, at);
         let [category, symbol, caller] = ids;
@@ -466,6 +496,12 @@ impl FactsBuilder {
         };
         self.slots.push((sum_slot, group_slot));
         at
+    }
+
+    /// Whether `--match` and `--exclude` keep the key with these ids.
+    fn filter_keeps(&mut self, ids: [u32; 3]) -> bool {
+        let texts = ids.map(|id| &*self.facts.strings[id as usize]);
+        self.fold.filters.keeps(texts, &mut self.facts.filter_hits)
     }
 
     /// Folds the current sample's rows into the keys, its sums and detail.
@@ -529,20 +565,27 @@ fn slot_of<K: Copy + Eq + std::hash::Hash, V>(
 impl Sink for FactsBuilder {
     fn sample(&mut self, states: Vec<State>) -> Result<(), String> {
         self.close_sample()?;
+        self.facts.samples_read += 1;
+        let number = self.facts.samples_read;
+        if let Some(picked) = &self.fold.filters.samples {
+            self.skipping = !picked.contains(number);
+            if self.skipping {
+                return Ok(());
+            }
+            self.facts.sample_numbers.push(number);
+        }
         self.facts.samples.push(states);
         Ok(())
     }
 
     fn row(&mut self, row: &Row<'_>) -> Result<(), String> {
-        if self.facts.samples.is_empty() {
+        if self.facts.samples_read == 0 {
             self.opened_by_row = true;
             self.sample(Vec::new())?;
         }
-        self.facts.rows = self
-            .facts
-            .rows
-            .checked_add(row.count)
-            .ok_or("the row count overflows a 64-bit counter")?;
+        if self.skipping {
+            return Ok(());
+        }
         if row.key_layout != self.by_text_layout {
             self.by_text.clear();
             self.by_text_layout = row.key_layout;
@@ -562,6 +605,14 @@ impl Sink for FactsBuilder {
                 at
             }
         };
+        if at == LEFT_OUT {
+            return Ok(());
+        }
+        self.facts.rows = self
+            .facts
+            .rows
+            .checked_add(row.count)
+            .ok_or("the row count overflows a 64-bit counter")?;
         let pending = &mut self.pending[at as usize];
         if !pending.open {
             pending.open = true;
@@ -606,6 +657,7 @@ mod tests {
             by: keys.to_vec(),
             detail: true,
             keep_offsets: false,
+            filters: Default::default(),
         }
     }
 

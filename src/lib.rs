@@ -11,6 +11,7 @@ pub mod engine;
 pub mod error;
 pub mod export;
 pub mod facts;
+pub mod filter;
 pub mod ingest;
 pub mod notes;
 pub mod output;

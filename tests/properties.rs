@@ -168,6 +168,7 @@ fn detailed_fold() -> Fold {
         by: vec![GroupKey::Symbol],
         detail: true,
         keep_offsets: false,
+        filters: Default::default(),
     }
 }
 

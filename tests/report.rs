@@ -685,3 +685,67 @@ fn the_all_row_adds_up_when_a_sample_has_no_states() {
         run.stderr
     );
 }
+
+#[test]
+fn filters_pick_rows_and_samples_before_the_ranking() {
+    // Samples 2 and 3 of the seed, kernel_lock only: 187.535 µs and
+    // 2.911 ms of it, and the samples keep their numbers.
+    let report = json_report(
+        &["--samples", "2..3", "--match", "symbol=^kernel_lock$", SEED],
+        b"",
+    );
+    let samples: Vec<(u64, u64)> = report["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["sample"].as_u64().unwrap(),
+                s["kernel_lock_ns"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(samples, [(2, 187_535), (3, 2_911_007)]);
+    let groups = report["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2);
+    assert_eq!(groups[0]["caller"], "reaper");
+    assert_eq!(groups[0]["total_ns"], 155_688 + 2_911_007);
+    assert_eq!(report["inputs"][0]["rows"], 3);
+    // --exclude leaves out what matches, every other sample stays.
+    let report = json_report(&["--exclude", "category=rwlock", SEED], b"");
+    assert_eq!(report["inputs"][0]["samples"], 5);
+    assert_eq!(report["total"]["sleep_wait_ns"], 0);
+    assert_eq!(report["total"]["spin_ns"], 14_175_161);
+}
+
+#[test]
+fn a_filter_that_picks_nothing_is_an_error_naming_it() {
+    for (args, message) in [
+        (
+            vec!["report", "--match", "caller=nosuch", SEED],
+            "contend: --match caller=nosuch matches no row\n",
+        ),
+        (
+            vec!["report", "--exclude", "caller=nosuch", SEED],
+            "contend: --exclude caller=nosuch matches no row\n",
+        ),
+        (
+            vec!["report", "--samples", "9", SEED],
+            "contend: --samples 9 picks none of the 5 samples of openbsd-reaper-make-j32\n",
+        ),
+        (
+            vec!["export", "--what", "rows", "--match", "symbol=nosuch", SEED],
+            "contend: --match symbol=nosuch matches no row\n",
+        ),
+    ] {
+        let run = run(&args);
+        assert_eq!(run.code, 2, "{args:?}");
+        assert_eq!(run.stderr, message, "{args:?}");
+    }
+    let bad = run(&["report", "--match", "lock=x", SEED]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr
+            .contains("\"lock\" is not a key: category, symbol or caller")
+    );
+}

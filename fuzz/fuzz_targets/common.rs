@@ -3,6 +3,7 @@
 
 use contend::engine::GroupKey;
 use contend::facts::{FactsBuilder, Fold, InputFacts};
+use contend::filter::{Filters, KeyFilter, SampleList};
 use contend::parse::{self, InputFormat, ParseOptions};
 
 /// The grouping the targets read and rank by: coarser than the keys, so
@@ -24,6 +25,12 @@ pub fn parse_both_ways(data: &[u8], format: InputFormat) -> Option<InputFacts> {
             by: FUZZ_BY.to_vec(),
             detail: true,
             keep_offsets: strict,
+            // A filter on keys and one on samples: their paths run too.
+            filters: Filters {
+                excludes: vec![KeyFilter::parse("caller=^x").expect("a valid filter")],
+                samples: SampleList::parse("1..3,5").ok(),
+                ..Filters::default()
+            },
         };
         let mut builder = FactsBuilder::new("fuzz", &fold);
         if let Ok(stats) = parse::parse(data, "fuzz", format, &options, &mut builder) {

@@ -15,6 +15,7 @@ use crate::export::records::{
 };
 use crate::export::writer::{RecordWriter, WriterOptions, write_folded};
 use crate::export::{ExportFormat, Value, What};
+use crate::filter::{Filters, Hits};
 use crate::ingest::{self, Consumer, source};
 use crate::notes::{note_offsets, note_skipped};
 use crate::output::Destination;
@@ -102,6 +103,7 @@ fn export_rows(
     } else {
         RowTarget::Records(Box::new(RecordWriter::new(out, &row_fields(), options)?))
     };
+    let read_options = args.input.read.options(&[], false);
     let mut consumer = RowConsumer {
         label: String::new(),
         sample: 0,
@@ -110,18 +112,23 @@ fn export_rows(
         read: Vec::new(),
         keep_offsets: args.input.read.keep_offsets,
         stripped_offsets: FxHashSet::default(),
+        filters: read_options.fold.filters.clone(),
+        hits: Hits::default(),
+        skipping: false,
     };
     let sources = source::sources(&args.input.inputs, &args.input.label)?;
-    let read = ingest::read(
-        &sources,
-        &args.input.read.options(&[], false),
-        &mut consumer,
-    );
+    let read = ingest::read(&sources, &read_options, &mut consumer);
     // An output error stopped the parser: that error, not the stop.
     if let Some(failure) = consumer.failure {
         return Err(failure);
     }
     read?;
+    if consumer.filters.on_keys() {
+        consumer
+            .filters
+            .check_hits(&consumer.hits)
+            .map_err(anyhow::Error::msg)?;
+    }
     if let RowTarget::Records(writer) = consumer.target {
         writer.finish()?;
     }
@@ -156,6 +163,11 @@ struct RowConsumer<'w> {
     keep_offsets: bool,
     /// The symbols and callers written without their offsets.
     stripped_offsets: FxHashSet<Box<str>>,
+    /// `--match`, `--exclude`, `--samples`, and which filters matched.
+    filters: Filters,
+    hits: Hits,
+    /// The current sample is one `--samples` leaves out.
+    skipping: bool,
 }
 
 impl RowConsumer<'_> {
@@ -177,6 +189,14 @@ impl RowConsumer<'_> {
             caller: self.site(row.caller),
             ..*row
         };
+        if self.skipping
+            || (self.filters.on_keys()
+                && !self
+                    .filters
+                    .keeps([row.category, row.symbol, row.caller], &mut self.hits))
+        {
+            return Ok(());
+        }
         match &mut self.target {
             RowTarget::Records(writer) => writer.write(&[
                 Value::Text(&self.label),
@@ -205,6 +225,12 @@ impl Consumer for RowConsumer<'_> {
     fn begin(&mut self, label: &str, _format: InputFormat) -> Result<()> {
         self.label = label.to_string();
         self.sample = 0;
+        // Rows before any sample's start are the first sample's.
+        self.skipping = self
+            .filters
+            .samples
+            .as_ref()
+            .is_some_and(|picked| !picked.contains(1));
         Ok(())
     }
 
@@ -222,6 +248,11 @@ impl Consumer for RowConsumer<'_> {
 impl Sink for RowConsumer<'_> {
     fn sample(&mut self, _states: Vec<State>) -> Result<(), String> {
         self.sample += 1;
+        self.skipping = self
+            .filters
+            .samples
+            .as_ref()
+            .is_some_and(|picked| !picked.contains(self.sample as u32));
         Ok(())
     }
 

@@ -224,7 +224,7 @@ fn sample_summaries(inputs: &[InputFacts], per_sample: &DataFrame) -> Result<Vec
             );
             SampleSummary {
                 input: input.label.clone(),
-                sample: index as u32 + 1,
+                sample: input.sample_number(index),
                 metrics,
             }
         })

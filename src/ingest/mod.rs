@@ -14,7 +14,9 @@ pub mod source;
 use std::io::{BufRead, Read};
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
+
+use crate::filter::{Filters, Hits};
 
 use crate::error::InputError;
 use crate::facts::{FactsBuilder, Fold, InputFacts};
@@ -99,7 +101,29 @@ pub fn read_facts(sources: &[Source], options: &ReadOptions) -> Result<Vec<Input
         ..FactsConsumer::default()
     };
     read(sources, options, &mut consumer)?;
+    check_filters(&options.fold.filters, &consumer.inputs)?;
     Ok(consumer.inputs)
+}
+
+/// A filter that picks nothing is an error that names it.
+fn check_filters(filters: &Filters, inputs: &[InputFacts]) -> Result<()> {
+    let mut hits = Hits::default();
+    for input in inputs {
+        hits.merge(&input.filter_hits);
+        if let Some(picked) = &filters.samples {
+            if input.samples.is_empty() {
+                bail!(
+                    "--samples {picked} picks none of the {} samples of {}",
+                    input.samples_read,
+                    input.label
+                );
+            }
+        }
+    }
+    if filters.on_keys() {
+        filters.check_hits(&hits).map_err(anyhow::Error::msg)?;
+    }
+    Ok(())
 }
 
 /// How a capture's thread is named as an input: `LABEL:THREAD`.
@@ -184,7 +208,9 @@ fn read_in_parallel(options: &ReadOptions, source: &Source) -> Result<Option<Inp
         return Ok(None);
     };
     let big_enough = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() >= 2 * min_chunk);
-    if threads < 2 || !big_enough || !is_plain_table(options, path) {
+    // Chunks cannot tell which sample of the file they begin in.
+    let picks_samples = options.fold.filters.samples.is_some();
+    if threads < 2 || !big_enough || picks_samples || !is_plain_table(options, path) {
         return Ok(None);
     }
     let facts = parallel::read_table_file(path, source, options, threads, min_chunk)?;
