@@ -240,6 +240,7 @@ fn json_group_totals(inputs: &[InputFacts]) -> BTreeMap<String, u64> {
         color: false,
         width: None,
         ascii: false,
+        all_samples: false,
     };
     let json = report::render(&analysis, ReportFormat::Json, &style).expect("JSON");
     let value: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");

@@ -749,3 +749,45 @@ fn a_filter_that_picks_nothing_is_an_error_naming_it() {
             .contains("\"lock\" is not a key: category, symbol or caller")
     );
 }
+
+#[test]
+fn many_samples_are_a_sparkline_of_the_spin_share() {
+    // The seed five times over: 25 samples, above the 20 a table shows.
+    let seed = read(SEED);
+    let many = [seed.as_str(); 5].join("\n");
+    let run = run_with_stdin(&["report", "--width", "100", "-"], many.as_bytes());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // 49.9 %, 17.6 %, 75.8 %, 87.6 %, 68.7 % in eighths: 4, 2, 6, 7, 6.
+    assert!(
+        run.stdout.contains(
+            "stdin: spin share of Running in 25 samples, each mark a sample (▁ 0 % .. █ 100 %):\n\
+             ▄▂▆▇▆▄▂▆▇▆▄▂▆▇▆▄▂▆▇▆▄▂▆▇▆\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    // The table keeps only the total.
+    assert!(
+        run.stdout.contains("│    all ┆ 108.880 ms ┆"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("│     25 ┆"));
+    // Narrower than the samples: each mark averages several.
+    let narrow = run_with_stdin(
+        &["report", "--width", "20", "--ascii", "-"],
+        many.as_bytes(),
+    );
+    assert!(
+        narrow.stdout.contains("each mark the mean of 2 samples"),
+        "{}",
+        narrow.stdout
+    );
+    // --samples all keeps a row per sample.
+    let all = run_with_stdin(
+        &["report", "--samples", "all", "--width", "200", "-"],
+        many.as_bytes(),
+    );
+    assert!(all.stdout.contains("│     25 ┆"), "{}", all.stdout);
+    assert!(!all.stdout.contains("spin share of Running in"));
+}

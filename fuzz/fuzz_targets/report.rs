@@ -28,6 +28,7 @@ fuzz_target!(|data: &[u8]| {
             color: false,
             width: Some(80),
             ascii: false,
+            all_samples: false,
         };
         let _ = report::render(&analysis, format, &style);
     }

@@ -61,6 +61,7 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
         color: use_color(args.color),
         width: output_width(args.width),
         ascii: !utf8_locale(),
+        all_samples: false,
     };
     let text = render(&diff, args.format, &style, args.top)?;
     write_stdout(&text)?;

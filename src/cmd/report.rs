@@ -29,6 +29,7 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
         color: use_color(args.color),
         width: output_width(args.width),
         ascii: args.ascii || !utf8_locale(),
+        all_samples: args.input.read.samples.as_ref().is_some_and(|s| s.is_all()),
     };
     let text = report::render(&analysis, args.format, &style)?;
     write_stdout(&text)?;

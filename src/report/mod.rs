@@ -8,6 +8,7 @@ pub mod csv;
 pub mod diff;
 pub mod human;
 pub mod plot;
+pub mod spark;
 pub mod text;
 pub mod verdict;
 
@@ -38,6 +39,9 @@ pub struct Style {
     pub width: Option<u16>,
     /// ASCII only: table borders and bars without box-drawing characters.
     pub ascii: bool,
+    /// A row per sample however many (`--samples all`); otherwise more
+    /// than [`spark::SAMPLES_IN_TABLE`] samples are a sparkline.
+    pub all_samples: bool,
 }
 
 /// Renders the analysis in the given format.

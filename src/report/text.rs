@@ -6,6 +6,7 @@ use super::cells::{
     GROUPS_DROPPABLE, NAME_COLUMNS, SAMPLES_KEPT, TextTable, groups_heading, groups_table,
     samples_table,
 };
+use super::spark::{SAMPLES_IN_TABLE, spin_sparklines};
 use super::verdict::{verdict, warning};
 use crate::engine::Analysis;
 
@@ -23,7 +24,20 @@ pub fn terminal(analysis: &Analysis, style: &Style) -> String {
     }
     out.push('\n');
     let glyphs = Glyphs::for_style(style);
-    let samples = with_sample_bars(samples_table(analysis), analysis, &glyphs);
+    let mut samples = with_sample_bars(samples_table(analysis), analysis, &glyphs);
+    if analysis.samples.len() > SAMPLES_IN_TABLE && !style.all_samples {
+        out.push_str(&spin_sparklines(
+            analysis,
+            width.unwrap_or(100),
+            style.ascii,
+        ));
+        out.push_str(&wrap(
+            "(the table keeps the total; --samples all shows every sample)",
+            width,
+        ));
+        out.push_str("\n\n");
+        samples = only_totals(samples);
+    }
     let droppable = samples_droppable(&samples);
     let droppable: Vec<&str> = droppable.iter().map(String::as_str).collect();
     let samples = fit(samples, &droppable);
@@ -47,6 +61,16 @@ pub fn terminal(analysis: &Analysis, style: &Style) -> String {
         return out.replace('µ', "u").replace('…', "~");
     }
     out
+}
+
+/// The samples table with its `all` row only.
+fn only_totals(mut table: TextTable) -> TextTable {
+    let Some(column) = table.header.iter().position(|name| name == "sample") else {
+        return table;
+    };
+    table.rows.retain(|row| row[column] == "all");
+    table.highlight.clear();
+    table
 }
 
 /// The samples table's columns a narrow terminal leaves out, least wanted

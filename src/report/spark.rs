@@ -1,0 +1,63 @@
+//! The spin share per sample as one line of marks, for inputs with more
+//! samples than a table should show (a btrace script printing every
+//! second for an hour, a capture cut into thousands of windows).
+
+use crate::engine::{Analysis, SampleSummary};
+
+/// Above this many samples the terminal shows sparklines instead of a row
+/// per sample (`--samples all` shows the rows).
+pub const SAMPLES_IN_TABLE: usize = 20;
+
+const UNICODE_LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+const ASCII_LEVELS: [char; 8] = ['_', '.', ':', '-', '=', '+', '*', '#'];
+
+/// One line per input: its label, how many samples each mark stands for,
+/// then the marks, from 0 % (lowest) to 100 % (highest) spin share of
+/// Running, a blank where a sample has no Running time. At most `width`
+/// marks a line; more samples are averaged into each mark.
+pub fn spin_sparklines(analysis: &Analysis, width: usize, ascii: bool) -> String {
+    let levels = if ascii { ASCII_LEVELS } else { UNICODE_LEVELS };
+    let mut out = String::new();
+    for input in &analysis.inputs {
+        let samples: Vec<&SampleSummary> = analysis
+            .samples
+            .iter()
+            .filter(|sample| sample.input == input.label)
+            .collect();
+        let per_mark = samples.len().div_ceil(width.max(1)).max(1);
+        let marks: String = samples
+            .chunks(per_mark)
+            .map(|chunk| mark(chunk, &levels))
+            .collect();
+        let each = if per_mark == 1 {
+            "each mark a sample".to_string()
+        } else {
+            format!("each mark the mean of {per_mark} samples")
+        };
+        out.push_str(&format!(
+            "{}: spin share of Running in {} samples, {} ({} 0 % .. {} 100 %):\n{}\n",
+            input.label,
+            samples.len(),
+            each,
+            levels[0],
+            levels[7],
+            marks
+        ));
+    }
+    out
+}
+
+/// The mark of the mean spin share of some samples; a blank when none has
+/// one.
+fn mark(samples: &[&SampleSummary], levels: &[char; 8]) -> char {
+    let shares: Vec<f64> = samples
+        .iter()
+        .filter_map(|sample| sample.metrics.spin_share)
+        .collect();
+    if shares.is_empty() {
+        return ' ';
+    }
+    let mean = shares.iter().sum::<f64>() / shares.len() as f64;
+    let level = (mean.clamp(0.0, 1.0) * 7.0).round() as usize;
+    levels[level]
+}
