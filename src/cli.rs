@@ -149,6 +149,11 @@ pub struct PlotArgs {
     /// Size of the chart in pixels.
     #[arg(long, default_value = "900x600", value_name = "WxH", value_parser = parse_size)]
     pub size: (u32, u32),
+
+    /// Draw the spin share and kernel_lock share of Running per sample as
+    /// lines, for inputs with many samples, instead of a bar per sample.
+    #[arg(long)]
+    pub over_time: bool,
 }
 
 /// `900x600` as (900, 600).

@@ -183,3 +183,56 @@ fn control_characters_in_labels_leave_the_svg_well_formed() {
         "replaced, not dropped"
     );
 }
+
+/// The y coordinates of each polyline drawn in `colour` with `width`.
+fn lines(svg: &str, colour: &str, width: &str) -> Vec<Vec<f64>> {
+    svg.lines()
+        .filter(|line| {
+            line.contains("<polyline")
+                && line.contains(&format!("stroke=\"{colour}\""))
+                && line.contains(&format!("stroke-width=\"{width}\""))
+        })
+        .filter_map(|line| {
+            let points = line.split("points=\"").nth(1)?.split('"').next()?;
+            let ys: Vec<f64> = points
+                .split_whitespace()
+                .filter_map(|point| point.split_once(',')?.1.parse().ok())
+                .collect();
+            (ys.len() > 2).then_some(ys)
+        })
+        .collect()
+}
+
+#[test]
+fn over_time_draws_the_spin_share_of_each_sample() {
+    let svg = plot(&["--over-time", SEED], "over-time");
+    let spin = lines(&svg, KERNEL_LOCK, "2");
+    assert_eq!(spin.len(), 1, "{svg}");
+    let ys = &spin[0];
+    // 49.9, 17.6, 75.8, 87.6, 68.7 % of Running: heights proportional to
+    // the shares (y grows downwards).
+    let shares = [0.4991, 0.1758, 0.7584, 0.8757, 0.6874];
+    let per_share = (ys[1] - ys[0]) / (shares[0] - shares[1]);
+    for (y, share) in ys.iter().zip(shares) {
+        let expected = ys[0] - (share - shares[0]) * per_share;
+        assert!((y - expected).abs() <= 1.5, "{ys:?}");
+    }
+    // The kernel_lock share, thinner, below the spin share everywhere.
+    let lock = lines(&svg, KERNEL_LOCK, "1");
+    assert_eq!(lock.len(), 1);
+    assert!(lock[0].iter().zip(ys).all(|(lock, spin)| lock >= spin));
+    // Without Running time there is nothing to draw.
+    let run = run(&[
+        "plot",
+        "--over-time",
+        "-o",
+        "-",
+        "fixtures/formats/linux-perf-lock-contention.txt",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("nothing to plot over time"),
+        "{}",
+        run.stderr
+    );
+}

@@ -11,7 +11,7 @@ use crate::engine::{AnalysisOptions, analyze};
 use crate::error::Exit;
 use crate::notes::{Verbosity, note_offsets_of, note_skipped, say, shows, skipped_of};
 use crate::output::Destination;
-use crate::report::plot;
+use crate::report::{over_time, plot};
 
 /// Reads the inputs and writes the chart.
 pub fn run(args: &PlotArgs) -> Result<Exit> {
@@ -31,7 +31,14 @@ pub fn run(args: &PlotArgs) -> Result<Exit> {
     let inputs = read_inputs(&args.input, &options.by)?;
     let analysis = analyze(&inputs, &options)?;
     let (width, height) = args.size;
-    let (svg, shown) = plot::svg(&analysis, width, height)?;
+    let (svg, shown) = if args.over_time {
+        (
+            over_time::svg(&analysis, width, height)?,
+            plot::Shown::States,
+        )
+    } else {
+        plot::svg(&analysis, width, height)?
+    };
     let mut out = Destination::open((!to_stdout).then_some(args.output.as_path()))?;
     out.write_all(svg.as_bytes())
         .with_context(|| format!("writing {}", args.output.display()))?;

@@ -43,7 +43,7 @@ pub struct SampleBar {
 
 /// `text` as XML allows it: control characters (a label or a thread name
 /// can hold them; XML 1.0 forbids them) become U+FFFD.
-fn svg_text(text: &str) -> String {
+pub fn svg_text(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { '\u{fffd}' } else { c })
         .collect()

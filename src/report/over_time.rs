@@ -1,0 +1,136 @@
+//! `contend plot --over-time`: the spin share and the kernel_lock share of
+//! Running, sample by sample, as lines: for inputs with many samples (a
+//! capture cut into windows, a btrace script printing every second), where
+//! a bar per sample would be too thin to read.
+
+use anyhow::{Result, anyhow};
+use plotters::prelude::*;
+
+use crate::engine::{Analysis, SampleSummary};
+
+/// One colour per input (Okabe and Ito's palette), in input order.
+const INPUT_COLOURS: [RGBColor; 4] = [
+    RGBColor(213, 94, 0),
+    RGBColor(0, 114, 178),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+];
+
+/// Room right of the chart for its legend.
+const LEGEND_WIDTH: u32 = 230;
+
+/// The chart as an SVG document, `width` x `height` pixels. Refused when
+/// no sample has Running time (no share to draw).
+pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<String> {
+    if analysis
+        .samples
+        .iter()
+        .all(|s| s.metrics.spin_share.is_none())
+    {
+        return Err(anyhow!(
+            "nothing to plot over time: no sample has Running time, and --over-time draws \
+             shares of it (without --over-time, plot draws lock waits per sample)"
+        ));
+    }
+    let most_samples = analysis.inputs.iter().map(|i| i.samples).max().unwrap_or(1);
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_error)?;
+        let root = root
+            .titled("Spin share of Running per sample", ("sans-serif", 22))
+            .map_err(draw_error)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .margin_right(LEGEND_WIDTH)
+            .x_label_area_size(36)
+            .y_label_area_size(56)
+            .build_cartesian_2d(1f64..(most_samples.max(2)) as f64, 0f64..100f64)
+            .map_err(draw_error)?;
+        chart
+            .configure_mesh()
+            .x_desc("sample")
+            .y_desc("% of Running")
+            .draw()
+            .map_err(draw_error)?;
+        for (index, input) in analysis.inputs.iter().enumerate() {
+            let colour = INPUT_COLOURS[index % INPUT_COLOURS.len()];
+            let samples: Vec<&SampleSummary> = analysis
+                .samples
+                .iter()
+                .filter(|s| s.input == input.label)
+                .collect();
+            let label = crate::report::plot::svg_text(&input.label);
+            let spin = |s: &SampleSummary| s.metrics.spin_share;
+            draw_line(
+                &mut chart,
+                &samples,
+                spin,
+                colour.stroke_width(2),
+                &format!("{label} spin"),
+            )?;
+            if input.format.has_kernel_lock() {
+                let lock = |s: &SampleSummary| s.metrics.kernel_lock_share;
+                let style = colour.mix(0.5).stroke_width(1);
+                draw_line(
+                    &mut chart,
+                    &samples,
+                    lock,
+                    style,
+                    &format!("{label} kernel_lock"),
+                )?;
+            }
+        }
+        let legend_at = chart.plotting_area().dim_in_pixel().0 as i32 + 12;
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::Coordinate(legend_at, 8))
+            .draw()
+            .map_err(draw_error)?;
+        root.present().map_err(draw_error)?;
+    }
+    Ok(out)
+}
+
+type Chart<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// One line through the samples' shares, in percent, broken where a
+/// sample has none (no Running time); labelled once.
+fn draw_line(
+    chart: &mut Chart<'_, '_>,
+    samples: &[&SampleSummary],
+    share: impl Fn(&SampleSummary) -> Option<f64>,
+    style: ShapeStyle,
+    label: &str,
+) -> Result<()> {
+    let points: Vec<Option<(f64, f64)>> = samples
+        .iter()
+        .map(|s| share(s).map(|v| (f64::from(s.sample), v * 100.0)))
+        .collect();
+    let mut labelled = false;
+    for run in points.split(Option::is_none).filter(|run| !run.is_empty()) {
+        let series = chart
+            .draw_series(std::iter::once(PathElement::new(
+                run.iter().flatten().copied().collect::<Vec<_>>(),
+                style,
+            )))
+            .map_err(draw_error)?;
+        if !labelled {
+            series.label(label).legend(move |(x, y)| {
+                Rectangle::new([(x, y - 2), (x + 16, y + 2)], style.color.filled())
+            });
+            labelled = true;
+        }
+    }
+    Ok(())
+}
+
+fn draw_error<E: std::fmt::Debug>(err: E) -> anyhow::Error {
+    anyhow!("drawing the chart: {err:?}")
+}
