@@ -399,7 +399,7 @@ pub struct AnalysisArgs {
         long,
         value_enum,
         value_delimiter = ',',
-        default_values_t = [GroupKey::Category, GroupKey::Symbol, GroupKey::Caller],
+        default_values_t = GroupKey::ALL,
         value_name = "KEY,.."
     )]
     pub by: Vec<GroupKey>,
@@ -559,7 +559,7 @@ pub struct DiffArgs {
         long,
         value_enum,
         value_delimiter = ',',
-        default_values_t = [GroupKey::Category, GroupKey::Symbol, GroupKey::Caller],
+        default_values_t = GroupKey::ALL,
         value_name = "KEY,.."
     )]
     pub by: Vec<GroupKey>,

@@ -38,12 +38,29 @@ pub struct Fold {
 impl Default for Fold {
     fn default() -> Self {
         Fold {
-            by: vec![GroupKey::Category, GroupKey::Symbol, GroupKey::Caller],
+            by: GroupKey::ALL.to_vec(),
             detail: false,
             keep_offsets: false,
             filters: Filters::default(),
         }
     }
+}
+
+/// A symbol or caller as read: without its `+0x..` offset, which is
+/// recorded in `stripped` (for the note), unless `keep_offsets`.
+pub fn read_site<'t>(
+    text: &'t str,
+    keep_offsets: bool,
+    stripped: &mut FxHashSet<Box<str>>,
+) -> &'t str {
+    if keep_offsets {
+        return text;
+    }
+    let function = strip_offset(text);
+    if function.len() < text.len() && !stripped.contains(text) {
+        stripped.insert(text.into());
+    }
+    function
 }
 
 /// Which of (category, symbol, caller) a grouping by `by` keeps.
@@ -68,18 +85,16 @@ pub struct Seen {
 }
 
 impl Seen {
-    /// Counts `sample` unless it is the last one counted. Returns whether
-    /// it was new.
-    fn add(&mut self, sample: u32) -> bool {
+    /// Counts `sample` unless it is the last one counted.
+    fn add(&mut self, sample: u32) {
         if self.count > 0 && self.last == sample {
-            return false;
+            return;
         }
         if self.count == 0 {
             self.first = sample;
         }
         self.last = sample;
         self.count += 1;
-        true
     }
 
     /// Adds the samples of the next chunk, whose sample numbers are
@@ -210,7 +225,7 @@ impl InputFacts {
 
     /// The samples each group of the reading's grouping appears in.
     pub fn group_samples(&self) -> Box<dyn Iterator<Item = ([u32; 3], u32)> + '_> {
-        if self.groups_seen.is_empty() {
+        if self.grouped_by == [true; 3] {
             Box::new(self.keys.iter().map(|key| (key.ids(), key.seen.count)))
         } else {
             Box::new(
@@ -352,8 +367,6 @@ struct Pending {
 pub struct FactsBuilder {
     facts: InputFacts,
     fold: Fold,
-    /// Which key positions the grouping keeps (all: no group counting).
-    kept: [bool; 3],
     /// Ids of `facts.strings`, found by the strings' hashes: each string is
     /// kept once.
     interned: HashTable<u32>,
@@ -388,14 +401,12 @@ pub struct FactsBuilder {
 impl FactsBuilder {
     /// A builder for the input with this label, folding as `fold` says.
     pub fn new(label: &str, fold: &Fold) -> Self {
-        let kept = kept_keys(&fold.by);
         let mut builder = FactsBuilder {
             fold: fold.clone(),
-            kept,
             ..FactsBuilder::default()
         };
         builder.facts.label = label.to_string();
-        builder.facts.grouped_by = kept;
+        builder.facts.grouped_by = kept_keys(&fold.by);
         builder
     }
 
@@ -438,14 +449,12 @@ impl FactsBuilder {
 
     /// Interns a symbol or caller, without its offset unless kept.
     fn intern_site(&mut self, text: &str) -> u32 {
-        if self.fold.keep_offsets {
-            return self.intern(text);
-        }
-        let function = strip_offset(text);
-        if function.len() < text.len() && !self.facts.stripped_offsets.contains(text) {
-            self.facts.stripped_offsets.insert(text.into());
-        }
-        self.intern(function)
+        let site = read_site(
+            text,
+            self.fold.keep_offsets,
+            &mut self.facts.stripped_offsets,
+        );
+        self.intern(site)
     }
 
     /// The index of the row's key, created empty if new.
@@ -483,19 +492,25 @@ impl FactsBuilder {
             (category, kernel_lock),
             None,
         );
-        let group_slot = if self.kept == [true; 3] {
-            0
-        } else {
-            let group = [0, 1, 2].map(|at| if self.kept[at] { ids[at] } else { NO_KEY });
+        let group_slot = if self.counts_groups() {
+            let kept = self.facts.grouped_by;
+            let group = [0, 1, 2].map(|at| if kept[at] { ids[at] } else { NO_KEY });
             slot_of(
                 &mut self.group_slots,
                 &mut self.groups,
                 group,
                 Seen::default(),
             )
+        } else {
+            0
         };
         self.slots.push((sum_slot, group_slot));
         at
+    }
+
+    /// Whether groups are coarser than keys, so count their own samples.
+    fn counts_groups(&self) -> bool {
+        self.facts.grouped_by != [true; 3]
     }
 
     /// Whether `--match` and `--exclude` keep the key with these ids.
@@ -510,7 +525,7 @@ impl FactsBuilder {
             return Ok(());
         };
         let sample = sample as u32;
-        let count_groups = self.kept != [true; 3];
+        let count_groups = self.counts_groups();
         for at in std::mem::take(&mut self.touched) {
             let (sum_slot, group_slot) = self.slots[at as usize];
             let pending = std::mem::take(&mut self.pending[at as usize]);
@@ -567,11 +582,11 @@ impl Sink for FactsBuilder {
         self.close_sample()?;
         self.facts.samples_read += 1;
         let number = self.facts.samples_read;
-        if let Some(picked) = &self.fold.filters.samples {
-            self.skipping = !picked.contains(number);
-            if self.skipping {
-                return Ok(());
-            }
+        self.skipping = self.fold.filters.skips_sample(number);
+        if self.skipping {
+            return Ok(());
+        }
+        if self.fold.filters.samples.is_some() {
             self.facts.sample_numbers.push(number);
         }
         self.facts.samples.push(states);

@@ -126,6 +126,13 @@ impl Filters {
         !self.matches.is_empty() || !self.excludes.is_empty()
     }
 
+    /// Whether `--samples` leaves out the sample numbered `number` (from 1).
+    pub fn skips_sample(&self, number: u32) -> bool {
+        self.samples
+            .as_ref()
+            .is_some_and(|picked| !picked.contains(number))
+    }
+
     /// Whether a row with these keys is read; `hits` (one per filter,
     /// `--match` first) records which filters matched.
     pub fn keeps(&self, keys: [&str; 3], hits: &mut Hits) -> bool {

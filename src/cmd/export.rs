@@ -7,7 +7,6 @@ use rustc_hash::FxHashSet;
 
 use super::read_inputs;
 use crate::cli::ExportArgs;
-use crate::engine::frames::strip_offset;
 use crate::engine::{self, Analysis, GroupKey, SortKey};
 use crate::error::Exit;
 use crate::export::records::{
@@ -15,7 +14,8 @@ use crate::export::records::{
 };
 use crate::export::writer::{RecordWriter, WriterOptions, write_folded};
 use crate::export::{ExportFormat, Value, What};
-use crate::filter::{Filters, Hits};
+use crate::facts::{Fold, read_site};
+use crate::filter::Hits;
 use crate::ingest::{self, Consumer, source};
 use crate::notes::{note_offsets, note_skipped};
 use crate::output::Destination;
@@ -110,9 +110,8 @@ fn export_rows(
         target,
         failure: None,
         read: Vec::new(),
-        keep_offsets: args.input.read.keep_offsets,
+        fold: read_options.fold.clone(),
         stripped_offsets: FxHashSet::default(),
-        filters: read_options.fold.filters.clone(),
         hits: Hits::default(),
         skipping: false,
     };
@@ -123,9 +122,9 @@ fn export_rows(
         return Err(failure);
     }
     read?;
-    if consumer.filters.on_keys() {
-        consumer
-            .filters
+    let filters = &consumer.fold.filters;
+    if filters.on_keys() {
+        filters
             .check_hits(&consumer.hits)
             .map_err(anyhow::Error::msg)?;
     }
@@ -159,12 +158,11 @@ struct RowConsumer<'w> {
     /// Each input's label, parse statistics and stripped offsets, for the
     /// notes.
     read: Vec<ReadNotes>,
-    /// `--keep-offsets`.
-    keep_offsets: bool,
+    /// `--keep-offsets`, `--match`, `--exclude`, `--samples`.
+    fold: Fold,
     /// The symbols and callers written without their offsets.
     stripped_offsets: FxHashSet<Box<str>>,
-    /// `--match`, `--exclude`, `--samples`, and which filters matched.
-    filters: Filters,
+    /// Which filters matched a row.
     hits: Hits,
     /// The current sample is one `--samples` leaves out.
     skipping: bool,
@@ -173,14 +171,7 @@ struct RowConsumer<'w> {
 impl RowConsumer<'_> {
     /// A symbol or caller as the other commands read it.
     fn site<'r>(&mut self, text: &'r str) -> &'r str {
-        if self.keep_offsets {
-            return text;
-        }
-        let function = strip_offset(text);
-        if function.len() < text.len() && !self.stripped_offsets.contains(text) {
-            self.stripped_offsets.insert(text.into());
-        }
-        function
+        read_site(text, self.fold.keep_offsets, &mut self.stripped_offsets)
     }
 
     fn write_row(&mut self, row: &Row<'_>) -> Result<()> {
@@ -189,11 +180,10 @@ impl RowConsumer<'_> {
             caller: self.site(row.caller),
             ..*row
         };
+        let filters = &self.fold.filters;
         if self.skipping
-            || (self.filters.on_keys()
-                && !self
-                    .filters
-                    .keeps([row.category, row.symbol, row.caller], &mut self.hits))
+            || (filters.on_keys()
+                && !filters.keeps([row.category, row.symbol, row.caller], &mut self.hits))
         {
             return Ok(());
         }
@@ -226,11 +216,7 @@ impl Consumer for RowConsumer<'_> {
         self.label = label.to_string();
         self.sample = 0;
         // Rows before any sample's start are the first sample's.
-        self.skipping = self
-            .filters
-            .samples
-            .as_ref()
-            .is_some_and(|picked| !picked.contains(1));
+        self.skipping = self.fold.filters.skips_sample(1);
         Ok(())
     }
 
@@ -248,11 +234,7 @@ impl Consumer for RowConsumer<'_> {
 impl Sink for RowConsumer<'_> {
     fn sample(&mut self, _states: Vec<State>) -> Result<(), String> {
         self.sample += 1;
-        self.skipping = self
-            .filters
-            .samples
-            .as_ref()
-            .is_some_and(|picked| !picked.contains(self.sample as u32));
+        self.skipping = self.fold.filters.skips_sample(self.sample as u32);
         Ok(())
     }
 

@@ -446,11 +446,6 @@ fn tripped(metrics: &[MetricDiff], options: &DiffOptions) -> Vec<Metric> {
         .collect()
 }
 
-/// The waits of one group, one side, in any order; a
-/// sample may come more than once (a key continued across chunks, several
-/// keys of a coarser group).
-type SideWaits<'a> = &'a [Fact];
-
 /// Compares every group of either side, sample by sample. Each side's
 /// detail (16 bytes per key and sample: what the tests need) is taken from
 /// its input, relabelled with group ids and sorted by group in place, so
@@ -532,8 +527,10 @@ fn runs_by_group(facts: &[Fact]) -> Vec<(u32, std::ops::Range<usize>)> {
     runs
 }
 
-/// A group's wait in each of `samples` samples, 0 where it did not appear.
-fn per_sample(waits: SideWaits<'_>, samples: usize) -> Vec<u64> {
+/// A group's wait in each of `samples` samples, 0 where it did not appear,
+/// from its facts in any order; a sample may come more than once (a key
+/// continued across chunks, several keys of a coarser group).
+fn per_sample(waits: &[Fact], samples: usize) -> Vec<u64> {
     let mut values = vec![0u64; samples];
     for fact in waits {
         if let Some(value) = values.get_mut(fact.sample as usize) {

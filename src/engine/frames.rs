@@ -134,11 +134,7 @@ fn keys_frame(
             symbol.push(ids[key.symbol as usize]);
             caller.push(ids[key.caller as usize]);
             kernel_lock.push(key.kernel_lock);
-            class.push(
-                classes
-                    .class_in(input.format, input.key(key.category))
-                    .name(),
-            );
+            class.push(class_name(classes, input, key.category));
             total_ns.push(key.total_ns);
             rows.push(key.rows);
             max_ns.push(key.max_ns);
@@ -157,7 +153,14 @@ fn keys_frame(
     ])
 }
 
-fn sums_frame(inputs: &[InputFacts], classes: &ClassMap) -> PolarsResult<DataFrame> {
+/// The class of an input's category, by its id, as the frames spell it.
+fn class_name(classes: &ClassMap, input: &InputFacts, category: u32) -> &'static str {
+    classes.class_in(input.format, input.key(category)).name()
+}
+
+/// One row per sample and category of each input: `sample_id class
+/// kernel_lock total_ns` ([`Frames::sums`]), for what needs no keys.
+pub fn sums_frame(inputs: &[InputFacts], classes: &ClassMap) -> PolarsResult<DataFrame> {
     let mut sample_id = Vec::new();
     let mut class = Vec::new();
     let mut kernel_lock = Vec::new();
@@ -166,11 +169,7 @@ fn sums_frame(inputs: &[InputFacts], classes: &ClassMap) -> PolarsResult<DataFra
     for input in inputs {
         for sum in &input.sample_sums {
             sample_id.push(first_sample + sum.sample);
-            class.push(
-                classes
-                    .class_in(input.format, input.key(sum.category))
-                    .name(),
-            );
+            class.push(class_name(classes, input, sum.category));
             kernel_lock.push(sum.kernel_lock);
             total_ns.push(sum.total_ns);
         }

@@ -42,7 +42,7 @@ impl Default for AnalysisOptions {
     fn default() -> Self {
         AnalysisOptions {
             classes: ClassMap::default(),
-            by: vec![GroupKey::Category, GroupKey::Symbol, GroupKey::Caller],
+            by: GroupKey::ALL.to_vec(),
             sort: SortKey::Total,
             top: 20,
             per_input: false,
@@ -106,9 +106,9 @@ fn check_grouping(inputs: &[InputFacts], by: &[GroupKey]) -> Result<()> {
 /// (what `diff` compares).
 pub fn sample_metrics(inputs: &[InputFacts], classes: &ClassMap) -> Result<Vec<SampleSummary>> {
     check_sums(inputs)?;
-    let frames = frames::Frames::of(inputs, classes).context("building the facts frames")?;
+    let sums = frames::sums_frame(inputs, classes).context("building the sample sums")?;
     let samples = frames::samples_frame(inputs).context("building the samples frame")?;
-    let per_sample = summary::per_sample(&frames.sums, &samples).context("summing samples")?;
+    let per_sample = summary::per_sample(&sums, &samples).context("summing samples")?;
     sample_summaries(inputs, &per_sample)
 }
 

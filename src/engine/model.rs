@@ -28,6 +28,9 @@ pub enum GroupKey {
 }
 
 impl GroupKey {
+    /// Every key, in the order of the default `--by`.
+    pub const ALL: [GroupKey; 3] = [GroupKey::Category, GroupKey::Symbol, GroupKey::Caller];
+
     /// The column's name in frames, tables and CSV.
     pub fn name(self) -> &'static str {
         match self {

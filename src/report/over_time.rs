@@ -6,15 +6,12 @@
 use anyhow::{Result, anyhow};
 use plotters::prelude::*;
 
+use super::plot::{KERNEL_LOCK, OTHER_WAIT, SLEEP_WAIT, WORK, draw_error, svg_text};
 use crate::engine::{Analysis, SampleSummary};
 
-/// One colour per input (Okabe and Ito's palette), in input order.
-const INPUT_COLOURS: [RGBColor; 4] = [
-    RGBColor(213, 94, 0),
-    RGBColor(0, 114, 178),
-    RGBColor(0, 158, 115),
-    RGBColor(204, 121, 167),
-];
+/// One colour per input, in input order: the bar chart's Okabe-Ito
+/// colours.
+const INPUT_COLOURS: [RGBColor; 4] = [KERNEL_LOCK, SLEEP_WAIT, WORK, OTHER_WAIT];
 
 /// Room right of the chart for its legend.
 const LEGEND_WIDTH: u32 = 230;
@@ -60,7 +57,7 @@ pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<String> {
                 .iter()
                 .filter(|s| s.input == input.label)
                 .collect();
-            let label = crate::report::plot::svg_text(&input.label);
+            let label = svg_text(&input.label);
             let spin = |s: &SampleSummary| s.metrics.spin_share;
             draw_line(
                 &mut chart,
@@ -129,8 +126,4 @@ fn draw_line(
         }
     }
     Ok(())
-}
-
-fn draw_error<E: std::fmt::Debug>(err: E) -> anyhow::Error {
-    anyhow!("drawing the chart: {err:?}")
 }

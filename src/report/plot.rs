@@ -15,12 +15,12 @@ use crate::engine::{Analysis, Metrics};
 
 /// Colours of the parts of a bar: Okabe and Ito's palette, which readers
 /// with the common colour-vision deficiencies can tell apart.
-const KERNEL_LOCK: RGBColor = RGBColor(213, 94, 0);
+pub(super) const KERNEL_LOCK: RGBColor = RGBColor(213, 94, 0);
 const OTHER_SPIN: RGBColor = RGBColor(230, 159, 0);
-const WORK: RGBColor = RGBColor(0, 158, 115);
+pub(super) const WORK: RGBColor = RGBColor(0, 158, 115);
 const OFF_CPU: RGBColor = RGBColor(187, 187, 187);
-const SLEEP_WAIT: RGBColor = RGBColor(0, 114, 178);
-const OTHER_WAIT: RGBColor = RGBColor(204, 121, 167);
+pub(super) const SLEEP_WAIT: RGBColor = RGBColor(0, 114, 178);
+pub(super) const OTHER_WAIT: RGBColor = RGBColor(204, 121, 167);
 
 /// Room right of each panel for its legend, so that it covers no bar.
 const LEGEND_WIDTH: u32 = 170;
@@ -182,7 +182,7 @@ pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<(String, Show
     ))
 }
 
-fn draw_error<E: std::fmt::Debug>(err: E) -> anyhow::Error {
+pub(super) fn draw_error<E: std::fmt::Debug>(err: E) -> anyhow::Error {
     anyhow!("drawing the chart: {err:?}")
 }
 
