@@ -258,6 +258,13 @@ pub struct ReadArgs {
     #[arg(long)]
     pub keep_offsets: bool,
 
+    /// Read each row without a count as one wait, for wait distributions
+    /// (p50, p90, p99, --histogram) from a list of waits with no `ts`
+    /// column (default: rows are single waits in FXT captures and in
+    /// tables with a `ts` column; elsewhere they are sums).
+    #[arg(long)]
+    pub rows_are_waits: bool,
+
     /// Read only rows whose KEY (category, symbol or caller, without its
     /// offset unless --keep-offsets) contains a match of REGEX; repeatable,
     /// each must match (e.g. --match symbol=^kernel_lock$).
@@ -329,6 +336,7 @@ impl ReadArgs {
                     excludes: self.exclude_keys.clone(),
                     samples: self.samples.clone().filter(|list| !list.is_all()),
                 },
+                rows_are_waits: self.rows_are_waits,
             },
         }
     }
@@ -430,6 +438,7 @@ impl AnalysisArgs {
             sort: self.sort.unwrap_or(default_sort),
             top: self.top.unwrap_or(default_top),
             per_input: self.per_input,
+            histogram: false,
         }
     }
 }
@@ -478,6 +487,12 @@ pub struct ReportArgs {
         help_heading = "Output"
     )]
     pub width: Option<u16>,
+
+    /// Show how each group's single waits spread, by power of two as
+    /// lockstat -h does (terminal bars; a `histogram` field in JSON), where
+    /// the input has single waits (FXT captures, slice lists).
+    #[arg(long, help_heading = "Output")]
+    pub histogram: bool,
 
     #[command(flatten)]
     #[allow(missing_docs)]

@@ -9,10 +9,11 @@ use std::hash::BuildHasher;
 use hashbrown::HashTable;
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
+use crate::distribution::Histogram;
 use crate::engine::frames::strip_offset;
 use crate::engine::model::{GroupKey, KERNEL_LOCK};
 use crate::filter::{Filters, Hits};
-use crate::parse::{InputFormat, ParseStats, Row, Sink, State};
+use crate::parse::{InputFormat, ParseStats, Row, RowWaits, Sink, State};
 
 /// A key position a grouping leaves out.
 pub const NO_KEY: u32 = u32::MAX;
@@ -33,6 +34,9 @@ pub struct Fold {
     pub keep_offsets: bool,
     /// The rows and samples to read (`--match`, `--exclude`, `--samples`).
     pub filters: Filters,
+    /// Read every row without a count as one wait (`--rows-are waits`),
+    /// whatever its format says.
+    pub rows_are_waits: bool,
 }
 
 impl Default for Fold {
@@ -42,6 +46,7 @@ impl Default for Fold {
             detail: false,
             keep_offsets: false,
             filters: Filters::default(),
+            rows_are_waits: false,
         }
     }
 }
@@ -133,6 +138,9 @@ pub struct KeyFact {
     pub max_ns: u64,
     /// The samples it appears in.
     pub seen: Seen,
+    /// Some of its rows are sums of an unknown number of waits, so its
+    /// number of events is unknown ([`crate::parse::RowWaits::Unknown`]).
+    pub uncounted: bool,
 }
 
 impl KeyFact {
@@ -193,6 +201,10 @@ pub struct InputFacts {
     pub detail: Vec<Fact>,
     /// Rows read (before folding), counting a row's `count` column.
     pub rows: u64,
+    /// How the waits of each key spread, by key index: for the keys whose
+    /// rows gave single waits. A key's distribution is whole when it
+    /// counts all its events ([`KeyFact::rows`]).
+    pub histograms: FxHashMap<u32, Histogram>,
     /// Symbols and callers read without their `+0x..` offsets, as written.
     pub stripped_offsets: FxHashSet<Box<str>>,
     /// Which of (category, symbol, caller) [`InputFacts::groups_seen`]
@@ -265,6 +277,12 @@ impl InputFacts {
                 .entry(remap_key(ids))
                 .or_default()
                 .merge(seen, shift);
+        }
+        for (key, histogram) in &chunk.histograms {
+            self.histograms
+                .entry(key_remap[*key as usize])
+                .or_default()
+                .merge(histogram);
         }
         self.detail.extend(chunk.detail.iter().map(|fact| Fact {
             key: key_remap[fact.key as usize],
@@ -339,6 +357,7 @@ impl InputFacts {
             into.rows = into.rows.saturating_add(key.rows);
             into.max_ns = into.max_ns.max(key.max_ns);
             into.seen.merge(key.seen, shift);
+            into.uncounted |= key.uncounted;
         }
         Ok(remap)
     }
@@ -357,6 +376,8 @@ const BY_TEXT_LIMIT: usize = 1 << 18;
 struct Pending {
     /// Whether the key has rows in the current sample.
     open: bool,
+    /// Some row was a sum of an unknown number of waits.
+    uncounted: bool,
     total_ns: u64,
     rows: u64,
     max_ns: u64,
@@ -484,6 +505,7 @@ impl FactsBuilder {
             rows: 0,
             max_ns: 0,
             seen: Seen::default(),
+            uncounted: false,
         });
         self.pending.push(Pending::default());
         let sum_slot = slot_of(
@@ -536,6 +558,7 @@ impl FactsBuilder {
                 .ok_or_else(|| overflow(&self.facts.strings, key.ids()))?;
             key.rows = key.rows.saturating_add(pending.rows);
             key.max_ns = key.max_ns.max(pending.max_ns);
+            key.uncounted |= pending.uncounted;
             key.seen.add(sample);
             let sum = &mut self.sums[sum_slot as usize].1;
             *sum = Some(sum.unwrap_or(0).saturating_add(pending.total_ns));
@@ -633,7 +656,38 @@ impl Sink for FactsBuilder {
             pending.open = true;
             self.touched.push(at);
         }
-        fold_row(pending, row)
+        fold_row(pending, row)?;
+        self.fold_waits(at, row);
+        Ok(())
+    }
+}
+
+impl FactsBuilder {
+    /// Counts the row's single waits in its key's distribution, or marks
+    /// the key's event count unknown.
+    fn fold_waits(&mut self, at: u32, row: &Row<'_>) {
+        let waits = match row.waits {
+            RowWaits::Unknown | RowWaits::Counted if self.fold.rows_are_waits && row.count == 1 => {
+                RowWaits::One
+            }
+            waits => waits,
+        };
+        match waits {
+            RowWaits::Unknown => self.pending[at as usize].uncounted = true,
+            RowWaits::Counted => {}
+            RowWaits::One => self
+                .facts
+                .histograms
+                .entry(at)
+                .or_default()
+                .record(row.dur_ns),
+            RowWaits::Each(histogram) => self
+                .facts
+                .histograms
+                .entry(at)
+                .or_default()
+                .merge(histogram),
+        }
     }
 }
 
@@ -673,6 +727,7 @@ mod tests {
             detail: true,
             keep_offsets: false,
             filters: Default::default(),
+            rows_are_waits: false,
         }
     }
 

@@ -56,6 +56,7 @@ fn examples_show_real_output() {
         }
     }
     // The seed report and the diff in the README, the diff and its
-    // one-line summary in docs/diff.md, the filters in docs/report.md.
-    assert_eq!(checked, 5);
+    // one-line summary in docs/diff.md, the filters and the wait
+    // distributions in docs/report.md.
+    assert_eq!(checked, 6);
 }

@@ -108,7 +108,12 @@ fn groups_tsv_is_the_ranking() {
             "share_of_lock_time",
             "share_of_running",
             "cumulative_share",
-            "share_of_off_cpu"
+            "share_of_off_cpu",
+            "events",
+            "mean_per_event_ns",
+            "p50_ns",
+            "p90_ns",
+            "p99_ns"
         ]
     );
     assert_eq!(records.len(), 9, "export keeps every group");

@@ -13,6 +13,7 @@ fn json_with_threads(path: &str, threads: usize) -> (i32, String, String) {
         "json",
         "--top",
         "0",
+        "--histogram",
         "--threads",
         &threads.to_string(),
         path,
@@ -37,6 +38,12 @@ fn assert_same_for_all_thread_counts(path: &str) {
 /// apart from their header, sometimes none), headers in two column orders,
 /// rows with keys that repeat across samples, prose between samples.
 fn generated_dump(samples: usize) -> String {
+    generated_dump_of(samples, false)
+}
+
+/// The same, with a `ts` column when `starts` (one row per wait, so each
+/// group has a distribution).
+fn generated_dump_of(samples: usize, starts: bool) -> String {
     let mut state = 0x2545_f491_u64;
     let mut next = move || {
         state ^= state << 13;
@@ -57,20 +64,26 @@ fn generated_dump(samples: usize) -> String {
             text.push('\n');
         }
         let swapped = sample % 4 == 1;
-        text.push_str(if swapped {
-            "dur caller symbol category\n"
+        let ts = if starts { "ts " } else { "" };
+        text.push_str(&if swapped {
+            format!("dur {ts}caller symbol category\n")
         } else {
-            "dur\tcategory\tsymbol\tcaller\n"
+            format!("dur\t{ts}category\tsymbol\tcaller\n")
         });
         for _ in 0..(50 + next() % 200) {
             let dur = 100 + next() % 100_000;
             let category = ["kernel", "mutex", "rwlock"][(next() % 3) as usize];
             let symbol = format!("lock_{}", next() % 12);
             let caller = format!("fn_{}", next() % 30);
-            if swapped {
-                text.push_str(&format!("{dur} {caller} {symbol} {category}\n"));
+            let ts = if starts {
+                format!("{} ", next() % 1_000_000)
             } else {
-                text.push_str(&format!("{dur}\t{category}\t{symbol}\t{caller}\n"));
+                String::new()
+            };
+            if swapped {
+                text.push_str(&format!("{dur} {ts}{caller} {symbol} {category}\n"));
+            } else {
+                text.push_str(&format!("{dur}\t{ts}{category}\t{symbol}\t{caller}\n"));
             }
         }
         if sample % 7 == 6 {
@@ -98,6 +111,25 @@ fn a_generated_dump_in_pieces() {
     assert_eq!(report["inputs"][0]["samples"], 300);
     // The title line and one prose line after every seventh sampling.
     assert_eq!(report["inputs"][0]["skipped_lines"], 1 + 42);
+}
+
+#[test]
+fn wait_distributions_are_the_same_in_pieces() {
+    let path = scratch_dir("parallel_waits").join("waits.txt");
+    std::fs::write(&path, generated_dump_of(120, true)).unwrap();
+    let path = path.to_str().unwrap();
+    assert_same_for_all_thread_counts(path);
+    let (_, json, _) = json_with_threads(path, 1);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let groups = report["groups"].as_array().unwrap();
+    assert!(groups.len() > 1000, "{} groups", groups.len());
+    for group in groups {
+        let events = group["events"].as_u64().unwrap();
+        let histogram = group["histogram"].as_array().unwrap();
+        let counted: u64 = histogram.iter().map(|o| o["count"].as_u64().unwrap()).sum();
+        assert_eq!(counted, events);
+        assert!(group["p50_ns"].as_u64().unwrap() <= group["p99_ns"].as_u64().unwrap());
+    }
 }
 
 #[test]

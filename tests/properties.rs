@@ -169,6 +169,7 @@ fn detailed_fold() -> Fold {
         detail: true,
         keep_offsets: false,
         filters: Default::default(),
+        rows_are_waits: false,
     }
 }
 

@@ -284,3 +284,163 @@ fn refused_real_outputs_say_what_they_are() {
         )
     );
 }
+
+/// A perf lock row: its last word, contended, total wait and avg wait
+/// (each in ns, with the rounding it was printed with).
+type PerfRow = (String, u64, (f64, f64), (f64, f64));
+
+/// A perf lock duration as printed: `28.99 us`; with half its last
+/// digit's worth, the rounding perf did.
+fn perf_duration(number: &str, unit: &str) -> Option<(f64, f64)> {
+    let scale = match unit {
+        "ns" => 1.0,
+        "us" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        _ => return None,
+    };
+    let decimals = number.split_once('.').map_or(0, |(_, d)| d.len());
+    let value: f64 = number.parse().ok()?;
+    Some((value * scale, 0.5 * scale / 10f64.powi(decimals as i32)))
+}
+
+/// perf lock's `avg wait` is its total over `contended`, computed from
+/// unrounded figures: contend's mean per event, from the rounded total,
+/// must agree with it to the precision both were printed with.
+#[test]
+fn mean_per_event_agrees_with_perf_locks_own_avg_wait_column() {
+    let row = regex::Regex::new(
+        r"^\s*(\d+)\s+([\d.]+) (ns|us|ms|s)\s+([\d.]+) (ns|us|ms|s)\s+([\d.]+) (ns|us|ms|s)\s+(.*\S)\s*$",
+    )
+    .unwrap();
+    let mut checked = 0;
+    for name in fixtures()
+        .into_iter()
+        .filter(|name| name.starts_with("perf-lock-contention"))
+    {
+        let path = format!("fixtures/real/{name}");
+        let text = std::fs::read_to_string(repo_path(&path)).unwrap();
+        // Each row's last word (caller, comm or lock) with its figures.
+        let mut rows: Vec<PerfRow> = Vec::new();
+        for line in text.lines() {
+            let Some(found) = row.captures(line.trim_start_matches(['>', ' '])) else {
+                continue;
+            };
+            let (Some(total), Some(avg)) = (
+                perf_duration(&found[2], &found[3]),
+                perf_duration(&found[6], &found[7]),
+            ) else {
+                continue;
+            };
+            let key = found[8].split_whitespace().last().unwrap().to_string();
+            rows.push((key, found[1].parse().unwrap(), total, avg));
+        }
+        let once = |key: &str| rows.iter().filter(|r| r.0 == key).count() == 1;
+        let run = run(&[
+            "report",
+            "--format",
+            "json",
+            "--top",
+            "0",
+            "--keep-offsets",
+            &path,
+        ]);
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+        let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let groups = json["groups"].as_array().unwrap();
+        for (key, contended, total, avg) in rows.iter().filter(|r| once(&r.0)) {
+            let named: Vec<&serde_json::Value> = groups
+                .iter()
+                .filter(|g| {
+                    ["category", "symbol", "caller"]
+                        .iter()
+                        .any(|k| g[k] == **key)
+                })
+                .collect();
+            let [group] = named[..] else { continue };
+            assert_eq!(group["events"], *contended, "{name}: {key}");
+            let mean = group["mean_per_event_ns"].as_f64().unwrap();
+            // The mean of a rounded total is off by at most its rounding
+            // over the count, plus the avg column's own rounding.
+            let slack = total.1 / *contended as f64 + avg.1 + 1.0;
+            assert!(
+                (mean - avg.0).abs() <= slack,
+                "{name}: {key}: mean/event {mean} ns, perf's avg wait {} ns",
+                avg.0
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 55, "only {checked} rows checked");
+}
+
+/// perf lock, lockstat, klockstat and btrace `count()` maps count the
+/// waits in each row; a btrace `sum()` map and perf lock's `-F` without
+/// `contended` do not: their events are unknown, never the number of rows
+/// passed off as waits.
+#[test]
+fn events_are_known_where_the_tool_counts_them() {
+    let mut checked = 0;
+    for name in fixtures() {
+        let tools = [
+            "perf-lock-contention",
+            "lockstat-",
+            "klockstat-",
+            "bpftrace-",
+        ];
+        if !tools.iter().any(|prefix| name.starts_with(prefix)) {
+            continue;
+        }
+        let path = format!("fixtures/real/{name}");
+        let expected = parse_expected(
+            &std::fs::read_to_string(repo_path(&format!("{path}.expected"))).unwrap(),
+        );
+        let mut args = vec!["report", "--format", "json", "--top", "0"];
+        args.extend(expected.args.iter().map(String::as_str));
+        args.push(&path);
+        let run = run(&args);
+        if run.code != 0 {
+            continue;
+        }
+        let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let sums = name.starts_with("bpftrace-") && json["inputs"][0]["counted_events"] == 0;
+        // perf lock -F with a field list without `contended`: sums too.
+        let text = std::fs::read_to_string(repo_path(&path)).unwrap();
+        let some_uncounted = text
+            .lines()
+            .any(|line| line.contains("# output:") && !line.contains("contended"));
+        for group in json["groups"].as_array().unwrap() {
+            if some_uncounted && group["events"].is_null() {
+                assert_eq!(
+                    group["mean_per_event_ns"],
+                    serde_json::Value::Null,
+                    "{name}"
+                );
+            } else if sums {
+                assert_eq!(group["events"], serde_json::Value::Null, "{name}: {group}");
+                assert_eq!(
+                    group["mean_per_event_ns"],
+                    serde_json::Value::Null,
+                    "{name}"
+                );
+            } else {
+                assert_eq!(group["events"], group["rows"], "{name}: {group}");
+            }
+            assert_eq!(group["p50_ns"], serde_json::Value::Null, "{name}: {group}");
+        }
+        checked += 1;
+    }
+    // No real sum() printout is among the fixtures: all count or hist.
+    assert!(checked >= 40, "{checked} fixtures");
+    let btrace_sums = run(&[
+        "report",
+        "--format",
+        "json",
+        "fixtures/formats/reaper-btrace.txt",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&btrace_sums.stdout).unwrap();
+    assert_eq!(json["inputs"][0]["counted_events"], 0);
+    for group in json["groups"].as_array().unwrap() {
+        assert_eq!(group["events"], serde_json::Value::Null, "{group}");
+    }
+}

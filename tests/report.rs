@@ -338,14 +338,15 @@ fn csv_format_is_the_ranking() {
         lines.next(),
         Some(
             "category,symbol,caller,class,total_ns,rows,samples_seen,mean_ns,max_ns,\
-             share_of_lock_time,share_of_running,cumulative_share,share_of_off_cpu"
+             share_of_lock_time,share_of_running,cumulative_share,share_of_off_cpu,events,\
+             mean_per_event_ns,p50_ns,p90_ns,p99_ns"
         )
     );
     let first = lines.next().unwrap();
     assert_eq!(
         first,
         "rwlock,kernel_map_store,vm_map_lock_ln,sleep,25392111,5,5,5078422,12944890,\
-         0.6417453040482548,,0.6417453040482548,0.010965198859955953"
+         0.6417453040482548,,0.6417453040482548,0.010965198859955953,,,,,"
     );
     assert_eq!(lines.count(), 8);
 }
@@ -790,4 +791,109 @@ fn many_samples_are_a_sparkline_of_the_spin_share() {
     );
     assert!(all.stdout.contains("│     25 ┆"), "{}", all.stdout);
     assert!(!all.stdout.contains("spin share of Running in"));
+}
+
+/// Ten waits on kernel_lock in reaper, 1 to 10 µs, and a count-less
+/// summed row: a slice list as `select ts, dur, ... from slice` gives it.
+const SLICE_LIST: &str = "ts,dur,category,name,caller\n\
+    100,1000,kernel,kernel_lock,reaper\n200,2000,kernel,kernel_lock,reaper\n\
+    300,3000,kernel,kernel_lock,reaper\n400,4000,kernel,kernel_lock,reaper\n\
+    500,5000,kernel,kernel_lock,reaper\n600,6000,kernel,kernel_lock,reaper\n\
+    700,7000,kernel,kernel_lock,reaper\n800,8000,kernel,kernel_lock,reaper\n\
+    900,9000,kernel,kernel_lock,reaper\n1000,10000,kernel,kernel_lock,reaper\n\
+    1100,500,mutex,sched_lock,wakeup_n\n";
+
+#[test]
+fn a_slice_list_with_start_times_gives_wait_distributions() {
+    let report = json_report(&["--histogram"], SLICE_LIST.as_bytes());
+    let reaper = &report["groups"][0];
+    assert_eq!(reaper["caller"], "reaper");
+    assert_eq!(reaper["events"], 10);
+    assert_eq!(reaper["mean_per_event_ns"], 5_500);
+    // Nearest rank: the 5th, the 9th and the 10th of ten, each alone in
+    // its bucket.
+    assert_eq!(reaper["p50_ns"], 5_000);
+    assert_eq!(reaper["p90_ns"], 9_000);
+    assert_eq!(reaper["p99_ns"], 10_000);
+    assert_eq!(reaper["max_ns"], 10_000);
+    let octaves: Vec<(u64, u64)> = reaper["histogram"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["from_ns"].as_u64().unwrap(), o["count"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        octaves,
+        [(512, 1), (1024, 1), (2048, 2), (4096, 4), (8192, 2)]
+    );
+    // Without --histogram the field is absent; the percentiles stay.
+    let report = json_report(&[], SLICE_LIST.as_bytes());
+    assert!(report["groups"][0].get("histogram").is_none());
+    assert_eq!(report["groups"][0]["p99_ns"], 10_000);
+
+    let text = run_with_stdin(
+        &["report", "--histogram", "--width", "120"],
+        SLICE_LIST.as_bytes(),
+    );
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    let section = "\
+#1 kernel kernel_lock reaper: 10 waits, mean 5.500 µs, p50 5.000 µs, p90 9.000 µs, p99 10.000 µs, max 10.000 µs
+      nsec ------ Time Distribution ------ count
+       512 |@@@                            1
+      1024 |@@@                            1
+      2048 |@@@@@@                         2
+      4096 |@@@@@@@@@@@@                   4
+      8192 |@@@@@@                         2
+";
+    assert!(text.stdout.contains(section), "{}", text.stdout);
+}
+
+#[test]
+fn rows_are_waits_reads_a_list_without_start_times_as_single_waits() {
+    let without_ts: String = SLICE_LIST
+        .lines()
+        .map(|line| line.split_once(',').unwrap().1)
+        .map(|line| format!("{line}\n"))
+        .collect();
+    // Without a ts column the rows are sums of unknown counts.
+    let sums = json_report(&[], without_ts.as_bytes());
+    for field in ["events", "mean_per_event_ns", "p50_ns"] {
+        assert_eq!(sums["groups"][0][field], serde_json::Value::Null, "{field}");
+    }
+    assert_eq!(sums["groups"][0]["rows"], 10);
+    let waits = json_report(&["--rows-are-waits"], without_ts.as_bytes());
+    let with_ts = json_report(&[], SLICE_LIST.as_bytes());
+    assert_eq!(waits["groups"], with_ts["groups"]);
+    assert_eq!(waits["groups"][0]["p50_ns"], 5_000);
+}
+
+#[test]
+fn a_pivot_table_says_its_distributions_are_not_available() {
+    let text = run(&["report", "--histogram", "--width", "200", SEED]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(
+        text.stdout.ends_with(
+            "Wait distributions: single waits by power of two, as lockstat -h\nnot available: \
+             openbsd-reaper-make-j32: its rows are sums (a pivot table); a list of single waits \
+             has a ts column, or say so with --rows-are-waits\n"
+        ),
+        "{}",
+        text.stdout
+    );
+    // The ranking shows events as unknown, and no percentiles.
+    assert!(text.stdout.contains("┆ events ┆"), "{}", text.stdout);
+    assert!(!text.stdout.contains("p50"), "{}", text.stdout);
+    let report = json_report(&["--histogram", SEED], b"");
+    for group in report["groups"].as_array().unwrap() {
+        assert_eq!(group["histogram"], serde_json::Value::Null);
+        assert_eq!(group["events"], serde_json::Value::Null);
+    }
+    let markdown = run(&["report", "--format", "markdown", "--histogram", SEED]);
+    assert!(
+        markdown
+            .stdout
+            .ends_with("```\nWait distributions: single waits by power of two, as lockstat -h\nnot available: openbsd-reaper-make-j32: its rows are sums (a pivot table); a list of single waits has a ts column, or say so with --rows-are-waits\n```\n"),
+        "{}",
+        markdown.stdout
+    );
 }

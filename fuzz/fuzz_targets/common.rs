@@ -31,6 +31,8 @@ pub fn parse_both_ways(data: &[u8], format: InputFormat) -> Option<InputFacts> {
                 samples: SampleList::parse("1..3,5").ok(),
                 ..Filters::default()
             },
+            // Every row a single wait: the histograms' path runs too.
+            rows_are_waits: !strict,
         };
         let mut builder = FactsBuilder::new("fuzz", &fold);
         if let Ok(stats) = parse::parse(data, "fuzz", format, &options, &mut builder) {

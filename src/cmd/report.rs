@@ -24,7 +24,11 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
         ReportFormat::Table | ReportFormat::Markdown => SortKey::Running,
         _ => SortKey::Total,
     };
-    let analysis = engine::analyze(&inputs, &args.analysis.options(REPORT_TOP, sort))?;
+    let options = engine::AnalysisOptions {
+        histogram: args.histogram,
+        ..args.analysis.options(REPORT_TOP, sort)
+    };
+    let analysis = engine::analyze(&inputs, &options)?;
     let style = Style {
         color: use_color(args.color),
         width: output_width(args.width),

@@ -58,7 +58,8 @@ impl<'a> KeyNames<'a> {
 /// The frames of a set of inputs, their keys as ids into `names`.
 pub struct Frames<'a> {
     /// One row per distinct key of each input: `input category symbol
-    /// caller kernel_lock class total_ns rows max_ns`.
+    /// caller kernel_lock class total_ns rows max_ns uncounted` (1 where
+    /// the key's number of events is unknown).
     pub keys: DataFrame,
     /// One row per sample and category of each input: `sample_id class
     /// kernel_lock total_ns`. `sample_id` numbers the samples of all
@@ -127,6 +128,7 @@ fn keys_frame(
     let mut total_ns = Vec::with_capacity(height);
     let mut rows = Vec::with_capacity(height);
     let mut max_ns = Vec::with_capacity(height);
+    let mut uncounted = Vec::with_capacity(height);
     for (index, (input, ids)) in inputs.iter().zip(ids).enumerate() {
         for key in &input.keys {
             input_index.push(index as u32);
@@ -138,6 +140,7 @@ fn keys_frame(
             total_ns.push(key.total_ns);
             rows.push(key.rows);
             max_ns.push(key.max_ns);
+            uncounted.push(u32::from(key.uncounted));
         }
     }
     DataFrame::new_infer_height(vec![
@@ -150,6 +153,7 @@ fn keys_frame(
         Column::new("total_ns".into(), total_ns),
         Column::new("rows".into(), rows),
         Column::new("max_ns".into(), max_ns),
+        Column::new("uncounted".into(), uncounted),
     ])
 }
 

@@ -10,6 +10,7 @@ pub mod frames;
 pub mod model;
 pub mod ranking;
 pub mod summary;
+pub mod waits;
 
 use std::collections::BTreeMap;
 
@@ -36,6 +37,8 @@ pub struct AnalysisOptions {
     pub top: usize,
     /// One ranking per input instead of one over all inputs.
     pub per_input: bool,
+    /// Give each group shown its power-of-two histogram of single waits.
+    pub histogram: bool,
 }
 
 impl Default for AnalysisOptions {
@@ -46,6 +49,7 @@ impl Default for AnalysisOptions {
             sort: SortKey::Total,
             top: 20,
             per_input: false,
+            histogram: false,
         }
     }
 }
@@ -131,7 +135,7 @@ pub fn analyze(inputs: &[InputFacts], options: &AnalysisOptions) -> Result<Analy
         .unwrap_or_default();
     total.states_ns = sum_states(samples.iter().map(|s| &s.metrics.states_ns));
 
-    let (groups, groups_total) = if options.per_input {
+    let (mut groups, groups_total) = if options.per_input {
         rank_per_input(&frames, &groups_seen, &inputs_out, options)?
     } else {
         let ranking = ranking::rank(
@@ -149,6 +153,13 @@ pub fn analyze(inputs: &[InputFacts], options: &AnalysisOptions) -> Result<Analy
         (groups, ranking.height())
     };
 
+    waits::attach(
+        inputs,
+        &mut groups,
+        &options.by,
+        options.per_input,
+        options.histogram,
+    );
     Ok(Analysis {
         warnings: warnings(&inputs_out, &samples),
         inputs: inputs_out,
@@ -159,6 +170,7 @@ pub fn analyze(inputs: &[InputFacts], options: &AnalysisOptions) -> Result<Analy
         by: options.by.clone(),
         per_input: options.per_input,
         sort: options.sort,
+        histogram: options.histogram,
     })
 }
 

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::classes::LockClass;
+use crate::distribution::Octave;
 use crate::parse::InputFormat;
 
 /// The state counted as on-CPU; every other state is off-CPU.
@@ -190,11 +191,13 @@ pub struct Group {
     pub class: LockClass,
     /// Total wait, nanoseconds.
     pub total_ns: u64,
-    /// Events.
+    /// Rows read, or the events they count where they count them (perf
+    /// lock's `contended`, a count column): see `events`.
     pub rows: u64,
     /// Samples in which the group appears.
     pub samples_seen: u32,
-    /// Mean wait per sample in which it appears, nanoseconds (rounded).
+    /// Mean wait per sample in which it appears, nanoseconds (rounded):
+    /// the terminal's `mean/sample`.
     pub mean_ns: u64,
     /// Largest single row, nanoseconds.
     pub max_ns: u64,
@@ -208,6 +211,26 @@ pub struct Group {
     /// Sleep-class wait over off-CPU time, 0..1; null for groups that do
     /// not sleep or when off-CPU time is unknown (an extension).
     pub share_of_off_cpu: Option<f64>,
+    /// Lock waits (events) counted; null where a row is a sum of an
+    /// unknown number of them (a pivot table, a btrace `sum()` map; an
+    /// extension).
+    pub events: Option<u64>,
+    /// Mean wait per event, nanoseconds (rounded); null where the events
+    /// or their times are unknown (an extension).
+    pub mean_per_event_ns: Option<u64>,
+    /// Median single wait, nanoseconds; null unless every event of the
+    /// group was read as a single wait (an FXT capture, a slice list; an
+    /// extension). Within 1.6 % (src/distribution.rs).
+    pub p50_ns: Option<u64>,
+    /// 90th percentile of the single waits (an extension).
+    pub p90_ns: Option<u64>,
+    /// 99th percentile of the single waits (an extension).
+    pub p99_ns: Option<u64>,
+    /// The single waits by power of two, as lockstat -h shows them, with
+    /// `--histogram` (absent without; null where not available; an
+    /// extension).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<Option<Vec<Octave>>>,
 }
 
 /// The key values of a group, of a ranking or of a diff: those the
@@ -304,6 +327,9 @@ pub struct Analysis {
     /// The ranking's order.
     #[serde(skip)]
     pub sort: SortKey,
+    /// Each group shown has its histogram of single waits (`--histogram`).
+    #[serde(skip)]
+    pub histogram: bool,
     /// What the reader must know (an extension of the contract).
     pub warnings: Vec<Warning>,
 }

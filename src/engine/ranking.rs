@@ -44,6 +44,7 @@ pub fn rank(
             col("total_ns").sum(),
             col("rows").sum(),
             col("max_ns").max(),
+            col("uncounted").sum(),
             col("class").first().alias("first_class"),
             col("class").n_unique().alias("classes"),
             col("total_ns")
@@ -126,29 +127,52 @@ pub fn groups_of(
     let share_of_running = f64_values(&frame, "share_of_running")?;
     let share_of_off_cpu = f64_values(&frame, "share_of_off_cpu")?;
     let cumulative_share = f64_values(&frame, "cumulative_share")?;
+    let uncounted = u32_values(&frame, "uncounted")?;
     Ok((0..frame.height())
-        .map(|row| Group {
-            input: None,
-            keys: KeyValues {
-                category: category[row].clone(),
-                symbol: symbol[row].clone(),
-                caller: caller[row].clone(),
-            },
-            class: class[row]
-                .as_deref()
-                .and_then(LockClass::from_name)
-                .unwrap_or(LockClass::Other),
-            total_ns: total_ns[row].unwrap_or(0),
-            rows: rows[row].unwrap_or(0),
-            samples_seen: samples_seen[row].unwrap_or(0),
-            mean_ns: mean_ns[row].map_or(0, |mean| mean.round() as u64),
-            max_ns: max_ns[row].unwrap_or(0),
-            share_of_lock_time: share_of_lock_time[row],
-            share_of_running: share_of_running[row],
-            share_of_off_cpu: share_of_off_cpu[row],
-            cumulative_share: cumulative_share[row],
+        .map(|row| {
+            let total_ns = total_ns[row].unwrap_or(0);
+            let rows = rows[row].unwrap_or(0);
+            let events = (uncounted[row] == Some(0)).then_some(rows);
+            Group {
+                input: None,
+                keys: KeyValues {
+                    category: category[row].clone(),
+                    symbol: symbol[row].clone(),
+                    caller: caller[row].clone(),
+                },
+                class: class[row]
+                    .as_deref()
+                    .and_then(LockClass::from_name)
+                    .unwrap_or(LockClass::Other),
+                total_ns,
+                rows,
+                samples_seen: samples_seen[row].unwrap_or(0),
+                mean_ns: mean_ns[row].map_or(0, |mean| mean.round() as u64),
+                max_ns: max_ns[row].unwrap_or(0),
+                share_of_lock_time: share_of_lock_time[row],
+                share_of_running: share_of_running[row],
+                share_of_off_cpu: share_of_off_cpu[row],
+                cumulative_share: cumulative_share[row],
+                events,
+                mean_per_event_ns: mean_per_event(total_ns, events),
+                p50_ns: None,
+                p90_ns: None,
+                p99_ns: None,
+                histogram: None,
+            }
         })
         .collect())
+}
+
+/// Total over events, where both are known: a count() map's events have
+/// no times.
+fn mean_per_event(total_ns: u64, events: Option<u64>) -> Option<u64> {
+    match events {
+        Some(events) if events > 0 && total_ns > 0 => {
+            Some(((total_ns as u128 + events as u128 / 2) / events as u128) as u64)
+        }
+        _ => None,
+    }
 }
 
 /// Running and off-CPU time of what a ranking covers, the wholes of its

@@ -69,7 +69,7 @@ pub fn group_fields(analysis: &Analysis) -> Vec<Field> {
 
 /// The group fields after the `--by` keys, in the JSON contract's order:
 /// the one list of them, for the export and the report's CSV.
-pub const GROUP_FIELDS: [(&str, Kind); 10] = [
+pub const GROUP_FIELDS: [(&str, Kind); 15] = [
     ("class", Kind::Text),
     ("total_ns", Kind::Duration),
     ("rows", Kind::Count),
@@ -80,6 +80,11 @@ pub const GROUP_FIELDS: [(&str, Kind); 10] = [
     ("share_of_running", Kind::Share),
     ("cumulative_share", Kind::Share),
     ("share_of_off_cpu", Kind::Share),
+    ("events", Kind::Count),
+    ("mean_per_event_ns", Kind::Duration),
+    ("p50_ns", Kind::Duration),
+    ("p90_ns", Kind::Duration),
+    ("p99_ns", Kind::Duration),
 ];
 
 /// The records of `--what groups`, in the order of [`group_fields`].
@@ -145,7 +150,17 @@ fn group_values<'a>(group: &'a Group, by: &[GroupKey]) -> Vec<Value<'a>> {
         share(group.share_of_running),
         share(group.cumulative_share),
         share(group.share_of_off_cpu),
+        group.events.map_or(Value::Null, Value::Count),
     ]);
+    values.extend(
+        [
+            group.mean_per_event_ns,
+            group.p50_ns,
+            group.p90_ns,
+            group.p99_ns,
+        ]
+        .map(|ns| ns.map_or(Value::Null, Value::Duration)),
+    );
     values
 }
 

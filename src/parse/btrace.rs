@@ -25,7 +25,7 @@
 use std::io::BufRead;
 
 use super::mail::each_mail_line;
-use super::{ParseOptions, ParseStats, Row, Sink, Values, fields};
+use super::{ParseOptions, ParseStats, Row, RowWaits, Sink, Values, fields};
 use crate::error::{InputError, shorten};
 
 /// What a map key is, for `--keys`.
@@ -456,6 +456,7 @@ impl Reader {
         if let Some(script_line) = self.counts_events(entry.map, options.values) {
             // Events, not time: the row has a count and no duration.
             row.count = fields::count(&map_name, entry.value)?;
+            row.waits = RowWaits::Counted;
             self.stats.count_rows.add(number);
             self.stats.counted_events = self.stats.counted_events.saturating_add(row.count);
             self.stats.count_script_line = script_line;

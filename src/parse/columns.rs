@@ -1,5 +1,7 @@
 //! Column names and their aliases, shared by every tabular input format.
 
+use super::RowWaits;
+
 /// What a column of a lock table holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -13,6 +15,8 @@ pub enum Role {
     Caller,
     /// How many events a pre-aggregated row stands for.
     Count,
+    /// When the wait began: a row with one is a single wait (a slice).
+    Start,
     /// A column `contend` does not use.
     Other,
 }
@@ -37,7 +41,22 @@ pub fn role_of(name: &str) -> Role {
         "symbol" | "name" | "lock" => Role::Symbol,
         "caller" => Role::Caller,
         "count" | "cnt" | "occurrences" => Role::Count,
+        "ts" | "timestamp" | "ts_ns" => Role::Start,
         _ => Role::Other,
+    }
+}
+
+/// What the rows under a header with these columns tell of single waits:
+/// a count column makes each a sum of that many; a start time (and no
+/// count) makes each one wait, as in a slice list; else each is a sum of
+/// an unknown number (a pivot table).
+pub fn row_waits(mut roles: impl Iterator<Item = Role> + Clone) -> RowWaits<'static> {
+    if roles.clone().any(|role| role == Role::Count) {
+        RowWaits::Counted
+    } else if roles.any(|role| role == Role::Start) {
+        RowWaits::One
+    } else {
+        RowWaits::Unknown
     }
 }
 
@@ -75,7 +94,8 @@ mod tests {
         assert_eq!(role_of("lock"), Role::Symbol);
         assert_eq!(role_of("caller"), Role::Caller);
         assert_eq!(role_of("count"), Role::Count);
-        assert_eq!(role_of("ts"), Role::Other);
+        assert_eq!(role_of("ts"), Role::Start);
+        assert_eq!(role_of("id"), Role::Other);
     }
 
     #[test]

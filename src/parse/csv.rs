@@ -17,7 +17,7 @@ use std::cell::Cell;
 use std::io::BufRead;
 use std::rc::Rc;
 
-use super::columns::{Role, role_of};
+use super::columns::{Role, role_of, row_waits};
 use super::lines;
 use super::{ParseOptions, ParseStats, Row, Sink, State, fields};
 use crate::error::{InputError, shorten};
@@ -321,9 +321,13 @@ fn csv_row(
             Column::Table(Role::Symbol) => row.symbol = fields::key(field),
             Column::Table(Role::Caller) => row.caller = fields::key(field),
             Column::Table(Role::Count) => row.count = fields::count("count", field)?,
-            Column::Table(Role::Other) | Column::Sample | Column::State(_) => {}
+            Column::Table(Role::Other | Role::Start) | Column::Sample | Column::State(_) => {}
         }
     }
+    row.waits = row_waits(columns.iter().filter_map(|column| match column {
+        Column::Table(role) => Some(*role),
+        _ => None,
+    }));
     sink.row(&row.with_max())
 }
 

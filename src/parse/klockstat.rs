@@ -28,7 +28,7 @@
 use std::io::BufRead;
 
 use super::mail::each_mail_line;
-use super::{Events, ParseOptions, ParseStats, Row, Sink, fields};
+use super::{Events, ParseOptions, ParseStats, Row, RowWaits, Sink, fields};
 use crate::error::{InputError, shorten};
 
 /// The category of the wait table's rows.
@@ -216,6 +216,7 @@ fn row<'l>(table: Table, number: u64, text: &'l str) -> Result<Row<'l>, String> 
         max_ns: max,
         category: if table.hold { HOLD } else { WAIT },
         caller: key,
+        waits: RowWaits::Counted,
         ..Row::new(number)
     })
 }

@@ -18,7 +18,7 @@
 use std::io::BufRead;
 
 use super::mail::each_mail_line;
-use super::{Events, ParseOptions, ParseStats, Row, Sink, fields};
+use super::{Events, ParseOptions, ParseStats, Row, RowWaits, Sink, fields};
 use crate::error::{InputError, shorten};
 
 /// The event type of a section title line:
@@ -218,6 +218,7 @@ fn row<'l>(event: &'l str, number: u64, text: &'l str) -> Result<Row<'l>, String
         category: event,
         symbol: &text[words[5].0..words[last - 1].1],
         caller: word(last),
+        waits: RowWaits::Counted,
         ..Row::new(number)
     })
 }

@@ -23,6 +23,7 @@ pub mod table;
 
 use std::io::BufRead;
 
+use crate::distribution::Histogram;
 use crate::error::InputError;
 pub use btrace::MapKey;
 pub use class::LockClass;
@@ -64,6 +65,26 @@ pub struct Row<'a> {
     /// Changes whenever the parser starts reading key texts another way (a
     /// header with other columns).
     pub key_layout: u64,
+    /// What the row tells of single waits.
+    pub waits: RowWaits<'a>,
+}
+
+/// What a row tells of the single waits it stands for: whether a
+/// distribution (percentiles, a histogram) or a mean per event can be
+/// read from it, or only sums.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RowWaits<'a> {
+    /// A sum of an unknown number of waits: a pivot table's cell, a
+    /// btrace `sum()` map's value.
+    #[default]
+    Unknown,
+    /// A sum of `count` waits whose durations are not given (perf lock,
+    /// lockstat, klockstat, a table with a count column).
+    Counted,
+    /// One wait (a slice list: one row per wait, with its start time).
+    One,
+    /// A sum of waits, each counted in the histogram (an FXT window).
+    Each(&'a Histogram),
 }
 
 impl Row<'_> {
@@ -79,6 +100,7 @@ impl Row<'_> {
             caller: "",
             key_text: "",
             key_layout: 0,
+            waits: RowWaits::Unknown,
         }
     }
 
@@ -417,6 +439,26 @@ impl InputFormat {
             self,
             InputFormat::PerfLock | InputFormat::Lockstat | InputFormat::Klockstat
         )
+    }
+
+    /// Why this format's rows have no single waits to spread, for a
+    /// report asked for wait distributions.
+    pub fn waits_hint(self) -> &'static str {
+        match self {
+            InputFormat::Table | InputFormat::Csv | InputFormat::Auto => {
+                "its rows are sums (a pivot table); a list of single waits has a ts column, \
+                 or say so with --rows-are-waits"
+            }
+            InputFormat::Btrace => {
+                "its map values are sums; print each wait from the script instead"
+            }
+            InputFormat::PerfLock => {
+                "perf lock contention prints totals per lock, not single waits"
+            }
+            InputFormat::Lockstat => "lockstat prints totals per lock, not single waits",
+            InputFormat::Klockstat => "klockstat prints totals per caller, not single waits",
+            InputFormat::Fxt => "the capture has no lock waits",
+        }
     }
 
     /// Where the thread states (Running, Stopped) come from in this

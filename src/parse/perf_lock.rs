@@ -29,7 +29,7 @@
 use std::io::BufRead;
 
 use super::mail::each_mail_line;
-use super::{ParseOptions, ParseStats, Row, Sink, fields};
+use super::{ParseOptions, ParseStats, Row, RowWaits, Sink, fields};
 use crate::error::{InputError, shorten};
 
 /// A column of the output, by its header name.
@@ -331,7 +331,10 @@ fn csv_row<'l>(
 
 fn set<'l>(row: &mut Row<'l>, column: Column, field: &'l str) -> Result<(), String> {
     match column {
-        Column::Contended => row.count = fields::count("contended", field)?,
+        Column::Contended => {
+            row.count = fields::count("contended", field)?;
+            row.waits = RowWaits::Counted;
+        }
         Column::TotalWait => row.dur_ns = wait("total wait", field)?,
         Column::MaxWait => row.max_ns = wait("max wait", field)?,
         // Checked, not kept: it is total / contended.

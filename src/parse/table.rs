@@ -16,11 +16,11 @@
 
 use std::io::BufRead;
 
-use super::columns::{Role, role_of};
+use super::columns::{Role, role_of, row_waits};
 use super::duration::parse_duration_with_unit;
 use super::fields;
 use super::lines::{Utf8Repair, each_line};
-use super::{ParseOptions, ParseStats, Row, Sink, State};
+use super::{ParseOptions, ParseStats, Row, RowWaits, Sink, State};
 use crate::error::{InputError, shorten};
 
 /// Parses a table-format input, reporting samples and rows to `sink`.
@@ -139,6 +139,10 @@ pub fn is_state_line(line: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Header {
     roles: Vec<Role>,
+    /// What each row under it tells of single waits.
+    waits: RowWaits<'static>,
+    /// Every column after `dur` is a key, so the text after it is the key.
+    keys_only_after_dur: bool,
 }
 
 impl Header {
@@ -162,7 +166,13 @@ impl Header {
             }
             seen.push(*role);
         }
-        Some(Header { roles })
+        let waits = row_waits(roles.iter().copied());
+        let keys_only_after_dur = roles[1..].iter().all(|role| role.is_key());
+        Some(Header {
+            roles,
+            waits,
+            keys_only_after_dur,
+        })
     }
 
     fn width(&self) -> usize {
@@ -179,6 +189,7 @@ impl Header {
                 Role::Symbol => "symbol",
                 Role::Caller => "caller",
                 Role::Count => "count",
+                Role::Start => "ts",
                 Role::Other => "(unused)",
             })
             .collect();
@@ -342,6 +353,7 @@ impl TableParser {
         let row = parse_row(header, &self.options, number, line)?;
         sink.row(&Row {
             key_layout: self.layout,
+            waits: header.waits,
             ..row.with_max()
         })
     }
@@ -435,10 +447,11 @@ fn parse_row<'l>(
         found += 1;
         // Split on blanks, the field has none around it.
         let key = if field == "NULL" { "" } else { field };
-        if index == 1 {
+        if index == 1 && header.keys_only_after_dur {
             // Everything after dur (always the first column): the same
             // text is the same key, which lets the sink skip hashing the
-            // three keys apart.
+            // three keys apart. Not with other columns there: a `ts`
+            // would make every text new.
             row.key_text = &line[field.as_ptr() as usize - line.as_ptr() as usize..];
         }
         match header.roles.get(index) {
@@ -447,7 +460,7 @@ fn parse_row<'l>(
             Some(Role::Symbol) => row.symbol = key,
             Some(Role::Caller) => row.caller = key,
             Some(Role::Count) => row.count = fields::count("count", field)?,
-            Some(Role::Other) | None => {}
+            Some(Role::Other | Role::Start) | None => {}
         }
     }
     if found != header.width() {

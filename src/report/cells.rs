@@ -134,13 +134,17 @@ fn cut(text: &mut String, max: usize) {
 pub const NAME_COLUMNS: [&str; 4] = ["input", "category", "symbol", "caller"];
 
 /// Columns of the ranking a narrow terminal leaves out, least wanted first.
-pub const GROUPS_DROPPABLE: [&str; 9] = [
+pub const GROUPS_DROPPABLE: [&str; 13] = [
     "share of lock time",
     "cum %",
     "% off-CPU",
+    "p90",
+    "p50",
     "samples",
-    "mean",
-    "rows",
+    "mean/sample",
+    "mean/event",
+    "events",
+    "p99",
     "max",
     "class",
     "% locks",
@@ -223,26 +227,15 @@ pub fn groups_table(analysis: &Analysis) -> TextTable {
         header.push(name.to_string());
         numeric.push(false);
     }
-    let columns = [
-        ("class", false),
-        ("total", true),
-        ("rows", true),
-        ("samples", true),
-        ("mean", true),
-        ("max", true),
-        ("% locks", true),
-        ("% running", true),
-        ("% off-CPU", true),
-        ("cum %", true),
-    ];
-    for (name, is_numeric) in columns {
+    let shown = GroupColumns::of(&analysis.groups);
+    for name in shown.names() {
         header.push(name.to_string());
-        numeric.push(is_numeric);
+        numeric.push(name != "class");
     }
     let rows = ranks_in_input(analysis)
         .into_iter()
         .zip(&analysis.groups)
-        .map(|(rank, group)| group_cells(rank, group, &analysis.by))
+        .map(|(rank, group)| group_cells(rank, group, &analysis.by, shown))
         .collect();
     TextTable {
         header,
@@ -339,7 +332,7 @@ fn metric_cells(metrics: &Metrics, states: &[String], kernel_lock: bool) -> Vec<
 
 /// The 1-based rank of each of `analysis.groups`, counted within its input
 /// under `--per-input`.
-fn ranks_in_input(analysis: &Analysis) -> Vec<usize> {
+pub fn ranks_in_input(analysis: &Analysis) -> Vec<usize> {
     // One pass with a count per input: a count over the groups before each
     // one was quadratic (minutes for 200 000 groups).
     let mut seen: std::collections::HashMap<Option<&str>, usize> = Default::default();
@@ -354,15 +347,55 @@ fn ranks_in_input(analysis: &Analysis) -> Vec<usize> {
         .collect()
 }
 
-fn group_cells(rank: usize, group: &Group, by: &[GroupKey]) -> Vec<String> {
+/// Which of the ranking's optional columns have something to show: a
+/// mean per event where some group's events are known, percentiles where
+/// some group has single waits.
+#[derive(Debug, Clone, Copy)]
+struct GroupColumns {
+    mean_per_event: bool,
+    percentiles: bool,
+}
+
+impl GroupColumns {
+    fn of(groups: &[Group]) -> Self {
+        GroupColumns {
+            mean_per_event: groups.iter().any(|g| g.mean_per_event_ns.is_some()),
+            percentiles: groups.iter().any(|g| g.p50_ns.is_some()),
+        }
+    }
+
+    fn names(self) -> Vec<&'static str> {
+        let mut names = vec!["class", "total", "events", "samples", "mean/sample"];
+        if self.mean_per_event {
+            names.push("mean/event");
+        }
+        if self.percentiles {
+            names.extend(["p50", "p90", "p99"]);
+        }
+        names.extend(["max", "% locks", "% running", "% off-CPU", "cum %"]);
+        names
+    }
+}
+
+fn group_cells(rank: usize, group: &Group, by: &[GroupKey], shown: GroupColumns) -> Vec<String> {
     let mut cells = vec![rank.to_string()];
     cells.extend(group.key_values(by).into_iter().map(String::from));
     cells.extend([
         group.class.name().to_string(),
         duration(group.total_ns),
-        group.rows.to_string(),
+        group
+            .events
+            .map_or_else(|| "-".to_string(), |events| events.to_string()),
         group.samples_seen.to_string(),
         duration(group.mean_ns),
+    ]);
+    if shown.mean_per_event {
+        cells.push(maybe_duration(group.mean_per_event_ns));
+    }
+    if shown.percentiles {
+        cells.extend([group.p50_ns, group.p90_ns, group.p99_ns].map(maybe_duration));
+    }
+    cells.extend([
         duration(group.max_ns),
         percent(group.share_of_lock_time),
         percent(group.share_of_running),

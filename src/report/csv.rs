@@ -37,5 +37,16 @@ fn group_record(group: &Group, analysis: &Analysis) -> Vec<String> {
         share(group.cumulative_share),
         share(group.share_of_off_cpu),
     ]);
+    let figure = |value: Option<u64>| value.map_or_else(String::new, |value| value.to_string());
+    record.extend(
+        [
+            group.events,
+            group.mean_per_event_ns,
+            group.p50_ns,
+            group.p90_ns,
+            group.p99_ns,
+        ]
+        .map(figure),
+    );
     record
 }

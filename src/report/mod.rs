@@ -6,6 +6,7 @@ pub mod boxes;
 pub mod cells;
 pub mod csv;
 pub mod diff;
+pub mod histogram;
 pub mod human;
 pub mod over_time;
 pub mod plot;

@@ -6,6 +6,7 @@ use super::cells::{
     GROUPS_DROPPABLE, NAME_COLUMNS, SAMPLES_KEPT, TextTable, groups_heading, groups_table,
     samples_table,
 };
+use super::histogram;
 use super::spark::{SAMPLES_IN_TABLE, spin_sparklines};
 use super::verdict::{verdict, warning};
 use crate::engine::Analysis;
@@ -50,17 +51,39 @@ pub fn terminal(analysis: &Analysis, style: &Style) -> String {
     out.push('\n');
     out.push_str(&wrap(&groups_heading(analysis), width));
     out.push('\n');
-    let groups = fit(
-        with_group_bars(groups_table(analysis), analysis, &glyphs),
-        &GROUPS_DROPPABLE,
-    );
+    let groups = with_group_bars(groups_table(analysis), analysis, &glyphs);
+    let droppable = blank_columns_first(&groups, &GROUPS_DROPPABLE);
+    let groups = fit(groups, &droppable);
     out.push_str(&render_table(&groups, style, false));
     out.push('\n');
+    if let Some(section) = histogram::section(analysis) {
+        out.push('\n');
+        for line in section.lines() {
+            out.push_str(&wrap(line, width));
+            out.push('\n');
+        }
+    }
     if style.ascii {
         // Durations print `µs`; plain ASCII says `us`.
         return out.replace('µ', "u").replace('…', "~");
     }
     out
+}
+
+/// `droppable` with the columns that show nothing (every cell `-`: events
+/// of pivot tables) moved first, so a narrow terminal drops them before
+/// columns with figures.
+fn blank_columns_first<'a>(table: &TextTable, droppable: &[&'a str]) -> Vec<&'a str> {
+    let blank = |name: &&str| {
+        table
+            .header
+            .iter()
+            .position(|h| h == name)
+            .is_some_and(|column| table.rows.iter().all(|row| row[column] == "-"))
+    };
+    let (mut order, rest): (Vec<&str>, Vec<&str>) = droppable.iter().copied().partition(blank);
+    order.extend(rest);
+    order
 }
 
 /// The samples table with its `all` row only.
@@ -188,19 +211,24 @@ fn with_group_bars(mut table: TextTable, analysis: &Analysis, glyphs: &Glyphs) -
 }
 
 /// `text` broken at spaces into lines of at most `width` characters (a
-/// longer word stays whole), continuation lines indented by two.
+/// longer word stays whole), continuation lines indented by two; its own
+/// indentation is kept.
 pub fn wrap(text: &str, width: Option<usize>) -> String {
     let Some(width) = width.filter(|&w| w > 20) else {
         return text.to_string();
     };
-    let mut out = String::new();
-    let mut line_len = 0;
-    for word in text.split(' ') {
+    let rest = text.trim_start_matches(' ');
+    let indent = text.len() - rest.len();
+    let mut words = rest.split(' ');
+    let first = words.next().unwrap_or("");
+    let mut out = format!("{}{first}", " ".repeat(indent));
+    let mut line_len = indent + first.chars().count();
+    for word in words {
         let len = word.chars().count();
-        if line_len > 0 && line_len + 1 + len > width {
+        if line_len + 1 + len > width {
             out.push_str("\n  ");
             line_len = 2;
-        } else if line_len > 0 {
+        } else {
             out.push(' ');
             line_len += 1;
         }
@@ -226,6 +254,9 @@ pub fn markdown(analysis: &Analysis) -> String {
     out.push_str(&format!("### {}\n\n", groups_heading(analysis)));
     out.push_str(&render_table(&groups_table(analysis), &plain, true));
     out.push('\n');
+    if let Some(section) = histogram::section(analysis) {
+        out.push_str(&format!("\n```\n{section}```\n"));
+    }
     out
 }
 

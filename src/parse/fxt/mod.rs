@@ -13,7 +13,8 @@ pub mod sampler;
 
 use std::io::Read;
 
-use super::{ParseStats, Row, Sink, State};
+use super::{ParseStats, Row, RowWaits, Sink, State};
+use crate::distribution::Histogram;
 use crate::error::InputError;
 use records::{RecordError, RecordReader};
 use sampler::{STATE_NAMES, Sampler, Selection, ThreadTrack};
@@ -66,6 +67,8 @@ pub struct Wait {
     pub count: u64,
     /// The longest wait.
     pub max_ns: u64,
+    /// How the waits spread.
+    pub histogram: Histogram,
 }
 
 /// A capture read into samples.
@@ -162,6 +165,7 @@ impl ThreadSamples {
                     caller: &wait.key[2],
                     key_text: "",
                     key_layout: 0,
+                    waits: RowWaits::Each(&wait.histogram),
                 };
                 sink.row(&row)
                     .map_err(|m| format!("{} window {}: {m}", self.name, sample.window + 1))?;
@@ -298,6 +302,7 @@ fn sample_of(sampler: &Sampler, track: &ThreadTrack, window: usize) -> Sample {
             ns: sum.ns,
             count: sum.count,
             max_ns: sum.max_ns,
+            histogram: sum.histogram.clone(),
         })
         .collect();
     waits.sort_by(|a, b| b.ns.cmp(&a.ns).then_with(|| a.key.cmp(&b.key)));

@@ -14,6 +14,8 @@
 
 use rustc_hash::FxHashMap;
 
+use crate::distribution::Histogram;
+
 use super::records::{
     EVENT_DURATION_BEGIN, EVENT_DURATION_COMPLETE, EVENT_DURATION_END, EVENT_INSTANT, Event, Record,
 };
@@ -64,7 +66,7 @@ pub fn state_index(fxt_state: u8) -> usize {
 }
 
 /// Lock waits of one key within a window.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WaitSum {
     /// Total wait, in nanoseconds.
     pub ns: u64,
@@ -72,6 +74,8 @@ pub struct WaitSum {
     pub count: u64,
     /// The longest wait.
     pub max_ns: u64,
+    /// How the waits spread.
+    pub histogram: Histogram,
 }
 
 /// One thread's figures in one window.
@@ -591,6 +595,7 @@ fn add_wait(
     })?;
     sum.count += 1;
     sum.max_ns = sum.max_ns.max(ns);
+    sum.histogram.record(ns);
     Ok(())
 }
 

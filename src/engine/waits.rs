@@ -1,0 +1,77 @@
+//! Wait distributions of the groups a ranking shows: the histograms of
+//! their keys, merged. A group has one only when every event of it was
+//! read as a single wait; a distribution made up from sums would mislead.
+
+use rustc_hash::FxHashMap;
+
+use super::model::{Group, GroupKey};
+use crate::distribution::Histogram;
+use crate::facts::{InputFacts, kept_keys};
+
+/// A group's identity as its keys' texts: its input (with `--per-input`),
+/// then (category, symbol, caller), None where not grouped by.
+type GroupId<'a> = (Option<&'a str>, [Option<&'a str>; 3]);
+
+/// Fills the groups' percentiles (and with `histogram`, their power-of-two
+/// histograms) from the inputs' single waits.
+pub fn attach(
+    inputs: &[InputFacts],
+    groups: &mut [Group],
+    by: &[GroupKey],
+    per_input: bool,
+    histogram: bool,
+) {
+    let merged = if inputs.iter().any(|input| !input.histograms.is_empty()) {
+        merge_by_group(inputs, groups, by, per_input)
+    } else {
+        vec![Histogram::default(); groups.len()]
+    };
+    for (group, waits) in groups.iter_mut().zip(merged) {
+        let whole = group
+            .events
+            .is_some_and(|events| events > 0 && events == waits.count());
+        let waits = whole.then_some(waits);
+        if let Some(percentiles) = waits.as_ref().and_then(Histogram::percentiles) {
+            group.p50_ns = Some(percentiles.p50_ns);
+            group.p90_ns = Some(percentiles.p90_ns);
+            group.p99_ns = Some(percentiles.p99_ns);
+        }
+        if histogram {
+            group.histogram = Some(waits.map(|waits| waits.octaves()));
+        }
+    }
+}
+
+/// Per group, in order, the merged histograms of its keys.
+fn merge_by_group(
+    inputs: &[InputFacts],
+    groups: &[Group],
+    by: &[GroupKey],
+    per_input: bool,
+) -> Vec<Histogram> {
+    let index: FxHashMap<GroupId<'_>, usize> = groups
+        .iter()
+        .enumerate()
+        .map(|(at, group)| {
+            let keys = [
+                group.keys.category.as_deref(),
+                group.keys.symbol.as_deref(),
+                group.keys.caller.as_deref(),
+            ];
+            ((group.input.as_deref(), keys), at)
+        })
+        .collect();
+    let kept = kept_keys(by);
+    let mut merged = vec![Histogram::default(); groups.len()];
+    for input in inputs {
+        let label = per_input.then_some(input.label.as_str());
+        for (&key, waits) in &input.histograms {
+            let ids = input.keys[key as usize].ids();
+            let keys = [0, 1, 2].map(|at| kept[at].then(|| input.key(ids[at])));
+            if let Some(&at) = index.get(&(label, keys)) {
+                merged[at].merge(waits);
+            }
+        }
+    }
+    merged
+}
