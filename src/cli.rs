@@ -23,8 +23,9 @@ Examples:
   The whole mail piped in; prose around the tables is skipped:
     contend report < mail.txt
 
-  The lltrace capture itself (lltextract's output): the reaper, one sample per 500 ms:
-    contend report --thread reaper --window 500ms capture.fxt";
+  The lltrace capture itself (lltextract's output): the reaper, one sample per 500 ms,
+  and how its waits spread, by power of two as lockstat -h:
+    contend report --thread reaper --window 500ms --histogram capture.fxt";
 
 const EXPORT_EXAMPLES: &str = "\
 Examples:

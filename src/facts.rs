@@ -643,6 +643,24 @@ impl Sink for FactsBuilder {
                 at
             }
         };
+        self.fold_into(at, row)
+    }
+
+    fn row_by_key_text(&mut self, row: &Row<'_>) -> Result<bool, String> {
+        // The whole row where it may be checked or not read at all.
+        if self.facts.samples_read == 0 || self.skipping || row.key_layout != self.by_text_layout {
+            return Ok(false);
+        }
+        match self.by_text.get(row.key_text) {
+            Some(&at) => self.fold_into(at, row).map(|()| true),
+            None => Ok(false),
+        }
+    }
+}
+
+impl FactsBuilder {
+    /// Folds a row into the key at `at` (unless filters leave it out).
+    fn fold_into(&mut self, at: u32, row: &Row<'_>) -> Result<(), String> {
         if at == LEFT_OUT {
             return Ok(());
         }
@@ -656,13 +674,20 @@ impl Sink for FactsBuilder {
             pending.open = true;
             self.touched.push(at);
         }
-        fold_row(pending, row)?;
+        let Some(total_ns) = pending.total_ns.checked_add(row.dur_ns) else {
+            let key = &self.facts.keys[at as usize];
+            return Err(overflow(&self.facts.strings, key.ids()));
+        };
+        pending.total_ns = total_ns;
+        pending.rows = pending
+            .rows
+            .checked_add(row.count)
+            .ok_or("the row count overflows a 64-bit counter")?;
+        pending.max_ns = pending.max_ns.max(row.max_ns);
         self.fold_waits(at, row);
         Ok(())
     }
-}
 
-impl FactsBuilder {
     /// Counts the row's single waits in its key's distribution, or marks
     /// the key's event count unknown.
     fn fold_waits(&mut self, at: u32, row: &Row<'_>) {
@@ -689,21 +714,6 @@ impl FactsBuilder {
                 .merge(histogram),
         }
     }
-}
-
-fn fold_row(pending: &mut Pending, row: &Row<'_>) -> Result<(), String> {
-    pending.total_ns = pending.total_ns.checked_add(row.dur_ns).ok_or_else(|| {
-        format!(
-            "the total wait of {} {} {} overflows 64-bit nanoseconds",
-            row.category, row.symbol, row.caller
-        )
-    })?;
-    pending.rows = pending
-        .rows
-        .checked_add(row.count)
-        .ok_or("the row count overflows a 64-bit counter")?;
-    pending.max_ns = pending.max_ns.max(row.max_ns);
-    Ok(())
 }
 
 #[cfg(test)]
@@ -819,6 +829,53 @@ mod tests {
         assert_eq!(facts.keys.len(), 2);
         assert!(facts.stripped_offsets.is_empty());
         assert!(facts.groups_seen.is_empty());
+    }
+
+    /// A sink that never takes the parser's key-text path.
+    struct WholeRows(FactsBuilder);
+
+    impl Sink for WholeRows {
+        fn sample(&mut self, states: Vec<State>) -> Result<(), String> {
+            self.0.sample(states)
+        }
+        fn row(&mut self, row: &Row<'_>) -> Result<(), String> {
+            self.0.row(row)
+        }
+    }
+
+    #[test]
+    fn rows_read_by_key_text_fold_as_whole_rows() {
+        let text = "Running 5ms\ndur category symbol caller\n10 kernel kernel_lock reaper\n\
+                    20 kernel kernel_lock reaper\n5 mutex sched_lock wakeup_n\n\n\
+                    Running 3ms\ndur caller symbol category\n7 reaper kernel_lock kernel\n\
+                    8 reaper kernel_lock kernel\n1 x y z\n";
+        let fold = Fold {
+            filters: Filters {
+                excludes: vec![crate::filter::KeyFilter::parse("caller=^x$").unwrap()],
+                ..Filters::default()
+            },
+            ..Fold::default()
+        };
+        let options = crate::parse::ParseOptions::default();
+        let mut fast = FactsBuilder::new("in", &fold);
+        crate::parse::table::parse(text.as_bytes(), "in", &options, &mut fast).unwrap();
+        let mut whole = WholeRows(FactsBuilder::new("in", &fold));
+        crate::parse::table::parse(text.as_bytes(), "in", &options, &mut whole).unwrap();
+        let (fast, whole) = (
+            fast.finish(ParseStats::default()).unwrap(),
+            whole.0.finish(ParseStats::default()).unwrap(),
+        );
+        assert_eq!(fast.keys, whole.keys);
+        assert_eq!(fast.sample_sums, whole.sample_sums);
+        assert_eq!(fast.rows, 5);
+        let reaper = fast.keys[0];
+        assert_eq!((reaper.total_ns, reaper.rows, reaper.max_ns), (45, 4, 20));
+        // A known text with a bad dur is still an error.
+        let bad = "dur category symbol caller\n10 kernel kernel_lock reaper\n1x kernel kernel_lock reaper\n";
+        let mut fast = FactsBuilder::new("in", &Fold::default());
+        let err =
+            crate::parse::table::parse(bad.as_bytes(), "in", &options, &mut fast).unwrap_err();
+        assert!(err.to_string().contains(":3:"), "{err}");
     }
 
     #[test]

@@ -119,6 +119,14 @@ pub trait Sink {
     fn sample(&mut self, states: Vec<State>) -> Result<(), String>;
     /// A row of the current sample.
     fn row(&mut self, row: &Row<'_>) -> Result<(), String>;
+
+    /// A row given by its duration and key text only (its keys are
+    /// empty): folds it and returns true when the sink knows the text
+    /// under this layout from an earlier row, which spares the parser
+    /// splitting it; false asks for the whole row through [`Sink::row`].
+    fn row_by_key_text(&mut self, _row: &Row<'_>) -> Result<bool, String> {
+        Ok(false)
+    }
 }
 
 /// Options the parsers honour.

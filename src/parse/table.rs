@@ -350,12 +350,46 @@ impl TableParser {
         line: &str,
         sink: &mut dyn Sink,
     ) -> Result<(), String> {
+        if header.keys_only_after_dur && self.row_by_key_text(header, number, line, sink)? {
+            return Ok(());
+        }
         let row = parse_row(header, &self.options, number, line)?;
         sink.row(&Row {
             key_layout: self.layout,
             waits: header.waits,
             ..row.with_max()
         })
+    }
+
+    /// The hot path: a row whose text after `dur` the sink has seen is
+    /// the same keys, and has the same number of fields, so only its `dur`
+    /// is read. False when the sink does not know the text.
+    fn row_by_key_text(
+        &self,
+        header: &Header,
+        number: u64,
+        line: &str,
+        sink: &mut dyn Sink,
+    ) -> Result<bool, String> {
+        let Some(dur_end) = line.bytes().position(|b| b.is_ascii_whitespace()) else {
+            return Ok(false);
+        };
+        let key_start = line[dur_end..]
+            .bytes()
+            .position(|b| !b.is_ascii_whitespace())
+            .map_or(line.len(), |at| dur_end + at);
+        let key_text = &line[key_start..];
+        if key_text.is_empty() {
+            return Ok(false);
+        }
+        let row = Row {
+            dur_ns: fields::duration("dur", &line[..dur_end], self.options.unit)?,
+            key_text,
+            key_layout: self.layout,
+            waits: header.waits,
+            ..Row::new(number)
+        };
+        sink.row_by_key_text(&row.with_max())
     }
 
     fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
