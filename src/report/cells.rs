@@ -26,11 +26,17 @@ impl TextTable {
         total_width(&self.column_widths())
     }
 
-    /// The widest cell of each column, in characters.
+    /// The widest cell of each column, in characters: one pass over the
+    /// rows, each row's cells read together (a pass per column reads every
+    /// row once per column, out of cache for 200 000 rows).
     pub fn column_widths(&self) -> Vec<usize> {
-        (0..self.header.len())
-            .map(|column| self.column_width(column))
-            .collect()
+        let mut widths: Vec<usize> = self.header.iter().map(|name| text_width(name)).collect();
+        for row in &self.rows {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(text_width(cell));
+            }
+        }
+        widths
     }
 
     /// The table fitted to `width`: the columns named in `droppable`
