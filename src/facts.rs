@@ -34,7 +34,7 @@ pub struct Fold {
     pub keep_offsets: bool,
     /// The rows and samples to read (`--match`, `--exclude`, `--samples`).
     pub filters: Filters,
-    /// Read every row without a count as one wait (`--rows-are waits`),
+    /// Read every row without a count as one wait (`--rows-are-waits`),
     /// whatever its format says.
     pub rows_are_waits: bool,
 }

@@ -220,7 +220,8 @@ pub struct Group {
     pub mean_per_event_ns: Option<u64>,
     /// Median single wait, nanoseconds; null unless every event of the
     /// group was read as a single wait (an FXT capture, a slice list; an
-    /// extension). Within 1.6 % (src/distribution.rs).
+    /// extension). Exact when the waits in its bucket are equal, else
+    /// within 3.2 % (src/distribution.rs).
     pub p50_ns: Option<u64>,
     /// 90th percentile of the single waits (an extension).
     pub p90_ns: Option<u64>,

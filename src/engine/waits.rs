@@ -21,17 +21,18 @@ pub fn attach(
     per_input: bool,
     histogram: bool,
 ) {
-    let merged = if inputs.iter().any(|input| !input.histograms.is_empty()) {
-        merge_by_group(inputs, groups, by, per_input)
-    } else {
-        vec![Histogram::default(); groups.len()]
-    };
-    for (group, waits) in groups.iter_mut().zip(merged) {
-        let whole = group
-            .events
-            .is_some_and(|events| events > 0 && events == waits.count());
-        let waits = whole.then_some(waits);
-        if let Some(percentiles) = waits.as_ref().and_then(Histogram::percentiles) {
+    // Inputs without single waits (most) cost nothing here.
+    let merged = inputs
+        .iter()
+        .any(|input| !input.histograms.is_empty())
+        .then(|| merge_by_group(inputs, groups, by, per_input));
+    for (at, group) in groups.iter_mut().enumerate() {
+        let waits = merged.as_ref().map(|merged| &merged[at]).filter(|waits| {
+            group
+                .events
+                .is_some_and(|events| events > 0 && events == waits.count())
+        });
+        if let Some(percentiles) = waits.and_then(Histogram::percentiles) {
             group.p50_ns = Some(percentiles.p50_ns);
             group.p90_ns = Some(percentiles.p90_ns);
             group.p99_ns = Some(percentiles.p99_ns);

@@ -19,7 +19,7 @@ use std::rc::Rc;
 
 use super::columns::{Role, role_of, row_waits};
 use super::lines;
-use super::{ParseOptions, ParseStats, Row, Sink, State, fields};
+use super::{ParseOptions, ParseStats, Row, RowWaits, Sink, State, fields};
 use crate::error::{InputError, shorten};
 
 /// What a CSV column holds.
@@ -161,10 +161,22 @@ pub fn parse<R: BufRead>(
         ));
     }
     let columns = header(&record).map_err(|message| InputError::at_line(name, 1, message))?;
+    let waits = row_waits(columns.iter().filter_map(|column| match column {
+        Column::Table(role) => Some(*role),
+        _ => None,
+    }));
     let mut current_sample: Option<String> = None;
     while read(&mut csv, &mut record)? {
         let line = line_of(&record);
-        let result = csv_row(&columns, &record, line, options, &mut current_sample, sink);
+        let result = csv_row(
+            &columns,
+            waits,
+            &record,
+            line,
+            options,
+            &mut current_sample,
+            sink,
+        );
         result.map_err(|message| InputError::at_line(name, line, message))?;
     }
     if current_sample.is_none() {
@@ -286,8 +298,10 @@ fn header(record: &csv::StringRecord) -> Result<Vec<Column>, String> {
     Ok(names.iter().map(|name| Column::of(name)).collect())
 }
 
+/// One record as a row; `waits` is what the header says of its rows.
 fn csv_row(
     columns: &[Column],
+    waits: RowWaits<'static>,
     record: &csv::StringRecord,
     line: u64,
     options: &ParseOptions,
@@ -324,10 +338,7 @@ fn csv_row(
             Column::Table(Role::Other | Role::Start) | Column::Sample | Column::State(_) => {}
         }
     }
-    row.waits = row_waits(columns.iter().filter_map(|column| match column {
-        Column::Table(role) => Some(*role),
-        _ => None,
-    }));
+    row.waits = waits;
     sink.row(&row.with_max())
 }
 
