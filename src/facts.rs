@@ -14,6 +14,7 @@ use crate::engine::frames::strip_offset;
 use crate::engine::model::{GroupKey, KERNEL_LOCK};
 use crate::filter::{Filters, Hits};
 use crate::parse::{InputFormat, ParseStats, Row, RowWaits, Sink, State};
+use crate::text_index::TextIndex;
 
 /// A key position a grouping leaves out.
 pub const NO_KEY: u32 = u32::MAX;
@@ -396,7 +397,7 @@ pub struct FactsBuilder {
     /// The same by the row's key text, when the parser gives it: one hash
     /// of the text instead of three interning lookups and this one. Valid
     /// for one key layout (`by_text_layout`).
-    by_text: FxHashMap<Box<str>, u32>,
+    by_text: TextIndex,
     by_text_layout: u64,
     /// Each key's rows in the current sample, by key index.
     pending: Vec<Pending>,
@@ -629,7 +630,7 @@ impl Sink for FactsBuilder {
             self.by_text_layout = row.key_layout;
         }
         let cached = (!row.key_text.is_empty())
-            .then(|| self.by_text.get(row.key_text).copied())
+            .then(|| self.by_text.get(row.key_text))
             .flatten();
         let at = match cached {
             Some(at) => at,
@@ -638,7 +639,7 @@ impl Sink for FactsBuilder {
                 // Past a bound the keys hardly repeat: a bigger cache would
                 // cost a copy of every key text and win nothing.
                 if !row.key_text.is_empty() && self.by_text.len() < BY_TEXT_LIMIT {
-                    self.by_text.insert(row.key_text.into(), at);
+                    self.by_text.insert(row.key_text, at);
                 }
                 at
             }
@@ -652,7 +653,7 @@ impl Sink for FactsBuilder {
             return Ok(false);
         }
         match self.by_text.get(row.key_text) {
-            Some(&at) => self.fold_into(at, row).map(|()| true),
+            Some(at) => self.fold_into(at, row).map(|()| true),
             None => Ok(false),
         }
     }

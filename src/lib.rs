@@ -20,6 +20,7 @@ pub mod parse;
 pub mod report;
 pub mod stats;
 pub mod terminal;
+pub mod text_index;
 
 use clap::Parser;
 

@@ -184,28 +184,43 @@ struct Ranks {
 }
 
 fn rank<T: Copy + PartialOrd>(a: &[T], b: &[T]) -> Ranks {
-    let mut pooled: Vec<(T, bool)> = a
-        .iter()
-        .map(|&v| (v, true))
-        .chain(b.iter().map(|&v| (v, false)))
-        .collect();
     let order = |x: &T, y: &T| x.partial_cmp(y).unwrap_or(std::cmp::Ordering::Equal);
-    pooled.sort_by(|x, y| order(&x.0, &y.0));
+    // Each side sorted on its own and then merged: two unstable sorts of
+    // plain values cost a fraction of one sort of tagged pairs, and a diff
+    // ranks every group (thousands of samples a side).
+    let sorted_side = |values: &[T]| {
+        let mut sorted = values.to_vec();
+        sorted.sort_unstable_by(order);
+        sorted
+    };
+    let (a, b) = (sorted_side(a), sorted_side(b));
     let mut ranks = Ranks {
         rank_sum_doubled: 0,
         ties: Vec::new(),
     };
-    let mut start = 0;
-    while start < pooled.len() {
-        let mut end = start + 1;
-        while end < pooled.len() && order(&pooled[end].0, &pooled[start].0).is_eq() {
-            end += 1;
-        }
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        let value = match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) if order(y, x).is_lt() => *y,
+            (Some(x), _) => *x,
+            (None, Some(y)) => *y,
+            (None, None) => unreachable!("the loop runs while a side has values"),
+        };
+        let run_a = a[i..]
+            .iter()
+            .take_while(|x| order(x, &value).is_eq())
+            .count();
+        let run_b = b[j..]
+            .iter()
+            .take_while(|y| order(y, &value).is_eq())
+            .count();
         // Ranks start+1 ..= end; their mean, doubled: start + 1 + end.
-        let from_a = pooled[start..end].iter().filter(|(_, in_a)| *in_a).count();
-        ranks.rank_sum_doubled += ((start + 1 + end) * from_a) as u64;
-        ranks.ties.push(end - start);
-        start = end;
+        let start = i + j;
+        let end = start + run_a + run_b;
+        ranks.rank_sum_doubled += ((start + 1 + end) * run_a) as u64;
+        ranks.ties.push(run_a + run_b);
+        i += run_a;
+        j += run_b;
     }
     ranks
 }
@@ -536,6 +551,43 @@ mod tests {
             mann_whitney(&tied(26), &tied(25)).unwrap().method,
             TestMethod::Normal
         );
+    }
+
+    #[test]
+    fn ranks_by_merging_sorted_sides_match_ranks_of_the_pooled_sort() {
+        // The pooled ranking rank() replaced, from its definition: every
+        // value of both sides sorted together, runs of equal values
+        // sharing their mean rank.
+        fn pooled(a: &[f64], b: &[f64]) -> (u64, Vec<usize>) {
+            let mut values: Vec<(f64, bool)> = a.iter().map(|&v| (v, true)).collect();
+            values.extend(b.iter().map(|&v| (v, false)));
+            values.sort_by(|x, y| x.0.total_cmp(&y.0));
+            let (mut sum, mut ties, mut start) = (0, Vec::new(), 0);
+            while start < values.len() {
+                let end = start
+                    + values[start..]
+                        .iter()
+                        .take_while(|v| v.0 == values[start].0)
+                        .count();
+                let from_a = values[start..end].iter().filter(|v| v.1).count();
+                sum += ((start + 1 + end) * from_a) as u64;
+                ties.push(end - start);
+                start = end;
+            }
+            (sum, ties)
+        }
+        let mut draws = Draws(0x2545_f491_4f6c_dd1d);
+        for trial in 0..2_000 {
+            let (n1, n2) = (1 + trial % 13, 1 + (trial / 13) % 17);
+            let levels = [1, 2, 5, 1000][trial % 4];
+            let (a, b) = (draws.waits(n1, levels), draws.waits(n2, levels));
+            let ranks = rank(&a, &b);
+            assert_eq!(
+                (ranks.rank_sum_doubled, ranks.ties),
+                pooled(&a, &b),
+                "{a:?} {b:?}"
+            );
+        }
     }
 
     /// How often p < 0.05 when both sides come from the same zero-heavy

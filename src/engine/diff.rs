@@ -5,6 +5,7 @@
 //! (0 where it did not appear); the tests are in [`crate::stats`].
 
 use anyhow::{Result, bail};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
@@ -477,7 +478,7 @@ fn compare_groups(inputs: &mut [InputFacts], options: &DiffOptions) -> Result<Ve
         }
         // By group only: a group's waits are summed per sample whatever
         // their order.
-        detail.sort_unstable_by_key(|fact| fact.key);
+        detail.par_sort_unstable_by_key(|fact| fact.key);
         sides.push((detail, input.samples.len()));
     }
     let [(before, n_before), (after, n_after)] = &sides[..] else {
@@ -485,28 +486,33 @@ fn compare_groups(inputs: &mut [InputFacts], options: &DiffOptions) -> Result<Ve
     };
     let before_runs = runs_by_group(before);
     let after_runs = runs_by_group(after);
-    let mut groups = Vec::new();
-    for (group, texts) in group_keys.iter().enumerate() {
-        let side = |runs: &[(u32, std::ops::Range<usize>)], facts: &[Fact], n: usize| {
-            let range = runs
-                .binary_search_by_key(&(group as u32), |(id, _)| *id)
-                .map_or(0..0, |at| runs[at].1.clone());
-            per_sample(&facts[range], n)
-        };
-        let before_waits = side(&before_runs, before, *n_before);
-        let after_waits = side(&after_runs, after, *n_after);
-        // A group whose waits are all 0 ns is no comparison.
-        if before_waits.iter().chain(&after_waits).all(|&ns| ns == 0) {
-            continue;
-        }
-        let [category, symbol, caller] = texts.clone();
-        let keys = KeyValues {
-            category,
-            symbol,
-            caller,
-        };
-        groups.push(group_diff(keys, &before_waits, &after_waits));
-    }
+    // Groups are tested on every core: each test ranks thousands of
+    // samples, and the order of the result is the groups' order.
+    let mut groups: Vec<GroupDiff> = group_keys
+        .par_iter()
+        .enumerate()
+        .filter_map(|(group, texts)| {
+            let side = |runs: &[(u32, std::ops::Range<usize>)], facts: &[Fact], n: usize| {
+                let range = runs
+                    .binary_search_by_key(&(group as u32), |(id, _)| *id)
+                    .map_or(0..0, |at| runs[at].1.clone());
+                per_sample(&facts[range], n)
+            };
+            let before_waits = side(&before_runs, before, *n_before);
+            let after_waits = side(&after_runs, after, *n_after);
+            // A group whose waits are all 0 ns is no comparison.
+            if before_waits.iter().chain(&after_waits).all(|&ns| ns == 0) {
+                return None;
+            }
+            let [category, symbol, caller] = texts.clone();
+            let keys = KeyValues {
+                category,
+                symbol,
+                caller,
+            };
+            Some(group_diff(keys, &before_waits, &after_waits))
+        })
+        .collect();
     groups.sort_by(|x, y| {
         y.change_ns
             .abs()
