@@ -11,7 +11,9 @@
 //! the file), each block one sample. The mix: 80 lock symbols of 4
 //! categories, 200 callers (`--callers N`), waits log-uniform from 100 ns
 //! to 10 ms; about 16 000 distinct keys. Deterministic (xorshift with a
-//! fixed seed): the same bytes on every run.
+//! fixed seed): the same bytes on every run. The rows do not depend on the
+//! shape: a table-shape file holds the TSV's rows (as many as fit in the
+//! size), cut into samples, so the two time the samples and nothing else.
 
 use std::io::{self, BufWriter, Write};
 
@@ -80,6 +82,8 @@ fn main() -> io::Result<()> {
     });
     // Zipf-like: low-numbered symbols and callers are hot, as in real traces.
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    // The state lines draw from their own sequence, leaving the rows'.
+    let mut state_rng = Rng(0x2545_f491_4f6c_dd1d);
     let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
     let mut written = 0u64;
     let mut rows = 0u64;
@@ -91,11 +95,11 @@ fn main() -> io::Result<()> {
         if table_shape && rows % rows_per_sample == 0 {
             // A block's waits sum to about 87 s, half of it spin: Running
             // above that keeps the synthetic figures plausible.
-            let stopped = 300 + rng.below(400);
-            let running = 60_000 + rng.below(40_000);
+            let stopped = 300 + state_rng.below(400);
+            let running = 60_000 + state_rng.below(40_000);
             let block = format!(
                 "\nStopped\t{stopped}.{:01}s\nRunning\t{}.{:03}s\n{header}",
-                rng.below(10),
+                state_rng.below(10),
                 running / 1000,
                 running % 1000
             );

@@ -29,7 +29,9 @@ struct Entry {
 }
 
 /// A map from texts to `u32` values, for lookups of texts mostly present.
-/// Insert only; cleared as a whole.
+/// Insert only; cleared as a whole. Entry numbers share a slot with the
+/// hash's tag in 32 bits, so it holds fewer than 2^32 texts (the facts
+/// builder stops at 2^18).
 #[derive(Clone, Default)]
 pub struct TextIndex {
     /// Open addressing, linear probing: 0 is empty, else the hash's upper
@@ -93,6 +95,7 @@ impl TextIndex {
     /// Adds `text` with `value`; `text` must not be in it yet.
     pub fn insert(&mut self, text: &str, value: u32) {
         debug_assert!(self.get(text).is_none(), "{text:?} inserted twice");
+        debug_assert!(self.entries.len() < u32::MAX as usize - 1, "too many texts");
         // At most 3/4 full: probes stay short.
         if (self.entries.len() + 1) * 4 > self.slots.len() * 3 {
             self.grow();
