@@ -199,12 +199,12 @@ fn rank<T: Copy + PartialOrd>(a: &[T], b: &[T]) -> Ranks {
         ties: Vec::new(),
     };
     let (mut i, mut j) = (0, 0);
-    while i < a.len() || j < b.len() {
+    loop {
         let value = match (a.get(i), b.get(j)) {
             (Some(x), Some(y)) if order(y, x).is_lt() => *y,
             (Some(x), _) => *x,
             (None, Some(y)) => *y,
-            (None, None) => unreachable!("the loop runs while a side has values"),
+            (None, None) => break,
         };
         let run_a = a[i..]
             .iter()

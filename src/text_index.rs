@@ -4,17 +4,17 @@
 //! that text (see `FactsBuilder::row_by_key_text`). With tens of thousands
 //! of keys and a gigabyte streaming through the caches, each lookup is
 //! paid in cache misses, not in instructions: a general map of boxed
-//! strings misses once on its bucket and once more on the string. Here a
-//! small array of slots (hash tag and entry number) leads to one 64-byte
-//! entry that holds the text itself, so a hit touches one line that is
-//! not in the slots.
+//! strings misses once on its bucket and once more on the string. Here the
+//! table holds only 4-byte entry numbers (a small, well-cached array),
+//! and each entry is one 64-byte line that holds the text itself.
 
 use std::hash::BuildHasher;
 
+use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
 /// Texts up to this length are kept in their entry; longer ones in
-/// [`TextIndex::spilled`] (a second line to fetch, still correct).
+/// `TextIndex::spilled` (a second line to fetch, still correct).
 const INLINE: usize = 56;
 
 /// One text and its value, one cache line.
@@ -29,14 +29,12 @@ struct Entry {
 }
 
 /// A map from texts to `u32` values, for lookups of texts mostly present.
-/// Insert only; cleared as a whole. Entry numbers share a slot with the
-/// hash's tag in 32 bits, so it holds fewer than 2^32 texts (the facts
+/// Insert only; cleared as a whole; fewer than 2^32 texts (the facts
 /// builder stops at 2^18).
 #[derive(Clone, Default)]
 pub struct TextIndex {
-    /// Open addressing, linear probing: 0 is empty, else the hash's upper
-    /// 32 bits above the entry's number plus 1.
-    slots: Vec<u64>,
+    /// Numbers of `entries`, found by their texts' hashes.
+    table: HashTable<u32>,
     entries: Vec<Entry>,
     spilled: Vec<u8>,
 }
@@ -62,7 +60,7 @@ impl TextIndex {
 
     /// Forgets every text, keeping the memory.
     pub fn clear(&mut self) {
-        self.slots.fill(0);
+        self.table.clear();
         self.entries.clear();
         self.spilled.clear();
     }
@@ -70,36 +68,15 @@ impl TextIndex {
     /// The value of `text`, if it was inserted.
     #[inline]
     pub fn get(&self, text: &str) -> Option<u32> {
-        if self.slots.is_empty() {
-            return None;
-        }
-        let hash = hash(text.as_bytes());
-        let tag = hash >> 32;
-        let mask = self.slots.len() - 1;
-        let mut at = hash as usize & mask;
-        loop {
-            let slot = self.slots[at];
-            if slot == 0 {
-                return None;
-            }
-            if slot >> 32 == tag {
-                let entry = &self.entries[(slot as u32 - 1) as usize];
-                if self.text_of(entry) == text.as_bytes() {
-                    return Some(entry.value);
-                }
-            }
-            at = (at + 1) & mask;
-        }
+        let text = text.as_bytes();
+        self.table
+            .find(hash(text), |&number| self.text_of(number) == text)
+            .map(|&number| self.entries[number as usize].value)
     }
 
     /// Adds `text` with `value`; `text` must not be in it yet.
     pub fn insert(&mut self, text: &str, value: u32) {
         debug_assert!(self.get(text).is_none(), "{text:?} inserted twice");
-        debug_assert!(self.entries.len() < u32::MAX as usize - 1, "too many texts");
-        // At most 3/4 full: probes stay short.
-        if (self.entries.len() + 1) * 4 > self.slots.len() * 3 {
-            self.grow();
-        }
         let mut entry = Entry {
             len: text.len() as u32,
             value,
@@ -112,40 +89,33 @@ impl TextIndex {
             entry.text[..8].copy_from_slice(&offset.to_le_bytes());
             self.spilled.extend_from_slice(text.as_bytes());
         }
+        let number = self.entries.len() as u32;
         self.entries.push(entry);
-        let number = self.entries.len() as u64;
-        self.place(hash(text.as_bytes()), number);
+        let Self {
+            table,
+            entries,
+            spilled,
+        } = self;
+        table.insert_unique(hash(text.as_bytes()), number, |&number| {
+            hash(text_of(&entries[number as usize], spilled))
+        });
     }
 
-    fn text_of<'a>(&'a self, entry: &'a Entry) -> &'a [u8] {
-        let len = entry.len as usize;
-        if len <= INLINE {
-            &entry.text[..len]
-        } else {
-            let mut offset = [0; 8];
-            offset.copy_from_slice(&entry.text[..8]);
-            let offset = u64::from_le_bytes(offset) as usize;
-            &self.spilled[offset..offset + len]
-        }
+    fn text_of(&self, number: u32) -> &[u8] {
+        text_of(&self.entries[number as usize], &self.spilled)
     }
+}
 
-    /// Puts entry `number` (1-based) in the first free slot from its hash.
-    fn place(&mut self, hash: u64, number: u64) {
-        let mask = self.slots.len() - 1;
-        let mut at = hash as usize & mask;
-        while self.slots[at] != 0 {
-            at = (at + 1) & mask;
-        }
-        self.slots[at] = (hash >> 32) << 32 | number;
-    }
-
-    fn grow(&mut self) {
-        let capacity = (self.slots.len() * 2).max(64);
-        self.slots = vec![0; capacity];
-        for index in 0..self.entries.len() {
-            let hash = hash(self.text_of(&self.entries[index]));
-            self.place(hash, index as u64 + 1);
-        }
+/// An entry's text, inline or in `spilled`.
+fn text_of<'a>(entry: &'a Entry, spilled: &'a [u8]) -> &'a [u8] {
+    let len = entry.len as usize;
+    if len <= INLINE {
+        &entry.text[..len]
+    } else {
+        let mut offset = [0; 8];
+        offset.copy_from_slice(&entry.text[..8]);
+        let offset = u64::from_le_bytes(offset) as usize;
+        &spilled[offset..offset + len]
     }
 }
 
