@@ -401,8 +401,11 @@ pub struct FactsBuilder {
     by_text_layout: u64,
     /// Each key's rows in the current sample, by key index.
     pending: Vec<Pending>,
-    /// The keys with rows in the current sample.
+    /// The keys with rows in the current sample: the first `touched_len`
+    /// entries; one entry more than there are keys, so that a row writes
+    /// its key without asking whether it is the key's first in the sample.
     touched: Vec<u32>,
+    touched_len: usize,
     /// Per key index, its slot in `sums` and in `groups`: found once, when
     /// the key is first seen, so that closing a sample costs no lookup.
     slots: Vec<(u32, u32)>,
@@ -509,6 +512,7 @@ impl FactsBuilder {
             uncounted: false,
         });
         self.pending.push(Pending::default());
+        self.touched.resize(self.pending.len() + 1, 0);
         let sum_slot = slot_of(
             &mut self.sum_slots,
             &mut self.sums,
@@ -549,7 +553,9 @@ impl FactsBuilder {
         };
         let sample = sample as u32;
         let count_groups = self.counts_groups();
-        for at in std::mem::take(&mut self.touched) {
+        let touched = std::mem::take(&mut self.touched_len);
+        for index in 0..touched {
+            let at = self.touched[index];
             let (sum_slot, group_slot) = self.slots[at as usize];
             let pending = std::mem::take(&mut self.pending[at as usize]);
             let key = &mut self.facts.keys[at as usize];
@@ -671,10 +677,13 @@ impl FactsBuilder {
             .checked_add(row.count)
             .ok_or("the row count overflows a 64-bit counter")?;
         let pending = &mut self.pending[at as usize];
-        if !pending.open {
-            pending.open = true;
-            self.touched.push(at);
-        }
+        // Without a branch: whether this is the key's first row in the
+        // sample is known only once its record is loaded, and in a file of
+        // many samples it is half of the rows: a guess missed there would
+        // discard the next rows' lookups already under way.
+        self.touched[self.touched_len] = at;
+        self.touched_len += usize::from(!pending.open);
+        pending.open = true;
         let Some(total_ns) = pending.total_ns.checked_add(row.dur_ns) else {
             let key = &self.facts.keys[at as usize];
             return Err(overflow(&self.facts.strings, key.ids()));
