@@ -658,14 +658,30 @@ impl Sink for FactsBuilder {
         if self.facts.samples_read == 0 || self.skipping || row.key_layout != self.by_text_layout {
             return Ok(false);
         }
-        match self.by_text.get(row.key_text) {
-            Some(at) => self.fold_into(at, row).map(|()| true),
-            None => Ok(false),
+        let Some((number, at)) = self.by_text.find(row.key_text) else {
+            return Ok(false);
+        };
+        if number != at {
+            return self.fold_into_cold(at, row).map(|()| true);
         }
+        // The entry's number is its key's index while texts and keys were
+        // made one for one: the key's record can be loaded from the number
+        // at once, while the entry's line (the text, the value) is still
+        // on its way.
+        self.fold_into(number, row).map(|()| true)
     }
 }
 
 impl FactsBuilder {
+    /// [`FactsBuilder::fold_into`] for a text whose entry number is not its
+    /// key's index; apart, so that the common path's call is not merged
+    /// with it into one that waits for the entry.
+    #[cold]
+    #[inline(never)]
+    fn fold_into_cold(&mut self, at: u32, row: &Row<'_>) -> Result<(), String> {
+        self.fold_into(at, row)
+    }
+
     /// Folds a row into the key at `at` (unless filters leave it out).
     fn fold_into(&mut self, at: u32, row: &Row<'_>) -> Result<(), String> {
         if at == LEFT_OUT {
@@ -886,6 +902,28 @@ mod tests {
         let err =
             crate::parse::table::parse(bad.as_bytes(), "in", &options, &mut fast).unwrap_err();
         assert!(err.to_string().contains(":3:"), "{err}");
+    }
+
+    #[test]
+    fn texts_of_one_key_and_texts_after_them_fold_into_their_keys() {
+        // Two texts of one key (the offset is dropped): from the second
+        // on, entry numbers and key indices differ.
+        let text = "dur category symbol caller\n10 kernel kernel_lock reaper+0x1c\n\
+                    20 kernel kernel_lock reaper\n5 mutex sched_lock wakeup_n\n\
+                    7 mutex sched_lock wakeup_n\n1 kernel kernel_lock reaper+0x1c\n\
+                    2 kernel kernel_lock reaper\n3 spin sched_lock exit1\n4 spin sched_lock exit1\n";
+        let options = crate::parse::ParseOptions::default();
+        let mut fast = FactsBuilder::new("in", &Fold::default());
+        crate::parse::table::parse(text.as_bytes(), "in", &options, &mut fast).unwrap();
+        let mut whole = WholeRows(FactsBuilder::new("in", &Fold::default()));
+        crate::parse::table::parse(text.as_bytes(), "in", &options, &mut whole).unwrap();
+        let (fast, whole) = (
+            fast.finish(ParseStats::default()).unwrap(),
+            whole.0.finish(ParseStats::default()).unwrap(),
+        );
+        assert_eq!(fast.keys, whole.keys);
+        let totals: Vec<(u64, u64)> = fast.keys.iter().map(|k| (k.total_ns, k.rows)).collect();
+        assert_eq!(totals, [(33, 4), (12, 2), (7, 2)]);
     }
 
     #[test]

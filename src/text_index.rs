@@ -75,6 +75,18 @@ impl TextIndex {
     }
 
     /// Adds `text` with `value`; `text` must not be in it yet.
+    /// The entry number and value of `text`, if inserted. Entries are
+    /// numbered 0, 1, 2... in insertion order; the number is known before
+    /// the entry's line is loaded, so a caller whose values are mostly the
+    /// entry numbers can start its own loads from it without waiting.
+    #[inline]
+    pub fn find(&self, text: &str) -> Option<(u32, u32)> {
+        let text = text.as_bytes();
+        self.table
+            .find(hash(text), |&number| self.text_of(number) == text)
+            .map(|&number| (number, self.entries[number as usize].value))
+    }
+
     pub fn insert(&mut self, text: &str, value: u32) {
         debug_assert!(self.get(text).is_none(), "{text:?} inserted twice");
         let mut entry = Entry {
