@@ -68,13 +68,9 @@ impl TextIndex {
     /// The value of `text`, if it was inserted.
     #[inline]
     pub fn get(&self, text: &str) -> Option<u32> {
-        let text = text.as_bytes();
-        self.table
-            .find(hash(text), |&number| self.text_of(number) == text)
-            .map(|&number| self.entries[number as usize].value)
+        self.find(text).map(|(_, value)| value)
     }
 
-    /// Adds `text` with `value`; `text` must not be in it yet.
     /// The entry number and value of `text`, if inserted. Entries are
     /// numbered 0, 1, 2... in insertion order; the number is known before
     /// the entry's line is loaded, so a caller whose values are mostly the
@@ -87,6 +83,7 @@ impl TextIndex {
             .map(|&number| (number, self.entries[number as usize].value))
     }
 
+    /// Adds `text` with `value`; `text` must not be in it yet.
     pub fn insert(&mut self, text: &str, value: u32) {
         debug_assert!(self.get(text).is_none(), "{text:?} inserted twice");
         let mut entry = Entry {
