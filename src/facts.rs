@@ -9,6 +9,7 @@ use std::hash::BuildHasher;
 use hashbrown::HashTable;
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
+use crate::detail::Detail;
 use crate::distribution::Histogram;
 use crate::engine::frames::strip_offset;
 use crate::engine::model::{GroupKey, KERNEL_LOCK};
@@ -164,18 +165,6 @@ pub struct SampleSum {
     pub total_ns: u64,
 }
 
-/// The wait of one key in one sample (kept with [`Fold::detail`]): 16
-/// bytes, what diff's per-group tests need and no more.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fact {
-    /// Index of the key in [`InputFacts::keys`].
-    pub key: u32,
-    /// 0-based index of the sample within its input.
-    pub sample: u32,
-    /// Sum of the key's waits in the sample, nanoseconds.
-    pub total_ns: u64,
-}
-
 /// Everything read from one input, ready for the engine.
 #[derive(Debug, Clone, Default)]
 pub struct InputFacts {
@@ -196,10 +185,10 @@ pub struct InputFacts {
     /// ids ([`NO_KEY`] where the grouping leaves a key out). Empty when the
     /// grouping is by every key: then each key's own [`KeyFact::seen`].
     pub groups_seen: FxHashMap<[u32; 3], Seen>,
-    /// The wait of each key in each sample it appears in, in sample order
+    /// The wait of each key in each sample it appears in, by key index
     /// (with [`Fold::detail`]; empty otherwise). A key continued across
     /// two chunks of a file may come twice for one sample: sum them.
-    pub detail: Vec<Fact>,
+    pub detail: Detail,
     /// Rows read (before folding), counting a row's `count` column.
     pub rows: u64,
     /// How the waits of each key spread, by key index: for the keys whose
@@ -285,11 +274,7 @@ impl InputFacts {
                 .or_default()
                 .merge(histogram);
         }
-        self.detail.extend(chunk.detail.iter().map(|fact| Fact {
-            key: key_remap[fact.key as usize],
-            sample: fact.sample + shift,
-            total_ns: fact.total_ns,
-        }));
+        self.detail.append(chunk.detail, &key_remap, shift);
         self.samples
             .extend(chunk.samples.into_iter().skip(usize::from(continues)));
         self.rows = self.rows.saturating_add(chunk.rows);
@@ -443,6 +428,7 @@ impl FactsBuilder {
     /// The facts, with the parser's statistics attached.
     pub fn finish(mut self, stats: ParseStats) -> Result<InputFacts, String> {
         self.close_sample()?;
+        self.facts.detail.seal();
         self.facts.groups_seen = self.groups.into_iter().collect();
         self.facts.stats = stats;
         Ok(self.facts)
@@ -573,11 +559,7 @@ impl FactsBuilder {
                 self.groups[group_slot as usize].1.add(sample);
             }
             if self.fold.detail {
-                self.facts.detail.push(Fact {
-                    key: at,
-                    sample,
-                    total_ns: pending.total_ns,
-                });
+                self.facts.detail.push(at, sample, pending.total_ns);
             }
         }
         for ((category, kernel_lock), sum) in &mut self.sums {
@@ -800,8 +782,9 @@ mod tests {
             .map(|s| (s.sample, s.total_ns))
             .collect();
         assert_eq!(sums, [(0, 40), (0, 5), (1, 7)]);
-        assert_eq!(facts.detail.len(), 3);
-        assert_eq!(facts.detail[2].sample, 1);
+        // reaper's two rows are one wait of sample 0.
+        let detail: Vec<(u32, u32, u64)> = facts.detail.iter().collect();
+        assert_eq!(detail, [(0, 0, 40), (1, 0, 5), (2, 1, 7)]);
         let stripped: Vec<&str> = facts.stripped_offsets.iter().map(|s| &**s).collect();
         assert_eq!(stripped, ["reaper+0x1c"]);
     }
@@ -827,11 +810,7 @@ mod tests {
         assert_eq!(all.keys.len(), 1);
         assert_eq!((all.keys[0].total_ns, all.keys[0].seen.count), (31, 2));
         assert_eq!(all.groups_seen.values().next().unwrap().count, 2);
-        let detail: Vec<(u32, u32, u64)> = all
-            .detail
-            .iter()
-            .map(|f| (f.key, f.sample, f.total_ns))
-            .collect();
+        let detail: Vec<(u32, u32, u64)> = all.detail.iter().collect();
         // The continued sample 0 comes twice, once from each chunk.
         assert_eq!(detail, [(0, 0, 10), (0, 0, 20), (0, 1, 1)]);
         all.append(read(5, false), false, 0).unwrap();

@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod cmd;
+pub mod detail;
 pub mod distribution;
 pub mod engine;
 pub mod error;

@@ -115,6 +115,21 @@ pub const TIES_EXACT_LIMIT: usize = 25;
 /// Values are ranked as they compare, so integers past 2^53 stay apart.
 /// None when a side is empty.
 pub fn mann_whitney<T: Copy + PartialOrd>(a: &[T], b: &[T]) -> Option<MannWhitney> {
+    // Each side sorted on its own and then merged: two unstable sorts of
+    // plain values cost a fraction of one sort of tagged pairs, and a diff
+    // ranks every group (thousands of samples a side).
+    let sorted_side = |values: &[T]| {
+        let mut sorted = values.to_vec();
+        sorted.sort_unstable_by(order);
+        sorted
+    };
+    mann_whitney_sorted(&sorted_side(a), &sorted_side(b))
+}
+
+/// [`mann_whitney`] of two sides already sorted in ascending order.
+pub fn mann_whitney_sorted<T: Copy + PartialOrd>(a: &[T], b: &[T]) -> Option<MannWhitney> {
+    debug_assert!(a.is_sorted_by(|x, y| order(x, y).is_le()));
+    debug_assert!(b.is_sorted_by(|x, y| order(x, y).is_le()));
     let (n1, n2) = (a.len(), b.len());
     if n1 == 0 || n2 == 0 {
         return None;
@@ -183,17 +198,13 @@ struct Ranks {
     ties: Vec<usize>,
 }
 
+/// Values in order; NaN, which never comes from a wait, ties with all.
+fn order<T: PartialOrd>(x: &T, y: &T) -> std::cmp::Ordering {
+    x.partial_cmp(y).unwrap_or(std::cmp::Ordering::Equal)
+}
+
+/// The ranks of two sorted sides, merged.
 fn rank<T: Copy + PartialOrd>(a: &[T], b: &[T]) -> Ranks {
-    let order = |x: &T, y: &T| x.partial_cmp(y).unwrap_or(std::cmp::Ordering::Equal);
-    // Each side sorted on its own and then merged: two unstable sorts of
-    // plain values cost a fraction of one sort of tagged pairs, and a diff
-    // ranks every group (thousands of samples a side).
-    let sorted_side = |values: &[T]| {
-        let mut sorted = values.to_vec();
-        sorted.sort_unstable_by(order);
-        sorted
-    };
-    let (a, b) = (sorted_side(a), sorted_side(b));
     let mut ranks = Ranks {
         rank_sum_doubled: 0,
         ties: Vec::new(),
@@ -208,11 +219,11 @@ fn rank<T: Copy + PartialOrd>(a: &[T], b: &[T]) -> Ranks {
         };
         let run_a = a[i..]
             .iter()
-            .take_while(|x| order(x, &value).is_eq())
+            .take_while(|x| order(*x, &value).is_eq())
             .count();
         let run_b = b[j..]
             .iter()
-            .take_while(|y| order(y, &value).is_eq())
+            .take_while(|y| order(*y, &value).is_eq())
             .count();
         // Ranks start+1 ..= end; their mean, doubled: start + 1 + end.
         let start = i + j;
@@ -581,7 +592,7 @@ mod tests {
             let (n1, n2) = (1 + trial % 13, 1 + (trial / 13) % 17);
             let levels = [1, 2, 5, 1000][trial % 4];
             let (a, b) = (draws.waits(n1, levels), draws.waits(n2, levels));
-            let ranks = rank(&a, &b);
+            let ranks = rank(&sorted(&a), &sorted(&b));
             assert_eq!(
                 (ranks.rank_sum_doubled, ranks.ties),
                 pooled(&a, &b),

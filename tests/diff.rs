@@ -616,6 +616,12 @@ fn bad_options_and_inputs_exit_two() {
             vec!["diff", "missing.txt", SEED],
             "missing.txt: cannot open",
         ),
+        // Both sides are read at once; the error is the before side's, as
+        // when they were read one after the other.
+        (
+            vec!["diff", "missing-before.txt", "missing-after.txt"],
+            "missing-before.txt: cannot open",
+        ),
         (vec!["diff", "-", "-"], "stdin (`-`) can be read only once"),
         (vec!["diff", SEED], "required"),
         (
@@ -860,4 +866,28 @@ fn files_read_in_pieces_compare_as_files_read_whole() {
     );
     assert_eq!(by_symbol, whole_by_symbol);
     assert_eq!(by_symbol["groups"].as_array().map(Vec::len), Some(4));
+}
+
+#[test]
+fn a_filter_needs_to_pick_rows_on_one_side_only() {
+    // The two sides are read on threads of their own; --match is checked
+    // against both once both are read.
+    let before = scratch_file(
+        "filter-one-side",
+        "before.txt",
+        &table_of(&[(1000, vec![(10, "mutex", "sched_lock", "wakeup_n")])]),
+    );
+    let after = scratch_file(
+        "filter-one-side",
+        "after.txt",
+        &table_of(&[(1000, vec![(30, "kernel", "kernel_lock", "reaper")])]),
+    );
+    let diff = diff_json(&["--match", "symbol=^kernel_lock$", &before, &after], 0);
+    let reaper = group(&diff, "kernel", "kernel_lock", "reaper");
+    assert_eq!(reaper["status"], "new");
+    assert_eq!(reaper["after_total_ns"], 30);
+    assert_eq!(diff["groups"].as_array().map(Vec::len), Some(1));
+    let run = run(&["diff", "--match", "symbol=^nosuch$", &before, &after]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("nosuch"), "{}", run.stderr);
 }

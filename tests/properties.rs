@@ -189,10 +189,10 @@ fn read_folded(text: &str, format: InputFormat, label: &str, fold: &Fold) -> Inp
 /// Total per (sample, category, symbol, caller), from the facts.
 fn totals_by_sample(facts: &InputFacts) -> BTreeMap<(u32, String), u64> {
     let mut totals = BTreeMap::new();
-    for fact in &facts.detail {
-        let ids = facts.keys[fact.key as usize].ids();
+    for (key, sample, total_ns) in facts.detail.iter() {
+        let ids = facts.keys[key as usize].ids();
         let key = ids.map(|id| facts.key(id).to_string());
-        *totals.entry((fact.sample, key.join("|"))).or_default() += fact.total_ns;
+        *totals.entry((sample, key.join("|"))).or_default() += total_ns;
     }
     totals
 }

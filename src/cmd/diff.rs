@@ -47,7 +47,7 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
             source.label = label.clone();
         }
     }
-    let mut inputs = ingest::read_facts(&sources, &args.read.options(&args.by, true))?;
+    let inputs = ingest::read_facts_side_by_side(&sources, &args.read.options(&args.by, true))?;
     if inputs.len() > 2 {
         let labels: Vec<&str> = inputs.iter().map(|input| input.label.as_str()).collect();
         bail!(
@@ -56,7 +56,7 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
             labels.join(", ")
         );
     }
-    let diff = compare(&mut inputs, &args.options())?;
+    let diff = compare(&inputs, &args.options())?;
     let style = Style {
         color: use_color(args.color),
         width: output_width(args.width),

@@ -13,7 +13,8 @@ use super::classes::ClassMap;
 
 use super::model::{GroupKey, KeyValues, Metrics};
 use super::sample_metrics;
-use crate::facts::{Fact, InputFacts};
+use crate::detail::Detail;
+use crate::facts::InputFacts;
 use crate::stats::{self, MannWhitney, TestMethod};
 
 /// A per-sample figure that `diff` compares (`--metric`).
@@ -275,8 +276,7 @@ pub struct Diff {
 }
 
 /// Compares `inputs[0]` (before) with `inputs[1]` (after).
-/// Takes each input's detail (what the per-group tests need) out of it.
-pub fn compare(inputs: &mut [InputFacts], options: &DiffOptions) -> Result<Diff> {
+pub fn compare(inputs: &[InputFacts], options: &DiffOptions) -> Result<Diff> {
     let [before, after] = inputs else {
         bail!("diff compares exactly two inputs, got {}", inputs.len());
     };
@@ -447,61 +447,54 @@ fn tripped(metrics: &[MetricDiff], options: &DiffOptions) -> Vec<Metric> {
         .collect()
 }
 
-/// Compares every group of either side, sample by sample. Each side's
-/// detail (16 bytes per key and sample: what the tests need) is taken from
-/// its input, relabelled with group ids and sorted by group in place, so
-/// the comparison needs no more memory than the reading kept.
-fn compare_groups(inputs: &mut [InputFacts], options: &DiffOptions) -> Result<Vec<GroupDiff>> {
+/// Compares every group of either side, sample by sample, from each
+/// side's detail (each key's wait per sample, kept key by key): a group's
+/// waits are read through the keys it holds on that side.
+fn compare_groups(inputs: &[InputFacts], options: &DiffOptions) -> Result<Vec<GroupDiff>> {
     let positions: Vec<usize> = options.by.iter().map(|key| key.position()).collect();
     let mut group_ids: FxHashMap<[Option<String>; 3], u32> = FxHashMap::default();
     let mut group_keys: Vec<[Option<String>; 3]> = Vec::new();
-    let mut sides: Vec<(Vec<Fact>, usize)> = Vec::new();
-    for input in inputs.iter_mut() {
-        let group_of_key: Vec<u32> = input
+    let mut sides: Vec<SideWaits> = Vec::new();
+    for input in inputs {
+        let mut keys_by_group: Vec<(u32, u32)> = input
             .keys
             .iter()
-            .map(|key| {
+            .enumerate()
+            .map(|(at, key)| {
                 let ids = key.ids();
                 let mut texts: [Option<String>; 3] = Default::default();
                 for &position in &positions {
                     texts[position] = Some(input.key(ids[position]).to_string());
                 }
-                *group_ids.entry(texts.clone()).or_insert_with(|| {
+                let group = *group_ids.entry(texts.clone()).or_insert_with(|| {
                     group_keys.push(texts);
                     (group_keys.len() - 1) as u32
-                })
+                });
+                (group, at as u32)
             })
             .collect();
-        let mut detail = std::mem::take(&mut input.detail);
-        for fact in &mut detail {
-            fact.key = group_of_key[fact.key as usize];
-        }
-        // By group only: a group's waits are summed per sample whatever
-        // their order.
-        detail.par_sort_unstable_by_key(|fact| fact.key);
-        sides.push((detail, input.samples.len()));
+        keys_by_group.sort_unstable();
+        sides.push(SideWaits {
+            detail: &input.detail,
+            keys_by_group,
+            samples: input.samples.len(),
+        });
     }
-    let [(before, n_before), (after, n_after)] = &sides[..] else {
+    let [before, after] = &sides[..] else {
         bail!("diff compares exactly two inputs, got {}", sides.len());
     };
-    let before_runs = runs_by_group(before);
-    let after_runs = runs_by_group(after);
     // Groups are tested on every core: each test ranks thousands of
-    // samples, and the order of the result is the groups' order.
+    // samples, and the order of the result is the groups' order. Each
+    // worker sums a group's keys per sample in a buffer of its own.
     let mut groups: Vec<GroupDiff> = group_keys
         .par_iter()
         .enumerate()
-        .filter_map(|(group, texts)| {
-            let side = |runs: &[(u32, std::ops::Range<usize>)], facts: &[Fact], n: usize| {
-                let range = runs
-                    .binary_search_by_key(&(group as u32), |(id, _)| *id)
-                    .map_or(0..0, |at| runs[at].1.clone());
-                per_sample(&facts[range], n)
-            };
-            let before_waits = side(&before_runs, before, *n_before);
-            let after_waits = side(&after_runs, after, *n_after);
+        .map_init(Vec::new, |scratch, (group, texts)| {
+            let before_waits = before.sorted_waits(group as u32, scratch);
+            let after_waits = after.sorted_waits(group as u32, scratch);
             // A group whose waits are all 0 ns is no comparison.
-            if before_waits.iter().chain(&after_waits).all(|&ns| ns == 0) {
+            let all_zero = |waits: &[u64]| waits.last().is_none_or(|&ns| ns == 0);
+            if all_zero(&before_waits) && all_zero(&after_waits) {
                 return None;
             }
             let [category, symbol, caller] = texts.clone();
@@ -512,6 +505,7 @@ fn compare_groups(inputs: &mut [InputFacts], options: &DiffOptions) -> Result<Ve
             };
             Some(group_diff(keys, &before_waits, &after_waits))
         })
+        .flatten()
         .collect();
     groups.sort_by(|x, y| {
         y.change_ns
@@ -522,28 +516,56 @@ fn compare_groups(inputs: &mut [InputFacts], options: &DiffOptions) -> Result<Ve
     Ok(groups)
 }
 
-/// Each group's range of facts sorted by group, in group order.
-fn runs_by_group(facts: &[Fact]) -> Vec<(u32, std::ops::Range<usize>)> {
-    let mut runs = Vec::new();
-    let mut start = 0;
-    for chunk in facts.chunk_by(|a, b| a.key == b.key) {
-        runs.push((chunk[0].key, start..start + chunk.len()));
-        start += chunk.len();
-    }
-    runs
+/// One side's detail, read group by group.
+struct SideWaits<'a> {
+    detail: &'a Detail,
+    /// (group, key) of each of the side's keys, in group order.
+    keys_by_group: Vec<(u32, u32)>,
+    /// The side's number of samples.
+    samples: usize,
 }
 
-/// A group's wait in each of `samples` samples, 0 where it did not appear,
-/// from its facts in any order; a sample may come more than once (a key
-/// continued across chunks, several keys of a coarser group).
-fn per_sample(waits: &[Fact], samples: usize) -> Vec<u64> {
-    let mut values = vec![0u64; samples];
-    for fact in waits {
-        if let Some(value) = values.get_mut(fact.sample as usize) {
-            *value = value.saturating_add(fact.total_ns);
-        }
+impl SideWaits<'_> {
+    /// The keys of `group` on this side.
+    fn keys_of(&self, group: u32) -> impl Iterator<Item = u32> + '_ {
+        let start = self.keys_by_group.partition_point(|&(id, _)| id < group);
+        self.keys_by_group[start..]
+            .iter()
+            .take_while(move |&&(id, _)| id == group)
+            .map(|&(_, key)| key)
     }
-    values
+
+    /// The group's wait in each sample (its keys' waits summed), in
+    /// ascending order: a 0 for each sample without any, then the others
+    /// sorted. Only the samples with a wait are sorted: a group appears in
+    /// about half of them. `scratch` holds a 0 per sample and is left so.
+    fn sorted_waits(&self, group: u32, scratch: &mut Vec<u64>) -> Vec<u64> {
+        if scratch.len() < self.samples {
+            scratch.resize(self.samples, 0);
+        }
+        let mut waited: Vec<u32> = Vec::new();
+        for key in self.keys_of(group) {
+            for (sample, ns) in self.detail.waits(key) {
+                if sample as usize >= self.samples {
+                    continue;
+                }
+                let sum = &mut scratch[sample as usize];
+                if *sum == 0 && ns != 0 {
+                    waited.push(sample);
+                }
+                *sum = sum.saturating_add(ns);
+            }
+        }
+        let zeros = self.samples - waited.len();
+        let mut waits = vec![0u64; zeros];
+        waits.extend(
+            waited
+                .iter()
+                .map(|&sample| std::mem::take(&mut scratch[sample as usize])),
+        );
+        waits[zeros..].sort_unstable();
+        waits
+    }
 }
 
 /// The exact sum of per-sample waits (each input's total already fits in
@@ -559,11 +581,12 @@ fn mean_of(values: &[u64]) -> f64 {
     total(values) as f64 / values.len() as f64
 }
 
+/// The comparison of a group's per-sample waits, each side sorted.
 fn group_diff(keys: KeyValues, before: &[u64], after: &[u64]) -> GroupDiff {
     let (before_total, after_total) = (total(before), total(after));
     let before_mean = mean_of(before);
     let after_mean = mean_of(after);
-    let test = stats::mann_whitney(before, after);
+    let test = stats::mann_whitney_sorted(before, after);
     let tested = tested_p(test.as_ref(), before.len(), after.len());
     let status = if before_total == 0 {
         Status::New
