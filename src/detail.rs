@@ -70,8 +70,15 @@ impl Detail {
         }
     }
 
+    /// Sorts the last pairs pushed into a segment and lets the buffer go:
+    /// the input is read.
+    pub fn finish(&mut self) {
+        self.seal();
+        self.unsorted = Vec::new();
+    }
+
     /// Sorts the pairs pushed since the last segment into one.
-    pub fn seal(&mut self) {
+    fn seal(&mut self) {
         if self.unsorted.is_empty() {
             return;
         }
@@ -127,7 +134,7 @@ impl Detail {
                 )
             })
         });
-        // Unsorted pairs only before [`Detail::seal`]: read, not lost.
+        // Unsorted pairs only before [`Detail::finish`]: read, not lost.
         let unsorted = self
             .unsorted
             .iter()
@@ -146,8 +153,8 @@ impl Detail {
     /// is key `key_remap[k]` here, its sample `s` sample `s + shift`. Its
     /// segments are kept as they are, with a map of the keys.
     pub fn append(&mut self, mut chunk: Detail, key_remap: &[u32], shift: u32) {
-        self.seal();
-        chunk.seal();
+        self.finish();
+        chunk.finish();
         let keys = key_remap
             .iter()
             .map(|&key| key as usize + 1)

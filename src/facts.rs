@@ -428,7 +428,7 @@ impl FactsBuilder {
     /// The facts, with the parser's statistics attached.
     pub fn finish(mut self, stats: ParseStats) -> Result<InputFacts, String> {
         self.close_sample()?;
-        self.facts.detail.seal();
+        self.facts.detail.finish();
         self.facts.groups_seen = self.groups.into_iter().collect();
         self.facts.stats = stats;
         Ok(self.facts)
