@@ -13,6 +13,11 @@
 /// Pairs sorted into a segment at a time: 16 MiB unsorted, 12 sorted.
 const SEGMENT_PAIRS: usize = 1 << 20;
 
+/// At least this many pairs a key go into a segment: a segment holds a
+/// start for every key, 4 bytes, which must not outweigh its pairs when
+/// the keys are millions.
+const SEGMENT_PAIRS_PER_KEY: usize = 2;
+
 /// A key a segment does not have, in a key map.
 const ABSENT: u32 = u32::MAX;
 
@@ -21,8 +26,8 @@ const ABSENT: u32 = u32::MAX;
 type Pair = [u32; 3];
 
 /// Each key's (sample, wait) pairs.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Detail {
+#[derive(Debug, Clone, Default)]
+pub struct KeyWaits {
     segments: Vec<Segment>,
     /// Maps of the segments of appended chunks: key index here to key
     /// index in the segment.
@@ -31,11 +36,10 @@ pub struct Detail {
     unsorted: Vec<(u32, u32, u64)>,
     /// One more than the largest key index.
     keys: usize,
-    pairs: usize,
 }
 
 /// Pairs sorted by key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 struct Segment {
     /// Key `k`'s pairs are `pairs[starts[k]..starts[k + 1]]`, in sample
     /// order.
@@ -43,7 +47,7 @@ struct Segment {
     starts: Vec<u32>,
     /// Added to each sample read back: the samples before its chunk.
     shift: u32,
-    /// The map in [`Detail::key_maps`] to the segment's key indexes; None
+    /// The map in [`KeyWaits::key_maps`] to the segment's key indexes; None
     /// when they are the detail's own.
     key_map: Option<usize>,
 }
@@ -59,13 +63,12 @@ impl Segment {
     }
 }
 
-impl Detail {
+impl KeyWaits {
     /// Keeps `key`'s wait in `sample`. A key's samples come in order.
     pub fn push(&mut self, key: u32, sample: u32, wait_ns: u64) {
         self.unsorted.push((key, sample, wait_ns));
         self.keys = self.keys.max(key as usize + 1);
-        self.pairs += 1;
-        if self.unsorted.len() >= SEGMENT_PAIRS {
+        if self.unsorted.len() >= SEGMENT_PAIRS.max(SEGMENT_PAIRS_PER_KEY * self.keys) {
             self.seal();
         }
     }
@@ -106,20 +109,12 @@ impl Detail {
         });
     }
 
-    /// The number of pairs kept.
-    pub fn len(&self) -> usize {
-        self.pairs
-    }
-
-    /// Whether no pair is kept.
-    pub fn is_empty(&self) -> bool {
-        self.pairs == 0
-    }
-
-    /// `key`'s (sample, wait) pairs in sample order. A key continued across
-    /// two chunks of a file comes twice for the sample they share: sum them.
+    /// `key`'s (sample, wait) pairs in sample order, once the input is read
+    /// ([`KeyWaits::finish`]). A key continued across two chunks of a file
+    /// comes twice for the sample they share: sum them.
     pub fn waits(&self, key: u32) -> impl Iterator<Item = (u32, u64)> + '_ {
-        let sorted = self.segments.iter().flat_map(move |segment| {
+        debug_assert!(self.unsorted.is_empty(), "waits read before finish");
+        self.segments.iter().flat_map(move |segment| {
             let own = match segment.key_map {
                 None => key,
                 Some(map) => self.key_maps[map]
@@ -133,14 +128,7 @@ impl Detail {
                     u64::from(low) | u64::from(high) << 32,
                 )
             })
-        });
-        // Unsorted pairs only before [`Detail::finish`]: read, not lost.
-        let unsorted = self
-            .unsorted
-            .iter()
-            .filter(move |&&(of, ..)| of == key)
-            .map(|&(_, sample, ns)| (sample, ns));
-        sorted.chain(unsorted)
+        })
     }
 
     /// Every pair as (key, sample, wait), key by key.
@@ -149,10 +137,11 @@ impl Detail {
             .flat_map(move |key| self.waits(key).map(move |(sample, ns)| (key, sample, ns)))
     }
 
-    /// Appends the detail of the next chunk of the same input: its key `k`
+    /// Appends the waits of the next chunk of the same input: its key `k`
     /// is key `key_remap[k]` here, its sample `s` sample `s + shift`. Its
-    /// segments are kept as they are, with a map of the keys.
-    pub fn append(&mut self, mut chunk: Detail, key_remap: &[u32], shift: u32) {
+    /// segments are kept as they are, with a map of the keys: 4 bytes a
+    /// key for each chunk appended.
+    pub fn append(&mut self, mut chunk: KeyWaits, key_remap: &[u32], shift: u32) {
         self.finish();
         chunk.finish();
         let keys = key_remap
@@ -164,26 +153,14 @@ impl Detail {
         for (own, &here) in key_remap.iter().enumerate() {
             chunk_key[here as usize] = own as u32;
         }
-        // The chunk's own maps (a chunk itself appended to) composed with
-        // this one, each once.
-        let mut composed: Vec<Option<usize>> = vec![None; chunk.key_maps.len()];
-        let mut identity_map: Option<usize> = None;
+        // Each map of the chunk's segments (none: the chunk's own keys)
+        // becomes one map from the keys here, made once.
+        let mut maps_here: Vec<Option<usize>> = vec![None; chunk.key_maps.len() + 1];
         for segment in chunk.segments {
-            let slot = match segment.key_map {
-                None => &mut identity_map,
-                Some(map) => &mut composed[map],
-            };
-            let map = *slot.get_or_insert_with(|| {
-                let own_map = segment.key_map.map(|map| &chunk.key_maps[map]);
-                let map = chunk_key
-                    .iter()
-                    .map(|&own| match own_map {
-                        _ if own == ABSENT => ABSENT,
-                        None => own,
-                        Some(own_map) => own_map.get(own as usize).copied().unwrap_or(ABSENT),
-                    })
-                    .collect();
-                self.key_maps.push(map);
+            let slot = segment.key_map.map_or(0, |map| map + 1);
+            let map = *maps_here[slot].get_or_insert_with(|| {
+                let own_map = segment.key_map.map(|map| chunk.key_maps[map].as_slice());
+                self.key_maps.push(composed(&chunk_key, own_map));
                 self.key_maps.len() - 1
             });
             self.segments.push(Segment {
@@ -193,8 +170,20 @@ impl Detail {
             });
         }
         self.keys = self.keys.max(keys);
-        self.pairs += chunk.pairs;
     }
+}
+
+/// For each key here, its key in a segment: `chunk_key` takes it to the
+/// chunk's key, and `segment_key` (the segment's own map, if any) on.
+fn composed(chunk_key: &[u32], segment_key: Option<&[u32]>) -> Vec<u32> {
+    chunk_key
+        .iter()
+        .map(|&own| match segment_key {
+            _ if own == ABSENT => ABSENT,
+            None => own,
+            Some(map) => map.get(own as usize).copied().unwrap_or(ABSENT),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -203,33 +192,28 @@ mod tests {
 
     #[test]
     fn keeps_each_keys_waits_in_sample_order_with_all_64_bits() {
-        let mut detail = Detail::default();
-        detail.push(1, 0, 5);
-        detail.push(0, 0, u64::MAX);
-        detail.push(1, 3, 1 << 40);
-        assert_eq!(detail.len(), 3);
-        assert_eq!(detail.waits(0).collect::<Vec<_>>(), [(0, u64::MAX)]);
-        assert_eq!(detail.waits(1).collect::<Vec<_>>(), [(0, 5), (3, 1 << 40)]);
-        assert_eq!(detail.waits(7).count(), 0);
-        assert_eq!(
-            detail.iter().collect::<Vec<_>>(),
-            [(0, 0, u64::MAX), (1, 0, 5), (1, 3, 1 << 40)]
-        );
+        let mut waits = KeyWaits::default();
+        waits.push(1, 0, 5);
+        waits.push(0, 0, u64::MAX);
+        waits.push(1, 3, 1 << 40);
+        waits.finish();
+        assert_eq!(waits.waits(0).collect::<Vec<_>>(), [(0, u64::MAX)]);
+        assert_eq!(waits.waits(1).collect::<Vec<_>>(), [(0, 5), (3, 1 << 40)]);
+        assert_eq!(waits.waits(7).count(), 0);
     }
 
     #[test]
     fn a_chunk_appends_under_the_keys_and_samples_it_maps_to() {
-        let mut first = Detail::default();
+        let mut first = KeyWaits::default();
         first.push(0, 0, 10);
         first.push(0, 1, 11);
-        let mut chunk = Detail::default();
+        let mut chunk = KeyWaits::default();
         chunk.push(0, 0, 20);
         chunk.push(1, 0, 30);
         chunk.push(1, 2, 31);
         // The chunk's key 0 is key 2 here, its key 1 key 0; its sample 0
         // continues sample 1 here.
         first.append(chunk, &[2, 0], 1);
-        assert_eq!(first.len(), 5);
         assert_eq!(
             first.waits(0).collect::<Vec<_>>(),
             [(0, 10), (1, 11), (1, 30), (3, 31)]
@@ -239,45 +223,63 @@ mod tests {
     }
 
     #[test]
-    fn pairs_read_back_the_same_whatever_the_segments_and_chunks() {
-        // Key k waits k + s in sample s when (k + s) % 3 != 0.
-        let pushed = |samples: std::ops::Range<u32>, detail: &mut Detail, seal_every: u32| {
-            for sample in samples {
-                for key in (0..5).filter(|key| (key + sample) % 3 != 0) {
-                    detail.push(key, sample, u64::from(key + sample));
-                }
-                if sample % seal_every == 0 {
-                    detail.seal();
+    fn millions_of_keys_seen_once_make_no_segment_of_starts_alone() {
+        let keys = SEGMENT_PAIRS as u32 * 3 / 2;
+        let mut waits = KeyWaits::default();
+        for key in 0..keys {
+            waits.push(key, 0, u64::from(key));
+        }
+        waits.finish();
+        // One segment: a second would hold a start for each of the keys
+        // and fewer pairs than keys.
+        assert_eq!(waits.segments.len(), 1);
+        assert_eq!(
+            waits.waits(keys - 1).collect::<Vec<_>>(),
+            [(0, u64::from(keys - 1))]
+        );
+    }
+
+    /// Key k's wait in sample s, when it has one: past 2^32, so that both
+    /// halves count.
+    fn wait(key: u32, sample: u32) -> Option<u64> {
+        ((key + sample) % 3 != 0).then(|| u64::from(key + sample) | u64::from(sample) << 40)
+    }
+
+    /// A chunk of samples `from..to` of the 5 keys, numbered from 0, its
+    /// key `k` numbered `own(k)`, sealed after every `seal_every` samples.
+    fn chunk(from: u32, to: u32, own: fn(u32) -> u32, seal_every: u32) -> KeyWaits {
+        let mut waits = KeyWaits::default();
+        for sample in from..to {
+            for key in 0..5 {
+                if let Some(ns) = wait(key, sample) {
+                    waits.push(own(key), sample - from, ns);
                 }
             }
-        };
-        let mut whole = Detail::default();
-        pushed(0..30, &mut whole, 1000);
-        let expected: Vec<(u32, u32, u64)> = whole.iter().collect();
+            if sample % seal_every == 0 {
+                waits.seal();
+            }
+        }
+        waits
+    }
+
+    #[test]
+    fn pairs_read_back_the_same_whatever_the_segments_and_chunks() {
+        let expected: Vec<(u32, u32, u64)> = (0..5)
+            .flat_map(|key| (0..30).filter_map(move |s| wait(key, s).map(|ns| (key, s, ns))))
+            .collect();
         assert_eq!(expected.len(), 100);
-        for seal_every in [1, 4, 7] {
-            let mut first = Detail::default();
-            pushed(0..10, &mut first, seal_every);
-            let mut second = Detail::default();
-            pushed(10..20, &mut second, seal_every);
-            let mut third = Detail::default();
-            pushed(20..30, &mut third, seal_every);
-            // Chunks number their keys and samples from 0 on their own:
-            // here in reverse, the samples from 0.
-            let renumber = |detail: Detail| {
-                let mut own = Detail::default();
-                for (key, sample, ns) in detail.iter() {
-                    own.push(4 - key, sample % 10, ns);
-                }
-                own
-            };
-            let reverse = [4, 3, 2, 1, 0];
-            // The second chunk appended to the third first: maps composed.
-            let mut later = renumber(second);
-            later.append(renumber(third), &[0, 1, 2, 3, 4], 10);
-            first.append(later, &reverse, 10);
-            assert_eq!(first.iter().collect::<Vec<_>>(), expected, "{seal_every}");
-            assert_eq!(first.len(), 100);
+        for seal_every in [1, 4, 7, 1000] {
+            let mut first = chunk(0, 10, |key| key, seal_every);
+            // The second chunk numbers the keys in reverse, the third
+            // rotated by two; the third is appended to the second first,
+            // so that its maps are composed.
+            let mut later = chunk(10, 20, |key| 4 - key, seal_every);
+            let third = chunk(20, 30, |key| (key + 2) % 5, seal_every);
+            let third_to_second = [0, 1, 2, 3, 4].map(|own| 4 - (own + 3) % 5);
+            later.append(third, &third_to_second, 10);
+            first.append(later, &[4, 3, 2, 1, 0], 10);
+            let read: Vec<(u32, u32, u64)> = first.iter().collect();
+            assert_eq!(read, expected, "sealed every {seal_every}");
         }
     }
 }

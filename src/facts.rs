@@ -9,7 +9,7 @@ use std::hash::BuildHasher;
 use hashbrown::HashTable;
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
-use crate::detail::Detail;
+use crate::detail::KeyWaits;
 use crate::distribution::Histogram;
 use crate::engine::frames::strip_offset;
 use crate::engine::model::{GroupKey, KERNEL_LOCK};
@@ -188,7 +188,7 @@ pub struct InputFacts {
     /// The wait of each key in each sample it appears in, by key index
     /// (with [`Fold::detail`]; empty otherwise). A key continued across
     /// two chunks of a file may come twice for one sample: sum them.
-    pub detail: Detail,
+    pub detail: KeyWaits,
     /// Rows read (before folding), counting a row's `count` column.
     pub rows: u64,
     /// How the waits of each key spread, by key index: for the keys whose

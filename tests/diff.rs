@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::util::{SEED, read, run, run_with_stdin, scratch_dir};
+use crate::util::{SEED, contend, read, run, run_with_stdin, scratch_dir};
 
 /// The group fields of the JSON and CSV contract, in order.
 const GROUP_FIELDS: [&str; 14] = [
@@ -890,4 +890,35 @@ fn a_filter_needs_to_pick_rows_on_one_side_only() {
     let run = run(&["diff", "--match", "symbol=^nosuch$", &before, &after]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("nosuch"), "{}", run.stderr);
+}
+
+#[test]
+fn a_missing_before_file_stops_the_run_without_reading_stdin() {
+    // The sides are read at once only when both are files: here the
+    // missing file is reported while stdin is still open, unread.
+    let mut child = contend()
+        .args(["diff", "missing-before.txt", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take();
+    // A hang guard, not a timing: reading stdin would wait for ever.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("diff read stdin after a missing before file");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("missing-before.txt: cannot open"),
+        "{stderr}"
+    );
 }

@@ -13,7 +13,7 @@ use super::classes::ClassMap;
 
 use super::model::{GroupKey, KeyValues, Metrics};
 use super::sample_metrics;
-use crate::detail::Detail;
+use crate::detail::KeyWaits;
 use crate::facts::InputFacts;
 use crate::stats::{self, MannWhitney, TestMethod};
 
@@ -505,7 +505,10 @@ fn compare_groups(inputs: &[InputFacts], options: &DiffOptions) -> Result<Vec<Gr
             };
             Some(group_diff(keys, &before_waits, &after_waits))
         })
-        .flatten()
+        // Options flattened one by one: `flatten` would make each its own
+        // parallel iterator, with a vector and a list node of its own (for
+        // a million groups, 500 MB more at the peak).
+        .flatten_iter()
         .collect();
     groups.sort_by(|x, y| {
         y.change_ns
@@ -518,7 +521,7 @@ fn compare_groups(inputs: &[InputFacts], options: &DiffOptions) -> Result<Vec<Gr
 
 /// One side's detail, read group by group.
 struct SideWaits<'a> {
-    detail: &'a Detail,
+    detail: &'a KeyWaits,
     /// (group, key) of each of the side's keys, in group order.
     keys_by_group: Vec<(u32, u32)>,
     /// The side's number of samples.

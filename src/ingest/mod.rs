@@ -5,8 +5,9 @@
 //! large plain table file is read on several cores ([`parallel`]) when the
 //! consumer keeps facts.
 //!
-//! Commands call [`read_facts`] (report, diff, plot, export of groups) or
-//! [`read`] with a consumer of their own (export of rows, streamed).
+//! Commands call [`read_facts`] (report, plot, export of groups),
+//! [`read_facts_side_by_side`] (diff) or [`read`] with a consumer of their
+//! own (export of rows, streamed).
 
 pub mod parallel;
 pub mod source;
@@ -102,25 +103,23 @@ pub fn read_facts(sources: &[Source], options: &ReadOptions) -> Result<Vec<Input
 }
 
 /// [`read_facts`] with every source read on a thread of its own, all at
-/// once: what `diff` does with its two files, so that the core one file's
-/// reading leaves idle (its start, the uneven ends of its chunks, their
-/// join) reads the other. The inputs, their order and the error reported
-/// (the first source's before the second's) are those of [`read_facts`].
+/// once, when each is a regular file: what `diff` does with its two files,
+/// so that the core one file's reading leaves idle (its start, the uneven
+/// ends of its chunks, their join) reads the other. The inputs, their
+/// order and the error reported (the first source's before the second's)
+/// are those of [`read_facts`]; a bad file is reported once the others are
+/// read too. With stdin or a file that is not there, the sources are read
+/// one after the other: a missing file stops the run at once, and stdin is
+/// not read after a bad file.
 pub fn read_facts_side_by_side(
     sources: &[Source],
     options: &ReadOptions,
 ) -> Result<Vec<InputFacts>> {
-    let results: Vec<Result<Vec<InputFacts>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = sources
-            .iter()
-            .map(|source| {
-                scope.spawn(move || read_unchecked(std::slice::from_ref(source), options))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|handle| handle.join().expect("an input reader panicked"))
-            .collect()
+    if sources.len() < 2 || !sources.iter().all(is_regular_file) {
+        return read_facts(sources, options);
+    }
+    let results = on_threads(sources, |source| {
+        read_unchecked(std::slice::from_ref(source), options)
     });
     let mut inputs = Vec::new();
     for result in results {
@@ -128,6 +127,34 @@ pub fn read_facts_side_by_side(
     }
     check_filters(&options.fold.filters, &inputs)?;
     Ok(inputs)
+}
+
+fn is_regular_file(source: &Source) -> bool {
+    source
+        .path
+        .as_deref()
+        .is_some_and(|path| std::fs::metadata(path).is_ok_and(|meta| meta.is_file()))
+}
+
+/// `work` done on each item, each on a thread of its own, all at once;
+/// the results in the items' order. A thread's panic goes on in the
+/// caller, with its own message.
+fn on_threads<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    std::thread::scope(|scope| {
+        let work = &work;
+        let handles: Vec<_> = items
+            .iter()
+            .map(|item| scope.spawn(move || work(item)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// Reads the sources into facts without checking that the filters picked

@@ -12,7 +12,6 @@
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
-use std::thread;
 
 use anyhow::Result;
 
@@ -68,18 +67,9 @@ pub fn read_table_file(
     let starts: Vec<ChunkState> = std::iter::once(ChunkState::default())
         .chain(guesses)
         .collect();
-    let results: Vec<ChunkResult> = thread::scope(|scope| {
-        let handles: Vec<_> = ranges
-            .iter()
-            .zip(&starts)
-            .map(|(&range, start)| {
-                scope.spawn(move || read_chunk(path, source, options, range, start.clone()))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|handle| handle.join().expect("a chunk reader panicked"))
-            .collect()
+    let chunks: Vec<((u64, u64), &ChunkState)> = ranges.iter().copied().zip(&starts).collect();
+    let results: Vec<ChunkResult> = super::on_threads(&chunks, |&(range, start)| {
+        read_chunk(path, source, options, range, start.clone())
     });
     join_chunks(path, source, options, &ranges, &starts, results).map(Some)
 }
