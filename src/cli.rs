@@ -247,9 +247,9 @@ pub struct ReadArgs {
     #[arg(long, value_name = "N")]
     pub stack_frame: Option<usize>,
 
-    /// Threads for reading one large table-format file (0: one per core,
+    /// Threads for reading each large table-format file (0: one per core,
     /// for files of 64 MiB and more; N: split any file in N pieces, at
-    /// most 64).
+    /// most 64). diff reads its two files at once, each so.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub threads: usize,
 

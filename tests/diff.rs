@@ -893,32 +893,42 @@ fn a_filter_needs_to_pick_rows_on_one_side_only() {
 }
 
 #[test]
-fn a_missing_before_file_stops_the_run_without_reading_stdin() {
-    // The sides are read at once only when both are files: here the
-    // missing file is reported while stdin is still open, unread.
+fn a_missing_file_stops_the_run_without_reading_stdin() {
+    // Two files are read at once, but with stdin the sides are read one
+    // after the other, once the named file has opened.
+    for args in [["missing-before.txt", "-"], ["-", "missing-after.txt"]] {
+        let missing = args.iter().find(|arg| **arg != "-").unwrap();
+        let stderr = diff_with_stdin_left_open(&args);
+        assert!(
+            stderr.contains(&format!("{missing}: cannot open")),
+            "{stderr}"
+        );
+    }
+}
+
+/// The stderr of `contend diff ARGS`, which must exit 2, with a stdin that
+/// never ends: a diff that read it would never stop.
+fn diff_with_stdin_left_open(args: &[&str]) -> String {
     let mut child = contend()
-        .args(["diff", "missing-before.txt", "-"])
+        .arg("diff")
+        .args(args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let stdin = child.stdin.take();
-    // A hang guard, not a timing: reading stdin would wait for ever.
+    // A hang guard, not a timing.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while child.try_wait().unwrap().is_none() {
         if std::time::Instant::now() > deadline {
             child.kill().unwrap();
-            panic!("diff read stdin after a missing before file");
+            panic!("diff {args:?} read stdin, which never ends");
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     drop(stdin);
     let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("missing-before.txt: cannot open"),
-        "{stderr}"
-    );
+    assert_eq!(output.status.code(), Some(2), "{args:?}");
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }

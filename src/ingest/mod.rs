@@ -108,14 +108,17 @@ pub fn read_facts(sources: &[Source], options: &ReadOptions) -> Result<Vec<Input
 /// ends of its chunks, their join) reads the other. The inputs, their
 /// order and the error reported (the first source's before the second's)
 /// are those of [`read_facts`]; a bad file is reported once the others are
-/// read too. With stdin or a file that is not there, the sources are read
-/// one after the other: a missing file stops the run at once, and stdin is
-/// not read after a bad file.
+/// read too. With stdin or anything but regular files (a pipe, a missing
+/// file), the sources are read one after the other, once every named file
+/// has opened: a missing file stops the run before stdin is read.
 pub fn read_facts_side_by_side(
     sources: &[Source],
     options: &ReadOptions,
 ) -> Result<Vec<InputFacts>> {
     if sources.len() < 2 || !sources.iter().all(is_regular_file) {
+        for source in sources.iter().filter(|source| source.path.is_some()) {
+            drop(source::open(source)?);
+        }
         return read_facts(sources, options);
     }
     let results = on_threads(sources, |source| {
