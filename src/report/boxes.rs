@@ -117,9 +117,9 @@ fn rule(out: &mut String, widths: &[usize], [left, middle, right, fill]: [char; 
     out.push('\n');
 }
 
-fn row(
+fn row<C: AsRef<str>>(
     out: &mut String,
-    cells: &[String],
+    cells: &[C],
     table: &TextTable,
     widths: &[usize],
     glyphs: &Glyphs,
@@ -128,6 +128,7 @@ fn row(
     let [left, separator, right] = glyphs.row;
     out.push(left);
     for (index, (cell, &width)) in cells.iter().zip(widths).enumerate() {
+        let cell = cell.as_ref();
         if index > 0 {
             out.push(separator);
         }

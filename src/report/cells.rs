@@ -1,9 +1,14 @@
 //! The report's tables as text cells, shared by the terminal and Markdown
 //! renderers so both show the same figures.
 
+use compact_str::{CompactString, ToCompactString, format_compact};
+
 use super::human::{duration, maybe_duration, percent, signed_duration};
 use crate::engine::model::RUNNING;
 use crate::engine::{Analysis, Group, GroupKey, Metrics};
+
+/// A table cell: up to 24 bytes without a heap allocation.
+pub type Cell = CompactString;
 
 /// A table as header and rows of text, with the numeric columns marked so
 /// renderers can right-align them.
@@ -14,7 +19,7 @@ pub struct TextTable {
     /// True for columns to right-align.
     pub numeric: Vec<bool>,
     /// Cells, one vector per row.
-    pub rows: Vec<Vec<String>>,
+    pub rows: Vec<Vec<Cell>>,
     /// Indices of rows to make stand out.
     pub highlight: Vec<usize>,
 }
@@ -95,9 +100,9 @@ impl TextTable {
     }
 
     fn column_width(&self, column: usize) -> usize {
-        std::iter::once(&self.header[column])
-            .chain(self.rows.iter().map(|row| &row[column]))
-            .map(|cell| text_width(cell))
+        std::iter::once(self.header[column].as_str())
+            .chain(self.rows.iter().map(|row| row[column].as_str()))
+            .map(text_width)
             .max()
             .unwrap_or(0)
     }
@@ -125,14 +130,14 @@ const MIN_NAME: usize = 5;
 /// `text` cut to `max` characters by a `…` in its middle: names of one
 /// family differ at either end (`reaper-before`, `reaper-after`,
 /// `uvm_map_entry_kmem_pool`).
-fn cut(text: &mut String, max: usize) {
+fn cut(text: &mut Cell, max: usize) {
     let chars: Vec<char> = text.chars().collect();
     if chars.len() > max {
         let tail = (max - 1) / 2;
         let head = max - 1 - tail;
         let head: String = chars[..head].iter().collect();
         let tail: String = chars[chars.len() - tail..].iter().collect();
-        *text = format!("{head}…{tail}");
+        *text = format_compact!("{head}…{tail}");
     }
 }
 
@@ -193,24 +198,24 @@ pub fn samples_table(analysis: &Analysis) -> TextTable {
         header.push(name.to_string());
         numeric.push(true);
     }
-    let mut rows: Vec<Vec<String>> = analysis
+    let mut rows: Vec<Vec<Cell>> = analysis
         .samples
         .iter()
         .map(|sample| {
             let mut row = Vec::new();
             if show_input {
-                row.push(sample.input.clone());
+                row.push(Cell::from(&*sample.input));
             }
-            row.push(sample.sample.to_string());
+            row.push(sample.sample.to_compact_string());
             row.extend(metric_cells(&sample.metrics, &states, kernel_lock));
             row
         })
         .collect();
     let mut total_row = Vec::new();
     if show_input {
-        total_row.push("all".to_string());
+        total_row.push(Cell::const_new("all"));
     }
-    total_row.push(if show_input { "" } else { "all" }.to_string());
+    total_row.push(Cell::const_new(if show_input { "" } else { "all" }));
     total_row.extend(metric_cells(
         &known_state_total(analysis),
         &states,
@@ -317,8 +322,8 @@ fn known_state_total(analysis: &Analysis) -> Metrics {
 
 /// A sample's figures in the samples table's order; the kernel_lock
 /// column only where an input can show it.
-fn metric_cells(metrics: &Metrics, states: &[String], kernel_lock: bool) -> Vec<String> {
-    let mut cells: Vec<String> = states
+fn metric_cells(metrics: &Metrics, states: &[String], kernel_lock: bool) -> Vec<Cell> {
+    let mut cells: Vec<Cell> = states
         .iter()
         .map(|state| maybe_duration(metrics.states_ns.get(state).copied()))
         .collect();
@@ -329,7 +334,7 @@ fn metric_cells(metrics: &Metrics, states: &[String], kernel_lock: bool) -> Vec<
     cells.push(
         metrics
             .work_ns
-            .map_or_else(|| "-".to_string(), signed_duration),
+            .map_or_else(|| Cell::const_new("-"), signed_duration),
     );
     cells.push(percent(metrics.spin_share));
     cells.push(duration(metrics.sleep_wait_ns));
@@ -383,16 +388,19 @@ impl GroupColumns {
     }
 }
 
-fn group_cells(rank: usize, group: &Group, by: &[GroupKey], shown: GroupColumns) -> Vec<String> {
-    let mut cells = vec![rank.to_string()];
-    cells.extend(group.key_values(by).into_iter().map(String::from));
+fn group_cells(rank: usize, group: &Group, by: &[GroupKey], shown: GroupColumns) -> Vec<Cell> {
+    // Room for every column and the bar the terminal adds, so that no row
+    // grows twice.
+    let mut cells = Vec::with_capacity(by.len() + 16);
+    cells.push(rank.to_compact_string());
+    cells.extend(group.key_values(by).into_iter().map(Cell::from));
     cells.extend([
-        group.class.name().to_string(),
+        Cell::const_new(group.class.name()),
         duration(group.total_ns),
         group
             .events
-            .map_or_else(|| "-".to_string(), |events| events.to_string()),
-        group.samples_seen.to_string(),
+            .map_or_else(|| Cell::const_new("-"), |events| events.to_compact_string()),
+        group.samples_seen.to_compact_string(),
         duration(group.mean_ns),
     ]);
     if shown.mean_per_event {

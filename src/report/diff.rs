@@ -7,7 +7,9 @@ use std::fmt::Write as _;
 use anyhow::Result;
 
 use super::Style;
-use super::cells::{NAME_COLUMNS, TextTable};
+use compact_str::format_compact;
+
+use super::cells::{Cell, NAME_COLUMNS, TextTable};
 use super::human::{duration, percent};
 use super::text::{BOLD, paint, render_table, wrap};
 use crate::engine::diff::{Diff, Direction, GroupDiff, Metric, MetricDiff, Threshold};
@@ -254,20 +256,22 @@ fn metrics_table(diff: &Diff, detail: Detail) -> TextTable {
             let share = m.metric.is_share();
             let value = |v: Option<f64>| figure(v, share);
             vec![
-                m.metric.name().to_string(),
+                Cell::const_new(m.metric.name()),
                 value(m.before_mean),
                 value(m.after_mean),
                 with_interval(
                     m.before_median,
                     m.before_median_ci.filter(|_| intervals),
                     share,
-                ),
+                )
+                .into(),
                 with_interval(
                     m.after_median,
                     m.after_median_ci.filter(|_| intervals),
                     share,
-                ),
-                change(m, detail == Detail::Compact),
+                )
+                .into(),
+                change(m, detail == Detail::Compact).into(),
             ]
         })
         .collect();
@@ -293,19 +297,20 @@ fn groups_table(diff: &Diff, groups: &[&GroupDiff]) -> TextTable {
     let rows = groups
         .iter()
         .map(|group| {
-            let mut row = vec![if group.significant { "*" } else { "~" }.to_string()];
+            let mut row = vec![Cell::const_new(if group.significant { "*" } else { "~" })];
             for key in &diff.by {
-                row.push(group.key(*key).unwrap_or("").to_string());
+                row.push(Cell::from(group.key(*key).unwrap_or("")));
             }
             row.extend([
                 duration(group.before_mean_ns),
                 duration(group.after_mean_ns),
                 group
                     .delta_pct
-                    .map_or_else(|| group.status.name().to_string(), signed_percent),
-                p_text(group.p_value),
-                p_text(group.q_value),
-                group.status.name().to_string(),
+                    .map_or_else(|| group.status.name().to_string(), signed_percent)
+                    .into(),
+                p_text(group.p_value).into(),
+                p_text(group.q_value).into(),
+                Cell::const_new(group.status.name()),
             ]);
             row
         })
@@ -403,11 +408,11 @@ fn p_text(p: Option<f64>) -> String {
     p.map_or_else(|| "-".to_string(), p_number)
 }
 
-fn figure(value: Option<f64>, share: bool) -> String {
+fn figure(value: Option<f64>, share: bool) -> Cell {
     match value {
-        None => "-".to_string(),
+        None => Cell::const_new("-"),
         Some(v) if share => percent(Some(v)),
-        Some(v) if v < 0.0 => format!("-{}", duration((-v).round() as u64)),
+        Some(v) if v < 0.0 => format_compact!("-{}", duration((-v).round() as u64)),
         Some(v) => duration(v.round() as u64),
     }
 }
@@ -426,7 +431,7 @@ fn with_interval(median: Option<f64>, interval: Option<[f64; 2]>, share: bool) -
             figure(Some(low), share),
             figure(Some(high), share)
         ),
-        _ => shown,
+        _ => shown.into(),
     }
 }
 

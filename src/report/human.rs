@@ -1,11 +1,14 @@
 //! Numbers for people: durations in ns, µs, ms or s, shares in percent.
+//! Each is a table cell, short enough to need no heap allocation.
+
+use compact_str::{CompactString, format_compact};
 
 /// A duration in the largest unit that keeps it at 1 or more, three
 /// decimals: `21.776 ms`, `2.316 s`, `684 ns`.
-pub fn duration(ns: u64) -> String {
+pub fn duration(ns: u64) -> CompactString {
     const UNITS: [(&str, f64); 3] = [("µs", 1e3), ("ms", 1e6), ("s", 1e9)];
     if ns < 1_000 {
-        return format!("{ns} ns");
+        return format_compact!("{ns} ns");
     }
     let mut index = UNITS
         .iter()
@@ -16,29 +19,29 @@ pub fn duration(ns: u64) -> String {
         index += 1;
     }
     let chosen = UNITS[index];
-    format!("{:.3} {}", ns as f64 / chosen.1, chosen.0)
+    format_compact!("{:.3} {}", ns as f64 / chosen.1, chosen.0)
 }
 
 /// A duration that may be negative (work when spin exceeds running).
-pub fn signed_duration(ns: i64) -> String {
+pub fn signed_duration(ns: i64) -> CompactString {
     if ns < 0 {
-        format!("-{}", duration(ns.unsigned_abs()))
+        format_compact!("-{}", duration(ns.unsigned_abs()))
     } else {
         duration(ns as u64)
     }
 }
 
 /// An optional duration; `-` when unknown.
-pub fn maybe_duration(ns: Option<u64>) -> String {
-    ns.map_or_else(|| "-".to_string(), duration)
+pub fn maybe_duration(ns: Option<u64>) -> CompactString {
+    ns.map_or_else(|| CompactString::const_new("-"), duration)
 }
 
 /// A fraction as a percentage with one decimal (`65.1 %`); `-` when
 /// unknown.
-pub fn percent(share: Option<f64>) -> String {
+pub fn percent(share: Option<f64>) -> CompactString {
     share.map_or_else(
-        || "-".to_string(),
-        |share| format!("{:.1} %", share * 100.0),
+        || CompactString::const_new("-"),
+        |share| format_compact!("{:.1} %", share * 100.0),
     )
 }
 

@@ -2,8 +2,10 @@
 
 use super::Style;
 use super::boxes::{self, Look};
+use compact_str::format_compact;
+
 use super::cells::{
-    GROUPS_DROPPABLE, NAME_COLUMNS, SAMPLES_KEPT, TextTable, groups_heading, groups_table,
+    Cell, GROUPS_DROPPABLE, NAME_COLUMNS, SAMPLES_KEPT, TextTable, groups_heading, groups_table,
     samples_table,
 };
 use super::histogram;
@@ -157,20 +159,20 @@ impl Glyphs {
 }
 
 /// `cells` characters of `glyph`.
-fn run_of(glyph: char, cells: usize) -> String {
+fn run_of(glyph: char, cells: usize) -> Cell {
     std::iter::repeat_n(glyph, cells).collect()
 }
 
 /// A bar splitting Running into kernel_lock spin, other spin and work;
 /// empty without Running time. Spin past Running fills the bar.
-fn running_bar(metrics: &crate::engine::Metrics, glyphs: &Glyphs) -> String {
+fn running_bar(metrics: &crate::engine::Metrics, glyphs: &Glyphs) -> Cell {
     let (Some(spin), Some(lock)) = (metrics.spin_share, metrics.kernel_lock_share) else {
-        return String::new();
+        return Cell::default();
     };
     let cells = |share: f64| ((share.clamp(0.0, 1.0)) * BAR_WIDTH as f64).round() as usize;
     let lock_cells = cells(lock);
     let spin_cells = cells(spin).max(lock_cells);
-    format!(
+    format_compact!(
         "{}{}{}",
         run_of(glyphs.kernel_lock, lock_cells),
         run_of(glyphs.other_spin, spin_cells - lock_cells),

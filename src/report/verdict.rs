@@ -28,7 +28,7 @@ pub fn verdict(
     if let Some(text) = no_spin_verdict(&label, &in_samples, metrics) {
         return text;
     }
-    let big_lock = |figure: String| {
+    let big_lock = |figure: compact_str::CompactString| {
         if kernel_lock {
             format!(" (kernel_lock {figure})")
         } else {
