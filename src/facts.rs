@@ -618,14 +618,13 @@ impl FactsBuilder {
 
     /// Copies each key's fold into its [`KeyFact`].
     fn write_keys(&mut self) {
-        for (key, state) in self.facts.keys.iter_mut().zip(&self.states) {
+        let folds = self.states.iter().zip(&self.uncounted);
+        for (key, (state, &uncounted)) in self.facts.keys.iter_mut().zip(folds) {
             key.total_ns = state.total_ns;
             key.rows = state.rows;
             key.max_ns = state.max_ns;
             key.seen.last = state.last;
             key.seen.count = state.samples;
-        }
-        for (key, &uncounted) in self.facts.keys.iter_mut().zip(&self.uncounted) {
             key.uncounted = uncounted;
         }
     }
@@ -796,6 +795,15 @@ mod tests {
         .with_max()
     }
 
+    /// Each sample's sums as (sample, wait), in order.
+    fn sums_by_sample(facts: &InputFacts) -> Vec<(u32, u64)> {
+        facts
+            .sample_sums
+            .iter()
+            .map(|sum| (sum.sample, sum.total_ns))
+            .collect()
+    }
+
     fn by(keys: &[GroupKey]) -> Fold {
         Fold {
             by: keys.to_vec(),
@@ -833,11 +841,7 @@ mod tests {
         assert_eq!(facts.strings.len(), 7);
         let kernel_lock = facts.keys[0].symbol;
         assert_eq!(facts.groups_seen[&[NO_KEY, kernel_lock, NO_KEY]].count, 2);
-        let sums: Vec<(u32, u64)> = facts
-            .sample_sums
-            .iter()
-            .map(|s| (s.sample, s.total_ns))
-            .collect();
+        let sums = sums_by_sample(&facts);
         assert_eq!(sums, [(0, 40), (0, 5), (1, 7)]);
         // reaper's two rows are one wait of sample 0.
         let detail: Vec<(u32, u32, u64)> = facts.detail.iter().collect();
@@ -875,11 +879,7 @@ mod tests {
             seen,
             [(107, 3, seen_in(0, 2, 2)), (23, 3, seen_in(1, 2, 2))]
         );
-        let sums: Vec<(u32, u64)> = facts
-            .sample_sums
-            .iter()
-            .map(|s| (s.sample, s.total_ns))
-            .collect();
+        let sums = sums_by_sample(&facts);
         assert_eq!(sums, [(0, 7), (1, 20), (2, 103)]);
         let mut detail: Vec<(u32, u32, u64)> = facts.detail.iter().collect();
         detail.sort_unstable();

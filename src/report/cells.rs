@@ -246,7 +246,7 @@ pub fn groups_table(analysis: &Analysis) -> TextTable {
     let rows = ranks_in_input(analysis)
         .into_iter()
         .zip(&analysis.groups)
-        .map(|(rank, group)| group_cells(rank, group, &analysis.by, shown))
+        .map(|(rank, group)| group_cells(rank, group, &analysis.by, shown, header.len() + 1))
         .collect();
     TextTable {
         header,
@@ -388,10 +388,17 @@ impl GroupColumns {
     }
 }
 
-fn group_cells(rank: usize, group: &Group, by: &[GroupKey], shown: GroupColumns) -> Vec<Cell> {
-    // Room for every column and the bar the terminal adds, so that no row
-    // grows twice.
-    let mut cells = Vec::with_capacity(by.len() + 16);
+/// A group's row of the ranking, in a vector of `room` cells: one more
+/// than the columns, for the bar the terminal adds, so that no row grows
+/// twice.
+fn group_cells(
+    rank: usize,
+    group: &Group,
+    by: &[GroupKey],
+    shown: GroupColumns,
+    room: usize,
+) -> Vec<Cell> {
+    let mut cells = Vec::with_capacity(room);
     cells.push(rank.to_compact_string());
     cells.extend(group.key_values(by).into_iter().map(Cell::from));
     cells.extend([
