@@ -133,6 +133,28 @@ impl KeyWaits {
         })
     }
 
+    /// Calls `visit` with `key`'s (sample, wait) pairs, in the order of
+    /// [`KeyWaits::waits`]: the same pairs, each segment's run read as one
+    /// slice (a diff reads every key's waits once).
+    pub fn for_each_wait(&self, key: u32, mut visit: impl FnMut(u32, u64)) {
+        debug_assert!(self.unsorted.is_empty(), "waits read before finish");
+        for segment in &self.segments {
+            let own = match segment.key_map {
+                None => key,
+                Some(map) => self.key_maps[map]
+                    .get(key as usize)
+                    .copied()
+                    .unwrap_or(ABSENT),
+            };
+            for &[sample, low, high] in segment.run(own) {
+                visit(
+                    sample + segment.shift,
+                    u64::from(low) | u64::from(high) << 32,
+                );
+            }
+        }
+    }
+
     /// Every pair as (key, sample, wait), key by key.
     pub fn iter(&self) -> impl Iterator<Item = (u32, u32, u64)> + '_ {
         (0..self.keys as u32)
@@ -282,6 +304,11 @@ mod tests {
             first.append(later, &[4, 3, 2, 1, 0], 10);
             let read: Vec<(u32, u32, u64)> = first.iter().collect();
             assert_eq!(read, expected, "sealed every {seal_every}");
+            let mut visited = Vec::new();
+            for key in 0..5 {
+                first.for_each_wait(key, |sample, ns| visited.push((key, sample, ns)));
+            }
+            assert_eq!(visited, expected, "sealed every {seal_every}");
         }
     }
 }

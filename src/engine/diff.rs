@@ -489,7 +489,7 @@ fn compare_groups(inputs: &[InputFacts], options: &DiffOptions) -> Result<Vec<Gr
     let mut groups: Vec<GroupDiff> = group_keys
         .par_iter()
         .enumerate()
-        .map_init(Vec::new, |scratch, (group, texts)| {
+        .map_init(Scratch::default, |scratch, (group, texts)| {
             let before_waits = before.sorted_waits(group as u32, scratch);
             let after_waits = after.sorted_waits(group as u32, scratch);
             // A group whose waits are all 0 ns is no comparison.
@@ -530,45 +530,82 @@ struct SideWaits<'a> {
 
 impl SideWaits<'_> {
     /// The keys of `group` on this side.
-    fn keys_of(&self, group: u32) -> impl Iterator<Item = u32> + '_ {
+    fn keys_of(&self, group: u32) -> &[(u32, u32)] {
         let start = self.keys_by_group.partition_point(|&(id, _)| id < group);
-        self.keys_by_group[start..]
-            .iter()
-            .take_while(move |&&(id, _)| id == group)
-            .map(|&(_, key)| key)
+        let end = self.keys_by_group.partition_point(|&(id, _)| id <= group);
+        &self.keys_by_group[start..end]
     }
 
     /// The group's wait in each sample (its keys' waits summed), in
     /// ascending order: a 0 for each sample without any, then the others
     /// sorted. Only the samples with a wait are sorted: a group appears in
-    /// about half of them. `scratch` holds a 0 per sample and is left so.
-    fn sorted_waits(&self, group: u32, scratch: &mut Vec<u64>) -> Vec<u64> {
-        if scratch.len() < self.samples {
-            scratch.resize(self.samples, 0);
+    /// about half of them.
+    fn sorted_waits(&self, group: u32, scratch: &mut Scratch) -> Vec<u64> {
+        let values = &mut scratch.values;
+        values.clear();
+        match self.keys_of(group) {
+            [(_, key)] => self.waits_of_key(*key, values),
+            keys => self.summed_waits(keys, &mut scratch.sums, values),
+        }
+        values.sort_unstable();
+        let zeros = self.samples - values.len();
+        let mut waits = Vec::with_capacity(self.samples);
+        waits.resize(zeros, 0);
+        waits.extend_from_slice(values);
+        waits
+    }
+
+    /// The waits of a group of one key (most of them, by every key): the
+    /// key's own, in sample order. A sample split between two chunks of
+    /// a file comes twice in a row: summed.
+    fn waits_of_key(&self, key: u32, values: &mut Vec<u64>) {
+        let mut last = u32::MAX;
+        self.detail.for_each_wait(key, |sample, ns| {
+            if sample as usize >= self.samples {
+                return;
+            }
+            match values.last_mut() {
+                Some(sum) if sample == last => *sum = sum.saturating_add(ns),
+                _ => values.push(ns),
+            }
+            last = sample;
+        });
+    }
+
+    /// The waits of a group of several keys, summed sample by sample in
+    /// `sums` (a 0 a sample, and left so); only the samples with a wait.
+    fn summed_waits(&self, keys: &[(u32, u32)], sums: &mut Vec<u64>, values: &mut Vec<u64>) {
+        if sums.len() < self.samples {
+            sums.resize(self.samples, 0);
         }
         let mut waited: Vec<u32> = Vec::new();
-        for key in self.keys_of(group) {
-            for (sample, ns) in self.detail.waits(key) {
+        for &(_, key) in keys {
+            self.detail.for_each_wait(key, |sample, ns| {
                 if sample as usize >= self.samples {
-                    continue;
+                    return;
                 }
-                let sum = &mut scratch[sample as usize];
+                let sum = &mut sums[sample as usize];
                 if *sum == 0 && ns != 0 {
                     waited.push(sample);
                 }
                 *sum = sum.saturating_add(ns);
-            }
+            });
         }
-        let zeros = self.samples - waited.len();
-        let mut waits = vec![0u64; zeros];
-        waits.extend(
+        values.extend(
             waited
                 .iter()
-                .map(|&sample| std::mem::take(&mut scratch[sample as usize])),
+                .map(|&sample| std::mem::take(&mut sums[sample as usize])),
         );
-        waits[zeros..].sort_unstable();
-        waits
     }
+}
+
+/// A worker's buffers for [`SideWaits::sorted_waits`].
+#[derive(Default)]
+struct Scratch {
+    /// A sum for each sample, all 0 between groups.
+    sums: Vec<u64>,
+    /// A group's waits before they are sorted.
+    values: Vec<u64>,
 }
 
 /// The exact sum of per-sample waits (each input's total already fits in
@@ -577,18 +614,19 @@ fn total(values: &[u64]) -> u128 {
     values.iter().map(|&ns| u128::from(ns)).sum()
 }
 
-fn mean_of(values: &[u64]) -> f64 {
-    if values.is_empty() {
+/// The mean of `count` values that sum to `total`.
+fn mean_of(total: u128, count: usize) -> f64 {
+    if count == 0 {
         return 0.0;
     }
-    total(values) as f64 / values.len() as f64
+    total as f64 / count as f64
 }
 
 /// The comparison of a group's per-sample waits, each side sorted.
 fn group_diff(keys: KeyValues, before: &[u64], after: &[u64]) -> GroupDiff {
     let (before_total, after_total) = (total(before), total(after));
-    let before_mean = mean_of(before);
-    let after_mean = mean_of(after);
+    let before_mean = mean_of(before_total, before.len());
+    let after_mean = mean_of(after_total, after.len());
     let test = stats::mann_whitney_sorted(before, after);
     let tested = tested_p(test.as_ref(), before.len(), after.len());
     let status = if before_total == 0 {
