@@ -249,7 +249,8 @@ pub struct ReadArgs {
 
     /// Threads for reading each large table-format file (0: one per core,
     /// for files of 64 MiB and more; N: split any file in N pieces, at
-    /// most 64). diff reads its two files at once, each so.
+    /// most 64). diff reads its two files at once, each so. Pieces are
+    /// read one a core at a time, the others waiting their turn.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub threads: usize,
 
