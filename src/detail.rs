@@ -9,7 +9,10 @@
 //! key's waits are then its run in each segment, in sample order: no sort
 //! of all the pairs by group after reading (it took 0.35 s of a 3.4 s diff
 //! of two 1 GiB files), and no key id in a pair. A pair in a segment takes
-//! 12 bytes: the sample, and the wait in two 32-bit halves.
+//! 6 bytes when the segment's samples span fewer than 65 536 and its waits
+//! fit in 32 bits (a sample's wait past 4.29 s is rare): the sample after
+//! the segment's first and the wait, in 16-bit pieces; else 12 bytes: the
+//! sample, and the wait in two 32-bit halves.
 
 /// Pairs sorted into a segment at a time, at least: 16 MiB unsorted, 12
 /// sorted.
@@ -26,6 +29,17 @@ const ABSENT: u32 = u32::MAX;
 /// One (sample, wait) pair: the sample, then the wait's low and high
 /// halves (a `u64` would align the pair to 16 bytes).
 type Pair = [u32; 3];
+
+/// A pair in 6 bytes: the sample after the segment's first, then the
+/// wait's low and high 16 bits.
+type NarrowPair = [u16; 3];
+
+/// A segment's pairs, in 6 bytes each when they fit.
+#[derive(Debug, Clone)]
+enum Pairs {
+    Narrow(Vec<NarrowPair>),
+    Wide(Vec<Pair>),
+}
 
 /// Each key's (sample, wait) pairs.
 #[derive(Debug, Clone, Default)]
@@ -45,9 +59,10 @@ pub struct KeyWaits {
 struct Segment {
     /// Key `k`'s pairs are `pairs[starts[k]..starts[k + 1]]`, in sample
     /// order.
-    pairs: Vec<Pair>,
+    pairs: Pairs,
     starts: Vec<u32>,
-    /// Added to each sample read back: the samples before its chunk.
+    /// Added to each sample read back: the samples before its chunk, and
+    /// for narrow pairs the segment's first sample.
     shift: u32,
     /// The map in [`KeyWaits::key_maps`] to the segment's key indexes; None
     /// when they are the detail's own.
@@ -55,12 +70,35 @@ struct Segment {
 }
 
 impl Segment {
-    /// The pairs of the segment's own key `key` (none for [`ABSENT`]).
-    fn run(&self, key: u32) -> &[Pair] {
+    /// Where the pairs of the segment's own key `key` are (none for
+    /// [`ABSENT`]).
+    fn run(&self, key: u32) -> std::ops::Range<usize> {
         let key = key as usize;
         match (self.starts.get(key), self.starts.get(key + 1)) {
-            (Some(&start), Some(&end)) => &self.pairs[start as usize..end as usize],
-            _ => &[],
+            (Some(&start), Some(&end)) => start as usize..end as usize,
+            _ => 0..0,
+        }
+    }
+
+    /// Calls `visit` with the (sample, wait) pairs of the segment's own
+    /// key `key`, in sample order.
+    #[inline]
+    fn each_pair(&self, key: u32, mut visit: impl FnMut(u32, u64)) {
+        let run = self.run(key);
+        match &self.pairs {
+            Pairs::Narrow(pairs) => {
+                for &[sample, low, high] in &pairs[run] {
+                    visit(
+                        u32::from(sample) + self.shift,
+                        u64::from(low) | u64::from(high) << 16,
+                    );
+                }
+            }
+            Pairs::Wide(pairs) => {
+                for &[sample, low, high] in &pairs[run] {
+                    visit(sample + self.shift, u64::from(low) | u64::from(high) << 32);
+                }
+            }
         }
     }
 }
@@ -89,53 +127,41 @@ impl KeyWaits {
         }
         let keys = self.keys;
         let mut starts = vec![0u32; keys + 1];
-        for &(key, ..) in &self.unsorted {
+        let (mut first, mut last, mut widest) = (u32::MAX, 0, 0);
+        for &(key, sample, ns) in &self.unsorted {
             starts[key as usize + 1] += 1;
+            first = first.min(sample);
+            last = last.max(sample);
+            widest = widest.max(ns);
         }
         for key in 0..keys {
             starts[key + 1] += starts[key];
         }
-        let mut next = starts.clone();
-        let mut pairs = vec![[0u32; 3]; self.unsorted.len()];
-        for &(key, sample, ns) in &self.unsorted {
-            let at = &mut next[key as usize];
-            pairs[*at as usize] = [sample, ns as u32, (ns >> 32) as u32];
-            *at += 1;
-        }
+        let narrow = last - first <= u32::from(u16::MAX) && widest <= u64::from(u32::MAX);
+        let (pairs, shift) = if narrow {
+            let pairs = placed(&self.unsorted, &starts, |sample, ns| {
+                [(sample - first) as u16, ns as u16, (ns >> 16) as u16]
+            });
+            (Pairs::Narrow(pairs), first)
+        } else {
+            let pairs = placed(&self.unsorted, &starts, |sample, ns| {
+                [sample, ns as u32, (ns >> 32) as u32]
+            });
+            (Pairs::Wide(pairs), 0)
+        };
         self.unsorted.clear();
         self.segments.push(Segment {
             pairs,
             starts,
-            shift: 0,
+            shift,
             key_map: None,
         });
     }
 
-    /// `key`'s (sample, wait) pairs in sample order, once the input is read
-    /// ([`KeyWaits::finish`]). A key continued across two chunks of a file
-    /// comes twice for the sample they share: sum them.
-    pub fn waits(&self, key: u32) -> impl Iterator<Item = (u32, u64)> + '_ {
-        debug_assert!(self.unsorted.is_empty(), "waits read before finish");
-        self.segments.iter().flat_map(move |segment| {
-            let own = match segment.key_map {
-                None => key,
-                Some(map) => self.key_maps[map]
-                    .get(key as usize)
-                    .copied()
-                    .unwrap_or(ABSENT),
-            };
-            segment.run(own).iter().map(move |&[sample, low, high]| {
-                (
-                    sample + segment.shift,
-                    u64::from(low) | u64::from(high) << 32,
-                )
-            })
-        })
-    }
-
-    /// Calls `visit` with `key`'s (sample, wait) pairs, in the order of
-    /// [`KeyWaits::waits`]: the same pairs, each segment's run read as one
-    /// slice (a diff reads every key's waits once).
+    /// Calls `visit` with `key`'s (sample, wait) pairs in sample order,
+    /// once the input is read ([`KeyWaits::finish`]). A key continued
+    /// across two chunks of a file comes twice for the sample they share,
+    /// one pair after the other: sum them.
     pub fn for_each_wait(&self, key: u32, mut visit: impl FnMut(u32, u64)) {
         debug_assert!(self.unsorted.is_empty(), "waits read before finish");
         for segment in &self.segments {
@@ -146,19 +172,25 @@ impl KeyWaits {
                     .copied()
                     .unwrap_or(ABSENT),
             };
-            for &[sample, low, high] in segment.run(own) {
-                visit(
-                    sample + segment.shift,
-                    u64::from(low) | u64::from(high) << 32,
-                );
-            }
+            segment.each_pair(own, &mut visit);
         }
+    }
+
+    /// `key`'s (sample, wait) pairs, as [`KeyWaits::for_each_wait`] gives
+    /// them.
+    pub fn waits(&self, key: u32) -> Vec<(u32, u64)> {
+        let mut waits = Vec::new();
+        self.for_each_wait(key, |sample, ns| waits.push((sample, ns)));
+        waits
     }
 
     /// Every pair as (key, sample, wait), key by key.
     pub fn iter(&self) -> impl Iterator<Item = (u32, u32, u64)> + '_ {
-        (0..self.keys as u32)
-            .flat_map(move |key| self.waits(key).map(move |(sample, ns)| (key, sample, ns)))
+        (0..self.keys as u32).flat_map(move |key| {
+            self.waits(key)
+                .into_iter()
+                .map(move |(sample, ns)| (key, sample, ns))
+        })
     }
 
     /// Appends the waits of the next chunk of the same input: its key `k`
@@ -197,6 +229,24 @@ impl KeyWaits {
     }
 }
 
+/// The pairs of `unsorted` grouped by key, each key's in the order pushed,
+/// at the places `starts` gives, each made by `pair` from its sample and
+/// wait.
+fn placed<P: Copy + Default>(
+    unsorted: &[(u32, u32, u64)],
+    starts: &[u32],
+    pair: impl Fn(u32, u64) -> P,
+) -> Vec<P> {
+    let mut next = starts.to_vec();
+    let mut pairs = vec![P::default(); unsorted.len()];
+    for &(key, sample, ns) in unsorted {
+        let at = &mut next[key as usize];
+        pairs[*at as usize] = pair(sample, ns);
+        *at += 1;
+    }
+    pairs
+}
+
 /// For each key here, its key in a segment: `chunk_key` takes it to the
 /// chunk's key, and `segment_key` (the segment's own map, if any) on.
 fn composed(chunk_key: &[u32], segment_key: Option<&[u32]>) -> Vec<u32> {
@@ -221,9 +271,44 @@ mod tests {
         waits.push(0, 0, u64::MAX);
         waits.push(1, 3, 1 << 40);
         waits.finish();
-        assert_eq!(waits.waits(0).collect::<Vec<_>>(), [(0, u64::MAX)]);
-        assert_eq!(waits.waits(1).collect::<Vec<_>>(), [(0, 5), (3, 1 << 40)]);
-        assert_eq!(waits.waits(7).count(), 0);
+        assert_eq!(waits.waits(0), [(0, u64::MAX)]);
+        assert_eq!(waits.waits(1), [(0, 5), (3, 1 << 40)]);
+        assert_eq!(waits.waits(7).len(), 0);
+    }
+
+    #[test]
+    fn segments_narrow_or_wide_read_back_every_sample_and_wait() {
+        // One segment each: (sample, wait) pairs of key 0; key 1 waits
+        // half as long.
+        let segments: [&[(u32, u64)]; 4] = [
+            // 6-byte pairs: the widest wait that fits.
+            &[(0, 0), (3, u64::from(u32::MAX))],
+            // 12-byte pairs: a wait past 32 bits.
+            &[(10, 1), (11, u64::from(u32::MAX) * 2 + 2)],
+            // 6-byte pairs: the longest span of samples that fits.
+            &[(20, 5), (20 + 65_535, 6)],
+            // 12-byte pairs: a span one longer.
+            &[(70_000, 7), (70_000 + 65_536, 8)],
+        ];
+        let mut waits = KeyWaits::default();
+        for pairs in segments {
+            for &(sample, ns) in pairs {
+                waits.push(0, sample, ns);
+                waits.push(1, sample, ns / 2);
+            }
+            waits.seal();
+        }
+        waits.finish();
+        let narrow: Vec<bool> = waits
+            .segments
+            .iter()
+            .map(|segment| matches!(segment.pairs, Pairs::Narrow(_)))
+            .collect();
+        assert_eq!(narrow, [true, false, true, false]);
+        let expected: Vec<(u32, u64)> = segments.concat();
+        assert_eq!(waits.waits(0), expected);
+        let halves: Vec<(u32, u64)> = expected.iter().map(|&(s, ns)| (s, ns / 2)).collect();
+        assert_eq!(waits.waits(1), halves);
     }
 
     #[test]
@@ -238,12 +323,9 @@ mod tests {
         // The chunk's key 0 is key 2 here, its key 1 key 0; its sample 0
         // continues sample 1 here.
         first.append(chunk, &[2, 0], 1);
-        assert_eq!(
-            first.waits(0).collect::<Vec<_>>(),
-            [(0, 10), (1, 11), (1, 30), (3, 31)]
-        );
-        assert_eq!(first.waits(1).count(), 0);
-        assert_eq!(first.waits(2).collect::<Vec<_>>(), [(1, 20)]);
+        assert_eq!(first.waits(0), [(0, 10), (1, 11), (1, 30), (3, 31)]);
+        assert_eq!(first.waits(1).len(), 0);
+        assert_eq!(first.waits(2), [(1, 20)]);
     }
 
     #[test]
@@ -257,10 +339,7 @@ mod tests {
         // One segment: a second would hold a start for each of the keys
         // and fewer pairs than keys.
         assert_eq!(waits.segments.len(), 1);
-        assert_eq!(
-            waits.waits(keys - 1).collect::<Vec<_>>(),
-            [(0, u64::from(keys - 1))]
-        );
+        assert_eq!(waits.waits(keys - 1), [(0, u64::from(keys - 1))]);
     }
 
     /// Key k's wait in sample s, when it has one: past 2^32, so that both
