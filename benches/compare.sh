@@ -2,7 +2,8 @@
 # Times `contend report` against DuckDB, Python polars and awk doing the same
 # group-by (sum, count, max of dur per category, symbol, caller) on the same
 # synthetic raw dump, in one run; then the same rows in the seed's shape
-# with 400 and 4 000 samples, a diff of two such files, and the rendering of
+# with 400 and 4 000 samples, a diff of two such files (and the two files'
+# reports run at once, the least a diff can take), and the rendering of
 # a ranking of 200 000 groups in every format. Prints median wall time,
 # peak RSS, MB/s and each time relative to contend on the plain TSV.
 #
@@ -92,6 +93,11 @@ for size in "${sizes[@]}"; do
     run "contend report (400 samples)" "$s400" "$contend" report --format json "$s400"
     run "contend report (4000 samples)" "$s4000" "$contend" report --format json "$s4000"
     run "contend diff (400 vs 4000 samples)" "$s400" "$contend" diff --format json "$s400" "$s4000"
+    # What any diff built on this reader takes at least: the same two
+    # files read at once, one core each, with nothing kept per sample.
+    run "both reports at once (diff's floor)" "$s400" bash -c \
+        "'$contend' report --threads 1 --format json '$s400' > /dev/null &
+         '$contend' report --threads 1 --format json '$s4000' > /dev/null; wait"
     run "duckdb read_csv" "$tsv" "$py" "$dir/duckdb_groupby.py" "$tsv"
     run "polars scan_csv" "$tsv" "$py" "$dir/polars_groupby.py" "$tsv"
     run "awk" "$tsv" "$awk_bin" -F'\t' 'NR > 1 { k = $2 FS $3 FS $4; s[k] += $1; n[k]++; if ($1 > m[k]) m[k] = $1 } END { for (k in s) print k, s[k], n[k], m[k] }' "$tsv"
