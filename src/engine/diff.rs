@@ -548,7 +548,10 @@ impl SideWaits<'_> {
             keys => self.summed_waits(keys, &mut scratch.sums, values),
         }
         values.sort_unstable();
-        let zeros = self.samples - values.len();
+        // A value a sample at most: a key's pairs of one sample come one
+        // after the other, and a group's are summed by sample.
+        debug_assert!(values.len() <= self.samples, "more waits than samples");
+        let zeros = self.samples.saturating_sub(values.len());
         let mut waits = Vec::with_capacity(self.samples);
         waits.resize(zeros, 0);
         waits.extend_from_slice(values);
