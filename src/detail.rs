@@ -14,8 +14,8 @@
 //! the segment's first and the wait, in 16-bit pieces; else 12 bytes: the
 //! sample, and the wait in two 32-bit halves.
 
-/// Pairs sorted into a segment at a time, at least: 16 MiB unsorted, 12
-/// sorted.
+/// Pairs sorted into a segment at a time, at least: 16 MiB unsorted, 6
+/// or 12 sorted.
 const SEGMENT_PAIRS: usize = 1 << 20;
 
 /// At least this many pairs a key go into a segment: a segment holds a
@@ -342,19 +342,21 @@ mod tests {
         assert_eq!(waits.waits(keys - 1), [(0, u64::from(keys - 1))]);
     }
 
-    /// Key k's wait in sample s, when it has one: past 2^32, so that both
-    /// halves count.
-    fn wait(key: u32, sample: u32) -> Option<u64> {
-        ((key + sample) % 3 != 0).then(|| u64::from(key + sample) | u64::from(sample) << 40)
+    /// Key k's wait in sample s, when it has one: past 2^32 (so that both
+    /// halves count) after sample 0 when `wide`, else under 2^16.
+    fn wait(key: u32, sample: u32, wide: bool) -> Option<u64> {
+        let high = if wide { u64::from(sample) << 40 } else { 0 };
+        ((key + sample) % 3 != 0).then(|| u64::from(key + sample) | high)
     }
 
     /// A chunk of samples `from..to` of the 5 keys, numbered from 0, its
-    /// key `k` numbered `own(k)`, sealed after every `seal_every` samples.
-    fn chunk(from: u32, to: u32, own: fn(u32) -> u32, seal_every: u32) -> KeyWaits {
+    /// key `k` numbered `own(k)`, sealed after every `seal_every` samples;
+    /// waits as [`wait`] makes them.
+    fn chunk(from: u32, to: u32, own: fn(u32) -> u32, seal_every: u32, wide: bool) -> KeyWaits {
         let mut waits = KeyWaits::default();
         for sample in from..to {
             for key in 0..5 {
-                if let Some(ns) = wait(key, sample) {
+                if let Some(ns) = wait(key, sample, wide) {
                     waits.push(own(key), sample - from, ns);
                 }
             }
@@ -367,27 +369,37 @@ mod tests {
 
     #[test]
     fn pairs_read_back_the_same_whatever_the_segments_and_chunks() {
-        let expected: Vec<(u32, u32, u64)> = (0..5)
-            .flat_map(|key| (0..30).filter_map(move |s| wait(key, s).map(|ns| (key, s, ns))))
-            .collect();
-        assert_eq!(expected.len(), 100);
-        for seal_every in [1, 4, 7, 1000] {
-            let mut first = chunk(0, 10, |key| key, seal_every);
-            // The second chunk numbers the keys in reverse, the third
-            // rotated by two; the third is appended to the second first,
-            // so that its maps are composed.
-            let mut later = chunk(10, 20, |key| 4 - key, seal_every);
-            let third = chunk(20, 30, |key| (key + 2) % 5, seal_every);
-            let third_to_second = [0, 1, 2, 3, 4].map(|own| 4 - (own + 3) % 5);
-            later.append(third, &third_to_second, 10);
-            first.append(later, &[4, 3, 2, 1, 0], 10);
-            let read: Vec<(u32, u32, u64)> = first.iter().collect();
-            assert_eq!(read, expected, "sealed every {seal_every}");
-            let mut visited = Vec::new();
-            for key in 0..5 {
-                first.for_each_wait(key, |sample, ns| visited.push((key, sample, ns)));
+        // Wide waits, then narrow ones: narrow segments that begin after
+        // a chunk's first sample keep that sample in their shift, and a
+        // chunk appended adds its own.
+        for wide in [true, false] {
+            let expected: Vec<(u32, u32, u64)> = (0..5)
+                .flat_map(|key| {
+                    (0..30).filter_map(move |s| wait(key, s, wide).map(|ns| (key, s, ns)))
+                })
+                .collect();
+            assert_eq!(expected.len(), 100);
+            for seal_every in [1, 4, 7, 1000] {
+                let mut first = chunk(0, 10, |key| key, seal_every, wide);
+                // The second chunk numbers the keys in reverse, the third
+                // rotated by two; the third is appended to the second
+                // first, so that its maps are composed.
+                let mut later = chunk(10, 20, |key| 4 - key, seal_every, wide);
+                let third = chunk(20, 30, |key| (key + 2) % 5, seal_every, wide);
+                let third_to_second = [0, 1, 2, 3, 4].map(|own| 4 - (own + 3) % 5);
+                later.append(third, &third_to_second, 10);
+                first.append(later, &[4, 3, 2, 1, 0], 10);
+                let read: Vec<(u32, u32, u64)> = first.iter().collect();
+                assert_eq!(read, expected, "sealed every {seal_every}, wide {wide}");
+                let narrow = first
+                    .segments
+                    .iter()
+                    .filter(|segment| matches!(segment.pairs, Pairs::Narrow(_)))
+                    .count();
+                if !wide {
+                    assert_eq!(narrow, first.segments.len());
+                }
             }
-            assert_eq!(visited, expected, "sealed every {seal_every}");
         }
     }
 }

@@ -869,6 +869,35 @@ fn files_read_in_pieces_compare_as_files_read_whole() {
 }
 
 #[test]
+fn a_sample_cut_across_pieces_counts_once_for_its_key() {
+    // 60 rows of one key a sample: --threads 9 cuts each file inside
+    // most samples, so a key's wait in a sample comes from two pieces
+    // and must be summed into one value a sample (the mean is the total
+    // over the 8 samples only then).
+    let samples = |base: u64| -> Vec<TestSample> {
+        (0..8)
+            .map(|sample| {
+                let rows = (0..60)
+                    .map(|row| (base + sample * 10 + row, "kernel", "kernel_lock", "reaper"))
+                    .collect();
+                (10_000_000, rows)
+            })
+            .collect()
+    };
+    let test = "sample-across-pieces";
+    let before = scratch_file(test, "before.txt", &table_of(&samples(1_000)));
+    let after = scratch_file(test, "after.txt", &table_of(&samples(2_000)));
+    let pieces = diff_json(&["--threads", "9", &before, &after], 0);
+    assert_eq!(pieces, diff_json(&["--threads", "1", &before, &after], 0));
+    let reaper = group(&pieces, "kernel", "kernel_lock", "reaper");
+    // Sample s: 60 x (1 000 + 10 s) + (0 + 1 + ... + 59) = 61 770 + 600 s.
+    let before_total: u64 = (0..8).map(|s| 61_770 + 600 * s).sum();
+    assert_eq!(reaper["before_total_ns"], before_total);
+    assert_eq!(reaper["before_mean_ns"], before_total / 8);
+    assert_eq!(reaper["after_mean_ns"], (before_total + 8 * 60_000) / 8);
+}
+
+#[test]
 fn a_filter_needs_to_pick_rows_on_one_side_only() {
     // The two sides are read on threads of their own; --match is checked
     // against both once both are read.
