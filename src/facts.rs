@@ -423,9 +423,8 @@ pub struct FactsBuilder {
     /// every row (16 000 keys: 16 KiB, in the L1 cache).
     uncounted: Vec<bool>,
     /// The keys with rows in the current sample: the first `touched_len`
-    /// entries; one entry more than there are keys, so
-    /// that a row writes its key without asking whether it is the key's
-    /// first in the sample.
+    /// entries; one entry more than there are keys, so that a row writes
+    /// its key without asking whether it is the key's first in the sample.
     touched: Vec<u32>,
     touched_len: usize,
     /// The index of the current sample within `facts.samples`.

@@ -541,12 +541,12 @@ impl SideWaits<'_> {
     /// sorted. Only the samples with a wait are sorted: a group appears in
     /// about half of them.
     fn sorted_waits(&self, group: u32, scratch: &mut Scratch) -> Vec<u64> {
-        let values = &mut scratch.values;
-        values.clear();
+        scratch.values.clear();
         match self.keys_of(group) {
-            [(_, key)] => self.waits_of_key(*key, values),
-            keys => self.summed_waits(keys, &mut scratch.sums, values),
+            [(_, key)] => self.waits_of_key(*key, &mut scratch.values),
+            keys => self.summed_waits(keys, scratch),
         }
+        let values = &mut scratch.values;
         values.sort_unstable();
         // A value a sample at most: a key's pairs of one sample come one
         // after the other, and a group's are summed by sample.
@@ -575,13 +575,19 @@ impl SideWaits<'_> {
         });
     }
 
-    /// The waits of a group of several keys, summed sample by sample in
-    /// `sums` (a 0 a sample, and left so); only the samples with a wait.
-    fn summed_waits(&self, keys: &[(u32, u32)], sums: &mut Vec<u64>, values: &mut Vec<u64>) {
+    /// The waits of a group of several keys into `scratch.values`, summed
+    /// sample by sample in `scratch.sums` (left all 0); only the samples
+    /// with a wait.
+    fn summed_waits(&self, keys: &[(u32, u32)], scratch: &mut Scratch) {
+        let Scratch {
+            sums,
+            values,
+            waited,
+        } = scratch;
         if sums.len() < self.samples {
             sums.resize(self.samples, 0);
         }
-        let mut waited: Vec<u32> = Vec::new();
+        waited.clear();
         for &(_, key) in keys {
             self.detail.for_each_wait(key, |sample, ns| {
                 if sample as usize >= self.samples {
@@ -609,6 +615,8 @@ struct Scratch {
     sums: Vec<u64>,
     /// A group's waits before they are sorted.
     values: Vec<u64>,
+    /// The samples a group of several keys has a wait in.
+    waited: Vec<u32>,
 }
 
 /// The exact sum of per-sample waits (each input's total already fits in

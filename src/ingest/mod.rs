@@ -262,7 +262,7 @@ fn read_capture(
 /// input is not one (stdin, compressed, another format, too small).
 fn read_in_parallel(options: &ReadOptions, source: &Source) -> Result<Option<InputFacts>> {
     let threads = match options.threads {
-        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        0 => parallel::cores(),
         given => given.min(parallel::MAX_THREADS),
     };
     let min_chunk = if options.threads == 0 {

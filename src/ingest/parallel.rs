@@ -34,6 +34,14 @@ const HEADER_LOOKBACK: u64 = 1 << 20;
 
 const READ_BUFFER: usize = 256 * 1024;
 
+/// The cores this process may use, asked once: the answer reads cgroup
+/// files on Linux, and chunks count against one fixed number.
+pub fn cores() -> usize {
+    static CORES: std::sync::LazyLock<usize> =
+        std::sync::LazyLock::new(|| std::thread::available_parallelism().map_or(1, usize::from));
+    *CORES
+}
+
 /// Chunks being read now, in the whole process.
 static CHUNKS_RUNNING: std::sync::Mutex<usize> = std::sync::Mutex::new(0);
 
@@ -49,7 +57,7 @@ struct Core;
 impl Core {
     /// Waits for a core.
     fn take() -> Core {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let cores = cores();
         let mut running = CHUNKS_RUNNING.lock().unwrap_or_else(|e| e.into_inner());
         while *running >= cores {
             running = CHUNK_DONE.wait(running).unwrap_or_else(|e| e.into_inner());
@@ -283,7 +291,7 @@ mod tests {
 
     #[test]
     fn no_more_chunks_are_read_at_once_than_there_are_cores() {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let cores = cores();
         let (running, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
         let threads: Vec<usize> = (0..cores * 3).collect();
         super::super::on_threads(&threads, |_| {
