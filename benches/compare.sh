@@ -105,6 +105,12 @@ for size in "${sizes[@]}"; do
     base=$(awk '$1 == "contend" && $2 == "report" && NF == 3 {print $3}' "$dir/results.txt")
     echo "time relative to contend report:"
     awk -v base="$base" '{ t = $NF; $NF = ""; printf "  %-34s %6.2fx\n", $0, t / base }' "$dir/results.txt"
+    # The diff against what it reads: its two inputs' reports one after the
+    # other, and the floor above.
+    awk '/^contend report \(400 samples\)/ {a = $NF} /^contend report \(4000 samples\)/ {b = $NF}
+         /^contend diff/ {d = $NF} /^both reports at once/ {f = $NF}
+         END {printf "diff relative to its two inputs'"'"' reports in turn: %.2fx; to the floor: %.2fx\n", d / (a + b), d / f}' \
+        "$dir/results.txt"
 done
 
 # A ranking of about 215 000 groups (80 symbols, 3 300 callers) in 100 MB,
