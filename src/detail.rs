@@ -63,16 +63,17 @@ struct Unsorted {
     /// (key, the wait's low 32 bits) of each pair.
     pairs: Vec<[u32; 2]>,
     /// (first pair, sample) of each run of pairs of one sample: pushes
-    /// come sample by sample.
-    samples: Vec<(usize, u32)>,
+    /// come sample by sample. A segment holds fewer than 2^32 pairs
+    /// (twice the keys at most, past 2^20), so 8 bytes a run.
+    samples: Vec<(u32, u32)>,
     /// (pair, the wait's high 32 bits) of each wait past 32 bits, rare.
-    highs: Vec<(usize, u32)>,
+    highs: Vec<(u32, u32)>,
 }
 
 impl Unsorted {
     /// Adds `key`'s wait in `sample`.
     fn push(&mut self, key: u32, sample: u32, wait_ns: u64) {
-        let at = self.pairs.len();
+        let at = self.pairs.len() as u32;
         if self.samples.last().is_none_or(|&(_, last)| last != sample) {
             self.samples.push((at, sample));
         }
@@ -112,13 +113,14 @@ impl Unsorted {
     fn for_each(&self, mut visit: impl FnMut(u32, u32, u64)) {
         let mut highs = self.highs.iter().peekable();
         for (run, &(begin, sample)) in self.samples.iter().enumerate() {
+            let begin = begin as usize;
             let end = self
                 .samples
                 .get(run + 1)
-                .map_or(self.len(), |&(end, _)| end);
+                .map_or(self.len(), |&(end, _)| end as usize);
             for (at, &[key, low]) in (begin..end).zip(&self.pairs[begin..end]) {
                 let high = match highs.peek() {
-                    Some(&&(pair, high)) if pair == at => {
+                    Some(&&(pair, high)) if pair as usize == at => {
                         highs.next();
                         high
                     }
@@ -353,10 +355,16 @@ mod tests {
     fn pairs_pushed_read_back_in_order_with_their_samples_and_high_bits() {
         // Runs of one sample, a sample pushed again after another, and
         // waits past 32 bits between and at the ends of runs.
+        // The first and last samples pushed are neither the least nor
+        // the greatest; the first and last pairs wait past 32 bits.
         let pushed: Vec<(u32, u32, u64)> = (0..200u32)
             .map(|at| {
-                let sample = [0, 0, 1, 1, 1, 4, 2, 2, 9, 9][at as usize % 10] + at / 10 * 10;
-                let high = if at % 7 == 0 { u64::from(at) << 32 } else { 0 };
+                let sample = [5, 5, 1, 1, 1, 4, 2, 1, 9, 8][at as usize % 10] + at / 10 * 10;
+                let high = if at % 7 == 0 || at == 199 {
+                    u64::from(at + 1) << 32
+                } else {
+                    0
+                };
                 (at % 13, sample, high | u64::from(at * 31))
             })
             .collect();
@@ -367,8 +375,8 @@ mod tests {
         let mut read = Vec::new();
         unsorted.for_each(|key, sample, ns| read.push((key, sample, ns)));
         assert_eq!(read, pushed);
-        assert_eq!(unsorted.sample_span(), (0, 199));
-        assert_eq!(unsorted.highs.len(), 28);
+        assert_eq!(unsorted.sample_span(), (1, 199));
+        assert_eq!(unsorted.highs.len(), 30);
     }
 
     #[test]

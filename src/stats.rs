@@ -760,6 +760,13 @@ mod tests {
         let test = mann_whitney_sorted(only_zeros, SortedSide::of(&[1, 2, 3, 4]));
         assert_eq!(test, mann_whitney(&[0u64; 4], &[1, 2, 3, 4]));
         assert_eq!(test.map(|test| test.u), Some(0.0));
+        // Waits as the diff hands them: 0s counted on both sides and
+        // among the values, an empty side of 0s alone.
+        let apart = |zeros: usize, values: &'static [u64]| SortedSide { zeros, values };
+        let test = mann_whitney_sorted(apart(3, &[0, 3, 7, 7]), apart(1, &[2, 7, 9]));
+        assert_eq!(test, mann_whitney(&[0u64, 0, 0, 0, 3, 7, 7], &[0, 2, 7, 9]));
+        let test = mann_whitney_sorted(apart(3, &[]), SortedSide::of(&[0, 5]));
+        assert_eq!(test, mann_whitney(&[0u64; 3], &[0, 5]));
     }
 
     /// How often p < 0.05 when both sides come from the same zero-heavy
@@ -810,6 +817,14 @@ mod tests {
         let test = mann_whitney_sorted(SortedSide::of(&[9u64, 1]), SortedSide::of(&[5]));
         assert_eq!(test.map(|test| test.u), Some(1.0));
         assert_eq!(test, mann_whitney(&[1u64, 9], &[5]));
+        // With 0s counted apart: they stay before the values sorted.
+        let unsorted = SortedSide {
+            zeros: 2,
+            values: &[9u64, 1],
+        };
+        let test = mann_whitney_sorted(unsorted, SortedSide::of(&[5]));
+        assert_eq!(test.map(|test| test.u), Some(1.0));
+        assert_eq!(test, mann_whitney(&[0u64, 0, 1, 9], &[5]));
     }
 
     #[test]

@@ -675,3 +675,33 @@ fn group_diff(keys: KeyValues, before: SortedSide<u64>, after: SortedSide<u64>) 
         change_ns: after_mean - before_mean,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_groups_mean_counts_the_samples_it_has_no_wait_in() {
+        // 0, 0, 4, 8 before (the two 0s counted apart), 6, 6 after.
+        let before = SortedSide {
+            zeros: 2,
+            values: &[4, 8],
+        };
+        let after = SortedSide::of(&[6, 6]);
+        let diff = group_diff(KeyValues::default(), before, after);
+        assert_eq!((diff.before_total_ns, diff.after_total_ns), (12, 12));
+        assert_eq!((diff.before_mean_ns, diff.after_mean_ns), (3, 6));
+        assert_eq!(diff.delta_pct, Some(100.0));
+        assert_eq!(diff.change_ns, 3.0);
+        assert_eq!(diff.status, Status::Changed);
+        // A group with only 0s counted apart before is new.
+        let before = SortedSide::<u64> {
+            zeros: 4,
+            values: &[],
+        };
+        assert_eq!(
+            group_diff(KeyValues::default(), before, after).status,
+            Status::New
+        );
+    }
+}
