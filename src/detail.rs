@@ -100,7 +100,8 @@ impl Unsorted {
         self.highs.clear();
     }
 
-    /// The first and last sample of the pairs.
+    /// The least and the greatest sample of the pairs (pushes may come
+    /// back to an earlier sample).
     fn sample_span(&self) -> (u32, u32) {
         let samples = self.samples.iter().map(|&(_, sample)| sample);
         let first = samples.clone().min().unwrap_or(0);
@@ -354,9 +355,9 @@ mod tests {
     #[test]
     fn pairs_pushed_read_back_in_order_with_their_samples_and_high_bits() {
         // Runs of one sample, a sample pushed again after another, and
-        // waits past 32 bits between and at the ends of runs.
-        // The first and last samples pushed are neither the least nor
-        // the greatest; the first and last pairs wait past 32 bits.
+        // waits past 32 bits between and at the ends of runs, on the
+        // first pair and on the last; the first and last samples pushed
+        // are neither the least nor the greatest.
         let pushed: Vec<(u32, u32, u64)> = (0..200u32)
             .map(|at| {
                 let sample = [5, 5, 1, 1, 1, 4, 2, 1, 9, 8][at as usize % 10] + at / 10 * 10;
