@@ -43,12 +43,21 @@ Examples:
   Did the patch change spinning on kernel_lock? (several samplings a build)
     contend diff before.txt after.txt
 
-  Watch kernel_lock time too in a script: exit 1 on a significant rise over 10 %:
+  A CI gate on spin share and kernel_lock time: exit 1 when either regressed
+  (a significant rise of more than 10 %) or could not be tested:
     contend diff --fail-above 10 --metric spin_share --metric kernel_lock_ns \\
-        --format json before.txt after.txt
+        --fail-inconclusive --format summary before.txt after.txt
 
   A differential flame graph of the lock time:
-    contend diff --format folded before.txt after.txt | inferno-flamegraph > diff.svg";
+    contend diff --format folded before.txt after.txt | inferno-flamegraph > diff.svg
+
+Verdicts (each metric; JSON `verdict`): regressed or improved (significant, and
+the shift beyond the limit: --fail-above, or 10 %), same (the shift's 95 %
+interval within the limit), inconclusive (the data cannot tell; the output
+says how many samples a side would).
+
+Exit codes: 0 no watched metric regressed; 1 a watched metric regressed, or
+one is inconclusive with --fail-inconclusive; 2 bad usage or input.";
 
 const PLOT_EXAMPLES: &str = "\
 Examples:
@@ -589,11 +598,17 @@ pub struct DiffArgs {
     #[arg(long, default_value_t = 0.05, value_name = "P")]
     pub alpha: f64,
 
-    /// Exit 1 when the median of a --metric rose by more than PCT percent
-    /// (10, 10%) or, for spin_share, PT percentage points (5pt),
-    /// significantly.
+    /// Exit 1 when a --metric regressed: it rose significantly, by a
+    /// shift of more than PCT percent of its before median (10, 10%) or,
+    /// for spin_share, PT percentage points (5pt).
     #[arg(long, value_name = "PCT|PTpt", value_parser = Threshold::parse, allow_hyphen_values = true)]
     pub fail_above: Option<Threshold>,
+
+    /// With --fail-above: exit 1 as well when a watched metric's verdict
+    /// is inconclusive (too few samples, missing from an input, or an
+    /// interval wider than the limit).
+    #[arg(long, requires = "fail_above")]
+    pub fail_inconclusive: bool,
 
     /// Metric that --fail-above watches (repeatable) [default: spin_share].
     #[arg(long, value_enum, value_name = "NAME")]

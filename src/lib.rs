@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cmd;
 pub mod detail;
 pub mod distribution;
+pub mod effect;
 pub mod engine;
 pub mod error;
 pub mod export;

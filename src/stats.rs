@@ -28,6 +28,31 @@ pub const MIN_SAMPLES_FOR_CI: usize = 6;
 /// p < 0.05 at all (4 + 4 fully separated gives p = 2/70 = 0.029).
 pub const MIN_SAMPLES_FOR_TEST: usize = 4;
 
+/// The smallest two-sided p a rank test of `n1` and `n2` values can give:
+/// every value of one side above every value of the other, untied, one
+/// of C(n1 + n2, n1) deals, counted at both ends.
+pub fn least_p(n1: usize, n2: usize) -> f64 {
+    let (small, n) = (n1.min(n2), n1 + n2);
+    // C(n, small) built up term by term; past 1e300 p is 0 for any use.
+    let mut ways = 1.0f64;
+    for i in 0..small {
+        ways = ways * (n - i) as f64 / (i + 1) as f64;
+        if ways > 1e300 {
+            return 0.0;
+        }
+    }
+    (2.0 / ways).min(1.0)
+}
+
+/// The fewest samples a side with which a rank test can give p below
+/// `alpha` at all (4 at 0.05: p = 2/70); 2 with the tests off.
+pub fn min_samples_for_alpha(alpha: f64) -> usize {
+    if alpha >= 1.0 {
+        return 2;
+    }
+    (2..).find(|&n| least_p(n, n) < alpha).unwrap_or(2)
+}
+
 /// A distribution-free confidence interval of at least 95 % for the median,
 /// from order statistics (as benchstat does): the k-th smallest and k-th
 /// largest values, k the largest with P(Binomial(n, 1/2) < k) <= 2.5 %.
@@ -38,20 +63,24 @@ pub fn median_ci(values: &[f64]) -> Option<(f64, f64)> {
         return None;
     }
     let sorted = sorted(values);
-    let mut below = 0.0;
-    let mut k = 0;
-    // P(X <= i) for X ~ Binomial(n, 1/2), summed term by term.
-    let mut term = 0.5f64.powi(n as i32);
-    for i in 0..n {
-        below += term;
-        if below > 0.025 {
-            break;
-        }
-        k = i + 1;
-        term *= (n - i) as f64 / (i + 1) as f64;
-    }
-    let k = k.max(1);
+    let k = binomial_half_quantile(n, 0.025).max(1);
     Some((sorted[k - 1], sorted[n - k]))
+}
+
+/// The largest k with P(X < k) <= `tail` for X ~ Binomial(n, 1/2). The
+/// terms are summed from their logarithms: 0.5^n underflows to 0 from
+/// n = 1 075, where starting from it would sum nothing but zeros.
+fn binomial_half_quantile(n: usize, tail: f64) -> usize {
+    let mut log_term = -(n as f64) * std::f64::consts::LN_2; // log P(X = 0)
+    let mut below = 0.0;
+    for i in 0..n {
+        below += log_term.exp();
+        if below > tail {
+            return i;
+        }
+        log_term += ((n - i) as f64).ln() - ((i + 1) as f64).ln();
+    }
+    n
 }
 
 /// Which distribution a p-value was taken from.
@@ -111,7 +140,7 @@ pub const TIES_EXACT_LIMIT: usize = 25;
 /// rules: the exact distribution of U up to [`EXACT_LIMIT`] values a side
 /// without ties and [`TIES_EXACT_LIMIT`] with ties, else the normal
 /// approximation with tie and continuity corrections. Two-sided p is twice
-/// the lower tail at the smaller of U1 and U2, at most 1 (1 when U1 = U2).
+/// the smaller tail of U1's distribution at the observed U1, at most 1.
 /// Values are ranked as they compare, so integers past 2^53 stay apart.
 /// None when a side is empty.
 pub fn mann_whitney<T: Copy + PartialOrd + Default>(a: &[T], b: &[T]) -> Option<MannWhitney> {
@@ -343,26 +372,20 @@ impl Ranks {
 }
 
 /// Two-sided exact p of a doubled U (`u_doubled`) for a first sample of
-/// `n1` values, given the runs of tied values: 2 P(U <= min(U1, U2)),
-/// at most 1; 1 when U1 = U2 (benchstat's rule).
+/// `n1` values, given the runs of tied values: twice the smaller tail of
+/// U1's own distribution at the observed U1, min(1, 2 min(P(U1 <= u1),
+/// P(U1 >= u1))). With ties and sides of different sizes that
+/// distribution is not symmetric, so both tails are counted on it (the
+/// reflected point of the other tail is not the same arrangement count):
+/// swapping the sides gives the same p, and p is never 0 (the observed
+/// arrangement is one of those counted).
 fn exact_p(u_doubled: u64, n1: usize, ties: &[usize]) -> f64 {
-    let n: usize = ties.iter().sum();
-    let n2 = n - n1;
-    let other = 2 * (n1 * n2) as u64 - u_doubled;
-    if other == u_doubled || ties.len() == 1 {
-        return 1.0;
-    }
-    let smaller = u_doubled.min(other);
     let counts = cached_distribution(n1, ties);
-    let offset = (n1 * (n1 + 1)) as u64;
+    let observed = (u_doubled + (n1 * (n1 + 1)) as u64) as usize;
     let total: f64 = counts.iter().sum();
-    let tail: f64 = counts
-        .iter()
-        .enumerate()
-        .take_while(|&(sum, _)| sum as u64 <= smaller + offset)
-        .map(|(_, count)| count)
-        .sum();
-    (2.0 * tail / total).min(1.0)
+    let at_most: f64 = counts.iter().take(observed + 1).sum();
+    let at_least: f64 = counts.iter().skip(observed).sum();
+    (2.0 * at_most.min(at_least) / total).min(1.0)
 }
 
 /// How many of the C(n, n1) ways of choosing the first sample from the
@@ -422,6 +445,17 @@ fn cached_distribution(n1: usize, ties: &[usize]) -> std::rc::Rc<Vec<f64>> {
         cache.insert((n1, ties.to_vec()), std::rc::Rc::clone(&counts));
         counts
     })
+}
+
+/// How many of the C(n1 + n2, n1) ways of dealing untied values into the
+/// sides give U1 = 0, 1, ..., n1 x n2: the null distribution of U that
+/// the shift's confidence interval is read from ([`crate::effect`]).
+pub fn untied_u_counts(n1: usize, n2: usize) -> Vec<f64> {
+    let counts = cached_distribution(n1, &vec![1; n1 + n2]);
+    let offset = n1 * (n1 + 1);
+    (0..=n1 * n2)
+        .map(|u| counts.get(2 * u + offset).copied().unwrap_or(0.0))
+        .collect()
 }
 
 /// Two-sided p from the normal approximation with tie and continuity
@@ -533,10 +567,11 @@ mod tests {
         assert_eq!(result.p_value, enumerated_p(&a, &b));
     }
 
-    /// benchstat's two-sided p from its definition, by listing every way
-    /// of choosing the first sample from the pooled values: U of each
-    /// choice counted pair by pair (ties 1/2), p = 2 P(U <= min(U1, U2))
-    /// at most 1, and 1 when U1 = U2.
+    /// The two-sided p from its definition, by listing every way of
+    /// choosing the first sample from the pooled values: U of each choice
+    /// counted pair by pair (ties 1/2), then twice the smaller of the
+    /// shares of choices with U at most and at least the observed U, at
+    /// most 1. Written apart from `exact_p`: no rank sums, no reflection.
     fn enumerated_p(a: &[f64], b: &[f64]) -> f64 {
         let pooled: Vec<f64> = a.iter().chain(b).copied().collect();
         let (n1, n) = (a.len(), pooled.len());
@@ -556,23 +591,18 @@ mod tests {
             u
         };
         let observed = u_of(&(0..n1).collect::<Vec<_>>());
-        let other = (n1 * (n - n1)) as f64 - observed;
-        if observed == other {
-            return 1.0;
-        }
-        let smaller = observed.min(other);
-        let (mut at_most, mut all) = (0u64, 0u64);
+        let (mut at_most, mut at_least, mut all) = (0u64, 0u64, 0u64);
         for mask in 0u32..(1 << n) {
             if mask.count_ones() as usize != n1 {
                 continue;
             }
             let first: Vec<usize> = (0..n).filter(|i| mask & (1 << i) != 0).collect();
+            let u = u_of(&first);
             all += 1;
-            if u_of(&first) <= smaller {
-                at_most += 1;
-            }
+            at_most += u64::from(u <= observed);
+            at_least += u64::from(u >= observed);
         }
-        (2.0 * at_most as f64 / all as f64).min(1.0)
+        (2.0 * at_most.min(at_least) as f64 / all as f64).min(1.0)
     }
 
     /// A small generator (xorshift): the same draws on every run.
@@ -616,8 +646,56 @@ mod tests {
                 "{a:?} vs {b:?}: {} != {expected}",
                 result.p_value
             );
+            let swapped = mann_whitney(&b, &a).unwrap();
+            assert!(
+                close(swapped.p_value, result.p_value, 1e-12),
+                "{a:?} vs {b:?}: swapped {} != {}",
+                swapped.p_value,
+                result.p_value
+            );
+            assert!(result.p_value > 0.0);
         }
         assert!(with_ties > 200, "mostly tied data: {with_ties}");
+    }
+
+    #[test]
+    fn falls_with_ties_and_unequal_sides_get_both_tails() {
+        // The cases; the reference p-values were enumerated in
+        // Python (itertools.combinations over the pooled values, U pair by
+        // pair, twice the smaller tail), in both orders of the sides.
+        let cases: [(&[f64], &[f64], f64); 4] = [
+            (
+                &[60.0, 60.0, 40.0, 50.0, 50.0, 50.0],
+                &[30.0, 20.0, 30.0, 10.0],
+                2.0 / 210.0,
+            ),
+            // A lock in 1 of 9 samples before, in none of 10 after.
+            (
+                &[5.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+                &[0.0; 10],
+                18.0 / 19.0,
+            ),
+            (&[9000.0; 2], &[7000.0; 3], 0.2),
+            // Ties at the top end: the higher values tied across the sides.
+            (
+                &[9.0, 9.0, 9.0, 1.0],
+                &[9.0, 2.0, 3.0, 4.0, 5.0, 9.0],
+                f64::NAN,
+            ),
+        ];
+        for (before, after, published) in cases {
+            let expected = enumerated_p(before, after);
+            if !published.is_nan() {
+                assert!(close(expected, published, 1e-12), "{expected}");
+            }
+            for (a, b) in [(before, after), (after, before)] {
+                let p = mann_whitney(a, b).unwrap().p_value;
+                assert!(
+                    close(p, expected, 1e-12),
+                    "{a:?} vs {b:?}: {p} != {expected}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -848,5 +926,24 @@ mod tests {
         // n = 12: P(X <= 2) = 79/4096 = 1.9 % <= 2.5 % < P(X <= 3): k = 3.
         let twelve: Vec<f64> = (1..=12).map(f64::from).collect();
         assert_eq!(median_ci(&twelve), Some((3.0, 10.0)));
+        // Past 1 074 values 0.5^n underflows; the interval stays ordered.
+        // k from the binomial's lower tail, the first k with pbinom(k, n,
+        // 0.5) > 0.025 in R 4.2.2: 1 075 -> 505, 4 000 -> 1 938,
+        // 100 000 -> 49 690.
+        for (n, k) in [(1_075usize, 505usize), (4_000, 1_938), (100_000, 49_690)] {
+            let values: Vec<f64> = (1..=n).map(|v| v as f64).collect();
+            let expected = (k as f64, (n + 1 - k) as f64);
+            assert_eq!(median_ci(&values), Some(expected), "n={n}");
+        }
+    }
+
+    #[test]
+    fn the_least_p_and_the_fewest_samples_that_can_reach_alpha() {
+        assert!(close(least_p(4, 4), 2.0 / 70.0, 1e-15));
+        assert!(close(least_p(2, 3), 0.2, 1e-15));
+        assert!(close(least_p(1, 1), 1.0, 1e-15));
+        assert_eq!(min_samples_for_alpha(0.05), 4);
+        assert_eq!(min_samples_for_alpha(0.01), 5);
+        assert_eq!(min_samples_for_alpha(1.0), 2);
     }
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::util::{SEED, contend, read, run, run_with_stdin, scratch_dir};
 
 /// The group fields of the JSON and CSV contract, in order.
-const GROUP_FIELDS: [&str; 14] = [
+const GROUP_FIELDS: [&str; 15] = [
     "category",
     "symbol",
     "caller",
@@ -22,6 +22,7 @@ const GROUP_FIELDS: [&str; 14] = [
     "status",
     "direction",
     "test",
+    "verdict",
 ];
 
 const BEFORE_12: &str = "fixtures/diff/reaper-before.txt";
@@ -81,7 +82,7 @@ fn milliseconds_to_ns(value: &str) -> u64 {
 }
 
 /// Writes `text` to a scratch file named `name`, returns its path.
-fn scratch_file(test: &str, name: &str, text: &str) -> String {
+pub(crate) fn scratch_file(test: &str, name: &str, text: &str) -> String {
     // A folder per file: scratch_dir empties the folder it makes.
     let path = scratch_dir(&format!("{test}-{name}")).join(name);
     std::fs::write(&path, text).unwrap();
@@ -89,7 +90,7 @@ fn scratch_file(test: &str, name: &str, text: &str) -> String {
 }
 
 /// `contend diff --format json ARGS`, expecting `code`.
-fn diff_json(args: &[&str], code: i32) -> Value {
+pub(crate) fn diff_json(args: &[&str], code: i32) -> Value {
     let mut all = vec!["diff", "--format", "json"];
     all.extend(args);
     let run = run(&all);
@@ -97,7 +98,7 @@ fn diff_json(args: &[&str], code: i32) -> Value {
     serde_json::from_str(&run.stdout).expect("diff --format json is JSON")
 }
 
-fn metric<'a>(diff: &'a Value, name: &str) -> &'a Value {
+pub(crate) fn metric<'a>(diff: &'a Value, name: &str) -> &'a Value {
     diff["metrics"]
         .as_array()
         .unwrap()
@@ -115,7 +116,7 @@ fn group<'a>(diff: &'a Value, category: &str, symbol: &str, caller: &str) -> &'a
         .unwrap_or_else(|| panic!("group {category};{symbol};{caller} in {diff}"))
 }
 
-fn number(value: &Value) -> f64 {
+pub(crate) fn number(value: &Value) -> f64 {
     value
         .as_f64()
         .unwrap_or_else(|| panic!("{value} is a number"))
@@ -226,13 +227,15 @@ fn fail_above_needs_a_significant_rise_unless_alpha_is_one() {
     // --alpha 1 counts every rise.
     let diff = diff_json(&[SEED, &after, "--fail-above", "10", "--alpha", "1"], 1);
     assert_eq!(diff["regressions"], serde_json::json!(["spin_share"]));
-    // Several metrics; running_ns rose 60.9 %, work_ns did not move.
+    // Several metrics; running_ns shifted +48.0 % (the median of the 25
+    // differences after - before, 1.858 ms, over the before median 3.868
+    // ms), work_ns did not move.
     let diff = diff_json(
         &[
             SEED,
             &after,
             "--fail-above",
-            "50",
+            "40",
             "--alpha",
             "1",
             "--metric",
@@ -247,6 +250,10 @@ fn fail_above_needs_a_significant_rise_unless_alpha_is_one() {
     assert_eq!(
         diff["regressions"],
         serde_json::json!(["running_ns", "kernel_lock_ns"])
+    );
+    assert_close(
+        &metric(&diff, "running_ns")["shift_pct"],
+        100.0 * 1_857_891.0 / 3_868_000.0,
     );
     // Going the other way is an improvement, never a regression.
     diff_json(&[&after, SEED, "--fail-above", "0", "--alpha", "1"], 0);
@@ -306,9 +313,10 @@ fn a_significant_regression_exits_one() {
     assert!((number(&metric(&diff, "spin_share")["delta_pct"]) - 38.35).abs() < 0.01);
     // Below the limit: exit 0.
     diff_json(&[AFTER_12, BEFORE_12, "--fail-above", "40"], 0);
-    // In percentage points: the median share rose 18.2 points.
+    // In percentage points: the share shifted 17.2 points.
     diff_json(&[AFTER_12, BEFORE_12, "--fail-above", "10pt"], 1);
-    diff_json(&[AFTER_12, BEFORE_12, "--fail-above", "20pt"], 0);
+    diff_json(&[AFTER_12, BEFORE_12, "--fail-above", "17pt"], 1);
+    diff_json(&[AFTER_12, BEFORE_12, "--fail-above", "18pt"], 0);
     diff_json(&[AFTER_12, BEFORE_12, "--fail-above", "10%"], 1);
     // Without --fail-above nothing fails.
     diff_json(&[AFTER_12, BEFORE_12], 0);
@@ -319,8 +327,8 @@ fn a_significant_regression_exits_one() {
     assert_eq!(table.code, 1);
     assert!(
         table.stderr.ends_with(
-            "contend: FAIL spin_share median 46.1 % -> 64.3 % (+18.2 pt, +39.4 %, p<0.001, \
-             n=12+12) above --fail-above 10 %\n"
+            "contend: FAIL spin_share +17.2 pt [+12.3, +22.3] (+37.3 %, median 46.1 % -> \
+             64.3 %, p<0.001, n=12+12) regressed beyond --fail-above 10 %\n"
         ),
         "{}",
         table.stderr
@@ -405,13 +413,17 @@ fn one_sample_a_side_gets_no_test() {
     assert!(
         table
             .stdout
-            .contains("+0.0 % (n too small for a test, n=1+1)"),
+            .contains("+0.0 % (n too small for a test, n=1+1)  ┆ inconclusive"),
         "{}",
         table.stdout
     );
-    assert!(table.stdout.contains(
-        "With 1+1 samples no change can be significant: a rank test needs 4 samples a side"
-    ));
+    assert!(
+        table
+            .stdout
+            .contains("running_ns: inconclusive, too few samples for a test (n=1+1)"),
+        "{}",
+        table.stdout
+    );
 }
 
 #[test]
@@ -420,12 +432,16 @@ fn the_table_reads_like_benchstat() {
     assert_eq!(table.code, 0, "{}", table.stderr);
     let out = &table.stdout;
     assert!(out.starts_with("reaper-before (12 samples) -> reaper-after (12 samples)\n"));
-    // The change of the median: 64.3 % -> 46.1 % (the mean fell 27.7 %).
+    // The shift and its 95 % interval: the share fell 17.2 points; work
+    // did not change significantly, and its interval reaches past 10 %.
     assert!(
-        out.contains("-18.2 pt [-28.3 %] (p<0.001, n=12+12)"),
+        out.contains("-17.2 pt [-22.3, -12.3] (p<0.001, n=12+12) ┆ improved"),
         "{out}"
     );
-    assert!(out.contains("~ (p=0.478, n=12+12)"), "{out}");
+    assert!(
+        out.contains("~ [-16.9, +7.7] % (p=0.478, n=12+12)       ┆ inconclusive"),
+        "{out}"
+    );
     // Medians with their 95 % interval from 6 samples a side: 64.3 % in
     // [60.2 %, 67.0 %] reaches 4.1 / 64.3 = 6 % of the median.
     assert!(out.contains("64.3 % ± 6 %"), "{out}");
@@ -449,7 +465,16 @@ fn the_table_reads_like_benchstat() {
     );
 
     let five = run(&["diff", SEED, SEED]);
-    assert!(five.stdout.contains("~ (p=1.000, n=5+5)"));
+    // The same five samplings twice: the shift's 95 % interval is d(3) ..
+    // d(23) of the 25 differences (5+5: P(U <= 2) = 4/252 <= 2.5 % <
+    // P(U <= 3) = 7/252), -3.640 ms .. +3.640 ms of Running, 94.1 % of
+    // its median 3.868 ms: no test can tell, no change is ruled out.
+    assert!(
+        five.stdout
+            .contains("~ [-94.1, +94.1] % (p=1.000, n=5+5)       ┆ inconclusive"),
+        "{}",
+        five.stdout
+    );
     assert!(
         five.stdout
             .contains("Medians have 95 % confidence intervals from 6 samples a side (5+5 here).")
@@ -564,6 +589,7 @@ fn csv_has_one_record_per_group() {
         &["kernel", "kernel_lock", "reaper", "33034870", "13524513"]
     );
     assert_eq!(&records[0][10], "true");
+    assert_eq!(&records[0][14], "improved");
 }
 
 #[test]
@@ -686,10 +712,18 @@ fn a_falling_median_never_fails_the_gate_whatever_the_mean_does() {
     assert_eq!(share["significant"], true);
     assert_eq!(share["test"], "exact-ties");
     assert_eq!(diff["regressions"], serde_json::json!([]));
-    // In the table: the median's fall, and the group is an improvement.
+    // In the table: the shift, the median of the 64 differences after -
+    // before (-9.0 points, listed by hand in Python), its 95 % interval
+    // d(14) .. d(51) of them (8+8: P(U <= 13) = 0.025), an improvement.
     let table = run(&["diff", &before, &after, "--fail-above", "10"]);
     assert_eq!(table.code, 0, "{}", table.stdout);
-    assert!(table.stdout.contains("-66.7 % (p=0.0"), "{}", table.stdout);
+    assert!(
+        table
+            .stdout
+            .contains("-9.0 pt [-10.0, -7.5] (p=0.010, n=8+8)  ┆ improved"),
+        "{}",
+        table.stdout
+    );
     assert!(
         table.stdout.contains("Regressions: none"),
         "{}",
@@ -747,9 +781,17 @@ fn alpha_one_marks_only_what_has_a_p_and_zero_groups_are_no_comparison() {
     assert_eq!(share["p_value"], Value::Null);
     assert_eq!(share["significant"], false);
     assert_eq!(share["test"], Value::Null);
-    // --alpha 1 turns the significance requirement of the gate off.
-    let diff = diff_json(&[&before, &after, "--alpha", "1", "--fail-above", "10"], 1);
-    assert_eq!(diff["regressions"], serde_json::json!(["spin_share"]));
+    // --alpha 1 turns the significance requirement of the gate off, but
+    // one sample a side is no comparison at all: the gate could not test
+    // (exit 0, a line on stderr), and --fail-inconclusive fails it.
+    let args = [&before[..], &after, "--alpha", "1", "--fail-above", "10"];
+    let diff = diff_json(&args, 0);
+    assert_eq!(diff["regressions"], serde_json::json!([]));
+    assert_eq!(diff["inconclusive"], serde_json::json!(["spin_share"]));
+    assert_eq!(metric(&diff, "spin_share")["verdict"], "inconclusive");
+    let mut failing = args.to_vec();
+    failing.push("--fail-inconclusive");
+    diff_json(&failing, 1);
 
     // A group whose waits are 0 ns everywhere is left out, and not counted
     // as a comparison.
@@ -806,9 +848,10 @@ fn one_line_summary_for_ci_logs() {
     assert_eq!(better.code, 0, "{}", better.stderr);
     assert_eq!(
         better.stdout,
-        "reaper-before -> reaper-after: spin_share 64.3 % -> 46.1 % -18.2 pt (p<0.001); \
-         kernel_lock_ns 2.779 ms -> 1.214 ms -56.3 % (p<0.001); sleep_wait_ns 2.514 ms -> \
-         3.633 ms ~ (p=0.089); 0 of 6 groups rose significantly; ok\n"
+        "reaper-before -> reaper-after: spin_share 64.3 % -> 46.1 % -17.2 pt (p<0.001) \
+         improved; kernel_lock_ns 2.779 ms -> 1.214 ms -60.2 % (p<0.001) improved; \
+         sleep_wait_ns 2.514 ms -> 3.633 ms ~ (p=0.089) inconclusive; 0 of 6 groups rose \
+         significantly; ok\n"
     );
     let worse = run(&[
         "diff",
@@ -830,7 +873,7 @@ fn one_line_summary_for_ci_logs() {
     assert!(
         worse
             .stderr
-            .starts_with("contend: FAIL spin_share median 46.1 % -> 64.3 %")
+            .starts_with("contend: FAIL spin_share +17.2 pt [+12.3, +22.3] (+37.3 %, median")
     );
     // Without thread states, the headline is the wait time.
     let perf = "fixtures/real/perf-lock-contention-lkml-traceiter-before-after.txt";
@@ -839,7 +882,13 @@ fn one_line_summary_for_ci_logs() {
     assert!(
         linux
             .stdout
-            .contains(": spin_ns 5.539 s -> 5.539 s ~ (p=1.000); sleep_wait_ns"),
+            .contains(": spin_ns 5.539 s -> 5.539 s ~ (p=1.000) inconclusive; sleep_wait_ns"),
+        "{}",
+        linux.stdout
+    );
+    // No --fail-above, no gate: never an `ok` that nothing earned.
+    assert!(
+        linux.stdout.ends_with("; no gate (--fail-above)\n"),
         "{}",
         linux.stdout
     );

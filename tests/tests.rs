@@ -18,3 +18,4 @@ mod properties;
 mod real_outputs;
 mod report;
 mod shell;
+mod verdicts;

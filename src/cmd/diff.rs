@@ -5,16 +5,18 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 
 use crate::cli::DiffArgs;
-use crate::engine::diff::{Threshold, compare};
+use crate::engine::diff::{DEFAULT_LIMIT, Diff, Metric, MetricDiff, Threshold, compare};
 use crate::error::Exit;
 use crate::ingest::{self, source};
 use crate::notes::{Verbosity, note_offsets_of, note_skipped, say, shows, skipped_of};
 use crate::output::write_stdout;
 use crate::report::Style;
-use crate::report::diff::{fail_line, render};
+use crate::report::diff::{fail_line, inconclusive_line, render};
+use crate::report::verdict::warning as warning_line;
 use crate::terminal::{output_width, use_color, utf8_locale};
 
-/// Runs the comparison; exit 1 when `--fail-above` found a regression.
+/// Runs the comparison; exit 1 when `--fail-above` found a regression
+/// (or, with `--fail-inconclusive`, a watched metric it could not tell).
 pub fn run(args: &DiffArgs) -> Result<Exit> {
     if args.alpha.is_nan() || args.alpha <= 0.0 || args.alpha > 1.0 {
         bail!(
@@ -67,19 +69,36 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
     write_stdout(&text)?;
     note_skipped(skipped_of(&inputs));
     note_offsets_of(&inputs);
-    // Why the gate fails, on stderr: a CI log shows it with stdout sent
-    // to /dev/null.
-    for metric in &diff.regressions {
-        if let (Some(m), Some(limit)) = (
-            diff.metrics.iter().find(|m| m.metric == *metric),
-            args.fail_above,
-        ) {
-            say(format_args!("contend: {}", fail_line(m, limit)));
-        }
+    for warning in &diff.warnings {
+        say(format_args!("contend: {}", warning_line(warning)));
     }
-    Ok(if diff.regressions.is_empty() {
-        Exit::Ok
-    } else {
+    // Why the gate fails or could not test, on stderr: a CI log shows it
+    // with stdout sent to /dev/null.
+    let limit = args.fail_above.unwrap_or(DEFAULT_LIMIT);
+    let gated = |names: &[Metric]| -> Vec<&MetricDiff> {
+        names
+            .iter()
+            .filter_map(|name| diff.metrics.iter().find(|m| m.metric == *name))
+            .collect()
+    };
+    for m in gated(&diff.regressions) {
+        say(format_args!("contend: {}", fail_line(m, limit, diff.alpha)));
+    }
+    for m in gated(&diff.inconclusive) {
+        say(format_args!(
+            "contend: {}",
+            inconclusive_line(m, limit, args.fail_inconclusive)
+        ));
+    }
+    Ok(gate_exit(&diff, args.fail_inconclusive))
+}
+
+/// 1 when a watched metric regressed, or (with `--fail-inconclusive`)
+/// could not be told; else 0.
+fn gate_exit(diff: &Diff, fail_inconclusive: bool) -> Exit {
+    if !diff.regressions.is_empty() || (fail_inconclusive && !diff.inconclusive.is_empty()) {
         Exit::Regression
-    })
+    } else {
+        Exit::Ok
+    }
 }

@@ -11,9 +11,10 @@ use serde::Serialize;
 
 use super::classes::ClassMap;
 
-use super::model::{GroupKey, KeyValues, Metrics};
-use super::sample_metrics;
+use super::model::{GroupKey, KeyValues, Metrics, SampleSummary, Warning};
+use super::{missing_running, sample_metrics};
 use crate::detail::KeyWaits;
+use crate::effect;
 use crate::facts::InputFacts;
 use crate::stats::{self, MannWhitney, SortedSide, TestMethod};
 
@@ -68,6 +69,27 @@ impl Metric {
         self == Metric::SpinShare
     }
 
+    /// The metric's value in one sample as an exact integer of
+    /// nanoseconds (None for a share, or when undefined): ranked as
+    /// integers, values past 2^53 ns stay apart.
+    pub fn nanoseconds(self, metrics: &Metrics) -> Option<i128> {
+        match self {
+            Metric::RunningNs => metrics.running_ns.map(i128::from),
+            Metric::SpinNs => Some(metrics.spin_ns.into()),
+            Metric::SpinShare => None,
+            Metric::KernelLockNs => Some(metrics.kernel_lock_ns.into()),
+            Metric::WorkNs => metrics.work_ns.map(i128::from),
+            Metric::SleepWaitNs => Some(metrics.sleep_wait_ns.into()),
+            Metric::OffCpuNs => metrics.off_cpu_ns.map(i128::from),
+        }
+    }
+
+    /// Whether the metric is read from the Running time, which a sample
+    /// without a Running total does not have.
+    pub fn needs_running(self) -> bool {
+        matches!(self, Metric::RunningNs | Metric::SpinShare | Metric::WorkNs)
+    }
+
     /// The metric's value in one sample, when defined.
     pub fn value(self, metrics: &Metrics) -> Option<f64> {
         match self {
@@ -91,7 +113,9 @@ pub struct DiffOptions {
     pub by: Vec<GroupKey>,
     /// Significance level; 1 or more turns the tests off.
     pub alpha: f64,
-    /// `--fail-above`: the rise of the median that makes a regression.
+    /// `--fail-above`: the rise that makes a regression (the shift, in
+    /// percent of the before median or in points); also the limit within
+    /// which a metric's verdict is `same`.
     pub fail_above: Option<Threshold>,
     /// The metrics `--fail-above` watches.
     pub fail_metrics: Vec<Metric>,
@@ -141,6 +165,58 @@ pub struct MetricDiff {
     pub direction: Direction,
     /// The distribution p comes from; null without a test (an extension).
     pub test: Option<TestMethod>,
+    /// The Hodges-Lehmann shift, after minus before: the median of every
+    /// difference between an after and a before sample, in the metric's
+    /// unit (an extension; the change the table shows).
+    pub shift: Option<f64>,
+    /// Its distribution-free confidence interval at 1 - alpha (95 % with
+    /// `--alpha 1`); null when there are too few samples for one.
+    pub shift_ci: Option<[f64; 2]>,
+    /// The shift in percent of the before median; null when that is 0.
+    pub shift_pct: Option<f64>,
+    /// Its interval in percent of the before median.
+    pub shift_ci_pct: Option<[f64; 2]>,
+    /// What the data say: regressed, improved, same or inconclusive.
+    pub verdict: Verdict,
+    /// Why the verdict is inconclusive, in words; null otherwise.
+    pub verdict_reason: Option<String>,
+    /// The change the verdict is judged against, in the metric's unit:
+    /// `--fail-above` (or 10 % without it) of the before median, or its
+    /// points for a share; null without a before median.
+    pub limit: Option<f64>,
+    /// Samples a side that would give the test an 80 % chance to detect a
+    /// rise of `limit`, estimated from the samples at hand; null where no
+    /// count can (no limit, or beyond a million).
+    pub samples_needed: Option<usize>,
+}
+
+/// What a comparison concludes, after Chromium Pinpoint's SAME /
+/// DIFFERENT / UNKNOWN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// It rose, significantly and by more than the limit.
+    Regressed,
+    /// It fell, significantly and by more than the limit.
+    Improved,
+    /// A change of the limit's size is ruled out: the shift's interval
+    /// lies within plus or minus the limit.
+    Same,
+    /// The data cannot tell: too few samples, the metric missing from an
+    /// input, or an interval wider than the limit.
+    Inconclusive,
+}
+
+impl Verdict {
+    /// The verdict as printed and in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Regressed => "regressed",
+            Verdict::Improved => "improved",
+            Verdict::Same => "same",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
 }
 
 /// Which way a figure moved, as the rank test measures it: whether the
@@ -241,6 +317,9 @@ pub struct GroupDiff {
     pub direction: Direction,
     /// The distribution p comes from; null without a test (an extension).
     pub test: Option<TestMethod>,
+    /// regressed or improved when significant, else inconclusive: a group
+    /// has no limit to be the same within (an extension).
+    pub verdict: Verdict,
     /// Change of the mean per sample, nanoseconds (for ordering).
     #[serde(skip)]
     pub change_ns: f64,
@@ -266,6 +345,14 @@ pub struct Diff {
     pub groups: Vec<GroupDiff>,
     /// Metrics that tripped `--fail-above`.
     pub regressions: Vec<Metric>,
+    /// Metrics `--fail-above` watches whose verdict is inconclusive: the
+    /// gate could not test them (an extension).
+    pub inconclusive: Vec<Metric>,
+    /// Whether `--fail-above` was given (an extension).
+    pub gated: bool,
+    /// `--fail-above`, the limit of the verdicts (10 % without it).
+    #[serde(skip)]
+    pub limit: Option<Threshold>,
     /// Groups with a p-value (the number of comparisons BH corrects for).
     pub groups_tested: usize,
     /// The `--by` keys.
@@ -273,6 +360,9 @@ pub struct Diff {
     pub by: Vec<GroupKey>,
     /// The significance level `significant` was decided at.
     pub alpha: f64,
+    /// Samples read in a way the user may not expect (no Running total).
+    #[serde(skip)]
+    pub warnings: Vec<Warning>,
 }
 
 /// Compares `inputs[0]` (before) with `inputs[1]` (after).
@@ -280,24 +370,29 @@ pub fn compare(inputs: &[InputFacts], options: &DiffOptions) -> Result<Diff> {
     let [before, after] = inputs else {
         bail!("diff compares exactly two inputs, got {}", inputs.len());
     };
-    let metrics = compare_metrics(before, after, options)?;
+    let (metrics, warnings) = compare_metrics(before, after, options)?;
     let (before, after) = (side(before), side(after));
     let mut groups = compare_groups(inputs, options)?;
     let q_values = stats::benjamini_hochberg(&groups.iter().map(|g| g.p_value).collect::<Vec<_>>());
     for (group, q_value) in groups.iter_mut().zip(q_values) {
         group.q_value = q_value;
         group.significant = significant(q_value, options.alpha);
+        group.verdict = group_verdict(group);
     }
-    let regressions = tripped(&metrics, options);
+    let gated = |verdict: Verdict| gated_with(&metrics, options, verdict);
     Ok(Diff {
         before,
         after,
         groups_tested: groups.iter().filter(|g| g.p_value.is_some()).count(),
+        regressions: gated(Verdict::Regressed),
+        inconclusive: gated(Verdict::Inconclusive),
+        gated: options.fail_above.is_some(),
+        limit: options.fail_above,
         metrics,
         groups,
-        regressions,
         by: options.by.clone(),
         alpha: options.alpha,
+        warnings,
     })
 }
 
@@ -323,35 +418,81 @@ fn delta_pct(before: f64, after: f64) -> Option<f64> {
     (before != 0.0).then(|| (after - before) / before.abs() * 100.0)
 }
 
+/// The limit of a verdict without `--fail-above`: a change of 10 %.
+pub const DEFAULT_LIMIT: Threshold = Threshold::Percent(10.0);
+
+/// The power the sample-size estimate aims at.
+pub const TARGET_POWER: f64 = 0.8;
+
+/// The confidence of the shift's interval: 1 - alpha, or 95 % with the
+/// tests turned off (`--alpha 1`).
+pub fn confidence(alpha: f64) -> f64 {
+    if alpha >= 1.0 { 0.95 } else { 1.0 - alpha }
+}
+
+/// Each metric compared, and the warning for an input with samples
+/// without a Running total (whose Running-based figures leave them out).
 fn compare_metrics(
     before: &InputFacts,
     after: &InputFacts,
     options: &DiffOptions,
-) -> Result<Vec<MetricDiff>> {
-    let per_sample = |input: &InputFacts| -> Result<Vec<Metrics>> {
+) -> Result<(Vec<MetricDiff>, Vec<Warning>)> {
+    let mut warnings = Vec::new();
+    let mut per_sample = |input: &InputFacts| -> Result<Vec<Metrics>> {
         let samples = sample_metrics(std::slice::from_ref(input), &options.classes)?;
+        let all: Vec<&SampleSummary> = samples.iter().collect();
+        warnings.extend(missing_running(&input.label, &all));
         Ok(samples.into_iter().map(|s| s.metrics).collect())
     };
     let (before, after) = (per_sample(before)?, per_sample(after)?);
-    Ok(Metric::ALL
+    let metrics = Metric::ALL
         .iter()
         .map(|&metric| {
-            let values = |side: &[Metrics]| -> Vec<f64> {
-                side.iter().filter_map(|m| metric.value(m)).collect()
-            };
-            compare_values(metric, &values(&before), &values(&after), options.alpha)
+            let sides = [&before, &after].map(|side| MetricValues::of(metric, side));
+            compare_values(metric, &sides[0], &sides[1], options)
         })
-        .collect())
+        .collect();
+    Ok((metrics, warnings))
 }
 
-fn compare_values(metric: Metric, before: &[f64], after: &[f64], alpha: f64) -> MetricDiff {
+/// A metric's values on one side: as floats for the figures, and as
+/// exact integers of nanoseconds for the ranks (a share has none).
+struct MetricValues {
+    floats: Vec<f64>,
+    nanoseconds: Option<Vec<i128>>,
+}
+
+impl MetricValues {
+    fn of(metric: Metric, side: &[Metrics]) -> MetricValues {
+        MetricValues {
+            floats: side.iter().filter_map(|m| metric.value(m)).collect(),
+            nanoseconds: (!metric.is_share())
+                .then(|| side.iter().filter_map(|m| metric.nanoseconds(m)).collect()),
+        }
+    }
+}
+
+fn compare_values(
+    metric: Metric,
+    before_values: &MetricValues,
+    after_values: &MetricValues,
+    options: &DiffOptions,
+) -> MetricDiff {
+    let (before, after) = (&before_values.floats[..], &after_values.floats[..]);
     let (before_mean, after_mean) = (stats::mean(before), stats::mean(after));
     let (before_median, after_median) = (stats::median(before), stats::median(after));
-    let test = stats::mann_whitney(before, after);
+    let test = match (&before_values.nanoseconds, &after_values.nanoseconds) {
+        (Some(b), Some(a)) => stats::mann_whitney(b, a),
+        _ => stats::mann_whitney(before, after),
+    };
     let tested = tested_p(test.as_ref(), before.len(), after.len());
     let p_value = tested.map(|test| test.p_value);
     let interval = |values: &[f64]| stats::median_ci(values).map(|(low, high)| [low, high]);
-    MetricDiff {
+    let shift = effect::hodges_lehmann(before, after, confidence(options.alpha));
+    let relative = |value: f64| before_median.and_then(|median| percent_of(value, median));
+    let threshold = verdict_threshold(metric, options.fail_above);
+    let limit = before_median.map(|median| threshold.in_unit(median));
+    let mut diff = MetricDiff {
         metric,
         before_mean,
         after_mean,
@@ -361,7 +502,7 @@ fn compare_values(metric: Metric, before: &[f64], after: &[f64], alpha: f64) -> 
             .zip(after_mean)
             .and_then(|(b, a)| delta_pct(b, a)),
         p_value,
-        significant: significant(p_value, alpha),
+        significant: significant(p_value, options.alpha),
         n_before: before.len(),
         n_after: after.len(),
         before_median_ci: interval(before),
@@ -371,7 +512,132 @@ fn compare_values(metric: Metric, before: &[f64], after: &[f64], alpha: f64) -> 
             .and_then(|(b, a)| delta_pct(b, a)),
         direction: Direction::of(test.as_ref(), before.len(), after.len()),
         test: tested.map(|test| test.method),
+        shift: shift.map(|shift| shift.estimate),
+        shift_ci: shift.and_then(|shift| shift.interval),
+        shift_pct: shift.and_then(|shift| relative(shift.estimate)),
+        shift_ci_pct: shift
+            .and_then(|shift| shift.interval)
+            .and_then(|[low, high]| Some([relative(low)?, relative(high)?])),
+        verdict: Verdict::Inconclusive,
+        verdict_reason: None,
+        limit,
+        samples_needed: None,
+    };
+    let (verdict, reason) = metric_verdict(&diff, options.alpha);
+    diff.verdict = verdict;
+    diff.verdict_reason = reason;
+    // From two samples a side: one sample says nothing of the spread. With
+    // the tests off, the count a test at 0.05 would need.
+    let alpha = if options.alpha >= 1.0 {
+        0.05
+    } else {
+        options.alpha
+    };
+    diff.samples_needed = limit
+        .filter(|_| before.len() >= 2 && after.len() >= 2)
+        .and_then(|limit| {
+            effect::samples_needed(
+                before,
+                after,
+                diff.shift?,
+                limit,
+                alpha,
+                TARGET_POWER,
+                stats::min_samples_for_alpha(alpha),
+            )
+        });
+    diff
+}
+
+/// `value` in percent of `base`; None when `base` is 0.
+fn percent_of(value: f64, base: f64) -> Option<f64> {
+    (base != 0.0).then(|| value / base.abs() * 100.0)
+}
+
+/// The limit a metric's verdict is judged against: `--fail-above` where
+/// it applies to the metric (points only to a share), else 10 %.
+fn verdict_threshold(metric: Metric, fail_above: Option<Threshold>) -> Threshold {
+    match fail_above {
+        Some(Threshold::Points(_)) if !metric.is_share() => DEFAULT_LIMIT,
+        Some(threshold) => threshold,
+        None => DEFAULT_LIMIT,
     }
+}
+
+/// The verdict of a metric and, when inconclusive, why:
+/// - no test (fewer than 2 samples a side, or none on one): inconclusive;
+/// - with the tests on, significant, the rank test's direction and the
+///   shift beyond the limit the same way: regressed or improved;
+/// - the shift's interval within plus or minus the limit: same;
+/// - else inconclusive (no interval from so few samples, or one that
+///   reaches past the limit).
+///
+/// With `--alpha 1` (tests off) the shift alone decides: beyond the limit
+/// regressed or improved, else same.
+fn metric_verdict(m: &MetricDiff, alpha: f64) -> (Verdict, Option<String>) {
+    let inconclusive = |reason: String| (Verdict::Inconclusive, Some(reason));
+    let n = format!("n={}+{}", m.n_before, m.n_after);
+    if m.n_before == 0 || m.n_after == 0 {
+        let side = if m.n_before == 0 { "before" } else { "after" };
+        let what = if m.metric.needs_running() {
+            "no sample with a Running total"
+        } else {
+            "no sample"
+        };
+        return inconclusive(format!("{what} {side}"));
+    }
+    let (Some(_), Some(shift), Some(limit)) = (m.p_value, m.shift, m.limit) else {
+        return inconclusive(format!("too few samples for a test ({n})"));
+    };
+    let beyond = |direction: Direction| match direction {
+        Direction::Up => shift > limit,
+        Direction::Down => shift < -limit,
+        Direction::Neither => false,
+    };
+    if (alpha >= 1.0 || m.significant) && beyond(m.direction) {
+        let verdict = if m.direction == Direction::Up {
+            Verdict::Regressed
+        } else {
+            Verdict::Improved
+        };
+        return (verdict, None);
+    }
+    if alpha >= 1.0 {
+        return (Verdict::Same, None);
+    }
+    match m.shift_ci {
+        Some([low, high]) if low >= -limit && high <= limit => (Verdict::Same, None),
+        Some(_) => inconclusive(format!(
+            "the {:.0} % interval of the change reaches past the limit",
+            confidence(alpha) * 100.0
+        )),
+        None => inconclusive(format!(
+            "too few samples for a {:.0} % interval of the change ({n})",
+            confidence(alpha) * 100.0
+        )),
+    }
+}
+
+/// A group's verdict: its test's, significant (by q) one way or the
+/// other; else inconclusive (a group has no limit to be the same within).
+fn group_verdict(group: &GroupDiff) -> Verdict {
+    match (group.significant, group.direction) {
+        (true, Direction::Up) => Verdict::Regressed,
+        (true, Direction::Down) => Verdict::Improved,
+        _ => Verdict::Inconclusive,
+    }
+}
+
+/// The metrics `--fail-above` watches whose verdict is `verdict`.
+fn gated_with(metrics: &[MetricDiff], options: &DiffOptions, verdict: Verdict) -> Vec<Metric> {
+    if options.fail_above.is_none() {
+        return Vec::new();
+    }
+    metrics
+        .iter()
+        .filter(|m| options.fail_metrics.contains(&m.metric) && m.verdict == verdict)
+        .map(|m| m.metric)
+        .collect()
 }
 
 /// A rise that fails the gate: in percent of the before median (`10`,
@@ -412,11 +678,13 @@ impl Threshold {
         })
     }
 
-    /// Whether the metric's median rose past this threshold.
-    fn exceeded_by(self, m: &MetricDiff) -> bool {
+    /// The threshold in the metric's unit for a before median of
+    /// `median`: that percent of it (0 for a median of 0: any rise from
+    /// nothing is beyond it), or the points as a fraction.
+    pub fn in_unit(self, median: f64) -> f64 {
         match self {
-            Threshold::Percent(limit) => m.median_delta_pct.is_some_and(|delta| delta > limit),
-            Threshold::Points(limit) => m.median_delta_points().is_some_and(|delta| delta > limit),
+            Threshold::Percent(limit) => limit / 100.0 * median.abs(),
+            Threshold::Points(limit) => limit / 100.0,
         }
     }
 
@@ -427,24 +695,6 @@ impl Threshold {
             Threshold::Points(limit) => format!("{limit} pt"),
         }
     }
-}
-
-/// The watched metrics that rose past `--fail-above`: the rank test sees
-/// the after samples go up, the median rose by more than the limit, and
-/// (unless `--alpha 1`) the change is significant. Direction and size
-/// must agree: a median that fell never trips, whatever the mean does.
-fn tripped(metrics: &[MetricDiff], options: &DiffOptions) -> Vec<Metric> {
-    let Some(limit) = options.fail_above else {
-        return Vec::new();
-    };
-    metrics
-        .iter()
-        .filter(|m| options.fail_metrics.contains(&m.metric))
-        .filter(|m| options.alpha >= 1.0 || m.significant)
-        .filter(|m| m.direction == Direction::Up)
-        .filter(|m| limit.exceeded_by(m))
-        .map(|m| m.metric)
-        .collect()
 }
 
 /// Compares every group of either side, sample by sample, from each
@@ -672,6 +922,7 @@ fn group_diff(keys: KeyValues, before: SortedSide<u64>, after: SortedSide<u64>) 
         status,
         direction: Direction::of(test.as_ref(), before.len(), after.len()),
         test: tested.map(|test| test.method),
+        verdict: Verdict::Inconclusive,
         change_ns: after_mean - before_mean,
     }
 }

@@ -226,7 +226,11 @@ pub fn samples_frame(inputs: &[InputFacts]) -> PolarsResult<DataFrame> {
             sample_id.push(sample_id.len() as u32);
             input_index.push(index as u32);
             sample.push(number as u32 + 1);
-            running_ns.push(has_states.then(|| on_cpu(true)));
+            // A sample that lists other states but no Running line has no
+            // Running time to share out, not a Running time of 0 (which
+            // would make its work negative).
+            let has_running = states.iter().any(|state| state.name == RUNNING);
+            running_ns.push(has_running.then(|| on_cpu(true)));
             off_cpu_ns.push(has_states.then(|| on_cpu(false)));
         }
     }

@@ -305,21 +305,25 @@ fn warnings(inputs: &[InputSummary], samples: &[SampleSummary]) -> Vec<Warning> 
         })
         .collect();
     for input in inputs {
-        let of_input = samples.iter().filter(|s| s.input == input.label);
-        let missing: Vec<u32> = of_input
-            .clone()
-            .filter(|s| s.metrics.running_ns.is_none())
-            .map(|s| s.sample)
-            .collect();
-        let of = of_input.count();
-        if !missing.is_empty() && missing.len() < of {
-            warnings.push(Warning::MissingRunning {
-                input: input.label.clone(),
-                without: missing.len(),
-                of,
-                samples: missing,
-            });
-        }
+        let of_input: Vec<&SampleSummary> =
+            samples.iter().filter(|s| s.input == input.label).collect();
+        warnings.extend(missing_running(&input.label, &of_input));
     }
     warnings
+}
+
+/// The warning for an input some of whose samples (not all: an input
+/// without thread states says so elsewhere) have no Running total.
+pub fn missing_running(label: &str, samples: &[&SampleSummary]) -> Option<Warning> {
+    let missing: Vec<u32> = samples
+        .iter()
+        .filter(|s| s.metrics.running_ns.is_none())
+        .map(|s| s.sample)
+        .collect();
+    (!missing.is_empty() && missing.len() < samples.len()).then(|| Warning::MissingRunning {
+        input: label.to_string(),
+        without: missing.len(),
+        of: samples.len(),
+        samples: missing,
+    })
 }

@@ -12,9 +12,11 @@ use compact_str::format_compact;
 use super::cells::{Cell, NAME_COLUMNS, TextTable};
 use super::human::{duration, percent};
 use super::text::{BOLD, paint, render_table, wrap};
-use crate::engine::diff::{Diff, Direction, GroupDiff, Metric, MetricDiff, Threshold};
+use crate::engine::diff::{
+    DEFAULT_LIMIT, Diff, Direction, GroupDiff, Metric, MetricDiff, Threshold, Verdict, confidence,
+};
 use crate::export::writer::write_folded;
-use crate::stats::{MIN_SAMPLES_FOR_CI, MIN_SAMPLES_FOR_TEST, TestMethod};
+use crate::stats::{MIN_SAMPLES_FOR_CI, TestMethod, least_p, min_samples_for_alpha};
 
 /// The output formats of `diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -51,10 +53,13 @@ pub fn render(diff: &Diff, format: DiffFormat, style: &Style, top: usize) -> Res
     }
 }
 
-/// `before -> after: spin_share 46.1 % -> 64.3 % +18.2 pt (p<0.001); ...;
-/// 2 of 9 groups rose significantly; FAIL spin_share`: one line. The
-/// headline figures are the shares where the inputs have thread states,
-/// else the lock-wait times.
+/// `before -> after: spin_share 46.1 % -> 64.3 % +18.2 pt [+12.1, +24.3]
+/// (p<0.001) regressed; ...; 2 of 9 groups rose significantly; FAIL
+/// spin_share`: one line. The headline figures are the shares where the
+/// inputs have thread states, else the lock-wait times. The last part is
+/// the gate's: `ok` only when every watched metric was tested and none
+/// regressed; `INCONCLUSIVE` names those it could not tell; without
+/// `--fail-above` there is no gate to pass.
 pub fn summary(diff: &Diff) -> String {
     let has_shares = diff
         .metrics
@@ -72,11 +77,12 @@ pub fn summary(diff: &Diff) -> String {
         .map(|m| {
             let share = m.metric.is_share();
             format!(
-                "{} {} -> {} {}",
+                "{} {} -> {} {} {}",
                 m.metric.name(),
                 figure(m.before_median, share),
                 figure(m.after_median, share),
-                change(m, true)
+                change(m, true, diff.alpha),
+                m.verdict.name()
             )
         })
         .collect();
@@ -89,19 +95,38 @@ pub fn summary(diff: &Diff) -> String {
         "{rose} of {} groups rose significantly",
         diff.groups.len()
     ));
-    let verdict = if diff.regressions.is_empty() {
-        "ok".to_string()
-    } else {
-        let names: Vec<&str> = diff.regressions.iter().map(|m| m.name()).collect();
-        format!("FAIL {}", names.join(", "))
-    };
-    parts.push(verdict);
+    parts.push(gate_word(diff));
     format!(
         "{} -> {}: {}\n",
         diff.before.label,
         diff.after.label,
         parts.join("; ")
     )
+}
+
+/// The gate's outcome in words: `FAIL x`, `INCONCLUSIVE x`, `ok`, or
+/// `no gate (--fail-above)`.
+fn gate_word(diff: &Diff) -> String {
+    let names = |metrics: &[Metric]| -> String {
+        metrics
+            .iter()
+            .map(|m| m.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !diff.gated {
+        "no gate (--fail-above)".to_string()
+    } else if !diff.regressions.is_empty() {
+        let mut word = format!("FAIL {}", names(&diff.regressions));
+        if !diff.inconclusive.is_empty() {
+            word.push_str(&format!(", INCONCLUSIVE {}", names(&diff.inconclusive)));
+        }
+        word
+    } else if !diff.inconclusive.is_empty() {
+        format!("INCONCLUSIVE {}", names(&diff.inconclusive))
+    } else {
+        "ok".to_string()
+    }
 }
 
 fn text(diff: &Diff, style: &Style, top: usize, markdown: bool) -> String {
@@ -203,12 +228,25 @@ fn sample_notes(diff: &Diff) -> Vec<String> {
          to be told from noise.",
         diff.alpha
     )];
-    if before.min(after) < MIN_SAMPLES_FOR_TEST {
+    let least = least_p(before, after);
+    if before.min(after) >= 2 && diff.alpha < 1.0 && least >= diff.alpha {
         notes.push(format!(
-            "With {before}+{after} samples no change can be significant: a rank test \
-             needs {MIN_SAMPLES_FOR_TEST} samples a side to reach p < 0.05."
+            "With {before}+{after} samples no change can be significant: the most lopsided \
+             arrangement has p = {} (needs {} samples a side to reach p < {}).",
+            p_value_text(least),
+            min_samples_for_alpha(diff.alpha),
+            diff.alpha
         ));
     }
+    notes.push(format!(
+        "change: the shift after - before (the median of every difference between an \
+         after and a before sample), in percent of the before median (points for a \
+         share), with its {:.0} % confidence interval. verdict: regressed or improved \
+         when significant and beyond ± {limit}, same when the interval lies within \
+         ± {limit}, else inconclusive.",
+        confidence(diff.alpha) * 100.0,
+        limit = limit_text(diff)
+    ));
     if before.max(after) >= MIN_SAMPLES_FOR_CI {
         notes.push(
             "± : how far the 95 % confidence interval of the median reaches, in percent \
@@ -222,7 +260,50 @@ fn sample_notes(diff: &Diff) -> Vec<String> {
              side ({before}+{after} here)."
         ));
     }
+    notes.extend(
+        diff.metrics
+            .iter()
+            .filter(|m| m.verdict == Verdict::Inconclusive)
+            .map(|m| {
+                format!(
+                    "{}: inconclusive, {}",
+                    m.metric.name(),
+                    why_and_how_many(m, diff)
+                )
+            }),
+    );
     notes
+}
+
+/// The limit the verdicts were judged against, as the user gave it.
+fn limit_text(diff: &Diff) -> String {
+    diff.limit.unwrap_or(DEFAULT_LIMIT).describe()
+}
+
+/// `too few samples for a test (n=1+1); needs about 14 samples a side to
+/// tell a 10 % rise`.
+fn why_and_how_many(m: &MetricDiff, diff: &Diff) -> String {
+    let reason = m
+        .verdict_reason
+        .as_deref()
+        .unwrap_or("the data cannot tell");
+    let limit = verdict_limit_text(m, diff);
+    match m.samples_needed {
+        Some(n) => format!("{reason}; needs about {n} samples a side to tell a {limit} rise"),
+        None if m.before_median == Some(0.0) && !m.metric.is_share() => {
+            format!("{reason}; its before median is 0, so no sample count is estimated")
+        }
+        None => format!("{reason}; no sample count is estimated"),
+    }
+}
+
+/// The limit a metric was judged against, as printed: `10 %` or `5 pt`.
+fn verdict_limit_text(m: &MetricDiff, diff: &Diff) -> String {
+    match diff.limit {
+        Some(Threshold::Points(_)) if !m.metric.is_share() => DEFAULT_LIMIT.describe(),
+        Some(limit) => limit.describe(),
+        None => DEFAULT_LIMIT.describe(),
+    }
 }
 
 /// How much the summary table says: everything, or less to fit a narrow
@@ -241,13 +322,21 @@ enum Detail {
 /// The summary table at a level of detail.
 fn metrics_table(diff: &Diff, detail: Detail) -> TextTable {
     let intervals = detail == Detail::Full;
+    // Compact: the medians' headers shortened (the means, which the fit
+    // drops first, keep theirs).
+    let (before_median, after_median) = if detail == Detail::Compact {
+        ("before", "after")
+    } else {
+        ("before median", "after median")
+    };
     let header = [
         "metric",
         "before mean",
         "after mean",
-        "before median",
-        "after median",
+        before_median,
+        after_median,
         "change",
+        "verdict",
     ];
     let rows = diff
         .metrics
@@ -271,13 +360,14 @@ fn metrics_table(diff: &Diff, detail: Detail) -> TextTable {
                     share,
                 )
                 .into(),
-                change(m, detail == Detail::Compact).into(),
+                change(m, detail == Detail::Compact, diff.alpha).into(),
+                Cell::const_new(m.verdict.name()),
             ]
         })
         .collect();
     TextTable {
         header: header.iter().map(|h| h.to_string()).collect(),
-        numeric: vec![false, true, true, true, true, false],
+        numeric: vec![false, true, true, true, true, false, false],
         rows,
         highlight: Vec::new(),
     }
@@ -308,8 +398,8 @@ fn groups_table(diff: &Diff, groups: &[&GroupDiff]) -> TextTable {
                     .delta_pct
                     .map_or_else(|| group.status.name().to_string(), signed_percent)
                     .into(),
-                p_text(group.p_value).into(),
-                p_text(group.q_value).into(),
+                p_text(group.p_value, diff.alpha).into(),
+                p_text(group.q_value, diff.alpha).into(),
                 Cell::const_new(group.status.name()),
             ]);
             row
@@ -330,82 +420,184 @@ fn groups_table(diff: &Diff, groups: &[&GroupDiff]) -> TextTable {
 }
 
 /// The line that says on stderr why `diff` failed the gate, with the
-/// figures: `FAIL spin_share median 46.1 % -> 64.3 % (+18.2 pt, +39.4 %,
-/// p<0.001, n=12+12) above --fail-above 10 %`.
-pub fn fail_line(m: &MetricDiff, limit: Threshold) -> String {
+/// figures: `FAIL spin_share +18.2 pt [+12.1, +24.3] (+28.3 %, median
+/// 46.1 % -> 64.3 %, p<0.001, n=12+12) regressed beyond --fail-above
+/// 10 %`.
+pub fn fail_line(m: &MetricDiff, limit: Threshold, alpha: f64) -> String {
     let share = m.metric.is_share();
-    let mut change: Vec<String> = points(m).into_iter().collect();
-    if let Some(delta) = m.median_delta_pct {
-        change.push(signed_percent(delta));
+    let mut figures: Vec<String> = Vec::new();
+    if share && let Some(pct) = m.shift_pct {
+        figures.push(signed_percent(pct));
     }
-    if let Some(p) = m.p_value {
-        change.push(p_phrase(p));
-    }
-    change.push(format!("n={}+{}", m.n_before, m.n_after));
-    format!(
-        "FAIL {} median {} -> {} ({}) above --fail-above {}",
-        m.metric.name(),
+    figures.push(format!(
+        "median {} -> {}",
         figure(m.before_median, share),
-        figure(m.after_median, share),
-        change.join(", "),
+        figure(m.after_median, share)
+    ));
+    if let Some(p) = m.p_value {
+        figures.push(p_phrase(p, alpha));
+    }
+    figures.push(format!("n={}+{}", m.n_before, m.n_after));
+    format!(
+        "FAIL {} {} ({}) regressed beyond --fail-above {}",
+        m.metric.name(),
+        shift_with_interval(m),
+        figures.join(", "),
         limit.describe()
     )
 }
 
-/// benchstat's shape, the change of the median: `+25.3 % (p=0.002,
-/// n=12+12)` when significant, `~ (p=0.420, n=5+5)` when not.
-fn change(m: &MetricDiff, compact: bool) -> String {
-    let n = format!("n={}+{}", m.n_before, m.n_after);
-    let percent = m
-        .median_delta_pct
-        .map_or_else(|| "-".to_string(), signed_percent);
-    // A share moves in points; its relative change follows in brackets.
-    let delta = match points(m) {
-        Some(points) if compact => points,
-        Some(points) => format!("{points} [{percent}]"),
-        None => percent,
+/// The line that says on stderr that the gate cannot tell a watched
+/// metric, why, and what would settle it; `failing` when
+/// `--fail-inconclusive` makes it fail the run.
+pub fn inconclusive_line(m: &MetricDiff, limit: Threshold, failing: bool) -> String {
+    let reason = m
+        .verdict_reason
+        .as_deref()
+        .unwrap_or("the data cannot tell");
+    let limit_text = match limit {
+        Threshold::Points(_) if !m.metric.is_share() => DEFAULT_LIMIT.describe(),
+        _ => limit.describe(),
     };
-    let n = if compact {
-        String::new()
+    let settle = match m.samples_needed {
+        Some(n) => format!("about {n} samples a side would tell a {limit_text} rise"),
+        None => "more samples a side would".to_string(),
+    };
+    let exit = if failing {
+        "exit 1: --fail-inconclusive"
     } else {
-        format!(", {n}")
+        "--fail-inconclusive makes this exit 1"
     };
-    match m.p_value {
-        None => format!("{delta} (n too small for a test{n})"),
-        Some(p) if m.significant => format!("{delta} ({}{n})", p_phrase(p)),
-        Some(p) => format!("~ ({}{n})", p_phrase(p)),
+    format!(
+        "INCONCLUSIVE {}: --fail-above {} cannot tell: {reason}; {settle} ({exit})",
+        m.metric.name(),
+        limit.describe()
+    )
+}
+
+/// A shift as printed: its estimate and interval, each with its sign,
+/// and the unit they share.
+struct ShiftText {
+    /// `+25.3`, or `+3.100 ms` in time.
+    estimate: String,
+    /// `[+12.0, +40.1]`, when there is an interval.
+    interval: Option<String>,
+    /// ` %` of the before median, ` pt` for a share, or nothing where the
+    /// figures carry their own (a time, when the before median is 0).
+    unit: &'static str,
+}
+
+impl ShiftText {
+    /// The shift of a metric; None without one.
+    fn of(m: &MetricDiff) -> Option<ShiftText> {
+        let bracket = |[low, high]: [String; 2]| format!("[{low}, {high}]");
+        let points = |v: f64| format!("{:+.1}", v * 100.0);
+        let percent = |v: f64| format!("{v:+.1}");
+        let text = |estimate: f64, interval: Option<[f64; 2]>, show: &dyn Fn(f64) -> String| {
+            (show(estimate), interval.map(|ends| bracket(ends.map(show))))
+        };
+        let (estimate, interval, unit) = if m.metric.is_share() {
+            let (estimate, interval) = text(m.shift?, m.shift_ci, &points);
+            (estimate, interval, " pt")
+        } else if let Some(pct) = m.shift_pct {
+            let (estimate, interval) = text(pct, m.shift_ci_pct, &percent);
+            (estimate, interval, " %")
+        } else {
+            let (estimate, interval) = text(m.shift?, m.shift_ci, &signed_duration);
+            (estimate, interval, "")
+        };
+        Some(ShiftText {
+            estimate,
+            interval,
+            unit,
+        })
+    }
+
+    /// `+25.3 % [+12.0, +40.1]`, or without the interval.
+    fn with_interval(&self, interval: bool) -> String {
+        match self.interval.as_ref().filter(|_| interval) {
+            Some(ends) => format!("{}{} {ends}", self.estimate, self.unit),
+            None => format!("{}{}", self.estimate, self.unit),
+        }
     }
 }
 
-/// A share's change of the median in points: `+18.2 pt`.
-fn points(m: &MetricDiff) -> Option<String> {
-    m.median_delta_points()
-        .map(|points| format!("{points:+.1} pt"))
+/// The shift and its interval: `+25.3 % [+12.0, +40.1]`, `-18.2 pt
+/// [-22.0, -12.0]` for a share, `+3.100 ms [...]` where the before median
+/// is 0 (no percent of it); `-` without a shift.
+fn shift_with_interval(m: &MetricDiff) -> String {
+    ShiftText::of(m).map_or_else(|| "-".to_string(), |shift| shift.with_interval(true))
+}
+
+/// `+3.100 ms`, `-250 ns`.
+fn signed_duration(ns: f64) -> String {
+    let sign = if ns < 0.0 { "-" } else { "+" };
+    format!("{sign}{}", duration(ns.abs().round() as u64))
+}
+
+/// The change, as the shift after - before: `+25.3 % [+12.0, +40.1]
+/// (p=0.002, n=12+12)` when significant, `~ [-9.1, +12.0] % (p=0.420,
+/// n=12+12)` when not (the interval without the estimate, as benchstat
+/// hides a change it cannot tell from noise). Compact leaves out the
+/// interval and the sample counts.
+fn change(m: &MetricDiff, compact: bool, alpha: f64) -> String {
+    let shift = ShiftText::of(m);
+    let n = if compact {
+        String::new()
+    } else {
+        format!(", n={}+{}", m.n_before, m.n_after)
+    };
+    let estimate = shift
+        .as_ref()
+        .map_or_else(|| "-".to_string(), |shift| shift.with_interval(!compact));
+    match m.p_value {
+        None => format!("{estimate} (n too small for a test{n})"),
+        Some(p) if m.significant => format!("{estimate} ({}{n})", p_phrase(p, alpha)),
+        Some(p) => match shift.and_then(|s| s.interval.filter(|_| !compact).map(|i| (i, s.unit))) {
+            Some((interval, unit)) => format!("~ {interval}{unit} ({}{n})", p_phrase(p, alpha)),
+            None => format!("~ ({}{n})", p_phrase(p, alpha)),
+        },
+    }
 }
 
 fn signed_percent(delta: f64) -> String {
     format!("{delta:+.1} %")
 }
 
-fn p_number(p: f64) -> String {
-    if p < 0.001 {
-        "<0.001".to_string()
-    } else {
-        format!("{p:.3}")
+/// p as printed: 3 decimals, more where 3 would round it across alpha
+/// (0.0499 is not 0.050 under alpha 0.05), `<0.001` below 0.001 unless
+/// alpha itself is that small.
+fn p_number(p: f64, alpha: f64) -> String {
+    if p < 0.001 && alpha >= 0.001 {
+        return "<0.001".to_string();
     }
+    for decimals in 3..=12 {
+        let shown = format!("{p:.decimals$}");
+        let value: f64 = shown.parse().unwrap_or(p);
+        if (value < alpha) == (p < alpha) && (value != alpha || p == alpha) {
+            return shown;
+        }
+    }
+    format!("{p:e}")
+}
+
+/// A p-value's text for a note, without alpha to round against.
+fn p_value_text(p: f64) -> String {
+    format!("{p:.3}")
 }
 
 /// `p=0.014`, or `p<0.001`.
-fn p_phrase(p: f64) -> String {
-    if p < 0.001 {
-        "p<0.001".to_string()
+fn p_phrase(p: f64, alpha: f64) -> String {
+    let number = p_number(p, alpha);
+    if number.starts_with('<') {
+        format!("p{number}")
     } else {
-        format!("p={p:.3}")
+        format!("p={number}")
     }
 }
 
-fn p_text(p: Option<f64>) -> String {
-    p.map_or_else(|| "-".to_string(), p_number)
+fn p_text(p: Option<f64>, alpha: f64) -> String {
+    p.map_or_else(|| "-".to_string(), |p| p_number(p, alpha))
 }
 
 fn figure(value: Option<f64>, share: bool) -> Cell {
@@ -450,6 +642,7 @@ fn csv(diff: &Diff) -> Result<String> {
         "status",
         "direction",
         "test",
+        "verdict",
     ]);
     writer.write_record(&header)?;
     let optional = |v: Option<f64>| v.map_or_else(String::new, |v| v.to_string());
@@ -471,6 +664,7 @@ fn csv(diff: &Diff) -> Result<String> {
             group.status.name().to_string(),
             group.direction.name().to_string(),
             group.test.map_or("", TestMethod::name).to_string(),
+            group.verdict.name().to_string(),
         ]);
         writer.write_record(&record)?;
     }
