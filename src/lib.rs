@@ -24,14 +24,44 @@ pub mod stats;
 pub mod terminal;
 pub mod text_index;
 
-use clap::Parser;
+use clap::Parser as _;
 
 use cli::{Cli, Command};
 use error::Exit;
 
+/// `--help`, `--version` or a usage error, as clap prints them; help
+/// that cannot be written (`--help > /dev/full`) is an error, not a
+/// silent success.
+fn clap_exit(err: &clap::Error) -> anyhow::Result<Exit> {
+    use clap::error::ErrorKind;
+    match err.kind() {
+        // On a terminal clap prints it, in colour; elsewhere written and
+        // checked.
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            if std::io::IsTerminal::is_terminal(&std::io::stdout()) =>
+        {
+            err.print()?;
+            Ok(Exit::Ok)
+        }
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            output::write_stdout(&err.render().to_string())?;
+            Ok(Exit::Ok)
+        }
+        // Usage errors go to stderr with clap's exit code 2 (a stderr that
+        // cannot be written changes nothing).
+        _ => {
+            let _ = err.print();
+            Ok(Exit::BadInput)
+        }
+    }
+}
+
 /// Parses the command line and runs the subcommand.
 pub fn run() -> anyhow::Result<Exit> {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return clap_exit(&err),
+    };
     notes::set_verbosity(match (cli.quiet, cli.verbose) {
         (true, _) => notes::Verbosity::Quiet,
         (_, true) => notes::Verbosity::Verbose,

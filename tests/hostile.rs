@@ -237,7 +237,7 @@ fn extra_columns_may_have_any_name_a_spreadsheet_gives() {
 
 #[test]
 fn a_signal_during_export_leaves_no_partial_file() {
-    for (signal, code) in [("-TERM", 143), ("-INT", 130), ("-HUP", 129)] {
+    for (signal, code) in [("-TERM", 143), ("-INT", 130), ("-HUP", 129), ("-QUIT", 131)] {
         let dir = scratch_dir(&format!("hostile_signal{signal}"));
         let out = dir.join("rows.csv");
         // Reading stdin that stays open: the run waits with its

@@ -12,6 +12,7 @@ mod errors;
 mod export;
 mod formats;
 mod hostile;
+mod hostile_output;
 mod parallel;
 mod plot;
 mod properties;

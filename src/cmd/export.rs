@@ -18,7 +18,7 @@ use crate::facts::{Fold, read_site};
 use crate::filter::Hits;
 use crate::ingest::{self, Consumer, source};
 use crate::notes::{note_offsets, note_skipped};
-use crate::output::Destination;
+use crate::output::{Destination, refuse_inputs};
 use crate::parse::{InputFormat, ParseStats, Row, Sink, State};
 
 /// Groups exported unless `--top` says otherwise: all of them.
@@ -34,20 +34,15 @@ pub fn run(args: &ExportArgs) -> Result<Exit> {
         delimiter: delimiter_byte(args.delimiter)?,
         decimal_comma: args.decimal_comma,
     };
+    refuse_inputs(args.output.as_deref(), &args.input.inputs)?;
     let mut destination = Destination::open(args.output.as_deref())?;
-    let skipped = match args.what {
-        What::Rows => export_rows(args, options, &mut destination)?,
-        What::Groups | What::Samples => {
-            let inputs = read_inputs(&args.input, &args.analysis.by)?;
-            let analysis =
-                engine::analyze(&inputs, &args.analysis.options(EXPORT_TOP, SortKey::Total))?;
-            export_analysis(&analysis, args.what, options, &mut destination)?;
-            inputs
-                .into_iter()
-                .map(|input| (input.label, input.stats, input.stripped_offsets))
-                .collect()
-        }
+    let exported = match args.what {
+        What::Rows => export_rows(args, options, &mut destination),
+        What::Groups | What::Samples => export_groups_or_samples(args, options, &mut destination),
     };
+    // A write error the writer wrapped in its own (Parquet's "underlying
+    // IO error") is told as the output's: `writing FILE: ...`.
+    let skipped = exported.map_err(|err| destination.failure().unwrap_or(err))?;
     destination.commit()?;
     note_skipped(
         skipped
@@ -58,6 +53,21 @@ pub fn run(args: &ExportArgs) -> Result<Exit> {
         note_offsets(label, stripped.iter().map(|s| &**s));
     }
     Ok(Exit::Ok)
+}
+
+/// `--what groups` or `samples`: reads every input, then writes.
+fn export_groups_or_samples(
+    args: &ExportArgs,
+    options: WriterOptions,
+    destination: &mut Destination,
+) -> Result<Vec<ReadNotes>> {
+    let inputs = read_inputs(&args.input, &args.analysis.by)?;
+    let analysis = engine::analyze(&inputs, &args.analysis.options(EXPORT_TOP, SortKey::Total))?;
+    export_analysis(&analysis, args.what, options, destination)?;
+    Ok(inputs
+        .into_iter()
+        .map(|input| (input.label, input.stats, input.stripped_offsets))
+        .collect())
 }
 
 fn check_combination(args: &ExportArgs) -> Result<()> {

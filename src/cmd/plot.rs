@@ -3,14 +3,14 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use super::read_inputs;
 use crate::cli::PlotArgs;
 use crate::engine::{AnalysisOptions, analyze};
 use crate::error::Exit;
 use crate::notes::{Verbosity, note_offsets_of, note_skipped, say, shows, skipped_of};
-use crate::output::Destination;
+use crate::output::{Destination, refuse_inputs};
 use crate::report::{over_time, plot};
 
 /// Reads the inputs and writes the chart.
@@ -28,6 +28,8 @@ pub fn run(args: &PlotArgs) -> Result<Exit> {
         classes: args.classes.classes(),
         ..AnalysisOptions::default()
     };
+    let output = (!to_stdout).then_some(args.output.as_path());
+    refuse_inputs(output, &args.input.inputs)?;
     let inputs = read_inputs(&args.input, &options.by)?;
     let analysis = analyze(&inputs, &options)?;
     let (width, height) = args.size;
@@ -39,9 +41,8 @@ pub fn run(args: &PlotArgs) -> Result<Exit> {
     } else {
         plot::svg(&analysis, width, height)?
     };
-    let mut out = Destination::open((!to_stdout).then_some(args.output.as_path()))?;
-    out.write_all(svg.as_bytes())
-        .with_context(|| format!("writing {}", args.output.display()))?;
+    let mut out = Destination::open(output)?;
+    out.write_all(svg.as_bytes())?;
     out.commit()?;
     if shown == plot::Shown::WaitsOnly && shows(Verbosity::Normal) {
         say(format_args!(
