@@ -552,6 +552,12 @@ pub struct ExportArgs {
     /// in such locales read them; CSV then needs another --delimiter.
     #[arg(long)]
     pub decimal_comma: bool,
+
+    /// CSV: write text exactly as read, even a key that starts like a
+    /// spreadsheet formula (`=`, `+`, `-`, `@`), which otherwise gets a `'`
+    /// in front (TSV, JSON, NDJSON and Parquet always keep it exact).
+    #[arg(long)]
+    pub raw_text: bool,
 }
 
 /// `contend diff`.

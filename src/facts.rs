@@ -13,6 +13,7 @@ use crate::detail::KeyWaits;
 use crate::distribution::Histogram;
 use crate::engine::frames::strip_offset;
 use crate::engine::model::{GroupKey, KERNEL_LOCK};
+use crate::error::shorten;
 use crate::filter::{Filters, Hits};
 use crate::parse::{InputFormat, ParseStats, Row, RowWaits, Sink, State};
 use crate::text_index::TextIndex;
@@ -349,8 +350,10 @@ impl InputFacts {
     }
 }
 
+/// The error of a key whose total passes 2^64 ns, its names cut as any
+/// quoted input is (a 500 000-character lock name is not a 500 KB line).
 fn overflow(strings: &[Box<str>], ids: [u32; 3]) -> String {
-    let [category, symbol, caller] = ids.map(|id| &*strings[id as usize]);
+    let [category, symbol, caller] = ids.map(|id| shorten(&strings[id as usize]));
     format!("the total wait of {category} {symbol} {caller} overflows 64-bit nanoseconds")
 }
 

@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod notes;
 pub mod output;
 pub mod parse;
+pub mod printable;
 pub mod report;
 pub mod stats;
 pub mod terminal;

@@ -6,12 +6,16 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::facts::InputFacts;
 use crate::parse::ParseStats;
+use crate::printable::printable;
 
-/// Writes one line to stderr. A stderr that cannot be written (a full
-/// disk, `2>/dev/full`, a closed pipe) is ignored: a note never stops a
-/// run, and never panics.
+/// Writes one line to stderr, with what came from an input (a key, a
+/// label, a file name, a quoted line) shown escaped: a carriage return or
+/// an escape sequence in it cannot rewrite the line or the terminal. A
+/// stderr that cannot be written (a full disk, `2>/dev/full`, a closed
+/// pipe) is ignored: a note never stops a run, and never panics.
 pub fn say(line: std::fmt::Arguments<'_>) {
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
+    let line = line.to_string();
+    let _ = writeln!(std::io::stderr().lock(), "{}", printable(&line));
 }
 
 /// How many notes reach stderr (`-q`, `-v`).

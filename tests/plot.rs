@@ -179,8 +179,8 @@ fn control_characters_in_labels_leave_the_svg_well_formed() {
         "no control characters"
     );
     assert!(
-        svg.contains("evil\u{fffd}[31m\u{fffd}"),
-        "replaced, not dropped"
+        svg.contains("evil\\u{1b}[31m\\u{7}"),
+        "shown escaped, not dropped"
     );
 }
 

@@ -13,6 +13,7 @@ mod export;
 mod formats;
 mod hostile;
 mod hostile_output;
+mod hostile_text;
 mod parallel;
 mod plot;
 mod properties;

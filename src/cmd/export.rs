@@ -33,6 +33,7 @@ pub fn run(args: &ExportArgs) -> Result<Exit> {
         unit: args.output_unit,
         delimiter: delimiter_byte(args.delimiter)?,
         decimal_comma: args.decimal_comma,
+        raw_text: args.raw_text,
     };
     refuse_inputs(args.output.as_deref(), &args.input.inputs)?;
     let mut destination = Destination::open(args.output.as_deref())?;

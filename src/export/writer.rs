@@ -22,6 +22,28 @@ pub struct WriterOptions {
     /// CSV and TSV: decimals with a comma (`4,384`), for spreadsheets in
     /// locales that read them so.
     pub decimal_comma: bool,
+    /// CSV: text exactly as read, even where a spreadsheet would take it
+    /// for a formula (`--raw-text`); see [`spreadsheet_safe`].
+    pub raw_text: bool,
+}
+
+/// A text field as a spreadsheet can open it safely: one that starts like
+/// a formula (`=`, `+`, `-`, `@`, a tab or a carriage return, and more
+/// follows) gets a `'` in front, as OWASP advises for CSV meant for
+/// spreadsheets (`=HYPERLINK(...)` or `@SUM(1+1)*cmd|...` in a lock name
+/// would run in Calc or Excel). A lone `-` is no formula and stays.
+pub fn spreadsheet_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let mut chars = text.chars();
+    let formula = match chars.next() {
+        Some('=' | '+' | '-' | '@') => chars.next().is_some(),
+        Some('\t' | '\r') => true,
+        _ => false,
+    };
+    if formula {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 /// Writes records of one table, header first.
@@ -36,6 +58,9 @@ pub enum RecordWriter<'w> {
         buffer: String,
         /// Decimals with a comma.
         decimal_comma: bool,
+        /// Text fields made [`spreadsheet_safe`] (CSV without
+        /// `--raw-text`).
+        guard_formulas: bool,
     },
     /// A JSON array (`lines` false) or one object per line.
     Json {
@@ -80,6 +105,7 @@ impl<'w> RecordWriter<'w> {
                     unit: options.unit,
                     buffer: String::new(),
                     decimal_comma: options.decimal_comma,
+                    guard_formulas: options.format == ExportFormat::Csv && !options.raw_text,
                 })
             }
             ExportFormat::Json | ExportFormat::Ndjson => {
@@ -113,10 +139,15 @@ impl<'w> RecordWriter<'w> {
                 unit,
                 buffer,
                 decimal_comma,
+                guard_formulas,
             } => {
                 for value in values {
                     buffer.clear();
                     let text = match value {
+                        Value::Text(text) if *guard_formulas => {
+                            buffer.push_str(&spreadsheet_safe(text));
+                            buffer.as_str()
+                        }
                         Value::Text(text) => text,
                         other => {
                             plain_number(other, *unit, buffer);
@@ -345,6 +376,7 @@ mod tests {
             unit,
             delimiter: b',',
             decimal_comma: false,
+            raw_text: false,
         };
         let mut out: Vec<u8> = Vec::new();
         let mut writer = RecordWriter::new(&mut out, &fields, options).unwrap();

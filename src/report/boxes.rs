@@ -7,7 +7,10 @@
 //! string. Tables are fitted to the terminal before they are drawn
 //! ([`super::cells::TextTable::fit`]), so no cell is ever wrapped.
 
-use super::cells::{TextTable, text_width};
+use std::borrow::Cow;
+
+use super::cells::{Cell, TextTable, text_width};
+use crate::printable;
 
 /// The characters of one table style.
 struct Glyphs {
@@ -63,8 +66,39 @@ pub enum Look {
 }
 
 /// The table drawn, lines joined by newlines, without a last newline; with
-/// `color`, the header bold and highlighted rows red and bold.
+/// `color`, the header bold and highlighted rows red and bold. Cells that
+/// came from an input are shown escaped ([`crate::printable`]; for
+/// Markdown also `|` and HTML), the columns measured as shown.
 pub fn draw(table: &TextTable, look: Look, color: bool) -> String {
+    fn escaped(cell: &str, look: Look) -> Cow<'_, str> {
+        match look {
+            Look::Markdown => printable::markdown(cell),
+            _ => printable::printable(cell),
+        }
+    }
+    let escape = |cell: &str| -> String { escaped(cell, look).into_owned() };
+    let changes = |cell: &str| matches!(escaped(cell, look), Cow::Owned(_));
+    let hostile = table.header.iter().any(|cell| changes(cell))
+        || table.rows.iter().flatten().any(|cell| changes(cell));
+    if !hostile {
+        return draw_as_is(table, look, color);
+    }
+    // Rare (a key with a control character or a `|`): the table copied
+    // with its cells escaped.
+    let escaped = TextTable {
+        header: table.header.iter().map(|cell| escape(cell)).collect(),
+        rows: table
+            .rows
+            .iter()
+            .map(|row| row.iter().map(|cell| Cell::from(escape(cell))).collect())
+            .collect(),
+        numeric: table.numeric.clone(),
+        highlight: table.highlight.clone(),
+    };
+    draw_as_is(&escaped, look, color)
+}
+
+fn draw_as_is(table: &TextTable, look: Look, color: bool) -> String {
     let glyphs = match look {
         Look::Utf8 => &UTF8,
         Look::Ascii => &ASCII,

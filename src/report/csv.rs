@@ -19,6 +19,7 @@ pub fn groups(analysis: &Analysis) -> Result<String> {
         unit: Unit::Ns,
         delimiter: b',',
         decimal_comma: false,
+        raw_text: false,
     };
     let mut writer = RecordWriter::new(&mut out, &group_fields(analysis), options)?;
     for record in group_records(analysis) {

@@ -15,7 +15,8 @@ use super::text::{BOLD, paint, render_table, wrap};
 use crate::engine::diff::{
     DEFAULT_LIMIT, Diff, Direction, GroupDiff, Metric, MetricDiff, Threshold, Verdict, confidence,
 };
-use crate::export::writer::write_folded;
+use crate::export::writer::{spreadsheet_safe, write_folded};
+use crate::printable::{self, printable};
 use crate::stats::{MIN_SAMPLES_FOR_CI, TestMethod, least_p, min_samples_for_alpha};
 
 /// The output formats of `diff`.
@@ -133,7 +134,7 @@ fn text(diff: &Diff, style: &Style, top: usize, markdown: bool) -> String {
     let width = style.width.map(usize::from);
     let heading = |out: &mut String, title: &str| {
         if markdown {
-            let _ = write!(out, "### {title}\n\n");
+            let _ = write!(out, "### {}\n\n", printable::markdown(title));
         } else {
             let _ = writeln!(out, "{}", wrap(title, width));
         }
@@ -144,9 +145,9 @@ fn text(diff: &Diff, style: &Style, top: usize, markdown: bool) -> String {
         diff.before.label, diff.before.samples, diff.after.label, diff.after.samples
     );
     if markdown {
-        let _ = write!(out, "**{title}**\n\n");
+        let _ = write!(out, "**{}**\n\n", printable::markdown(&title));
     } else {
-        let _ = write!(out, "{}\n\n", paint(&title, style.color, BOLD));
+        let _ = write!(out, "{}\n\n", paint(&printable(&title), style.color, BOLD));
     }
     let fit = |table: TextTable, droppable: &[&str]| match width {
         Some(width) if !markdown => table.fit(width, droppable, &NAME_COLUMNS),
@@ -650,7 +651,7 @@ fn csv(diff: &Diff) -> Result<String> {
         let mut record: Vec<String> = diff
             .by
             .iter()
-            .map(|key| group.key(*key).unwrap_or("").to_string())
+            .map(|key| spreadsheet_safe(group.key(*key).unwrap_or("")).into_owned())
             .collect();
         record.extend([
             group.before_total_ns.to_string(),

@@ -41,12 +41,11 @@ pub struct SampleBar {
     pub waits: [u64; 4],
 }
 
-/// `text` as XML allows it: control characters (a label or a thread name
-/// can hold them; XML 1.0 forbids them) become U+FFFD.
+/// `text` as XML allows it and a reader can trust: control characters
+/// (a label or a thread name can hold them; XML 1.0 forbids them), bidi
+/// overrides and invisible characters shown escaped (`\r`, `\u{202e}`).
 pub fn svg_text(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-        .collect()
+    crate::printable::printable(text).into_owned()
 }
 
 /// The bars of every sample, in order.

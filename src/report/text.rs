@@ -12,6 +12,7 @@ use super::histogram;
 use super::spark::{SAMPLES_IN_TABLE, spin_sparklines};
 use super::verdict::{verdict, warning};
 use crate::engine::Analysis;
+use crate::printable::{self, printable};
 
 /// The terminal report: verdicts, the samples table, warnings, the ranking.
 pub fn terminal(analysis: &Analysis, style: &Style) -> String {
@@ -216,6 +217,8 @@ fn with_group_bars(mut table: TextTable, analysis: &Analysis, glyphs: &Glyphs) -
 /// longer word stays whole), continuation lines indented by two; its own
 /// indentation is kept.
 pub fn wrap(text: &str, width: Option<usize>) -> String {
+    // Escaped first: a key or label in the line cannot act on the terminal.
+    let text = &*printable(text);
     let Some(width) = width.filter(|&w| w > 20) else {
         return text.to_string();
     };
@@ -245,15 +248,18 @@ pub fn markdown(analysis: &Analysis) -> String {
     let plain = Style::default();
     let mut out = String::new();
     for line in verdicts(analysis) {
-        out.push_str(&format!("**{line}**\n\n"));
+        out.push_str(&format!("**{}**\n\n", printable::markdown(&line)));
     }
     out.push_str("### Samples\n\n");
     out.push_str(&render_table(&samples_table(analysis), &plain, true));
     out.push_str("\n\n");
     for line in analysis.warnings.iter().map(warning) {
-        out.push_str(&format!("> {line}\n\n"));
+        out.push_str(&format!("> {}\n\n", printable::markdown(&line)));
     }
-    out.push_str(&format!("### {}\n\n", groups_heading(analysis)));
+    out.push_str(&format!(
+        "### {}\n\n",
+        printable::markdown(&groups_heading(analysis))
+    ));
     out.push_str(&render_table(&groups_table(analysis), &plain, true));
     out.push('\n');
     if let Some(section) = histogram::section(analysis) {
