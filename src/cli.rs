@@ -52,9 +52,9 @@ Examples:
     contend diff --format folded before.txt after.txt | inferno-flamegraph > diff.svg
 
 Verdicts (each metric; JSON `verdict`): regressed or improved (significant, and
-the shift beyond the limit: --fail-above, or 10 %), same (the shift's 95 %
-interval within the limit), inconclusive (the data cannot tell; the output
-says how many samples a side would).
+the shift beyond the limit: --fail-above, or 10 %), same (the shift's
+1 - alpha interval, 95 % by default, within the limit), inconclusive (the data
+cannot tell; the output says how many samples a side would).
 
 Exit codes: 0 no watched metric regressed; 1 a watched metric regressed, or
 one is inconclusive with --fail-inconclusive; 2 bad usage or input.";

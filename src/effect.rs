@@ -40,8 +40,9 @@ pub fn hodges_lehmann(before: &[f64], after: &[f64], confidence: f64) -> Option<
     } else {
         (kth(count / 2) + kth(count / 2 + 1)) / 2.0
     };
-    let interval =
-        interval_rank(before.len(), after.len(), confidence).map(|k| [kth(k), kth(count + 1 - k)]);
+    // `+ 0.0` turns a difference of -0.0 into 0.
+    let interval = interval_rank(before.len(), after.len(), confidence)
+        .map(|k| [kth(k) + 0.0, kth(count + 1 - k) + 0.0]);
     Some(Shift {
         estimate: estimate + 0.0,
         interval,
@@ -49,8 +50,11 @@ pub fn hodges_lehmann(before: &[f64], after: &[f64], confidence: f64) -> Option<
 }
 
 /// The k of the interval [d(k), d(N+1-k)]: the largest k with
-/// P(U <= k - 1) <= (1 - confidence) / 2 under no change; None when
-/// there is none (k would be 0).
+/// P(U <= k - 1) < (1 - confidence) / 2 under no change (strictly, as
+/// significance is p < alpha: an interval never leaves out 0 where the
+/// untied test at the same alpha finds nothing); None when there is none
+/// (k would be 0). Past [`EXACT_LIMIT`] the normal approximation with the
+/// continuity correction the test uses, k = floor(mn/2 - z s + 1/2).
 pub fn interval_rank(n1: usize, n2: usize, confidence: f64) -> Option<usize> {
     let tail = (1.0 - confidence) / 2.0;
     let k = if n1 <= EXACT_LIMIT && n2 <= EXACT_LIMIT {
@@ -61,8 +65,8 @@ pub fn interval_rank(n1: usize, n2: usize, confidence: f64) -> Option<usize> {
         for count in counts.iter() {
             below += count;
             // Relative slack: (1 - 0.9) / 2 is 0.04999..., and P(U <= 0)
-            // = 1/20 must count as within it.
-            if below / total > tail * (1.0 + 1e-9) {
+            // = 1/20 must count as reaching it.
+            if below / total >= tail * (1.0 - 1e-9) {
                 break;
             }
             k += 1;
@@ -71,7 +75,7 @@ pub fn interval_rank(n1: usize, n2: usize, confidence: f64) -> Option<usize> {
     } else {
         let (m, n) = (n1 as f64, n2 as f64);
         let spread = (m * n * (m + n + 1.0) / 12.0).sqrt();
-        (m * n / 2.0 - normal_quantile(1.0 - tail) * spread).floor() as usize
+        (m * n / 2.0 - normal_quantile(1.0 - tail) * spread + 0.5).floor() as usize
     };
     (k >= 1).then_some(k.min(n1 * n2))
 }
@@ -299,18 +303,58 @@ mod tests {
         // 5 + 10 at 95 %: P(U <= 8) = 0.0200 <= 2.5 % < P(U <= 9) = 0.0270
         // (the published critical value of U for 5 and 10 is 8): k = 9.
         assert_eq!(interval_rank(5, 10, 0.95), Some(9));
-        // 3 + 3: P(U <= 0) = 1/20 > 2.5 %: no 95 % interval.
+        // 3 + 3: P(U <= 0) = 1/20 > 2.5 %: no 95 % interval; and none
+        // at 90 % either, where the test's least p is 0.1, not below it.
         assert_eq!(interval_rank(3, 3, 0.95), None);
-        assert_eq!(interval_rank(3, 3, 0.90), Some(1));
+        assert_eq!(interval_rank(3, 3, 0.90), None);
+        assert_eq!(interval_rank(3, 3, 0.80), Some(1));
         // 4 + 4 at 95 %: P(U <= 0) = 1/70, P(U <= 1) = 2/70: k = 1.
         assert_eq!(interval_rank(4, 4, 0.95), Some(1));
         // Past 50 a side the normal approximation: 100 + 100,
-        // 5000 - 1.959964 x sqrt(100 x 100 x 201 / 12) = 4197.85.
-        assert_eq!(interval_rank(100, 100, 0.95), Some(4197));
+        // 5000 - 1.959964 x sqrt(100 x 100 x 201 / 12) + 0.5 = 4198.35.
+        assert_eq!(interval_rank(100, 100, 0.95), Some(4198));
         // It agrees with the exact count where both are defined.
         let exact = interval_rank(50, 50, 0.95).unwrap() as f64;
-        let approximate = 1250.0 - 1.959_964 * (50.0f64 * 50.0 * 101.0 / 12.0).sqrt();
+        let approximate = 1250.5 - 1.959_964 * (50.0f64 * 50.0 * 101.0 / 12.0).sqrt();
         assert!((exact - approximate).abs() <= 2.0, "{exact} {approximate}");
+    }
+
+    #[test]
+    fn the_interval_leaves_out_zero_exactly_where_the_test_finds_a_change() {
+        // Untied sides of 2 to 80 values (the exact distribution up to 50,
+        // the normal approximation past it), shifted by chance amounts:
+        // p < alpha where, and only where, the 1 - alpha interval of the
+        // shift leaves out 0.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for trial in 0..300 {
+            let (n1, n2) = (2 + next() as usize % 79, 2 + next() as usize % 79);
+            let shift = (next() % 60) as f64 / 100.0;
+            let alpha = [0.05, 0.1, 0.01][trial % 3];
+            // Distinct values: a random fraction plus the value's index.
+            let mut side = |n: usize, offset: f64, salt: f64| -> Vec<f64> {
+                (0..n)
+                    .map(|i| (next() % 1_000_000) as f64 / 1e6 + offset + i as f64 * 1e-9 + salt)
+                    .collect()
+            };
+            let (before, after) = (side(n1, 0.0, 0.0), side(n2, shift, 5e-10));
+            let test = crate::stats::mann_whitney(&before, &after).unwrap();
+            let interval = hodges_lehmann(&before, &after, 1.0 - alpha)
+                .unwrap()
+                .interval;
+            let leaves_out_zero = interval.is_some_and(|[low, high]| low > 0.0 || high < 0.0);
+            assert_eq!(
+                test.p_value < alpha,
+                leaves_out_zero,
+                "{n1}+{n2} at {alpha}: p = {}, interval {interval:?}",
+                test.p_value
+            );
+        }
     }
 
     #[test]

@@ -1010,3 +1010,38 @@ fn diff_with_stdin_left_open(args: &[&str]) -> String {
     assert_eq!(output.status.code(), Some(2), "{args:?}");
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+#[test]
+fn named_pipes_are_opened_once() {
+    // `diff A B` of two FIFOs: each opened once, so the writers' data all
+    // arrives (opening one to check it exists, then again, lost it or hung).
+    let dir = scratch_dir("diff_fifos");
+    let fifos = [dir.join("before"), dir.join("after")];
+    for fifo in &fifos {
+        let made = std::process::Command::new("mkfifo")
+            .arg(fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+    }
+    for _ in 0..3 {
+        let writers: Vec<_> = fifos
+            .iter()
+            .map(|fifo| {
+                let fifo = fifo.clone();
+                std::thread::spawn(move || std::fs::write(fifo, read(SEED)).unwrap())
+            })
+            .collect();
+        let paths: Vec<&str> = fifos.iter().map(|f| f.to_str().unwrap()).collect();
+        let diff = diff_json(&paths, 0);
+        assert_eq!(diff["before"]["samples"], 5);
+        assert_eq!(diff["after"]["samples"], 5);
+        assert_close(
+            &metric(&diff, "kernel_lock_ns")["before_mean"],
+            13_260_228.0 / 5.0,
+        );
+        for writer in writers {
+            writer.join().unwrap();
+        }
+    }
+}

@@ -630,3 +630,100 @@ fn the_sample_size_estimate_detects_the_limit_four_times_in_five() {
         "{detected} of {trials} detected with {n} samples a side"
     );
 }
+
+#[test]
+fn review_cases_tests_off_rises_from_nothing_and_the_alpha_boundary() {
+    // --alpha 1: the shift alone decides, even where the ranks show no
+    // direction (10, 20 against 5, 1000: U = 2 = mn/2). The differences
+    // are -5, -15, 990 and 980: the shift is 487.5 ns, 3 250 % of 15.
+    let before = scratch_file(
+        "verdict_alpha_one",
+        "before.txt",
+        &kernel_lock_waits(&[10, 20]),
+    );
+    let after = scratch_file(
+        "verdict_alpha_one",
+        "after.txt",
+        &kernel_lock_waits(&[5, 1000]),
+    );
+    let gate = [
+        "--alpha",
+        "1",
+        "--fail-above",
+        "10",
+        "--metric",
+        "kernel_lock_ns",
+    ];
+    let mut args = vec![before.as_str(), after.as_str()];
+    args.extend(gate);
+    let diff = diff_json(&args, 1);
+    let m = metric(&diff, "kernel_lock_ns");
+    assert_eq!(m["direction"], "none");
+    assert_eq!(number(&m["shift"]), 487.5);
+    assert_eq!(m["verdict"], "regressed");
+
+    // No kernel_lock in 30 samples before, 1 ms of it in 13 of 30 after:
+    // the shift (a median of differences) stays 0, but a significant rise
+    // from a before median of 0 regresses.
+    let after: Vec<u64> = (0..30)
+        .map(|i| if i % 2 == 0 && i < 26 { 1_000_000 } else { 0 })
+        .collect();
+    assert_eq!(after.iter().filter(|&&ns| ns > 0).count(), 13);
+    let before_path = scratch_file(
+        "verdict_from_nothing",
+        "before.txt",
+        &kernel_lock_waits(&[0; 30]),
+    );
+    let after_path = scratch_file(
+        "verdict_from_nothing",
+        "after.txt",
+        &kernel_lock_waits(&after),
+    );
+    let gate = crate::util::run(&[
+        "diff",
+        "--format",
+        "json",
+        "--fail-above",
+        "10",
+        "--metric",
+        "kernel_lock_ns",
+        &before_path,
+        &after_path,
+    ]);
+    assert_eq!(gate.code, 1, "{}", gate.stderr);
+    let diff: Value = serde_json::from_str(&gate.stdout).unwrap();
+    let m = metric(&diff, "kernel_lock_ns");
+    assert_eq!(number(&m["shift"]), 0.0);
+    assert!(number(&m["p_value"]) < 0.001);
+    assert_eq!(m["verdict"], "regressed");
+
+    // 3 + 3 fully apart at --alpha 0.1: p = 0.1 is not below it, and no
+    // 90 % interval is claimed either.
+    let diff = diff_of(
+        "verdict_boundary",
+        &kernel_lock_waits(&[1000, 1010, 1020]),
+        &kernel_lock_waits(&[2000, 2010, 2020]),
+        &["--alpha", "0.1"],
+    );
+    let m = metric(&diff, "kernel_lock_ns");
+    assert_p(&m["p_value"], 0.1, "kernel_lock_ns");
+    assert_eq!(m["shift_ci"], Value::Null);
+    assert_eq!(
+        m["verdict_reason"],
+        "too few samples for a 90 % interval of the change (n=3+3)"
+    );
+}
+
+#[test]
+fn samples_that_all_lack_a_running_line_are_warned_of() {
+    // Every sample lists Stopped and a lock, none Running.
+    let table =
+        "Stopped\t400ms\ndur\tcategory\tsymbol\tcaller\n1500\tkernel\tkernel_lock\treaper\n\n"
+            .repeat(3);
+    let path = scratch_file("verdict_no_running_at_all", "nostate.txt", &table);
+    let warning = "warning: nostate: 3 of 3 samples have no Running total (samples 1, 2, 3)";
+    let report = crate::util::run(&["report", &path]);
+    assert!(report.stderr.contains(warning), "{}", report.stderr);
+    let diff = crate::util::run(&["diff", &path, &path]);
+    assert!(diff.stderr.contains(warning), "{}", diff.stderr);
+}

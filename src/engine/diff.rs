@@ -567,7 +567,10 @@ fn verdict_threshold(metric: Metric, fail_above: Option<Threshold>) -> Threshold
 /// The verdict of a metric and, when inconclusive, why:
 /// - no test (fewer than 2 samples a side, or none on one): inconclusive;
 /// - with the tests on, significant, the rank test's direction and the
-///   shift beyond the limit the same way: regressed or improved;
+///   shift beyond the limit the same way: regressed or improved; from a
+///   before median of 0 (a limit of 0), any significant rise regresses
+///   (the shift, a median of differences, stays 0 while the metric is
+///   still 0 in most after samples);
 /// - the shift's interval within plus or minus the limit: same;
 /// - else inconclusive (no interval from so few samples, or one that
 ///   reaches past the limit).
@@ -589,12 +592,16 @@ fn metric_verdict(m: &MetricDiff, alpha: f64) -> (Verdict, Option<String>) {
     let (Some(_), Some(shift), Some(limit)) = (m.p_value, m.shift, m.limit) else {
         return inconclusive(format!("too few samples for a test ({n})"));
     };
-    let beyond = |direction: Direction| match direction {
-        Direction::Up => shift > limit,
+    if alpha >= 1.0 {
+        return (shift_verdict(shift, limit), None);
+    }
+    let from_nothing = limit == 0.0 && m.direction == Direction::Up;
+    let beyond = match m.direction {
+        Direction::Up => shift > limit || from_nothing,
         Direction::Down => shift < -limit,
         Direction::Neither => false,
     };
-    if (alpha >= 1.0 || m.significant) && beyond(m.direction) {
+    if m.significant && beyond {
         let verdict = if m.direction == Direction::Up {
             Verdict::Regressed
         } else {
@@ -602,19 +609,31 @@ fn metric_verdict(m: &MetricDiff, alpha: f64) -> (Verdict, Option<String>) {
         };
         return (verdict, None);
     }
-    if alpha >= 1.0 {
-        return (Verdict::Same, None);
-    }
+    let percent = confidence(alpha) * 100.0;
     match m.shift_ci {
         Some([low, high]) if low >= -limit && high <= limit => (Verdict::Same, None),
+        Some(_) if limit == 0.0 => inconclusive(format!(
+            "its before median is 0, and the {percent:.0} % interval of the change does not \
+             rule out a rise from it"
+        )),
         Some(_) => inconclusive(format!(
-            "the {:.0} % interval of the change reaches past the limit",
-            confidence(alpha) * 100.0
+            "the {percent:.0} % interval of the change reaches past the limit"
         )),
         None => inconclusive(format!(
-            "too few samples for a {:.0} % interval of the change ({n})",
-            confidence(alpha) * 100.0
+            "too few samples for a {percent:.0} % interval of the change ({n})"
         )),
+    }
+}
+
+/// With the tests off: beyond the limit one way or the other, else the
+/// same.
+fn shift_verdict(shift: f64, limit: f64) -> Verdict {
+    if shift > limit {
+        Verdict::Regressed
+    } else if shift < -limit {
+        Verdict::Improved
+    } else {
+        Verdict::Same
     }
 }
 

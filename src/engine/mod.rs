@@ -312,15 +312,18 @@ fn warnings(inputs: &[InputSummary], samples: &[SampleSummary]) -> Vec<Warning> 
     warnings
 }
 
-/// The warning for an input some of whose samples (not all: an input
-/// without thread states says so elsewhere) have no Running total.
+/// The warning for an input with samples that have no Running total:
+/// some of them, or all of an input that lists other thread states (an
+/// input without any says so elsewhere).
 pub fn missing_running(label: &str, samples: &[&SampleSummary]) -> Option<Warning> {
     let missing: Vec<u32> = samples
         .iter()
         .filter(|s| s.metrics.running_ns.is_none())
         .map(|s| s.sample)
         .collect();
-    (!missing.is_empty() && missing.len() < samples.len()).then(|| Warning::MissingRunning {
+    let has_states = samples.iter().any(|s| !s.metrics.states_ns.is_empty());
+    let some = !missing.is_empty() && missing.len() < samples.len();
+    (some || (!missing.is_empty() && has_states)).then(|| Warning::MissingRunning {
         input: label.to_string(),
         without: missing.len(),
         of: samples.len(),

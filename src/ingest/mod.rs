@@ -116,8 +116,11 @@ pub fn read_facts_side_by_side(
     options: &ReadOptions,
 ) -> Result<Vec<InputFacts>> {
     if sources.len() < 2 || !sources.iter().all(is_regular_file) {
-        for source in sources.iter().filter(|source| source.path.is_some()) {
-            drop(source::open(source)?);
+        // A missing file stops the run before stdin is read; checked
+        // without opening: opening a named pipe and closing it again
+        // would lose what its writer sent.
+        for source in sources {
+            source::check_exists(source)?;
         }
         return read_facts(sources, options);
     }

@@ -58,6 +58,26 @@ pub fn sources(paths: &[PathBuf], labels: &[String]) -> Result<Vec<Source>> {
     Ok(sources)
 }
 
+/// The error opening `source` would give for a path that is missing or
+/// a directory, found without opening it (a named pipe opened once is
+/// consumed: its writer's data would be lost).
+pub fn check_exists(source: &Source) -> Result<(), InputError> {
+    let Some(path) = &source.path else {
+        return Ok(());
+    };
+    match std::fs::metadata(path) {
+        Err(err) => Err(InputError::whole(
+            &source.name,
+            format!("cannot open: {err}"),
+        )),
+        Ok(meta) if meta.is_dir() => Err(InputError::whole(
+            &source.name,
+            "is a directory, not a trace",
+        )),
+        Ok(_) => Ok(()),
+    }
+}
+
 /// Opens a source for buffered reading.
 pub fn open(source: &Source) -> Result<Box<dyn BufRead>, InputError> {
     let Some(path) = &source.path else {

@@ -276,9 +276,17 @@ fn sample_notes(diff: &Diff) -> Vec<String> {
     notes
 }
 
-/// The limit the verdicts were judged against, as the user gave it.
+/// The limit the verdicts were judged against, as the user gave it (a
+/// limit in points is for the share; times keep 10 %).
 fn limit_text(diff: &Diff) -> String {
-    diff.limit.unwrap_or(DEFAULT_LIMIT).describe()
+    match diff.limit {
+        Some(points @ Threshold::Points(_)) => format!(
+            "{} ({} for times)",
+            points.describe(),
+            DEFAULT_LIMIT.describe()
+        ),
+        limit => limit.unwrap_or(DEFAULT_LIMIT).describe(),
+    }
 }
 
 /// `too few samples for a test (n=1+1); needs about 14 samples a side to
@@ -291,8 +299,8 @@ fn why_and_how_many(m: &MetricDiff, diff: &Diff) -> String {
     let limit = verdict_limit_text(m, diff);
     match m.samples_needed {
         Some(n) => format!("{reason}; needs about {n} samples a side to tell a {limit} rise"),
-        None if m.before_median == Some(0.0) && !m.metric.is_share() => {
-            format!("{reason}; its before median is 0, so no sample count is estimated")
+        None if m.limit == Some(0.0) => {
+            format!("{reason}; no sample count is estimated for a limit of 0")
         }
         None => format!("{reason}; no sample count is estimated"),
     }
@@ -462,6 +470,9 @@ pub fn inconclusive_line(m: &MetricDiff, limit: Threshold, failing: bool) -> Str
     };
     let settle = match m.samples_needed {
         Some(n) => format!("about {n} samples a side would tell a {limit_text} rise"),
+        None if m.n_before == 0 || m.n_after == 0 => {
+            "samples with it on both sides would (not more of the same)".to_string()
+        }
         None => "more samples a side would".to_string(),
     };
     let exit = if failing {
