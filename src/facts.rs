@@ -282,8 +282,7 @@ impl InputFacts {
         self.stripped_offsets.extend(chunk.stripped_offsets);
         self.filter_hits.merge(&chunk.filter_hits);
         self.samples_read = self.samples.len() as u32;
-        self.stats.absorb_chunk(&chunk.stats, line_offset);
-        Ok(())
+        self.stats.absorb_chunk(&chunk.stats, line_offset)
     }
 
     /// Interns another chunk's strings; returns the id of each here.

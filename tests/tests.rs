@@ -12,6 +12,7 @@ mod errors;
 mod export;
 mod formats;
 mod hostile;
+mod hostile_figures;
 mod hostile_output;
 mod hostile_text;
 mod parallel;

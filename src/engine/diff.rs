@@ -78,7 +78,7 @@ impl Metric {
             Metric::SpinNs => Some(metrics.spin_ns.into()),
             Metric::SpinShare => None,
             Metric::KernelLockNs => Some(metrics.kernel_lock_ns.into()),
-            Metric::WorkNs => metrics.work_ns.map(i128::from),
+            Metric::WorkNs => metrics.work_ns,
             Metric::SleepWaitNs => Some(metrics.sleep_wait_ns.into()),
             Metric::OffCpuNs => metrics.off_cpu_ns.map(i128::from),
         }
@@ -914,6 +914,16 @@ fn mean_of(total: u128, count: usize) -> f64 {
     total as f64 / count as f64
 }
 
+/// `total / count` rounded half up in integers (a float's mean of a
+/// total past 2^53 ns is off), saturated to 64 bits; 0 for no values.
+fn rounded_total_mean(total: u128, count: usize) -> u64 {
+    if count == 0 {
+        return 0;
+    }
+    let count = count as u128;
+    u64::try_from((total + count / 2) / count).unwrap_or(u64::MAX)
+}
+
 /// The comparison of a group's per-sample waits, each side sorted.
 fn group_diff(keys: KeyValues, before: SortedSide<u64>, after: SortedSide<u64>) -> GroupDiff {
     let (before_total, after_total) = (total(before.values), total(after.values));
@@ -932,8 +942,8 @@ fn group_diff(keys: KeyValues, before: SortedSide<u64>, after: SortedSide<u64>) 
         keys,
         before_total_ns: u64::try_from(before_total).unwrap_or(u64::MAX),
         after_total_ns: u64::try_from(after_total).unwrap_or(u64::MAX),
-        before_mean_ns: before_mean.round() as u64,
-        after_mean_ns: after_mean.round() as u64,
+        before_mean_ns: rounded_total_mean(before_total, before.len()),
+        after_mean_ns: rounded_total_mean(after_total, after.len()),
         delta_pct: delta_pct(before_mean, after_mean),
         p_value: tested.map(|test| test.p_value),
         q_value: None,

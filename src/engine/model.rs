@@ -115,7 +115,7 @@ pub struct Metrics {
     /// Waits on sleep-class locks: time asleep on a lock.
     pub sleep_wait_ns: u64,
     /// Running minus spin: real work (negative if the data disagree).
-    pub work_ns: Option<i64>,
+    pub work_ns: Option<i128>,
     /// Spin over running, 0..1; null when running is unknown or zero.
     pub spin_share: Option<f64>,
     /// Waits on the `kernel_lock` symbol.

@@ -121,7 +121,6 @@ pub fn groups_of(
     let total_ns = u64_values(&frame, "total_ns")?;
     let rows = u64_values(&frame, "rows")?;
     let samples_seen = u32_values(&frame, "samples_seen")?;
-    let mean_ns = f64_values(&frame, "mean_ns")?;
     let max_ns = u64_values(&frame, "max_ns")?;
     let share_of_lock_time = f64_values(&frame, "share_of_lock_time")?;
     let share_of_running = f64_values(&frame, "share_of_running")?;
@@ -147,7 +146,8 @@ pub fn groups_of(
                 total_ns,
                 rows,
                 samples_seen: samples_seen[row].unwrap_or(0),
-                mean_ns: mean_ns[row].map_or(0, |mean| mean.round() as u64),
+                // In integers: past 2^53 ns a float's mean is off.
+                mean_ns: rounded_mean(total_ns, u64::from(samples_seen[row].unwrap_or(0))),
                 max_ns: max_ns[row].unwrap_or(0),
                 share_of_lock_time: share_of_lock_time[row],
                 share_of_running: share_of_running[row],
@@ -168,11 +168,17 @@ pub fn groups_of(
 /// no times.
 fn mean_per_event(total_ns: u64, events: Option<u64>) -> Option<u64> {
     match events {
-        Some(events) if events > 0 && total_ns > 0 => {
-            Some(((total_ns as u128 + events as u128 / 2) / events as u128) as u64)
-        }
+        Some(events) if events > 0 && total_ns > 0 => Some(rounded_mean(total_ns, events)),
         _ => None,
     }
+}
+
+/// `total / count` rounded half up, in integers (0 for a count of 0).
+pub fn rounded_mean(total: u64, count: u64) -> u64 {
+    if count == 0 {
+        return 0;
+    }
+    ((u128::from(total) + u128::from(count) / 2) / u128::from(count)) as u64
 }
 
 /// Running and off-CPU time of what a ranking covers, the wholes of its

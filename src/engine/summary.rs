@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use super::frames::{f64_values, i64_values, ratio, u64_values};
+use super::frames::{f64_values, ratio, u64_values};
 use super::model::Metrics;
 
 /// Lock sums of each sample joined onto the samples frame, with the derived
@@ -70,28 +70,42 @@ pub fn metrics_of(frame: &DataFrame) -> PolarsResult<Vec<Metrics>> {
     let kernel_lock_ns = u64_values(frame, "kernel_lock_ns")?;
     let other_wait_ns = u64_values(frame, "other_wait_ns")?;
     let hold_ns = u64_values(frame, "hold_ns")?;
-    let work_ns = i64_values(frame, "work_ns")?;
+    let spin_known_ns = u64_values(frame, "spin_known_ns")?;
     let spin_share = f64_values(frame, "spin_share")?;
     let kernel_lock_share = f64_values(frame, "kernel_lock_share")?;
     let sleep_wait_share = f64_values(frame, "sleep_wait_share")?;
-    let work_share = f64_values(frame, "work_share")?;
     Ok((0..frame.height())
-        .map(|row| Metrics {
-            states_ns: Default::default(),
-            running_ns: running_ns[row],
-            off_cpu_ns: off_cpu_ns[row],
-            spin_ns: spin_ns[row].unwrap_or(0),
-            sleep_wait_ns: sleep_wait_ns[row].unwrap_or(0),
-            work_ns: work_ns[row],
-            spin_share: spin_share[row],
-            kernel_lock_ns: kernel_lock_ns[row].unwrap_or(0),
-            kernel_lock_share: kernel_lock_share[row],
-            sleep_wait_share: sleep_wait_share[row],
-            work_share: work_share[row],
-            other_wait_ns: other_wait_ns[row].unwrap_or(0),
-            hold_ns: hold_ns[row].unwrap_or(0),
+        .map(|row| {
+            let (work_ns, work_share) = work(running_ns[row], spin_known_ns[row].unwrap_or(0));
+            Metrics {
+                states_ns: Default::default(),
+                running_ns: running_ns[row],
+                off_cpu_ns: off_cpu_ns[row],
+                spin_ns: spin_ns[row].unwrap_or(0),
+                sleep_wait_ns: sleep_wait_ns[row].unwrap_or(0),
+                work_ns,
+                spin_share: spin_share[row],
+                kernel_lock_ns: kernel_lock_ns[row].unwrap_or(0),
+                kernel_lock_share: kernel_lock_share[row],
+                sleep_wait_share: sleep_wait_share[row],
+                work_share,
+                other_wait_ns: other_wait_ns[row].unwrap_or(0),
+                hold_ns: hold_ns[row].unwrap_or(0),
+            }
         })
         .collect())
+}
+
+/// Work, Running minus spin, and its share of Running: in integers wide
+/// enough for any two 64-bit times (a Running of 1e19 ns is past i64, and
+/// its work was printed as unknown); None without Running.
+fn work(running_ns: Option<u64>, spin_ns: u64) -> (Option<i128>, Option<f64>) {
+    let Some(running) = running_ns else {
+        return (None, None);
+    };
+    let work = i128::from(running) - i128::from(spin_ns);
+    let share = (running > 0).then(|| work as f64 / running as f64);
+    (Some(work), share)
 }
 
 fn sum_where(condition: Expr, name: &str) -> Expr {
@@ -123,11 +137,8 @@ fn known_state_sums() -> [Expr; 3] {
     ]
 }
 
-fn derived_figures() -> [Expr; 5] {
-    let work = col("running_ns").cast(DataType::Int64) - col("spin_known_ns").cast(DataType::Int64);
+fn derived_figures() -> [Expr; 3] {
     [
-        work.clone().alias("work_ns"),
-        ratio(work, col("running_ns")).alias("work_share"),
         ratio(col("spin_known_ns"), col("running_ns")).alias("spin_share"),
         ratio(col("kernel_lock_known_ns"), col("running_ns")).alias("kernel_lock_share"),
         ratio(col("sleep_wait_known_ns"), col("off_cpu_ns")).alias("sleep_wait_share"),

@@ -82,7 +82,7 @@ pub enum Value<'a> {
     /// Nanoseconds.
     Duration(u64),
     /// Nanoseconds, maybe negative.
-    SignedDuration(i64),
+    SignedDuration(i128),
     /// A fraction.
     Share(f64),
     /// Unknown.

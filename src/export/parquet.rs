@@ -61,7 +61,13 @@ impl<'w> ParquetSink<'w> {
             match (column, *value) {
                 (Buffer::Text(v), Value::Text(text)) => v.push(Some(text.to_string())),
                 (Buffer::Unsigned(v), Value::Count(n) | Value::Duration(n)) => v.push(Some(n)),
-                (Buffer::Signed(v), Value::SignedDuration(n)) => v.push(Some(n)),
+                (Buffer::Signed(v), Value::SignedDuration(n)) => match i64::try_from(n) {
+                    Ok(n) => v.push(Some(n)),
+                    Err(_) => bail!(
+                        "work of {n} ns passes Parquet's signed 64-bit column (292 years); \
+                         --output-unit s writes it as a float"
+                    ),
+                },
                 (Buffer::Float(v), Value::Share(share)) => v.push(Some(share)),
                 (Buffer::Float(v), Value::Duration(ns)) => v.push(Some(ns as f64 / scale)),
                 (Buffer::Float(v), Value::SignedDuration(ns)) => v.push(Some(ns as f64 / scale)),

@@ -303,7 +303,13 @@ fn plain_number(value: &Value<'_>, unit: Unit, out: &mut String) {
     match *value {
         Value::Count(n) => write!(out, "{n}").expect("writing to a String"),
         Value::Duration(ns) => decimal(ns, false, unit, out),
-        Value::SignedDuration(ns) => decimal(ns.unsigned_abs(), ns < 0, unit, out),
+        // A difference of two 64-bit times: its size fits 64 bits.
+        Value::SignedDuration(ns) => decimal(
+            u64::try_from(ns.unsigned_abs()).unwrap_or(u64::MAX),
+            ns < 0,
+            unit,
+            out,
+        ),
         Value::Share(share) => write!(out, "{share}").expect("writing to a String"),
         Value::Text(text) => out.push_str(text),
         Value::Null => {}

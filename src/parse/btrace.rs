@@ -247,7 +247,10 @@ pub fn parse<R: BufRead>(
     let read = each_mail_line(reader, name, options.lossy, |number, line| {
         state.line(number, line, options, sink)
     })?;
-    state.stats.merge(&read);
+    state
+        .stats
+        .merge(&read)
+        .map_err(|message| InputError::whole(name, message))?;
     if let Some(stack) = &state.stack {
         return Err(InputError::whole(
             name,

@@ -99,7 +99,10 @@ pub fn parse<R: BufRead>(
     let read = each_mail_line(reader, name, options.lossy, |number, line| {
         state.line(number, line, sink)
     })?;
-    state.stats.merge(&read);
+    state
+        .stats
+        .merge(&read)
+        .map_err(|message| InputError::whole(name, message))?;
     if !state.started {
         return Err(InputError::whole(
             name,
@@ -136,11 +139,7 @@ impl Reader<'_> {
         let row = row(table, number, text)?;
         self.rows_in_table += 1;
         match (table.hold, self.options.events) {
-            (true, Events::Wait) => {
-                self.stats.hold_rows.add(number);
-                self.stats.hold_ns = self.stats.hold_ns.saturating_add(row.dur_ns);
-                Ok(())
-            }
+            (true, Events::Wait) => self.stats.set_apart_hold(number, row.dur_ns),
             (false, Events::Hold) => Ok(()),
             _ => sink.row(&row),
         }

@@ -103,7 +103,10 @@ pub fn parse<R: BufRead>(
     let read = each_mail_line(reader, name, options.lossy, |number, line| {
         state.line(number, line, sink)
     })?;
-    state.stats.merge(&read);
+    state
+        .stats
+        .merge(&read)
+        .map_err(|message| InputError::whole(name, message))?;
     if state.section.is_none() && state.stats.profiling_rows.count == 0 {
         return Err(InputError::whole(
             name,
@@ -174,8 +177,7 @@ fn take(
     match (kind, events) {
         (Kind::Profiling, _) => stats.profiling_rows.add(row.line),
         (Kind::Hold, Events::Wait) => {
-            stats.hold_rows.add(row.line);
-            stats.hold_ns = stats.hold_ns.saturating_add(row.dur_ns);
+            stats.set_apart_hold(row.line, row.dur_ns)?;
         }
         (Kind::Wait, Events::Hold) => {}
         (Kind::Wait, Events::Wait) | (Kind::Hold, Events::Hold) => sink.row(row)?,

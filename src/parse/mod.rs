@@ -208,6 +208,15 @@ impl Tally {
     }
 }
 
+/// `total + ns` of hold time, or the error that says it passed 2^64 ns.
+fn add_hold_ns(total: u64, ns: u64) -> Result<u64, String> {
+    total.checked_add(ns).ok_or_else(|| {
+        "the lock hold times set apart add up to more than 2^64 ns (584 years); are the \
+         durations in nanoseconds? (--unit)"
+            .to_string()
+    })
+}
+
 /// What a parser tells about an input beyond its samples and rows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ParseStats {
@@ -293,7 +302,7 @@ impl ParseStats {
 
     /// Adds the line counts of the next chunk of the same input, whose
     /// lines are numbered from 1 after `line_offset` lines.
-    pub fn absorb_chunk(&mut self, chunk: &ParseStats, line_offset: u64) {
+    pub fn absorb_chunk(&mut self, chunk: &ParseStats, line_offset: u64) -> Result<(), String> {
         let shift = |line: Option<u64>| line.map(|line| line + line_offset);
         self.skipped_lines += chunk.skipped_lines;
         self.first_skipped_line = self.first_skipped_line.or(shift(chunk.first_skipped_line));
@@ -309,19 +318,29 @@ impl ParseStats {
         self.soft_breaks.merge(shifted(chunk.soft_breaks));
         self.extra_tables.merge(shifted(chunk.extra_tables));
         self.hold_rows.merge(shifted(chunk.hold_rows));
-        self.hold_ns += chunk.hold_ns;
+        self.hold_ns = add_hold_ns(self.hold_ns, chunk.hold_ns)?;
         self.profiling_rows.merge(shifted(chunk.profiling_rows));
         self.owner_rows.merge(shifted(chunk.owner_rows));
         self.count_rows.merge(shifted(chunk.count_rows));
         self.counted_events = self.counted_events.saturating_add(chunk.counted_events);
         self.untitled_tables.merge(shifted(chunk.untitled_tables));
         self.running_totals.merge(shifted(chunk.running_totals));
+        Ok(())
     }
 
     /// Adds what another reading of the same lines noted (the mail
     /// reader's decoding, repaired bytes).
-    pub fn merge(&mut self, other: &ParseStats) {
-        self.absorb_chunk(other, 0);
+    pub fn merge(&mut self, other: &ParseStats) -> Result<(), String> {
+        self.absorb_chunk(other, 0)
+    }
+
+    /// Sets apart a row of lock hold time (`lockstat -H`, klockstat's hold
+    /// tables) while reading waits: counted, and its time summed for the
+    /// note, an overflow of which is an error like any other sum's.
+    pub fn set_apart_hold(&mut self, line: u64, ns: u64) -> Result<(), String> {
+        self.hold_rows.add(line);
+        self.hold_ns = add_hold_ns(self.hold_ns, ns)?;
+        Ok(())
     }
 
     /// Counts a skipped histogram, by its title line.

@@ -172,7 +172,10 @@ pub fn parse<R: BufRead>(
     let read = each_mail_line(reader, name, options.lossy, |number, line| {
         state.line(number, line, sink)
     })?;
-    state.stats.merge(&read);
+    state
+        .stats
+        .merge(&read)
+        .map_err(|message| InputError::whole(name, message))?;
     if state.layout.is_none() {
         return Err(InputError::whole(
             name,

@@ -22,12 +22,14 @@ pub fn duration(ns: u64) -> CompactString {
     format_compact!("{:.3} {}", ns as f64 / chosen.1, chosen.0)
 }
 
-/// A duration that may be negative (work when spin exceeds running).
-pub fn signed_duration(ns: i64) -> CompactString {
+/// A duration that may be negative (work when spin exceeds running); its
+/// size is a difference of two 64-bit times, so it fits 64 bits.
+pub fn signed_duration(ns: i128) -> CompactString {
+    let size = u64::try_from(ns.unsigned_abs()).unwrap_or(u64::MAX);
     if ns < 0 {
-        format_compact!("-{}", duration(ns.unsigned_abs()))
+        format_compact!("-{}", duration(size))
     } else {
-        duration(ns as u64)
+        duration(size)
     }
 }
 
