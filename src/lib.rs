@@ -16,6 +16,7 @@ pub mod export;
 pub mod facts;
 pub mod filter;
 pub mod ingest;
+pub mod memory;
 pub mod notes;
 pub mod output;
 pub mod parse;

@@ -2,6 +2,11 @@ use std::process::ExitCode;
 
 use contend::error::{Exit, is_broken_pipe};
 
+/// The system's allocator, with running out of memory an error that names
+/// the input (exit 2), not an abort.
+#[global_allocator]
+static ALLOCATOR: contend::memory::Allocator = contend::memory::Allocator;
+
 fn main() -> ExitCode {
     match contend::run() {
         Ok(exit) => ExitCode::from(exit as u8),

@@ -13,6 +13,7 @@ mod export;
 mod formats;
 mod hostile;
 mod hostile_figures;
+mod hostile_memory;
 mod hostile_output;
 mod hostile_text;
 mod parallel;

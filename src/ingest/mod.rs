@@ -71,6 +71,7 @@ pub trait Consumer {
 /// stops the run with its error.
 pub fn read(sources: &[Source], options: &ReadOptions, consumer: &mut dyn Consumer) -> Result<()> {
     for source in sources {
+        crate::memory::reading(&source.name);
         if let Some(kept) = consumer.facts() {
             if let Some(facts) = read_in_parallel(options, source)? {
                 kept.push(facts);
