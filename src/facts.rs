@@ -4,10 +4,8 @@
 //! rows nor with their product. The per-(sample, key) detail that `diff`'s
 //! per-group tests need is kept only when asked for ([`Fold::detail`]).
 
-use std::hash::BuildHasher;
-
+use crate::hashing::{InputMap, InputSet, input_hash};
 use hashbrown::HashTable;
-use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use crate::detail::KeyWaits;
 use crate::distribution::Histogram;
@@ -59,7 +57,7 @@ impl Default for Fold {
 pub fn read_site<'t>(
     text: &'t str,
     keep_offsets: bool,
-    stripped: &mut FxHashSet<Box<str>>,
+    stripped: &mut InputSet<Box<str>>,
 ) -> &'t str {
     if keep_offsets {
         return text;
@@ -185,7 +183,7 @@ pub struct InputFacts {
     /// The samples each group of [`Fold::by`] appears in, by the group's
     /// ids ([`NO_KEY`] where the grouping leaves a key out). Empty when the
     /// grouping is by every key: then each key's own [`KeyFact::seen`].
-    pub groups_seen: FxHashMap<[u32; 3], Seen>,
+    pub groups_seen: InputMap<[u32; 3], Seen>,
     /// The wait of each key in each sample it appears in, by key index
     /// (with [`Fold::detail`]; empty otherwise). A key continued across
     /// two chunks of a file may come twice for one sample: sum them.
@@ -195,9 +193,9 @@ pub struct InputFacts {
     /// How the waits of each key spread, by key index: for the keys whose
     /// rows gave single waits. A key's distribution is whole when it
     /// counts all its events ([`KeyFact::rows`]).
-    pub histograms: FxHashMap<u32, Histogram>,
+    pub histograms: InputMap<u32, Histogram>,
     /// Symbols and callers read without their `+0x..` offsets, as written.
-    pub stripped_offsets: FxHashSet<Box<str>>,
+    pub stripped_offsets: InputSet<Box<str>>,
     /// Which of (category, symbol, caller) [`InputFacts::groups_seen`]
     /// groups by.
     pub grouped_by: [bool; 3],
@@ -287,7 +285,7 @@ impl InputFacts {
 
     /// Interns another chunk's strings; returns the id of each here.
     fn adopt_strings(&mut self, strings: &[Box<str>]) -> Vec<u32> {
-        let mut ids: FxHashMap<Box<str>, u32> = self
+        let mut ids: InputMap<Box<str>, u32> = self
             .strings
             .iter()
             .enumerate()
@@ -311,7 +309,7 @@ impl InputFacts {
         shift: u32,
     ) -> Result<Vec<u32>, String> {
         let mut remap = Vec::with_capacity(keys.len());
-        let mut index: FxHashMap<[u32; 3], usize> = self
+        let mut index: InputMap<[u32; 3], usize> = self
             .keys
             .iter()
             .enumerate()
@@ -410,7 +408,7 @@ pub struct FactsBuilder {
     /// kept once.
     interned: HashTable<u32>,
     /// Index into `facts.keys` by (category, symbol, caller) ids.
-    index: FxHashMap<[u32; 3], u32>,
+    index: InputMap<[u32; 3], u32>,
     /// The same by the row's key text, when the parser gives it: one hash
     /// of the text instead of three interning lookups and this one. Valid
     /// for one key layout (`by_text_layout`).
@@ -433,11 +431,11 @@ pub struct FactsBuilder {
     sample: u32,
     /// The current sample's wait by (category, kernel_lock), by slot.
     sums: Vec<((u32, bool), SampleSlot)>,
-    sum_slots: FxHashMap<(u32, bool), u32>,
+    sum_slots: InputMap<(u32, bool), u32>,
     /// The samples each group of the grouping appears in, by slot (unused
     /// when the grouping is by every key).
     groups: Vec<([u32; 3], Seen)>,
-    group_slots: FxHashMap<[u32; 3], u32>,
+    group_slots: InputMap<[u32; 3], u32>,
     /// The first sample was opened by a row, not by the parser: in a chunk
     /// of a file, that row continues the previous chunk's last sample.
     opened_by_row: bool,
@@ -481,7 +479,7 @@ impl FactsBuilder {
 
     fn intern(&mut self, text: &str) -> u32 {
         let strings = &mut self.facts.strings;
-        let hash = FxBuildHasher.hash_one(text);
+        let hash = input_hash(text);
         if let Some(&id) = self
             .interned
             .find(hash, |&id| &*strings[id as usize] == text)
@@ -490,9 +488,8 @@ impl FactsBuilder {
         }
         let id = strings.len() as u32;
         strings.push(text.into());
-        self.interned.insert_unique(hash, id, |&id| {
-            FxBuildHasher.hash_one(&*strings[id as usize])
-        });
+        self.interned
+            .insert_unique(hash, id, |&id| input_hash(&*strings[id as usize]));
         id
     }
 
@@ -633,7 +630,7 @@ impl FactsBuilder {
 
 /// The slot of `key` in `slots`, a new one holding `empty` if none.
 fn slot_of<K: Copy + Eq + std::hash::Hash, V>(
-    index: &mut FxHashMap<K, u32>,
+    index: &mut InputMap<K, u32>,
     slots: &mut Vec<(K, V)>,
     key: K,
     empty: V,

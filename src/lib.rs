@@ -15,6 +15,7 @@ pub mod error;
 pub mod export;
 pub mod facts;
 pub mod filter;
+pub mod hashing;
 pub mod ingest;
 pub mod memory;
 pub mod notes;

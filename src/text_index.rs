@@ -8,10 +8,8 @@
 //! table holds only 4-byte entry numbers (a small, well-cached array),
 //! and each entry is one 64-byte line that holds the text itself.
 
-use std::hash::BuildHasher;
-
+use crate::hashing::input_hash;
 use hashbrown::HashTable;
-use rustc_hash::FxBuildHasher;
 
 /// Texts up to this length are kept in their entry; longer ones in
 /// `TextIndex::spilled` (a second line to fetch, still correct).
@@ -129,7 +127,7 @@ fn text_of<'a>(entry: &'a Entry, spilled: &'a [u8]) -> &'a [u8] {
 }
 
 fn hash(text: &[u8]) -> u64 {
-    FxBuildHasher.hash_one(text)
+    input_hash(text)
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 
 use std::io::Write;
 
+use crate::hashing::InputSet;
 use anyhow::{Result, bail};
-use rustc_hash::FxHashSet;
 
 use super::read_inputs;
 use crate::cli::ExportArgs;
@@ -122,7 +122,7 @@ fn export_rows(
         failure: None,
         read: Vec::new(),
         fold: read_options.fold.clone(),
-        stripped_offsets: FxHashSet::default(),
+        stripped_offsets: InputSet::default(),
         hits: Hits::default(),
         skipping: false,
     };
@@ -156,7 +156,7 @@ enum RowTarget<'w> {
 
 /// What the notes tell of an input: its label, its parser's statistics,
 /// the symbols and callers read without their offsets.
-type ReadNotes = (String, ParseStats, FxHashSet<Box<str>>);
+type ReadNotes = (String, ParseStats, InputSet<Box<str>>);
 
 /// Reads each input into the output as it comes (`--what rows`): the
 /// parser's sink and the reader's consumer.
@@ -172,7 +172,7 @@ struct RowConsumer<'w> {
     /// `--keep-offsets`, `--match`, `--exclude`, `--samples`.
     fold: Fold,
     /// The symbols and callers written without their offsets.
-    stripped_offsets: FxHashSet<Box<str>>,
+    stripped_offsets: InputSet<Box<str>>,
     /// Which filters matched a row.
     hits: Hits,
     /// The current sample is one `--samples` leaves out.

@@ -4,9 +4,9 @@
 //! Each group's waits are taken sample by sample from the inputs' detail
 //! (0 where it did not appear); the tests are in [`crate::stats`].
 
+use crate::hashing::InputMap;
 use anyhow::{Result, bail};
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::classes::ClassMap;
@@ -721,7 +721,7 @@ impl Threshold {
 /// waits are read through the keys it holds on that side.
 fn compare_groups(inputs: &[InputFacts], options: &DiffOptions) -> Result<Vec<GroupDiff>> {
     let positions: Vec<usize> = options.by.iter().map(|key| key.position()).collect();
-    let mut group_ids: FxHashMap<[Option<String>; 3], u32> = FxHashMap::default();
+    let mut group_ids: InputMap<[Option<String>; 3], u32> = InputMap::default();
     let mut group_keys: Vec<[Option<String>; 3]> = Vec::new();
     let mut sides: Vec<SideWaits> = Vec::new();
     for input in inputs {

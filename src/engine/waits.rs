@@ -2,7 +2,7 @@
 //! their keys, merged. A group has one only when every event of it was
 //! read as a single wait; a distribution made up from sums would mislead.
 
-use rustc_hash::FxHashMap;
+use crate::hashing::InputMap;
 
 use super::model::{Group, GroupKey};
 use crate::distribution::Histogram;
@@ -50,7 +50,7 @@ fn merge_by_group(
     by: &[GroupKey],
     per_input: bool,
 ) -> Vec<Histogram> {
-    let index: FxHashMap<GroupId<'_>, usize> = groups
+    let index: InputMap<GroupId<'_>, usize> = groups
         .iter()
         .enumerate()
         .map(|(at, group)| {

@@ -12,7 +12,7 @@
 //! slices and thread states. Windows start at the earliest timestamp of
 //! the capture, Perfetto's trace start.
 
-use rustc_hash::FxHashMap;
+use crate::hashing::{InputMap, InputSet};
 
 use crate::distribution::Histogram;
 
@@ -84,7 +84,7 @@ pub struct Window {
     /// Nanoseconds in each state of [`STATE_NAMES`].
     pub state_ns: [u64; 7],
     /// Lock waits by key id (see [`Sampler::key`]).
-    pub waits: FxHashMap<u32, WaitSum>,
+    pub waits: InputMap<u32, WaitSum>,
 }
 
 /// Something a thread did, kept until the capture is read: 16 bytes, as
@@ -155,26 +155,26 @@ pub struct Sampler {
     first_ns: Option<u64>,
     last_ns: u64,
     /// Threads by koid.
-    pub threads: FxHashMap<u64, ThreadTrack>,
+    pub threads: InputMap<u64, ThreadTrack>,
     /// Thread names by koid, from kernel object records.
-    pub names: FxHashMap<u64, String>,
+    pub names: InputMap<u64, String>,
     /// Process names by koid.
-    process_names: FxHashMap<u64, String>,
+    process_names: InputMap<u64, String>,
     /// The process of each thread whose record leaves its name empty.
-    thread_process: FxHashMap<u64, u64>,
+    thread_process: InputMap<u64, u64>,
     /// The same threads by process.
-    process_threads: FxHashMap<u64, Vec<u64>>,
+    process_threads: InputMap<u64, Vec<u64>>,
     /// Key ids by `category\0symbol\0caller`, looked up without
     /// allocating through `key_buffer`.
-    keys: FxHashMap<Box<str>, u32>,
+    keys: InputMap<Box<str>, u32>,
     key_list: Vec<[Box<str>; 3]>,
     key_buffer: String,
     /// The (lock address, key) pairs of instant lock events, by id.
     instant_locks: Vec<(u64, u32)>,
-    instant_lock_ids: FxHashMap<(u64, u32), u32>,
+    instant_lock_ids: InputMap<(u64, u32), u32>,
     selection: Option<Selection>,
     /// Threads named otherwise than the selection asks: not tracked.
-    ignored: rustc_hash::FxHashSet<u64>,
+    ignored: InputSet<u64>,
     /// Oddities seen.
     pub notes: CaptureNotes,
 }
@@ -187,16 +187,16 @@ impl Sampler {
             ticks_per_second: 1_000_000_000,
             first_ns: None,
             last_ns: 0,
-            threads: FxHashMap::default(),
-            names: FxHashMap::default(),
-            process_names: FxHashMap::default(),
-            thread_process: FxHashMap::default(),
-            process_threads: FxHashMap::default(),
-            keys: FxHashMap::default(),
+            threads: InputMap::default(),
+            names: InputMap::default(),
+            process_names: InputMap::default(),
+            thread_process: InputMap::default(),
+            process_threads: InputMap::default(),
+            keys: InputMap::default(),
             key_list: Vec::new(),
             key_buffer: String::new(),
             instant_locks: Vec::new(),
-            instant_lock_ids: FxHashMap::default(),
+            instant_lock_ids: InputMap::default(),
             selection: None,
             ignored: Default::default(),
             notes: CaptureNotes::default(),
@@ -504,8 +504,10 @@ fn replay(
     happenings.sort_by_key(|happening| happening.ns);
     let mut state: Option<(u8, u64)> = None;
     let mut open: Vec<Open> = Vec::new();
-    // Instant-encoded waits begun and not yet acquired: (lock, start, key).
-    let mut started: Vec<(u64, u64, u32)> = Vec::new();
+    // Instant-encoded waits begun and not yet acquired: lock -> (start,
+    // key). A map, not a list searched per event: 600 000 waits begun on
+    // distinct locks made that quadratic (a minute).
+    let mut started: InputMap<u64, (u64, u32)> = InputMap::default();
     for (start, end, key) in std::mem::take(&mut track.complete_waits) {
         if end < start {
             notes.out_of_order += 1;
@@ -547,18 +549,15 @@ fn replay(
             },
             What::WaitStart(id) => {
                 let (lock, key) = instant_locks[id as usize];
-                if let Some(index) = started.iter().position(|s| s.0 == lock) {
+                if started.insert(lock, (ns, key)).is_some() {
                     // Begun again before it was acquired: the first lost its end.
-                    started.swap_remove(index);
                     notes.unended_waits += 1;
                 }
-                started.push((lock, ns, key));
             }
             What::WaitDone(id) => {
                 let (lock, key) = instant_locks[id as usize];
-                match started.iter().position(|s| s.0 == lock) {
-                    Some(index) => {
-                        let (_, start, begun_key) = started.swap_remove(index);
+                match started.remove(&lock) {
+                    Some((start, begun_key)) => {
                         add_wait(track, start, ns, pick(begun_key, key), span)?;
                     }
                     None => notes.unmatched_ends += 1,
