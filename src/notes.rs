@@ -118,6 +118,13 @@ fn note_set_apart(label: &str, stats: &ParseStats) {
             stats.extra_tables.count + 1
         );
     }
+    if let Some(first) = stats.rows_after_blank.first_line {
+        note!(
+            "contend: {label}: read {} after a blank line as part of the table above \
+             (first: line {first})",
+            counted(stats.rows_after_blank.count, "row", "rows")
+        );
+    }
     if let Some(first) = stats.running_totals.first_line {
         note!(
             "contend: {label}: {} klockstat intervals read as samples (the second: line \

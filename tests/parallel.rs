@@ -36,7 +36,8 @@ fn assert_same_for_all_thread_counts(path: &str) {
 
 /// A deterministic dump of `samples` samplings: state lines (sometimes
 /// apart from their header, sometimes none), headers in two column orders,
-/// rows with keys that repeat across samples, prose between samples.
+/// rows with keys that repeat across samples (some indented, some after
+/// a blank line inside their table), prose between samples.
 fn generated_dump(samples: usize) -> String {
     generated_dump_of(samples, false)
 }
@@ -80,6 +81,14 @@ fn generated_dump_of(samples: usize, starts: bool) -> String {
             } else {
                 String::new()
             };
+            // Now and then a blank line pasted inside the table, or a row
+            // indented: read as part of the table either way.
+            if next() % 97 == 0 {
+                text.push('\n');
+            }
+            if next() % 13 == 0 {
+                text.push_str("  ");
+            }
             if swapped {
                 text.push_str(&format!("{dur} {ts}{caller} {symbol} {category}\n"));
             } else {

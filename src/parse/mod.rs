@@ -252,6 +252,9 @@ pub struct ParseStats {
     /// Tables after the first, each read as a sample of its own (by its
     /// header line).
     pub extra_tables: Tally,
+    /// Rows read as part of the table above them across a blank line (a
+    /// blank line pasted inside a table), by their line.
+    pub rows_after_blank: Tally,
     /// Rows of lock hold times set apart (not waits), by their line.
     pub hold_rows: Tally,
     /// Their summed time.
@@ -317,6 +320,7 @@ impl ParseStats {
         self.quoted.merge(shifted(chunk.quoted));
         self.soft_breaks.merge(shifted(chunk.soft_breaks));
         self.extra_tables.merge(shifted(chunk.extra_tables));
+        self.rows_after_blank.merge(shifted(chunk.rows_after_blank));
         self.hold_rows.merge(shifted(chunk.hold_rows));
         self.hold_ns = add_hold_ns(self.hold_ns, chunk.hold_ns)?;
         self.profiling_rows.merge(shifted(chunk.profiling_rows));

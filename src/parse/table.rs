@@ -44,6 +44,9 @@ pub struct ChunkState {
     pending_states: Vec<State>,
     /// Whether a table came before (only changes a `--strict` message).
     after_a_table: bool,
+    /// The header of a table a blank line just closed: a row in its shape
+    /// next carries the table on.
+    after_blank: Option<Header>,
 }
 
 impl ChunkState {
@@ -53,13 +56,14 @@ impl ChunkState {
             header: Some(header),
             pending_states: Vec::new(),
             after_a_table: true,
+            after_blank: None,
         })
     }
 
     /// True when the chunk starts inside a table, so its first rows belong
     /// to the sample the previous chunk ended in.
     pub fn continues_a_table(&self) -> bool {
-        self.header.is_some()
+        self.header.is_some() || self.after_blank.is_some()
     }
 }
 
@@ -99,6 +103,7 @@ pub fn parse_chunk<R: BufRead>(
             header: parser.header,
             pending_states: parser.pending_states,
             after_a_table: parser.after_a_table,
+            after_blank: parser.after_blank,
         },
     })
 }
@@ -318,6 +323,8 @@ struct TableParser {
     pending_states: Vec<State>,
     /// A table came before this point of the input.
     after_a_table: bool,
+    /// The table a blank line just closed, which a row next carries on.
+    after_blank: Option<Header>,
     tables_seen: u64,
     stats: ParseStats,
     /// The columns of the last header, and a number that changes whenever
@@ -338,6 +345,7 @@ impl TableParser {
             header: start.header,
             pending_states: start.pending_states,
             after_a_table: start.after_a_table,
+            after_blank: start.after_blank,
             tables_seen: 0,
             stats: ParseStats::default(),
         }
@@ -350,6 +358,9 @@ impl TableParser {
         line: &str,
         sink: &mut dyn Sink,
     ) -> Result<(), String> {
+        // A table indented (a Markdown code block, a mail) reads as one
+        // that is not.
+        let line = line.trim_start();
         if header.keys_only_after_dur && self.row_by_key_text(header, number, line, sink)? {
             return Ok(());
         }
@@ -403,8 +414,20 @@ impl TableParser {
         if line.trim().is_empty() {
             // A blank line ends a table; between state lines and their
             // header (as in the seed's fifth sampling) it changes nothing.
-            self.header = None;
+            if let Some(header) = self.header.take() {
+                self.after_blank = Some(header);
+            }
             return Ok(());
+        }
+        if let Some(header) = self.after_blank.take() {
+            // A row of the table's shape after a blank line: a blank line
+            // pasted inside the table, not its end (skipped as prose, its
+            // wait was lost).
+            if starts_like_number(line) && parse_row(&header, &self.options, number, line).is_ok() {
+                self.stats.rows_after_blank.add(number);
+                self.header = Some(header.clone());
+                return self.row(&header, number, line, sink);
+            }
         }
         if let Some(header) = Header::parse(line) {
             return self.start_table(header, sink);
