@@ -244,16 +244,7 @@ mod tests {
         all
     }
 
-    struct Draws(u64);
-
-    impl Draws {
-        fn below(&mut self, bound: u64) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0 % bound
-        }
-    }
+    use crate::draws::Draws;
 
     #[test]
     fn the_kth_difference_is_the_kth_of_every_difference_listed() {
@@ -325,13 +316,8 @@ mod tests {
         // the normal approximation past it), shifted by chance amounts:
         // p < alpha where, and only where, the 1 - alpha interval of the
         // shift leaves out 0.
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut draws = Draws(0x9e37_79b9_7f4a_7c15);
+        let mut next = move || draws.next();
         for trial in 0..300 {
             let (n1, n2) = (2 + next() as usize % 79, 2 + next() as usize % 79);
             let shift = (next() % 60) as f64 / 100.0;

@@ -9,6 +9,8 @@ pub mod cli;
 pub mod cmd;
 pub mod detail;
 pub mod distribution;
+#[cfg(test)]
+mod draws;
 pub mod effect;
 pub mod engine;
 pub mod error;

@@ -659,27 +659,17 @@ mod tests {
         (2.0 * at_most.min(at_least) as f64 / all as f64).min(1.0)
     }
 
-    /// A small generator (xorshift): the same draws on every run.
-    struct Draws(u64);
+    use crate::draws::Draws;
 
-    impl Draws {
-        fn below(&mut self, bound: u64) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0 % bound
-        }
-
-        /// Zero-heavy waits: 0 half the time (the lock absent from the
-        /// sample), else one of `levels` values.
-        fn waits(&mut self, count: usize, levels: u64) -> Vec<f64> {
-            (0..count)
-                .map(|_| match self.below(2) {
-                    0 => 0.0,
-                    _ => (1 + self.below(levels)) as f64 * 1000.0,
-                })
-                .collect()
-        }
+    /// Zero-heavy waits: 0 half the time (the lock absent from the
+    /// sample), else one of `levels` values.
+    fn waits(draws: &mut Draws, count: usize, levels: u64) -> Vec<f64> {
+        (0..count)
+            .map(|_| match draws.below(2) {
+                0 => 0.0,
+                _ => (1 + draws.below(levels)) as f64 * 1000.0,
+            })
+            .collect()
     }
 
     #[test]
@@ -690,7 +680,7 @@ mod tests {
             let n1 = 1 + draws.below(8) as usize;
             let n2 = 1 + draws.below(8) as usize;
             let levels = [1, 2, 3, 50][round % 4];
-            let (a, b) = (draws.waits(n1, levels), draws.waits(n2, levels));
+            let (a, b) = (waits(&mut draws, n1, levels), waits(&mut draws, n2, levels));
             let result = mann_whitney(&a, &b).unwrap();
             assert_ne!(result.method, TestMethod::Normal);
             with_ties += usize::from(result.method == TestMethod::ExactTies);
@@ -900,7 +890,7 @@ mod tests {
             let large = if trial % 10 == 0 { 60 } else { 0 };
             let (n1, n2) = (1 + trial % 13 + large, 1 + (trial / 13) % 17);
             let levels = [1, 2, 5, 1000][trial % 4];
-            let (a, b) = (draws.waits(n1, levels), draws.waits(n2, levels));
+            let (a, b) = (waits(&mut draws, n1, levels), waits(&mut draws, n2, levels));
             let (a_sorted, b_sorted) = (sorted(&a), sorted(&b));
             let ranks = rank(SortedSide::of(&a_sorted), SortedSide::of(&b_sorted));
             let (rank_sum_doubled, ties) = pooled(&a, &b);
@@ -922,8 +912,8 @@ mod tests {
             let (n1, n2) = (1 + trial % 11 + large, 1 + (trial / 11) % 19);
             let levels = [1, 2, 5, 1000][trial % 4];
             let (a, b) = (
-                sorted(&draws.waits(n1, levels)),
-                sorted(&draws.waits(n2, levels)),
+                sorted(&waits(&mut draws, n1, levels)),
+                sorted(&waits(&mut draws, n2, levels)),
             );
             let mut apart = |side: &[f64]| {
                 let zeros = side.iter().filter(|&&v| v == 0.0).count();
@@ -976,7 +966,7 @@ mod tests {
                 let (mut alarms, mut approximate_alarms) = (0, 0);
                 for trial in 0..trials {
                     let levels = [1, 3][trial % 2];
-                    let (a, b) = (draws.waits(n, levels), draws.waits(n, levels));
+                    let (a, b) = (waits(&mut draws, n, levels), waits(&mut draws, n, levels));
                     let test = mann_whitney(&a, &b).unwrap();
                     alarms += usize::from(test.p_value < 0.05);
                     let (a_sorted, b_sorted) = (sorted(&a), sorted(&b));

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::diff::{diff_json, metric, number, scratch_file};
-use crate::util::run;
+use crate::util::{Draws, run};
 
 /// A table of samples, each with `running` ns of Running and, for each
 /// (category, symbol, caller, waits) lock, its wait in that sample (no
@@ -235,13 +235,8 @@ fn falls_with_ties_get_the_p_of_both_tails_whichever_file_comes_first() {
 fn random_small_tied_cases_match_the_enumeration_in_both_orders() {
     // 2 to 6 samples a side, waits from 0..60 in steps of 10: ties at
     // both ends, sides of different sizes.
-    let mut state = 0x243f_6a88_85a3_08d3u64;
-    let mut below = |bound: u64| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state % bound
-    };
+    let mut draws = Draws(0x243f_6a88_85a3_08d3);
+    let mut below = |bound: u64| draws.below(bound);
     let mut checked = 0;
     while checked < 24 {
         let (n1, n2) = (2 + below(5) as usize, 2 + below(5) as usize);
@@ -477,15 +472,10 @@ fn a_gate_that_cannot_test_never_says_ok() {
 fn the_shift_and_its_interval_are_those_of_every_difference_listed() {
     // 12 + 12 samples of kernel_lock waits drawn at random, the after side
     // shifted up: spin_ns and kernel_lock_ns are these waits.
-    let mut state = 0x1319_8a2e_0370_7344u64;
+    let mut draws = Draws(0x1319_8a2e_0370_7344);
     let mut draw = |count: usize, add: u64| -> Vec<u64> {
         (0..count)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                1_000_000 + state % 1_000_000 + add
-            })
+            .map(|_| 1_000_000 + draws.below(1_000_000) + add)
             .collect()
     };
     let (before, after) = (draw(12, 0), draw(12, 400_000));
@@ -561,13 +551,8 @@ fn same_when_the_interval_lies_within_the_limit_else_inconclusive() {
 #[test]
 fn the_sample_size_estimate_detects_the_limit_four_times_in_five() {
     // Noisy samples, no change: spin_ns cannot be told within 10 %.
-    let mut state = 0xa409_3822_299f_31d0u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut draws = Draws(0xa409_3822_299f_31d0);
+    let mut next = move || draws.next();
     let mut noisy =
         |count: usize| -> Vec<u64> { (0..count).map(|_| 1_000_000 + next() % 1_000_000).collect() };
     let (before, after) = (noisy(10), noisy(10));
