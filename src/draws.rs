@@ -1,12 +1,12 @@
-//! A small generator for the unit tests (xorshift): the same draws on
-//! every run.
+//! A small generator for tests (xorshift): the same draws on every run,
+//! for the unit tests and the integration tests alike.
 
 /// Xorshift state; any non-zero seed.
 pub struct Draws(pub u64);
 
 impl Draws {
     /// The next 64 random bits.
-    pub fn next(&mut self) -> u64 {
+    pub fn bits(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -15,6 +15,6 @@ impl Draws {
 
     /// A draw below `bound`.
     pub fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound
+        self.bits() % bound
     }
 }

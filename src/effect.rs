@@ -317,7 +317,7 @@ mod tests {
         // p < alpha where, and only where, the 1 - alpha interval of the
         // shift leaves out 0.
         let mut draws = Draws(0x9e37_79b9_7f4a_7c15);
-        let mut next = move || draws.next();
+        let mut next = move || draws.bits();
         for trial in 0..300 {
             let (n1, n2) = (2 + next() as usize % 79, 2 + next() as usize % 79);
             let shift = (next() % 60) as f64 / 100.0;

@@ -9,8 +9,7 @@ pub mod cli;
 pub mod cmd;
 pub mod detail;
 pub mod distribution;
-#[cfg(test)]
-mod draws;
+pub mod draws;
 pub mod effect;
 pub mod engine;
 pub mod error;

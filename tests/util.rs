@@ -108,20 +108,5 @@ pub fn spin_shares(report: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-/// A small generator (xorshift) for tests: the same draws on every run.
-pub struct Draws(pub u64);
-
-impl Draws {
-    /// The next 64 random bits.
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    /// A draw below `bound`.
-    pub fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound
-    }
-}
+/// The tests' generator (xorshift): the same draws on every run.
+pub use contend::draws::Draws;

@@ -552,7 +552,7 @@ fn same_when_the_interval_lies_within_the_limit_else_inconclusive() {
 fn the_sample_size_estimate_detects_the_limit_four_times_in_five() {
     // Noisy samples, no change: spin_ns cannot be told within 10 %.
     let mut draws = Draws(0xa409_3822_299f_31d0);
-    let mut next = move || draws.next();
+    let mut next = move || draws.bits();
     let mut noisy =
         |count: usize| -> Vec<u64> { (0..count).map(|_| 1_000_000 + next() % 1_000_000).collect() };
     let (before, after) = (noisy(10), noisy(10));
