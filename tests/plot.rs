@@ -236,3 +236,49 @@ fn over_time_draws_the_spin_share_of_each_sample() {
         run.stderr
     );
 }
+
+#[test]
+fn more_samples_than_pixels_draw_one_bar_per_run_of_samples() {
+    // 20 000 samples on a chart 400 pixels wide: at most 200 bars, each
+    // the mean of 100 samples (a bar per sample wrote 1.4 KB each: 3
+    // million samples made a 4 GB SVG).
+    let mut table = String::new();
+    for i in 0..20_000u64 {
+        table.push_str(&format!(
+            "Stopped\t400ms\nRunning\t{}ms\ndur\tcategory\tsymbol\tcaller\n{}\tkernel\tkernel_lock\treaper\n\n",
+            4 + i % 2,
+            1_000_000 + (i % 2) * 2_000_000
+        ));
+    }
+    let dir = crate::util::scratch_dir("plot_many");
+    let input = dir.join("many.txt");
+    std::fs::write(&input, table).unwrap();
+    let input = input.to_str().unwrap();
+    // Sizes that follow the 400 x 300 picture, not the samples.
+    for (extra, most) in [(None, 400_000), (Some("--over-time"), 60_000)] {
+        let out = dir.join("many.svg");
+        let mut args = vec![
+            "plot",
+            "--size",
+            "400x300",
+            input,
+            "-o",
+            out.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let run = crate::util::run(&args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let svg = std::fs::read_to_string(&out).unwrap();
+        assert!(svg.len() < most, "{extra:?}: {} bytes", svg.len());
+        if extra.is_none() {
+            assert!(svg.contains("sample (each bar the mean of 100 samples)"));
+            // One kernel_lock bar per run of 100 samples, and the legend's
+            // swatch.
+            let bars = svg.matches("fill=\"#D55E00\"").count();
+            assert!(
+                (200..=210).contains(&bars),
+                "{bars} kernel_lock bars and swatch"
+            );
+        }
+    }
+}

@@ -91,6 +91,28 @@ pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<String> {
     Ok(out)
 }
 
+/// At most `most` points: runs of consecutive points made one, at their
+/// means (a run without any point stays a gap).
+fn thinned(points: &[Option<(f64, f64)>], most: usize) -> Vec<Option<(f64, f64)>> {
+    let per_point = points.len().div_ceil(most.max(1)).max(1);
+    if per_point == 1 {
+        return points.to_vec();
+    }
+    points
+        .chunks(per_point)
+        .map(|run| {
+            let known: Vec<(f64, f64)> = run.iter().flatten().copied().collect();
+            (!known.is_empty()).then(|| {
+                let count = known.len() as f64;
+                let (x, y) = known
+                    .iter()
+                    .fold((0.0, 0.0), |(x, y), point| (x + point.0, y + point.1));
+                (x / count, y / count)
+            })
+        })
+        .collect()
+}
+
 type Chart<'a, 'b> = ChartContext<
     'a,
     SVGBackend<'b>,
@@ -110,6 +132,9 @@ fn draw_line(
         .iter()
         .map(|s| share(s).map(|v| (f64::from(s.sample), v * 100.0)))
         .collect();
+    // A point per pixel column at most (the mean of the samples in it):
+    // the SVG grows with the picture, not with millions of samples.
+    let points = thinned(&points, chart.plotting_area().dim_in_pixel().0 as usize);
     let mut labelled = false;
     for run in points.split(Option::is_none).filter(|run| !run.is_empty()) {
         let series = chart

@@ -108,7 +108,10 @@ pub enum Shown {
 /// The chart as an SVG document, `width` x `height` pixels, and what it
 /// shows.
 pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<(String, Shown)> {
-    let bars = bars(analysis);
+    // More samples than pixels: each bar the mean of a run of samples, so
+    // the SVG grows with the picture, not the input (3 million samples
+    // wrote a 4 GB file).
+    let (bars, per_bar) = binned(bars(analysis), (width / 2).max(1) as usize);
     if bars.is_empty() {
         return Err(anyhow!("no samples to plot"));
     }
@@ -139,6 +142,7 @@ pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<(String, Show
             panel(
                 &top,
                 &bars,
+                per_bar,
                 &running,
                 "Running time",
                 &[
@@ -150,6 +154,7 @@ pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<(String, Show
             panel(
                 &bottom,
                 &bars,
+                per_bar,
                 &off_cpu,
                 "Off-CPU time",
                 &[("sleep-lock wait", SLEEP_WAIT), ("other off-CPU", OFF_CPU)],
@@ -159,6 +164,7 @@ pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<(String, Show
             panel(
                 &root,
                 &bars,
+                per_bar,
                 &waits,
                 "Lock waits",
                 &[
@@ -190,6 +196,7 @@ pub(super) fn draw_error<E: std::fmt::Debug>(err: E) -> anyhow::Error {
 fn panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
     bars: &[SampleBar],
+    per_bar: usize,
     stacks: &[Vec<u64>],
     what: &str,
     parts: &[(&str, RGBColor)],
@@ -232,7 +239,11 @@ fn panel<DB: DrawingBackend>(
         .disable_x_mesh()
         .x_labels(bars.len() * 2 + 1)
         .x_label_formatter(&label_of)
-        .x_desc("sample")
+        .x_desc(if per_bar > 1 {
+            format!("sample (each bar the mean of {per_bar} samples)")
+        } else {
+            "sample".to_string()
+        })
         .y_desc(format!("{what} ({unit})"))
         .draw()
         .map_err(draw_error)?;
@@ -260,6 +271,53 @@ fn panel<DB: DrawingBackend>(
         .draw()
         .map_err(draw_error)?;
     Ok(())
+}
+
+/// The bars, or at most `most` of them: runs of `k` consecutive samples
+/// of one input made one bar, their mean, labelled by the run's first;
+/// and `k` (1 when every sample keeps its bar).
+pub fn binned(bars: Vec<SampleBar>, most: usize) -> (Vec<SampleBar>, usize) {
+    let per_bar = bars.len().div_ceil(most.max(1));
+    if per_bar <= 1 {
+        return (bars, 1);
+    }
+    let mut binned: Vec<SampleBar> = Vec::new();
+    let mut run: Vec<SampleBar> = Vec::new();
+    for bar in bars {
+        let same_input = run
+            .first()
+            .is_none_or(|first| input_of(&first.label) == input_of(&bar.label));
+        if run.len() == per_bar || !same_input {
+            binned.push(mean_bar(&run));
+            run.clear();
+        }
+        run.push(bar);
+    }
+    if !run.is_empty() {
+        binned.push(mean_bar(&run));
+    }
+    (binned, per_bar)
+}
+
+/// One bar for a run of samples: each part's mean, the first's label.
+fn mean_bar(run: &[SampleBar]) -> SampleBar {
+    fn mean<const N: usize>(run: &[SampleBar], part: impl Fn(&SampleBar) -> [u64; N]) -> [u64; N] {
+        let mut sums = [0u128; N];
+        for bar in run {
+            for (sum, ns) in sums.iter_mut().zip(part(bar)) {
+                *sum += u128::from(ns);
+            }
+        }
+        sums.map(|sum| (sum / run.len().max(1) as u128) as u64)
+    }
+    SampleBar {
+        label: run
+            .first()
+            .map_or_else(String::new, |bar| bar.label.clone()),
+        running: mean(run, |bar| bar.running),
+        off_cpu: mean(run, |bar| bar.off_cpu),
+        waits: mean(run, |bar| bar.waits),
+    }
 }
 
 /// The input part of a bar label (`before` of `before#3`; empty with one
