@@ -136,29 +136,31 @@ impl Filters {
     /// Whether a row with these keys is read; `hits` (one per filter,
     /// `--match` first) records which filters matched.
     pub fn keeps(&self, keys: [&str; 3], hits: &mut Hits) -> bool {
-        hits.0
+        hits.matched
             .resize(self.matches.len() + self.excludes.len(), false);
+        hits.checked = true;
         let mut keep = true;
         for (at, filter) in self.matches.iter().enumerate() {
             if filter.matches(keys) {
-                hits.0[at] = true;
+                hits.matched[at] = true;
             } else {
                 keep = false;
             }
         }
         for (at, filter) in self.excludes.iter().enumerate() {
             if filter.matches(keys) {
-                hits.0[self.matches.len() + at] = true;
+                hits.matched[self.matches.len() + at] = true;
                 keep = false;
             }
         }
+        hits.kept |= keep;
         keep
     }
 
     /// The first filter that matched no row at all: an error that names
     /// it, since a typo would otherwise read as "no such lock".
     pub fn check_hits(&self, hits: &Hits) -> Result<(), String> {
-        let flags = |at: usize| hits.0.get(at).copied().unwrap_or(false);
+        let flags = |at: usize| hits.matched.get(at).copied().unwrap_or(false);
         let named = self
             .matches
             .iter()
@@ -169,23 +171,57 @@ impl Filters {
                 return Err(format!("{flag} {} matches no row", filter.text));
             }
         }
+        // Each filter matched something, and together they left nothing
+        // (`--exclude symbol=` matches every row): no figure to show, not
+        // a report of 0 %.
+        if hits.checked && !hits.kept {
+            let flags: Vec<String> = named_flags(self).collect();
+            let verb = if flags.len() == 1 { "leaves" } else { "leave" };
+            return Err(format!(
+                "{} {verb} no row: every row read is filtered out",
+                flags.join(" ")
+            ));
+        }
         Ok(())
     }
 }
 
-/// Which key filters matched some row, in [`Filters`]' order.
+/// `--match X --exclude Y` as the user wrote them.
+fn named_flags(filters: &Filters) -> impl Iterator<Item = String> + '_ {
+    let matches = filters
+        .matches
+        .iter()
+        .map(|f| format!("--match {}", f.text));
+    let excludes = filters
+        .excludes
+        .iter()
+        .map(|f| format!("--exclude {}", f.text));
+    matches.chain(excludes)
+}
+
+/// Which key filters matched some row, in [`Filters`]' order, and whether
+/// any row got through them all.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Hits(Vec<bool>);
+pub struct Hits {
+    /// One per filter, `--match` first: it matched a row.
+    matched: Vec<bool>,
+    /// A row was checked.
+    checked: bool,
+    /// A row was kept.
+    kept: bool,
+}
 
 impl Hits {
     /// Adds another reading's hits.
     pub fn merge(&mut self, other: &Hits) {
-        if self.0.len() < other.0.len() {
-            self.0.resize(other.0.len(), false);
+        if self.matched.len() < other.matched.len() {
+            self.matched.resize(other.matched.len(), false);
         }
-        for (into, &hit) in self.0.iter_mut().zip(&other.0) {
+        for (into, &hit) in self.matched.iter_mut().zip(&other.matched) {
             *into |= hit;
         }
+        self.checked |= other.checked;
+        self.kept |= other.kept;
     }
 }
 

@@ -168,3 +168,31 @@ fn errors_name_the_same_line_either_way() {
         );
     }
 }
+
+#[test]
+fn an_overflow_found_merging_pieces_names_its_line_as_read_whole() {
+    // Two rows of one key that together pass 2^64 ns, in the first and
+    // the second piece: merging the pieces found the overflow, without a
+    // line (`--threads N` said `FILE: the total wait ...`).
+    let text = "Stopped\t400ms\nRunning\t4ms\ndur\tcategory\tsymbol\tcaller\n\
+                18446744073709551615\tmutex\ta\tb\n18446744073709551615\tmutex\ta\tb\n";
+    let path = scratch_dir("parallel_overflow").join("overflow.txt");
+    std::fs::write(&path, text).unwrap();
+    let path = path.to_str().unwrap();
+    let sequential = json_with_threads(path, 1);
+    assert_eq!(sequential.0, 2);
+    assert!(
+        sequential.2.ends_with(
+            "overflow.txt:5: the total wait of mutex a b overflows 64-bit nanoseconds\n"
+        ),
+        "{}",
+        sequential.2
+    );
+    for threads in [2, 3, 5] {
+        assert_eq!(
+            json_with_threads(path, threads),
+            sequential,
+            "--threads {threads}"
+        );
+    }
+}

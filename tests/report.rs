@@ -734,6 +734,26 @@ fn a_filter_that_picks_nothing_is_an_error_naming_it() {
             vec!["report", "--samples", "9", SEED],
             "contend: --samples 9 picks none of the 5 samples of openbsd-reaper-make-j32\n",
         ),
+        // An empty pattern matches every row: nothing is left to report
+        // (it gave a "0.0 % spinning" verdict, exit 0).
+        (
+            vec!["report", "--exclude", "symbol=", SEED],
+            "contend: --exclude symbol= leaves no row: every row read is filtered out\n",
+        ),
+        (
+            vec![
+                "export",
+                "--match",
+                "category=mutex",
+                "--exclude",
+                "symbol=sched",
+                SEED,
+                "--exclude",
+                "symbol=uvm",
+            ],
+            "contend: --match category=mutex --exclude symbol=sched --exclude symbol=uvm leave \
+             no row: every row read is filtered out\n",
+        ),
         (
             vec!["export", "--what", "rows", "--match", "symbol=nosuch", SEED],
             "contend: --match symbol=nosuch matches no row\n",

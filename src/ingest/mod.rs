@@ -73,7 +73,10 @@ pub fn read(sources: &[Source], options: &ReadOptions, consumer: &mut dyn Consum
     for source in sources {
         crate::memory::reading(&source.name);
         if let Some(kept) = consumer.facts() {
-            if let Some(facts) = read_in_parallel(options, source)? {
+            // A file read in pieces that fails is read again from start
+            // to end: the error then names the line it would name read
+            // whole (an overflow found merging two pieces has no line).
+            if let Ok(Some(facts)) = read_in_parallel(options, source) {
                 kept.push(facts);
                 continue;
             }
