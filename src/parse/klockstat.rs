@@ -74,6 +74,9 @@ struct Reader<'o> {
     /// Rows read since the current table's header: a blank line after
     /// them ends the table.
     rows_in_table: u64,
+    /// The table a blank line just ended: a row that fits it next carries
+    /// it on (a blank line pasted inside a table).
+    after_blank: Option<Table>,
     /// The current sample has had a hold table: a wait table starts the
     /// next one.
     hold_seen: bool,
@@ -92,6 +95,7 @@ pub fn parse<R: BufRead>(
         options,
         table: None,
         rows_in_table: 0,
+        after_blank: None,
         hold_seen: false,
         started: false,
         stats: ParseStats::default(),
@@ -121,12 +125,23 @@ impl Reader<'_> {
         let text = line.trim();
         if text.is_empty() {
             if self.rows_in_table > 0 {
-                self.table = None;
+                self.after_blank = self.table.take().or(self.after_blank);
             }
             return Ok(());
         }
         if is_stack_or_footer(text) {
             return Ok(());
+        }
+        if let Some(table) = self.after_blank.take() {
+            // A row's caller is one word: prose that ends in four numbers
+            // ("... 96 cores, 10 20 30 40") is no row.
+            let one_word_caller =
+                |row: &Row<'_>| text.split_whitespace().next() == Some(row.caller);
+            let fits = row(table, number, text).is_ok_and(|row| one_word_caller(&row));
+            if self.table.is_none() && looks_like_row(text) && fits {
+                self.stats.rows_after_blank.add(number);
+                self.table = Some(table);
+            }
         }
         let Some(table) = self.table.filter(|_| looks_like_row(text)) else {
             return self.stats.skip_or_refuse(
@@ -159,6 +174,7 @@ impl Reader<'_> {
         }
         self.hold_seen |= table.hold;
         self.table = Some(table);
+        self.after_blank = None;
         self.rows_in_table = 0;
         Ok(())
     }

@@ -222,6 +222,27 @@ impl Reader {
                 self.rows_in_table += 1;
                 sink.row(&csv_row(columns, *separator, number, text)?)
             }
+            // After a blank line, a line that reads as a row of the table
+            // is one (a blank line pasted inside the table); one that does
+            // not (`6 files changed`) is prose.
+            (Part::After, Some(layout)) if starts_with_digit(text) => {
+                let row = match layout {
+                    Layout::Table(columns) => table_row(columns, number, text),
+                    Layout::Csv(separator, columns) => csv_row(columns, *separator, number, text),
+                };
+                match row {
+                    Ok(row) => {
+                        self.part = Part::Waits;
+                        self.rows_in_table += 1;
+                        self.stats.rows_after_blank.add(number);
+                        sink.row(&row)
+                    }
+                    Err(_) => {
+                        self.stats
+                            .skip_or_refuse(number, text, self.strict, "perf lock output")
+                    }
+                }
+            }
             _ => self
                 .stats
                 .skip_or_refuse(number, text, self.strict, "perf lock output"),

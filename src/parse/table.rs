@@ -148,6 +148,9 @@ struct Header {
     waits: RowWaits<'static>,
     /// Every column after `dur` is a key, so the text after it is the key.
     keys_only_after_dur: bool,
+    /// The header's columns are separated by tabs (as Perfetto copies
+    /// them): a row after a blank line must be too, or it is prose.
+    tabbed: bool,
 }
 
 impl Header {
@@ -177,6 +180,7 @@ impl Header {
             roles,
             waits,
             keys_only_after_dur,
+            tabbed: line.contains('\t'),
         })
     }
 
@@ -423,7 +427,11 @@ impl TableParser {
             // A row of the table's shape after a blank line: a blank line
             // pasted inside the table, not its end (skipped as prose, its
             // wait was lost).
-            if starts_like_number(line) && parse_row(&header, &self.options, number, line).is_ok() {
+            let same_separators = !header.tabbed || line.contains('\t');
+            if starts_like_number(line)
+                && same_separators
+                && parse_row(&header, &self.options, number, line).is_ok()
+            {
                 self.stats.rows_after_blank.add(number);
                 self.header = Some(header.clone());
                 return self.row(&header, number, line, sink);
