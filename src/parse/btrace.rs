@@ -318,8 +318,7 @@ impl Reader {
         if is_histogram_title(text) {
             self.in_histogram = true;
             self.current = None;
-            self.stats.skip_histogram(number);
-            return Ok(());
+            return self.stats.skip_histogram(number, options.strict, text);
         }
         self.current = None;
         if text.is_empty() {
@@ -384,8 +383,7 @@ impl Reader {
             // buckets on the lines that follow.
             self.in_histogram = true;
             self.current = None;
-            self.stats.skip_histogram(number);
-            return Ok(());
+            return self.stats.skip_histogram(number, options.strict, text);
         }
         let after: Vec<&str> = after
             .split(',')

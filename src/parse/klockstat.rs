@@ -130,6 +130,9 @@ impl Reader<'_> {
             return Ok(());
         }
         if is_stack_or_footer(text) {
+            if self.options.strict && !text.starts_with("Max PID ") && !looks_like_frame(text) {
+                return Err(super::refused("not a stack frame of klockstat -s", text));
+            }
             return Ok(());
         }
         if let Some(table) = self.after_blank.take() {
@@ -185,10 +188,29 @@ fn is_stack_or_footer(text: &str) -> bool {
     !text.contains(char::is_whitespace) || text.starts_with("Max PID ")
 }
 
+/// A stack frame as klockstat prints it, `func+0x1c` or `[unknown]`: one
+/// word of a symbol's characters. Under `--strict` a word that is not
+/// ("Thanks,") is prose, refused.
+fn looks_like_frame(text: &str) -> bool {
+    text.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_.+-[]<>:/$@".contains(c))
+}
+
 /// A row ends in a number or a unit: its total.
 fn looks_like_row(text: &str) -> bool {
-    let last = text.split_whitespace().next_back().unwrap_or("");
-    last.starts_with(|c: char| c.is_ascii_digit()) || unit_factor(last).is_some()
+    let mut words = text.split_whitespace().rev();
+    let last = words.next().unwrap_or("");
+    // A number then a short word is a time with a unit, a known one or
+    // not: a row, whose unknown unit is an error, never prose to skip (its
+    // wait was lost without a word).
+    let unit_like =
+        |word: &str| (1..=3).contains(&word.len()) && word.bytes().all(|b| b.is_ascii_alphabetic());
+    let after_a_number = words
+        .next()
+        .is_some_and(|word| word.starts_with(|c: char| c.is_ascii_digit()));
+    last.starts_with(|c: char| c.is_ascii_digit())
+        || unit_factor(last).is_some()
+        || (unit_like(last) && after_a_number)
 }
 
 /// Nanoseconds per unit of libbpf-tools' `print_time`.

@@ -140,6 +140,9 @@ impl Reader<'_> {
             return Ok(());
         }
         match (self.table, &self.section) {
+            (Some(Kind::Profiling), Some(_)) if is_row(text) && self.options.strict => Err(
+                super::refused("a profiling row (lockstat -I), not lock data", text),
+            ),
             (Some(kind), Some(event)) if is_row(text) => {
                 let row = row(event, number, text)?;
                 take(kind, self.options.events, &mut self.stats, &row, sink)

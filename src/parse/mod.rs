@@ -347,11 +347,22 @@ impl ParseStats {
         Ok(())
     }
 
-    /// Counts a skipped histogram, by its title line.
-    pub fn skip_histogram(&mut self, line: u64) {
+    /// Counts a skipped histogram, by its title line; under `--strict`
+    /// the error (`--strict` refuses whatever it would skip).
+    pub fn skip_histogram(&mut self, line: u64, strict: bool, text: &str) -> Result<(), String> {
+        if strict {
+            return Err(refused("a histogram printout, not wait times", text));
+        }
         self.skipped_histograms += 1;
         self.first_histogram_line.get_or_insert(line);
+        Ok(())
     }
+}
+
+/// The error `--strict` gives for a line read as something other than
+/// lock waits, which it would otherwise skip or set apart with a note.
+pub fn refused(what: &str, text: &str) -> String {
+    format!("{what}: \"{}\" (--strict)", crate::error::shorten(text))
 }
 
 /// The input formats `contend` reads.

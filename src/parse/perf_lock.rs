@@ -210,6 +210,9 @@ impl Reader {
         }
         match (self.part, &self.layout) {
             (Part::Debug, _) => Ok(()),
+            (Part::OwnerStacks, _) if starts_with_digit(text) && self.strict => Err(
+                super::refused("a lock owner's stack row (-o), not a wait", text),
+            ),
             (Part::OwnerStacks, _) if starts_with_digit(text) => {
                 self.stats.owner_rows.add(number);
                 Ok(())
