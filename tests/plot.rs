@@ -282,3 +282,20 @@ fn more_samples_than_pixels_draw_one_bar_per_run_of_samples() {
         }
     }
 }
+
+#[test]
+fn legends_show_a_swatch_of_each_colour() {
+    // plotters clipped its legends to the plotting area, so the box and
+    // every swatch right of the bars were 0 pixels wide: names without
+    // colours. Each part's colour now has a 10-pixel swatch, and nothing
+    // is drawn 0 wide.
+    let svg = plot(&[SEED], "plot_legend");
+    for colour in ["#D55E00", "#E69F00", "#009E73", "#0072B2", "#BBBBBB"] {
+        let swatch = format!("width=\"10\" height=\"10\" opacity=\"1\" fill=\"{colour}\"");
+        assert_eq!(svg.matches(&swatch).count(), 1, "{colour}");
+    }
+    assert!(!svg.contains("width=\"0\""));
+    let over_time = plot(&["--over-time", SEED], "plot_legend_over_time");
+    assert!(over_time.contains("width=\"10\" height=\"10\" opacity=\"1\" fill=\"#D55E00\""));
+    assert!(!over_time.contains("width=\"0\""));
+}

@@ -6,7 +6,7 @@
 use anyhow::{Result, anyhow};
 use plotters::prelude::*;
 
-use super::plot::{KERNEL_LOCK, OTHER_WAIT, SLEEP_WAIT, WORK, draw_error, svg_text};
+use super::plot::{KERNEL_LOCK, OTHER_WAIT, SLEEP_WAIT, WORK, draw_error, legend, svg_text};
 use crate::engine::{Analysis, SampleSummary};
 
 /// One colour per input, in input order: the bar chart's Okabe-Ito
@@ -50,6 +50,7 @@ pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<String> {
             .y_desc("% of Running")
             .draw()
             .map_err(draw_error)?;
+        let mut entries: Vec<(String, ShapeStyle)> = Vec::new();
         for (index, input) in analysis.inputs.iter().enumerate() {
             let colour = INPUT_COLOURS[index % INPUT_COLOURS.len()];
             let samples: Vec<&SampleSummary> = analysis
@@ -61,6 +62,7 @@ pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<String> {
             let spin = |s: &SampleSummary| s.metrics.spin_share;
             draw_line(
                 &mut chart,
+                &mut entries,
                 &samples,
                 spin,
                 colour.stroke_width(2),
@@ -71,6 +73,7 @@ pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<String> {
                 let style = colour.mix(0.5).stroke_width(1);
                 draw_line(
                     &mut chart,
+                    &mut entries,
                     &samples,
                     lock,
                     style,
@@ -78,14 +81,12 @@ pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<String> {
                 )?;
             }
         }
-        let legend_at = chart.plotting_area().dim_in_pixel().0 as i32 + 12;
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::Coordinate(legend_at, 8))
-            .draw()
-            .map_err(draw_error)?;
+        legend(
+            &root,
+            chart.plotting_area().get_pixel_range(),
+            &entries,
+            LEGEND_WIDTH,
+        )?;
         root.present().map_err(draw_error)?;
     }
     Ok(out)
@@ -120,9 +121,10 @@ type Chart<'a, 'b> = ChartContext<
 >;
 
 /// One line through the samples' shares, in percent, broken where a
-/// sample has none (no Running time); labelled once.
+/// sample has none (no Running time); its legend entry added once.
 fn draw_line(
     chart: &mut Chart<'_, '_>,
+    entries: &mut Vec<(String, ShapeStyle)>,
     samples: &[&SampleSummary],
     share: impl Fn(&SampleSummary) -> Option<f64>,
     style: ShapeStyle,
@@ -135,20 +137,14 @@ fn draw_line(
     // A point per pixel column at most (the mean of the samples in it):
     // the SVG grows with the picture, not with millions of samples.
     let points = thinned(&points, chart.plotting_area().dim_in_pixel().0 as usize);
-    let mut labelled = false;
     for run in points.split(Option::is_none).filter(|run| !run.is_empty()) {
-        let series = chart
+        chart
             .draw_series(std::iter::once(PathElement::new(
                 run.iter().flatten().copied().collect::<Vec<_>>(),
                 style,
             )))
             .map_err(draw_error)?;
-        if !labelled {
-            series.label(label).legend(move |(x, y)| {
-                Rectangle::new([(x, y - 2), (x + 16, y + 2)], style.color.filled())
-            });
-            labelled = true;
-        }
     }
+    entries.push((label.to_string(), style));
     Ok(())
 }

@@ -247,7 +247,7 @@ fn panel<DB: DrawingBackend>(
         .y_desc(format!("{what} ({unit})"))
         .draw()
         .map_err(draw_error)?;
-    for (part, (name, colour)) in parts.iter().enumerate() {
+    for (part, (_, colour)) in parts.iter().enumerate() {
         let rectangles = stacks.iter().enumerate().map(|(index, stack)| {
             let below: u64 = stack[..part].iter().sum();
             let x = index as f64;
@@ -255,21 +255,47 @@ fn panel<DB: DrawingBackend>(
             let y1 = (below + stack[part]) as f64 / scale;
             Rectangle::new([(x + 0.15, y0), (x + 0.85, y1)], colour.filled())
         });
-        chart
-            .draw_series(rectangles)
-            .map_err(draw_error)?
-            .label(*name)
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled()));
+        chart.draw_series(rectangles).map_err(draw_error)?;
     }
-    // In the margin right of the bars, never over them.
-    let legend_at = (plot_width as i32 + 12, 8);
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::Coordinate(legend_at.0, legend_at.1))
-        .draw()
+    let entries: Vec<(String, ShapeStyle)> = parts
+        .iter()
+        .map(|(name, colour)| (name.to_string(), colour.filled()))
+        .collect();
+    legend(
+        area,
+        chart.plotting_area().get_pixel_range(),
+        &entries,
+        LEGEND_WIDTH,
+    )
+}
+
+/// A legend in the margin right of a chart's plotting area, never over
+/// its data: a box, and before each name a swatch of its colour. Drawn on
+/// the whole panel: plotters' own series labels are clipped to the
+/// plotting area, which left their swatches 0 pixels wide out there.
+pub(super) fn legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    plotting: (std::ops::Range<i32>, std::ops::Range<i32>),
+    entries: &[(String, ShapeStyle)],
+    margin: u32,
+) -> Result<()> {
+    let (base_x, base_y) = area.get_base_pixel();
+    let (x, y) = (plotting.0.end - base_x + 12, plotting.1.start - base_y + 8);
+    let (width, height) = (margin as i32 - 24, 10 + 16 * entries.len() as i32);
+    let frame = [(x, y), (x + width, y + height)];
+    area.draw(&Rectangle::new(frame, WHITE.mix(0.8).filled()))
         .map_err(draw_error)?;
+    area.draw(&Rectangle::new(frame, BLACK.stroke_width(1)))
+        .map_err(draw_error)?;
+    for (index, (name, style)) in entries.iter().enumerate() {
+        let top = y + 8 + 16 * index as i32;
+        let swatch = [(x + 8, top), (x + 18, top + 10)];
+        area.draw(&Rectangle::new(swatch, style.color.filled()))
+            .map_err(draw_error)?;
+        let font = ("sans-serif", 12).into_font();
+        area.draw(&Text::new(name.clone(), (x + 24, top), font))
+            .map_err(draw_error)?;
+    }
     Ok(())
 }
 
