@@ -126,7 +126,9 @@ fn inputs_without_thread_states_chart_their_lock_waits() {
     // (mutex, rwsem) bars, plus each legend swatch.
     assert_eq!(rects(&svg, OTHER_SPIN).len(), 3 + 1);
     assert_eq!(rects(&svg, SLEEP_WAIT).len(), 3 + 1);
-    assert_eq!(rects(&svg, OTHER_WAIT).len(), 3 + 1);
+    // No wait of an unknown class: its (empty) bars, and no legend entry.
+    assert_eq!(rects(&svg, OTHER_WAIT).len(), 3);
+    assert!(!svg.contains("wait of no known class"));
     // Hold times only: nothing to draw, and nothing written.
     let holds = dir.join("holds.svg");
     let run = crate::util::run(&[
@@ -298,4 +300,31 @@ fn legends_show_a_swatch_of_each_colour() {
     let over_time = plot(&["--over-time", SEED], "plot_legend_over_time");
     assert!(over_time.contains("width=\"10\" height=\"10\" opacity=\"1\" fill=\"#D55E00\""));
     assert!(!over_time.contains("width=\"0\""));
+}
+
+#[test]
+fn axes_count_samples_in_whole_numbers_and_legends_list_what_is_drawn() {
+    // --over-time printed sample numbers as `1.0, 1.5, 2.0`: samples are
+    // whole numbers, and shares whole percents.
+    let svg = plot(&["--over-time", SEED], "plot_axes");
+    let texts: Vec<&str> = svg
+        .split("</text>")
+        .filter_map(|chunk| chunk.rsplit_once('>').map(|(_, text)| text.trim()))
+        .collect();
+    for label in ["1", "2", "3", "4", "5", "0", "50", "100"] {
+        assert!(texts.contains(&label), "{label} in {texts:?}");
+    }
+    assert!(
+        !texts
+            .iter()
+            .any(|text| text.ends_with(".0") || text.ends_with(".5")),
+        "{texts:?}"
+    );
+    // A perf lock input has no kernel_lock: its legend lists none.
+    let perf = plot(
+        &["fixtures/real/perf-lock-contention-lkml-traceiter-before-after.txt"],
+        "plot_perf_legend",
+    );
+    assert!(!perf.contains("kernel_lock spin"));
+    assert!(perf.contains("other spin"));
 }

@@ -46,6 +46,18 @@ pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<String> {
             .map_err(draw_error)?;
         chart
             .configure_mesh()
+            // Samples are whole numbers: `5`, never `5.0`; ticks between
+            // them stay unlabelled. The light minor grid is left out: it
+            // competed with the lines.
+            .x_label_formatter(&|x: &f64| {
+                if x.fract().abs() < 1e-9 {
+                    format!("{x:.0}")
+                } else {
+                    String::new()
+                }
+            })
+            .y_label_formatter(&|y: &f64| format!("{y:.0}"))
+            .light_line_style(TRANSPARENT)
             .x_desc("sample")
             .y_desc("% of Running")
             .draw()

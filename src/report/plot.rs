@@ -238,6 +238,7 @@ fn panel<DB: DrawingBackend>(
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(bars.len() * 2 + 1)
+        .light_line_style(TRANSPARENT)
         .x_label_formatter(&label_of)
         .x_desc(if per_bar > 1 {
             format!("sample (each bar the mean of {per_bar} samples)")
@@ -257,9 +258,13 @@ fn panel<DB: DrawingBackend>(
         });
         chart.draw_series(rectangles).map_err(draw_error)?;
     }
+    // Only the parts some bar has: a perf lock input has no kernel_lock,
+    // and its legend does not list one.
     let entries: Vec<(String, ShapeStyle)> = parts
         .iter()
-        .map(|(name, colour)| (name.to_string(), colour.filled()))
+        .enumerate()
+        .filter(|(part, _)| stacks.iter().any(|stack| stack[*part] > 0))
+        .map(|(_, (name, colour))| (name.to_string(), colour.filled()))
         .collect();
     legend(
         area,
