@@ -900,8 +900,9 @@ fn a_pivot_table_says_its_distributions_are_not_available() {
         "{}",
         text.stdout
     );
-    // The ranking shows events as unknown, and no percentiles.
-    assert!(text.stdout.contains("┆ events ┆"), "{}", text.stdout);
+    // Events are unknown on every row: the ranking leaves the column out
+    // (the JSON has them as null), and shows no percentiles.
+    assert!(!text.stdout.contains("┆ events ┆"), "{}", text.stdout);
     assert!(!text.stdout.contains("p50"), "{}", text.stdout);
     let report = json_report(&["--histogram", SEED], b"");
     for group in report["groups"].as_array().unwrap() {
@@ -915,5 +916,48 @@ fn a_pivot_table_says_its_distributions_are_not_available() {
             .ends_with("```\nWait distributions: single waits by power of two, as lockstat -h\nnot available: openbsd-reaper-make-j32: its rows are sums (a pivot table); a list of single waits has a ts column, or say so with --rows-are-waits\n```\n"),
         "{}",
         markdown.stdout
+    );
+}
+
+#[test]
+fn inputs_without_running_time_rank_by_total_wait() {
+    // perf lock: rwsem:W's 58.2 ms ranked after the 8.3 µs spin lock, by
+    // a share of Running there is none of. By total wait, as perf prints
+    // it, and said so.
+    let run = run(&[
+        "report",
+        "--width",
+        "250",
+        "fixtures/formats/linux-perf-lock-contention.txt",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = &run.stdout;
+    assert!(
+        out.contains("6 groups, by total wait (no input has Running time to take shares of)"),
+        "{out}"
+    );
+    let order: Vec<&str> = out
+        .lines()
+        .skip_while(|line| !line.starts_with("Lock waits"))
+        .filter(|line| line.starts_with("│ ") && line.contains(" ┆ "))
+        .skip(1)
+        .filter_map(|line| line.split(" ┆ ").nth(3).map(str::trim))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "_raw_spin_lock",
+            "down_write",
+            "__mutex_lock.constprop.0",
+            "_raw_read_lock",
+            "down_read",
+            "_raw_spin_lock_irqsave"
+        ],
+        "{out}"
+    );
+    // No thread states: no `% running` or `% off-CPU` column of dashes.
+    assert!(
+        !out.contains("% running") && !out.contains("% off-CPU"),
+        "{out}"
     );
 }

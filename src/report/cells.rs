@@ -4,7 +4,7 @@
 use compact_str::{CompactString, ToCompactString, format_compact};
 
 use super::human::{duration, maybe_duration, percent, signed_duration};
-use crate::engine::model::RUNNING;
+use crate::engine::model::{RUNNING, SortKey};
 use crate::engine::{Analysis, Group, GroupKey, Metrics};
 
 /// A table cell: up to 24 bytes without a heap allocation.
@@ -275,11 +275,16 @@ pub fn groups_heading(analysis: &Analysis) -> String {
     let total = &analysis.total;
     let holds_only =
         total.hold_ns > 0 && total.spin_ns + total.sleep_wait_ns + total.other_wait_ns == 0;
+    let order = match analysis.sort {
+        SortKey::Total if total.running_ns.is_none() => {
+            "total wait (no input has Running time to take shares of)"
+        }
+        sort => sort.described(),
+    };
     format!(
-        "Lock {} by {}: {range}, by {}{per_input}",
+        "Lock {} by {}: {range}, by {order}{per_input}",
         if holds_only { "holds" } else { "waits" },
         keys.join(", "),
-        analysis.sort.described()
     )
 }
 

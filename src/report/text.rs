@@ -54,7 +54,7 @@ pub fn terminal(analysis: &Analysis, style: &Style) -> String {
     out.push('\n');
     out.push_str(&wrap(&groups_heading(analysis), width));
     out.push('\n');
-    let groups = with_group_bars(groups_table(analysis), analysis, &glyphs);
+    let groups = without_blank_columns(with_group_bars(groups_table(analysis), analysis, &glyphs));
     let droppable = blank_columns_first(&groups, &GROUPS_DROPPABLE);
     let groups = fit(groups, &droppable);
     out.push_str(&render_table(&groups, style, false));
@@ -87,6 +87,40 @@ fn blank_columns_first<'a>(table: &TextTable, droppable: &[&'a str]) -> Vec<&'a 
     let (mut order, rest): (Vec<&str>, Vec<&str>) = droppable.iter().copied().partition(blank);
     order.extend(rest);
     order
+}
+
+/// The ranking without the columns that are `-` on every row: nothing
+/// to show (events of pivot tables and sums, shares of Running or off-CPU
+/// time where no input has it). The JSON and CSV keep every field.
+fn without_blank_columns(mut table: TextTable) -> TextTable {
+    if table.rows.is_empty() {
+        return table;
+    }
+    let keep: Vec<bool> = (0..table.header.len())
+        .map(|column| {
+            !table
+                .rows
+                .iter()
+                .all(|row| row.get(column).is_some_and(|cell| cell == "-"))
+        })
+        .collect();
+    table.header = kept(table.header, &keep);
+    table.numeric = kept(table.numeric, &keep);
+    table.rows = std::mem::take(&mut table.rows)
+        .into_iter()
+        .map(|row| kept(row, &keep))
+        .collect();
+    table
+}
+
+/// The values whose `keep` is true.
+fn kept<T>(values: Vec<T>, keep: &[bool]) -> Vec<T> {
+    values
+        .into_iter()
+        .zip(keep)
+        .filter(|(_, keep)| **keep)
+        .map(|(value, _)| value)
+        .collect()
 }
 
 /// The samples table with its `all` row only.
@@ -206,8 +240,10 @@ fn with_group_bars(mut table: TextTable, analysis: &Analysis, glyphs: &Glyphs) -
     for (row, group) in table.rows.iter_mut().zip(&analysis.groups) {
         let share = group.share_of_lock_time.unwrap_or(0.0).clamp(0.0, 1.0);
         let cells = (share * BAR_WIDTH as f64).round() as usize;
-        // A group too small for one cell still shows it is there.
-        let cells = if share > 0.0 { cells.max(1) } else { 0 };
+        // A group too small for one cell still shows it is there, when
+        // its share prints as more than 0.0 %; one that prints 0.0 % draws
+        // no bar, as its figure says.
+        let cells = if share >= 0.0005 { cells.max(1) } else { 0 };
         row.push(run_of(glyphs.kernel_lock, cells));
     }
     table
@@ -260,7 +296,11 @@ pub fn markdown(analysis: &Analysis) -> String {
         "### {}\n\n",
         printable::markdown(&groups_heading(analysis))
     ));
-    out.push_str(&render_table(&groups_table(analysis), &plain, true));
+    out.push_str(&render_table(
+        &without_blank_columns(groups_table(analysis)),
+        &plain,
+        true,
+    ));
     out.push('\n');
     if let Some(section) = histogram::section(analysis) {
         out.push_str(&format!("\n```\n{section}```\n"));
