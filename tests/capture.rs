@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::fxt_encode::{
-    CaptureBuilder, Encoder, IDLE, Layout, Lock, LockEncoding, MAKE, REAPER, REAPER_THREAD,
-    STATE_BLOCKED, STATE_RUNNING, STATE_SUSPENDED, Thread, seed_builder, seed_capture,
-    seed_samples,
+    CaptureBuilder, Encoder, IDLE, Layout, Lock, LockEncoding, MAKE, MAKE_THREAD, REAPER,
+    REAPER_THREAD, STATE_BLOCKED, STATE_RUNNING, STATE_SUSPENDED, Thread, seed_builder,
+    seed_capture, seed_samples,
 };
 use crate::util::{
     SEED, json_report, read, repo_path, run, run_with_stdin, scratch_dir, spin_shares,
@@ -1020,4 +1020,68 @@ fn waits_begun_on_many_distinct_locks_are_matched_in_linear_time() {
     let json: Value = serde_json::from_str(&run.stdout).unwrap();
     // The acquired one waited from its start (2 007) to 300 000.
     assert_eq!(json["inputs"][0]["total"]["spin_ns"], 300_000 - 2_007);
+}
+
+#[test]
+fn threads_that_share_a_name_get_labels_apart() {
+    // Two threads of one process, both named after it (as lltextract
+    // names user threads): each an input, `stdin:make` and
+    // `stdin:make#2`, as two files of one name are; --per-input ranks
+    // each on its own.
+    let first = MAKE_THREAD;
+    let second = Thread {
+        pid: 4711,
+        tid: MAKE + 1,
+    };
+    let lock = Lock {
+        kind: "mutex".into(),
+        address: 0x1000,
+        symbol: "uvm".into(),
+        offset: 0,
+        caller: Some("uvm_fault".into()),
+    };
+    let mut capture = CaptureBuilder::new(1);
+    capture.name(first, "make");
+    capture.name(second, "make");
+    capture.switch(1_000, 0, 3, IDLE, first);
+    capture.lock_wait((2_000, 0), (3_000, 0), first, "acquired-exclusive", &lock);
+    capture.switch(10_000, 0, STATE_SUSPENDED, first, second);
+    capture.lock_wait(
+        (11_000, 0),
+        (14_000, 0),
+        second,
+        "acquired-exclusive",
+        &lock,
+    );
+    capture.switch(20_000, 0, STATE_SUSPENDED, second, IDLE);
+    let bytes = capture.write(Layout::TimeOrder, LockEncoding::Durations);
+    let report = json_report(&["--per-input", "-"], &bytes);
+    let labels: Vec<&str> = report["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|input| input["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["stdin:make", "stdin:make#2"]);
+    let spins: Vec<u64> = report["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|input| input["total"]["spin_ns"].as_u64().unwrap())
+        .collect();
+    assert_eq!(spins, [1_000, 3_000]);
+    // One group in each input, ranked within it: its own total (with one
+    // label for both, the two were one input).
+    let groups: Vec<(&str, u64)> = report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["input"].as_str().unwrap(),
+                g["total_ns"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(groups, [("stdin:make", 1_000), ("stdin:make#2", 3_000)]);
 }

@@ -248,11 +248,16 @@ fn read_capture(
     consumer: &mut dyn Consumer,
 ) -> Result<()> {
     let capture = fxt::read_capture(reader, &source.name, &options.parse.capture)?;
+    // Threads that share a name (user threads are named after their
+    // process) get labels apart, `LABEL:make`, `LABEL:make#2`, as files do:
+    // the engine tells inputs apart by label.
+    let mut labels: Vec<String> = Vec::new();
     for (index, thread) in capture.threads.iter().enumerate() {
-        consumer.begin(
-            &capture_label(&source.label, &thread.name),
-            InputFormat::Fxt,
-        )?;
+        let label = source::label_apart(capture_label(&source.label, &thread.name), |taken| {
+            labels.iter().any(|label| label == taken)
+        });
+        labels.push(label.clone());
+        consumer.begin(&label, InputFormat::Fxt)?;
         let fed = thread.feed(consumer.sink());
         fed.map_err(|message| InputError::whole(&source.name, message))?;
         // The capture's notes belong to it once, not to every thread.

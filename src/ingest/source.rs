@@ -223,7 +223,14 @@ fn default_label(path: Option<&Path>) -> String {
 /// Two inputs with the same stem (`a/trace.txt`, `b/trace.txt`) get
 /// `trace` and `trace#2`.
 fn unique_label(label: String, taken: &[Source]) -> String {
-    let used = |candidate: &str| taken.iter().any(|s| s.label == candidate);
+    label_apart(label, |candidate| {
+        taken.iter().any(|s| s.label == candidate)
+    })
+}
+
+/// `label`, or where `used` says it is taken `label#2`, `label#3`, ...:
+/// inputs are told apart by label.
+pub fn label_apart(label: String, used: impl Fn(&str) -> bool) -> String {
     if !used(&label) {
         return label;
     }
