@@ -295,7 +295,26 @@ fn header(record: &csv::StringRecord) -> Result<Vec<Column>, String> {
             shorten(&names.join(","))
         ));
     }
-    Ok(names.iter().map(|name| Column::of(name)).collect())
+    let columns: Vec<Column> = names.iter().map(|name| Column::of(name)).collect();
+    // Two columns that say the same thing (`running_ns` and
+    // `state_Running_ns`, `dur` twice): summing them or letting one win
+    // would give a figure neither says.
+    for (second, column) in columns.iter().enumerate() {
+        if *column == Column::Table(Role::Other) {
+            continue;
+        }
+        if let Some(first) = columns[..second].iter().position(|c| c == column) {
+            return Err(format!(
+                "the CSV header has \"{}\" and \"{}\" (columns {} and {}), which say the \
+                 same thing; keep one",
+                shorten(names[first]),
+                shorten(names[second]),
+                first + 1,
+                second + 1
+            ));
+        }
+    }
+    Ok(columns)
 }
 
 /// One record as a row; `waits` is what the header says of its rows.
