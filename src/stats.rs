@@ -24,10 +24,6 @@ pub fn median(values: &[f64]) -> Option<f64> {
 /// confidence.
 pub const MIN_SAMPLES_FOR_CI: usize = 6;
 
-/// Fewest values per side with which a two-sided rank test can reach
-/// p < 0.05 at all (4 + 4 fully separated gives p = 2/70 = 0.029).
-pub const MIN_SAMPLES_FOR_TEST: usize = 4;
-
 /// The smallest two-sided p a rank test of `n1` and `n2` values can give:
 /// every value of one side above every value of the other, untied, one
 /// of C(n1 + n2, n1) deals, counted at both ends.

@@ -34,6 +34,18 @@ fn assert_same_for_all_thread_counts(path: &str) {
     }
 }
 
+/// A file that fails read whole fails alike, with the same message, read
+/// in 2, 3 or 5 pieces.
+fn assert_pieces_fail_alike(path: &str, sequential: &(i32, String, String)) {
+    for threads in [2, 3, 5] {
+        assert_eq!(
+            &json_with_threads(path, threads),
+            sequential,
+            "--threads {threads}"
+        );
+    }
+}
+
 /// A deterministic dump of `samples` samplings: state lines (sometimes
 /// apart from their header, sometimes none), headers in two column orders,
 /// rows with keys that repeat across samples (some indented, some after
@@ -160,13 +172,7 @@ fn errors_name_the_same_line_either_way() {
         "{}",
         sequential.2
     );
-    for threads in [2, 3, 5] {
-        assert_eq!(
-            json_with_threads(path, threads),
-            sequential,
-            "--threads {threads}"
-        );
-    }
+    assert_pieces_fail_alike(path, &sequential);
 }
 
 #[test]
@@ -188,11 +194,5 @@ fn an_overflow_found_merging_pieces_names_its_line_as_read_whole() {
         "{}",
         sequential.2
     );
-    for threads in [2, 3, 5] {
-        assert_eq!(
-            json_with_threads(path, threads),
-            sequential,
-            "--threads {threads}"
-        );
-    }
+    assert_pieces_fail_alike(path, &sequential);
 }

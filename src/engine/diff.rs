@@ -4,7 +4,6 @@
 //! Each group's waits are taken sample by sample from the inputs' detail
 //! (0 where it did not appear); the tests are in [`crate::stats`].
 
-use crate::hashing::InputMap;
 use anyhow::{Result, bail};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -12,10 +11,12 @@ use serde::Serialize;
 use super::classes::ClassMap;
 
 use super::model::{GroupKey, KeyValues, Metrics, SampleSummary, Warning};
+use super::ranking::rounded_mean;
 use super::{missing_running, sample_metrics};
 use crate::detail::KeyWaits;
 use crate::effect;
 use crate::facts::InputFacts;
+use crate::hashing::InputMap;
 use crate::stats::{self, MannWhitney, SortedSide, TestMethod};
 
 /// A per-sample figure that `diff` compares (`--metric`).
@@ -251,17 +252,6 @@ impl Direction {
             Some(std::cmp::Ordering::Less) => Direction::Down,
             _ => Direction::Neither,
         }
-    }
-}
-
-impl MetricDiff {
-    /// A share's change of the median in percentage points (after minus
-    /// before, x 100); None for a metric in nanoseconds or without medians.
-    pub fn median_delta_points(&self) -> Option<f64> {
-        self.before_median
-            .zip(self.after_median)
-            .filter(|_| self.metric.is_share())
-            .map(|(before, after)| (after - before) * 100.0)
     }
 }
 
@@ -556,7 +546,7 @@ fn percent_of(value: f64, base: f64) -> Option<f64> {
 
 /// The limit a metric's verdict is judged against: `--fail-above` where
 /// it applies to the metric (points only to a share), else 10 %.
-fn verdict_threshold(metric: Metric, fail_above: Option<Threshold>) -> Threshold {
+pub fn verdict_threshold(metric: Metric, fail_above: Option<Threshold>) -> Threshold {
     match fail_above {
         Some(Threshold::Points(_)) if !metric.is_share() => DEFAULT_LIMIT,
         Some(threshold) => threshold,
@@ -914,16 +904,6 @@ fn mean_of(total: u128, count: usize) -> f64 {
     total as f64 / count as f64
 }
 
-/// `total / count` rounded half up in integers (a float's mean of a
-/// total past 2^53 ns is off), saturated to 64 bits; 0 for no values.
-fn rounded_total_mean(total: u128, count: usize) -> u64 {
-    if count == 0 {
-        return 0;
-    }
-    let count = count as u128;
-    u64::try_from((total + count / 2) / count).unwrap_or(u64::MAX)
-}
-
 /// The comparison of a group's per-sample waits, each side sorted.
 fn group_diff(keys: KeyValues, before: SortedSide<u64>, after: SortedSide<u64>) -> GroupDiff {
     let (before_total, after_total) = (total(before.values), total(after.values));
@@ -942,8 +922,8 @@ fn group_diff(keys: KeyValues, before: SortedSide<u64>, after: SortedSide<u64>) 
         keys,
         before_total_ns: u64::try_from(before_total).unwrap_or(u64::MAX),
         after_total_ns: u64::try_from(after_total).unwrap_or(u64::MAX),
-        before_mean_ns: rounded_total_mean(before_total, before.len()),
-        after_mean_ns: rounded_total_mean(after_total, after.len()),
+        before_mean_ns: rounded_mean(before_total, before.len() as u64),
+        after_mean_ns: rounded_mean(after_total, after.len() as u64),
         delta_pct: delta_pct(before_mean, after_mean),
         p_value: tested.map(|test| test.p_value),
         q_value: None,

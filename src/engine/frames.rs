@@ -256,12 +256,6 @@ pub fn u64_values(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<u64>
     Ok(column.u64()?.iter().collect())
 }
 
-/// An i64 column as Rust values.
-pub fn i64_values(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i64>>> {
-    let column = frame.column(name)?.cast(&DataType::Int64)?;
-    Ok(column.i64()?.iter().collect())
-}
-
 /// A u32 column as Rust values.
 pub fn u32_values(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<u32>>> {
     let column = frame.column(name)?.cast(&DataType::UInt32)?;

@@ -147,7 +147,7 @@ pub fn groups_of(
                 rows,
                 samples_seen: samples_seen[row].unwrap_or(0),
                 // In integers: past 2^53 ns a float's mean is off.
-                mean_ns: rounded_mean(total_ns, u64::from(samples_seen[row].unwrap_or(0))),
+                mean_ns: rounded_mean(total_ns.into(), u64::from(samples_seen[row].unwrap_or(0))),
                 max_ns: max_ns[row].unwrap_or(0),
                 share_of_lock_time: share_of_lock_time[row],
                 share_of_running: share_of_running[row],
@@ -168,17 +168,20 @@ pub fn groups_of(
 /// no times.
 fn mean_per_event(total_ns: u64, events: Option<u64>) -> Option<u64> {
     match events {
-        Some(events) if events > 0 && total_ns > 0 => Some(rounded_mean(total_ns, events)),
+        Some(events) if events > 0 && total_ns > 0 => Some(rounded_mean(total_ns.into(), events)),
         _ => None,
     }
 }
 
-/// `total / count` rounded half up, in integers (0 for a count of 0).
-pub fn rounded_mean(total: u64, count: u64) -> u64 {
+/// `total / count` rounded half up, in integers (a float's mean past
+/// 2^53 is off); 0 for a count of 0. A mean of 64-bit values fits 64
+/// bits; a larger quotient saturates.
+pub fn rounded_mean(total: u128, count: u64) -> u64 {
     if count == 0 {
         return 0;
     }
-    ((u128::from(total) + u128::from(count) / 2) / u128::from(count)) as u64
+    let count = u128::from(count);
+    u64::try_from((total + count / 2) / count).unwrap_or(u64::MAX)
 }
 
 /// Running and off-CPU time of what a ranking covers, the wholes of its

@@ -128,6 +128,16 @@ enum Layout {
     Csv(char, Vec<Column>),
 }
 
+impl Layout {
+    /// A line read as a row of this layout.
+    fn row<'l>(&self, number: u64, text: &'l str) -> Result<Row<'l>, String> {
+        match self {
+            Layout::Table(columns) => table_row(columns, number, text),
+            Layout::Csv(separator, columns) => csv_row(columns, *separator, number, text),
+        }
+    }
+}
+
 /// Where in the output a line is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Part {
@@ -217,23 +227,15 @@ impl Reader {
                 self.stats.owner_rows.add(number);
                 Ok(())
             }
-            (Part::Waits, Some(Layout::Table(columns))) if starts_with_digit(text) => {
+            (Part::Waits, Some(layout)) if starts_with_digit(text) => {
                 self.rows_in_table += 1;
-                sink.row(&table_row(columns, number, text)?)
-            }
-            (Part::Waits, Some(Layout::Csv(separator, columns))) if starts_with_digit(text) => {
-                self.rows_in_table += 1;
-                sink.row(&csv_row(columns, *separator, number, text)?)
+                sink.row(&layout.row(number, text)?)
             }
             // After a blank line, a line that reads as a row of the table
             // is one (a blank line pasted inside the table); one that does
             // not (`6 files changed`) is prose.
             (Part::After, Some(layout)) if starts_with_digit(text) => {
-                let row = match layout {
-                    Layout::Table(columns) => table_row(columns, number, text),
-                    Layout::Csv(separator, columns) => csv_row(columns, *separator, number, text),
-                };
-                match row {
+                match layout.row(number, text) {
                     Ok(row) => {
                         self.part = Part::Waits;
                         self.rows_in_table += 1;

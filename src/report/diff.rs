@@ -14,6 +14,7 @@ use super::human::{duration, percent};
 use super::text::{BOLD, paint, render_table, wrap};
 use crate::engine::diff::{
     DEFAULT_LIMIT, Diff, Direction, GroupDiff, Metric, MetricDiff, Threshold, Verdict, confidence,
+    verdict_threshold,
 };
 use crate::export::writer::{spreadsheet_safe, write_folded};
 use crate::printable::{self, printable};
@@ -234,7 +235,7 @@ fn sample_notes(diff: &Diff) -> Vec<String> {
         notes.push(format!(
             "With {before}+{after} samples no change can be significant: the most lopsided \
              arrangement has p = {} (needs {} samples a side to reach p < {}).",
-            p_value_text(least),
+            p_number(least, diff.alpha),
             min_samples_for_alpha(diff.alpha),
             diff.alpha
         ));
@@ -296,22 +297,13 @@ fn why_and_how_many(m: &MetricDiff, diff: &Diff) -> String {
         .verdict_reason
         .as_deref()
         .unwrap_or("the data cannot tell");
-    let limit = verdict_limit_text(m, diff);
+    let limit = verdict_threshold(m.metric, diff.limit).describe();
     match m.samples_needed {
         Some(n) => format!("{reason}; needs about {n} samples a side to tell a {limit} rise"),
         None if m.limit == Some(0.0) => {
             format!("{reason}; no sample count is estimated for a limit of 0")
         }
         None => format!("{reason}; no sample count is estimated"),
-    }
-}
-
-/// The limit a metric was judged against, as printed: `10 %` or `5 pt`.
-fn verdict_limit_text(m: &MetricDiff, diff: &Diff) -> String {
-    match diff.limit {
-        Some(Threshold::Points(_)) if !m.metric.is_share() => DEFAULT_LIMIT.describe(),
-        Some(limit) => limit.describe(),
-        None => DEFAULT_LIMIT.describe(),
     }
 }
 
@@ -464,10 +456,7 @@ pub fn inconclusive_line(m: &MetricDiff, limit: Threshold, failing: bool) -> Str
         .verdict_reason
         .as_deref()
         .unwrap_or("the data cannot tell");
-    let limit_text = match limit {
-        Threshold::Points(_) if !m.metric.is_share() => DEFAULT_LIMIT.describe(),
-        _ => limit.describe(),
-    };
+    let limit_text = verdict_threshold(m.metric, Some(limit)).describe();
     let settle = match m.samples_needed {
         Some(n) => format!("about {n} samples a side would tell a {limit_text} rise"),
         None if m.n_before == 0 || m.n_after == 0 => {
@@ -591,11 +580,6 @@ fn p_number(p: f64, alpha: f64) -> String {
         }
     }
     format!("{p:e}")
-}
-
-/// A p-value's text for a note, without alpha to round against.
-fn p_value_text(p: f64) -> String {
-    format!("{p:.3}")
 }
 
 /// `p=0.014`, or `p<0.001`.
