@@ -14,7 +14,9 @@ use crate::engine::model::{GroupKey, KERNEL_LOCK};
 use crate::error::shorten;
 use crate::filter::{Filters, Hits};
 use crate::parse::{InputFormat, ParseStats, Row, RowWaits, Sink, State};
+use crate::states::SampleStates;
 use crate::text_index::TextIndex;
+use std::sync::Arc;
 
 /// A key position a grouping leaves out.
 pub const NO_KEY: u32 = u32::MAX;
@@ -151,17 +153,43 @@ impl KeyFact {
     }
 }
 
-/// The wait of one sample on one category (kernel_lock apart).
+/// The wait of one sample on one category (kernel_lock apart): 16 bytes,
+/// since an input of millions of samples keeps one or more a sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SampleSum {
     /// 0-based index of the sample within its input.
     pub sample: u32,
-    /// Interned category.
-    pub category: u32,
-    /// Whether this is the wait on `kernel_lock`.
-    pub kernel_lock: bool,
+    /// Interned category, and whether the wait is on `kernel_lock` (the
+    /// top bit): string ids stay below 2^31, as 2^31 strings would not
+    /// fit in memory.
+    category_lock: u32,
     /// Sum, nanoseconds.
     pub total_ns: u64,
+}
+
+/// The bit of [`SampleSum::category_lock`] that marks `kernel_lock`.
+const KERNEL_LOCK_BIT: u32 = 1 << 31;
+
+impl SampleSum {
+    /// The wait of `sample` on `category` (on kernel_lock or not).
+    pub fn new(sample: u32, category: u32, kernel_lock: bool, total_ns: u64) -> SampleSum {
+        let lock = if kernel_lock { KERNEL_LOCK_BIT } else { 0 };
+        SampleSum {
+            sample,
+            category_lock: category | lock,
+            total_ns,
+        }
+    }
+
+    /// The interned category.
+    pub fn category(&self) -> u32 {
+        self.category_lock & !KERNEL_LOCK_BIT
+    }
+
+    /// Whether this is the wait on `kernel_lock`.
+    pub fn kernel_lock(&self) -> bool {
+        self.category_lock & KERNEL_LOCK_BIT != 0
+    }
 }
 
 /// Everything read from one input, ready for the engine.
@@ -171,15 +199,17 @@ pub struct InputFacts {
     pub label: String,
     /// The format it was read as.
     pub format: InputFormat,
-    /// The state totals of each sample, in order.
-    pub samples: Vec<Vec<State>>,
+    /// The state totals of each sample, in order; shared with the
+    /// analysis, which shows them.
+    pub samples: Arc<SampleStates>,
     /// Interned key strings.
     pub strings: Vec<Box<str>>,
     /// Every distinct key, in the order first seen.
     pub keys: Vec<KeyFact>,
-    /// Each sample's wait per category; a (sample, category) pair may come
-    /// more than once (sum them).
-    pub sample_sums: Vec<SampleSum>,
+    /// Each sample's wait per category, in sample order; a (sample,
+    /// category) pair may come more than once (sum them). Shared with the
+    /// analysis, which makes each sample's figures from them.
+    pub sample_sums: Arc<Vec<SampleSum>>,
     /// The samples each group of [`Fold::by`] appears in, by the group's
     /// ids ([`NO_KEY`] where the grouping leaves a key out). Empty when the
     /// grouping is by every key: then each key's own [`KeyFact::seen`].
@@ -254,12 +284,15 @@ impl InputFacts {
         let continues = continues_last_sample && !self.samples.is_empty();
         let shift = (self.samples.len() - usize::from(continues)) as u32;
         let key_remap = self.append_keys(&chunk.keys, &remap_key, shift)?;
-        for sum in &chunk.sample_sums {
-            self.sample_sums.push(SampleSum {
-                sample: sum.sample + shift,
-                category: remap[sum.category as usize],
-                ..*sum
-            });
+        let sums = Arc::make_mut(&mut self.sample_sums);
+        sums.reserve_exact(chunk.sample_sums.len());
+        for sum in chunk.sample_sums.iter() {
+            sums.push(SampleSum::new(
+                sum.sample + shift,
+                remap[sum.category() as usize],
+                sum.kernel_lock(),
+                sum.total_ns,
+            ));
         }
         for (ids, seen) in chunk.groups_seen {
             self.groups_seen
@@ -274,8 +307,7 @@ impl InputFacts {
                 .merge(histogram);
         }
         self.detail.append(chunk.detail, &key_remap, shift);
-        self.samples
-            .extend(chunk.samples.into_iter().skip(usize::from(continues)));
+        Arc::make_mut(&mut self.samples).append(&chunk.samples, continues)?;
         self.rows = self.rows.saturating_add(chunk.rows);
         self.stripped_offsets.extend(chunk.stripped_offsets);
         self.filter_hits.merge(&chunk.filter_hits);
@@ -427,7 +459,7 @@ pub struct FactsBuilder {
     /// its key without asking whether it is the key's first in the sample.
     touched: Vec<u32>,
     touched_len: usize,
-    /// The index of the current sample within `facts.samples`.
+    /// The index of the current sample within `sample_states`.
     sample: u32,
     /// The current sample's wait by (category, kernel_lock), by slot.
     sums: Vec<((u32, bool), SampleSlot)>,
@@ -441,6 +473,10 @@ pub struct FactsBuilder {
     opened_by_row: bool,
     /// The current sample is one `--samples` leaves out.
     skipping: bool,
+    /// The state totals of the samples kept so far.
+    sample_states: SampleStates,
+    /// The waits per category of the samples closed so far.
+    closed_sums: Vec<SampleSum>,
 }
 
 impl FactsBuilder {
@@ -466,6 +502,10 @@ impl FactsBuilder {
         self.write_keys();
         self.facts.detail.finish();
         self.facts.groups_seen = self.groups.into_iter().collect();
+        self.sample_states.shrink_to_fit();
+        self.facts.samples = Arc::new(self.sample_states);
+        self.closed_sums.shrink_to_fit();
+        self.facts.sample_sums = Arc::new(self.closed_sums);
         self.facts.stats = stats;
         Ok(self.facts)
     }
@@ -604,12 +644,9 @@ impl FactsBuilder {
         }
         for ((category, kernel_lock), sum) in &mut self.sums {
             if std::mem::take(&mut sum.open) {
-                self.facts.sample_sums.push(SampleSum {
-                    sample,
-                    category: *category,
-                    kernel_lock: *kernel_lock,
-                    total_ns: std::mem::take(&mut sum.total_ns),
-                });
+                let total_ns = std::mem::take(&mut sum.total_ns);
+                self.closed_sums
+                    .push(SampleSum::new(sample, *category, *kernel_lock, total_ns));
             }
         }
     }
@@ -653,8 +690,8 @@ impl Sink for FactsBuilder {
         if self.fold.filters.samples.is_some() {
             self.facts.sample_numbers.push(number);
         }
-        self.sample = self.facts.samples.len() as u32;
-        self.facts.samples.push(states);
+        self.sample = self.sample_states.len() as u32;
+        self.sample_states.push(&states)?;
         Ok(())
     }
 

@@ -24,6 +24,7 @@ pub mod output;
 pub mod parse;
 pub mod printable;
 pub mod report;
+pub mod states;
 pub mod stats;
 pub mod terminal;
 pub mod text_index;

@@ -23,7 +23,7 @@ fn run_limited(
     command
         .args(args)
         .stdin(Stdio::piped())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     // SAFETY: only setrlimit, async-signal-safe, between fork and exec.
     unsafe {
@@ -52,7 +52,7 @@ fn run_limited(
             .status
             .code()
             .expect("exited, not killed by a signal"),
-        stdout: String::new(),
+        stdout: String::from_utf8(output.stdout).unwrap(),
         stderr: String::from_utf8(output.stderr).unwrap(),
     }
 }
@@ -88,4 +88,137 @@ fn millions_of_distinct_keys_past_the_memory_limit_are_an_error_not_an_abort() {
         run.stderr
     );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+/// Writes `samples` samples of the seed's layout with one row each: 4 ms
+/// Running, 400 ms Stopped, and `spin_us` µs on kernel_lock.
+fn one_row_samples(out: &mut dyn Write, samples: u64, spin_us: u64) -> std::io::Result<()> {
+    for _ in 0..samples {
+        write!(
+            out,
+            "Stopped\t400ms\nRunning\t4ms\ndur\tcategory\tsymbol\tcaller\n\
+             {spin_us}us\tkernel\tkernel_lock\treaper\n\n"
+        )?;
+    }
+    Ok(())
+}
+
+// Two million samples of one row each (160 MB): a sample's record costs
+// tens of bytes, so they fit in 1 GiB with room to spare; at 1.4 KB a
+// sample, they took 2.8 GB and ended out of memory.
+const MANY_SAMPLES: u64 = 2_000_000;
+
+#[test]
+fn millions_of_one_row_samples_fit_in_memory_and_give_their_figures() {
+    let run = run_limited(&["report", "-"], LIMIT, |out| {
+        one_row_samples(out, MANY_SAMPLES, 2000)
+    });
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with(
+            "stdin (table): running 8000.000 s in 2000000 samples: 50.0 % spinning on locks \
+             (kernel_lock 50.0 %), 50.0 % other work;"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("each mark the mean of 20000 samples"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn millions_of_samples_export_one_record_each_within_the_limit() {
+    let run = run_limited(&["export", "--what", "samples", "-"], LIMIT, |out| {
+        one_row_samples(out, MANY_SAMPLES, 1000)
+    });
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 2_000_001);
+    // input, sample, Running, Stopped, running, off-CPU, spin, sleep, work,
+    // spin share, kernel_lock, its share, sleep share, work share.
+    assert_eq!(
+        lines[2_000_000],
+        "stdin,2000000,4000000,400000000,4000000,400000000,1000000,0,3000000,0.25,1000000,\
+         0.25,0,0.75"
+    );
+}
+
+#[test]
+fn a_diff_of_a_million_samples_a_side_fits_and_finds_the_rise() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = dir.path().join("before.txt");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&before).unwrap());
+    one_row_samples(&mut file, 1_000_000, 1000).unwrap();
+    file.flush().unwrap();
+    drop(file);
+    let run = run_limited(
+        &["diff", "--format", "json", before.to_str().unwrap(), "-"],
+        LIMIT,
+        |out| one_row_samples(out, 1_000_000, 2000),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let spin_share = json["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|metric| metric["metric"] == "spin_share")
+        .unwrap();
+    assert_eq!(spin_share["before_median"], 0.25);
+    assert_eq!(spin_share["after_median"], 0.5);
+    assert_eq!(spin_share["n_before"], 1_000_000);
+    assert_eq!(spin_share["n_after"], 1_000_000);
+    assert_eq!(spin_share["verdict"], "regressed");
+}
+
+#[test]
+fn millions_of_state_lines_without_a_table_end_in_the_input_error_not_out_of_memory() {
+    // Four million samples of two states each, and no table anywhere, in
+    // a file (read on every core): 430 bytes a sample took 1.7 GB.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("states.txt");
+    std::fs::write(&path, "Running\t4ms\nStopped\t3ms\n".repeat(4_000_000)).unwrap();
+    let run = run_limited(&["report", path.to_str().unwrap()], LIMIT, |_| Ok(()));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "contend: {}: no lock table found (expected a header line such as \
+             `dur category symbol caller`)\n",
+            path.display()
+        )
+    );
+}
+
+#[test]
+fn a_csv_of_200_state_columns_and_50000_samples_fits() {
+    let run = run_limited(&["report", "--input-format", "csv", "-"], LIMIT, |out| {
+        let others: Vec<String> = (1..200).map(|state| format!("state_s{state}_ns")).collect();
+        writeln!(
+            out,
+            "sample,state_Running_ns,{},category,symbol,caller,dur_ns",
+            others.join(",")
+        )?;
+        let times: Vec<&str> = vec!["1000"; 199];
+        for sample in 1..=50_000 {
+            writeln!(
+                out,
+                "{sample},4000,{},kernel,kernel_lock,reaper,1000",
+                times.join(",")
+            )?;
+        }
+        Ok(())
+    });
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with(
+            "stdin (csv): running 200.000 ms in 50000 samples: 25.0 % spinning on locks \
+             (kernel_lock 25.0 %)"
+        ),
+        "{}",
+        run.stdout
+    );
 }

@@ -276,8 +276,8 @@ proptest! {
         let facts = read(&table_text(&samples, &shape), InputFormat::Table, "t");
         prop_assert_eq!(facts.samples.len(), samples.len());
         prop_assert_eq!(totals_by_sample(&facts), expected_by_sample(&samples));
-        for (states, sample) in facts.samples.iter().zip(&samples) {
-            let running = states.iter().find(|s| s.name == "Running").map(|s| s.ns);
+        for (index, sample) in samples.iter().enumerate() {
+            let running = facts.samples.get(index).find(|s| s.0 == "Running").map(|s| s.1);
             prop_assert_eq!(running, Some(sample.running_us * 1000));
         }
         prop_assert_eq!(json_group_totals(&[facts]), expected_group_totals(&samples));

@@ -961,3 +961,78 @@ fn inputs_without_running_time_rank_by_total_wait() {
         "{out}"
     );
 }
+
+/// `samples` samples of the seed's layout, each with `running` and 1 ms
+/// on kernel_lock; `None` leaves the Running line out.
+fn samples_text(samples: usize, running: impl Fn(usize) -> Option<&'static str>) -> String {
+    let mut text = String::new();
+    for sample in 0..samples {
+        text.push_str("Stopped\t10ms\n");
+        if let Some(running) = running(sample) {
+            text.push_str(&format!("Running\t{running}\n"));
+        }
+        text.push_str("dur\tcategory\tsymbol\tcaller\n1ms\tkernel\tkernel_lock\treaper\n\n");
+    }
+    text
+}
+
+#[test]
+fn warnings_about_many_samples_name_ten_and_count_the_rest() {
+    // 25 samples without Running, then 12 whose 1 ms spin exceeds their
+    // 0.5 ms Running, then one sound one.
+    let text = samples_text(38, |sample| match sample {
+        0..25 => None,
+        25..37 => Some("500us"),
+        _ => Some("4ms"),
+    });
+    let run = run_with_stdin(&["report", "-"], text.as_bytes());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 12, "{}", run.stderr);
+    assert_eq!(
+        lines[0],
+        "contend: warning: stdin sample 26: spin 1.000 ms exceeds running 500.000 µs; check \
+         --spin/--sleep or the data"
+    );
+    assert!(lines[9].starts_with("contend: warning: stdin sample 35: "));
+    assert_eq!(
+        lines[10],
+        "contend: warning: stdin: 2 more samples whose spin exceeds running (the JSON lists them)"
+    );
+    assert_eq!(
+        lines[11],
+        "contend: warning: stdin: 25 of 38 samples have no Running total (samples 1, 2, 3, 4, 5, \
+         6, 7, 8, 9, 10, and 15 more); the all row's spin, work and shares cover the other 13"
+    );
+    // The JSON keeps every one.
+    let json = json_report(&["-"], text.as_bytes());
+    let warnings = json["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 13);
+    assert_eq!(warnings[12]["samples"].as_array().unwrap().len(), 25);
+}
+
+#[test]
+fn two_inputs_of_many_samples_keep_each_inputs_all_row() {
+    let dir = scratch_dir("two_inputs_of_many_samples");
+    let (before, after) = (dir.join("before.txt"), dir.join("after.txt"));
+    std::fs::write(&before, samples_text(25, |_| Some("4ms"))).unwrap();
+    std::fs::write(&after, samples_text(30, |_| Some("2ms"))).unwrap();
+    let run = run(&["report", before.to_str().unwrap(), after.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rows: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|line| line.contains("┆    all ┆"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{}", run.stdout);
+    assert!(
+        rows[0].starts_with("│ before ┆    all ┆ 100.000 ms ┆ 250.000 ms ┆ 25.000 ms ┆"),
+        "{}",
+        rows[0]
+    );
+    assert!(
+        rows[1].starts_with("│ after  ┆    all ┆  60.000 ms ┆ 300.000 ms ┆ 30.000 ms ┆"),
+        "{}",
+        rows[1]
+    );
+}

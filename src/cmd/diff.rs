@@ -12,7 +12,7 @@ use crate::notes::{Verbosity, note_offsets_of, note_skipped, say, shows, skipped
 use crate::output::write_stdout;
 use crate::report::Style;
 use crate::report::diff::{fail_line, inconclusive_line, render};
-use crate::report::verdict::warning as warning_line;
+use crate::report::verdict::warning_lines;
 use crate::terminal::{output_width, use_color, utf8_locale};
 
 /// Runs the comparison; exit 1 when `--fail-above` found a regression
@@ -69,8 +69,8 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
     write_stdout(&text)?;
     note_skipped(skipped_of(&inputs));
     note_offsets_of(&inputs);
-    for warning in &diff.warnings {
-        say(format_args!("contend: {}", warning_line(warning)));
+    for line in warning_lines(&diff.warnings) {
+        say(format_args!("contend: {line}"));
     }
     // Why the gate fails or could not test, on stderr: a CI log shows it
     // with stdout sent to /dev/null.

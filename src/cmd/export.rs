@@ -10,7 +10,7 @@ use crate::cli::ExportArgs;
 use crate::engine::{self, Analysis, GroupKey, SortKey};
 use crate::error::Exit;
 use crate::export::records::{
-    group_fields, group_keys, group_records, row_fields, sample_fields, sample_records,
+    each_sample_record, group_fields, group_keys, group_records, row_fields, sample_fields,
 };
 use crate::export::writer::{RecordWriter, WriterOptions, write_folded};
 use crate::export::{ExportFormat, Value, What};
@@ -271,12 +271,13 @@ fn export_analysis(
         }
         return Ok(());
     }
-    let (fields, records) = match what {
-        What::Samples => (sample_fields(analysis), sample_records(analysis)),
-        What::Groups | What::Rows => (group_fields(analysis), group_records(analysis)),
-    };
-    let mut writer = RecordWriter::new(out, &fields, options)?;
-    for record in &records {
+    if what == What::Samples {
+        let mut writer = RecordWriter::new(out, &sample_fields(analysis), options)?;
+        each_sample_record(analysis, |record| writer.write(record))?;
+        return writer.finish();
+    }
+    let mut writer = RecordWriter::new(out, &group_fields(analysis), options)?;
+    for record in &group_records(analysis) {
         writer.write(record)?;
     }
     writer.finish()

@@ -38,7 +38,7 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
     let text = report::render(&analysis, args.format, &style)?;
     write_stdout(&text)?;
     // After the report, so the verdict is the first line on a terminal.
-    for line in analysis.warnings.iter().map(report::verdict::warning) {
+    for line in report::verdict::warning_lines(&analysis.warnings) {
         say(format_args!("contend: {line}"));
     }
     note_skipped(skipped_of(&inputs));

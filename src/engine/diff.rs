@@ -10,9 +10,9 @@ use serde::Serialize;
 
 use super::classes::ClassMap;
 
-use super::model::{GroupKey, KeyValues, Metrics, SampleSummary, Warning};
+use super::model::{GroupKey, KeyValues, Metrics, Warning};
 use super::ranking::rounded_mean;
-use super::{missing_running, sample_metrics};
+use super::{Samples, sample_metrics};
 use crate::detail::KeyWaits;
 use crate::effect;
 use crate::facts::InputFacts;
@@ -428,11 +428,10 @@ fn compare_metrics(
     options: &DiffOptions,
 ) -> Result<(Vec<MetricDiff>, Vec<Warning>)> {
     let mut warnings = Vec::new();
-    let mut per_sample = |input: &InputFacts| -> Result<Vec<Metrics>> {
+    let mut per_sample = |input: &InputFacts| -> Result<Samples> {
         let samples = sample_metrics(std::slice::from_ref(input), &options.classes)?;
-        let all: Vec<&SampleSummary> = samples.iter().collect();
-        warnings.extend(missing_running(&input.label, &all));
-        Ok(samples.into_iter().map(|s| s.metrics).collect())
+        warnings.extend(samples.missing_running(0));
+        Ok(samples)
     };
     let (before, after) = (per_sample(before)?, per_sample(after)?);
     let metrics = Metric::ALL
@@ -453,11 +452,14 @@ struct MetricValues {
 }
 
 impl MetricValues {
-    fn of(metric: Metric, side: &[Metrics]) -> MetricValues {
+    /// The values of the one input of `side`, each sample's figures made
+    /// as they are read (millions of samples' `Metrics` would not fit).
+    fn of(metric: Metric, side: &Samples) -> MetricValues {
+        let each = || side.metrics_of_input(0);
         MetricValues {
-            floats: side.iter().filter_map(|m| metric.value(m)).collect(),
+            floats: each().filter_map(|m| metric.value(&m)).collect(),
             nanoseconds: (!metric.is_share())
-                .then(|| side.iter().filter_map(|m| metric.nanoseconds(m)).collect()),
+                .then(|| each().filter_map(|m| metric.nanoseconds(&m)).collect()),
         }
     }
 }

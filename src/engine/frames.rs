@@ -3,7 +3,7 @@
 use polars::prelude::*;
 
 use super::classes::ClassMap;
-use super::model::{GroupKey, RUNNING};
+use super::model::GroupKey;
 use crate::facts::InputFacts;
 
 /// The key strings behind a facts frame's `category`, `symbol` and
@@ -61,10 +61,6 @@ pub struct Frames<'a> {
     /// caller kernel_lock class total_ns rows max_ns uncounted` (1 where
     /// the key's number of events is unknown).
     pub keys: DataFrame,
-    /// One row per sample and category of each input: `sample_id class
-    /// kernel_lock total_ns`. `sample_id` numbers the samples of all
-    /// inputs together, from 0.
-    pub sums: DataFrame,
     /// The key strings.
     pub names: KeyNames<'a>,
     /// Per input, the global id of each of its strings.
@@ -77,10 +73,8 @@ impl<'a> Frames<'a> {
     pub fn of(inputs: &'a [InputFacts], classes: &ClassMap) -> PolarsResult<Self> {
         let (names, ids) = KeyNames::of(inputs);
         let keys = keys_frame(inputs, &ids, classes)?;
-        let sums = sums_frame(inputs, classes)?;
         Ok(Frames {
             keys,
-            sums,
             names,
             ids,
             inputs,
@@ -162,31 +156,6 @@ fn class_name(classes: &ClassMap, input: &InputFacts, category: u32) -> &'static
     classes.class_in(input.format, input.key(category)).name()
 }
 
-/// One row per sample and category of each input: `sample_id class
-/// kernel_lock total_ns` ([`Frames::sums`]), for what needs no keys.
-pub fn sums_frame(inputs: &[InputFacts], classes: &ClassMap) -> PolarsResult<DataFrame> {
-    let mut sample_id = Vec::new();
-    let mut class = Vec::new();
-    let mut kernel_lock = Vec::new();
-    let mut total_ns = Vec::new();
-    let mut first_sample = 0u32;
-    for input in inputs {
-        for sum in &input.sample_sums {
-            sample_id.push(first_sample + sum.sample);
-            class.push(class_name(classes, input, sum.category));
-            kernel_lock.push(sum.kernel_lock);
-            total_ns.push(sum.total_ns);
-        }
-        first_sample += input.samples.len() as u32;
-    }
-    DataFrame::new_infer_height(vec![
-        Column::new("sample_id".into(), sample_id),
-        Column::new("class".into(), class),
-        Column::new("kernel_lock".into(), kernel_lock),
-        Column::new("total_ns".into(), total_ns),
-    ])
-}
-
 /// A symbol or caller without its offset: `vm_map_lock_ln+0x4f` and
 /// Linux's `do_exit+0x1a2/0x9d0` lose everything from the `+`, since
 /// offsets move between kernel builds.
@@ -202,45 +171,6 @@ pub fn strip_offset(text: &str) -> &str {
     } else {
         text
     }
-}
-
-/// One row per sample of every input:
-/// `sample_id input sample running_ns off_cpu_ns`, the last two null for a
-/// sample without state totals.
-pub fn samples_frame(inputs: &[InputFacts]) -> PolarsResult<DataFrame> {
-    let mut sample_id = Vec::new();
-    let mut input_index = Vec::new();
-    let mut sample = Vec::new();
-    let mut running_ns = Vec::new();
-    let mut off_cpu_ns = Vec::new();
-    for (index, input) in inputs.iter().enumerate() {
-        for (number, states) in input.samples.iter().enumerate() {
-            let has_states = !states.is_empty();
-            let on_cpu = |running: bool| {
-                states
-                    .iter()
-                    .filter(|state| (state.name == RUNNING) == running)
-                    .map(|state| state.ns)
-                    .fold(0u64, u64::saturating_add)
-            };
-            sample_id.push(sample_id.len() as u32);
-            input_index.push(index as u32);
-            sample.push(number as u32 + 1);
-            // A sample that lists other states but no Running line has no
-            // Running time to share out, not a Running time of 0 (which
-            // would make its work negative).
-            let has_running = states.iter().any(|state| state.name == RUNNING);
-            running_ns.push(has_running.then(|| on_cpu(true)));
-            off_cpu_ns.push(has_states.then(|| on_cpu(false)));
-        }
-    }
-    DataFrame::new_infer_height(vec![
-        Column::new("sample_id".into(), sample_id),
-        Column::new("input".into(), input_index),
-        Column::new("sample".into(), sample),
-        Column::new("running_ns".into(), running_ns),
-        Column::new("off_cpu_ns".into(), off_cpu_ns),
-    ])
 }
 
 /// `part / whole` as a fraction, null when the whole is null or zero.

@@ -9,10 +9,8 @@ pub mod diff;
 pub mod frames;
 pub mod model;
 pub mod ranking;
-pub mod summary;
+pub mod samples;
 pub mod waits;
-
-use std::collections::BTreeMap;
 
 use anyhow::{Context, Result, bail};
 use polars::prelude::{DataFrame, IntoLazy, col, lit};
@@ -22,6 +20,7 @@ pub use classes::{ClassMap, LockClass};
 pub use model::{
     Analysis, Group, GroupKey, InputSummary, KeyValues, Metrics, SampleSummary, SortKey, Warning,
 };
+pub use samples::Samples;
 
 /// How to analyse: the engine's options, apart from the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,8 +73,8 @@ pub fn check_sums(inputs: &[InputFacts]) -> Result<()> {
                 format!("{}: the row counts add up to more than 2^64", input.label)
             })?;
         }
-        for state in input.samples.iter().flatten() {
-            states = states.checked_add(state.ns).with_context(|| {
+        for ns in input.samples.all_ns() {
+            states = states.checked_add(ns).with_context(|| {
                 format!(
                     "{}: the thread-state times add up to more than 2^64 ns (584 years)",
                     input.label
@@ -108,12 +107,9 @@ fn check_grouping(inputs: &[InputFacts], by: &[GroupKey]) -> Result<()> {
 
 /// The figures of every sample of the inputs, in order, without a ranking
 /// (what `diff` compares).
-pub fn sample_metrics(inputs: &[InputFacts], classes: &ClassMap) -> Result<Vec<SampleSummary>> {
+pub fn sample_metrics(inputs: &[InputFacts], classes: &ClassMap) -> Result<Samples> {
     check_sums(inputs)?;
-    let sums = frames::sums_frame(inputs, classes).context("building the sample sums")?;
-    let samples = frames::samples_frame(inputs).context("building the samples frame")?;
-    let per_sample = summary::per_sample(&sums, &samples).context("summing samples")?;
-    sample_summaries(inputs, &per_sample)
+    Ok(Samples::of(inputs, classes))
 }
 
 /// Analyses the facts of one or more inputs.
@@ -125,15 +121,9 @@ pub fn analyze(inputs: &[InputFacts], options: &AnalysisOptions) -> Result<Analy
     let groups_seen = frames
         .groups_seen(&options.by)
         .context("counting samples per group")?;
-    let samples = frames::samples_frame(inputs).context("building the samples frame")?;
-    let per_sample = summary::per_sample(&frames.sums, &samples).context("summing samples")?;
-    let samples = sample_summaries(inputs, &per_sample)?;
-    let inputs_out = input_summaries(inputs, &per_sample, &samples)?;
-
-    let mut total = summary::metrics_of(&summary::totals(&per_sample, false)?)?
-        .pop()
-        .unwrap_or_default();
-    total.states_ns = sum_states(samples.iter().map(|s| &s.metrics.states_ns));
+    let samples = Samples::of(inputs, &options.classes);
+    let inputs_out = input_summaries(inputs, &samples);
+    let total = samples.total();
     // Without Running time there is no share of it to rank by: perf lock,
     // lockstat and klockstat inputs rank by total wait, as their own tools
     // do (a 58 ms rwsem ranked after an 8 µs spin lock).
@@ -172,7 +162,7 @@ pub fn analyze(inputs: &[InputFacts], options: &AnalysisOptions) -> Result<Analy
         options.histogram,
     );
     Ok(Analysis {
-        warnings: warnings(&inputs_out, &samples),
+        warnings: warnings(&samples),
         inputs: inputs_out,
         samples,
         total,
@@ -224,120 +214,29 @@ fn rank_per_input(
     Ok((groups, total))
 }
 
-/// One summary per sample, in input order, with its state totals.
-fn sample_summaries(inputs: &[InputFacts], per_sample: &DataFrame) -> Result<Vec<SampleSummary>> {
-    let metrics = summary::metrics_of(per_sample).context("reading samples")?;
-    let samples = inputs.iter().flat_map(|input| {
-        input
-            .samples
-            .iter()
-            .enumerate()
-            .map(move |(index, states)| (input, index, states))
-    });
-    Ok(samples
-        .zip(metrics)
-        .map(|((input, index, states), mut metrics)| {
-            metrics.states_ns = states.iter().map(|s| (s.name.clone(), s.ns)).fold(
-                BTreeMap::new(),
-                |mut sums, (name, ns)| {
-                    let sum: &mut u64 = sums.entry(name).or_default();
-                    *sum = sum.saturating_add(ns);
-                    sums
-                },
-            );
-            SampleSummary {
-                input: input.label.clone(),
-                sample: input.sample_number(index),
-                metrics,
-            }
-        })
-        .collect())
-}
-
 /// One summary per input, with its figures over its samples.
-fn input_summaries(
-    inputs: &[InputFacts],
-    per_sample: &DataFrame,
-    samples: &[SampleSummary],
-) -> Result<Vec<InputSummary>> {
-    let by_input = summary::totals(per_sample, true).context("summing inputs")?;
-    let mut totals = vec![Metrics::default(); inputs.len()];
-    let indices = frames::u32_values(&by_input, "input")?;
-    for (index, metrics) in indices.into_iter().zip(summary::metrics_of(&by_input)?) {
-        if let Some(slot) = index.and_then(|i| totals.get_mut(i as usize)) {
-            *slot = metrics;
-        }
-    }
-    let mut first_sample = 0;
-    Ok(inputs
+fn input_summaries(inputs: &[InputFacts], samples: &Samples) -> Vec<InputSummary> {
+    inputs
         .iter()
-        .zip(totals)
-        .map(|(input, mut total)| {
-            let own = &samples[first_sample..first_sample + input.samples.len()];
-            first_sample += input.samples.len();
-            total.states_ns = sum_states(own.iter().map(|s| &s.metrics.states_ns));
-            InputSummary {
-                label: input.label.clone(),
-                samples: input.samples.len(),
-                rows: input.rows,
-                skipped_lines: input.stats.skipped_lines,
-                format: input.format,
-                hold_rows: input.stats.hold_rows.count,
-                hold_ns: input.stats.hold_ns,
-                profiling_rows: input.stats.profiling_rows.count,
-                owner_stack_rows: input.stats.owner_rows.count,
-                counted_events: input.stats.counted_events,
-                total,
-            }
+        .enumerate()
+        .map(|(index, input)| InputSummary {
+            label: input.label.clone(),
+            samples: input.samples.len(),
+            rows: input.rows,
+            skipped_lines: input.stats.skipped_lines,
+            format: input.format,
+            hold_rows: input.stats.hold_rows.count,
+            hold_ns: input.stats.hold_ns,
+            profiling_rows: input.stats.profiling_rows.count,
+            owner_stack_rows: input.stats.owner_rows.count,
+            counted_events: input.stats.counted_events,
+            total: samples.input_total(index),
         })
-        .collect())
+        .collect()
 }
 
-fn sum_states<'a>(maps: impl Iterator<Item = &'a BTreeMap<String, u64>>) -> BTreeMap<String, u64> {
-    let mut sums = BTreeMap::new();
-    for (name, ns) in maps.flatten() {
-        let sum: &mut u64 = sums.entry(name.clone()).or_default();
-        *sum = sum.saturating_add(*ns);
-    }
-    sums
-}
-
-fn warnings(inputs: &[InputSummary], samples: &[SampleSummary]) -> Vec<Warning> {
-    let mut warnings: Vec<Warning> = samples
-        .iter()
-        .filter_map(|s| {
-            let running_ns = s.metrics.running_ns?;
-            (s.metrics.spin_ns > running_ns).then(|| Warning::SpinExceedsRunning {
-                input: s.input.clone(),
-                sample: s.sample,
-                spin_ns: s.metrics.spin_ns,
-                running_ns,
-            })
-        })
-        .collect();
-    for input in inputs {
-        let of_input: Vec<&SampleSummary> =
-            samples.iter().filter(|s| s.input == input.label).collect();
-        warnings.extend(missing_running(&input.label, &of_input));
-    }
+fn warnings(samples: &Samples) -> Vec<Warning> {
+    let mut warnings = samples.spin_exceeding_running();
+    warnings.extend((0..samples.inputs()).filter_map(|input| samples.missing_running(input)));
     warnings
-}
-
-/// The warning for an input with samples that have no Running total:
-/// some of them, or all of an input that lists other thread states (an
-/// input without any says so elsewhere).
-pub fn missing_running(label: &str, samples: &[&SampleSummary]) -> Option<Warning> {
-    let missing: Vec<u32> = samples
-        .iter()
-        .filter(|s| s.metrics.running_ns.is_none())
-        .map(|s| s.sample)
-        .collect();
-    let has_states = samples.iter().any(|s| !s.metrics.states_ns.is_empty());
-    let some = !missing.is_empty() && missing.len() < samples.len();
-    (some || (!missing.is_empty() && has_states)).then(|| Warning::MissingRunning {
-        input: label.to_string(),
-        without: missing.len(),
-        of: samples.len(),
-        samples: missing,
-    })
 }

@@ -312,7 +312,7 @@ pub struct Analysis {
     /// One entry per input.
     pub inputs: Vec<InputSummary>,
     /// One entry per sample of every input.
-    pub samples: Vec<SampleSummary>,
+    pub samples: super::samples::Samples,
     /// Figures over all samples of all inputs.
     pub total: Metrics,
     /// The ranking, cut to `--top`.

@@ -40,20 +40,21 @@ pub fn sample_fields(analysis: &Analysis) -> Vec<Field> {
     fields
 }
 
-/// The records of `--what samples`, in the order of [`sample_fields`].
-pub fn sample_records(analysis: &Analysis) -> Vec<Vec<Value<'_>>> {
-    analysis
-        .samples
-        .iter()
-        .map(|sample| {
-            let mut record = vec![
-                Value::Text(&sample.input),
-                Value::Count(u64::from(sample.sample)),
-            ];
-            record.extend(metric_values(&sample.metrics, analysis));
-            record
-        })
-        .collect()
+/// Hands each record of `--what samples` to `write`, in the order of
+/// [`sample_fields`]: one at a time, as each sample's summary is made.
+pub fn each_sample_record(
+    analysis: &Analysis,
+    mut write: impl FnMut(&[Value<'_>]) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    for sample in analysis.samples.iter() {
+        let mut record = vec![
+            Value::Text(&sample.input),
+            Value::Count(u64::from(sample.sample)),
+        ];
+        record.extend(metric_values(&sample.metrics, analysis));
+        write(&record)?;
+    }
+    Ok(())
 }
 
 /// The columns of `--what groups`: the `--by` keys, then the group fields.

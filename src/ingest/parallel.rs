@@ -181,7 +181,12 @@ fn join_chunks(
     };
     let mut builder = PendingSamples::default();
     table::finish_input(&source.name, &end, &mut builder)?;
-    all.samples.extend(builder.samples);
+    let samples = std::sync::Arc::make_mut(&mut all.samples);
+    for states in &builder.samples {
+        samples
+            .push(states)
+            .map_err(|message| InputError::whole(&source.name, message))?;
+    }
     Ok(all)
 }
 

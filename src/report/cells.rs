@@ -174,8 +174,9 @@ pub const SAMPLES_KEPT: [&str; 8] = [
     "all",
 ];
 
-/// The per-sample table, with a last row `all` for the total.
-pub fn samples_table(analysis: &Analysis) -> TextTable {
+/// The per-sample table, with a last row `all` for the total; without
+/// `every_sample`, only the totals ([`sample_rows`]).
+pub fn samples_table(analysis: &Analysis, every_sample: bool) -> TextTable {
     let show_input = analysis.inputs.len() > 1;
     let states = state_names(analysis);
     let mut header = Vec::new();
@@ -198,36 +199,51 @@ pub fn samples_table(analysis: &Analysis) -> TextTable {
         header.push(name.to_string());
         numeric.push(true);
     }
-    let mut rows: Vec<Vec<Cell>> = analysis
-        .samples
-        .iter()
-        .map(|sample| {
+    let rows = sample_rows(analysis, every_sample)
+        .into_iter()
+        .map(|(input, sample, metrics)| {
             let mut row = Vec::new();
             if show_input {
-                row.push(Cell::from(&*sample.input));
+                row.push(input);
             }
-            row.push(sample.sample.to_compact_string());
-            row.extend(metric_cells(&sample.metrics, &states, kernel_lock));
+            row.push(sample);
+            row.extend(metric_cells(&metrics, &states, kernel_lock));
             row
         })
         .collect();
-    let mut total_row = Vec::new();
-    if show_input {
-        total_row.push(Cell::const_new("all"));
-    }
-    total_row.push(Cell::const_new(if show_input { "" } else { "all" }));
-    total_row.extend(metric_cells(
-        &known_state_total(analysis),
-        &states,
-        kernel_lock,
-    ));
-    rows.push(total_row);
     TextTable {
         header,
         numeric,
         rows,
         highlight: Vec::new(),
     }
+}
+
+/// The samples table's rows as (input, sample, figures): every sample's
+/// then the `all` row, or (when the samples are too many to list) only
+/// each input's `all` row where there are several.
+pub fn sample_rows(analysis: &Analysis, every_sample: bool) -> Vec<(Cell, Cell, Metrics)> {
+    let several = analysis.inputs.len() > 1;
+    let mut rows: Vec<(Cell, Cell, Metrics)> = Vec::new();
+    if every_sample {
+        rows.extend(analysis.samples.iter().map(|sample| {
+            let sample_number = sample.sample.to_compact_string();
+            (Cell::from(&*sample.input), sample_number, sample.metrics)
+        }));
+    } else if several {
+        rows.extend(analysis.inputs.iter().enumerate().map(|(index, input)| {
+            let total = analysis.samples.table_total(Some(index));
+            (Cell::from(&*input.label), Cell::const_new("all"), total)
+        }));
+        return rows;
+    }
+    let (input, sample) = if several { ("all", "") } else { ("", "all") };
+    rows.push((
+        Cell::const_new(input),
+        Cell::const_new(sample),
+        analysis.samples.table_total(None),
+    ));
+    rows
 }
 
 /// The ranking table, one row per group, numbered.
@@ -293,36 +309,6 @@ fn state_names(analysis: &Analysis) -> Vec<String> {
     let mut names: Vec<String> = analysis.total.states_ns.keys().cloned().collect();
     names.sort_by_key(|name| (name != RUNNING, name.clone()));
     names
-}
-
-/// The `all` row's figures: where some samples have no Running (or no
-/// off-CPU) total, their lock waits are left out of the row's spin,
-/// kernel_lock (and sleep wait), so that the row adds up: spin + work =
-/// Running. A warning names those samples; the JSON's totals keep every
-/// sample's waits.
-fn known_state_total(analysis: &Analysis) -> Metrics {
-    let mut total = analysis.total.clone();
-    let samples = &analysis.samples;
-    let some_known = |known: fn(&Metrics) -> bool| {
-        samples.iter().any(|s| known(&s.metrics)) && !samples.iter().all(|s| known(&s.metrics))
-    };
-    let sum_where = |known: fn(&Metrics) -> bool, figure: fn(&Metrics) -> u64| {
-        samples
-            .iter()
-            .filter(|s| known(&s.metrics))
-            .map(|s| figure(&s.metrics))
-            .fold(0u64, u64::saturating_add)
-    };
-    let has_running: fn(&Metrics) -> bool = |m| m.running_ns.is_some();
-    let has_off_cpu: fn(&Metrics) -> bool = |m| m.off_cpu_ns.is_some();
-    if some_known(has_running) {
-        total.spin_ns = sum_where(has_running, |m| m.spin_ns);
-        total.kernel_lock_ns = sum_where(has_running, |m| m.kernel_lock_ns);
-    }
-    if some_known(has_off_cpu) {
-        total.sleep_wait_ns = sum_where(has_off_cpu, |m| m.sleep_wait_ns);
-    }
-    total
 }
 
 /// A sample's figures in the samples table's order; the kernel_lock

@@ -7,7 +7,11 @@ use anyhow::{Result, anyhow};
 use plotters::prelude::*;
 
 use super::plot::{KERNEL_LOCK, OTHER_WAIT, SLEEP_WAIT, WORK, draw_error, legend, svg_text};
-use crate::engine::{Analysis, SampleSummary};
+use crate::engine::Analysis;
+
+/// A sample's number, spin share and kernel_lock share: what the lines
+/// need of it (millions of samples' whole summaries would not fit).
+type Shares = (u32, Option<f64>, Option<f64>);
 
 /// One colour per input, in input order: the bar chart's Okabe-Ito
 /// colours.
@@ -65,13 +69,13 @@ pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<String> {
         let mut entries: Vec<(String, ShapeStyle)> = Vec::new();
         for (index, input) in analysis.inputs.iter().enumerate() {
             let colour = INPUT_COLOURS[index % INPUT_COLOURS.len()];
-            let samples: Vec<&SampleSummary> = analysis
+            let samples: Vec<Shares> = analysis
                 .samples
-                .iter()
-                .filter(|s| s.input == input.label)
+                .of_input(index)
+                .map(|s| (s.sample, s.metrics.spin_share, s.metrics.kernel_lock_share))
                 .collect();
             let label = svg_text(&input.label);
-            let spin = |s: &SampleSummary| s.metrics.spin_share;
+            let spin = |s: &Shares| (s.0, s.1);
             draw_line(
                 &mut chart,
                 &mut entries,
@@ -81,7 +85,7 @@ pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<String> {
                 &format!("{label} spin"),
             )?;
             if input.format.has_kernel_lock() {
-                let lock = |s: &SampleSummary| s.metrics.kernel_lock_share;
+                let lock = |s: &Shares| (s.0, s.2);
                 let style = colour.mix(0.5).stroke_width(1);
                 draw_line(
                     &mut chart,
@@ -137,14 +141,17 @@ type Chart<'a, 'b> = ChartContext<
 fn draw_line(
     chart: &mut Chart<'_, '_>,
     entries: &mut Vec<(String, ShapeStyle)>,
-    samples: &[&SampleSummary],
-    share: impl Fn(&SampleSummary) -> Option<f64>,
+    samples: &[Shares],
+    share: impl Fn(&Shares) -> (u32, Option<f64>),
     style: ShapeStyle,
     label: &str,
 ) -> Result<()> {
     let points: Vec<Option<(f64, f64)>> = samples
         .iter()
-        .map(|s| share(s).map(|v| (f64::from(s.sample), v * 100.0)))
+        .map(|s| {
+            let (sample, value) = share(s);
+            value.map(|v| (f64::from(sample), v * 100.0))
+        })
         .collect();
     // A point per pixel column at most (the mean of the samples in it):
     // the SVG grows with the picture, not with millions of samples.

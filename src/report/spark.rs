@@ -2,7 +2,7 @@
 //! samples than a table should show (a btrace script printing every
 //! second for an hour, a capture cut into thousands of windows).
 
-use crate::engine::{Analysis, SampleSummary};
+use crate::engine::Analysis;
 
 /// Above this many samples the terminal shows sparklines instead of a row
 /// per sample (`--samples all` shows the rows).
@@ -18,11 +18,11 @@ const ASCII_LEVELS: [char; 8] = ['_', '.', ':', '-', '=', '+', '*', '#'];
 pub fn spin_sparklines(analysis: &Analysis, width: usize, ascii: bool) -> String {
     let levels = if ascii { ASCII_LEVELS } else { UNICODE_LEVELS };
     let mut out = String::new();
-    for input in &analysis.inputs {
-        let samples: Vec<&SampleSummary> = analysis
+    for (index, input) in analysis.inputs.iter().enumerate() {
+        let samples: Vec<Option<f64>> = analysis
             .samples
-            .iter()
-            .filter(|sample| sample.input == input.label)
+            .of_input(index)
+            .map(|sample| sample.metrics.spin_share)
             .collect();
         let per_mark = samples.len().div_ceil(width.max(1)).max(1);
         let marks: String = samples
@@ -49,11 +49,8 @@ pub fn spin_sparklines(analysis: &Analysis, width: usize, ascii: bool) -> String
 
 /// The mark of the mean spin share of some samples; a blank when none has
 /// one.
-fn mark(samples: &[&SampleSummary], levels: &[char; 8]) -> char {
-    let shares: Vec<f64> = samples
-        .iter()
-        .filter_map(|sample| sample.metrics.spin_share)
-        .collect();
+fn mark(samples: &[Option<f64>], levels: &[char; 8]) -> char {
+    let shares: Vec<f64> = samples.iter().flatten().copied().collect();
     if shares.is_empty() {
         return ' ';
     }

@@ -6,11 +6,11 @@ use compact_str::format_compact;
 
 use super::cells::{
     Cell, GROUPS_DROPPABLE, NAME_COLUMNS, SAMPLES_KEPT, TextTable, groups_heading, groups_table,
-    samples_table,
+    sample_rows, samples_table,
 };
 use super::histogram;
 use super::spark::{SAMPLES_IN_TABLE, spin_sparklines};
-use super::verdict::{verdict, warning};
+use super::verdict::{verdict, warning_lines};
 use crate::engine::Analysis;
 use crate::printable::{self, printable};
 
@@ -28,8 +28,8 @@ pub fn terminal(analysis: &Analysis, style: &Style) -> String {
     }
     out.push('\n');
     let glyphs = Glyphs::for_style(style);
-    let mut samples = with_sample_bars(samples_table(analysis), analysis, &glyphs);
-    if analysis.samples.len() > SAMPLES_IN_TABLE && !style.all_samples {
+    let every_sample = analysis.samples.len() <= SAMPLES_IN_TABLE || style.all_samples;
+    if !every_sample {
         out.push_str(&spin_sparklines(
             analysis,
             width.unwrap_or(100),
@@ -40,8 +40,13 @@ pub fn terminal(analysis: &Analysis, style: &Style) -> String {
             width,
         ));
         out.push_str("\n\n");
-        samples = only_totals(samples);
     }
+    let samples = with_sample_bars(
+        samples_table(analysis, every_sample),
+        analysis,
+        every_sample,
+        &glyphs,
+    );
     let droppable = samples_droppable(&samples);
     let droppable: Vec<&str> = droppable.iter().map(String::as_str).collect();
     let samples = fit(samples, &droppable);
@@ -121,16 +126,6 @@ fn kept<T>(values: Vec<T>, keep: &[bool]) -> Vec<T> {
         .filter(|(_, keep)| **keep)
         .map(|(value, _)| value)
         .collect()
-}
-
-/// The samples table with its `all` row only.
-fn only_totals(mut table: TextTable) -> TextTable {
-    let Some(column) = table.header.iter().position(|name| name == "sample") else {
-        return table;
-    };
-    table.rows.retain(|row| row[column] == "all");
-    table.highlight.clear();
-    table
 }
 
 /// The samples table's columns a narrow terminal leaves out, least wanted
@@ -216,19 +211,20 @@ fn running_bar(metrics: &crate::engine::Metrics, glyphs: &Glyphs) -> Cell {
 }
 
 /// The samples table with a bar per sample (and for the total).
-fn with_sample_bars(mut table: TextTable, analysis: &Analysis, glyphs: &Glyphs) -> TextTable {
+fn with_sample_bars(
+    mut table: TextTable,
+    analysis: &Analysis,
+    every_sample: bool,
+    glyphs: &Glyphs,
+) -> TextTable {
     if analysis.total.spin_share.is_none() {
         return table;
     }
     table.header.push(RUNNING_BAR.to_string());
     table.numeric.push(false);
-    let metrics = analysis
-        .samples
-        .iter()
-        .map(|sample| &sample.metrics)
-        .chain(std::iter::once(&analysis.total));
-    for (row, metrics) in table.rows.iter_mut().zip(metrics) {
-        row.push(running_bar(metrics, glyphs));
+    let rows = sample_rows(analysis, every_sample);
+    for (row, (_, _, metrics)) in table.rows.iter_mut().zip(rows) {
+        row.push(running_bar(&metrics, glyphs));
     }
     table
 }
@@ -287,9 +283,9 @@ pub fn markdown(analysis: &Analysis) -> String {
         out.push_str(&format!("**{}**\n\n", printable::markdown(&line)));
     }
     out.push_str("### Samples\n\n");
-    out.push_str(&render_table(&samples_table(analysis), &plain, true));
+    out.push_str(&render_table(&samples_table(analysis, true), &plain, true));
     out.push_str("\n\n");
-    for line in analysis.warnings.iter().map(warning) {
+    for line in warning_lines(&analysis.warnings) {
         out.push_str(&format!("> {}\n\n", printable::markdown(&line)));
     }
     out.push_str(&format!(

@@ -94,6 +94,51 @@ fn missing_states_hint(format: Option<InputFormat>) -> &'static str {
     format.map_or("no input has thread states", InputFormat::states_hint)
 }
 
+/// The most samples a warning's text names, and the most samples whose
+/// spin exceeds Running that get a line each: a million of them are a
+/// few lines, not megabytes on stderr (the JSON lists them all).
+const SAMPLES_NAMED: usize = 10;
+
+/// The warnings as lines of text, at most [`SAMPLES_NAMED`] of one kind
+/// per input, then one line for the rest.
+pub fn warning_lines(warnings: &[Warning]) -> Vec<String> {
+    let mut lines = Vec::new();
+    // Per input: samples whose spin exceeds Running, and where the line
+    // counting those past the first ten goes.
+    let mut exceeding: Vec<(&str, usize, Option<usize>)> = Vec::new();
+    for warning in warnings {
+        if let Warning::SpinExceedsRunning { input, .. } = warning {
+            let at = match exceeding.iter().position(|(label, ..)| label == input) {
+                Some(at) => at,
+                None => {
+                    exceeding.push((input, 0, None));
+                    exceeding.len() - 1
+                }
+            };
+            let (_, count, rest_line) = &mut exceeding[at];
+            *count += 1;
+            if *count > SAMPLES_NAMED {
+                if rest_line.is_none() {
+                    *rest_line = Some(lines.len());
+                    lines.push(String::new());
+                }
+                continue;
+            }
+        }
+        lines.push(self::warning(warning));
+    }
+    for (input, count, rest_line) in exceeding {
+        if let Some(at) = rest_line {
+            lines[at] = format!(
+                "warning: {input}: {} more samples whose spin exceeds running (the JSON lists \
+                 them)",
+                count - SAMPLES_NAMED
+            );
+        }
+    }
+    lines
+}
+
 /// A warning as one line of text.
 pub fn warning(warning: &Warning) -> String {
     match warning {
@@ -114,7 +159,14 @@ pub fn warning(warning: &Warning) -> String {
             of,
             samples,
         } => {
-            let numbers: Vec<String> = samples.iter().map(u32::to_string).collect();
+            let mut numbers: Vec<String> = samples
+                .iter()
+                .take(SAMPLES_NAMED)
+                .map(u32::to_string)
+                .collect();
+            if samples.len() > SAMPLES_NAMED {
+                numbers.push(format!("and {} more", samples.len() - SAMPLES_NAMED));
+            }
             format!(
                 "warning: {input}: {without} of {of} samples have no Running total (sample{} \
                  {}); the all row's spin, work and shares cover the other {}",
