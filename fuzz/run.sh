@@ -9,13 +9,29 @@ cd "$(dirname "$0")"
 seconds=${1:-180}
 fixtures=../fixtures
 
-mkdir -p corpus/parse_table corpus/parse_csv corpus/parse_btrace corpus/parse_perf_lock \
-    corpus/parse_lockstat corpus/parse_fxt corpus/report
+# Every target of Cargo.toml, in its order: a new format's target runs
+# without a line here.
+targets=$(sed -n '/^\[\[bin\]\]/,/^name/s/^name = "\(.*\)"/\1/p' Cargo.toml)
+for target in $targets; do
+    mkdir -p "corpus/$target"
+done
 cp $fixtures/*.txt $fixtures/diff/*.txt corpus/parse_table/
 cp $fixtures/formats/*.csv $fixtures/formats/*.tsv corpus/parse_csv/
 cp $fixtures/formats/*btrace* $fixtures/formats/bpftrace* corpus/parse_btrace/
 cp $fixtures/formats/*perf-lock* corpus/parse_perf_lock/
 cp $fixtures/formats/*lockstat* corpus/parse_lockstat/
+cp $fixtures/real/*klockstat*.txt corpus/parse_klockstat/
+# The memory shapes of the hostile issue, small: many one-row samples,
+# state lines without a table, many distinct keys.
+python3 - corpus/parse_table <<'PY'
+import sys, pathlib
+out = pathlib.Path(sys.argv[1])
+row = "Stopped\t400ms\nRunning\t4ms\ndur\tcategory\tsymbol\tcaller\n5\tmutex\tsched_lock\twakeup\n\n"
+(out / "many-samples.txt").write_text(row * 500)
+(out / "states-only.txt").write_text("Running\t4ms\nStopped\t3ms\n" * 1000)
+keys = "".join(f"{i}\tmutex\tlock_{i}\tcaller_{i}\n" for i in range(1000))
+(out / "distinct-keys.txt").write_text("dur\tcategory\tsymbol\tcaller\n" + keys)
+PY
 cp $fixtures/fxt/*.fxt $fixtures/bad/*.fxt corpus/parse_fxt/
 # The bad-input corpus: the cases each parser must refuse (records past
 # the line limit, unterminated quotes, endless stack keys, negative
@@ -47,7 +63,12 @@ run() {
         echo "$target: CRASH (exit $status), see $log and artifacts/$target/"
     fi
 }
-run parse_table "$seconds" & run parse_csv "$seconds" & wait
-run parse_btrace "$seconds" & run parse_perf_lock "$seconds" & wait
-run parse_lockstat "$seconds" & run parse_fxt "$seconds" & wait
+# Two at a time; `report` (the whole pipeline) alone and twice as long.
+set -- $(echo "$targets" | grep -v '^report$')
+while [ $# -gt 0 ]; do
+    run "$1" "$seconds" &
+    [ $# -gt 1 ] && run "$2" "$seconds" &
+    wait
+    shift $(($# > 1 ? 2 : 1))
+done
 run report $((seconds * 2))

@@ -24,7 +24,9 @@
 
 use std::io::BufRead;
 
-use super::mail::each_mail_line;
+use super::class::openbsd_class;
+use super::format::{Format, NO_STATES};
+use super::mail::read_mail_lines;
 use super::{ParseOptions, ParseStats, Row, RowWaits, Sink, Values, fields};
 use crate::error::{InputError, shorten};
 
@@ -236,6 +238,19 @@ struct Reader {
 }
 
 /// Parses btrace/bpftrace map printouts, reporting samples and rows to
+/// btrace(8) and bpftrace map printouts as contend knows them.
+pub const FORMAT: Format = Format {
+    name: "btrace",
+    signature: "btrace maps (`@map[keys]: value`)",
+    signature_line: Some((3, is_map_line)),
+    lock_class: openbsd_class,
+    reads_mail: true,
+    has_kernel_lock: true,
+    waits_hint: "its map values are sums; print each wait from the script instead",
+    states_hint: NO_STATES,
+    parse: |reader, name, options, sink| parse(reader, name, options, sink),
+};
+
 /// `sink`.
 pub fn parse<R: BufRead>(
     reader: R,
@@ -244,13 +259,14 @@ pub fn parse<R: BufRead>(
     sink: &mut dyn Sink,
 ) -> Result<ParseStats, InputError> {
     let mut state = Reader::default();
-    let read = each_mail_line(reader, name, options.lossy, |number, line| {
-        state.line(number, line, options, sink)
-    })?;
-    state
-        .stats
-        .merge(&read)
-        .map_err(|message| InputError::whole(name, message))?;
+    read_mail_lines(
+        reader,
+        name,
+        options.lossy,
+        &mut state,
+        |state| &mut state.stats,
+        |state, number, line| state.line(number, line, options, sink),
+    )?;
     if let Some(stack) = &state.stack {
         return Err(InputError::whole(
             name,

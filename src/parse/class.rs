@@ -60,3 +60,14 @@ pub fn listed_class(category: &str, spin: &[&str], sleep: &[&str]) -> LockClass 
         LockClass::Other
     }
 }
+
+/// OpenBSD's lock kinds, as lltrace names them: the table, CSV, btrace and
+/// capture formats default to them.
+const OPENBSD_SPIN: [&str; 2] = ["kernel", "mutex"];
+const OPENBSD_SLEEP: [&str; 2] = ["rwlock", "rrwlock"];
+
+/// The default class of an OpenBSD lock kind (`kernel`, i.e. kernel_lock,
+/// and `mutex` spin; `rwlock` and `rrwlock` sleep).
+pub fn openbsd_class(category: &str) -> LockClass {
+    listed_class(category, &OPENBSD_SPIN, &OPENBSD_SLEEP)
+}

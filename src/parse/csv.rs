@@ -17,7 +17,9 @@ use std::cell::Cell;
 use std::io::BufRead;
 use std::rc::Rc;
 
+use super::class::openbsd_class;
 use super::columns::{Role, role_of, row_waits};
+use super::format::Format;
 use super::lines;
 use super::{ParseOptions, ParseStats, Row, RowWaits, Sink, State, fields};
 use crate::error::{InputError, shorten};
@@ -116,6 +118,19 @@ pub fn delimiter_of(header: &str) -> u8 {
         b','
     }
 }
+
+/// CSV and TSV as contend knows them.
+pub const FORMAT: Format = Format {
+    name: "csv",
+    signature: "CSV (a header row with a dur column)",
+    signature_line: None,
+    lock_class: openbsd_class,
+    reads_mail: false,
+    has_kernel_lock: true,
+    waits_hint: super::table::PIVOT_WAITS_HINT,
+    states_hint: "add running_ns and stopped_ns columns",
+    parse: |reader, name, options, sink| parse(reader, name, options, sink),
+};
 
 /// Parses a CSV input, reporting samples and rows to `sink`.
 pub fn parse<R: BufRead>(

@@ -98,29 +98,29 @@ fn signatures(lines: &[&str]) -> Vec<(InputFormat, u64)> {
     found
 }
 
-/// The text formats in the order their signature lines are tried: the
-/// most telling first (a perf lock header has a `wait` column a table's
-/// could have too).
-const BY_LINE: [InputFormat; 5] = [
-    InputFormat::PerfLock,
-    InputFormat::Lockstat,
-    InputFormat::Klockstat,
-    InputFormat::Btrace,
-    InputFormat::Table,
-];
+/// The text formats detected line by line, in the order their signature
+/// lines are tried: by each format's rank, the most telling first (a perf
+/// lock header has a `wait` column a table's could have too).
+static BY_LINE: std::sync::LazyLock<Vec<InputFormat>> = std::sync::LazyLock::new(|| {
+    let mut by_line: Vec<InputFormat> = InputFormat::concrete()
+        .filter(|format| format.spec().signature_line.is_some())
+        .collect();
+    by_line.sort_by_key(|format| format.spec().signature_line.map(|(rank, _)| rank));
+    by_line
+});
 
 fn line_signature(line: &str) -> Option<InputFormat> {
     BY_LINE
-        .into_iter()
+        .iter()
+        .copied()
         .find(|format| format.is_signature_line(line))
 }
 
 /// `a Perfetto table (...), CSV (...), ... or lockstat (...)`: the text
 /// formats and what detection looks for in each.
 fn text_signatures() -> String {
-    let text: Vec<&str> = InputFormat::CONCRETE
-        .iter()
-        .filter(|format| **format != InputFormat::Fxt)
+    let text: Vec<&str> = InputFormat::concrete()
+        .filter(|format| *format != InputFormat::Fxt)
         .map(|format| format.signature())
         .collect();
     match text.split_last() {

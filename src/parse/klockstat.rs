@@ -27,7 +27,8 @@
 
 use std::io::BufRead;
 
-use super::mail::each_mail_line;
+use super::format::{Format, NO_STATES};
+use super::mail::read_mail_lines;
 use super::{Events, ParseOptions, ParseStats, Row, RowWaits, Sink, fields};
 use crate::error::{InputError, shorten};
 
@@ -84,6 +85,19 @@ struct Reader<'o> {
     stats: ParseStats,
 }
 
+/// klockstat as contend knows it.
+pub const FORMAT: Format = Format {
+    name: "klockstat",
+    signature: "klockstat (`Caller   Avg Spin  Count ...`)",
+    signature_line: Some((2, is_header_line)),
+    lock_class,
+    reads_mail: true,
+    has_kernel_lock: false,
+    waits_hint: "klockstat prints totals per caller, not single waits",
+    states_hint: NO_STATES,
+    parse: |reader, name, options, sink| parse(reader, name, options, sink),
+};
+
 /// Parses klockstat output.
 pub fn parse<R: BufRead>(
     reader: R,
@@ -100,13 +114,14 @@ pub fn parse<R: BufRead>(
         started: false,
         stats: ParseStats::default(),
     };
-    let read = each_mail_line(reader, name, options.lossy, |number, line| {
-        state.line(number, line, sink)
-    })?;
-    state
-        .stats
-        .merge(&read)
-        .map_err(|message| InputError::whole(name, message))?;
+    read_mail_lines(
+        reader,
+        name,
+        options.lossy,
+        &mut state,
+        |state| &mut state.stats,
+        |state, number, line| state.line(number, line, sink),
+    )?;
     if !state.started {
         return Err(InputError::whole(
             name,

@@ -17,7 +17,8 @@
 
 use std::io::BufRead;
 
-use super::mail::each_mail_line;
+use super::format::{Format, NO_STATES};
+use super::mail::read_mail_lines;
 use super::{Events, ParseOptions, ParseStats, Row, RowWaits, Sink, fields};
 use crate::error::{InputError, shorten};
 
@@ -84,6 +85,24 @@ struct Reader<'o> {
 
 /// Parses a lockstat report, reporting one sample per run to `sink` (its
 /// sections are the kinds of event it watched; a section title seen again
+/// lockstat as contend knows it.
+pub const FORMAT: Format = Format {
+    name: "lockstat",
+    signature: "lockstat (`... N events in T seconds`)",
+    signature_line: Some((1, is_signature_line)),
+    lock_class,
+    reads_mail: true,
+    has_kernel_lock: false,
+    waits_hint: "lockstat prints totals per lock, not single waits",
+    states_hint: NO_STATES,
+    parse: |reader, name, options, sink| parse(reader, name, options, sink),
+};
+
+/// A section title or a table header: lines only lockstat prints.
+fn is_signature_line(line: &str) -> bool {
+    section_title(line).is_some() || is_table_header(line)
+}
+
 /// starts the next run's sample).
 pub fn parse<R: BufRead>(
     reader: R,
@@ -100,13 +119,14 @@ pub fn parse<R: BufRead>(
     };
     sink.sample(Vec::new())
         .map_err(|message| InputError::whole(name, message))?;
-    let read = each_mail_line(reader, name, options.lossy, |number, line| {
-        state.line(number, line, sink)
-    })?;
-    state
-        .stats
-        .merge(&read)
-        .map_err(|message| InputError::whole(name, message))?;
+    read_mail_lines(
+        reader,
+        name,
+        options.lossy,
+        &mut state,
+        |state| &mut state.stats,
+        |state, number, line| state.line(number, line, sink),
+    )?;
     if state.section.is_none() && state.stats.profiling_rows.count == 0 {
         return Err(InputError::whole(
             name,

@@ -106,6 +106,26 @@ impl MailText {
     }
 }
 
+/// Reads a pasted format's lines as [`each_mail_line`] gives them, each
+/// handed to `on_line` with the parser's `state`, then adds what the
+/// reading noted (quote marks, soft breaks, repaired bytes) to the
+/// state's statistics: the entry every mail-reading parser shares.
+pub fn read_mail_lines<R: BufRead, S>(
+    reader: R,
+    name: &str,
+    lossy: bool,
+    state: &mut S,
+    stats: fn(&mut S) -> &mut ParseStats,
+    mut on_line: impl FnMut(&mut S, u64, &str) -> Result<(), String>,
+) -> Result<(), InputError> {
+    let read = each_mail_line(reader, name, lossy, |number, line| {
+        on_line(state, number, line)
+    })?;
+    stats(state)
+        .merge(&read)
+        .map_err(|message| InputError::whole(name, message))
+}
+
 /// [`each_line`] through [`MailText`]: the logical lines of a text that
 /// may be a quoted or quoted-printable mail (bytes that are not UTF-8
 /// repaired under `lossy`). Returns what the reading itself noted: the

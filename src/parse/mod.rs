@@ -13,6 +13,7 @@ pub mod csv;
 pub mod detect;
 pub mod duration;
 pub mod fields;
+pub mod format;
 pub mod fxt;
 pub mod klockstat;
 pub mod lines;
@@ -28,6 +29,7 @@ use crate::error::InputError;
 pub use btrace::MapKey;
 pub use class::LockClass;
 pub use duration::Unit;
+pub use format::Format;
 
 /// One thread-state total of a sample, as `Stopped 496.6ms` says it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -390,129 +392,87 @@ pub enum InputFormat {
 }
 
 impl InputFormat {
-    /// Every format a file can be in (not `Auto`).
-    pub const CONCRETE: [InputFormat; 7] = [
-        InputFormat::Table,
-        InputFormat::Csv,
-        InputFormat::Btrace,
-        InputFormat::PerfLock,
-        InputFormat::Lockstat,
-        InputFormat::Klockstat,
-        InputFormat::Fxt,
-    ];
+    /// Every format a file can be in (not `Auto`), in the order declared.
+    pub fn concrete() -> impl Iterator<Item = InputFormat> {
+        <InputFormat as clap::ValueEnum>::value_variants()
+            .iter()
+            .copied()
+            .filter(|format| *format != InputFormat::Auto)
+    }
+
+    /// Everything about the format, in its module: the one place that
+    /// lists the formats' modules.
+    pub fn spec(self) -> &'static Format {
+        match self {
+            InputFormat::Auto => &AUTO,
+            InputFormat::Table => &table::FORMAT,
+            InputFormat::Csv => &csv::FORMAT,
+            InputFormat::Btrace => &btrace::FORMAT,
+            InputFormat::PerfLock => &perf_lock::FORMAT,
+            InputFormat::Lockstat => &lockstat::FORMAT,
+            InputFormat::Klockstat => &klockstat::FORMAT,
+            InputFormat::Fxt => &fxt::FORMAT,
+        }
+    }
 
     /// The format's name as the command line spells it.
     pub fn name(self) -> &'static str {
-        match self {
-            InputFormat::Auto => "auto",
-            InputFormat::Table => "table",
-            InputFormat::Csv => "csv",
-            InputFormat::Btrace => "btrace",
-            InputFormat::PerfLock => "perf-lock",
-            InputFormat::Lockstat => "lockstat",
-            InputFormat::Klockstat => "klockstat",
-            InputFormat::Fxt => "fxt",
-        }
+        self.spec().name
     }
 
     /// What detection looks for in the format, for the message that says
     /// none was found.
     pub fn signature(self) -> &'static str {
-        match self {
-            InputFormat::Auto => "",
-            InputFormat::Table => "a Perfetto table (a `dur category symbol caller` header)",
-            InputFormat::Csv => "CSV (a header row with a dur column)",
-            InputFormat::Btrace => "btrace maps (`@map[keys]: value`)",
-            InputFormat::PerfLock => "perf lock contention (`contended  total wait ...`)",
-            InputFormat::Lockstat => "lockstat (`... N events in T seconds`)",
-            InputFormat::Klockstat => "klockstat (`Caller   Avg Spin  Count ...`)",
-            InputFormat::Fxt => "an lltrace capture (the Fuchsia trace magic record)",
-        }
+        self.spec().signature
     }
 
     /// Whether `line` is one that only this format prints (for the formats
     /// detected line by line; CSV by its first line and captures by their
     /// first bytes are detected apart).
     pub fn is_signature_line(self, line: &str) -> bool {
-        match self {
-            InputFormat::Table => table::is_header_line(line) || table::is_state_line(line),
-            InputFormat::Btrace => btrace::is_map_line(line),
-            InputFormat::PerfLock => perf_lock::is_header_line(line),
-            InputFormat::Klockstat => klockstat::is_header_line(line),
-            InputFormat::Lockstat => {
-                lockstat::section_title(line).is_some() || lockstat::is_table_header(line)
-            }
-            InputFormat::Auto | InputFormat::Csv | InputFormat::Fxt => false,
-        }
+        self.spec()
+            .signature_line
+            .is_some_and(|(_, is_signature)| is_signature(line))
     }
 
     /// The class of a lock kind (category) in this format, before the
     /// user's `--spin` and `--sleep`.
     pub fn lock_class(self, category: &str) -> LockClass {
-        match self {
-            InputFormat::PerfLock => perf_lock::lock_class(category),
-            InputFormat::Lockstat => lockstat::lock_class(category),
-            InputFormat::Klockstat => klockstat::lock_class(category),
-            InputFormat::Auto
-            | InputFormat::Table
-            | InputFormat::Csv
-            | InputFormat::Btrace
-            | InputFormat::Fxt => table::lock_class(category),
-        }
+        (self.spec().lock_class)(category)
     }
 
     /// Whether the format's parser reads tables pasted into mails (quote
     /// marks, quoted-printable), through [`mail`].
     pub fn reads_mail(self) -> bool {
-        matches!(
-            self,
-            InputFormat::PerfLock
-                | InputFormat::Lockstat
-                | InputFormat::Klockstat
-                | InputFormat::Btrace
-        )
+        self.spec().reads_mail
     }
 
-    /// Whether the format can show OpenBSD's `kernel_lock` (the big lock):
-    /// Linux's and the lockstat tools' cannot, so their reports leave it
-    /// out rather than print a 0 that means nothing.
+    /// Whether the format can show OpenBSD's `kernel_lock` (the big lock).
     pub fn has_kernel_lock(self) -> bool {
-        !matches!(
-            self,
-            InputFormat::PerfLock | InputFormat::Lockstat | InputFormat::Klockstat
-        )
+        self.spec().has_kernel_lock
     }
 
     /// Why this format's rows have no single waits to spread, for a
     /// report asked for wait distributions.
     pub fn waits_hint(self) -> &'static str {
-        match self {
-            InputFormat::Table | InputFormat::Csv | InputFormat::Auto => {
-                "its rows are sums (a pivot table); a list of single waits has a ts column, \
-                 or say so with --rows-are-waits"
-            }
-            InputFormat::Btrace => {
-                "its map values are sums; print each wait from the script instead"
-            }
-            InputFormat::PerfLock => {
-                "perf lock contention prints totals per lock, not single waits"
-            }
-            InputFormat::Lockstat => "lockstat prints totals per lock, not single waits",
-            InputFormat::Klockstat => "klockstat prints totals per caller, not single waits",
-            InputFormat::Fxt => "the capture has no lock waits",
-        }
+        self.spec().waits_hint
     }
 
     /// Where the thread states (Running, Stopped) come from in this
     /// format, for a verdict that has none.
     pub fn states_hint(self) -> &'static str {
-        match self {
-            InputFormat::Table => "put the thread's state lines above each table",
-            InputFormat::Csv => "add running_ns and stopped_ns columns",
-            _ => "this format has no thread states",
-        }
+        self.spec().states_hint
     }
 }
+
+/// `--input-format auto` before detection resolves it: read as a table.
+const AUTO: Format = Format {
+    name: "auto",
+    signature: "",
+    signature_line: None,
+    states_hint: format::NO_STATES,
+    ..table::FORMAT
+};
 
 impl serde::Serialize for InputFormat {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -523,21 +483,13 @@ impl serde::Serialize for InputFormat {
 /// Parses one input in the given format (`Auto` must be resolved first, by
 /// [`detect::detect`]).
 pub fn parse<R: BufRead>(
-    reader: R,
+    mut reader: R,
     name: &str,
     format: InputFormat,
     options: &ParseOptions,
     sink: &mut dyn Sink,
 ) -> Result<ParseStats, InputError> {
-    match format {
-        InputFormat::Table | InputFormat::Auto => table::parse(reader, name, options, sink),
-        InputFormat::Csv => csv::parse(reader, name, options, sink),
-        InputFormat::Btrace => btrace::parse(reader, name, options, sink),
-        InputFormat::PerfLock => perf_lock::parse(reader, name, options, sink),
-        InputFormat::Lockstat => lockstat::parse(reader, name, options, sink),
-        InputFormat::Klockstat => klockstat::parse(reader, name, options, sink),
-        InputFormat::Fxt => fxt::parse(reader, name, &options.capture, sink),
-    }
+    (format.spec().parse)(&mut reader, name, options, sink)
 }
 
 /// A [`Sink`] that keeps everything as plain data, for parser tests.

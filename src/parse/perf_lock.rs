@@ -28,7 +28,8 @@
 
 use std::io::BufRead;
 
-use super::mail::each_mail_line;
+use super::format::{Format, NO_STATES};
+use super::mail::read_mail_lines;
 use super::{ParseOptions, ParseStats, Row, RowWaits, Sink, fields};
 use crate::error::{InputError, shorten};
 
@@ -165,6 +166,19 @@ struct Reader {
 }
 
 /// Parses `perf lock contention` output: each table (each header line) is
+/// `perf lock contention` as contend knows it.
+pub const FORMAT: Format = Format {
+    name: "perf-lock",
+    signature: "perf lock contention (`contended  total wait ...`)",
+    signature_line: Some((0, is_header_line)),
+    lock_class,
+    reads_mail: true,
+    has_kernel_lock: false,
+    waits_hint: "perf lock contention prints totals per lock, not single waits",
+    states_hint: NO_STATES,
+    parse: |reader, name, options, sink| parse(reader, name, options, sink),
+};
+
 /// a sample, as each is a run of perf.
 pub fn parse<R: BufRead>(
     reader: R,
@@ -179,13 +193,14 @@ pub fn parse<R: BufRead>(
         stats: ParseStats::default(),
         strict: options.strict,
     };
-    let read = each_mail_line(reader, name, options.lossy, |number, line| {
-        state.line(number, line, sink)
-    })?;
-    state
-        .stats
-        .merge(&read)
-        .map_err(|message| InputError::whole(name, message))?;
+    read_mail_lines(
+        reader,
+        name,
+        options.lossy,
+        &mut state,
+        |state| &mut state.stats,
+        |state, number, line| state.line(number, line, sink),
+    )?;
     if state.layout.is_none() {
         return Err(InputError::whole(
             name,

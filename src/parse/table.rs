@@ -16,12 +16,36 @@
 
 use std::io::BufRead;
 
+use super::class::openbsd_class;
 use super::columns::{Role, role_of, row_waits};
 use super::duration::parse_duration_with_unit;
 use super::fields;
+use super::format::Format;
 use super::lines::{Utf8Repair, each_line};
 use super::{ParseOptions, ParseStats, Row, RowWaits, Sink, State};
 use crate::error::{InputError, shorten};
+
+/// Tables copied out of Perfetto as contend knows them.
+pub const FORMAT: Format = Format {
+    name: "table",
+    signature: "a Perfetto table (a `dur category symbol caller` header)",
+    signature_line: Some((4, is_signature_line)),
+    lock_class: openbsd_class,
+    reads_mail: false,
+    has_kernel_lock: true,
+    waits_hint: PIVOT_WAITS_HINT,
+    states_hint: "put the thread's state lines above each table",
+    parse: |reader, name, options, sink| parse(reader, name, options, sink),
+};
+
+/// Why the rows of a table or CSV have no single waits.
+pub const PIVOT_WAITS_HINT: &str = "its rows are sums (a pivot table); a list of single waits \
+                                    has a ts column, or say so with --rows-are-waits";
+
+/// A lock table's header or a state line: lines only a table has.
+fn is_signature_line(line: &str) -> bool {
+    is_header_line(line) || is_state_line(line)
+}
 
 /// Parses a table-format input, reporting samples and rows to `sink`.
 pub fn parse<R: BufRead>(
@@ -537,17 +561,6 @@ fn parse_row<'l>(
         ));
     }
     Ok(row)
-}
-
-/// OpenBSD's lock kinds, as lltrace names them: the table, CSV, btrace and
-/// capture formats default to them.
-const OPENBSD_SPIN: [&str; 2] = ["kernel", "mutex"];
-const OPENBSD_SLEEP: [&str; 2] = ["rwlock", "rrwlock"];
-
-/// The default class of an OpenBSD lock kind (`kernel`, i.e. kernel_lock,
-/// and `mutex` spin; `rwlock` and `rrwlock` sleep).
-pub fn lock_class(category: &str) -> super::LockClass {
-    super::class::listed_class(category, &OPENBSD_SPIN, &OPENBSD_SLEEP)
 }
 
 #[cfg(test)]

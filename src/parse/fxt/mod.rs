@@ -13,6 +13,8 @@ pub mod sampler;
 
 use std::io::Read;
 
+use super::class::openbsd_class;
+use super::format::{Format, NO_STATES};
 use super::{ParseStats, Row, RowWaits, Sink, State};
 use crate::distribution::Histogram;
 use crate::error::InputError;
@@ -135,6 +137,19 @@ pub fn read_capture<R: Read>(
 }
 
 /// Parses a capture into one sink: every chosen thread's samples, one
+/// lltrace captures as contend knows them.
+pub const FORMAT: Format = Format {
+    name: "fxt",
+    signature: "an lltrace capture (the Fuchsia trace magic record)",
+    signature_line: None,
+    lock_class: openbsd_class,
+    reads_mail: false,
+    has_kernel_lock: true,
+    waits_hint: "the capture has no lock waits",
+    states_hint: NO_STATES,
+    parse: |reader, name, options, sink| parse(reader, name, &options.capture, sink),
+};
+
 /// thread after the other.
 pub fn parse<R: Read>(
     input: R,
