@@ -7,8 +7,8 @@
 //! sorted by key into a segment (a counting sort: one pass to count, one
 //! to place, each key's place a cache line that stays hot). A
 //! key's waits are then its run in each segment, in sample order: no sort
-//! of all the pairs by group after reading (it took 0.35 s of a 3.4 s diff
-//! of two 1 GiB files), and no key id in a pair. A pair in a segment takes
+//! of all the pairs by group after reading (a tenth of a large diff's
+//! time: docs/performance.md), and no key id in a pair. A pair in a segment takes
 //! 6 bytes when the segment's samples span fewer than 65 536 and its waits
 //! fit in 32 bits (a sample's wait past 4.29 s is rare): the sample after
 //! the segment's first and the wait, in 16-bit pieces; else 12 bytes: the
@@ -57,7 +57,7 @@ pub struct KeyWaits {
 /// Pairs as pushed, not yet sorted into a segment: 8 bytes a pair, as
 /// the counting sort reads them twice and its second pass is bound by
 /// those reads (at 16 bytes, with the sample and the whole wait, sealing
-/// took 0.24 s of CPU in the 1 GiB diff).
+/// took twice as long: docs/performance.md).
 #[derive(Debug, Clone, Default)]
 struct Unsorted {
     /// (key, the wait's low 32 bits) of each pair.

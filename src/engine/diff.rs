@@ -780,8 +780,8 @@ fn compare_groups(inputs: &[InputFacts], options: &DiffOptions) -> Result<Vec<Gr
             Some(group_diff(keys, before, after))
         })
         // Options flattened one by one: `flatten` would make each its own
-        // parallel iterator, with a vector and a list node of its own (for
-        // a million groups, 500 MB more at the peak).
+        // parallel iterator, with a vector and a list node of its own (half
+        // a kilobyte a group at the peak: docs/performance.md).
         .flatten_iter()
         .collect();
     groups.sort_by(|x, y| {

@@ -630,11 +630,15 @@ mod tests {
             ..ParseOptions::default()
         };
         let (sink, _) = collect(text, InputFormat::Btrace, &options).unwrap();
-        assert_eq!(sink.samples[0].1[0].6, "reaper+0x9c");
-        assert_eq!(sink.samples[0].1[0].4, "");
+        assert_eq!(sink.samples[0].1[0].caller, "reaper+0x9c");
+        assert_eq!(sink.samples[0].1[0].category, "");
         let second = &sink.samples[0].1[1];
         assert_eq!(
-            (second.4.as_str(), second.5.as_str(), second.6.as_str()),
+            (
+                second.category.as_str(),
+                second.symbol.as_str(),
+                second.caller.as_str()
+            ),
             ("kernel_lock", "12", "wakeup_n+0x40")
         );
         let options = ParseOptions {
@@ -642,11 +646,11 @@ mod tests {
             ..ParseOptions::default()
         };
         let (sink, _) = collect(text, InputFormat::Btrace, &options).unwrap();
-        assert_eq!(sink.samples[0].1[0].6, "kernel_lock+0x24");
+        assert_eq!(sink.samples[0].1[0].caller, "kernel_lock+0x24");
         // By default: past the lock primitives.
         let sink = parse_text(text);
-        assert_eq!(sink.samples[0].1[0].6, "reaper+0x9c");
-        assert_eq!(sink.samples[0].1[1].6, "wakeup_n+0x40");
+        assert_eq!(sink.samples[0].1[0].caller, "reaper+0x9c");
+        assert_eq!(sink.samples[0].1[1].caller, "wakeup_n+0x40");
     }
 
     #[test]
@@ -678,7 +682,7 @@ mod tests {
             ..ParseOptions::default()
         };
         let (sink, _) = collect(text, InputFormat::Btrace, &times).unwrap();
-        assert_eq!(sink.samples[0].1[0].1, 1_432_766);
+        assert_eq!(sink.samples[0].1[0].dur_ns, 1_432_766);
     }
 
     #[test]

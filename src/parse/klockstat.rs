@@ -351,7 +351,7 @@ Tracing lock events... Hit Ctrl-C to end.
                 [WAIT, "", "psi_avgs_work+0x2e"]
             )]
         );
-        assert_eq!(sink.samples[1].1[0].1, 63_163);
+        assert_eq!(sink.samples[1].1[0].dur_ns, 63_163);
         assert_eq!(stats.hold_rows, Tally::of(1, 7));
         assert_eq!(stats.hold_ns, 182_329);
         // `Tracing lock events...`; `^C` is one word, like a stack frame.

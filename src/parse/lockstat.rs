@@ -435,7 +435,7 @@ Count genr cuml rcnt     nsec Hottest CPU+PIL     Caller
         let (sink, stats) =
             collect(&text, InputFormat::Lockstat, &ParseOptions::default()).unwrap();
         assert_eq!(sink.samples.len(), 2);
-        assert_eq!(sink.samples[1].1[0].0, 8);
+        assert_eq!(sink.samples[1].1[0].line, 8);
         assert_eq!(stats.extra_tables, crate::parse::Tally::of(1, 6));
     }
 

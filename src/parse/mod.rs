@@ -497,8 +497,24 @@ pub fn parse<R: BufRead>(
 pub mod testing {
     use super::*;
 
-    /// A row as plain data: (line, dur, count, max, category, symbol, caller).
-    pub type OwnedRow = (u64, u64, u64, u64, String, String, String);
+    /// A row as plain data.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct OwnedRow {
+        /// 1-based line number.
+        pub line: u64,
+        /// Duration, nanoseconds.
+        pub dur_ns: u64,
+        /// Events the row stands for.
+        pub count: u64,
+        /// Longest single wait, nanoseconds.
+        pub max_ns: u64,
+        /// Lock type.
+        pub category: String,
+        /// Lock symbol.
+        pub symbol: String,
+        /// Waiting function.
+        pub caller: String,
+    }
 
     /// Collects samples and rows.
     #[derive(Default, Debug)]
@@ -516,15 +532,15 @@ pub mod testing {
             if self.samples.is_empty() {
                 self.samples.push((Vec::new(), Vec::new()));
             }
-            self.samples.last_mut().unwrap().1.push((
-                row.line,
-                row.dur_ns,
-                row.count,
-                row.max_ns,
-                row.category.to_string(),
-                row.symbol.to_string(),
-                row.caller.to_string(),
-            ));
+            self.samples.last_mut().unwrap().1.push(OwnedRow {
+                line: row.line,
+                dur_ns: row.dur_ns,
+                count: row.count,
+                max_ns: row.max_ns,
+                category: row.category.to_string(),
+                symbol: row.symbol.to_string(),
+                caller: row.caller.to_string(),
+            });
             Ok(())
         }
     }
@@ -541,15 +557,16 @@ pub mod testing {
     }
 
     /// A row as plain data.
-    pub fn row(line: u64, dur: u64, count: u64, max: u64, keys: [&str; 3]) -> OwnedRow {
-        (
+    pub fn row(line: u64, dur_ns: u64, count: u64, max_ns: u64, keys: [&str; 3]) -> OwnedRow {
+        let [category, symbol, caller] = keys.map(str::to_string);
+        OwnedRow {
             line,
-            dur,
+            dur_ns,
             count,
-            max,
-            keys[0].to_string(),
-            keys[1].to_string(),
-            keys[2].to_string(),
-        )
+            max_ns,
+            category,
+            symbol,
+            caller,
+        }
     }
 }

@@ -518,8 +518,8 @@ mod tests {
                     \x20        3     88.91 us     13.57 us     29.64 us   ffffffff8c40f120   jiffies_lock\n\
                     \x20        1      1.41 us      1.41 us      1.41 us   ffff9d1a0b7c8e40\n";
         let (sink, _) = collect(text, InputFormat::PerfLock, &ParseOptions::default()).unwrap();
-        assert_eq!(sink.samples[0].1[0].5, "jiffies_lock");
-        assert_eq!(sink.samples[0].1[1].5, "ffff9d1a0b7c8e40");
+        assert_eq!(sink.samples[0].1[0].symbol, "jiffies_lock");
+        assert_eq!(sink.samples[0].1[1].symbol, "ffff9d1a0b7c8e40");
         let text = " contended   total wait     max wait     avg wait          pid   comm\n\
                     \x20        4      1.50 m      1.00 m     22.50 s         4711   cc1 plus\n";
         let (sink, _) = collect(text, InputFormat::PerfLock, &ParseOptions::default()).unwrap();
@@ -606,7 +606,7 @@ mod tests {
         let text = " contended   total wait     max wait     avg wait          pid   owner\n\
                     \x20        1     1.00 ms      1.00 ms      1.00 ms         4711   cc1\n";
         let (sink, _) = collect(text, InputFormat::PerfLock, &ParseOptions::default()).unwrap();
-        assert_eq!(sink.samples[0].1[0].6, "cc1");
+        assert_eq!(sink.samples[0].1[0].caller, "cc1");
         assert_eq!(lock_class("rt-mutex"), crate::parse::LockClass::Sleep);
         assert_eq!(lock_class("rwlock-rt:W"), crate::parse::LockClass::Sleep);
         // Prose that starts like a header is not one.

@@ -585,9 +585,7 @@ mod tests {
             .map(|(states, rows)| {
                 let rows = rows
                     .into_iter()
-                    .map(|(line, dur, _, _, category, symbol, caller)| {
-                        (line, dur, category, symbol, caller)
-                    })
+                    .map(|row| (row.line, row.dur_ns, row.category, row.symbol, row.caller))
                     .collect();
                 (states, rows)
             })

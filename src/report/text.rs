@@ -382,9 +382,8 @@ pub fn render_table(content: &TextTable, style: &Style, markdown: bool) -> Strin
     boxes::draw(content, look, style.color && !markdown)
 }
 
-/// ANSI select-graphic-rendition codes used outside tables.
+/// The ANSI select-graphic-rendition code of bold text (the verdicts).
 pub const BOLD: &str = "1";
-pub const BOLD_YELLOW: &str = "1;33";
 
 /// Wraps text in an ANSI attribute when colour is on.
 pub fn paint(text: &str, color: bool, sgr: &str) -> String {
