@@ -9,7 +9,6 @@ use hashbrown::HashTable;
 
 use crate::detail::KeyWaits;
 use crate::distribution::Histogram;
-use crate::engine::frames::strip_offset;
 use crate::engine::model::{GroupKey, KERNEL_LOCK};
 use crate::error::shorten;
 use crate::filter::{Filters, Hits};
@@ -51,6 +50,23 @@ impl Default for Fold {
             filters: Filters::default(),
             rows_are_waits: false,
         }
+    }
+}
+
+/// A symbol or caller without its offset: `vm_map_lock_ln+0x4f` and
+/// Linux's `do_exit+0x1a2/0x9d0` lose everything from the `+`, since
+/// offsets move between kernel builds.
+pub fn strip_offset(text: &str) -> &str {
+    let Some(plus) = text.rfind("+0x") else {
+        return text;
+    };
+    let offset = &text[plus + 3..];
+    let (first, rest) = offset.split_once("/0x").unwrap_or((offset, "0"));
+    let hex = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
+    if plus > 0 && hex(first) && hex(rest) {
+        &text[..plus]
+    } else {
+        text
     }
 }
 
@@ -1035,6 +1051,15 @@ mod tests {
         assert_eq!(fast.keys, whole.keys);
         let totals: Vec<(u64, u64)> = fast.keys.iter().map(|k| (k.total_ns, k.rows)).collect();
         assert_eq!(totals, [(33, 4), (12, 2), (7, 2)]);
+    }
+
+    #[test]
+    fn offsets_are_stripped_only_when_they_are_offsets() {
+        assert_eq!(strip_offset("vm_map_lock_ln+0x4f"), "vm_map_lock_ln");
+        assert_eq!(strip_offset("do_exit+0x1a2/0x9d0"), "do_exit");
+        assert_eq!(strip_offset("reaper"), "reaper");
+        assert_eq!(strip_offset("odd+0xzz"), "odd+0xzz");
+        assert_eq!(strip_offset("+0x10"), "+0x10");
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //!
 //! Bytes are read ([`ingest`]) through a format parser ([`parse`]) into
 //! facts (rows folded per sample and key), the engine turns facts into an
-//! [`engine::Analysis`] (per-sample figures as plain folds, the ranking
-//! with polars), and renderers ([`report`], [`export`]) format it.
+//! [`engine::Analysis`] with plain folds, and renderers ([`report`],
+//! [`export`]) format it.
 //! docs/architecture.md has the picture.
 
 #![warn(missing_docs)]

@@ -239,7 +239,7 @@ pub fn note_offsets<'a>(label: &str, stripped: impl IntoIterator<Item = &'a str>
     note!(
         "contend: {label}: read {sites} without the +0x offset (e.g. `{example}` as `{}`): \
          call sites in one function are one group; --keep-offsets keeps them apart",
-        crate::engine::frames::strip_offset(example)
+        crate::facts::strip_offset(example)
     );
 }
 

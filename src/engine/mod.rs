@@ -1,19 +1,15 @@
 //! The engine: facts in, the [`Analysis`] out. Computes everything the
-//! reports show; prints nothing.
-//!
-//! Polars' prelude stays inside this module's children: its `.context()`
-//! clashes with anyhow's.
+//! reports show, as plain folds over the facts (already one record per
+//! key and per sample); prints nothing.
 
 pub mod classes;
 pub mod diff;
-pub mod frames;
 pub mod model;
 pub mod ranking;
 pub mod samples;
 pub mod waits;
 
 use anyhow::{Context, Result, bail};
-use polars::prelude::{DataFrame, IntoLazy, col, lit};
 
 use crate::facts::InputFacts;
 pub use classes::{ClassMap, LockClass};
@@ -116,11 +112,7 @@ pub fn sample_metrics(inputs: &[InputFacts], classes: &ClassMap) -> Result<Sampl
 pub fn analyze(inputs: &[InputFacts], options: &AnalysisOptions) -> Result<Analysis> {
     check_sums(inputs)?;
     check_grouping(inputs, &options.by)?;
-    let frames =
-        frames::Frames::of(inputs, &options.classes).context("building the facts frames")?;
-    let groups_seen = frames
-        .groups_seen(&options.by)
-        .context("counting samples per group")?;
+    let names = ranking::KeyNames::of(inputs);
     let samples = Samples::of(inputs, &options.classes);
     let inputs_out = input_summaries(inputs, &samples);
     let total = samples.total();
@@ -137,21 +129,14 @@ pub fn analyze(inputs: &[InputFacts], options: &AnalysisOptions) -> Result<Analy
     };
 
     let (mut groups, groups_total) = if options.per_input {
-        rank_per_input(&frames, &groups_seen, &inputs_out, options)?
+        rank_per_input(inputs, &names, &inputs_out, options)
     } else {
-        let ranking = ranking::rank(
-            &frames.keys,
-            &groups_seen,
-            &options.by,
-            options.sort,
-            ranking::StateTime {
-                running_ns: total.running_ns,
-                off_cpu_ns: total.off_cpu_ns,
-            },
-        )
-        .context("ranking groups")?;
-        let groups = ranking::groups_of(&ranking, &frames.names, &options.by, options.top)?;
-        (groups, ranking.height())
+        let every_input: Vec<usize> = (0..inputs.len()).collect();
+        let time = ranking::StateTime {
+            running_ns: total.running_ns,
+            off_cpu_ns: total.off_cpu_ns,
+        };
+        ranking::rank(inputs, &every_input, &names, options, time)
     };
 
     waits::attach(
@@ -178,40 +163,26 @@ pub fn analyze(inputs: &[InputFacts], options: &AnalysisOptions) -> Result<Analy
 /// A ranking per input, each cut to `--top`, in input order; and the
 /// number of groups before the cuts.
 fn rank_per_input(
-    frames: &frames::Frames<'_>,
-    groups_seen: &DataFrame,
-    inputs: &[InputSummary],
+    inputs: &[InputFacts],
+    names: &ranking::KeyNames<'_>,
+    summaries: &[InputSummary],
     options: &AnalysisOptions,
-) -> Result<(Vec<Group>, usize)> {
+) -> (Vec<Group>, usize) {
     let mut groups = Vec::new();
     let mut total = 0;
-    for (index, input) in inputs.iter().enumerate() {
-        let of_input = |frame: &DataFrame| {
-            frame
-                .clone()
-                .lazy()
-                .filter(col("input").eq(lit(index as u32)))
-                .collect()
+    for (index, input) in summaries.iter().enumerate() {
+        let time = ranking::StateTime {
+            running_ns: input.total.running_ns,
+            off_cpu_ns: input.total.off_cpu_ns,
         };
-        let ranking = ranking::rank(
-            &of_input(&frames.keys)?,
-            &of_input(groups_seen)?,
-            &options.by,
-            options.sort,
-            ranking::StateTime {
-                running_ns: input.total.running_ns,
-                off_cpu_ns: input.total.off_cpu_ns,
-            },
-        )
-        .with_context(|| format!("ranking the groups of {}", input.label))?;
-        total += ranking.height();
-        let mut own_groups = ranking::groups_of(&ranking, &frames.names, &options.by, options.top)?;
+        let (mut own_groups, count) = ranking::rank(inputs, &[index], names, options, time);
+        total += count;
         for group in &mut own_groups {
             group.input = Some(input.label.clone());
         }
         groups.extend(own_groups);
     }
-    Ok((groups, total))
+    (groups, total)
 }
 
 /// One summary per input, with its figures over its samples.

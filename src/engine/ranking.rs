@@ -1,167 +1,262 @@
-//! The ranking: lock time grouped at the `--by` level, with shares.
+//! The ranking: lock time grouped at the `--by` level, with shares, as a
+//! typed fold over the facts' keys (already one record per distinct key):
+//! one hash map keyed by the `--by` projection, one sort, checked sums.
 
-use polars::prelude::*;
+use std::cmp::Ordering;
 
+use super::AnalysisOptions;
 use super::classes::LockClass;
-use super::frames::{KeyNames, f64_values, ratio, str_values, u32_values, u64_values};
 use super::model::{Group, GroupKey, KeyValues, SortKey};
+use crate::facts::{InputFacts, NO_KEY};
+use crate::hashing::InputMap;
 
-/// Groups the facts by `by`, sorted by `sort` (largest first, then by key),
-/// with shares of all lock time and of `running_ns`, and the cumulative
-/// share. Every group is returned; the caller cuts to `--top`.
-/// `keys` is a frame of keys ([`super::frames::Frames::keys`]),
-/// `groups_seen` the samples each group appears in, per input.
-pub fn rank(
-    keys_frame: &DataFrame,
-    groups_seen: &DataFrame,
-    by: &[GroupKey],
-    sort: SortKey,
-    time: StateTime,
-) -> PolarsResult<DataFrame> {
-    let keys: Vec<Expr> = by.iter().map(|key| col(key.name())).collect();
-    // Ties (groups without times: count() maps) go by event count.
-    let (mut order, mut descending) = match sort {
-        // Spinning groups first, by their CPU; then sleeping ones, by
-        // their time asleep; then the rest, by total.
-        SortKey::Running => (vec![col("tier"), col("tier_ns")], vec![false, true]),
-        _ => (vec![col(sort.column())], vec![true]),
-    };
-    order.push(col("rows"));
-    descending.push(true);
-    order.extend(keys.iter().cloned());
-    descending.extend(keys.iter().map(|_| false));
-    // Inputs' samples are distinct: a group's samples add up over them.
-    let seen = groups_seen
-        .clone()
-        .lazy()
-        .group_by(keys.clone())
-        .agg([col("samples_seen").sum()]);
-    keys_frame
-        .clone()
-        .lazy()
-        .group_by(keys.clone())
-        .agg([
-            col("total_ns").sum(),
-            col("rows").sum(),
-            col("max_ns").max(),
-            col("uncounted").sum(),
-            col("class").first().alias("first_class"),
-            col("class").n_unique().alias("classes"),
-            col("total_ns")
-                .filter(col("class").eq(lit(LockClass::Spin.name())))
-                .sum()
-                .alias("spin_ns"),
-            col("total_ns")
-                .filter(col("class").eq(lit(LockClass::Sleep.name())))
-                .sum()
-                .alias("sleep_ns"),
-        ])
-        .join(seen, keys.clone(), keys, JoinArgs::new(JoinType::Left))
-        .with_columns([
-            when(col("classes").gt(lit(1u32)))
-                .then(lit(LockClass::Mixed.name()))
-                .otherwise(col("first_class"))
-                .alias("class"),
-            (col("total_ns").cast(DataType::Float64) / col("samples_seen").cast(DataType::Float64))
-                .alias("mean_ns"),
-            ratio(col("total_ns"), col("total_ns").sum()).alias("share_of_lock_time"),
-            share_of(col("spin_ns"), time.running_ns).alias("share_of_running"),
-            share_of(col("sleep_ns"), time.off_cpu_ns).alias("share_of_off_cpu"),
-            when(col("spin_ns").gt(lit(0u64)))
-                .then(lit(0u32))
-                .when(col("sleep_ns").gt(lit(0u64)))
-                .then(lit(1u32))
-                .otherwise(lit(2u32))
-                .alias("tier"),
-            when(col("spin_ns").gt(lit(0u64)))
-                .then(col("spin_ns"))
-                .when(col("sleep_ns").gt(lit(0u64)))
-                .then(col("sleep_ns"))
-                .otherwise(col("total_ns"))
-                .alias("tier_ns"),
-        ])
-        .sort_by_exprs(
-            order,
-            SortMultipleOptions::default()
-                .with_order_descending_multi(descending)
-                .with_maintain_order(true),
-        )
-        .with_column(
-            col("share_of_lock_time")
-                .cum_sum(false)
-                .alias("cumulative_share"),
-        )
-        .collect()
+/// The key strings of the inputs, each once, by a global id: groups of
+/// several inputs meet by text.
+#[derive(Debug, Default)]
+pub struct KeyNames<'a> {
+    names: Vec<&'a str>,
+    /// Per input, the global id of each of its strings.
+    ids: Vec<Vec<u32>>,
 }
 
-/// Reads the ranking frame into groups, keeping the first `top` (all when
-/// `top` is 0).
-pub fn groups_of(
-    frame: &DataFrame,
+impl<'a> KeyNames<'a> {
+    /// The strings of these inputs.
+    pub fn of(inputs: &'a [InputFacts]) -> Self {
+        let mut index: InputMap<&'a str, u32> = InputMap::default();
+        let mut names = Vec::new();
+        let ids = inputs
+            .iter()
+            .map(|input| {
+                input
+                    .strings
+                    .iter()
+                    .map(|text| {
+                        *index.entry(text).or_insert_with(|| {
+                            names.push(&**text);
+                            (names.len() - 1) as u32
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        KeyNames { names, ids }
+    }
+
+    fn name(&self, id: u32) -> &'a str {
+        self.names[id as usize]
+    }
+
+    /// The global ids of an input's key ids, at the positions `kept`
+    /// (NO_KEY elsewhere).
+    fn global(&self, input: usize, ids: [u32; 3], kept: [bool; 3]) -> [u32; 3] {
+        let own = &self.ids[input];
+        [0, 1, 2].map(|at| {
+            if kept[at] && ids[at] != NO_KEY {
+                own[ids[at] as usize]
+            } else {
+                NO_KEY
+            }
+        })
+    }
+}
+
+/// One group's sums over its keys, in every input ranked.
+#[derive(Debug, Clone)]
+struct GroupSum {
+    keys: [u32; 3],
+    total_ns: u64,
+    rows: u64,
+    max_ns: u64,
+    /// Some key's number of events is unknown.
+    uncounted: bool,
+    /// The class of its first key, and whether another key has another.
+    class: LockClass,
+    mixed: bool,
+    spin_ns: u64,
+    sleep_ns: u64,
+    samples_seen: u32,
+}
+
+impl GroupSum {
+    fn add(&mut self, total_ns: u64, rows: u64, max_ns: u64, uncounted: bool, class: LockClass) {
+        // check_sums refused inputs whose waits or rows pass 2^64.
+        self.total_ns = self.total_ns.saturating_add(total_ns);
+        self.rows = self.rows.saturating_add(rows);
+        self.max_ns = self.max_ns.max(max_ns);
+        self.uncounted |= uncounted;
+        self.mixed |= class != self.class;
+        match class {
+            LockClass::Spin => self.spin_ns = self.spin_ns.saturating_add(total_ns),
+            LockClass::Sleep => self.sleep_ns = self.sleep_ns.saturating_add(total_ns),
+            _ => {}
+        }
+    }
+
+    /// Spinning groups first, then sleeping ones, then the rest; and the
+    /// time that orders each tier.
+    fn tier(&self) -> (u8, u64) {
+        if self.spin_ns > 0 {
+            (0, self.spin_ns)
+        } else if self.sleep_ns > 0 {
+            (1, self.sleep_ns)
+        } else {
+            (2, self.total_ns)
+        }
+    }
+
+    /// The mean per sample seen, as the sort by `mean` reads it.
+    fn mean(&self) -> f64 {
+        self.total_ns as f64 / f64::from(self.samples_seen)
+    }
+}
+
+/// The first `--top` groups at the `--by` level of the inputs at
+/// `ranked` (indices into `inputs`), sorted by `--sort` (largest first,
+/// then by events, then by key), with their shares of all lock time, of
+/// `time`, and cumulative; and the number of groups before the cut. The
+/// inputs must have been read grouped by `--by`.
+pub fn rank(
+    inputs: &[InputFacts],
+    ranked: &[usize],
+    names: &KeyNames<'_>,
+    options: &AnalysisOptions,
+    time: StateTime,
+) -> (Vec<Group>, usize) {
+    let AnalysisOptions {
+        classes,
+        by,
+        sort,
+        top,
+        ..
+    } = options;
+    let kept = crate::facts::kept_keys(by);
+    let mut slots: InputMap<[u32; 3], usize> = InputMap::default();
+    let mut sums: Vec<GroupSum> = Vec::new();
+    for &index in ranked {
+        let input = &inputs[index];
+        let mut class_of: InputMap<u32, LockClass> = InputMap::default();
+        for key in &input.keys {
+            let class = *class_of
+                .entry(key.category)
+                .or_insert_with(|| classes.class_in(input.format, input.key(key.category)));
+            let keys = names.global(index, key.ids(), kept);
+            let at = *slots.entry(keys).or_insert_with(|| {
+                sums.push(GroupSum {
+                    keys,
+                    total_ns: 0,
+                    rows: 0,
+                    max_ns: 0,
+                    uncounted: false,
+                    class,
+                    mixed: false,
+                    spin_ns: 0,
+                    sleep_ns: 0,
+                    samples_seen: 0,
+                });
+                sums.len() - 1
+            });
+            sums[at].add(key.total_ns, key.rows, key.max_ns, key.uncounted, class);
+        }
+        // An input's samples are its own: a group's add up over inputs.
+        for (ids, seen) in input.group_samples() {
+            if let Some(&at) = slots.get(&names.global(index, ids, kept)) {
+                sums[at].samples_seen = sums[at].samples_seen.saturating_add(seen);
+            }
+        }
+    }
+    sums.sort_by(|a, b| order(a, b, *sort, by, names));
+    let count = sums.len();
+    (groups_of(sums, names, by, time, *top), count)
+}
+
+/// The ranking's order: by `sort`, largest first; ties by events, then
+/// by the `--by` keys' names.
+fn order(
+    a: &GroupSum,
+    b: &GroupSum,
+    sort: SortKey,
+    by: &[GroupKey],
+    names: &KeyNames<'_>,
+) -> Ordering {
+    let first = match sort {
+        SortKey::Running => {
+            let ((a_tier, a_ns), (b_tier, b_ns)) = (a.tier(), b.tier());
+            a_tier.cmp(&b_tier).then(b_ns.cmp(&a_ns))
+        }
+        SortKey::Total => b.total_ns.cmp(&a.total_ns),
+        SortKey::Rows => b.rows.cmp(&a.rows),
+        SortKey::Max => b.max_ns.cmp(&a.max_ns),
+        SortKey::Mean => b.mean().total_cmp(&a.mean()),
+    };
+    first.then(b.rows.cmp(&a.rows)).then_with(|| {
+        by.iter()
+            .map(|key| {
+                let at = key.position();
+                names.name(a.keys[at]).cmp(names.name(b.keys[at]))
+            })
+            .find(|order| order.is_ne())
+            .unwrap_or(Ordering::Equal)
+    })
+}
+
+/// The first `top` ranked sums (all for 0) as groups, with their shares:
+/// only the groups shown become text.
+fn groups_of(
+    sums: Vec<GroupSum>,
     names: &KeyNames<'_>,
     by: &[GroupKey],
+    time: StateTime,
     top: usize,
-) -> PolarsResult<Vec<Group>> {
-    let frame = if top == 0 {
-        frame.clone()
-    } else {
-        frame.head(Some(top))
-    };
-    let key_values = |key: GroupKey| -> PolarsResult<Vec<Option<String>>> {
-        if by.contains(&key) {
-            names.names_of(&frame, key.name())
-        } else {
-            Ok(vec![None; frame.height()])
-        }
-    };
-    let category = key_values(GroupKey::Category)?;
-    let symbol = key_values(GroupKey::Symbol)?;
-    let caller = key_values(GroupKey::Caller)?;
-    let class = str_values(&frame, "class")?;
-    let total_ns = u64_values(&frame, "total_ns")?;
-    let rows = u64_values(&frame, "rows")?;
-    let samples_seen = u32_values(&frame, "samples_seen")?;
-    let max_ns = u64_values(&frame, "max_ns")?;
-    let share_of_lock_time = f64_values(&frame, "share_of_lock_time")?;
-    let share_of_running = f64_values(&frame, "share_of_running")?;
-    let share_of_off_cpu = f64_values(&frame, "share_of_off_cpu")?;
-    let cumulative_share = f64_values(&frame, "cumulative_share")?;
-    let uncounted = u32_values(&frame, "uncounted")?;
-    Ok((0..frame.height())
-        .map(|row| {
-            let total_ns = total_ns[row].unwrap_or(0);
-            let rows = rows[row].unwrap_or(0);
-            let events = (uncounted[row] == Some(0)).then_some(rows);
+) -> Vec<Group> {
+    let all_ns = sums
+        .iter()
+        .fold(0u64, |all, sum| all.saturating_add(sum.total_ns));
+    let shown = if top == 0 { sums.len() } else { top };
+    let mut cumulative = 0.0;
+    sums.into_iter()
+        .take(shown)
+        .map(|sum| {
+            let share_of_lock_time = (all_ns > 0).then(|| sum.total_ns as f64 / all_ns as f64);
+            let cumulative_share = share_of_lock_time.map(|share| {
+                cumulative += share;
+                cumulative
+            });
+            let key = |key: GroupKey| {
+                by.contains(&key)
+                    .then(|| names.name(sum.keys[key.position()]).to_string())
+            };
+            let events = (!sum.uncounted).then_some(sum.rows);
             Group {
                 input: None,
                 keys: KeyValues {
-                    category: category[row].clone(),
-                    symbol: symbol[row].clone(),
-                    caller: caller[row].clone(),
+                    category: key(GroupKey::Category),
+                    symbol: key(GroupKey::Symbol),
+                    caller: key(GroupKey::Caller),
                 },
-                class: class[row]
-                    .as_deref()
-                    .and_then(LockClass::from_name)
-                    .unwrap_or(LockClass::Other),
-                total_ns,
-                rows,
-                samples_seen: samples_seen[row].unwrap_or(0),
+                class: if sum.mixed {
+                    LockClass::Mixed
+                } else {
+                    sum.class
+                },
+                total_ns: sum.total_ns,
+                rows: sum.rows,
+                samples_seen: sum.samples_seen,
                 // In integers: past 2^53 ns a float's mean is off.
-                mean_ns: rounded_mean(total_ns.into(), u64::from(samples_seen[row].unwrap_or(0))),
-                max_ns: max_ns[row].unwrap_or(0),
-                share_of_lock_time: share_of_lock_time[row],
-                share_of_running: share_of_running[row],
-                share_of_off_cpu: share_of_off_cpu[row],
-                cumulative_share: cumulative_share[row],
+                mean_ns: rounded_mean(sum.total_ns.into(), u64::from(sum.samples_seen)),
+                max_ns: sum.max_ns,
+                share_of_lock_time,
+                share_of_running: share_of(sum.spin_ns, time.running_ns),
+                share_of_off_cpu: share_of(sum.sleep_ns, time.off_cpu_ns),
+                cumulative_share,
                 events,
-                mean_per_event_ns: mean_per_event(total_ns, events),
+                mean_per_event_ns: mean_per_event(sum.total_ns, events),
                 p50_ns: None,
                 p90_ns: None,
                 p99_ns: None,
                 histogram: None,
             }
         })
-        .collect())
+        .collect()
 }
 
 /// Total over events, where both are known: a count() map's events have
@@ -194,13 +289,123 @@ pub struct StateTime {
     pub off_cpu_ns: Option<u64>,
 }
 
-/// A part of a group over a state's time; null for groups without that
+/// A part of a group over a state's time; None for groups without that
 /// part, or when the state's time is unknown.
-fn share_of(part: Expr, whole: Option<u64>) -> Expr {
+fn share_of(part: u64, whole: Option<u64>) -> Option<f64> {
     match whole {
-        Some(whole) if whole > 0 => when(part.clone().gt(lit(0u64)))
-            .then(ratio(part, lit(whole as f64)))
-            .otherwise(lit(NULL).cast(DataType::Float64)),
-        _ => lit(NULL).cast(DataType::Float64),
+        Some(whole) if whole > 0 && part > 0 => Some(part as f64 / whole as f64),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::{FactsBuilder, Fold};
+    use crate::parse::{InputFormat, ParseStats, Row, Sink};
+
+    /// An input of one sample per list of (dur, category, symbol, caller).
+    fn input(label: &str, samples: &[&[(u64, &str, &str, &str)]], by: &[GroupKey]) -> InputFacts {
+        let fold = Fold {
+            by: by.to_vec(),
+            ..Fold::default()
+        };
+        let mut builder = FactsBuilder::new(label, &fold);
+        for rows in samples {
+            builder.sample(Vec::new()).unwrap();
+            for &(dur_ns, category, symbol, caller) in *rows {
+                let row = Row {
+                    dur_ns,
+                    category,
+                    symbol,
+                    caller,
+                    ..Row::new(1)
+                };
+                builder.row(&row.with_max()).unwrap();
+            }
+        }
+        let mut facts = builder.finish(ParseStats::default()).unwrap();
+        facts.format = InputFormat::Table;
+        facts
+    }
+
+    #[test]
+    fn groups_sum_over_inputs_and_rank_with_ties_by_events_then_name() {
+        let by = [GroupKey::Symbol];
+        let inputs = [
+            input(
+                "a",
+                &[
+                    &[(30, "mutex", "sched_lock", "f"), (10, "rwlock", "vm", "g")],
+                    &[(30, "kernel", "kernel_lock", "f")],
+                ],
+                &by,
+            ),
+            input(
+                "b",
+                &[&[(20, "rwlock", "sched_lock", "h"), (10, "rwlock", "vm", "g")]],
+                &by,
+            ),
+        ];
+        let names = KeyNames::of(&inputs);
+        let options = AnalysisOptions {
+            by: by.to_vec(),
+            top: 0,
+            ..AnalysisOptions::default()
+        };
+        let time = StateTime {
+            running_ns: Some(100),
+            off_cpu_ns: None,
+        };
+        let (groups, count) = rank(&inputs, &[0, 1], &names, &options, time);
+        assert_eq!(count, 3);
+        let shown: Vec<(&str, u64, u64, u32, LockClass)> = groups
+            .iter()
+            .map(|g| {
+                let symbol = g.keys.symbol.as_deref().unwrap();
+                (symbol, g.total_ns, g.rows, g.samples_seen, g.class)
+            })
+            .collect();
+        // sched_lock: 30 spin in a, 20 sleep in b: one group of two
+        // classes, seen in a sample of each input.
+        assert_eq!(
+            shown,
+            [
+                ("sched_lock", 50, 2, 2, LockClass::Mixed),
+                ("kernel_lock", 30, 1, 1, LockClass::Spin),
+                ("vm", 20, 2, 2, LockClass::Sleep),
+            ]
+        );
+        let shares: Vec<Option<f64>> = groups.iter().map(|g| g.share_of_lock_time).collect();
+        assert_eq!(shares, [Some(0.5), Some(0.3), Some(0.2)]);
+        assert_eq!(groups[2].cumulative_share, Some(1.0));
+        // Only spin time is a share of Running.
+        assert_eq!(groups[0].share_of_running, Some(0.3));
+        assert_eq!(groups[2].share_of_running, None);
+        // By Running: the spinning groups first, by their spin (30 each:
+        // then by events, 2 against 1).
+        let by_running = AnalysisOptions {
+            sort: SortKey::Running,
+            ..options.clone()
+        };
+        let (groups, _) = rank(&inputs, &[0, 1], &names, &by_running, time);
+        let order: Vec<&str> = groups
+            .iter()
+            .map(|g| g.keys.symbol.as_deref().unwrap())
+            .collect();
+        assert_eq!(order, ["sched_lock", "kernel_lock", "vm"]);
+        // Equal totals and events: by name.
+        let tied = [input(
+            "t",
+            &[&[(5, "mutex", "b", "x"), (5, "mutex", "a", "y")]],
+            &by,
+        )];
+        let names = KeyNames::of(&tied);
+        let (groups, _) = rank(&tied, &[0], &names, &options, time);
+        let order: Vec<&str> = groups
+            .iter()
+            .map(|g| g.keys.symbol.as_deref().unwrap())
+            .collect();
+        assert_eq!(order, ["a", "b"]);
     }
 }
