@@ -9,12 +9,12 @@ use hashbrown::HashTable;
 
 use crate::detail::KeyWaits;
 use crate::distribution::Histogram;
-use crate::engine::model::{GroupKey, KERNEL_LOCK};
 use crate::error::shorten;
 use crate::filter::{Filters, Hits};
 use crate::parse::{InputFormat, ParseStats, Row, RowWaits, Sink, State};
 use crate::states::SampleStates;
 use crate::text_index::TextIndex;
+use crate::vocabulary::{GroupKey, KERNEL_LOCK};
 use std::sync::Arc;
 
 /// A key position a grouping leaves out.
@@ -507,13 +507,8 @@ impl FactsBuilder {
         builder
     }
 
-    /// The label of the input being read.
-    pub fn label(&self) -> &str {
-        &self.facts.label
-    }
-
     /// The facts, with the parser's statistics attached.
-    pub fn finish(mut self, stats: ParseStats) -> Result<InputFacts, String> {
+    pub fn finish(mut self, stats: ParseStats) -> InputFacts {
         self.close_sample();
         self.write_keys();
         self.facts.detail.finish();
@@ -523,14 +518,14 @@ impl FactsBuilder {
         self.closed_sums.shrink_to_fit();
         self.facts.sample_sums = Arc::new(self.closed_sums);
         self.facts.stats = stats;
-        Ok(self.facts)
+        self.facts
     }
 
     /// The facts of one chunk of an input, and whether its first sample was
     /// opened by a row (see [`InputFacts::append`]).
-    pub fn finish_chunk(self, stats: ParseStats) -> Result<(InputFacts, bool), String> {
+    pub fn finish_chunk(self, stats: ParseStats) -> (InputFacts, bool) {
         let opened_by_row = self.opened_by_row;
-        Ok((self.finish(stats)?, opened_by_row))
+        (self.finish(stats), opened_by_row)
     }
 
     fn intern(&mut self, text: &str) -> u32 {
@@ -882,7 +877,7 @@ mod tests {
         builder
             .row(&row(7, "kernel", "kernel_lock", "exit1"))
             .unwrap();
-        let facts = builder.finish(ParseStats::default()).unwrap();
+        let facts = builder.finish(ParseStats::default());
         assert_eq!(facts.keys.len(), 3);
         let reaper = facts.keys[0];
         assert_eq!((reaper.total_ns, reaper.rows, reaper.max_ns), (40, 2, 30));
@@ -919,7 +914,7 @@ mod tests {
             }
             assert_eq!(builder.sample, sample as u32);
         }
-        let facts = builder.finish(ParseStats::default()).unwrap();
+        let facts = builder.finish(ParseStats::default());
         let seen: Vec<(u64, u64, Seen)> = facts
             .keys
             .iter()
@@ -950,7 +945,7 @@ mod tests {
                     .row(&row(1, "kernel", "kernel_lock", "reaper"))
                     .unwrap();
             }
-            builder.finish(ParseStats::default()).unwrap()
+            builder.finish(ParseStats::default())
         };
         let mut all = read(10, false);
         all.append(read(20, true), true, 0).unwrap();
@@ -978,7 +973,7 @@ mod tests {
         builder
             .row(&row(10, "kernel", "kernel_lock", "reaper+0x24"))
             .unwrap();
-        let facts = builder.finish(ParseStats::default()).unwrap();
+        let facts = builder.finish(ParseStats::default());
         assert_eq!(facts.keys.len(), 2);
         assert!(facts.stripped_offsets.is_empty());
         assert!(facts.groups_seen.is_empty());
@@ -1015,8 +1010,8 @@ mod tests {
         let mut whole = WholeRows(FactsBuilder::new("in", &fold));
         crate::parse::table::parse(text.as_bytes(), "in", &options, &mut whole).unwrap();
         let (fast, whole) = (
-            fast.finish(ParseStats::default()).unwrap(),
-            whole.0.finish(ParseStats::default()).unwrap(),
+            fast.finish(ParseStats::default()),
+            whole.0.finish(ParseStats::default()),
         );
         assert_eq!(fast.keys, whole.keys);
         assert_eq!(fast.sample_sums, whole.sample_sums);
@@ -1045,8 +1040,8 @@ mod tests {
         let mut whole = WholeRows(FactsBuilder::new("in", &Fold::default()));
         crate::parse::table::parse(text.as_bytes(), "in", &options, &mut whole).unwrap();
         let (fast, whole) = (
-            fast.finish(ParseStats::default()).unwrap(),
-            whole.0.finish(ParseStats::default()).unwrap(),
+            fast.finish(ParseStats::default()),
+            whole.0.finish(ParseStats::default()),
         );
         assert_eq!(fast.keys, whole.keys);
         let totals: Vec<(u64, u64)> = fast.keys.iter().map(|k| (k.total_ns, k.rows)).collect();

@@ -5,7 +5,7 @@ use std::fmt;
 
 use regex::Regex;
 
-use crate::engine::GroupKey;
+use crate::vocabulary::GroupKey;
 
 /// One `--match` or `--exclude`: a key and a regular expression its text
 /// must (or must not) contain a match of.

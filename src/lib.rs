@@ -31,6 +31,7 @@ pub mod states;
 pub mod stats;
 pub mod terminal;
 pub mod text_index;
+pub mod vocabulary;
 
 use clap::Parser as _;
 

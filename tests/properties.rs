@@ -183,7 +183,7 @@ fn read_folded(text: &str, format: InputFormat, label: &str, fold: &Fold) -> Inp
         &mut builder,
     )
     .expect("a generated table parses");
-    builder.finish(stats).expect("no overflow")
+    builder.finish(stats)
 }
 
 /// Total per (sample, category, symbol, caller), from the facts.

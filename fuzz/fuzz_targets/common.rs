@@ -36,7 +36,7 @@ pub fn parse_both_ways(data: &[u8], format: InputFormat) -> Option<InputFacts> {
         };
         let mut builder = FactsBuilder::new("fuzz", &fold);
         if let Ok(stats) = parse::parse(data, "fuzz", format, &options, &mut builder) {
-            last = builder.finish(stats).ok();
+            last = Some(builder.finish(stats));
         }
     }
     last

@@ -324,7 +324,7 @@ mod tests {
                 builder.row(&row.with_max()).unwrap();
             }
         }
-        let mut facts = builder.finish(ParseStats::default()).unwrap();
+        let mut facts = builder.finish(ParseStats::default());
         facts.format = InputFormat::Table;
         facts
     }

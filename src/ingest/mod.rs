@@ -225,10 +225,7 @@ impl Consumer for FactsConsumer {
 
     fn end(&mut self, stats: ParseStats) -> Result<()> {
         let (builder, format) = self.current.take().expect("an input begun");
-        let label = builder.label().to_string();
-        let mut facts = builder
-            .finish(stats)
-            .map_err(|message| InputError::whole(&label, message))?;
+        let mut facts = builder.finish(stats);
         facts.format = format;
         self.inputs.push(facts);
         Ok(())

@@ -134,9 +134,7 @@ fn read_chunk(
     let reader = BufReader::with_capacity(READ_BUFFER, file.take(to - from));
     let mut builder = FactsBuilder::new(&source.label, &options.fold);
     let end = table::parse_chunk(reader, name, &options.parse, start, &mut builder)?;
-    let (facts, opened_by_row) = builder
-        .finish_chunk(end.stats)
-        .map_err(|message| InputError::whole(name, message))?;
+    let (facts, opened_by_row) = builder.finish_chunk(end.stats);
     Ok((facts, opened_by_row, end))
 }
 

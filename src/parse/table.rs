@@ -723,7 +723,7 @@ mod tests {
         let mut sink = crate::facts::FactsBuilder::new("t", &Default::default());
         let text = "dur count symbol\n100 7 kernel_lock\n";
         parse(text.as_bytes(), "t", &ParseOptions::default(), &mut sink).unwrap();
-        let facts = sink.finish(Default::default()).unwrap();
+        let facts = sink.finish(Default::default());
         assert_eq!(facts.keys[0].rows, 7);
     }
 
@@ -734,7 +734,7 @@ mod tests {
                     dur category symbol caller\n5 kernel kernel_lock reaper\n\n\
                     dur caller symbol category\n20 kernel kernel_lock reaper\n";
         parse(text.as_bytes(), "t", &ParseOptions::default(), &mut sink).unwrap();
-        let facts = sink.finish(Default::default()).unwrap();
+        let facts = sink.finish(Default::default());
         let keys: Vec<(&str, u64, u32)> = facts
             .keys
             .iter()
