@@ -222,3 +222,26 @@ fn a_csv_of_200_state_columns_and_50000_samples_fits() {
         run.stdout
     );
 }
+
+#[test]
+fn a_zstd_bomb_of_millions_of_samples_expands_within_the_limit() {
+    // The issue's bomb: millions of one-row samples in a few kilobytes of
+    // zstd, read from a file (the decoder's window and the expansion).
+    let mut text = Vec::new();
+    one_row_samples(&mut text, MANY_SAMPLES, 2000).unwrap();
+    let packed = zstd::encode_all(text.as_slice(), 19).unwrap();
+    assert!(packed.len() < 100_000, "{} bytes", packed.len());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bomb.txt.zst");
+    std::fs::write(&path, packed).unwrap();
+    let run = run_limited(&["report", path.to_str().unwrap()], LIMIT, |_| Ok(()));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with(
+            "bomb (table): running 8000.000 s in 2000000 samples: 50.0 % spinning on locks \
+             (kernel_lock 50.0 %), 50.0 % other work;"
+        ),
+        "{}",
+        run.stdout
+    );
+}
