@@ -568,29 +568,11 @@ mod tests {
     use super::*;
     use crate::parse::{InputFormat, Unit, testing};
 
-    /// A row as plain data: line, dur, category, symbol, caller.
-    type OwnedRow = (u64, u64, String, String, String);
-
-    /// What the parser reports, rows without their count and max.
-    #[derive(Debug)]
-    struct Collect {
-        samples: Vec<(Vec<State>, Vec<OwnedRow>)>,
-    }
-
-    fn parse_str(text: &str, options: ParseOptions) -> Result<(Collect, ParseStats), InputError> {
-        let (sink, stats) = testing::collect(text, InputFormat::Table, &options)?;
-        let samples = sink
-            .samples
-            .into_iter()
-            .map(|(states, rows)| {
-                let rows = rows
-                    .into_iter()
-                    .map(|row| (row.line, row.dur_ns, row.category, row.symbol, row.caller))
-                    .collect();
-                (states, rows)
-            })
-            .collect();
-        Ok((Collect { samples }, stats))
+    fn parse_str(
+        text: &str,
+        options: ParseOptions,
+    ) -> Result<(testing::Collect, ParseStats), InputError> {
+        testing::collect(text, InputFormat::Table, &options)
     }
 
     fn state(name: &str, ns: u64) -> State {
@@ -680,17 +662,11 @@ mod tests {
         assert_eq!(sink.samples[0].1.len(), 2);
         assert_eq!(
             sink.samples[0].1[1],
-            (
-                7,
-                20,
-                "mutex".into(),
-                "sched_lock".into(),
-                "wakeup_n".into()
-            )
+            testing::row(7, 20, 1, 20, ["mutex", "sched_lock", "wakeup_n"])
         );
         assert_eq!(sink.samples[1].0, vec![state("Running", 3_000_000)]);
         assert_eq!(sink.samples[2].0, vec![]);
-        assert_eq!(sink.samples[2].1[0].1, 7);
+        assert_eq!(sink.samples[2].1[0].dur_ns, 7);
         assert_eq!(stats.skipped_lines, 1);
         assert_eq!(stats.first_skipped_line, Some(1));
     }
@@ -714,7 +690,7 @@ mod tests {
         let (sink, _) = parse_str(text, options).unwrap();
         assert_eq!(
             sink.samples[0].1[0],
-            (3, 1_500, "kernel".into(), "".into(), "reaper".into())
+            testing::row(3, 1_500, 1, 1_500, ["kernel", "", "reaper"])
         );
     }
 
