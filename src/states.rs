@@ -16,6 +16,9 @@ pub struct SampleStates {
     /// The distinct lists of name ids the samples have.
     shapes: Vec<Box<[u32]>>,
     shape_index: InputMap<Box<[u32]>, u32>,
+    /// The name ids of the sample being pushed: one buffer for all, so
+    /// that a sample allocates only when its shape is new.
+    scratch: Vec<u32>,
     /// Per sample, its shape and the end of its times in `ns`.
     sample_shape: Vec<u32>,
     ends: Vec<u32>,
@@ -36,11 +39,11 @@ impl SampleStates {
     /// Adds a sample with these states; an error past 2^32 states in all
     /// (48 GB of them).
     pub fn push(&mut self, states: &[State]) -> Result<(), String> {
-        let names: Vec<u32> = states
-            .iter()
-            .map(|state| self.name_id(&state.name))
-            .collect();
-        let shape = self.shape_id(names);
+        let mut names = std::mem::take(&mut self.scratch);
+        names.clear();
+        names.extend(states.iter().map(|state| self.name_id(&state.name)));
+        let shape = self.shape_id(&names);
+        self.scratch = names;
         self.ns.extend(states.iter().map(|state| state.ns));
         self.end_sample(shape)
     }
@@ -78,7 +81,10 @@ impl SampleStates {
         let shapes: Vec<u32> = other
             .shapes
             .iter()
-            .map(|shape| self.shape_id(shape.iter().map(|&id| names[id as usize]).collect()))
+            .map(|shape| {
+                let renamed: Vec<u32> = shape.iter().map(|&id| names[id as usize]).collect();
+                self.shape_id(&renamed)
+            })
             .collect();
         let samples = other.len() - first;
         self.sample_shape.reserve_exact(samples);
@@ -110,12 +116,12 @@ impl SampleStates {
         id
     }
 
-    fn shape_id(&mut self, names: Vec<u32>) -> u32 {
-        if let Some(&id) = self.shape_index.get(names.as_slice()) {
+    fn shape_id(&mut self, names: &[u32]) -> u32 {
+        if let Some(&id) = self.shape_index.get(names) {
             return id;
         }
         let id = self.shapes.len() as u32;
-        let shape: Box<[u32]> = names.into_boxed_slice();
+        let shape: Box<[u32]> = names.into();
         self.shapes.push(shape.clone());
         self.shape_index.insert(shape, id);
         id

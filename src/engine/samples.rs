@@ -339,10 +339,12 @@ impl Samples {
     /// totals keep every sample's waits.
     pub fn table_total(&self, index: Option<usize>) -> Metrics {
         let (mut metrics, totals) = match index {
-            Some(index) => (
-                self.input_total(index),
-                Totals::of(self.inputs[index].figures()),
-            ),
+            Some(index) => {
+                let totals = Totals::of(self.inputs[index].figures());
+                let mut metrics = totals.metrics();
+                metrics.states_ns = self.inputs[index].states_total();
+                (metrics, totals)
+            }
             None => (
                 self.total(),
                 Totals::of(self.inputs.iter().flat_map(InputSamples::figures)),
