@@ -33,6 +33,22 @@ keys = "".join(f"{i}\tmutex\tlock_{i}\tcaller_{i}\n" for i in range(1000))
 (out / "distinct-keys.txt").write_text("dur\tcategory\tsymbol\tcaller\n" + keys)
 PY
 cp $fixtures/fxt/*.fxt $fixtures/bad/*.fxt corpus/parse_fxt/
+# The capture shapes of the hostile issue, small: context switches of one
+# thread (kept in a temporary file past 32 MiB), long strings (the string
+# table's 16 MiB bound).
+python3 - corpus/parse_fxt <<'PY'
+import struct, sys, pathlib
+out = pathlib.Path(sys.argv[1])
+words = lambda *values: b"".join(struct.pack("<Q", v) for v in values)
+head = words(0x0016547846040010, 1 | (2 << 4), 1_000_000_000)
+switches = b"".join(words(8 | (4 << 4) | (2 << 36) | (1 << 60), i * 1000, 7 + i % 2, 8 - i % 2)
+                    for i in range(2000))
+(out / "many-switches.fxt").write_bytes(head + switches)
+text = b"x" * 4000
+strings = b"".join(words(2 | ((1 + len(text) // 8) << 4) | (i << 16) | (len(text) << 32)) + text
+                   for i in range(1, 16))
+(out / "long-strings.fxt").write_bytes(head + strings)
+PY
 # The bad-input corpus: the cases each parser must refuse (records past
 # the line limit, unterminated quotes, endless stack keys, negative
 # states), decompressed.

@@ -245,3 +245,73 @@ fn a_zstd_bomb_of_millions_of_samples_expands_within_the_limit() {
         run.stdout
     );
 }
+
+/// lltextract's capture layout: every thread's events before the
+/// scheduling records, so a reader keeps what each thread did until the
+/// end. 36 M context switches between two threads (1.15 GB, the memory
+/// bomb of 40 M identical ones in a few KB of zstd) took 1.2 GB kept in
+/// memory; they are kept in a temporary file past 32 MiB.
+#[test]
+fn tens_of_millions_of_context_switches_are_replayed_within_the_limit() {
+    use crate::fxt_encode::{Encoder, STATE_SUSPENDED};
+    const SWITCHES: u64 = 36_000_000;
+    const REAPER: (u64, u64) = (0, 7);
+    let mut encoder = Encoder::new(1_000_000_000);
+    encoder.thread_name(7, 7, "reaper");
+    encoder.thread_name(8, 8, "make");
+    encoder.lock_wait(100, 600, REAPER, "kernel", "kernel_lock", "reaper+0x1");
+    let head = encoder.bytes;
+    let run = run_limited(&["report", "--thread", "reaper", "-"], LIMIT, move |out| {
+        out.write_all(&head)?;
+        let mut chunk = Vec::with_capacity(1 << 20);
+        for switch in 0..SWITCHES {
+            // The reaper runs in even microseconds, make in odd ones.
+            let (outgoing, incoming) = if switch % 2 == 0 { (8, 7) } else { (7, 8) };
+            let header = 8 | (4 << 4) | (u64::from(STATE_SUSPENDED) << 36) | (1 << 60);
+            for word in [header, switch * 1000, outgoing, incoming] {
+                chunk.extend_from_slice(&u64::to_le_bytes(word));
+            }
+            if chunk.len() >= 1 << 20 {
+                out.write_all(&chunk)?;
+                chunk.clear();
+            }
+        }
+        out.write_all(&chunk)
+    });
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Running: 18 M even microseconds, 18 s; one wait of 500 ns.
+    assert!(
+        run.stdout
+            .contains("running 18.000 s in 1 sample: 0.0 % spinning on locks (kernel_lock 0.0 %)"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// The format allows a string table of 32 767 strings of 32 KB (1.07 GB
+/// kept by a reader); a capture's strings are names.
+#[test]
+fn a_string_table_of_maximal_strings_is_refused_at_16_mib() {
+    use crate::fxt_encode::Encoder;
+    let head = Encoder::new(1_000_000_000).bytes;
+    let run = run_limited(&["report", "-"], LIMIT, move |out| {
+        out.write_all(&head)?;
+        let text = [b'x'; 32_000];
+        for index in 1..=32_767u64 {
+            let words = 1 + text.len() as u64 / 8;
+            let header = 2 | (words << 4) | (index << 16) | ((text.len() as u64) << 32);
+            out.write_all(&header.to_le_bytes())?;
+            out.write_all(&text)?;
+        }
+        Ok(())
+    });
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    // 524 strings of 32 000 bytes fit in 16 MiB; the 525th is at byte
+    // 24 + 524 x 32 008.
+    assert_eq!(
+        run.stderr,
+        "contend: <stdin>: byte offset 16772216: the string table holds more than 16 MiB \
+         (string 525 of 32000 bytes); a capture's strings are names, lltextract's take a \
+         few hundred KB\n"
+    );
+}

@@ -10,6 +10,7 @@
 
 pub mod records;
 pub mod sampler;
+pub mod spill;
 
 use std::io::Read;
 

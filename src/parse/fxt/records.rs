@@ -139,15 +139,36 @@ pub enum Record<'a> {
 #[derive(Debug, Default)]
 pub struct StringTable {
     entries: Vec<Option<Box<str>>>,
+    /// Bytes of the strings held.
+    bytes: usize,
 }
 
+/// The most bytes the string table holds. A capture's strings are names
+/// (functions, locks, threads) of a few dozen bytes: lltextract's tables
+/// take a few hundred KB. The format allows 32 767 strings of 32 KB, a
+/// gigabyte.
+pub const STRING_TABLE_BYTES: usize = 16 << 20;
+
 impl StringTable {
-    fn set(&mut self, index: u16, value: &[u8]) {
+    fn set(&mut self, index: u16, value: &[u8]) -> Result<(), String> {
         let index = usize::from(index);
         if self.entries.len() <= index {
             self.entries.resize(index + 1, None);
         }
-        self.entries[index] = Some(printable(value).into());
+        let value: Box<str> = printable(value).into();
+        let replaced = self.entries[index].as_ref().map_or(0, |old| old.len());
+        let bytes = self.bytes - replaced + value.len();
+        if bytes > STRING_TABLE_BYTES {
+            return Err(format!(
+                "the string table holds more than {} MiB (string {index} of {} bytes); a \
+                 capture's strings are names, lltextract's take a few hundred KB",
+                STRING_TABLE_BYTES >> 20,
+                value.len()
+            ));
+        }
+        self.bytes = bytes;
+        self.entries[index] = Some(value);
+        Ok(())
     }
 
     fn get(&self, index: u16) -> Option<&str> {
@@ -512,7 +533,7 @@ fn take_string(strings: &mut StringTable, record: &[u8]) -> Result<(), String> {
         ));
     }
     if index != 0 {
-        strings.set(index, &record[8..8 + length]);
+        strings.set(index, &record[8..8 + length])?;
     }
     Ok(())
 }
@@ -704,8 +725,8 @@ mod tests {
     #[test]
     fn string_arguments_are_found_by_name_inline_or_indexed() {
         let mut strings = StringTable::default();
-        strings.set(1, b"symbol");
-        strings.set(2, b"kernel_lock");
+        strings.set(1, b"symbol").unwrap();
+        strings.set(2, b"kernel_lock").unwrap();
         let mut bytes = words(&[6 | (1 << 4) | (1 << 16) | (2 << 32)]);
         // caller, inline name and value: "caller" and "reaper".
         bytes.extend(words(&[6

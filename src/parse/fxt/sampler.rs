@@ -16,6 +16,8 @@ use crate::hashing::{InputMap, InputSet};
 
 use crate::distribution::Histogram;
 
+use super::spill::{Entry, EntryLog};
+
 use super::records::{
     EVENT_DURATION_BEGIN, EVENT_DURATION_COMPLETE, EVENT_DURATION_END, EVENT_INSTANT, Event, Record,
 };
@@ -87,17 +89,9 @@ pub struct Window {
     pub waits: InputMap<u32, WaitSum>,
 }
 
-/// Something a thread did, kept until the capture is read: 16 bytes, as
-/// a capture holds tens of millions of them.
-#[derive(Debug, Clone, Copy)]
-struct Happening {
-    ns: u64,
-    what: What,
-}
-
-const _: () = assert!(std::mem::size_of::<Happening>() == 16);
-
-#[derive(Debug, Clone, Copy)]
+/// Something a thread did, kept until the capture is read (in the
+/// [`EntryLog`], as a capture holds tens of millions of them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum What {
     /// The thread enters a scheduler state (an index of [`STATE_NAMES`]).
     State(u8),
@@ -112,6 +106,69 @@ enum What {
     WaitStart(u32),
     /// An `acquired-*` or `acquire-abort` instant, likewise.
     WaitDone(u32),
+    /// A complete lock wait (rare: lltextract writes none) of a key; the
+    /// top three bits of its length, and whether it ended before it
+    /// began. A [`What::CompleteLength`] follows it.
+    Complete {
+        key: u32,
+        length_top: u8,
+        out_of_order: bool,
+    },
+    /// The low 61 bits of the complete wait's length.
+    CompleteLength(u64),
+}
+
+/// The bits of a complete wait's length that [`What::CompleteLength`] holds.
+const LENGTH_LOW_BITS: u32 = 61;
+
+impl What {
+    /// The entry code: a tag in the low three bits, a flag in the fourth,
+    /// the state, key or id above (a complete wait's length bits above
+    /// its key).
+    fn code(self) -> u64 {
+        let (tag, flag, value) = match self {
+            What::State(state) => (0, false, u64::from(state)),
+            What::Begin { wait, key } => (1, wait, u64::from(key)),
+            What::End { wait, key } => (2, wait, u64::from(key)),
+            What::WaitStart(id) => (3, false, u64::from(id)),
+            What::WaitDone(id) => (4, false, u64::from(id)),
+            What::Complete {
+                key,
+                length_top,
+                out_of_order,
+            } => (
+                5,
+                out_of_order,
+                u64::from(key) | u64::from(length_top) << 32,
+            ),
+            What::CompleteLength(low) => return 6 | low << 3,
+        };
+        tag | (u64::from(flag) << 3) | (value << 4)
+    }
+
+    fn from_code(code: u64) -> What {
+        let flag = code & 8 != 0;
+        let value = code >> 4;
+        match code & 7 {
+            0 => What::State(value as u8),
+            1 => What::Begin {
+                wait: flag,
+                key: value as u32,
+            },
+            2 => What::End {
+                wait: flag,
+                key: value as u32,
+            },
+            3 => What::WaitStart(value as u32),
+            4 => What::WaitDone(value as u32),
+            5 => What::Complete {
+                key: value as u32,
+                length_top: (value >> 32) as u8,
+                out_of_order: flag,
+            },
+            _ => What::CompleteLength(code >> 3),
+        }
+    }
 }
 
 /// A duration that began and has not ended yet.
@@ -122,13 +179,10 @@ struct Open {
     key: u32,
 }
 
-/// Everything known of one thread.
+/// Everything known of one thread, once [`Sampler::finish`] has replayed
+/// what it did.
 #[derive(Debug, Default)]
 pub struct ThreadTrack {
-    /// What it did, in file order until [`Sampler::finish`] replays it.
-    happenings: Vec<Happening>,
-    /// Complete lock waits (rare: lltextract writes none): start, end, key.
-    complete_waits: Vec<(u64, u64, u32)>,
     /// Windows by index from the trace's start, filled by the replay.
     pub windows: Vec<Window>,
     /// Lock waits seen (to pick threads by default).
@@ -156,6 +210,9 @@ pub struct Sampler {
     last_ns: u64,
     /// Threads by koid.
     pub threads: InputMap<u64, ThreadTrack>,
+    /// What the tracked threads did, in file order until [`Sampler::finish`]
+    /// replays it.
+    log: EntryLog,
     /// Thread names by koid, from kernel object records.
     pub names: InputMap<u64, String>,
     /// Process names by koid.
@@ -188,6 +245,7 @@ impl Sampler {
             first_ns: None,
             last_ns: 0,
             threads: InputMap::default(),
+            log: EntryLog::default(),
             names: InputMap::default(),
             process_names: InputMap::default(),
             thread_process: InputMap::default(),
@@ -244,8 +302,8 @@ impl Sampler {
             } => {
                 let ns = self.time(*ticks)?;
                 let outgoing_state = state_index(*outgoing_state) as u8;
-                self.keep(*outgoing, ns, What::State(outgoing_state));
-                self.keep(*incoming, ns, What::State(RUNNING));
+                self.keep(*outgoing, ns, &[What::State(outgoing_state)]);
+                self.keep(*incoming, ns, &[What::State(RUNNING)]);
             }
             Record::Event(event) => self.event(event)?,
             _ => {}
@@ -277,10 +335,26 @@ impl Sampler {
             ));
         }
         let empty_key = self.intern(["", "", ""]);
-        for track in self.threads.values_mut() {
-            replay(track, span, empty_key, &self.instant_locks, &mut self.notes)?;
-        }
+        let mut replay = Replay::new(span, empty_key, &self.instant_locks);
+        let threads = &mut self.threads;
+        let notes = &mut self.notes;
+        std::mem::take(&mut self.log).drain_sorted(|koid, entry| {
+            if replay.koid != Some(koid) {
+                replay.next_thread(Some(koid), threads, notes);
+            }
+            // Threads a selection dropped after their first records.
+            let Some(track) = threads.get_mut(&koid) else {
+                return Ok(());
+            };
+            replay.take(track, entry.ns, What::from_code(entry.code), notes)
+        })?;
+        replay.next_thread(None, threads, notes);
         Ok(())
+    }
+
+    /// Temporary-file runs of the event log (for tests of memory).
+    pub fn spilled_runs(&self) -> usize {
+        self.log.runs()
     }
 
     /// How many windows the trace spans.
@@ -323,11 +397,18 @@ impl Sampler {
         Ok(ns)
     }
 
-    /// Keeps what a tracked thread did.
-    fn keep(&mut self, koid: u64, ns: u64, what: What) {
+    /// Keeps what a tracked thread did (one or two things, kept together).
+    fn keep(&mut self, koid: u64, ns: u64, what: &[What]) {
         if self.tracked(koid) {
-            let track = self.threads.entry(koid).or_default();
-            track.happenings.push(Happening { ns, what });
+            self.threads.entry(koid).or_default();
+            let mut entries = [Entry::default(); 2];
+            for (entry, what) in entries.iter_mut().zip(what) {
+                *entry = Entry {
+                    ns,
+                    code: what.code(),
+                };
+            }
+            self.log.push(koid, &entries[..what.len()]);
         }
     }
 
@@ -359,15 +440,21 @@ impl Sampler {
             EVENT_DURATION_COMPLETE if begins_wait => {
                 let end_ns = self.time(event.end_ticks.unwrap_or(event.ticks))?;
                 let key = self.event_key(event)?;
-                let track = self.threads.entry(koid).or_default();
-                track.complete_waits.push((ns, end_ns, key));
+                let length = end_ns.saturating_sub(ns);
+                let complete = What::Complete {
+                    key,
+                    length_top: (length >> LENGTH_LOW_BITS) as u8,
+                    out_of_order: end_ns < ns,
+                };
+                let low = What::CompleteLength(length & ((1 << LENGTH_LOW_BITS) - 1));
+                self.keep(koid, ns, &[complete, low]);
                 return Ok(());
             }
             EVENT_INSTANT if begins_wait => What::WaitStart(self.instant_lock(event)?),
             EVENT_INSTANT if ends_wait => What::WaitDone(self.instant_lock(event)?),
             _ => return Ok(()),
         };
-        self.keep(koid, ns, what);
+        self.keep(koid, ns, &[what]);
         Ok(())
     }
 
@@ -449,6 +536,7 @@ impl Sampler {
             if !selection.tids.contains(&koid) && !selection.names.iter().any(|n| n == name) {
                 self.ignored.insert(koid);
                 self.threads.remove(&koid);
+                self.log.forget(koid);
             }
         }
         self.names.insert(koid, name.to_string());
@@ -489,88 +577,134 @@ impl Span {
     }
 }
 
-/// Replays one thread's happenings in time order (stable: records of the
+/// Replays each thread's happenings in time order (stable: records of the
 /// same time keep their file order) into its windows, as Perfetto builds a
 /// thread's slices and states: one stack of open durations, which any
 /// duration end pops; a popped `acquire-start` is a wait of its key.
-fn replay(
-    track: &mut ThreadTrack,
+struct Replay<'a> {
     span: Span,
     empty_key: u32,
-    instant_locks: &[(u64, u32)],
-    notes: &mut CaptureNotes,
-) -> Result<(), String> {
-    let mut happenings = std::mem::take(&mut track.happenings);
-    happenings.sort_by_key(|happening| happening.ns);
-    let mut state: Option<(u8, u64)> = None;
-    let mut open: Vec<Open> = Vec::new();
-    // Instant-encoded waits begun and not yet acquired: lock -> (start,
-    // key). A map, not a list searched per event: 600 000 waits begun on
-    // distinct locks made that quadratic (a minute).
-    let mut started: InputMap<u64, (u64, u32)> = InputMap::default();
-    for (start, end, key) in std::mem::take(&mut track.complete_waits) {
-        if end < start {
-            notes.out_of_order += 1;
-        }
-        add_wait(
-            track,
-            start,
-            end,
-            if key == NO_KEY { empty_key } else { key },
+    instant_locks: &'a [(u64, u32)],
+    /// The thread being replayed.
+    koid: Option<u64>,
+    /// Its state and since when.
+    state: Option<(u8, u64)>,
+    open: Vec<Open>,
+    /// Instant-encoded waits begun and not yet acquired: lock -> (start,
+    /// key). A map, not a list searched per event: 600 000 waits begun on
+    /// distinct locks made that quadratic (a minute).
+    started: InputMap<u64, (u64, u32)>,
+    /// A complete wait's key and top length bits, until its length.
+    complete: Option<(u32, u8)>,
+}
+
+impl<'a> Replay<'a> {
+    fn new(span: Span, empty_key: u32, instant_locks: &'a [(u64, u32)]) -> Self {
+        Replay {
             span,
-        )?;
+            empty_key,
+            instant_locks,
+            koid: None,
+            state: None,
+            open: Vec::new(),
+            started: InputMap::default(),
+            complete: None,
+        }
     }
-    let pick = |first: u32, second: u32| {
+
+    /// A key, or the empty key for [`NO_KEY`]: the first of the two known.
+    fn pick(&self, first: u32, second: u32) -> u32 {
         [first, second]
             .into_iter()
             .find(|&key| key != NO_KEY)
-            .unwrap_or(empty_key)
-    };
-    for Happening { ns, what } in happenings {
+            .unwrap_or(self.empty_key)
+    }
+
+    fn take(
+        &mut self,
+        track: &mut ThreadTrack,
+        ns: u64,
+        what: What,
+        notes: &mut CaptureNotes,
+    ) -> Result<(), String> {
+        let span = self.span;
         match what {
             What::State(next) => {
-                if let Some((current, since)) = state {
+                if let Some((current, since)) = self.state {
                     add_state(track, current, since, ns, span);
                 }
-                state = Some((next, ns));
+                self.state = Some((next, ns));
             }
-            What::Begin { wait, key } => open.push(Open {
+            What::Begin { wait, key } => self.open.push(Open {
                 start_ns: ns,
                 wait,
                 key,
             }),
-            What::End { wait, key } => match open.pop() {
+            What::End { wait, key } => match self.open.pop() {
                 Some(begun) if begun.wait => {
-                    add_wait(track, begun.start_ns, ns, pick(begun.key, key), span)?
+                    let key = self.pick(begun.key, key);
+                    add_wait(track, begun.start_ns, ns, key, span)?
                 }
                 Some(_) => {}
                 None if wait => notes.unmatched_ends += 1,
                 None => {}
             },
             What::WaitStart(id) => {
-                let (lock, key) = instant_locks[id as usize];
-                if started.insert(lock, (ns, key)).is_some() {
+                let (lock, key) = self.instant_locks[id as usize];
+                if self.started.insert(lock, (ns, key)).is_some() {
                     // Begun again before it was acquired: the first lost its end.
                     notes.unended_waits += 1;
                 }
             }
             What::WaitDone(id) => {
-                let (lock, key) = instant_locks[id as usize];
-                match started.remove(&lock) {
+                let (lock, key) = self.instant_locks[id as usize];
+                match self.started.remove(&lock) {
                     Some((start, begun_key)) => {
-                        add_wait(track, start, ns, pick(begun_key, key), span)?;
+                        let key = self.pick(begun_key, key);
+                        add_wait(track, start, ns, key, span)?;
                     }
                     None => notes.unmatched_ends += 1,
                 }
             }
+            What::Complete {
+                key,
+                length_top,
+                out_of_order,
+            } => {
+                notes.out_of_order += u64::from(out_of_order);
+                self.complete = Some((self.pick(key, NO_KEY), length_top));
+            }
+            What::CompleteLength(low) => {
+                // Kept next to its Complete: the log never parts them.
+                if let Some((key, top)) = self.complete.take() {
+                    let length = u64::from(top) << LENGTH_LOW_BITS | low;
+                    add_wait(track, ns, ns.saturating_add(length), key, span)?;
+                }
+            }
         }
+        Ok(())
     }
-    if let Some((current, since)) = state {
-        add_state(track, current, since, span.end, span);
+
+    /// Ends the thread being replayed (its last state runs to the trace's
+    /// end; what it left open is counted) and starts on `koid`.
+    fn next_thread(
+        &mut self,
+        koid: Option<u64>,
+        threads: &mut InputMap<u64, ThreadTrack>,
+        notes: &mut CaptureNotes,
+    ) {
+        let ended = self.koid.and_then(|previous| threads.get_mut(&previous));
+        if let (Some(track), Some((current, since))) = (ended, self.state) {
+            add_state(track, current, since, self.span.end, self.span);
+        }
+        notes.unended_waits += self.open.iter().filter(|begun| begun.wait).count() as u64;
+        notes.unended_waits += self.started.len() as u64;
+        self.open.clear();
+        self.started.clear();
+        self.complete = None;
+        self.state = None;
+        self.koid = koid;
     }
-    notes.unended_waits += open.iter().filter(|begun| begun.wait).count() as u64;
-    notes.unended_waits += started.len() as u64;
-    Ok(())
 }
 
 /// Counts a wait in the window where it began; a window's waits of one
