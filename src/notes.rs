@@ -141,6 +141,13 @@ fn note_set_apart(label: &str, stats: &ParseStats) {
             counted(stats.owner_rows.count, "row", "rows")
         );
     }
+    if let Some(first) = stats.uncontended_rows.first_line {
+        note!(
+            "contend: {label}: left out {} with no contention (first: line {first}): \
+             acquired without a wait",
+            counted(stats.uncontended_rows.count, "row", "rows")
+        );
+    }
     if let Some(first) = stats.count_rows.first_line {
         let why = match stats.count_script_line {
             Some(line) => format!("the script on line {line} fills the map with count()"),

@@ -107,7 +107,8 @@ fn input_with_no_table() {
     let expected = "<stdin>: no lock table found in the first 2 lines: not a Perfetto \
                     table (a `dur category symbol caller` header), CSV (a header row with a \
                     dur column), btrace maps (`@map[keys]: value`), perf lock contention \
-                    (`contended  total wait ...`), lockstat (`... N events in T seconds`) or \
+                    (`contended  total wait ...`), perf lock report (`Name   acquired  \
+                    contended ...`), lockstat (`... N events in T seconds`) or \
                     klockstat (`Caller   Avg Spin  Count ...`); if it is one of these, name it \
                     with --input-format";
     assert_fails(&["report"], "Hi,\nthis mail has no numbers.\n", expected);

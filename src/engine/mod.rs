@@ -200,6 +200,7 @@ fn input_summaries(inputs: &[InputFacts], samples: &Samples) -> Vec<InputSummary
             hold_ns: input.stats.hold_ns,
             profiling_rows: input.stats.profiling_rows.count,
             owner_stack_rows: input.stats.owner_rows.count,
+            uncontended_rows: input.stats.uncontended_rows.count,
             counted_events: input.stats.counted_events,
             total: samples.input_total(index),
         })

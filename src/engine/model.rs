@@ -131,6 +131,9 @@ pub struct InputSummary {
     /// Rows of lock owners' stacks skipped: not waits (perf lock `-o`; an
     /// extension).
     pub owner_stack_rows: u64,
+    /// Rows of locks acquired without contention, left out: no wait (perf
+    /// lock report; an extension).
+    pub uncontended_rows: u64,
     /// Events counted by btrace `count()` maps, read as counts rather than
     /// times (an extension).
     pub counted_events: u64,

@@ -20,6 +20,7 @@ pub mod lines;
 pub mod lockstat;
 pub mod mail;
 pub mod perf_lock;
+pub mod perf_lock_report;
 pub mod table;
 
 use std::io::BufRead;
@@ -265,6 +266,9 @@ pub struct ParseStats {
     pub profiling_rows: Tally,
     /// Rows of a lock owner's stacks skipped (perf lock `-o`).
     pub owner_rows: Tally,
+    /// Rows of locks acquired without contention (perf lock report lists
+    /// every lock): no wait, left out.
+    pub uncontended_rows: Tally,
     /// btrace rows read as event counts, not times (`count()` maps).
     pub count_rows: Tally,
     /// The line of the pasted script that says `count()`, when that is how
@@ -327,6 +331,7 @@ impl ParseStats {
         self.hold_ns = add_hold_ns(self.hold_ns, chunk.hold_ns)?;
         self.profiling_rows.merge(shifted(chunk.profiling_rows));
         self.owner_rows.merge(shifted(chunk.owner_rows));
+        self.uncontended_rows.merge(shifted(chunk.uncontended_rows));
         self.count_rows.merge(shifted(chunk.count_rows));
         self.counted_events = self.counted_events.saturating_add(chunk.counted_events);
         self.untitled_tables.merge(shifted(chunk.untitled_tables));
@@ -382,6 +387,9 @@ pub enum InputFormat {
     Btrace,
     /// Linux `perf lock contention` output, also its `-x ,` CSV.
     PerfLock,
+    /// Linux `perf lock report`: the older `Name acquired contended ...`
+    /// table.
+    PerfLockReport,
     /// FreeBSD and illumos lockstat(1) reports.
     Lockstat,
     /// BCC and libbpf-tools klockstat: mutex waits and holds per caller.
@@ -409,6 +417,7 @@ impl InputFormat {
             InputFormat::Csv => &csv::FORMAT,
             InputFormat::Btrace => &btrace::FORMAT,
             InputFormat::PerfLock => &perf_lock::FORMAT,
+            InputFormat::PerfLockReport => &perf_lock_report::FORMAT,
             InputFormat::Lockstat => &lockstat::FORMAT,
             InputFormat::Klockstat => &klockstat::FORMAT,
             InputFormat::Fxt => &fxt::FORMAT,
