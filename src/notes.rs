@@ -148,6 +148,17 @@ fn note_set_apart(label: &str, stats: &ParseStats) {
             counted(stats.uncontended_rows.count, "row", "rows")
         );
     }
+    if let Some(first) = stats.contention_points.first_line {
+        note!(
+            "contend: {label}: counted {} (first: line {first}): they count contentions per \
+             caller, but lock_stat times only whole classes, so they are not ranked",
+            counted(
+                stats.contention_points.count,
+                "contention point",
+                "contention points"
+            )
+        );
+    }
     if let Some(first) = stats.count_rows.first_line {
         let why = match stats.count_script_line {
             Some(line) => format!("the script on line {line} fills the map with count()"),

@@ -108,8 +108,9 @@ fn input_with_no_table() {
                     table (a `dur category symbol caller` header), CSV (a header row with a \
                     dur column), btrace maps (`@map[keys]: value`), perf lock contention \
                     (`contended  total wait ...`), perf lock report (`Name   acquired  \
-                    contended ...`), lockstat (`... N events in T seconds`) or \
-                    klockstat (`Caller   Avg Spin  Count ...`); if it is one of these, name it \
+                    contended ...`), lockstat (`... N events in T seconds`), \
+                    klockstat (`Caller   Avg Spin  Count ...`) or Linux /proc/lock_stat \
+                    (`lock_stat version 0.4`, `NAME: figures`); if it is one of these, name it \
                     with --input-format";
     assert_fails(&["report"], "Hi,\nthis mail has no numbers.\n", expected);
     assert_fails(

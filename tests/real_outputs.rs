@@ -19,6 +19,8 @@ struct Expected {
     hold_rows: u64,
     hold_ns: u64,
     profiling_rows: u64,
+    /// `# points:` comment lines: contention points, counted, not ranked.
+    contention_points: u64,
 }
 
 fn number(field: &str) -> u64 {
@@ -26,7 +28,13 @@ fn number(field: &str) -> u64 {
 }
 
 fn parse_expected(text: &str) -> Expected {
-    let mut expected = Expected::default();
+    let mut expected = Expected {
+        contention_points: text
+            .lines()
+            .filter(|line| line.starts_with("# points:"))
+            .count() as u64,
+        ..Expected::default()
+    };
     for line in text.lines().filter(|line| !line.starts_with('#')) {
         let fields: Vec<&str> = line.split('\t').collect();
         match fields[0] {
@@ -107,6 +115,7 @@ fn read_by_contend(fixture: &str, args: &[String]) -> Expected {
         hold_rows: int(&input["hold_rows"]),
         hold_ns: int(&input["hold_ns"]),
         profiling_rows: int(&input["profiling_rows"]),
+        contention_points: int(&input["contention_point_rows"]),
     }
 }
 

@@ -201,6 +201,7 @@ fn input_summaries(inputs: &[InputFacts], samples: &Samples) -> Vec<InputSummary
             profiling_rows: input.stats.profiling_rows.count,
             owner_stack_rows: input.stats.owner_rows.count,
             uncontended_rows: input.stats.uncontended_rows.count,
+            contention_point_rows: input.stats.contention_points.count,
             counted_events: input.stats.counted_events,
             total: samples.input_total(index),
         })

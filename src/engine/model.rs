@@ -134,6 +134,9 @@ pub struct InputSummary {
     /// Rows of locks acquired without contention, left out: no wait (perf
     /// lock report; an extension).
     pub uncontended_rows: u64,
+    /// Contention points counted, callers with counts and no times
+    /// (`/proc/lock_stat`; an extension).
+    pub contention_point_rows: u64,
     /// Events counted by btrace `count()` maps, read as counts rather than
     /// times (an extension).
     pub counted_events: u64,

@@ -17,6 +17,7 @@ pub mod format;
 pub mod fxt;
 pub mod klockstat;
 pub mod lines;
+pub mod lock_stat;
 pub mod lockstat;
 pub mod mail;
 pub mod perf_lock;
@@ -269,6 +270,9 @@ pub struct ParseStats {
     /// Rows of locks acquired without contention (perf lock report lists
     /// every lock): no wait, left out.
     pub uncontended_rows: Tally,
+    /// Contention points counted: callers with counts of contentions and
+    /// no times (`/proc/lock_stat`).
+    pub contention_points: Tally,
     /// btrace rows read as event counts, not times (`count()` maps).
     pub count_rows: Tally,
     /// The line of the pasted script that says `count()`, when that is how
@@ -332,6 +336,8 @@ impl ParseStats {
         self.profiling_rows.merge(shifted(chunk.profiling_rows));
         self.owner_rows.merge(shifted(chunk.owner_rows));
         self.uncontended_rows.merge(shifted(chunk.uncontended_rows));
+        self.contention_points
+            .merge(shifted(chunk.contention_points));
         self.count_rows.merge(shifted(chunk.count_rows));
         self.counted_events = self.counted_events.saturating_add(chunk.counted_events);
         self.untitled_tables.merge(shifted(chunk.untitled_tables));
@@ -394,6 +400,9 @@ pub enum InputFormat {
     Lockstat,
     /// BCC and libbpf-tools klockstat: mutex waits and holds per caller.
     Klockstat,
+    /// Linux `/proc/lock_stat` (CONFIG_LOCK_STAT): waits and holds per
+    /// lock class.
+    LockStat,
     /// OpenBSD lltrace captures converted by lltextract(1): the Fuchsia
     /// Trace Format (binary), cut into samples by thread and window.
     Fxt,
@@ -420,6 +429,7 @@ impl InputFormat {
             InputFormat::PerfLockReport => &perf_lock_report::FORMAT,
             InputFormat::Lockstat => &lockstat::FORMAT,
             InputFormat::Klockstat => &klockstat::FORMAT,
+            InputFormat::LockStat => &lock_stat::FORMAT,
             InputFormat::Fxt => &fxt::FORMAT,
         }
     }
