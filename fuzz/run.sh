@@ -21,6 +21,9 @@ cp $fixtures/formats/*btrace* $fixtures/formats/bpftrace* corpus/parse_btrace/
 cp $fixtures/formats/*perf-lock* corpus/parse_perf_lock/
 cp $fixtures/formats/*lockstat* corpus/parse_lockstat/
 cp $fixtures/real/*klockstat*.txt corpus/parse_klockstat/
+cp $fixtures/real/perf-lock-report-*.txt corpus/parse_perf_lock_report/
+cp $fixtures/real/lock-stat-*.txt corpus/parse_lock_stat/
+cp $fixtures/real/lock-profiling-*.txt corpus/parse_lock_profiling/
 # The memory shapes of the hostile issue, small: many one-row samples,
 # state lines without a table, many distinct keys.
 python3 - corpus/parse_table <<'PY'

@@ -109,9 +109,10 @@ fn input_with_no_table() {
                     dur column), btrace maps (`@map[keys]: value`), perf lock contention \
                     (`contended  total wait ...`), perf lock report (`Name   acquired  \
                     contended ...`), lockstat (`... N events in T seconds`), \
-                    klockstat (`Caller   Avg Spin  Count ...`) or Linux /proc/lock_stat \
-                    (`lock_stat version 0.4`, `NAME: figures`); if it is one of these, name it \
-                    with --input-format";
+                    klockstat (`Caller   Avg Spin  Count ...`), Linux /proc/lock_stat \
+                    (`lock_stat version 0.4`, `NAME: figures`) or FreeBSD LOCK_PROFILING \
+                    (`max  wait_max  total  wait_total ... name`); if it is one of these, name \
+                    it with --input-format";
     assert_fails(&["report"], "Hi,\nthis mail has no numbers.\n", expected);
     assert_fails(
         &["report"],

@@ -78,6 +78,6 @@ mod tests {
         ranks.sort_unstable();
         ranks.dedup();
         assert_eq!(ranks.len(), count, "two formats share a detection rank");
-        assert_eq!(count, 7);
+        assert_eq!(count, 8);
     }
 }

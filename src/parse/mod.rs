@@ -17,6 +17,7 @@ pub mod format;
 pub mod fxt;
 pub mod klockstat;
 pub mod lines;
+pub mod lock_profiling;
 pub mod lock_stat;
 pub mod lockstat;
 pub mod mail;
@@ -403,6 +404,9 @@ pub enum InputFormat {
     /// Linux `/proc/lock_stat` (CONFIG_LOCK_STAT): waits and holds per
     /// lock class.
     LockStat,
+    /// FreeBSD LOCK_PROFILING(9): `sysctl debug.lock.prof.stats`, waits
+    /// and holds per acquisition point.
+    LockProfiling,
     /// OpenBSD lltrace captures converted by lltextract(1): the Fuchsia
     /// Trace Format (binary), cut into samples by thread and window.
     Fxt,
@@ -430,6 +434,7 @@ impl InputFormat {
             InputFormat::Lockstat => &lockstat::FORMAT,
             InputFormat::Klockstat => &klockstat::FORMAT,
             InputFormat::LockStat => &lock_stat::FORMAT,
+            InputFormat::LockProfiling => &lock_profiling::FORMAT,
             InputFormat::Fxt => &fxt::FORMAT,
         }
     }
