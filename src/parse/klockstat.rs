@@ -54,9 +54,14 @@ fn table_header(line: &str) -> Option<Table> {
     if !(text.starts_with("Caller") || per_thread) || !text.contains("Count") {
         return None;
     }
-    let hold = text.contains("Avg Hold");
+    // `Average Spin` and `Average Hold`: the first lockstat.py, before
+    // BCC renamed it klockstat.
+    let hold = text.contains("Avg Hold") || text.contains("Average Hold");
     let libbpf = text.contains("Avg Wait") || text.contains("Max Hold");
-    (hold || text.contains("Avg Spin") || text.contains("Avg Wait")).then_some(Table {
+    let wait = ["Avg Spin", "Average Spin", "Avg Wait"]
+        .iter()
+        .any(|title| text.contains(title));
+    (hold || wait).then_some(Table {
         hold,
         libbpf,
         per_thread,
@@ -81,6 +86,9 @@ struct Reader<'o> {
     /// The current sample has had a hold table: a wait table starts the
     /// next one.
     hold_seen: bool,
+    /// Rows of wait tables in the current sample: a BCC wait table after
+    /// them starts the next one (BCC prints no header twice in a table).
+    wait_rows: u64,
     started: bool,
     stats: ParseStats,
 }
@@ -111,6 +119,7 @@ pub fn parse<R: BufRead>(
         rows_in_table: 0,
         after_blank: None,
         hold_seen: false,
+        wait_rows: 0,
         started: false,
         stats: ParseStats::default(),
     };
@@ -171,6 +180,7 @@ impl Reader<'_> {
         };
         let row = row(table, number, text)?;
         self.rows_in_table += 1;
+        self.wait_rows += u64::from(!table.hold);
         match (table.hold, self.options.events) {
             (true, Events::Wait) => self.stats.set_apart_hold(number, row.dur_ns),
             (false, Events::Hold) => Ok(()),
@@ -179,16 +189,23 @@ impl Reader<'_> {
     }
 
     /// A table header: the first starts a sample, and so does a wait
-    /// table after a hold table (`-i`'s next interval); libbpf-tools'
-    /// header repeated before each row under `-s` does not.
+    /// table after a hold table (`-i`'s next interval) or, in BCC's
+    /// output, after another wait table's rows (a mail's before and
+    /// after); libbpf-tools' header repeated before each row under `-s`
+    /// does not.
     fn start(&mut self, number: u64, table: Table, sink: &mut dyn Sink) -> Result<(), String> {
         if self.started && !table.hold && self.hold_seen && table.libbpf {
             self.stats.running_totals.add(number);
         }
-        if !self.started || (!table.hold && self.hold_seen) {
+        let after_waits = !table.libbpf && self.wait_rows > 0;
+        if self.started && !table.hold && !self.hold_seen && after_waits {
+            self.stats.extra_tables.add(number);
+        }
+        if !self.started || (!table.hold && (self.hold_seen || after_waits)) {
             sink.sample(Vec::new())?;
             self.started = true;
             self.hold_seen = false;
+            self.wait_rows = 0;
         }
         self.hold_seen |= table.hold;
         self.table = Some(table);
