@@ -591,3 +591,82 @@ fn a_blank_line_inside_a_perf_lock_or_klockstat_table_loses_no_row() {
     assert_eq!(totals, [18_379, 5_667]);
     assert_eq!(report["inputs"][0]["skipped_lines"], 1);
 }
+
+#[test]
+fn an_underlined_header_and_a_row_that_lost_its_dur_lose_nothing_silently() {
+    // The seed with its header underlined (`----`, as terminal tools and
+    // Markdown draw it): it gave 0 rows and "0.0 % spinning".
+    let seed = json_report(&["-"], read(SEED).as_bytes());
+    let underlined: String = read(SEED)
+        .lines()
+        .flat_map(|line| {
+            let rule = line
+                .starts_with("dur")
+                .then_some("----\t--------\t------\t------");
+            std::iter::once(line).chain(rule)
+        })
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let report = json_report(&["-"], underlined.as_bytes());
+    assert_eq!(report["total"], seed["total"]);
+    assert_eq!(report["groups"], seed["groups"]);
+    // A row whose dur was lost: it ended the table and the digit-led row
+    // after it was skipped (3 000 ns lost without a word).
+    let lost = "Running\t10ms\ndur\tcategory\tsymbol\tcaller\n5000\tkernel\tkernel_lock\tfoo\n\
+                \tmutex\tm\tbar\n3000\tmutex\tm\tbaz\n";
+    let run = run_with_stdin(&["report", "-"], lost.as_bytes());
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "contend: <stdin>:4: dur \"\" is not a number of nanoseconds\n"
+    );
+}
+
+#[test]
+fn a_tabbed_table_keeps_keys_with_blanks_whole() {
+    // lockstat's FreeBSD names in a tab-separated table without a sample
+    // column: refused with "expected 4 fields ..., found 8".
+    let table = "dur\tcategory\tsymbol\tcaller\n\
+                 762000\tAdaptive mutex spin\tvm page free queue\tvm_page_alloc\n\
+                 540000\tAdaptive mutex spin\t0xfffff80003a1c8c0\tvm_object_deallocate\n";
+    let report = json_report(&["-"], table.as_bytes());
+    let groups: Vec<(String, String, u64)> = report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["category"].as_str().unwrap().to_string(),
+                g["symbol"].as_str().unwrap().to_string(),
+                g["total_ns"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            (
+                "Adaptive mutex spin".into(),
+                "vm page free queue".into(),
+                762_000
+            ),
+            (
+                "Adaptive mutex spin".into(),
+                "0xfffff80003a1c8c0".into(),
+                540_000
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_tsv_named_csv_reads_as_detection_reads_it() {
+    // `--input-format csv` read the header as one comma-separated field:
+    // "the CSV header needs a dur column ...".
+    let tsv = "sample\tdur\tcategory\tsymbol\tcaller\n1\t5000\tkernel\tkernel_lock\tfoo\n\
+               2\t3000\tmutex\tm\tbar\n";
+    let detected = json_report(&["-"], tsv.as_bytes());
+    let named = json_report(&["--input-format", "csv", "-"], tsv.as_bytes());
+    assert_eq!(named["groups"], detected["groups"]);
+    assert_eq!(named["total"]["spin_ns"], 8000);
+}

@@ -14,7 +14,7 @@
 //! row.
 
 use std::cell::Cell;
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::rc::Rc;
 
 use super::class::openbsd_class;
@@ -109,6 +109,13 @@ pub fn missing_columns(names: &[&str]) -> Option<String> {
     }
 }
 
+/// The input with its first line read ahead (to tell the delimiter) put
+/// back in front.
+type AfterHeader<R> = std::io::Chain<std::io::Cursor<Vec<u8>>, R>;
+
+/// The most of a first line read to tell its delimiter.
+const MAX_HEADER_BYTES: u64 = 1 << 20;
+
 /// The delimiter of a CSV text: a tab when the header has tabs and no
 /// commas, else a comma.
 pub fn delimiter_of(header: &str) -> u8 {
@@ -139,16 +146,18 @@ pub fn parse<R: BufRead>(
     options: &ParseOptions,
     sink: &mut dyn Sink,
 ) -> Result<ParseStats, InputError> {
-    let delimiter = {
-        let head = reader
-            .fill_buf()
-            .map_err(|err| InputError::whole(name, format!("cannot read: {err}")))?;
-        let first_line = head.split(|&b| b == b'\n').next().unwrap_or_default();
-        delimiter_of(&String::from_utf8_lossy(first_line))
-    };
+    // The whole first line: a reader's first buffer may hold only part of
+    // it (the bytes peeked at for compression), which read a TSV header
+    // as one comma-separated field.
+    let mut first_line = Vec::new();
+    (&mut reader)
+        .take(MAX_HEADER_BYTES)
+        .read_until(b'\n', &mut first_line)
+        .map_err(|err| InputError::whole(name, format!("cannot read: {err}")))?;
+    let delimiter = delimiter_of(&String::from_utf8_lossy(&first_line));
     let since_record = Rc::new(Cell::new(0usize));
     let bounded = BoundedRecords {
-        inner: reader,
+        inner: std::io::Cursor::new(first_line).chain(reader),
         since_record: Rc::clone(&since_record),
     };
     let mut csv = csv::ReaderBuilder::new()
@@ -160,7 +169,8 @@ pub fn parse<R: BufRead>(
     let mut bytes = csv::ByteRecord::new();
     let mut stats = ParseStats::default();
     let line_of = |record: &csv::StringRecord| record.position().map_or(0, |p| p.line());
-    let mut read = |csv: &mut csv::Reader<BoundedRecords<R>>, record: &mut csv::StringRecord| {
+    let mut read = |csv: &mut csv::Reader<BoundedRecords<AfterHeader<R>>>,
+                    record: &mut csv::StringRecord| {
         let starts_at = csv.position().line();
         let read = read_record(csv, record, &mut bytes, options.lossy, &mut stats);
         since_record.set(0);

@@ -333,6 +333,33 @@ fn is_state_name(name: &str) -> bool {
         && name.chars().all(allowed)
 }
 
+/// The fields of a tabbed row: split on tabs (runs of them, as Perfetto
+/// pads its columns), each without blanks around it.
+fn tab_fields(line: &str) -> impl Iterator<Item = &str> {
+    line.split('\t')
+        .map(str::trim)
+        .filter(|field| !field.is_empty())
+}
+
+/// A tabbed row one field short whose first field is no number: its dur
+/// was lost (`\tmutex\tm\tbar`).
+fn lost_its_dur(header: &Header, line: &str) -> bool {
+    line.starts_with('\t')
+        && tab_fields(line).count() + 1 == header.width()
+        && !tab_fields(line).next().is_some_and(starts_like_number)
+}
+
+/// A rule drawn under a header or between rows: dashes (or `=`), with
+/// blanks, `+`, `|` or `:` between them.
+fn is_underline(line: &str) -> bool {
+    let text = line.trim();
+    // Three at least: `-- ` is a mail's signature line, which ends a table.
+    (text.contains("---") || text.contains("==="))
+        && text
+            .chars()
+            .all(|c| matches!(c, '-' | '=' | '+' | '|' | ':' | ' ' | '\t'))
+}
+
 /// True for a line whose first field starts like a number: a row, maybe a
 /// malformed one, never prose to skip silently.
 fn starts_like_number(line: &str) -> bool {
@@ -386,6 +413,11 @@ impl TableParser {
         line: &str,
         sink: &mut dyn Sink,
     ) -> Result<(), String> {
+        // A tabbed row that starts with its tab lost its dur, unless the
+        // tab indents it (one field more than the header).
+        if header.tabbed && line.starts_with('\t') && lost_its_dur(header, line) {
+            return Err(fields::duration("dur", "", self.options.unit).unwrap_err());
+        }
         // A table indented (a Markdown code block, a mail) reads as one
         // that is not.
         let line = line.trim_start();
@@ -468,9 +500,19 @@ impl TableParser {
             self.header = None;
             return self.add_state(state, sink);
         }
+        if is_underline(line) {
+            // `----` under a header (a table pasted from a terminal tool or
+            // Markdown): a rule, never data.
+            return Ok(());
+        }
         if let Some(header) = &self.header {
             let fields = line.split_whitespace().count();
-            if starts_like_number(line) || fields == header.width() {
+            // A tabbed row whose dur was lost (`\tmutex\tm\tbar`) still has
+            // the header's tabs: an error at its line, not the table's end
+            // (its wait, and the rows after it, were lost without a word).
+            let tabbed_row = header.tabbed
+                && (tab_fields(line).count() == header.width() || lost_its_dur(header, line));
+            if starts_like_number(line) || fields == header.width() || tabbed_row {
                 return self.row(header, number, line, sink);
             }
             // Anything else after a table ends it (a signature, more prose).
@@ -532,9 +574,16 @@ fn parse_row<'l>(
 ) -> Result<Row<'l>, String> {
     let mut row = Row::new(number);
     let mut found = 0;
-    for (index, field) in line.split_ascii_whitespace().enumerate() {
+    // A tabbed row whose tabs give the header's fields splits on them, so
+    // that keys keep their blanks (`Adaptive mutex`); others on blanks.
+    let by_tabs = header.tabbed && tab_fields(line).count() == header.width();
+    let fields: Box<dyn Iterator<Item = &str>> = if by_tabs {
+        Box::new(tab_fields(line))
+    } else {
+        Box::new(line.split_ascii_whitespace())
+    };
+    for (index, field) in fields.enumerate() {
         found += 1;
-        // Split on blanks, the field has none around it.
         let key = if field == "NULL" { "" } else { field };
         if index == 1 && header.keys_only_after_dur {
             // Everything after dur (always the first column): the same
