@@ -209,10 +209,11 @@ fn take(
 }
 
 /// `Count indv cuml rcnt nsec Lock Caller`: two percentages after the
-/// count. A bad count makes it a malformed row (an error), not prose.
+/// count. A bad count, or a row cut short (after its nsec), makes it a
+/// malformed row (an error), not prose whose wait would be lost.
 fn is_row(text: &str) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();
-    words.len() >= 6 && words[1].ends_with('%') && (words[2].ends_with('%') || words[2] == "----")
+    words.len() >= 3 && words[1].ends_with('%') && (words[2].ends_with('%') || words[2] == "----")
 }
 
 /// A row: five numbers, the lock (FreeBSD's lock names have blanks:
