@@ -670,3 +670,19 @@ fn a_tsv_named_csv_reads_as_detection_reads_it() {
     assert_eq!(named["groups"], detected["groups"]);
     assert_eq!(named["total"]["spin_ns"], 8000);
 }
+
+#[test]
+fn prose_ending_in_an_equal_sign_does_not_swallow_the_map_line_under_it() {
+    // Read as a quoted-printable soft break outside any mail, the line
+    // joined the largest wait (5 ms) into prose; only -v counted it.
+    let text = "I ran it with @w[kstack] =\n@w[kernel, kernel_lock, foo]: 5000000\n\
+                @w[mutex, m, bar]: 1000\n";
+    let report = json_report(&["-"], text.as_bytes());
+    let totals: Vec<u64> = report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["total_ns"].as_u64().unwrap())
+        .collect();
+    assert_eq!(totals, [5_000_000, 1_000]);
+}

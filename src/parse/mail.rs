@@ -38,7 +38,7 @@ impl MailText {
         line: &str,
         on_line: &mut impl FnMut(u64, &str) -> Result<(), String>,
     ) -> Result<(), String> {
-        if self.pending.is_empty() && !is_soft_break(line) && !line.starts_with('>') {
+        if self.pending.is_empty() && !self.is_soft_break(line) && !line.starts_with('>') {
             if !self.quoted_printable && !line.contains("=3D") {
                 return on_line(number, line);
             }
@@ -56,7 +56,7 @@ impl MailText {
                 MAX_LINE >> 20
             ));
         }
-        if let Some(head) = line.strip_suffix('=').filter(|_| is_soft_break(line)) {
+        if let Some(head) = line.strip_suffix('=').filter(|_| self.is_soft_break(line)) {
             self.quoted_printable = true;
             self.soft_breaks.add(number);
             self.pending.push_str(head);
@@ -166,11 +166,22 @@ pub fn logical_lines(lines: &[&str]) -> Vec<(u64, String)> {
     out
 }
 
-/// A quoted-printable soft line break: one `=` at the end (two are
-/// text: quoted-printable writes a literal `=` as `=3D`).
-fn is_soft_break(line: &str) -> bool {
-    line.ends_with('=') && !line.ends_with("==")
+impl MailText {
+    /// A quoted-printable soft line break: one `=` at the end (two are
+    /// text: quoted-printable writes a literal `=` as `=3D`). Until the
+    /// input has shown it is quoted-printable, only on a line as long as
+    /// encoders fill them (76 characters, a few less before an escape):
+    /// a short line ending in ` =` is prose (`the script: @w[kstack] =`),
+    /// and joining the map line under it lost that line's wait.
+    fn is_soft_break(&self, line: &str) -> bool {
+        line.ends_with('=')
+            && !line.ends_with("==")
+            && (self.quoted_printable || line.chars().count() >= FIRST_SOFT_BREAK_CHARS)
+    }
 }
+
+/// The shortest line read as the first soft break of an input.
+const FIRST_SOFT_BREAK_CHARS: usize = 60;
 
 /// A line without its leading quote marks: each `>` with the one blank
 /// after it.
@@ -225,12 +236,15 @@ mod tests {
 
     #[test]
     fn quote_marks_and_soft_breaks() {
-        let text = "> >  contended   total wait =\n  type\n>> a=3Db\n>\nplain\n";
+        // A soft break where an encoder puts it: at 76 characters.
+        let text = "> >  contended   total wait     max wait     avg wait         type   cal=\n\
+                    ler\n>> a=3Db\n>\nplain\n";
         let (seen, stats) = read(text);
+        let header = " contended   total wait     max wait     avg wait         type   caller";
         assert_eq!(
             seen,
             [
-                (1, " contended   total wait   type".to_string()),
+                (1, header.to_string()),
                 (3, "a=b".to_string()),
                 (4, String::new()),
                 (5, "plain".to_string()),
@@ -247,7 +261,19 @@ mod tests {
         assert_eq!(stats, ParseStats::default());
         // Once the text is quoted-printable, escapes are decoded.
         let (seen, _) = read("a =\nb\n=3D=3D=3D x =3D=3D=3D\n");
-        assert_eq!(seen[1].1, "=== x ===");
+        assert_eq!(seen[2].1, "=== x ===");
+    }
+
+    #[test]
+    fn a_short_line_ending_in_an_equal_sign_is_prose_until_the_text_is_quoted_printable() {
+        // The map line under it (the largest wait) was joined into prose.
+        let (seen, stats) = read("the script: @w[kstack] =\n@w[foo]: 5000\n");
+        assert_eq!(seen[0], (1, "the script: @w[kstack] =".to_string()));
+        assert_eq!(seen[1], (2, "@w[foo]: 5000".to_string()));
+        assert_eq!(stats.soft_breaks, Tally::default());
+        // After an `=3D` the text is quoted-printable: short breaks join.
+        let (seen, _) = read("x =3D 1\na =\nb\n");
+        assert_eq!(seen[1], (2, "a b".to_string()));
     }
 
     #[test]
@@ -259,15 +285,16 @@ mod tests {
 
     #[test]
     fn joined_lines_are_bounded_like_lines() {
-        let text = "0123456789abcdef=\n".repeat(MAX_LINE / 16 + 10);
+        let text = format!("{}=\n", "0123456789abcdef".repeat(4)).repeat(MAX_LINE / 64 + 10);
         let err = each_mail_line(text.as_bytes(), "m", false, |_, _| Ok(())).unwrap_err();
         assert!(err.to_string().contains("run over 1 MiB"), "{err}");
     }
 
     #[test]
     fn a_soft_break_at_the_end_is_kept() {
-        let (seen, _) = read("> tail =");
-        assert_eq!(seen, [(1, "tail ".to_string())]);
+        let tail = "t".repeat(70);
+        let (seen, _) = read(&format!("> {tail} ="));
+        assert_eq!(seen, [(1, format!("{tail} "))]);
     }
 
     #[test]
