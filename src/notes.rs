@@ -159,6 +159,14 @@ fn note_set_apart(label: &str, stats: &ParseStats) {
             )
         );
     }
+    if let Some(first) = stats.unsure_values.first_line {
+        note!(
+            "contend: {label}: read {} of stack keys as nanoseconds (first: line {first}), \
+             though no script above them says sum(); if the map was filled with count() \
+             (`@[kstack] = count()`), they are event counts: --values count",
+            counted(stats.unsure_values.count, "map value", "map values")
+        );
+    }
     if let Some(first) = stats.count_rows.first_line {
         let why = match stats.count_script_line {
             Some(line) => format!("the script on line {line} fills the map with count()"),

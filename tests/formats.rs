@@ -686,3 +686,29 @@ fn prose_ending_in_an_equal_sign_does_not_swallow_the_map_line_under_it() {
         .collect();
     assert_eq!(totals, [5_000_000, 1_000]);
 }
+
+#[test]
+fn stack_maps_without_a_script_say_their_values_may_be_counts() {
+    // A mail's `@[kstack] = count()` output without its command: read as
+    // 1.529 ms of waits with no word.
+    let run = crate::util::run(&[
+        "report",
+        "fixtures/real/bpftrace-lkml-eventfs-osq-lock-mutex-kstack-count.txt",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "read 4 map values of stack keys as nanoseconds (first: line 9), though no script \
+             above them says sum(); if the map was filled with count() (`@[kstack] = count()`), \
+             they are event counts: --values count"
+        ),
+        "{}",
+        run.stderr
+    );
+    // A script that says sum() settles it: no note.
+    let summed = "bpftrace -e 'kprobe:f { @w[kstack] = sum(nsecs - @s[tid]); }'\n@w[\n    \
+                  mutex_lock+0x1c\n    do_thing+0x20\n]: 5000\n";
+    let run = run_with_stdin(&["report", "-"], summed.as_bytes());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("event counts"), "{}", run.stderr);
+}

@@ -235,6 +235,8 @@ struct Reader {
     /// Maps the script pasted with the output fills with `count()`, and
     /// the line that says so.
     count_maps: Vec<(String, u64)>,
+    /// Maps the script fills with `sum(...)`: times, as read.
+    sum_maps: Vec<String>,
 }
 
 /// Parses btrace/bpftrace map printouts, reporting samples and rows to
@@ -428,20 +430,14 @@ impl Reader {
     /// 'kprobe:... { @[kstack] = count(); }'`): remembers which maps count
     /// events rather than sum times.
     fn note_script(&mut self, number: u64, text: &str) {
-        for (at, _) in text.match_indices("count()") {
-            let before = text[..at].trim_end();
-            let Some(assigned) = before.strip_suffix('=') else {
-                continue;
-            };
-            let Some(sigil) = assigned.rfind('@') else {
-                continue;
-            };
-            let name: String = assigned[sigil + 1..]
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
+        for name in assigned_maps(text, "count()") {
             if !self.count_maps.iter().any(|(map, _)| *map == name) {
                 self.count_maps.push((name, number));
+            }
+        }
+        for name in assigned_maps(text, "sum(") {
+            if !self.sum_maps.contains(&name) {
+                self.sum_maps.push(name);
             }
         }
     }
@@ -479,6 +475,14 @@ impl Reader {
             self.stats.count_script_line = script_line;
         } else {
             row.dur_ns = fields::duration(&map_name, entry.value, options.unit)?;
+            // `@[kstack] = count()` is the one-liner of stack maps: with no
+            // script to say so, their values may be counts, not times.
+            let unsure = options.values == Values::Auto
+                && entry.stack_key.is_some()
+                && !self.sum_maps.iter().any(|name| name == entry.map);
+            if unsure {
+                self.stats.unsure_values.add(number);
+            }
         }
         let roles = key_roles(entry, &options.keys)?;
         if !roles.contains(&MapKey::Category) {
@@ -509,6 +513,28 @@ impl Reader {
         self.current = Some(map.to_string());
         Ok(())
     }
+}
+
+/// The maps a script line assigns with `function` (`count()`, `sum(`):
+/// `@name[...] = count()` gives `name` (empty for `@[...]`).
+fn assigned_maps(text: &str, function: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for (at, _) in text.match_indices(function) {
+        let before = text[..at].trim_end();
+        let Some(assigned) = before.strip_suffix('=') else {
+            continue;
+        };
+        let Some(sigil) = assigned.rfind('@') else {
+            continue;
+        };
+        names.push(
+            assigned[sigil + 1..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect(),
+        );
+    }
+    names
 }
 
 /// The role of each key: `--keys` when given, else by count, a stack key

@@ -281,6 +281,9 @@ pub struct ParseStats {
     pub count_script_line: Option<u64>,
     /// The events those rows count, summed.
     pub counted_events: u64,
+    /// btrace rows of stack maps read as times with no script to say so:
+    /// `@[kstack] = count()` maps hold counts (`--values count`).
+    pub unsure_values: Tally,
     /// klockstat (libbpf-tools) intervals after the first, by header line:
     /// running totals unless it ran with `-R`.
     pub running_totals: Tally,
@@ -341,6 +344,7 @@ impl ParseStats {
             .merge(shifted(chunk.contention_points));
         self.count_rows.merge(shifted(chunk.count_rows));
         self.counted_events = self.counted_events.saturating_add(chunk.counted_events);
+        self.unsure_values.merge(shifted(chunk.unsure_values));
         self.untitled_tables.merge(shifted(chunk.untitled_tables));
         self.running_totals.merge(shifted(chunk.running_totals));
         Ok(())
