@@ -368,6 +368,7 @@ impl ReadArgs {
             lossy: self.lossy,
             events: self.events,
             values: self.values,
+            detected_as: None,
         }
     }
 }

@@ -87,11 +87,15 @@ pub fn read(sources: &[Source], options: &ReadOptions, consumer: &mut dyn Consum
             continue;
         }
         consumer.begin(&source.label, format)?;
+        let parse_options = parse::ParseOptions {
+            detected_as: detected_as(options, format),
+            ..options.parse.clone()
+        };
         let parsed = parse::parse(
             reader,
             &source.name,
             format,
-            &options.parse,
+            &parse_options,
             consumer.sink(),
         );
         consumer.end(parsed?)?;
@@ -288,11 +292,18 @@ fn read_in_parallel(options: &ReadOptions, source: &Source) -> Result<Option<Inp
     if threads < 2 || !big_enough || picks_samples || !is_plain_table(options, path) {
         return Ok(None);
     }
-    let facts = parallel::read_table_file(path, source, options, threads, min_chunk)?;
+    let mut options = options.clone();
+    options.parse.detected_as = detected_as(&options, InputFormat::Table);
+    let facts = parallel::read_table_file(path, source, &options, threads, min_chunk)?;
     Ok(facts.map(|mut facts| {
         facts.format = InputFormat::Table;
         facts
     }))
+}
+
+/// The format's name when the input's format was detected, not named.
+fn detected_as(options: &ReadOptions, format: InputFormat) -> Option<&'static str> {
+    (options.format == InputFormat::Auto).then_some(format.name())
 }
 
 /// Whether the file is the table format, uncompressed (named, or detected

@@ -357,7 +357,7 @@ impl Reader {
             ));
         }
         self.stats
-            .skip_or_refuse(number, text, options.strict, "a btrace map printout")
+            .skip_or_refuse(number, text, options, "a btrace map printout")
     }
 
     /// A line inside a stack key: a frame, or `]: value` / `, key]: value`

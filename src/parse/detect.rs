@@ -67,6 +67,14 @@ pub fn detect(head: &[u8], complete: bool) -> Result<InputFormat, String> {
     }
 }
 
+/// The text format other than `format` (by name) that only prints a line
+/// like `text`, if any.
+pub fn other_format_line(text: &str, format: &str) -> Option<InputFormat> {
+    InputFormat::concrete()
+        .filter(|other| other.name() != format)
+        .find(|other| other.is_signature_line(text))
+}
+
 /// The formats whose signature lines appear, each with its first line.
 /// The formats whose parsers read mails (quote marks, quoted-printable)
 /// are also looked for in the lines as a mail reader gives them, so a

@@ -171,12 +171,9 @@ impl Reader<'_> {
             }
         }
         let Some(table) = self.table.filter(|_| looks_like_row(text)) else {
-            return self.stats.skip_or_refuse(
-                number,
-                text,
-                self.options.strict,
-                "klockstat output",
-            );
+            return self
+                .stats
+                .skip_or_refuse(number, text, self.options, "klockstat output");
         };
         let row = row(table, number, text)?;
         self.rows_in_table += 1;

@@ -179,12 +179,9 @@ impl Reader<'_> {
             return Ok(());
         }
         let Some(parts) = parts(text) else {
-            return self.stats.skip_or_refuse(
-                number,
-                text,
-                self.options.strict,
-                "LOCK_PROFILING output",
-            );
+            return self
+                .stats
+                .skip_or_refuse(number, text, self.options, "LOCK_PROFILING output");
         };
         if !self.started {
             sink.sample(Vec::new())?;

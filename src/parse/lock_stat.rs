@@ -211,7 +211,7 @@ impl Reader<'_> {
             return Ok(());
         }
         self.stats
-            .skip_or_refuse(number, text, self.options.strict, "/proc/lock_stat")
+            .skip_or_refuse(number, text, self.options, "/proc/lock_stat")
     }
 
     fn start(&mut self, sink: &mut dyn Sink) -> Result<(), String> {

@@ -169,7 +169,7 @@ impl Reader<'_> {
             }
             _ => self
                 .stats
-                .skip_or_refuse(number, text, self.options.strict, "a lockstat report"),
+                .skip_or_refuse(number, text, self.options, "a lockstat report"),
         }
     }
 

@@ -154,6 +154,10 @@ pub struct ParseOptions {
     pub events: Events,
     /// btrace: whether map values are times or event counts.
     pub values: Values,
+    /// The format's name when it was detected from the input's first 64
+    /// KiB (not named): a line only another format prints, past them, is
+    /// then refused as detection refuses several formats.
+    pub detected_as: Option<&'static str>,
 }
 
 /// What btrace map values are: a printout does not say whether a map was
@@ -299,15 +303,18 @@ impl ParseStats {
     }
 
     /// A line that is not part of the format's output (`what` names the
-    /// output): skipped and counted, or under `--strict` an error.
+    /// output): skipped and counted, or under `--strict` an error; in an
+    /// input whose format was detected, a line only another format prints
+    /// is an error (a second format past what detection read).
     pub fn skip_or_refuse(
         &mut self,
         line: u64,
         text: &str,
-        strict: bool,
+        options: &ParseOptions,
         what: &str,
     ) -> Result<(), String> {
-        if strict {
+        refuse_another_format(text, options)?;
+        if options.strict {
             return Err(format!(
                 "not part of {what}: \"{}\" (--strict)",
                 crate::error::shorten(text)
@@ -381,6 +388,26 @@ impl ParseStats {
 /// lock waits, which it would otherwise skip or set apart with a note.
 pub fn refused(what: &str, text: &str) -> String {
     format!("{what}: \"{}\" (--strict)", crate::error::shorten(text))
+}
+
+/// In an input whose format was detected, an error for a line only
+/// another format prints: a second format past the head detection read
+/// (inside it, detection refuses the input as several formats).
+pub fn refuse_another_format(text: &str, options: &ParseOptions) -> Result<(), String> {
+    let Some(detected) = options.detected_as else {
+        return Ok(());
+    };
+    match detect::other_format_line(text, detected) {
+        Some(other) => Err(format!(
+            "a line of {} output, past the first {} KiB that detection read as {detected}: \
+             \"{}\"; an input in several formats is refused: split it, or name one with \
+             --input-format",
+            other.name(),
+            detect::HEAD_BYTES / 1024,
+            crate::error::shorten(text)
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The input formats `contend` reads.

@@ -157,12 +157,12 @@ enum Part {
 }
 
 /// The parser's state between lines.
-struct Reader {
+struct Reader<'o> {
     layout: Option<Layout>,
     part: Part,
     rows_in_table: u64,
     stats: ParseStats,
-    strict: bool,
+    options: &'o ParseOptions,
 }
 
 /// Parses `perf lock contention` output: each table (each header line) is
@@ -191,7 +191,7 @@ pub fn parse<R: BufRead>(
         part: Part::Before,
         rows_in_table: 0,
         stats: ParseStats::default(),
-        strict: options.strict,
+        options,
     };
     read_mail_lines(
         reader,
@@ -211,7 +211,7 @@ pub fn parse<R: BufRead>(
     Ok(state.stats)
 }
 
-impl Reader {
+impl Reader<'_> {
     fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
         let text = line.trim();
         if let Some(columns) = table_header(text) {
@@ -235,7 +235,7 @@ impl Reader {
         }
         match (self.part, &self.layout) {
             (Part::Debug, _) => Ok(()),
-            (Part::OwnerStacks, _) if starts_with_digit(text) && self.strict => Err(
+            (Part::OwnerStacks, _) if starts_with_digit(text) && self.options.strict => Err(
                 super::refused("a lock owner's stack row (-o), not a wait", text),
             ),
             (Part::OwnerStacks, _) if starts_with_digit(text) => {
@@ -259,13 +259,13 @@ impl Reader {
                     }
                     Err(_) => {
                         self.stats
-                            .skip_or_refuse(number, text, self.strict, "perf lock output")
+                            .skip_or_refuse(number, text, self.options, "perf lock output")
                     }
                 }
             }
             _ => self
                 .stats
-                .skip_or_refuse(number, text, self.strict, "perf lock output"),
+                .skip_or_refuse(number, text, self.options, "perf lock output"),
         }
     }
 

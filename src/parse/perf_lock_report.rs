@@ -109,14 +109,14 @@ pub const FORMAT: Format = Format {
 };
 
 /// The parser's state between lines.
-struct Reader {
+struct Reader<'o> {
     header: Option<Header>,
     /// The names are threads: a `perf lock report -t` command line was
     /// seen above the table.
     threads: bool,
     /// In perf's `=== output for debug===` footer.
     in_footer: bool,
-    strict: bool,
+    options: &'o ParseOptions,
     stats: ParseStats,
 }
 
@@ -131,7 +131,7 @@ pub fn parse<R: BufRead>(
         header: None,
         threads: false,
         in_footer: false,
-        strict: options.strict,
+        options,
         stats: ParseStats::default(),
     };
     read_mail_lines(
@@ -152,7 +152,7 @@ pub fn parse<R: BufRead>(
     Ok(state.stats)
 }
 
-impl Reader {
+impl Reader<'_> {
     fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
         let text = line.trim();
         if text.is_empty() {
@@ -215,7 +215,7 @@ impl Reader {
 
     fn skip(&mut self, number: u64, text: &str) -> Result<(), String> {
         self.stats
-            .skip_or_refuse(number, text, self.strict, "perf lock report output")
+            .skip_or_refuse(number, text, self.options, "perf lock report output")
     }
 }
 

@@ -549,6 +549,7 @@ impl TableParser {
     }
 
     fn skip(&mut self, number: u64, line: &str) -> Result<(), String> {
+        super::refuse_another_format(line.trim(), &self.options)?;
         if self.options.strict {
             let what = if !starts_like_number(line) {
                 "not part of a lock table"
