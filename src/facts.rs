@@ -53,18 +53,36 @@ impl Default for Fold {
     }
 }
 
-/// A symbol or caller without its offset: `vm_map_lock_ln+0x4f` and
-/// Linux's `do_exit+0x1a2/0x9d0` lose everything from the `+`, since
-/// offsets move between kernel builds.
+/// A symbol or caller without its offset: `vm_map_lock_ln+0x4f`, Linux's
+/// `do_exit+0x1a2/0x9d0` and bpftrace's decimal `xfs_ilock+125` lose
+/// everything from the `+`, since offsets move between kernel builds.
 pub fn strip_offset(text: &str) -> &str {
     let Some(plus) = text.rfind("+0x") else {
-        return text;
+        return strip_decimal_offset(text);
     };
     let offset = &text[plus + 3..];
     let (first, rest) = offset.split_once("/0x").unwrap_or((offset, "0"));
     let hex = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
     if plus > 0 && hex(first) && hex(rest) {
         &text[..plus]
+    } else {
+        text
+    }
+}
+
+/// bpftrace's `func+125`: a decimal offset after a function's name.
+fn strip_decimal_offset(text: &str) -> &str {
+    let Some((function, offset)) = text.rsplit_once('+') else {
+        return text;
+    };
+    // A function's name: it starts as C identifiers do (ppc64's start
+    // with a dot) and ends in one of their characters.
+    let starts = |c: char| c.is_ascii_alphabetic() || c == '_' || c == '.';
+    let ends = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
+    let named =
+        function.chars().next().is_some_and(starts) && function.chars().last().is_some_and(ends);
+    if named && !offset.is_empty() && offset.bytes().all(|b| b.is_ascii_digit()) {
+        function
     } else {
         text
     }
@@ -1055,6 +1073,14 @@ mod tests {
         assert_eq!(strip_offset("reaper"), "reaper");
         assert_eq!(strip_offset("odd+0xzz"), "odd+0xzz");
         assert_eq!(strip_offset("+0x10"), "+0x10");
+        // bpftrace prints decimal offsets.
+        assert_eq!(strip_offset("xfs_ilock+125"), "xfs_ilock");
+        assert_eq!(strip_offset("rmqueue_bulk+76"), "rmqueue_bulk");
+        assert_eq!(strip_offset("+76"), "+76");
+        assert_eq!(strip_offset("a b+"), "a b+");
+        assert_eq!(strip_offset("c++"), "c++");
+        assert_eq!(strip_offset("x+1y"), "x+1y");
+        assert_eq!(strip_offset("-2+3"), "-2+3");
     }
 
     #[test]

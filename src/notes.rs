@@ -262,8 +262,14 @@ pub fn note_offsets<'a>(label: &str, stripped: impl IntoIterator<Item = &'a str>
         return;
     };
     let sites = counted(count as u64, "symbol or caller", "symbols and callers");
+    // bpftrace prints decimal offsets (`xfs_ilock+125`).
+    let offset = if example.contains("+0x") {
+        "+0x offset"
+    } else {
+        "offset"
+    };
     note!(
-        "contend: {label}: read {sites} without the +0x offset (e.g. `{example}` as `{}`): \
+        "contend: {label}: read {sites} without the {offset} (e.g. `{example}` as `{}`): \
          call sites in one function are one group; --keep-offsets keeps them apart",
         crate::facts::strip_offset(example)
     );
