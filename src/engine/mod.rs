@@ -179,6 +179,7 @@ fn rank_per_input(
         total += count;
         for group in &mut own_groups {
             group.input = Some(input.label.clone());
+            group.input_index = Some(index);
         }
         groups.extend(own_groups);
     }

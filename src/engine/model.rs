@@ -151,6 +151,10 @@ pub struct Group {
     /// otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub input: Option<String>,
+    /// The same input by its index among the inputs: how the engine finds
+    /// it (labels are for people).
+    #[serde(skip)]
+    pub input_index: Option<usize>,
     /// The group's category, symbol and caller.
     #[serde(flatten)]
     pub keys: KeyValues,

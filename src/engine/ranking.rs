@@ -228,6 +228,7 @@ fn groups_of(
             let events = (!sum.uncounted).then_some(sum.rows);
             Group {
                 input: None,
+                input_index: None,
                 keys: KeyValues {
                     category: key(GroupKey::Category),
                     symbol: key(GroupKey::Symbol),

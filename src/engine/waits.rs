@@ -8,9 +8,9 @@ use super::model::{Group, GroupKey};
 use crate::distribution::Histogram;
 use crate::facts::{InputFacts, kept_keys};
 
-/// A group's identity as its keys' texts: its input (with `--per-input`),
-/// then (category, symbol, caller), None where not grouped by.
-type GroupId<'a> = (Option<&'a str>, [Option<&'a str>; 3]);
+/// A group's identity: its input by index (with `--per-input`), then its
+/// keys' texts (category, symbol, caller), None where not grouped by.
+type GroupId<'a> = (Option<usize>, [Option<&'a str>; 3]);
 
 /// Fills the groups' percentiles (and with `histogram`, their power-of-two
 /// histograms) from the inputs' single waits.
@@ -59,17 +59,17 @@ fn merge_by_group(
                 group.keys.symbol.as_deref(),
                 group.keys.caller.as_deref(),
             ];
-            ((group.input.as_deref(), keys), at)
+            ((group.input_index, keys), at)
         })
         .collect();
     let kept = kept_keys(by);
     let mut merged = vec![Histogram::default(); groups.len()];
-    for input in inputs {
-        let label = per_input.then_some(input.label.as_str());
+    for (input_index, input) in inputs.iter().enumerate() {
+        let input_id = per_input.then_some(input_index);
         for (&key, waits) in &input.histograms {
             let ids = input.keys[key as usize].ids();
             let keys = [0, 1, 2].map(|at| kept[at].then(|| input.key(ids[at])));
-            if let Some(&at) = index.get(&(label, keys)) {
+            if let Some(&at) = index.get(&(input_id, keys)) {
                 merged[at].merge(waits);
             }
         }
