@@ -315,3 +315,25 @@ fn a_string_table_of_maximal_strings_is_refused_at_16_mib() {
          few hundred KB\n"
     );
 }
+
+/// A million distinct keys exported as groups: every group's record was
+/// held at once (1.41 GB); records are now written one at a time.
+#[test]
+fn a_million_groups_are_exported_within_the_limit() {
+    const KEYS: u64 = 1_000_000;
+    let run = run_limited(&["export", "--what", "groups", "-"], LIMIT, |out| {
+        out.write_all(b"Stopped\t400ms\nRunning\t4ms\ndur\tcategory\tsymbol\tcaller\n")?;
+        for i in 0..KEYS {
+            writeln!(out, "{}\tmutex\tlock_{i}\tcaller_{i}", i + 1)?;
+        }
+        Ok(())
+    });
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.lines().count() as u64, KEYS + 1);
+    // Largest first: lock_999999, 1 000 000 ns.
+    let first = run.stdout.lines().nth(1).unwrap();
+    assert!(
+        first.starts_with("mutex,lock_999999,caller_999999,spin,1000000,1,1,"),
+        "{first}"
+    );
+}

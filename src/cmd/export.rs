@@ -10,7 +10,7 @@ use crate::cli::ExportArgs;
 use crate::engine::{self, Analysis, GroupKey, SortKey};
 use crate::error::Exit;
 use crate::export::records::{
-    each_sample_record, group_fields, group_keys, group_records, row_fields, sample_fields,
+    each_group_record, each_sample_record, group_fields, group_keys, row_fields, sample_fields,
 };
 use crate::export::writer::{RecordWriter, WriterOptions, write_folded};
 use crate::export::{ExportFormat, Value, What};
@@ -277,8 +277,6 @@ fn export_analysis(
         return writer.finish();
     }
     let mut writer = RecordWriter::new(out, &group_fields(analysis), options)?;
-    for record in &group_records(analysis) {
-        writer.write(record)?;
-    }
+    each_group_record(analysis, |record| writer.write(record))?;
     writer.finish()
 }

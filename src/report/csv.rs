@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use crate::engine::Analysis;
 use crate::export::ExportFormat;
-use crate::export::records::{group_fields, group_records};
+use crate::export::records::{each_group_record, group_fields};
 use crate::export::writer::{RecordWriter, WriterOptions};
 use crate::parse::Unit;
 
@@ -22,9 +22,7 @@ pub fn groups(analysis: &Analysis) -> Result<String> {
         raw_text: false,
     };
     let mut writer = RecordWriter::new(&mut out, &group_fields(analysis), options)?;
-    for record in group_records(analysis) {
-        writer.write(&record)?;
-    }
+    each_group_record(analysis, |record| writer.write(record))?;
     writer.finish()?;
     Ok(String::from_utf8(out)?)
 }
