@@ -479,7 +479,8 @@ impl Reader {
             // script to say so, their values may be counts, not times.
             let unsure = options.values == Values::Auto
                 && entry.stack_key.is_some()
-                && !self.sum_maps.iter().any(|name| name == entry.map);
+                && !self.sum_maps.iter().any(|name| name == entry.map)
+                && !names_a_time(entry.map);
             if unsure {
                 self.stats.unsure_values.add(number);
             }
@@ -513,6 +514,16 @@ impl Reader {
         self.current = Some(map.to_string());
         Ok(())
     }
+}
+
+/// A map whose name says it holds times (`@wait_ns`, `@lat_us`,
+/// `@spin_time`): no note that its values may be counts.
+fn names_a_time(map: &str) -> bool {
+    let lower = map.to_ascii_lowercase();
+    let words: Vec<&str> = lower.split('_').collect();
+    words
+        .iter()
+        .any(|word| ["ns", "us", "ms", "nsecs", "usecs", "time", "wait", "lat"].contains(word))
 }
 
 /// The maps a script line assigns with `function` (`count()`, `sum(`):
