@@ -5,6 +5,7 @@
 //! per-group tests need is kept only when asked for ([`Fold::detail`]).
 
 use crate::hashing::{InputMap, InputSet, input_hash};
+use crate::holders::Holders;
 use hashbrown::HashTable;
 
 use crate::detail::KeyWaits;
@@ -272,6 +273,8 @@ pub struct InputFacts {
     pub filter_hits: Hits,
     /// What the parser skipped.
     pub stats: ParseStats,
+    /// Who held the locks its thread waited on (captures).
+    pub holders: Holders,
 }
 
 impl InputFacts {

@@ -20,6 +20,7 @@ pub mod export;
 pub mod facts;
 pub mod filter;
 pub mod hashing;
+pub mod holders;
 pub mod ingest;
 pub mod memory;
 pub mod notes;

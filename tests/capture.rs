@@ -977,6 +977,7 @@ fn shared_figures(groups: &Value) -> Value {
                 "p50_ns",
                 "p90_ns",
                 "p99_ns",
+                "holders",
             ] {
                 fields.remove(field);
             }

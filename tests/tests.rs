@@ -11,6 +11,7 @@ mod doc_examples;
 mod errors;
 mod export;
 mod formats;
+mod holders;
 mod hostile;
 mod hostile_figures;
 mod hostile_memory;

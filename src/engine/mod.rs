@@ -4,6 +4,7 @@
 
 pub mod classes;
 pub mod diff;
+pub mod holders;
 pub mod model;
 pub mod ranking;
 pub mod samples;
@@ -114,7 +115,7 @@ pub fn analyze(inputs: &[InputFacts], options: &AnalysisOptions) -> Result<Analy
     check_grouping(inputs, &options.by)?;
     let names = ranking::KeyNames::of(inputs);
     let samples = Samples::of(inputs, &options.classes);
-    let inputs_out = input_summaries(inputs, &samples);
+    let mut inputs_out = input_summaries(inputs, &samples);
     let total = samples.total();
     // Without Running time there is no share of it to rank by: perf lock,
     // lockstat and klockstat inputs rank by total wait, as their own tools
@@ -146,6 +147,7 @@ pub fn analyze(inputs: &[InputFacts], options: &AnalysisOptions) -> Result<Analy
         options.per_input,
         options.histogram,
     );
+    holders::attach(inputs, &mut inputs_out, &mut groups);
     Ok(Analysis {
         warnings: warnings(&samples),
         inputs: inputs_out,
@@ -204,6 +206,8 @@ fn input_summaries(inputs: &[InputFacts], samples: &Samples) -> Vec<InputSummary
             uncontended_rows: input.stats.uncontended_rows.count,
             contention_point_rows: input.stats.contention_points.count,
             counted_events: input.stats.counted_events,
+            holders: None,
+            holders_unknown_for: None,
             total: samples.input_total(index),
         })
         .collect()

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::holders::HolderSummary;
+
 use super::classes::LockClass;
 use crate::distribution::Octave;
 use crate::parse::InputFormat;
@@ -140,6 +142,14 @@ pub struct InputSummary {
     /// Events counted by btrace `count()` maps, read as counts rather than
     /// times (an extension).
     pub counted_events: u64,
+    /// Who held the locks its thread waited on, per lock and holder:
+    /// present for inputs that record holders (captures; an extension).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holders: Option<Vec<HolderSummary>>,
+    /// Lock types whose releases the capture never records, so whose
+    /// holders are unknown (captures; an extension).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holders_unknown_for: Option<Vec<String>>,
     /// The input's figures summed over its samples (an extension).
     pub total: Metrics,
 }
@@ -203,6 +213,11 @@ pub struct Group {
     /// extension).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub histogram: Option<Option<Vec<Octave>>>,
+    /// Who held the lock while it was waited on, per holder, largest
+    /// first: present when an input records holders (captures; an
+    /// extension).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holders: Option<Vec<HolderSummary>>,
 }
 
 /// The key values of a group, of a ranking or of a diff: those the

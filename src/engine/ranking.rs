@@ -255,6 +255,7 @@ fn groups_of(
                 p90_ns: None,
                 p99_ns: None,
                 histogram: None,
+                holders: None,
             }
         })
         .collect()

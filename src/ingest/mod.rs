@@ -21,6 +21,7 @@ use crate::filter::{Filters, Hits};
 
 use crate::error::InputError;
 use crate::facts::{FactsBuilder, Fold, InputFacts};
+use crate::holders::{HolderFacts, Holders};
 use crate::parse::{self, InputFormat, ParseOptions, ParseStats, Sink, detect, fxt};
 pub use source::Source;
 
@@ -59,6 +60,9 @@ pub trait Consumer {
     /// The current input is read; `stats` is its parser's account of it
     /// (a capture's goes with its first thread).
     fn end(&mut self, stats: ParseStats) -> Result<()>;
+    /// Who held the locks the current input waited on (a capture's
+    /// thread): given before [`Consumer::end`]. Ignored by default.
+    fn holders(&mut self, _facts: HolderFacts) {}
     /// Where a consumer that keeps facts keeps them: a large table file
     /// is then read on several cores straight into facts. None (the
     /// default) parses every input into the sink.
@@ -214,6 +218,7 @@ struct FactsConsumer {
     fold: Fold,
     inputs: Vec<InputFacts>,
     current: Option<(FactsBuilder, InputFormat)>,
+    holders: Holders,
 }
 
 impl Consumer for FactsConsumer {
@@ -231,12 +236,17 @@ impl Consumer for FactsConsumer {
         let (builder, format) = self.current.take().expect("an input begun");
         let mut facts = builder.finish(stats);
         facts.format = format;
+        facts.holders = std::mem::take(&mut self.holders);
         self.inputs.push(facts);
         Ok(())
     }
 
     fn facts(&mut self) -> Option<&mut Vec<InputFacts>> {
         Some(&mut self.inputs)
+    }
+
+    fn holders(&mut self, facts: HolderFacts) {
+        self.holders = Holders::Known(facts);
     }
 }
 
@@ -261,6 +271,7 @@ fn read_capture(
         consumer.begin(&label, InputFormat::Fxt)?;
         let fed = thread.feed(consumer.sink());
         fed.map_err(|message| InputError::whole(&source.name, message))?;
+        consumer.holders(thread.holders.clone());
         // The capture's notes belong to it once, not to every thread.
         consumer.end(if index == 0 {
             capture.stats

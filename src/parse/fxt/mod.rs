@@ -8,6 +8,7 @@
 //! waits, the `acquire-start` slices by category (lock type), `symbol` and
 //! `caller` arguments. A wait counts in the window where it began.
 
+pub mod holders;
 pub mod records;
 pub mod sampler;
 pub mod spill;
@@ -19,6 +20,7 @@ use super::format::{Format, NO_STATES};
 use super::{ParseStats, Row, RowWaits, Sink, State};
 use crate::distribution::Histogram;
 use crate::error::InputError;
+use crate::holders::{Doing, HolderFacts, HolderShare, HolderThread};
 use records::{RecordError, RecordReader};
 use sampler::{STATE_NAMES, Sampler, Selection, ThreadTrack};
 
@@ -46,6 +48,8 @@ pub struct ThreadSamples {
     pub name: String,
     /// One sample per window: state totals and lock waits.
     pub samples: Vec<Sample>,
+    /// Its lock waits split over the threads that held the locks.
+    pub holders: HolderFacts,
 }
 
 /// One window of one thread.
@@ -294,6 +298,66 @@ fn thread_samples(sampler: &Sampler, koid: u64, options: &CaptureOptions) -> Thr
     ThreadSamples {
         name: thread_name(sampler, koid),
         samples,
+        holders: HolderFacts {
+            shares: holder_shares(sampler, koid),
+            releases_unrecorded: sampler.without_releases.clone(),
+        },
+    }
+}
+
+/// A thread's waits by holder and doing, in words, largest first.
+fn holder_shares(sampler: &Sampler, koid: u64) -> Vec<HolderShare> {
+    let Some(shares) = sampler.holder_shares.get(&koid) else {
+        return Vec::new();
+    };
+    let mut named: Vec<HolderShare> = shares
+        .iter()
+        .filter(|(_, ns)| **ns > 0)
+        .map(|(key, ns)| HolderShare {
+            lock: sampler.key_text(key.wait_key),
+            holder: holder_thread(sampler, key.holder),
+            taken_in: std::mem::take(&mut sampler.key_text(key.hold_key)[2]),
+            edge: key.edge,
+            doing: doing(sampler, key.doing, key.next_holder),
+            ns: *ns,
+        })
+        .collect();
+    named.sort_by(|a, b| {
+        b.ns.cmp(&a.ns)
+            .then_with(|| a.lock.cmp(&b.lock))
+            .then_with(|| a.holder.cmp(&b.holder))
+            .then_with(|| a.doing.cmp(&b.doing))
+    });
+    named
+}
+
+fn holder_thread(sampler: &Sampler, koid: u64) -> Option<HolderThread> {
+    (koid != holders::NO_THREAD).then(|| HolderThread {
+        thread: thread_name(sampler, koid),
+        tid: koid,
+        pid: sampler
+            .processes
+            .get(&koid)
+            .copied()
+            .filter(|pid| *pid != 0),
+    })
+}
+
+fn doing(sampler: &Sampler, activity: holders::Activity, next_holder: u64) -> Doing {
+    match activity {
+        holders::Activity::Unknown => Doing::Unknown,
+        holders::Activity::Running { slice } if slice == holders::NO_SLICE => Doing::Running(None),
+        holders::Activity::Running { slice } => {
+            let [category, name, _] = sampler.key_text(slice);
+            Doing::Running(Some([category, name]))
+        }
+        holders::Activity::OffCpu { state } => {
+            Doing::OffCpu(STATE_NAMES[usize::from(state).min(6)].to_string())
+        }
+        holders::Activity::Waiting { pair } => {
+            let [_, symbol, _] = sampler.key_text(sampler.lock_pair_key(pair));
+            Doing::Waiting(symbol, holder_thread(sampler, next_holder))
+        }
     }
 }
 

@@ -16,6 +16,10 @@ use crate::hashing::{InputMap, InputSet};
 
 use crate::distribution::Histogram;
 
+use super::holders::{
+    Activity, Attribution, DoingRecorder, HoldNotes, HolderTimeline, LockEvent, LockOp, NO_SLICE,
+    NO_THREAD, ShareKey, WaitedLocks, holds_and_waits, needed_stretches,
+};
 use super::spill::{Entry, EntryLog};
 
 use super::records::{
@@ -102,7 +106,7 @@ enum What {
     /// name. `wait` tells whether its name is a lock wait's end.
     End { wait: bool, key: u32 },
     /// An `acquire-start` instant: its (lock, key) pair by id (see
-    /// [`Sampler::instant_locks`]).
+    /// [`Sampler::lock_pairs`]).
     WaitStart(u32),
     /// An `acquired-*` or `acquire-abort` instant, likewise.
     WaitDone(u32),
@@ -116,6 +120,9 @@ enum What {
     },
     /// The low 61 bits of the complete wait's length.
     CompleteLength(u64),
+    /// A lock operation on a (lock, key) pair (see
+    /// [`Sampler::lock_pairs`]), for the holders.
+    LockOp { op: LockOp, pair: u32 },
 }
 
 /// The bits of a complete wait's length that [`What::CompleteLength`] holds.
@@ -142,6 +149,9 @@ impl What {
                 u64::from(key) | u64::from(length_top) << 32,
             ),
             What::CompleteLength(low) => return 6 | low << 3,
+            What::LockOp { op, pair } => {
+                return 7 | u64::from(op.code()) << 3 | u64::from(pair) << 7;
+            }
         };
         tag | (u64::from(flag) << 3) | (value << 4)
     }
@@ -166,7 +176,11 @@ impl What {
                 length_top: (value >> 32) as u8,
                 out_of_order: flag,
             },
-            _ => What::CompleteLength(code >> 3),
+            6 => What::CompleteLength(code >> 3),
+            _ => What::LockOp {
+                op: LockOp::from_code(((code >> 3) & 15) as u8),
+                pair: (code >> 7) as u32,
+            },
         }
     }
 }
@@ -227,11 +241,21 @@ pub struct Sampler {
     key_list: Vec<[Box<str>; 3]>,
     key_buffer: String,
     /// The (lock address, key) pairs of instant lock events, by id.
-    instant_locks: Vec<(u64, u32)>,
-    instant_lock_ids: InputMap<(u64, u32), u32>,
+    lock_pairs: Vec<(u64, u32)>,
+    lock_pair_ids: InputMap<(u64, u32), u32>,
     selection: Option<Selection>,
     /// Threads named otherwise than the selection asks: not tracked.
     ignored: InputSet<u64>,
+    /// Locks some thread waited on: whose holders are worked out.
+    waited: WaitedLocks,
+    /// The tracked threads' waits split over the holders, by waiter.
+    pub holder_shares: InputMap<u64, InputMap<ShareKey, u64>>,
+    /// What was odd in the holds.
+    pub hold_notes: HoldNotes,
+    /// Lock types waited on whose releases the capture never records.
+    pub without_releases: Vec<String>,
+    /// The process of every thread, by koid, when the capture names one.
+    pub processes: InputMap<u64, u64>,
     /// Oddities seen.
     pub notes: CaptureNotes,
 }
@@ -253,10 +277,15 @@ impl Sampler {
             keys: InputMap::default(),
             key_list: Vec::new(),
             key_buffer: String::new(),
-            instant_locks: Vec::new(),
-            instant_lock_ids: InputMap::default(),
+            lock_pairs: Vec::new(),
+            lock_pair_ids: InputMap::default(),
             selection: None,
             ignored: Default::default(),
+            waited: WaitedLocks::default(),
+            holder_shares: InputMap::default(),
+            hold_notes: HoldNotes::default(),
+            without_releases: Vec::new(),
+            processes: InputMap::default(),
             notes: CaptureNotes::default(),
         }
     }
@@ -276,6 +305,9 @@ impl Sampler {
                 name,
                 process,
             } => {
+                if let Some(process) = process {
+                    self.processes.insert(*koid, *process);
+                }
                 if let (true, Some(process)) = (name.is_empty(), process) {
                     if self.thread_process.insert(*koid, *process).is_none() {
                         self.process_threads
@@ -335,20 +367,132 @@ impl Sampler {
             ));
         }
         let empty_key = self.intern(["", "", ""]);
-        let mut replay = Replay::new(span, empty_key, &self.instant_locks);
+        let mut replay = Replay::new(span, empty_key, &self.lock_pairs);
         let threads = &mut self.threads;
         let notes = &mut self.notes;
-        std::mem::take(&mut self.log).drain_sorted(|koid, entry| {
-            if replay.koid != Some(koid) {
-                replay.next_thread(Some(koid), threads, notes);
-            }
-            // Threads a selection dropped after their first records.
-            let Some(track) = threads.get_mut(&koid) else {
-                return Ok(());
-            };
-            replay.take(track, entry.ns, What::from_code(entry.code), notes)
-        })?;
+        let (pairs, waited) = (&self.lock_pairs, &self.waited);
+        let mut lock_events: InputMap<u64, Vec<LockEvent>> = InputMap::default();
+        self.log.replay_sorted(
+            |_| true,
+            |koid, entry| {
+                let what = What::from_code(entry.code);
+                if let What::LockOp { op, pair } = what {
+                    let (lock, key) = pairs[pair as usize];
+                    if waited.contains(&lock) {
+                        let ns = entry.ns;
+                        let event = LockEvent {
+                            ns,
+                            thread: koid,
+                            op,
+                            key,
+                        };
+                        lock_events.entry(lock).or_default().push(event);
+                    }
+                }
+                // Threads a selection did not ask for (only holders).
+                if !threads.contains_key(&koid) {
+                    return Ok(());
+                }
+                if replay.koid != Some(koid) {
+                    replay.next_thread(Some(koid), threads, notes);
+                }
+                let track = threads.get_mut(&koid).expect("tracked, looked up above");
+                replay.take(track, entry.ns, what, notes)
+            },
+        )?;
         replay.next_thread(None, threads, notes);
+        self.find_holders(span, lock_events)
+    }
+
+    /// Splits the tracked threads' lock waits over the holders of the
+    /// locks ([`super::holders`]): each lock's holds rebuilt from its
+    /// events, then a second pass over the holders' own events for what
+    /// they were doing.
+    fn find_holders(
+        &mut self,
+        span: Span,
+        lock_events: InputMap<u64, Vec<LockEvent>>,
+    ) -> Result<(), String> {
+        let mut timelines: InputMap<u64, HolderTimeline> = InputMap::default();
+        let mut attribution = Attribution::default();
+        self.without_releases = self.categories_without_releases(&lock_events);
+        for (lock, mut events) in lock_events {
+            // At one time, a release goes first: the next holder cannot
+            // have taken the lock before it was let go.
+            events.sort_by_key(|event| {
+                let releases = matches!(event.op, LockOp::ReleaseExclusive | LockOp::ReleaseShared);
+                (event.ns, !releases)
+            });
+            let (mut holds, mut waits) =
+                holds_and_waits(&events, span.origin, span.end, &mut self.hold_notes);
+            // A lock type whose releases the capture never records: its
+            // holds would be guesses; its waits stay unknown.
+            let category = events
+                .first()
+                .map_or("", |event| self.category_of(event.key));
+            if self.without_releases.iter().any(|w| w == category) {
+                holds.clear();
+            }
+            waits.retain(|wait| self.threads.contains_key(&wait.thread));
+            let timeline = HolderTimeline::new(holds);
+            attribution.add_lock(&timeline, &waits);
+            timelines.insert(lock, timeline);
+        }
+        let holders: InputSet<u64> = attribution.queries.keys().copied().collect();
+        let mut recorders: InputMap<u64, DoingRecorder> = attribution
+            .queries
+            .iter_mut()
+            .map(|(&holder, queries)| (holder, DoingRecorder::new(needed_stretches(queries))))
+            .collect();
+        let pairs = &self.lock_pairs;
+        let mut current: Option<(u64, Doings)> = None;
+        let end_thread = |current: &mut Option<(u64, Doings)>,
+                          recorders: &mut InputMap<u64, DoingRecorder>| {
+            if let Some((koid, doings)) = current.take() {
+                if let Some(recorder) = recorders.get_mut(&koid) {
+                    recorder.finish(doings.now());
+                }
+            }
+        };
+        self.log.replay_sorted(
+            |koid| holders.contains(&koid),
+            |koid, entry| {
+                if current.as_ref().is_none_or(|(thread, _)| *thread != koid) {
+                    end_thread(&mut current, &mut recorders);
+                    current = Some((koid, Doings::default()));
+                }
+                let (_, doings) = current.as_mut().expect("set above");
+                let recorder = recorders.get_mut(&koid).expect("a holder");
+                recorder.before(entry.ns, doings.now());
+                doings.apply(What::from_code(entry.code), pairs);
+                recorder.after(entry.ns, doings.now());
+                Ok(())
+            },
+        )?;
+        end_thread(&mut current, &mut recorders);
+        let mut next_holder = |pair: u32, from: u64, to: u64| {
+            let lock = pairs[pair as usize].0;
+            let Some(timeline) = timelines.get(&lock) else {
+                return Vec::new();
+            };
+            timeline
+                .within(from, to)
+                .into_iter()
+                .map(|(from, to, members)| {
+                    let first = members.first().map(|&i| timeline.holds[i as usize].thread);
+                    (from, to, first.unwrap_or(NO_THREAD))
+                })
+                .collect()
+        };
+        let queries = std::mem::take(&mut attribution.queries);
+        for (holder, queries) in &queries {
+            let timeline = recorders
+                .remove(holder)
+                .map(|r| r.timeline)
+                .unwrap_or_default();
+            attribution.resolve(queries, &timeline, &mut next_holder);
+        }
+        self.holder_shares = attribution.shares;
         Ok(())
     }
 
@@ -372,9 +516,58 @@ impl Sampler {
         })
     }
 
+    /// The lock types (categories) waited on whose releases the capture
+    /// never records, sorted.
+    fn categories_without_releases(
+        &self,
+        lock_events: &InputMap<u64, Vec<LockEvent>>,
+    ) -> Vec<String> {
+        let mut waited: Vec<&str> = Vec::new();
+        let mut released: Vec<&str> = Vec::new();
+        for events in lock_events.values() {
+            let Some(first) = events.first() else {
+                continue;
+            };
+            let category = self.category_of(first.key);
+            let releases = |event: &LockEvent| {
+                matches!(event.op, LockOp::ReleaseExclusive | LockOp::ReleaseShared)
+            };
+            let list = if events.iter().any(releases) {
+                &mut released
+            } else {
+                &mut waited
+            };
+            if !list.contains(&category) {
+                list.push(category);
+            }
+        }
+        waited.retain(|category| !released.contains(category));
+        waited.sort_unstable();
+        waited.into_iter().map(String::from).collect()
+    }
+
+    /// The lock type of a key id ("" for none).
+    fn category_of(&self, key: u32) -> &str {
+        self.key_list.get(key as usize).map_or("", |key| &key[0])
+    }
+
+    /// The key id of a (lock, key) pair.
+    pub fn lock_pair_key(&self, pair: u32) -> u32 {
+        self.lock_pairs[pair as usize].1
+    }
+
     /// The (category, symbol, caller) of a key id.
     pub fn key(&self, id: u32) -> &[Box<str>; 3] {
         &self.key_list[id as usize]
+    }
+
+    /// The (category, symbol, caller) of a key id, empty for one standing
+    /// for no key.
+    pub fn key_text(&self, id: u32) -> [String; 3] {
+        match self.key_list.get(id as usize) {
+            Some(key) => key.clone().map(String::from),
+            None => Default::default(),
+        }
     }
 
     /// A timestamp in nanoseconds; widens the trace's bounds. One past
@@ -397,29 +590,33 @@ impl Sampler {
         Ok(ns)
     }
 
-    /// Keeps what a tracked thread did (one or two things, kept together).
+    /// Keeps what a thread did (one or two things, kept together): every
+    /// thread's, as any may hold a lock a tracked thread waits on; only
+    /// tracked threads get windows.
     fn keep(&mut self, koid: u64, ns: u64, what: &[What]) {
         if self.tracked(koid) {
             self.threads.entry(koid).or_default();
-            let mut entries = [Entry::default(); 2];
-            for (entry, what) in entries.iter_mut().zip(what) {
-                *entry = Entry {
-                    ns,
-                    code: what.code(),
-                };
-            }
-            self.log.push(koid, &entries[..what.len()]);
         }
+        let mut entries = [Entry::default(); 2];
+        for (entry, what) in entries.iter_mut().zip(what) {
+            *entry = Entry {
+                ns,
+                code: what.code(),
+            };
+        }
+        self.log.push(koid, &entries[..what.len()]);
     }
 
     fn event(&mut self, event: &Event<'_>) -> Result<(), String> {
         let ns = self.time(event.ticks)?;
         let koid = event.thread.tid;
-        if !self.tracked(koid) {
-            return Ok(());
-        }
         let begins_wait = event.name == LOCK_WAIT_EVENT;
         let ends_wait = LOCK_WAIT_ENDS.contains(&event.name.as_ref());
+        // A duration end named like its begin is a wait's end of unknown
+        // outcome: no lock operation for the holders.
+        let lock_op = LockOp::from_name(&event.name)
+            .filter(|op| !(*op == LockOp::AcquireStart && event.kind == EVENT_DURATION_END))
+            .map(|op| (op, event));
         let what = match event.kind {
             EVENT_DURATION_BEGIN if begins_wait => What::Begin {
                 wait: true,
@@ -427,7 +624,7 @@ impl Sampler {
             },
             EVENT_DURATION_BEGIN => What::Begin {
                 wait: false,
-                key: NO_KEY,
+                key: self.intern([&event.category, &event.name, ""]),
             },
             EVENT_DURATION_END if begins_wait || ends_wait => What::End {
                 wait: true,
@@ -450,22 +647,38 @@ impl Sampler {
                 self.keep(koid, ns, &[complete, low]);
                 return Ok(());
             }
-            EVENT_INSTANT if begins_wait => What::WaitStart(self.instant_lock(event)?),
-            EVENT_INSTANT if ends_wait => What::WaitDone(self.instant_lock(event)?),
-            _ => return Ok(()),
+            EVENT_INSTANT if begins_wait => What::WaitStart(self.lock_pair(event)?),
+            EVENT_INSTANT if ends_wait => What::WaitDone(self.lock_pair(event)?),
+            _ => match lock_op {
+                Some((op, event)) if event.kind == EVENT_INSTANT => {
+                    let pair = self.lock_pair(event)?;
+                    self.keep(koid, ns, &[What::LockOp { op, pair }]);
+                    return Ok(());
+                }
+                _ => return Ok(()),
+            },
         };
-        self.keep(koid, ns, &[what]);
+        match lock_op {
+            Some((op, event)) => {
+                let pair = self.lock_pair(event)?;
+                if op == LockOp::AcquireStart {
+                    self.waited.insert(self.lock_pairs[pair as usize].0);
+                }
+                self.keep(koid, ns, &[what, What::LockOp { op, pair }]);
+            }
+            None => self.keep(koid, ns, &[what]),
+        }
         Ok(())
     }
 
     /// The id of an instant lock event's (lock, key) pair.
-    fn instant_lock(&mut self, event: &Event<'_>) -> Result<u32, String> {
+    fn lock_pair(&mut self, event: &Event<'_>) -> Result<u32, String> {
         let key = self.event_key(event)?;
         let pair = (lock_identity(event, key)?, key);
-        let next = self.instant_locks.len() as u32;
-        let id = *self.instant_lock_ids.entry(pair).or_insert(next);
+        let next = self.lock_pairs.len() as u32;
+        let id = *self.lock_pair_ids.entry(pair).or_insert(next);
         if id == next {
-            self.instant_locks.push(pair);
+            self.lock_pairs.push(pair);
         }
         Ok(id)
     }
@@ -536,7 +749,6 @@ impl Sampler {
             if !selection.tids.contains(&koid) && !selection.names.iter().any(|n| n == name) {
                 self.ignored.insert(koid);
                 self.threads.remove(&koid);
-                self.log.forget(koid);
             }
         }
         self.names.insert(koid, name.to_string());
@@ -584,7 +796,7 @@ impl Span {
 struct Replay<'a> {
     span: Span,
     empty_key: u32,
-    instant_locks: &'a [(u64, u32)],
+    lock_pairs: &'a [(u64, u32)],
     /// The thread being replayed.
     koid: Option<u64>,
     /// Its state and since when.
@@ -599,11 +811,11 @@ struct Replay<'a> {
 }
 
 impl<'a> Replay<'a> {
-    fn new(span: Span, empty_key: u32, instant_locks: &'a [(u64, u32)]) -> Self {
+    fn new(span: Span, empty_key: u32, lock_pairs: &'a [(u64, u32)]) -> Self {
         Replay {
             span,
             empty_key,
-            instant_locks,
+            lock_pairs,
             koid: None,
             state: None,
             open: Vec::new(),
@@ -650,14 +862,14 @@ impl<'a> Replay<'a> {
                 None => {}
             },
             What::WaitStart(id) => {
-                let (lock, key) = self.instant_locks[id as usize];
+                let (lock, key) = self.lock_pairs[id as usize];
                 if self.started.insert(lock, (ns, key)).is_some() {
                     // Begun again before it was acquired: the first lost its end.
                     notes.unended_waits += 1;
                 }
             }
             What::WaitDone(id) => {
-                let (lock, key) = self.instant_locks[id as usize];
+                let (lock, key) = self.lock_pairs[id as usize];
                 match self.started.remove(&lock) {
                     Some((start, begun_key)) => {
                         let key = self.pick(begun_key, key);
@@ -674,6 +886,7 @@ impl<'a> Replay<'a> {
                 notes.out_of_order += u64::from(out_of_order);
                 self.complete = Some((self.pick(key, NO_KEY), length_top));
             }
+            What::LockOp { .. } => {}
             What::CompleteLength(low) => {
                 // Kept next to its Complete: the log never parts them.
                 if let Some((key, top)) = self.complete.take() {
@@ -704,6 +917,66 @@ impl<'a> Replay<'a> {
         self.complete = None;
         self.state = None;
         self.koid = koid;
+    }
+}
+
+/// What a holder is doing, replayed from its events: its state, its open
+/// slices and the locks it waits on.
+#[derive(Debug, Default)]
+struct Doings {
+    state: Option<u8>,
+    /// Anything but a state seen: a thread that records events runs.
+    active: bool,
+    open: Vec<(bool, u32)>,
+    /// (lock, pair) of the waits begun and not ended.
+    waiting: Vec<(u64, u32)>,
+}
+
+impl Doings {
+    fn apply(&mut self, what: What, pairs: &[(u64, u32)]) {
+        match what {
+            What::State(state) => self.state = Some(state),
+            What::Begin { wait, key } => self.open.push((wait, key)),
+            What::End { .. } => {
+                self.open.pop();
+            }
+            What::LockOp { op, pair } => {
+                let lock = pairs[pair as usize].0;
+                match op {
+                    LockOp::AcquireStart => {
+                        self.waiting.retain(|waiting| waiting.0 != lock);
+                        self.waiting.push((lock, pair));
+                    }
+                    LockOp::AcquiredExclusive | LockOp::AcquiredShared | LockOp::AcquireAbort => {
+                        self.waiting.retain(|waiting| waiting.0 != lock)
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+        self.active |= !matches!(what, What::State(_));
+    }
+
+    fn now(&self) -> Activity {
+        if let Some(&(_, pair)) = self.waiting.last() {
+            return Activity::Waiting { pair };
+        }
+        match self.state {
+            Some(RUNNING) => Activity::Running {
+                slice: self.innermost_slice(),
+            },
+            Some(state) => Activity::OffCpu { state },
+            None if self.active => Activity::Running {
+                slice: self.innermost_slice(),
+            },
+            None => Activity::Unknown,
+        }
+    }
+
+    fn innermost_slice(&self) -> u32 {
+        let slice = self.open.iter().rev().find(|(wait, _)| !wait);
+        slice.map_or(NO_SLICE, |(_, key)| *key)
     }
 }
 

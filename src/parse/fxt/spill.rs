@@ -44,7 +44,7 @@ pub struct EntryLog {
     in_memory: usize,
     memory_limit: usize,
     spill: Option<Spill>,
-    /// The first failure to write a run: reported by [`EntryLog::drain_sorted`].
+    /// The first failure to write a run: reported by [`EntryLog::replay_sorted`].
     error: Option<String>,
 }
 
@@ -96,14 +96,6 @@ impl EntryLog {
         }
     }
 
-    /// Forgets a thread's entries kept in memory (a selection dropped it);
-    /// those in runs are skipped by the caller.
-    pub fn forget(&mut self, koid: u64) {
-        if let Some(entries) = self.memory.remove(&koid) {
-            self.in_memory -= entries.len();
-        }
-    }
-
     /// Runs written to the temporary file so far.
     pub fn runs(&self) -> usize {
         self.spill.as_ref().map_or(0, |spill| spill.runs.len())
@@ -149,14 +141,16 @@ impl EntryLog {
         Ok(())
     }
 
-    /// Hands every entry to `each` with its thread, by thread and time;
-    /// stops at the first error (`each`'s, or the temporary file's).
-    pub fn drain_sorted(
-        mut self,
+    /// Hands every entry of the threads `wanted` takes to `each` with its
+    /// thread, by thread and time; stops at the first error (`each`'s, or
+    /// the temporary file's). The log is kept: a second pass may follow.
+    pub fn replay_sorted(
+        &mut self,
+        wanted: impl Fn(u64) -> bool,
         mut each: impl FnMut(u64, Entry) -> Result<(), String>,
     ) -> Result<(), String> {
-        if let Some(error) = self.error.take() {
-            return Err(error);
+        if let Some(error) = &self.error {
+            return Err(error.clone());
         }
         let mut koids: Vec<u64> = self.memory.keys().copied().collect();
         if let Some(spill) = &self.spill {
@@ -164,11 +158,17 @@ impl EntryLog {
         }
         koids.sort_unstable();
         koids.dedup();
+        koids.retain(|&koid| wanted(koid));
         for koid in koids {
-            let mut memory = self.memory.remove(&koid).unwrap_or_default();
-            sort(&mut memory);
+            let memory: &[Entry] = match self.memory.get_mut(&koid) {
+                Some(entries) => {
+                    sort(entries);
+                    entries
+                }
+                None => &[],
+            };
             match &self.spill {
-                None => memory.into_iter().try_for_each(|entry| each(koid, entry))?,
+                None => memory.iter().try_for_each(|&entry| each(koid, entry))?,
                 Some(spill) => merge(spill, koid, memory, &mut |entry| each(koid, entry))?,
             }
         }
@@ -189,7 +189,7 @@ fn sort(entries: &mut [Entry]) {
 fn merge(
     spill: &Spill,
     koid: u64,
-    memory: Vec<Entry>,
+    memory: &[Entry],
     each: &mut impl FnMut(Entry) -> Result<(), String>,
 ) -> Result<(), String> {
     let mut sources: Vec<Source> = spill
@@ -198,7 +198,7 @@ fn merge(
         .filter_map(|pieces| pieces.iter().find(|piece| piece.0 == koid))
         .map(|&(_, start, end)| Source::Run(RunReader::new(start, end)))
         .collect();
-    sources.push(Source::Memory(memory.into_iter()));
+    sources.push(Source::Memory(memory.iter()));
     let mut heads = vec![Entry::default(); sources.len()];
     // The earliest (time, run) first.
     let mut order: BinaryHeap<Reverse<(u64, usize)>> = BinaryHeap::new();
@@ -228,18 +228,18 @@ fn merge(
 }
 
 /// A sorted run: a piece of the file, or the last one, still in memory.
-enum Source {
+enum Source<'a> {
     Run(RunReader),
-    Memory(std::vec::IntoIter<Entry>),
+    Memory(std::slice::Iter<'a, Entry>),
 }
 
-impl Source {
+impl Source<'_> {
     fn next(&mut self, file: &File) -> Result<Option<Entry>, String> {
         match self {
             Source::Run(reader) => reader
                 .next(file)
                 .map_err(|err| format!("reading back the capture's events: {err}")),
-            Source::Memory(entries) => Ok(entries.next()),
+            Source::Memory(entries) => Ok(entries.next().copied()),
         }
     }
 }
@@ -338,13 +338,27 @@ fn read_varint(bytes: &[u8]) -> Option<(u64, usize)> {
 mod tests {
     use super::*;
 
-    fn drained(log: EntryLog) -> Vec<(u64, Entry)> {
+    fn drained(mut log: EntryLog) -> Vec<(u64, Entry)> {
         let mut out = Vec::new();
-        log.drain_sorted(|koid, entry| {
-            out.push((koid, entry));
-            Ok(())
-        })
+        log.replay_sorted(
+            |_| true,
+            |koid, entry| {
+                out.push((koid, entry));
+                Ok(())
+            },
+        )
         .unwrap();
+        let mut again = Vec::new();
+        log.replay_sorted(
+            |koid| koid != 4,
+            |koid, entry| {
+                again.push((koid, entry));
+                Ok(())
+            },
+        )
+        .unwrap();
+        let kept: Vec<(u64, Entry)> = out.iter().copied().filter(|(k, _)| *k != 4).collect();
+        assert_eq!(again, kept, "a second pass gives the first again");
         out
     }
 
@@ -377,20 +391,19 @@ mod tests {
     }
 
     #[test]
-    fn entries_pushed_together_stay_together_and_a_forgotten_thread_is_gone() {
+    fn entries_pushed_together_stay_together() {
         let mut log = EntryLog::with_memory_limit(3);
         let pair = [Entry { ns: 5, code: 1 }, Entry { ns: 5, code: 2 }];
         log.push(9, &[Entry { ns: 5, code: 0 }]);
         log.push(9, &pair);
         log.push(3, &[Entry { ns: 1, code: 7 }]);
         log.push(4, &[Entry { ns: 1, code: 8 }]);
-        log.forget(4);
         log.push(9, &[Entry { ns: 5, code: 3 }]);
         let codes: Vec<(u64, u64)> = drained(log)
             .into_iter()
             .map(|(koid, entry)| (koid, entry.code))
             .collect();
-        assert_eq!(codes, [(3, 7), (9, 0), (9, 1), (9, 2), (9, 3)]);
+        assert_eq!(codes, [(3, 7), (4, 8), (9, 0), (9, 1), (9, 2), (9, 3)]);
     }
 
     #[test]

@@ -1,0 +1,314 @@
+//! Who held the lock: a capture whose holders the test encodes, read in
+//! lltextract's layout and in time order, in both of its lock encodings;
+//! the attribution must give back the intervals written here, ns for ns.
+
+use serde_json::{Value, json};
+
+use crate::fxt_encode::{
+    CaptureBuilder, IDLE, Layout, Lock, LockEncoding, STATE_BLOCKED, STATE_RUNNING,
+    STATE_SUSPENDED, Thread,
+};
+use crate::util::{json_report, scratch_dir};
+
+const REAPER: Thread = Thread { pid: 0, tid: 10 };
+const SOFTNET: Thread = Thread { pid: 0, tid: 20 };
+const PAGEDAEMON: Thread = Thread { pid: 0, tid: 30 };
+/// Two user threads of two processes both named `cc`.
+const CC_A: Thread = Thread {
+    pid: 40,
+    tid: 100_040,
+};
+const CC_B: Thread = Thread {
+    pid: 41,
+    tid: 100_041,
+};
+
+fn lock(kind: &str, address: u64, symbol: &str, caller: &str) -> Lock {
+    Lock {
+        kind: kind.to_string(),
+        address,
+        symbol: symbol.to_string(),
+        offset: 0,
+        caller: Some(caller.to_string()),
+    }
+}
+
+/// The story, on four CPUs from 0 to 10 000 ns; the reaper runs on CPU 0
+/// throughout and waits six times:
+/// 1. uvm_lock 500..1000: pagedaemon held it since before the capture,
+///    running: 500 ns, begun before.
+/// 2. kernel_lock 2500..3000: cc A holds it from 2000 (taken again at
+///    2200: recursion) in syscall open: 500 ns running in syscall open.
+/// 3. vmmaplk (rwlock) 4100..5000: cc B reads from 4000, softnet from
+///    4200; B lets go at 4600 and is off the CPU (Stopped) 4300..4500:
+///    B 100 + 200 (shared 4200..4600) = 300 ns, 100 of them off-CPU;
+///    softnet 200 + 400 = 600 ns running.
+/// 4. kernel_lock 6000..7000: cc A holds it 5800..7000 in syscall read
+///    and waits on bufq 6200..6600, which softnet holds 6100..6600: 600
+///    ns running in syscall read, 400 waiting on bufq held by softnet.
+/// 5. vmmaplk 8500..9000 (aborted): pagedaemon took it at 8000, never let
+///    go, and sleeps from 8200: 500 ns off-CPU (Sleeping), open at end.
+/// 6. bufq 9500..9800: nobody known holds it: 300 ns unknown.
+fn story() -> CaptureBuilder {
+    let mut capture = CaptureBuilder::new(4);
+    capture.name(REAPER, "reaper");
+    capture.name(SOFTNET, "softnet");
+    capture.name(PAGEDAEMON, "pagedaemon");
+    capture.name(CC_A, "cc");
+    capture.name(CC_B, "cc");
+    for (cpu, thread) in [REAPER, CC_A, SOFTNET, PAGEDAEMON].into_iter().enumerate() {
+        capture.switch(0, cpu, STATE_BLOCKED, IDLE, thread);
+    }
+    let reaper_uvm = lock("mutex", 0x4000, "uvm_lock", "uvm_fault");
+    let reaper_kernel = lock("kernel", 0x1000, "kernel_lock", "reaper");
+    let reaper_map = lock("rwlock", 0x2000, "vmmaplk", "uvm_map");
+    let reaper_bufq = lock("mutex", 0x3000, "bufq", "bufq_dequeue");
+    let waits = [
+        (500, 1000, &reaper_uvm, "acquired-exclusive"),
+        (2500, 3000, &reaper_kernel, "acquired-exclusive"),
+        (4100, 5000, &reaper_map, "acquired-exclusive"),
+        (6000, 7000, &reaper_kernel, "acquired-exclusive"),
+        (8500, 9000, &reaper_map, "acquire-abort"),
+        (9500, 9800, &reaper_bufq, "acquired-exclusive"),
+    ];
+    for (start, end, lock, outcome) in waits {
+        capture.lock_wait((start, 0), (end, 0), REAPER, outcome, lock);
+        if outcome != "acquire-abort" {
+            capture.lock_op(end + 100, 0, REAPER, "release-exclusive", lock);
+        }
+    }
+    // 1: held since before the capture.
+    let daemon_uvm = lock("mutex", 0x4000, "uvm_lock", "uvmpd_scan");
+    capture.lock_op(1000, 3, PAGEDAEMON, "release-exclusive", &daemon_uvm);
+    // 2: cc A in open, kernel_lock taken twice.
+    let open_kernel = lock("kernel", 0x1000, "kernel_lock", "sys_open");
+    capture.slice(1900, 1, CC_A, true, ("syscall", "open"));
+    capture.lock_wait(
+        (2000, 1),
+        (2000, 1),
+        CC_A,
+        "acquired-exclusive",
+        &open_kernel,
+    );
+    capture.lock_wait(
+        (2200, 1),
+        (2200, 1),
+        CC_A,
+        "acquired-exclusive",
+        &open_kernel,
+    );
+    capture.lock_op(3000, 1, CC_A, "release-exclusive", &open_kernel);
+    capture.slice(4000, 1, CC_A, false, ("syscall", "open"));
+    // 3: two readers, one of them off the CPU for a while (on CPU 1 after
+    // cc A).
+    let b_map = lock("rwlock", 0x2000, "vmmaplk", "uvm_map_lookup");
+    let softnet_map = lock("rwlock", 0x2000, "vmmaplk", "if_input");
+    capture.switch(3900, 1, STATE_RUNNING, CC_A, CC_B);
+    capture.lock_op(4000, 1, CC_B, "instant-shared", &b_map);
+    capture.lock_op(4200, 2, SOFTNET, "instant-shared", &softnet_map);
+    capture.switch(4300, 1, STATE_SUSPENDED, CC_B, IDLE);
+    capture.switch(4500, 1, STATE_RUNNING, IDLE, CC_B);
+    capture.lock_op(4600, 1, CC_B, "release-shared", &b_map);
+    capture.lock_op(5000, 2, SOFTNET, "release-shared", &softnet_map);
+    capture.switch(5500, 1, STATE_RUNNING, CC_B, CC_A);
+    // 4: a chain: cc A, holding kernel_lock in read, waits on bufq.
+    let read_kernel = lock("kernel", 0x1000, "kernel_lock", "sys_read");
+    let a_bufq = lock("mutex", 0x3000, "bufq", "bufq_queue");
+    let softnet_bufq = lock("mutex", 0x3000, "bufq", "if_start");
+    capture.slice(5700, 1, CC_A, true, ("syscall", "read"));
+    capture.lock_wait(
+        (5800, 1),
+        (5800, 1),
+        CC_A,
+        "acquired-exclusive",
+        &read_kernel,
+    );
+    capture.lock_op(6100, 2, SOFTNET, "instant-exclusive", &softnet_bufq);
+    capture.lock_wait((6200, 1), (6600, 1), CC_A, "acquired-exclusive", &a_bufq);
+    capture.lock_op(6600, 2, SOFTNET, "release-exclusive", &softnet_bufq);
+    capture.lock_op(6700, 1, CC_A, "release-exclusive", &a_bufq);
+    capture.lock_op(7000, 1, CC_A, "release-exclusive", &read_kernel);
+    capture.slice(7100, 1, CC_A, false, ("syscall", "read"));
+    // 5: never let go, asleep while holding.
+    let daemon_map = lock("rwlock", 0x2000, "vmmaplk", "uvmpd_balance");
+    capture.lock_op(8000, 3, PAGEDAEMON, "instant-exclusive", &daemon_map);
+    capture.switch(8200, 3, STATE_BLOCKED, PAGEDAEMON, IDLE);
+    // The capture's last moment.
+    capture.switch(10_000, 0, STATE_RUNNING, REAPER, IDLE);
+    capture
+}
+
+/// Every way lltextract may have written the story.
+fn writings() -> Vec<(String, Vec<u8>)> {
+    let capture = story();
+    let mut out = Vec::new();
+    for layout in [Layout::Lltextract, Layout::TimeOrder] {
+        for encoding in [LockEncoding::Durations, LockEncoding::Instants] {
+            let name = format!("{layout:?} {encoding:?}");
+            out.push((name, capture.write(layout, encoding)));
+        }
+    }
+    out
+}
+
+fn holder(thread: &str, tid: u64, pid: Option<u64>) -> Value {
+    let mut value = json!({"thread": thread, "tid": tid});
+    if let Some(pid) = pid {
+        value["pid"] = json!(pid);
+    }
+    value
+}
+
+/// One expected summary line: lock, holder (None: unknown), where it
+/// was taken, whether partial, and the wait by doing (largest first).
+fn line(
+    lock: [&str; 2],
+    who: Option<Value>,
+    taken_in: &str,
+    partial: bool,
+    doings: &[(&str, &str, u64)],
+) -> Value {
+    let wait_ns: u64 = doings.iter().map(|d| d.2).sum();
+    let off_cpu_ns: u64 = doings
+        .iter()
+        .filter(|d| d.0 == "off_cpu")
+        .map(|d| d.2)
+        .sum();
+    let mut value = json!({
+        "category": lock[0],
+        "symbol": lock[1],
+        "wait_ns": wait_ns,
+        "holding_state": doings[0].0,
+        "doing": doings[0].1,
+        "off_cpu_ns": off_cpu_ns,
+        "taken_in": taken_in,
+        "partial": partial,
+        "doings": doings
+            .iter()
+            .map(|(state, doing, ns)| json!({"holding_state": state, "doing": doing, "wait_ns": ns}))
+            .collect::<Vec<_>>(),
+    });
+    if let Some(who) = who {
+        for (key, field) in who.as_object().unwrap() {
+            value[key] = field.clone();
+        }
+    }
+    value
+}
+
+fn expected_holders() -> Value {
+    let cc_a = || Some(holder("cc", 100_040, Some(40)));
+    let cc_b = || Some(holder("cc", 100_041, Some(41)));
+    let softnet = || Some(holder("softnet", 20, None));
+    let daemon = || Some(holder("pagedaemon", 30, None));
+    let kernel = ["kernel", "kernel_lock"];
+    let map = ["rwlock", "vmmaplk"];
+    json!([
+        line(
+            kernel,
+            cc_a(),
+            "sys_read",
+            false,
+            &[
+                ("running", "running in syscall read", 600),
+                ("running", "running in syscall open", 500),
+                ("waiting", "waiting on bufq held by softnet (tid 20)", 400),
+            ]
+        ),
+        line(
+            map,
+            softnet(),
+            "if_input",
+            false,
+            &[("running", "running", 600)]
+        ),
+        line(
+            map,
+            daemon(),
+            "uvmpd_balance",
+            true,
+            &[("off_cpu", "off-CPU (Sleeping) while holding", 500),]
+        ),
+        line(
+            map,
+            cc_b(),
+            "uvm_map_lookup",
+            false,
+            &[
+                ("running", "running", 200),
+                ("off_cpu", "off-CPU (Stopped) while holding", 100),
+            ]
+        ),
+        line(
+            ["mutex", "uvm_lock"],
+            daemon(),
+            "uvmpd_scan",
+            true,
+            &[("running", "running", 500)]
+        ),
+        line(
+            ["mutex", "bufq"],
+            None,
+            "",
+            false,
+            &[("unknown", "not known", 300)]
+        ),
+    ])
+}
+
+#[test]
+fn each_wait_is_split_over_the_holders_the_capture_records() {
+    let dir = scratch_dir("holders_story");
+    for (name, bytes) in writings() {
+        let path = dir.join("story.fxt");
+        std::fs::write(&path, &bytes).unwrap();
+        let report = json_report(&["--thread", "reaper", path.to_str().unwrap()], b"");
+        let input = &report["inputs"][0];
+        assert_eq!(input["total"]["spin_ns"], 500 + 500 + 1000 + 300, "{name}");
+        assert_eq!(input["holders"], expected_holders(), "{name}");
+        assert_eq!(input["holders_unknown_for"], json!([]), "{name}");
+        // The group of the reaper's kernel_lock waits has the same holder.
+        let kernel = report["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["symbol"] == "kernel_lock")
+            .unwrap();
+        assert_eq!(kernel["holders"][0], expected_holders()[0], "{name}");
+    }
+}
+
+#[test]
+fn a_capture_that_records_no_releases_leaves_every_holder_unknown_and_says_why() {
+    // The seed capture records waits, no releases: make's uvm acquisitions
+    // must not be stretched into holds up to its next one.
+    let report = json_report(
+        &["--thread", "reaper", "fixtures/fxt/reaper-make-j32.fxt"],
+        b"",
+    );
+    let input = &report["inputs"][0];
+    assert_eq!(input["total"]["spin_ns"], 14_175_161);
+    assert_eq!(
+        input["holders_unknown_for"],
+        json!(["kernel", "mutex", "rwlock"])
+    );
+    let holders = input["holders"].as_array().unwrap();
+    assert!(
+        holders
+            .iter()
+            .all(|h| h["holding_state"] == "unknown" && h.get("tid").is_none())
+    );
+    let kernel: u64 = holders
+        .iter()
+        .filter(|h| h["symbol"] == "kernel_lock")
+        .map(|h| h["wait_ns"].as_u64().unwrap())
+        .sum();
+    assert_eq!(kernel, 13_260_228);
+}
+
+#[test]
+fn inputs_without_holders_have_no_holders_field() {
+    let report = json_report(&["fixtures/openbsd-reaper-make-j32.txt"], b"");
+    assert!(report["inputs"][0].get("holders").is_none());
+    assert!(report["groups"][0].get("holders").is_none());
+}
