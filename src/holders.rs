@@ -191,6 +191,16 @@ pub fn summarize(shares: &[HolderShare]) -> Vec<HolderSummary> {
     summaries.into_iter().map(|(_, summary)| summary).collect()
 }
 
+/// The total wait on a lock (type and symbol) over its holders'
+/// summaries.
+pub fn lock_wait_of(summaries: &[HolderSummary], category: &str, symbol: &str) -> u64 {
+    summaries
+        .iter()
+        .filter(|s| s.category == category && s.symbol == symbol)
+        .map(|s| s.wait_ns)
+        .fold(0u64, u64::saturating_add)
+}
+
 fn summary(
     category: &str,
     symbol: &str,

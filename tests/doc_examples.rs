@@ -56,7 +56,7 @@ fn examples_show_real_output() {
         }
     }
     // The seed report and the diff in the README, the diff and its
-    // one-line summary in docs/diff.md, the filters and the wait
-    // distributions in docs/report.md.
-    assert_eq!(checked, 6);
+    // one-line summary in docs/diff.md, the filters, the wait
+    // distributions and the two holders examples in docs/report.md.
+    assert_eq!(checked, 8);
 }

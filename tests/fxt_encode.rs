@@ -287,6 +287,30 @@ fn seed_lock(category: &str, symbol: &str, caller: &str) -> Lock {
 /// syscall once per window.
 pub fn seed_builder(samples: &[SeedSample]) -> CaptureBuilder {
     let mut capture = CaptureBuilder::new(2);
+    seed_into(&mut capture, samples);
+    capture
+}
+
+/// A wait the seed capture gives the reaper, and where make took uvm.
+pub struct SeedWait {
+    /// From, on CPU `cpu`.
+    pub start: u64,
+    /// To (acquired).
+    pub end: u64,
+    /// The CPU it began on.
+    pub cpu: usize,
+    /// The lock.
+    pub lock: Lock,
+}
+
+/// Writes the seed onto the first two CPUs of `capture`; returns the
+/// reaper's waits and make's uvm acquisitions (when, which CPU).
+pub fn seed_into(
+    capture: &mut CaptureBuilder,
+    samples: &[SeedSample],
+) -> (Vec<SeedWait>, Vec<(u64, usize)>) {
+    let mut reaper_waits = Vec::new();
+    let mut make_uvm = Vec::new();
     capture.name(REAPER_THREAD, "reaper");
     capture.name(MAKE_THREAD, "make");
     let (reaper, make) = (REAPER_THREAD, MAKE_THREAD);
@@ -306,6 +330,12 @@ pub fn seed_builder(samples: &[SeedSample]) -> CaptureBuilder {
                 let outcome = ["acquired-exclusive", "acquired-shared"][number % 2];
                 let end = sleep_at + dur;
                 capture.lock_wait((sleep_at, first), (end, second), reaper, outcome, &lock);
+                reaper_waits.push(SeedWait {
+                    start: sleep_at,
+                    end,
+                    cpu: first,
+                    lock: lock.clone(),
+                });
                 sleep_at = end + 1;
                 continue;
             }
@@ -332,6 +362,12 @@ pub fn seed_builder(samples: &[SeedSample]) -> CaptureBuilder {
                 );
             }
             capture.lock_op(end, first, reaper, "acquired-exclusive", &lock);
+            reaper_waits.push(SeedWait {
+                start: spin_at,
+                end,
+                cpu: first,
+                lock: lock.clone(),
+            });
             if in_interrupt {
                 capture.slice(end, first, reaper, false, ("intr", "hardintr"));
             }
@@ -348,6 +384,7 @@ pub fn seed_builder(samples: &[SeedSample]) -> CaptureBuilder {
             "acquired-exclusive",
             &uvm,
         );
+        make_uvm.push((stopped_at + 3000, first));
         capture.slice(stopped_at + 4000, first, make, false, ("syscall", "mmap"));
         let moved_at = stopped_at + sample.stopped / 2;
         capture.switch(moved_at, first, STATE_RUNNING, make, IDLE);
@@ -360,6 +397,94 @@ pub fn seed_builder(samples: &[SeedSample]) -> CaptureBuilder {
     capture.instant(end, samples.len() % 2, make, ("count", "pkts:ifq"));
     // make goes to sleep as the capture ends: the last record of the file.
     capture.switch(end, samples.len() % 2, STATE_BLOCKED, make, IDLE);
+    (reaper_waits, make_uvm)
+}
+
+/// The cc processes of the holders capture, by pid.
+pub const CC_PIDS: [u64; 3] = [5101, 5102, 5103];
+
+/// The seed capture with what a kernel that records releases adds, and a
+/// third CPU where cc processes hold the locks the reaper waits on (made
+/// up to show holders; the reaper's figures are the seed's): each
+/// kernel_lock wait is the time a cc holds kernel_lock in `open`, taken in
+/// `sys_open`; each rwlock wait the time a cc holds kernel_map_store,
+/// taken in `uvm_map`, and sleeps in the middle half of it (off the CPU
+/// while holding); the reaper and make release what they take. The mutex
+/// waits have no holder the capture records.
+pub fn seed_holders_builder(samples: &[SeedSample]) -> CaptureBuilder {
+    let mut capture = CaptureBuilder::new(3);
+    let (waits, make_uvm) = seed_into(&mut capture, samples);
+    let cc: Vec<Thread> = CC_PIDS
+        .iter()
+        .map(|&pid| Thread {
+            pid,
+            tid: 100_000 + pid,
+        })
+        .collect();
+    for thread in &cc {
+        capture.name(*thread, "cc");
+    }
+    for (acquired, cpu) in make_uvm {
+        let uvm = seed_lock("mutex", "uvm", "uvm_fault");
+        capture.lock_op(acquired + 500, cpu, MAKE_THREAD, "release-exclusive", &uvm);
+    }
+    let mut on_cpu = IDLE;
+    for wait in &waits {
+        let window = (wait.start / SEED_WINDOW_NS) as usize;
+        let holder = cc[window % cc.len()];
+        // The reaper lets go right before its next wait begins.
+        capture.lock_op(
+            wait.end + 1,
+            wait.cpu,
+            REAPER_THREAD,
+            "release-exclusive",
+            &wait.lock,
+        );
+        let taken = |caller: &str| Lock {
+            caller: Some(caller.to_string()),
+            ..wait.lock.clone()
+        };
+        if holder != on_cpu {
+            capture.switch(
+                wait.start.saturating_sub(50),
+                2,
+                STATE_RUNNING,
+                on_cpu,
+                holder,
+            );
+            on_cpu = holder;
+        }
+        match wait.lock.kind.as_str() {
+            "kernel" => {
+                let lock = taken("sys_open");
+                capture.slice(
+                    wait.start.saturating_sub(20),
+                    2,
+                    holder,
+                    true,
+                    ("syscall", "open"),
+                );
+                capture.lock_wait(
+                    (wait.start, 2),
+                    (wait.start, 2),
+                    holder,
+                    "acquired-exclusive",
+                    &lock,
+                );
+                capture.lock_op(wait.end, 2, holder, "release-exclusive", &lock);
+                capture.slice(wait.end + 1, 2, holder, false, ("syscall", "open"));
+            }
+            "rwlock" => {
+                let lock = taken("uvm_map");
+                let length = wait.end - wait.start;
+                capture.lock_op(wait.start, 2, holder, "instant-exclusive", &lock);
+                capture.switch(wait.start + length / 4, 2, STATE_BLOCKED, holder, IDLE);
+                capture.switch(wait.start + length * 3 / 4, 2, STATE_RUNNING, IDLE, holder);
+                capture.lock_op(wait.end, 2, holder, "release-exclusive", &lock);
+            }
+            _ => {}
+        }
+    }
     capture
 }
 

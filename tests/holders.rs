@@ -5,10 +5,10 @@
 use serde_json::{Value, json};
 
 use crate::fxt_encode::{
-    CaptureBuilder, IDLE, Layout, Lock, LockEncoding, STATE_BLOCKED, STATE_RUNNING,
-    STATE_SUSPENDED, Thread,
+    CC_PIDS, CaptureBuilder, IDLE, Layout, Lock, LockEncoding, STATE_BLOCKED, STATE_RUNNING,
+    STATE_SUSPENDED, Thread, seed_holders_builder, seed_samples,
 };
-use crate::util::{json_report, scratch_dir};
+use crate::util::{SEED, json_report, read, repo_path, run_with_stdin, scratch_dir};
 
 const REAPER: Thread = Thread { pid: 0, tid: 10 };
 const SOFTNET: Thread = Thread { pid: 0, tid: 20 };
@@ -311,4 +311,104 @@ fn inputs_without_holders_have_no_holders_field() {
     let report = json_report(&["fixtures/openbsd-reaper-make-j32.txt"], b"");
     assert!(report["inputs"][0].get("holders").is_none());
     assert!(report["groups"][0].get("holders").is_none());
+}
+
+/// The seed with holders (tests/fxt_encode.rs, `seed_holders_builder`).
+const HOLDERS_CAPTURE: &str = "fixtures/fxt/reaper-holders.fxt";
+
+#[test]
+fn the_shipped_holders_capture_is_the_encoders() {
+    let bytes = seed_holders_builder(&seed_samples(&read(SEED)))
+        .write(Layout::Lltextract, LockEncoding::Durations);
+    if std::env::var_os("CONTEND_WRITE_FIXTURES").is_some() {
+        std::fs::write(repo_path(HOLDERS_CAPTURE), &bytes).expect("fixture written");
+    }
+    let shipped = std::fs::read(repo_path(HOLDERS_CAPTURE)).expect("holders fixture");
+    assert!(
+        shipped == bytes,
+        "{HOLDERS_CAPTURE} is stale: CONTEND_WRITE_FIXTURES=1 cargo test shipped_holders"
+    );
+}
+
+#[test]
+fn who_held_kernel_lock_while_the_reaper_spun_in_the_seed() {
+    let report = json_report(
+        &["--thread", "reaper", "--window", "700ms", HOLDERS_CAPTURE],
+        b"",
+    );
+    let input = &report["inputs"][0];
+    // The seed's figures do not move.
+    assert_eq!(input["total"]["spin_ns"], 14_175_161);
+    assert_eq!(input["total"]["kernel_lock_ns"], 13_260_228);
+    assert_eq!(input["holders_unknown_for"], json!([]));
+    // Each window's kernel_lock and rwlock waits, summed by the cc that
+    // holds the locks in it (window i: cc number i % 3), from the seed's
+    // own rows; the rwlock holder sleeps the middle half of each hold.
+    let samples = seed_samples(&read(SEED));
+    let mut kernel = [0u64; 3];
+    let mut map = [0u64; 3];
+    let mut map_off_cpu = [0u64; 3];
+    for (window, sample) in samples.iter().enumerate() {
+        for (dur, category, _, _) in &sample.rows {
+            match category.as_str() {
+                "kernel" => kernel[window % 3] += dur,
+                "rwlock" => {
+                    map[window % 3] += dur;
+                    map_off_cpu[window % 3] += dur * 3 / 4 - dur / 4;
+                }
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(kernel.iter().sum::<u64>(), 13_260_228);
+    let holders = input["holders"].as_array().unwrap();
+    let find = |symbol: &str, pid: u64| {
+        holders
+            .iter()
+            .find(|h| h["symbol"] == symbol && h["pid"] == pid)
+            .unwrap_or_else(|| panic!("{symbol} held by pid {pid}"))
+    };
+    for (index, pid) in CC_PIDS.into_iter().enumerate() {
+        let held = find("kernel_lock", pid);
+        assert_eq!(held["wait_ns"], kernel[index], "kernel_lock, cc {pid}");
+        assert_eq!(held["doing"], "running in syscall open");
+        assert_eq!(held["taken_in"], "sys_open");
+        let held = find("kernel_map_store", pid);
+        assert_eq!(held["wait_ns"], map[index], "kernel_map_store, cc {pid}");
+        assert_eq!(held["off_cpu_ns"], map_off_cpu[index], "cc {pid}");
+    }
+    // The mutex waits: no holder recorded, their whole time unknown.
+    let unknown: u64 = holders
+        .iter()
+        .filter(|h| h["category"] == "mutex")
+        .map(|h| {
+            assert!(h.get("tid").is_none(), "{h}");
+            h["wait_ns"].as_u64().unwrap()
+        })
+        .sum();
+    assert_eq!(unknown, 14_175_161 - 13_260_228);
+    // The verdict names the top holder of the top spin lock.
+    let run = run_with_stdin(
+        &[
+            "report",
+            "--thread",
+            "reaper",
+            "--window",
+            "700ms",
+            HOLDERS_CAPTURE,
+        ],
+        b"",
+    );
+    let top = (0..3).max_by_key(|&i| kernel[i]).unwrap();
+    let share = format!("{:.1} %", kernel[top] as f64 * 100.0 / 13_260_228.0);
+    let clause = format!(
+        "kernel_lock held by cc (tid {}, pid {}) for {share} of the wait, running in syscall open",
+        100_000 + CC_PIDS[top],
+        CC_PIDS[top]
+    );
+    let verdict = run.stdout.lines().next().unwrap().to_string();
+    assert!(
+        run.stdout.replace("\n  ", " ").contains(&clause),
+        "{verdict}\n{clause}"
+    );
 }

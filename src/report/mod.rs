@@ -7,6 +7,7 @@ pub mod cells;
 pub mod csv;
 pub mod diff;
 pub mod histogram;
+pub mod holders;
 pub mod human;
 pub mod over_time;
 pub mod plot;

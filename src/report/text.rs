@@ -9,6 +9,7 @@ use super::cells::{
     sample_rows, samples_table,
 };
 use super::histogram;
+use super::holders;
 use super::spark::{SAMPLES_IN_TABLE, spin_sparklines};
 use super::verdict::{verdict, warning_lines};
 use crate::engine::Analysis;
@@ -64,7 +65,10 @@ pub fn terminal(analysis: &Analysis, style: &Style) -> String {
     let groups = fit(groups, &droppable);
     out.push_str(&render_table(&groups, style, false));
     out.push('\n');
-    if let Some(section) = histogram::section(analysis) {
+    for section in [histogram::section(analysis), holders::section(analysis)]
+        .into_iter()
+        .flatten()
+    {
         out.push('\n');
         for line in section.lines() {
             out.push_str(&wrap(line, width));
@@ -301,6 +305,9 @@ pub fn markdown(analysis: &Analysis) -> String {
     if let Some(section) = histogram::section(analysis) {
         out.push_str(&format!("\n```\n{section}```\n"));
     }
+    if let Some(section) = holders::section(analysis) {
+        out.push_str(&format!("\n```\n{section}```\n"));
+    }
     out
 }
 
@@ -311,13 +318,16 @@ fn verdicts(analysis: &Analysis) -> Vec<String> {
         .iter()
         .map(|input| {
             holds_or_counts_only(input).unwrap_or_else(|| {
-                verdict(
+                let mut line = verdict(
                     &input.label,
                     Some(input.format),
                     input.format.has_kernel_lock(),
                     input.samples,
                     &input.total,
-                )
+                );
+                let class_of = input.format.spec().lock_class;
+                line.extend(holders::verdict_clause(input, class_of));
+                line
             })
         })
         .collect();
