@@ -120,6 +120,9 @@ pub struct HolderFacts {
     /// Lock types waited on whose releases the capture never records:
     /// their waits' holders are unknown, not guessed.
     pub releases_unrecorded: Vec<String>,
+    /// Locks held by more threads at once than a wait is split over: those
+    /// stretches' holders are unknown.
+    pub crowded: Vec<String>,
 }
 
 /// A holder's shares of the waits on one lock (its type and symbol),

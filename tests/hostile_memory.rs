@@ -337,3 +337,49 @@ fn a_million_groups_are_exported_within_the_limit() {
         "{first}"
     );
 }
+
+/// 200 000 threads hold one rwlock shared at once while the reaper waits:
+/// splitting each stretch over every holder would keep 2 * 10^10 members;
+/// past 256 at once the holders are not told apart and the lock is named.
+#[test]
+fn two_hundred_thousand_readers_at_once_are_split_within_the_limit() {
+    use crate::fxt_encode::Encoder;
+    const READERS: u64 = 200_000;
+    let mut encoder = Encoder::new(1_000_000_000);
+    encoder.thread_name(7, 7, "reaper");
+    let lock = [("symbol", "vmmaplk")];
+    encoder.event(2, 5, (7, 7), "rwlock", "acquire-start", &lock, &[]);
+    for reader in 0..READERS {
+        encoder.thread_name(1000 + reader, 1000 + reader, "reader");
+        let thread = (1000 + reader, 1000 + reader);
+        let at = 10 + reader * 1000;
+        encoder.event(0, at, thread, "rwlock", "instant-shared", &lock, &[]);
+    }
+    let end = 10 + READERS * 1000 + 100;
+    encoder.event(
+        0,
+        end - 50,
+        (1000, 1000),
+        "rwlock",
+        "release-shared",
+        &lock,
+        &[],
+    );
+    encoder.event(3, end, (7, 7), "rwlock", "acquired-exclusive", &lock, &[]);
+    let bytes = encoder.bytes;
+    let args = ["report", "--format", "json", "--thread", "reaper", "-"];
+    let run = run_limited(&args, LIMIT, move |out| out.write_all(&bytes));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let input = &report["inputs"][0];
+    assert_eq!(input["holders_crowded"], serde_json::json!(["vmmaplk"]));
+    let holders = input["holders"].as_array().unwrap();
+    let total: u64 = holders.iter().map(|h| h["wait_ns"].as_u64().unwrap()).sum();
+    assert_eq!(total, end - 5);
+    // Until the 257th reader came, each 1 µs stretch was split: 256
+    // readers.
+    assert_eq!(
+        holders.iter().filter(|h| h["thread"] == "reader").count(),
+        256
+    );
+}

@@ -13,6 +13,7 @@ pub fn attach(inputs: &[InputFacts], summaries: &mut [InputSummary], groups: &mu
         if let Holders::Known(facts) = &input.holders {
             summary.holders = Some(summarize(&facts.shares));
             summary.holders_unknown_for = Some(facts.releases_unrecorded.clone());
+            summary.holders_crowded = Some(facts.crowded.clone());
         }
     }
     if inputs

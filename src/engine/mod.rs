@@ -208,6 +208,7 @@ fn input_summaries(inputs: &[InputFacts], samples: &Samples) -> Vec<InputSummary
             counted_events: input.stats.counted_events,
             holders: None,
             holders_unknown_for: None,
+            holders_crowded: None,
             total: samples.input_total(index),
         })
         .collect()

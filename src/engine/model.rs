@@ -150,6 +150,10 @@ pub struct InputSummary {
     /// holders are unknown (captures; an extension).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub holders_unknown_for: Option<Vec<String>>,
+    /// Locks held by more threads at once than a wait is split over (256):
+    /// those stretches count as unknown (captures; an extension).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holders_crowded: Option<Vec<String>>,
     /// The input's figures summed over its samples (an extension).
     pub total: Metrics,
 }

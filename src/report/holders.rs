@@ -6,6 +6,7 @@
 use super::human::{duration, percent};
 use crate::engine::{Analysis, InputSummary, LockClass};
 use crate::holders::{HolderSummary, lock_wait_of};
+use crate::parse::fxt::holders::MAX_HOLDERS_AT_ONCE;
 use crate::printable::printable;
 
 /// Locks shown per input.
@@ -94,7 +95,15 @@ fn input_lines(input: &InputSummary, ranked: &[(&str, &str)]) -> String {
              so who held them would be a guess\n",
             printable(&unknown_types.join(", "))
         ));
-    } else if locks.is_empty() {
+    }
+    if let Some(crowded) = input.holders_crowded.as_ref().filter(|c| !c.is_empty()) {
+        out.push_str(&format!(
+            "  holders of {} not told apart while more than {MAX_HOLDERS_AT_ONCE} threads held \
+             it at once: counted as unknown\n",
+            printable(&crowded.join(", "))
+        ));
+    }
+    if unknown_types.is_empty() && locks.is_empty() {
         out.push_str("  no lock waits to split\n");
     }
     out

@@ -28,6 +28,7 @@
 //! an interrupt), off the CPU while holding, or itself waiting on another
 //! lock, whose holder is named (a chain of two).
 
+use std::collections::BTreeSet;
 use std::ops::Range;
 
 use crate::hashing::{InputMap, InputSet};
@@ -195,7 +196,9 @@ pub fn holds_and_waits(
     let mut holds = Vec::new();
     let mut waits = Vec::new();
     let mut writer: Option<OpenHold> = None;
-    let mut readers: Vec<OpenHold> = Vec::new();
+    // One shared hold a thread: a reader's recursion is recorded (if at
+    // all) as another acquisition, which changes nothing.
+    let mut readers: InputMap<u64, OpenHold> = InputMap::default();
     let mut pending: InputMap<u64, (u64, u32)> = InputMap::default();
     let close = |open: OpenHold, at: u64, holds: &mut Vec<Hold>| {
         holds.push(Hold {
@@ -242,7 +245,9 @@ pub fn holds_and_waits(
                 }
                 writer = Some(opened);
             }
-            LockOp::InstantShared | LockOp::AcquiredShared => readers.push(opened),
+            LockOp::InstantShared | LockOp::AcquiredShared => {
+                readers.entry(event.thread).or_insert(opened);
+            }
             LockOp::ReleaseExclusive => match writer.take() {
                 Some(open) => {
                     notes.released_by_other += u64::from(open.thread != event.thread);
@@ -258,8 +263,8 @@ pub fn holds_and_waits(
                     close(begun, event.ns, &mut holds);
                 }
             },
-            LockOp::ReleaseShared => match readers.iter().position(|r| r.thread == event.thread) {
-                Some(index) => close(readers.swap_remove(index), event.ns, &mut holds),
+            LockOp::ReleaseShared => match readers.remove(&event.thread) {
+                Some(open) => close(open, event.ns, &mut holds),
                 None => {
                     notes.begun_before += 1;
                     let begun = OpenHold {
@@ -274,13 +279,13 @@ pub fn holds_and_waits(
                 if let Some(open) = writer.filter(|open| open.thread == event.thread) {
                     close(open, event.ns, &mut holds);
                     writer = None;
-                    readers.push(OpenHold {
+                    let reader = OpenHold {
                         key: open.key,
                         ..opened
-                    });
-                } else if let Some(index) = readers.iter().position(|r| r.thread == event.thread) {
+                    };
+                    readers.insert(event.thread, reader);
+                } else if let Some(open) = readers.remove(&event.thread) {
                     // An upgrade: lltrace gives it the downgrade's code.
-                    let open = readers.swap_remove(index);
                     close(open, event.ns, &mut holds);
                     writer = Some(OpenHold {
                         key: open.key,
@@ -291,7 +296,9 @@ pub fn holds_and_waits(
             _ => {}
         }
     }
-    for open in writer.into_iter().chain(readers) {
+    let mut still_open: Vec<OpenHold> = writer.into_iter().chain(readers.into_values()).collect();
+    still_open.sort_by_key(|open| (open.start, open.thread));
+    for open in still_open {
         notes.open_at_end += 1;
         let open = OpenHold {
             edge: HoldEdge::OpenAtEnd,
@@ -302,6 +309,11 @@ pub fn holds_and_waits(
     (holds, waits)
 }
 
+/// The most holders a stretch is split over: past it (hundreds of readers
+/// at once), the stretch's holders are not told apart and the lock is
+/// named as crowded, so that memory stays linear in the holds.
+pub const MAX_HOLDERS_AT_ONCE: usize = 256;
+
 /// A lock's holders over time: stretches in which the set of holds does
 /// not change.
 #[derive(Debug, Default)]
@@ -309,10 +321,13 @@ pub struct HolderTimeline {
     /// The lock's holds, by index.
     pub holds: Vec<Hold>,
     /// (from, to, range of `members`) per stretch, in time order; no
-    /// stretch is empty and none holds no hold.
+    /// stretch is empty and none holds no hold (a crowded one is listed
+    /// with no members).
     stretches: Vec<(u64, u64, Range<u32>)>,
     /// Hold indices of each stretch, by thread.
     members: Vec<u32>,
+    /// Some stretch had more than [`MAX_HOLDERS_AT_ONCE`] holders.
+    pub crowded: bool,
 }
 
 impl HolderTimeline {
@@ -332,22 +347,26 @@ impl HolderTimeline {
             holds,
             ..Default::default()
         };
-        let mut active: Vec<u32> = Vec::new();
+        // By (thread, hold): members come out ordered by thread.
+        let mut active: BTreeSet<(u64, u32)> = BTreeSet::new();
         let mut since = 0;
         for (at, starts, index) in edges {
             if at > since && !active.is_empty() {
                 let first = timeline.members.len() as u32;
-                timeline.members.extend(&active);
+                if active.len() <= MAX_HOLDERS_AT_ONCE {
+                    timeline.members.extend(active.iter().map(|&(_, i)| i));
+                } else {
+                    timeline.crowded = true;
+                }
                 let last = timeline.members.len() as u32;
                 timeline.stretches.push((since, at, first..last));
             }
             since = at;
+            let entry = (timeline.holds[index as usize].thread, index);
             if starts {
-                active.push(index);
-                let holds = &timeline.holds;
-                active.sort_by_key(|&i| (holds[i as usize].thread, i));
+                active.insert(entry);
             } else {
-                active.retain(|&i| i != index);
+                active.remove(&entry);
             }
         }
         timeline

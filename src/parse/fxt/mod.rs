@@ -301,6 +301,12 @@ fn thread_samples(sampler: &Sampler, koid: u64, options: &CaptureOptions) -> Thr
         holders: HolderFacts {
             shares: holder_shares(sampler, koid),
             releases_unrecorded: sampler.without_releases.clone(),
+            crowded: {
+                let mut locks = sampler.crowded_locks.clone();
+                locks.sort();
+                locks.dedup();
+                locks
+            },
         },
     }
 }

@@ -254,6 +254,9 @@ pub struct Sampler {
     pub hold_notes: HoldNotes,
     /// Lock types waited on whose releases the capture never records.
     pub without_releases: Vec<String>,
+    /// Locks (symbols) held by more threads at once than a wait is split
+    /// over ([`super::holders::MAX_HOLDERS_AT_ONCE`]).
+    pub crowded_locks: Vec<String>,
     /// The process of every thread, by koid, when the capture names one.
     pub processes: InputMap<u64, u64>,
     /// Oddities seen.
@@ -285,6 +288,7 @@ impl Sampler {
             holder_shares: InputMap::default(),
             hold_notes: HoldNotes::default(),
             without_releases: Vec::new(),
+            crowded_locks: Vec::new(),
             processes: InputMap::default(),
             notes: CaptureNotes::default(),
         }
@@ -435,6 +439,10 @@ impl Sampler {
             }
             waits.retain(|wait| self.threads.contains_key(&wait.thread));
             let timeline = HolderTimeline::new(holds);
+            if timeline.crowded {
+                let symbol = events.first().map(|e| self.key_text(e.key)[1].clone());
+                self.crowded_locks.extend(symbol);
+            }
             attribution.add_lock(&timeline, &waits);
             timelines.insert(lock, timeline);
         }
