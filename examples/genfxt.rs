@@ -1,7 +1,9 @@
 //! Writes a synthetic lltrace capture (FXT) for the benchmarks: 64 threads
 //! on 8 CPUs switching every 50 µs to 2 ms, each stretch of running with
-//! up to three contended lock acquisitions (`acquire-start` begin/end
-//! pairs), the way lltextract writes them.
+//! up to three contended lock acquisitions (`acquire-start` begin, the
+//! `acquired-exclusive` end, a release a while later) and as many taken
+//! without a wait and released, the way lltextract writes them: the lock's
+//! address in a koid argument, `symbol` and `caller`.
 //!
 //! ```sh
 //! cargo run --release --example genfxt -- 1G > capture.fxt
@@ -92,15 +94,56 @@ fn main() -> io::Result<()> {
         let mut at = now + rng.below(10_000);
         for _ in 0..rng.below(4) {
             let wait = 100 + rng.below(stretch / 4);
-            fxt.lock_wait(
+            let category = CATEGORIES[rng.below(3) as usize];
+            let symbol_index = rng.below(6);
+            let symbol = SYMBOLS[symbol_index as usize];
+            let caller = CALLERS[rng.below(8) as usize];
+            let address = 0xffff_8000 + symbol_index * 64;
+            // A wait, as lltextract writes it, then the hold and its
+            // release; and one lock taken without a wait.
+            fxt.lock_op(
+                2,
                 at,
-                at + wait,
                 thread,
-                CATEGORIES[rng.below(3) as usize],
-                SYMBOLS[rng.below(6) as usize],
-                CALLERS[rng.below(8) as usize],
+                category,
+                "acquire-start",
+                address,
+                symbol,
+                caller,
             );
-            at += wait + rng.below(1000);
+            let acquired = at + wait;
+            let outcome = "acquired-exclusive";
+            fxt.lock_op(
+                3, acquired, thread, category, outcome, address, symbol, caller,
+            );
+            let released = acquired + 50 + rng.below(2000);
+            let release = "release-exclusive";
+            fxt.lock_op(
+                0, released, thread, category, release, address, symbol, caller,
+            );
+            let other = 0xffff_9000 + rng.below(64) * 64;
+            let taken = released + rng.below(500);
+            fxt.lock_op(
+                0,
+                taken,
+                thread,
+                category,
+                "instant-exclusive",
+                other,
+                symbol,
+                caller,
+            );
+            fxt.lock_op(
+                0,
+                taken + 100,
+                thread,
+                category,
+                release,
+                other,
+                symbol,
+                caller,
+            );
+            at = taken + 100 + rng.below(1000);
         }
         // The next thread is one no other CPU runs.
         let next = loop {

@@ -176,6 +176,40 @@ impl Encoder {
         }
     }
 
+    /// A lock operation as lltextract writes it: category the lock type,
+    /// name the operation, a koid argument named by the lock type holding
+    /// the lock's address, then `symbol` and `caller`; `kind` 0 for an
+    /// instant, 2 for a wait's begin, 3 for its end.
+    #[allow(clippy::too_many_arguments)]
+    pub fn lock_op(
+        &mut self,
+        kind: u64,
+        ticks: u64,
+        thread: (u64, u64),
+        category: &str,
+        op: &str,
+        address: u64,
+        symbol: &str,
+        caller: &str,
+    ) {
+        let category_index = u64::from(self.string_index(category));
+        let op_index = u64::from(self.string_index(op));
+        let symbol_key = u64::from(self.string_index("symbol"));
+        let symbol_index = u64::from(self.string_index(symbol));
+        let caller_key = u64::from(self.string_index("caller"));
+        let caller_index = u64::from(self.string_index(caller));
+        self.word(
+            4 | (8 << 4) | (kind << 16) | (3 << 20) | (category_index << 32) | (op_index << 48),
+        );
+        self.word(ticks);
+        self.word(thread.0);
+        self.word(thread.1);
+        self.word(8 | (2 << 4) | (category_index << 16));
+        self.word(address);
+        self.word(6 | (1 << 4) | (symbol_key << 16) | (symbol_index << 32));
+        self.word(6 | (1 << 4) | (caller_key << 16) | (caller_index << 32));
+    }
+
     /// A contended lock acquisition, as lltrace records it: a begin with
     /// the lock's symbol and the caller, and an end.
     pub fn lock_wait(

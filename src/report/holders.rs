@@ -13,6 +13,8 @@ use crate::printable::printable;
 const LOCKS_SHOWN: usize = 3;
 /// Holders shown per lock.
 const HOLDERS_SHOWN: usize = 4;
+/// Doings shown per holder.
+const DOINGS_SHOWN: usize = 3;
 
 /// The section, or None when no input records holders.
 pub fn section(analysis: &Analysis) -> Option<String> {
@@ -127,12 +129,16 @@ fn holder_line(holder: &HolderSummary, lock_total: u64) -> String {
     } else {
         ""
     };
-    let doings: Vec<String> = holder
+    let mut doings: Vec<String> = holder
         .doings
         .iter()
         .filter(|_| holder.holder.is_some())
+        .take(DOINGS_SHOWN)
         .map(|d| format!("{} {}", printable(&d.doing), share(d.wait_ns)))
         .collect();
+    if holder.holder.is_some() && holder.doings.len() > DOINGS_SHOWN {
+        doings.push(format!("{} more", holder.doings.len() - DOINGS_SHOWN));
+    }
     let doings = if doings.is_empty() {
         String::new()
     } else {

@@ -526,12 +526,12 @@ impl Attribution {
     /// Adds what one holder was doing in its queried stretches:
     /// `timeline` is its doings (from, doing) in time order, covering each
     /// query's start; `next_holder` names the holder of a lock the holder
-    /// itself waited on, over a stretch.
+    /// itself waited on (other than the holder), over a stretch.
     pub fn resolve(
         &mut self,
         queries: &[Query],
         timeline: &[(u64, Activity)],
-        next_holder: &mut impl FnMut(u32, u64, u64) -> Vec<(u64, u64, u64)>,
+        next_holder: &mut impl FnMut(u32, u64, u64, u64) -> Vec<(u64, u64, u64)>,
     ) {
         for query in queries {
             let target = self.targets[query.target as usize];
@@ -567,7 +567,7 @@ impl Attribution {
                 match doing {
                     Activity::Waiting { pair } => {
                         // Apportioned like the share itself.
-                        let pieces = next_holder(pair, from, to);
+                        let pieces = next_holder(pair, from, to, target.holder);
                         let span = (to - from).max(1);
                         let mut given = 0;
                         for (index, (piece_from, piece_to, next)) in pieces.iter().enumerate() {
@@ -793,7 +793,7 @@ mod tests {
             (120, Activity::OffCpu { state: 3 }),
         ];
         let queries = attribution.queries.remove(&7).unwrap();
-        attribution.resolve(&queries, &doings, &mut |_, _, _| Vec::new());
+        attribution.resolve(&queries, &doings, &mut |_, _, _, _| Vec::new());
         let mut shares: Vec<(u64, Activity, u64)> = attribution.shares[&1]
             .iter()
             .map(|(key, ns)| (key.holder, key.doing, *ns))

@@ -478,7 +478,7 @@ impl Sampler {
             },
         )?;
         end_thread(&mut current, &mut recorders);
-        let mut next_holder = |pair: u32, from: u64, to: u64| {
+        let mut next_holder = |pair: u32, from: u64, to: u64, holder: u64| {
             let lock = pairs[pair as usize].0;
             let Some(timeline) = timelines.get(&lock) else {
                 return Vec::new();
@@ -487,8 +487,11 @@ impl Sampler {
                 .within(from, to)
                 .into_iter()
                 .map(|(from, to, members)| {
-                    let first = members.first().map(|&i| timeline.holds[i as usize].thread);
-                    (from, to, first.unwrap_or(NO_THREAD))
+                    let other = members
+                        .iter()
+                        .map(|&i| timeline.holds[i as usize].thread)
+                        .find(|&thread| thread != holder);
+                    (from, to, other.unwrap_or(NO_THREAD))
                 })
                 .collect()
         };
