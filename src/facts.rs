@@ -727,6 +727,19 @@ impl Sink for FactsBuilder {
         Ok(())
     }
 
+    fn holder(&mut self, share: crate::holders::HolderShare) -> Result<(), String> {
+        match &mut self.facts.holders {
+            Holders::Known(facts) => facts.shares.push(share),
+            none => {
+                *none = Holders::Known(crate::holders::HolderFacts {
+                    shares: vec![share],
+                    ..Default::default()
+                })
+            }
+        }
+        Ok(())
+    }
+
     fn row(&mut self, row: &Row<'_>) -> Result<(), String> {
         if self.facts.samples_read == 0 {
             self.opened_by_row = true;

@@ -21,6 +21,8 @@ struct Expected {
     profiling_rows: u64,
     /// `# points:` comment lines: contention points, counted, not ranked.
     contention_points: u64,
+    /// Lock holders (perf lock `-o`): name, tid (`-` unknown), wait caused.
+    holders: Vec<(String, String, u64)>,
 }
 
 fn number(field: &str) -> u64 {
@@ -58,6 +60,11 @@ fn parse_expected(text: &str) -> Expected {
                 expected.hold_ns = number(fields[3]);
             }
             "skipped" => expected.profiling_rows = number(fields[2]),
+            "holder" => expected.holders.push((
+                fields[1].to_string(),
+                fields[2].to_string(),
+                number(fields[3]),
+            )),
             other => panic!("unknown .expected line kind {other:?}"),
         }
     }
@@ -101,6 +108,18 @@ fn read_by_contend(fixture: &str, args: &[String]) -> Expected {
         })
         .collect();
     sort_groups(&mut groups);
+    let mut holders: Vec<(String, String, u64)> = Vec::new();
+    for holder in input["holders"].as_array().into_iter().flatten() {
+        let name = holder["thread"].as_str().unwrap_or("").to_string();
+        let tid = holder["tid"]
+            .as_u64()
+            .map_or("-".to_string(), |t| t.to_string());
+        match holders.iter_mut().find(|h| h.0 == name && h.1 == tid) {
+            Some(known) => known.2 += int(&holder["wait_ns"]),
+            None => holders.push((name, tid, int(&holder["wait_ns"]))),
+        }
+    }
+    holders.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| (&a.0, &a.1).cmp(&(&b.0, &b.1))));
     Expected {
         args: args.to_vec(),
         refused: false,
@@ -116,6 +135,7 @@ fn read_by_contend(fixture: &str, args: &[String]) -> Expected {
         hold_ns: int(&input["hold_ns"]),
         profiling_rows: int(&input["profiling_rows"]),
         contention_points: int(&input["contention_point_rows"]),
+        holders,
     }
 }
 
@@ -341,7 +361,14 @@ fn mean_per_event_agrees_with_perf_locks_own_avg_wait_column() {
             ) else {
                 continue;
             };
-            let key = found[8].split_whitespace().last().unwrap().to_string();
+            // `-t` rows are keyed `comm[pid]`.
+            let tail: Vec<&str> = found[8].split_whitespace().collect();
+            let key = match tail.as_slice() {
+                [pid, comm @ ..] if !comm.is_empty() && pid.parse::<i64>().is_ok() => {
+                    format!("{}[{pid}]", comm.join(" "))
+                }
+                _ => tail.last().unwrap().to_string(),
+            };
             rows.push((key, found[1].parse().unwrap(), total, avg));
         }
         let once = |key: &str| rows.iter().filter(|r| r.0 == key).count() == 1;

@@ -236,7 +236,9 @@ impl Consumer for FactsConsumer {
         let (builder, format) = self.current.take().expect("an input begun");
         let mut facts = builder.finish(stats);
         facts.format = format;
-        facts.holders = std::mem::take(&mut self.holders);
+        if let Holders::Known(known) = std::mem::take(&mut self.holders) {
+            facts.holders = Holders::Known(known);
+        }
         self.inputs.push(facts);
         Ok(())
     }

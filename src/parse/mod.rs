@@ -132,6 +132,12 @@ pub trait Sink {
     fn row_by_key_text(&mut self, _row: &Row<'_>) -> Result<bool, String> {
         Ok(false)
     }
+
+    /// A share of the current input's waits caused by a lock holder (perf
+    /// lock's `-o` owner tables). Ignored by default.
+    fn holder(&mut self, _share: crate::holders::HolderShare) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// Options the parsers honour.
@@ -576,6 +582,8 @@ pub mod testing {
     pub struct Collect {
         /// Each sample's states and rows.
         pub samples: Vec<(Vec<State>, Vec<OwnedRow>)>,
+        /// The holders the parser named.
+        pub holders: Vec<crate::holders::HolderShare>,
     }
 
     impl Sink for Collect {
@@ -596,6 +604,10 @@ pub mod testing {
                 symbol: row.symbol.to_string(),
                 caller: row.caller.to_string(),
             });
+            Ok(())
+        }
+        fn holder(&mut self, share: crate::holders::HolderShare) -> Result<(), String> {
+            self.holders.push(share);
             Ok(())
         }
     }

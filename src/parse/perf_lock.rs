@@ -32,6 +32,7 @@ use super::format::{Format, NO_STATES};
 use super::mail::read_mail_lines;
 use super::{ParseOptions, ParseStats, Row, RowWaits, Sink, fields};
 use crate::error::{InputError, shorten};
+use crate::holders::{Doing, HoldEdge, HolderShare, HolderThread};
 
 /// A column of the output, by its header name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +48,7 @@ enum Column {
     Symbol,
     Pid,
     Comm,
+    Owner,
     Cgroup,
     Other,
 }
@@ -64,8 +66,10 @@ impl Column {
             "address" => Column::Address,
             "symbol" => Column::Symbol,
             "pid" => Column::Pid,
-            // `-t -o` names the owner task where `-t` names the waiter.
-            "comm" | "owner" => Column::Comm,
+            // `-t -o` prints `comm` for the owner task, where `-t` names
+            // the waiter: the command line tells them apart.
+            "comm" => Column::Comm,
+            "owner" => Column::Owner,
             "cgroup" => Column::Cgroup,
             _ => Column::Other,
         }
@@ -137,6 +141,28 @@ impl Layout {
             Layout::Csv(separator, columns) => csv_row(columns, *separator, number, text),
         }
     }
+
+    fn columns(&self) -> &[Column] {
+        match self {
+            Layout::Table(columns) | Layout::Csv(_, columns) => columns,
+        }
+    }
+
+    /// The `pid` field of a row, when the layout has one.
+    fn pid<'l>(&self, text: &'l str) -> Option<&'l str> {
+        let index = self.columns().iter().position(|c| *c == Column::Pid)?;
+        match self {
+            Layout::Csv(separator, _) => text.split(*separator).nth(index).map(str::trim),
+            // Every column before pid is one word or a time of two.
+            Layout::Table(columns) => {
+                let words: usize = columns[..index]
+                    .iter()
+                    .map(|c| if c.is_time() { 2 } else { 1 })
+                    .sum();
+                text.split_whitespace().nth(words)
+            }
+        }
+    }
 }
 
 /// Where in the output a line is.
@@ -159,6 +185,9 @@ enum Part {
 /// The parser's state between lines.
 struct Reader<'o> {
     layout: Option<Layout>,
+    /// The pasted command line asked for lock owners (`-o`): a `comm`
+    /// column names the owner, not the waiter.
+    owners: bool,
     part: Part,
     rows_in_table: u64,
     stats: ParseStats,
@@ -188,6 +217,7 @@ pub fn parse<R: BufRead>(
 ) -> Result<ParseStats, InputError> {
     let mut state = Reader {
         layout: None,
+        owners: false,
         part: Part::Before,
         rows_in_table: 0,
         stats: ParseStats::default(),
@@ -224,6 +254,9 @@ impl Reader<'_> {
             self.part = part;
             return Ok(());
         }
+        if is_owner_command(text) {
+            self.owners = true;
+        }
         if text.is_empty() {
             if self.part == Part::Waits && self.rows_in_table > 0 {
                 self.part = Part::After;
@@ -244,7 +277,8 @@ impl Reader<'_> {
             }
             (Part::Waits, Some(layout)) if starts_with_digit(text) => {
                 self.rows_in_table += 1;
-                sink.row(&layout.row(number, text)?)
+                let row = layout.row(number, text)?;
+                self.emit(row, layout.pid(text), sink)
             }
             // After a blank line, a line that reads as a row of the table
             // is one (a blank line pasted inside the table); one that does
@@ -255,7 +289,7 @@ impl Reader<'_> {
                         self.part = Part::Waits;
                         self.rows_in_table += 1;
                         self.stats.rows_after_blank.add(number);
-                        sink.row(&row)
+                        self.emit(row, layout.pid(text), sink)
                     }
                     Err(_) => {
                         self.stats
@@ -266,6 +300,42 @@ impl Reader<'_> {
             _ => self
                 .stats
                 .skip_or_refuse(number, text, self.options, "perf lock output"),
+        }
+    }
+
+    /// Hands a row on: an owner table's row (`-o`) is a wait whose lock
+    /// owner is a holder, not its caller; a task row (`-t`) is keyed by
+    /// its comm and pid (`EventManager_De[316167]`): threads of one name
+    /// are as many rows as perf printed, not one.
+    fn emit(&self, mut row: Row<'_>, pid: Option<&str>, sink: &mut dyn Sink) -> Result<(), String> {
+        let columns = self.layout.as_ref().map_or(&[][..], Layout::columns);
+        let owner_table =
+            columns.contains(&Column::Owner) || (self.owners && columns.contains(&Column::Comm));
+        if owner_table {
+            let holder = holder_of(row.caller, pid);
+            row.caller = "";
+            sink.row(&row)?;
+            return sink.holder(HolderShare {
+                lock: [
+                    row.category.to_string(),
+                    row.symbol.to_string(),
+                    String::new(),
+                ],
+                holder,
+                taken_in: String::new(),
+                edge: HoldEdge::Whole,
+                doing: Doing::Unknown,
+                ns: row.dur_ns,
+            });
+        }
+        match pid.filter(|_| columns.contains(&Column::Comm)) {
+            Some(pid) => {
+                let keyed = format!("{}[{pid}]", row.caller);
+                let mut row = row;
+                row.caller = &keyed;
+                sink.row(&row)
+            }
+            None => sink.row(&row),
         }
     }
 
@@ -281,6 +351,39 @@ impl Reader<'_> {
         self.rows_in_table = 0;
         Ok(())
     }
+}
+
+/// A pasted `perf lock con(tention)` command line that asks for lock
+/// owners: `-o`, `--lock-owner`, or `o` in a cluster of short flags
+/// (`-abto`).
+fn is_owner_command(text: &str) -> bool {
+    let text = text.trim_start_matches(['$', '#', ' ']);
+    let Some(at) = text.find("perf lock con") else {
+        return false;
+    };
+    // Flags end at `--`: what follows is the command perf runs.
+    let mut words = text[at..]
+        .split_whitespace()
+        .skip(3)
+        .take_while(|word| *word != "--");
+    words.any(|word| {
+        word == "--lock-owner"
+            || (word.starts_with('-')
+                && !word.starts_with("--")
+                && word[1..].chars().all(|c| c.is_ascii_alphabetic())
+                && word.contains('o'))
+    })
+}
+
+/// The holder a row of an owner table names: none for perf's `-1
+/// Unknown`.
+fn holder_of(name: &str, pid: Option<&str>) -> Option<HolderThread> {
+    let tid = pid.and_then(|pid| pid.parse::<u64>().ok())?;
+    Some(HolderThread {
+        thread: name.to_string(),
+        tid,
+        pid: None,
+    })
 }
 
 /// `=== owner stack trace ===` and `=== output for debug ===`, or their
@@ -387,7 +490,7 @@ fn set<'l>(row: &mut Row<'l>, column: Column, field: &'l str) -> Result<(), Stri
         }
         Column::MinWait | Column::Pid | Column::Other => {}
         Column::Type => row.category = field,
-        Column::Caller | Column::Comm | Column::Cgroup => row.caller = field,
+        Column::Caller | Column::Comm | Column::Owner | Column::Cgroup => row.caller = field,
         // `-l` prints the address, then the symbol when it has one.
         Column::Address if row.symbol.is_empty() => row.symbol = field,
         Column::Address => {}
@@ -530,9 +633,34 @@ mod tests {
                 90_000_000_000,
                 4,
                 60_000_000_000,
-                ["", "", "cc1 plus"]
+                ["", "", "cc1 plus[4711]"]
             )]
         );
+    }
+
+    #[test]
+    fn a_command_line_asking_for_owners_makes_comm_the_owner() {
+        let table = " contended   total wait     max wait     avg wait          pid   comm\n\n\
+                     \x20        1    199.45 us    199.45 us    199.45 us      1091507   kworker/2:0\n\
+                     \x20      146     63.42 us     12.50 us       434 ns           -1   Unknown\n";
+        let options = ParseOptions::default();
+        for (command, owners) in [
+            ("# perf lock con -abto -Y mutex sleep 1\n", true),
+            ("$ perf lock contention -ab --lock-owner\n", true),
+            ("$ perf lock con -abt -- cc -o x.o x.c\n", false),
+            ("", false),
+        ] {
+            let text = format!("{command}{table}");
+            let (sink, _) = collect(&text, InputFormat::PerfLock, &options).unwrap();
+            assert_eq!(sink.holders.len(), if owners { 2 } else { 0 }, "{command}");
+            if owners {
+                assert_eq!(sink.samples[0].1[0].caller, "");
+                assert_eq!(sink.holders[1].holder, None, "pid -1 is no holder");
+                assert_eq!(sink.holders[1].ns, 63_420);
+            } else {
+                assert_eq!(sink.samples[0].1[0].caller, "kworker/2:0[1091507]");
+            }
+        }
     }
 
     #[test]
@@ -606,7 +734,10 @@ mod tests {
         let text = " contended   total wait     max wait     avg wait          pid   owner\n\
                     \x20        1     1.00 ms      1.00 ms      1.00 ms         4711   cc1\n";
         let (sink, _) = collect(text, InputFormat::PerfLock, &ParseOptions::default()).unwrap();
-        assert_eq!(sink.samples[0].1[0].caller, "cc1");
+        assert_eq!(sink.samples[0].1[0].caller, "");
+        let holder = sink.holders[0].holder.as_ref().unwrap();
+        assert_eq!((holder.thread.as_str(), holder.tid), ("cc1", 4711));
+        assert_eq!(sink.holders[0].ns, 1_000_000);
         assert_eq!(lock_class("rt-mutex"), crate::parse::LockClass::Sleep);
         assert_eq!(lock_class("rwlock-rt:W"), crate::parse::LockClass::Sleep);
         // Prose that starts like a header is not one.

@@ -68,9 +68,8 @@ fn input_lines(input: &InputSummary, ranked: &[(&str, &str)]) -> String {
             .collect();
         let total = lock_wait_of(summaries, category, symbol);
         out.push_str(&format!(
-            "  {} ({}), {} waited:\n",
-            printable(symbol),
-            printable(category),
+            "  {}, {} waited:\n",
+            lock_name(category, symbol),
             duration(total)
         ));
         for holder in holders.iter().take(HOLDERS_SHOWN) {
@@ -111,6 +110,16 @@ fn input_lines(input: &InputSummary, ranked: &[(&str, &str)]) -> String {
     out
 }
 
+/// `kernel_lock (kernel)`; an owner table names no lock: `every lock`.
+fn lock_name(category: &str, symbol: &str) -> String {
+    match (category, symbol) {
+        ("", "") => "every lock of the table".to_string(),
+        (category, "") => format!("{} locks", printable(category)),
+        ("", symbol) => printable(symbol).into_owned(),
+        (category, symbol) => format!("{} ({})", printable(symbol), printable(category)),
+    }
+}
+
 /// `    71.0 %  cc (tid 100040, pid 40), took it in sys_read: running in
 /// syscall read 40.0 %, waiting on bufq held by softnet (tid 20) 26.7 %`.
 fn holder_line(holder: &HolderSummary, lock_total: u64) -> String {
@@ -132,11 +141,11 @@ fn holder_line(holder: &HolderSummary, lock_total: u64) -> String {
     let mut doings: Vec<String> = holder
         .doings
         .iter()
-        .filter(|_| holder.holder.is_some())
+        .filter(|d| holder.holder.is_some() && d.holding_state != "unknown")
         .take(DOINGS_SHOWN)
         .map(|d| format!("{} {}", printable(&d.doing), share(d.wait_ns)))
         .collect();
-    if holder.holder.is_some() && holder.doings.len() > DOINGS_SHOWN {
+    if !doings.is_empty() && holder.doings.len() > DOINGS_SHOWN {
         doings.push(format!("{} more", holder.doings.len() - DOINGS_SHOWN));
     }
     let doings = if doings.is_empty() {
