@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::distribution::Histogram;
+
 /// A thread as a capture names it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct HolderThread {
@@ -123,6 +125,59 @@ pub struct HolderFacts {
     /// Locks held by more threads at once than a wait is split over: those
     /// stretches' holders are unknown.
     pub crowded: Vec<String>,
+    /// How long each holder held each lock (type and symbol) the thread
+    /// waited on, over the whole capture, like `lockstat -H`.
+    pub holds: Vec<HoldTimes>,
+}
+
+/// One holder's holds of one lock: complete ones (taken and released in
+/// the capture), as `lockstat -H` counts them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoldTimes {
+    /// Lock type.
+    pub category: String,
+    /// The lock.
+    pub symbol: String,
+    /// The holder.
+    pub holder: HolderThread,
+    /// How the holds spread (count, percentiles).
+    pub histogram: Histogram,
+    /// Their total, ns.
+    pub total_ns: u64,
+    /// The longest, ns.
+    pub max_ns: u64,
+}
+
+/// A holder's hold times in the JSON: `lockstat -H`'s figures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HoldFigures {
+    /// Holds taken and released in the capture.
+    pub count: u64,
+    /// Their total, ns.
+    pub total_ns: u64,
+    /// The longest, ns.
+    pub max_ns: u64,
+    /// Median hold, ns (within 3.2 %, as wait percentiles).
+    pub p50_ns: Option<u64>,
+    /// 90th percentile.
+    pub p90_ns: Option<u64>,
+    /// 99th percentile.
+    pub p99_ns: Option<u64>,
+}
+
+impl HoldFigures {
+    /// The figures of a holder's holds.
+    pub fn of(times: &HoldTimes) -> Self {
+        let percentiles = times.histogram.percentiles();
+        HoldFigures {
+            count: times.histogram.count(),
+            total_ns: times.total_ns,
+            max_ns: times.max_ns,
+            p50_ns: percentiles.map(|p| p.p50_ns),
+            p90_ns: percentiles.map(|p| p.p90_ns),
+            p99_ns: percentiles.map(|p| p.p99_ns),
+        }
+    }
 }
 
 /// A holder's shares of the waits on one lock (its type and symbol),
@@ -151,6 +206,10 @@ pub struct HolderSummary {
     pub partial: bool,
     /// The wait by what the holder was doing, largest first.
     pub doings: Vec<DoingShare>,
+    /// How long the holder held the lock over the whole capture (its
+    /// complete holds); absent where not known (perf lock owners).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holds: Option<HoldFigures>,
 }
 
 /// A part of a holder's wait by what it was doing.
@@ -162,6 +221,24 @@ pub struct DoingShare {
     pub doing: String,
     /// Wait caused meanwhile, ns.
     pub wait_ns: u64,
+}
+
+/// [`summarize`], each holder with its hold times on the lock when known.
+pub fn summarize_with_holds(facts: &HolderFacts) -> Vec<HolderSummary> {
+    let mut summaries = summarize(&facts.shares);
+    for summary in &mut summaries {
+        let Some(holder) = &summary.holder else {
+            continue;
+        };
+        summary.holds = facts
+            .holds
+            .iter()
+            .find(|h| {
+                h.category == summary.category && h.symbol == summary.symbol && &h.holder == holder
+            })
+            .map(HoldFigures::of);
+    }
+    summaries
 }
 
 /// Shares summed per (lock, holder): locks by their total wait, largest
@@ -244,6 +321,7 @@ fn summary(
         taken_in: largest(&|share| share.taken_in.clone()),
         partial: list.iter().any(|s| s.edge != HoldEdge::Whole),
         doings,
+        holds: None,
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::model::{Group, InputSummary, KeyValues};
 use crate::facts::InputFacts;
-use crate::holders::{HolderShare, Holders, summarize};
+use crate::holders::{HolderFacts, HolderShare, Holders, summarize_with_holds};
 
 /// Gives each input that records holders its summary, and each group the
 /// holders of the waits it ranks (its inputs' shares whose key the
@@ -11,7 +11,7 @@ use crate::holders::{HolderShare, Holders, summarize};
 pub fn attach(inputs: &[InputFacts], summaries: &mut [InputSummary], groups: &mut [Group]) {
     for (input, summary) in inputs.iter().zip(summaries.iter_mut()) {
         if let Holders::Known(facts) = &input.holders {
-            summary.holders = Some(summarize(&facts.shares));
+            summary.holders = Some(summarize_with_holds(facts));
             summary.holders_unknown_for = Some(facts.releases_unrecorded.clone());
             summary.holders_crowded = Some(facts.crowded.clone());
         }
@@ -23,19 +23,26 @@ pub fn attach(inputs: &[InputFacts], summaries: &mut [InputSummary], groups: &mu
         return;
     }
     for group in groups.iter_mut() {
-        let shares: Vec<HolderShare> = inputs
+        let known: Vec<&HolderFacts> = inputs
             .iter()
             .enumerate()
             .filter(|(index, _)| group.input_index.is_none_or(|wanted| wanted == *index))
             .filter_map(|(_, input)| match &input.holders {
-                Holders::Known(facts) => Some(&facts.shares),
+                Holders::Known(facts) => Some(facts),
                 Holders::NotRecorded => None,
             })
-            .flatten()
-            .filter(|share| matches_keys(&group.keys, share))
-            .cloned()
             .collect();
-        group.holders = Some(summarize(&shares));
+        let facts = HolderFacts {
+            shares: known
+                .iter()
+                .flat_map(|facts| &facts.shares)
+                .filter(|share| matches_keys(&group.keys, share))
+                .cloned()
+                .collect(),
+            holds: known.iter().flat_map(|facts| facts.holds.clone()).collect(),
+            ..HolderFacts::default()
+        };
+        group.holders = Some(summarize_with_holds(&facts));
     }
 }
 

@@ -153,8 +153,19 @@ fn holder_line(holder: &HolderSummary, lock_total: u64) -> String {
     } else {
         format!(": {}", doings.join(", "))
     };
+    let holds = holder.holds.as_ref().map_or(String::new(), |holds| {
+        let median = holds
+            .p50_ns
+            .map_or(String::new(), |p50| format!(", p50 {}", duration(p50)));
+        format!(
+            "; its holds: {} in all, {}{median}, max {}",
+            holds.count,
+            duration(holds.total_ns),
+            duration(holds.max_ns)
+        )
+    });
     format!(
-        "    {:>7}  {who}{taken}{doings}{partial}\n",
+        "    {:>7}  {who}{taken}{doings}{partial}{holds}\n",
         share(holder.wait_ns)
     )
 }

@@ -20,7 +20,7 @@ use super::format::{Format, NO_STATES};
 use super::{ParseStats, Row, RowWaits, Sink, State};
 use crate::distribution::Histogram;
 use crate::error::InputError;
-use crate::holders::{Doing, HolderFacts, HolderShare, HolderThread};
+use crate::holders::{Doing, HoldTimes, HolderFacts, HolderShare, HolderThread};
 use records::{RecordError, RecordReader};
 use sampler::{STATE_NAMES, Sampler, Selection, ThreadTrack};
 
@@ -257,10 +257,10 @@ fn choose_threads(
         seen.push(*koid);
         new
     });
-    Ok(chosen
+    chosen
         .into_iter()
         .map(|koid| thread_samples(sampler, koid, options))
-        .collect())
+        .collect()
 }
 
 /// `; threads in the capture: a, b, c` to help a mistyped name.
@@ -289,13 +289,17 @@ fn thread_name(sampler: &Sampler, koid: u64) -> String {
     }
 }
 
-fn thread_samples(sampler: &Sampler, koid: u64, options: &CaptureOptions) -> ThreadSamples {
+fn thread_samples(
+    sampler: &Sampler,
+    koid: u64,
+    options: &CaptureOptions,
+) -> Result<ThreadSamples, String> {
     let track = &sampler.threads[&koid];
     let samples = (0..sampler.window_count())
         .map(|window| sample_of(sampler, track, window))
         .filter(|sample| !options.with_activity || sample.states[0].ns > 0)
         .collect();
-    ThreadSamples {
+    Ok(ThreadSamples {
         name: thread_name(sampler, koid),
         samples,
         holders: HolderFacts {
@@ -307,8 +311,9 @@ fn thread_samples(sampler: &Sampler, koid: u64, options: &CaptureOptions) -> Thr
                 locks.dedup();
                 locks
             },
+            holds: hold_times(sampler, koid)?,
         },
-    }
+    })
 }
 
 /// A thread's waits by holder and doing, in words, largest first.
@@ -335,6 +340,55 @@ fn holder_shares(sampler: &Sampler, koid: u64) -> Vec<HolderShare> {
             .then_with(|| a.doing.cmp(&b.doing))
     });
     named
+}
+
+/// The hold times of the holders of the locks a thread waited on; locks
+/// of one name (per-object locks) are summed into one line, as their
+/// waits are.
+fn hold_times(sampler: &Sampler, koid: u64) -> Result<Vec<HoldTimes>, String> {
+    let Some(shares) = sampler.holder_shares.get(&koid) else {
+        return Ok(Vec::new());
+    };
+    let mut wanted: Vec<([String; 2], u64)> = shares
+        .keys()
+        .filter(|key| key.holder != holders::NO_THREAD)
+        .map(|key| {
+            let [category, symbol, _] = sampler.key_text(key.wait_key);
+            ([category, symbol], key.holder)
+        })
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    let mut times = Vec::new();
+    for (name, thread) in wanted {
+        let Some(holder) = holder_thread(sampler, thread) else {
+            continue;
+        };
+        let addresses = sampler.locks_named(&name);
+        let sums = addresses
+            .iter()
+            .filter_map(|lock| sampler.hold_times.get(&(*lock, thread)));
+        let mut merged = HoldTimes {
+            category: name[0].clone(),
+            symbol: name[1].clone(),
+            holder,
+            histogram: Default::default(),
+            total_ns: 0,
+            max_ns: 0,
+        };
+        for sum in sums {
+            merged.histogram.merge(&sum.histogram);
+            merged.total_ns = merged
+                .total_ns
+                .checked_add(sum.total_ns)
+                .ok_or_else(|| format!("the holds of {} add up to more than 2^64 ns", name[1]))?;
+            merged.max_ns = merged.max_ns.max(sum.max_ns);
+        }
+        if merged.histogram.count() > 0 {
+            times.push(merged);
+        }
+    }
+    Ok(times)
 }
 
 fn holder_thread(sampler: &Sampler, koid: u64) -> Option<HolderThread> {

@@ -17,8 +17,8 @@ use crate::hashing::{InputMap, InputSet};
 use crate::distribution::Histogram;
 
 use super::holders::{
-    Activity, Attribution, DoingRecorder, HoldNotes, HolderTimeline, LockEvent, LockOp, NO_SLICE,
-    NO_THREAD, ShareKey, WaitedLocks, holds_and_waits, needed_stretches,
+    Activity, Attribution, DoingRecorder, Hold, HoldEdge, HoldNotes, HolderTimeline, LockEvent,
+    LockOp, NO_SLICE, NO_THREAD, ShareKey, WaitedLocks, holds_and_waits, needed_stretches,
 };
 use super::spill::{Entry, EntryLog};
 
@@ -257,6 +257,10 @@ pub struct Sampler {
     /// Locks (symbols) held by more threads at once than a wait is split
     /// over ([`super::holders::MAX_HOLDERS_AT_ONCE`]).
     pub crowded_locks: Vec<String>,
+    /// Complete holds by (lock, holder).
+    pub hold_times: InputMap<(u64, u64), HoldSum>,
+    /// The waited-on locks by type and symbol.
+    locks_by_name: InputMap<[String; 2], Vec<u64>>,
     /// The process of every thread, by koid, when the capture names one.
     pub processes: InputMap<u64, u64>,
     /// Oddities seen.
@@ -289,6 +293,8 @@ impl Sampler {
             hold_notes: HoldNotes::default(),
             without_releases: Vec::new(),
             crowded_locks: Vec::new(),
+            hold_times: InputMap::default(),
+            locks_by_name: InputMap::default(),
             processes: InputMap::default(),
             notes: CaptureNotes::default(),
         }
@@ -429,6 +435,14 @@ impl Sampler {
             });
             let (mut holds, mut waits) =
                 holds_and_waits(&events, span.origin, span.end, &mut self.hold_notes);
+            if let Some(first) = events.first() {
+                let [category, symbol, _] = self.key_text(first.key);
+                self.locks_by_name
+                    .entry([category, symbol])
+                    .or_default()
+                    .push(lock);
+            }
+            self.add_hold_times(lock, &holds)?;
             // A lock type whose releases the capture never records: its
             // holds would be guesses; its waits stay unknown.
             let category = events
@@ -527,6 +541,20 @@ impl Sampler {
         })
     }
 
+    /// Adds a lock's complete holds to each holder's hold times.
+    fn add_hold_times(&mut self, lock: u64, holds: &[Hold]) -> Result<(), String> {
+        for hold in holds.iter().filter(|hold| hold.edge == HoldEdge::Whole) {
+            let length = hold.end - hold.start;
+            let times = self.hold_times.entry((lock, hold.thread)).or_default();
+            times.total_ns = times.total_ns.checked_add(length).ok_or_else(|| {
+                "one thread's holds of one lock add up to more than 2^64 ns".to_string()
+            })?;
+            times.max_ns = times.max_ns.max(length);
+            times.histogram.record(length);
+        }
+        Ok(())
+    }
+
     /// The lock types (categories) waited on whose releases the capture
     /// never records, sorted.
     fn categories_without_releases(
@@ -560,6 +588,11 @@ impl Sampler {
     /// The lock type of a key id ("" for none).
     fn category_of(&self, key: u32) -> &str {
         self.key_list.get(key as usize).map_or("", |key| &key[0])
+    }
+
+    /// The addresses of the waited-on locks of a type and symbol.
+    pub fn locks_named(&self, name: &[String; 2]) -> Vec<u64> {
+        self.locks_by_name.get(name).cloned().unwrap_or_default()
     }
 
     /// The key id of a (lock, key) pair.
@@ -929,6 +962,17 @@ impl<'a> Replay<'a> {
         self.state = None;
         self.koid = koid;
     }
+}
+
+/// One holder's complete holds of one lock.
+#[derive(Debug, Clone, Default)]
+pub struct HoldSum {
+    /// How they spread.
+    pub histogram: Histogram,
+    /// Their total, ns.
+    pub total_ns: u64,
+    /// The longest, ns.
+    pub max_ns: u64,
 }
 
 /// What a holder is doing, replayed from its events: its state, its open
