@@ -255,24 +255,14 @@ pub fn holds_and_waits(
                 }
                 None => {
                     notes.begun_before += 1;
-                    let begun = OpenHold {
-                        start: origin,
-                        edge: HoldEdge::BegunBefore,
-                        ..opened
-                    };
-                    close(begun, event.ns, &mut holds);
+                    close(begun_before(opened, origin), event.ns, &mut holds);
                 }
             },
             LockOp::ReleaseShared => match readers.remove(&event.thread) {
                 Some(open) => close(open, event.ns, &mut holds),
                 None => {
                     notes.begun_before += 1;
-                    let begun = OpenHold {
-                        start: origin,
-                        edge: HoldEdge::BegunBefore,
-                        ..opened
-                    };
-                    close(begun, event.ns, &mut holds);
+                    close(begun_before(opened, origin), event.ns, &mut holds);
                 }
             },
             LockOp::Downgrade => {
@@ -313,6 +303,16 @@ pub fn holds_and_waits(
 /// at once), the stretch's holders are not told apart and the lock is
 /// named as crowded, so that memory stays linear in the holds.
 pub const MAX_HOLDERS_AT_ONCE: usize = 256;
+
+/// The hold a release with no acquisition in the capture ends: held since
+/// its start.
+fn begun_before(released: OpenHold, origin: u64) -> OpenHold {
+    OpenHold {
+        start: origin,
+        edge: HoldEdge::BegunBefore,
+        ..released
+    }
+}
 
 /// A lock's holders over time: stretches in which the set of holds does
 /// not change.
@@ -741,6 +741,21 @@ mod tests {
                 lost_releases: 0,
             }
         );
+    }
+
+    #[test]
+    fn a_writer_whose_release_is_missing_is_left_out_not_stretched() {
+        let mut notes = HoldNotes::default();
+        let events = [
+            event(10, 1, LockOp::InstantExclusive),
+            event(20, 2, LockOp::InstantExclusive),
+            event(40, 2, LockOp::ReleaseExclusive),
+        ];
+        let (holds, _) = holds_and_waits(&events, 0, 100, &mut notes);
+        let spans: Vec<(u64, u64, u64)> =
+            holds.iter().map(|h| (h.thread, h.start, h.end)).collect();
+        assert_eq!(spans, [(2, 20, 40)]);
+        assert_eq!(notes.lost_releases, 1);
     }
 
     #[test]
