@@ -144,12 +144,12 @@ pub enum Command {
 /// Flags of `contend plot`.
 #[derive(Debug, Args)]
 pub struct PlotArgs {
+    /// The inputs and how to read them.
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub input: InputArgs,
 
+    /// Which lock kinds spin and which sleep.
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub classes: ClassArgs,
 
     /// The SVG file to write (`-` for stdout).
@@ -207,8 +207,8 @@ pub struct InputArgs {
     #[arg(long, value_name = "LABEL", help_heading = "Input")]
     pub label: Vec<String>,
 
+    /// How the inputs are read.
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub read: ReadArgs,
 }
 
@@ -410,8 +410,8 @@ pub fn unique_keys(keys: &[GroupKey]) -> Vec<GroupKey> {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Ranking")]
 pub struct AnalysisArgs {
+    /// Which lock kinds spin and which sleep.
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub classes: ClassArgs,
 
     /// Key columns to group the ranking by, in any subset and order.
@@ -506,24 +506,24 @@ pub struct ReportArgs {
     #[arg(long, help_heading = "Output")]
     pub histogram: bool,
 
+    /// How the ranking is made.
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub analysis: AnalysisArgs,
 
+    /// The inputs and how to read them.
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub input: InputArgs,
 }
 
 /// `contend export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
+    /// The inputs and how to read them.
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub input: InputArgs,
 
+    /// How the ranking is made.
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub analysis: AnalysisArgs,
 
     /// What to export: the parsed rows (streamed), the ranking, or one
@@ -579,12 +579,12 @@ pub struct DiffArgs {
     #[arg(long, value_name = "LABEL")]
     pub label_after: Option<String>,
 
+    /// How the inputs are read.
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub read: ReadArgs,
 
+    /// Which lock kinds spin and which sleep.
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub classes: ClassArgs,
 
     /// Key columns of the per-group comparison.
