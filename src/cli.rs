@@ -316,6 +316,12 @@ pub struct ReadArgs {
     /// record, and skip malformed records, instead of failing.
     #[arg(long, help_heading = "Captures (FXT)")]
     pub lenient: bool,
+
+    /// lltrace captures: do not work out who held the locks the named
+    /// threads waited on (every thread's lock operations are then not
+    /// kept: a faster read of one thread).
+    #[arg(long, help_heading = "Captures (FXT)")]
+    pub no_holders: bool,
 }
 
 /// `--window`: a duration with a unit, above zero.
@@ -364,6 +370,7 @@ impl ReadArgs {
                 window_ns: self.window,
                 with_activity: self.windows_with_activity,
                 lenient: self.lenient,
+                holders: !self.no_holders,
             },
             lossy: self.lossy,
             events: self.events,

@@ -273,7 +273,9 @@ fn read_capture(
         consumer.begin(&label, InputFormat::Fxt)?;
         let fed = thread.feed(consumer.sink());
         fed.map_err(|message| InputError::whole(&source.name, message))?;
-        consumer.holders(thread.holders.clone());
+        if let Some(holders) = &thread.holders {
+            consumer.holders(holders.clone());
+        }
         // The capture's notes belong to it once, not to every thread.
         consumer.end(if index == 0 {
             capture.stats

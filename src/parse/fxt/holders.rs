@@ -31,7 +31,7 @@
 use std::collections::BTreeSet;
 use std::ops::Range;
 
-use crate::hashing::{InputMap, InputSet};
+use crate::hashing::InputMap;
 pub use crate::holders::HoldEdge;
 
 /// A lock operation, by lltrace's op code.
@@ -184,32 +184,69 @@ struct OpenHold {
     edge: HoldEdge,
 }
 
-/// Rebuilds one lock's holds and waits from its events (sorted by time;
-/// equal times keep their order): `origin` and `end` are the capture's
-/// bounds.
-pub fn holds_and_waits(
-    events: &[LockEvent],
+/// Rebuilds one lock's holds from its events, fed in time order
+/// ([`HoldBuilder::feed`]); events of one time are taken releases first
+/// (the next holder cannot have taken the lock before it was let go),
+/// otherwise in the order fed.
+#[derive(Debug)]
+pub struct HoldBuilder {
     origin: u64,
-    end: u64,
-    notes: &mut HoldNotes,
-) -> (Vec<Hold>, Vec<WaitSpan>) {
-    let mut holds = Vec::new();
-    let mut waits = Vec::new();
-    let mut writer: Option<OpenHold> = None;
+    writer: Option<OpenHold>,
     // One shared hold a thread: a reader's recursion is recorded (if at
     // all) as another acquisition, which changes nothing.
-    let mut readers: InputMap<u64, OpenHold> = InputMap::default();
-    let mut pending: InputMap<u64, (u64, u32)> = InputMap::default();
-    let close = |open: OpenHold, at: u64, holds: &mut Vec<Hold>| {
-        holds.push(Hold {
-            thread: open.thread,
-            start: open.start,
-            end: at,
-            key: open.key,
-            edge: open.edge,
-        })
-    };
-    for event in events {
+    readers: InputMap<u64, OpenHold>,
+    /// Events of the latest time, not taken yet.
+    same_time: Vec<LockEvent>,
+}
+
+impl HoldBuilder {
+    /// A builder for a capture that begins at `origin`.
+    pub fn new(origin: u64) -> Self {
+        HoldBuilder {
+            origin,
+            writer: None,
+            readers: InputMap::default(),
+            same_time: Vec::new(),
+        }
+    }
+
+    /// Takes the next event; gives the holds it ends to `out`.
+    pub fn feed(&mut self, event: LockEvent, notes: &mut HoldNotes, out: &mut impl FnMut(Hold)) {
+        if self.same_time.first().is_some_and(|first| first.ns != event.ns) {
+            self.flush(notes, out);
+        }
+        self.same_time.push(event);
+    }
+
+    /// The capture ended at `end`: the holds still open end there, marked.
+    pub fn finish(mut self, end: u64, notes: &mut HoldNotes, out: &mut impl FnMut(Hold)) {
+        self.flush(notes, out);
+        let mut still_open: Vec<OpenHold> = self
+            .writer
+            .into_iter()
+            .chain(self.readers.into_values())
+            .collect();
+        still_open.sort_by_key(|open| (open.start, open.thread));
+        for open in still_open {
+            notes.open_at_end += 1;
+            let open = OpenHold {
+                edge: HoldEdge::OpenAtEnd,
+                ..open
+            };
+            out(hold_of(open, end.max(open.start)));
+        }
+    }
+
+    fn flush(&mut self, notes: &mut HoldNotes, out: &mut impl FnMut(Hold)) {
+        let mut events = std::mem::take(&mut self.same_time);
+        events.sort_by_key(|event| !matches!(event.op, LockOp::ReleaseExclusive | LockOp::ReleaseShared));
+        for event in events.drain(..) {
+            self.take(event, notes, out);
+        }
+        self.same_time = events;
+    }
+
+    fn take(&mut self, event: LockEvent, notes: &mut HoldNotes, out: &mut impl FnMut(Hold)) {
         let opened = OpenHold {
             thread: event.thread,
             start: event.ns,
@@ -217,67 +254,51 @@ pub fn holds_and_waits(
             edge: HoldEdge::Whole,
         };
         match event.op {
-            LockOp::AcquireStart => {
-                pending.insert(event.thread, (event.ns, event.key));
-            }
-            LockOp::AcquiredExclusive | LockOp::AcquiredShared | LockOp::AcquireAbort => {
-                if let Some((start, key)) = pending.remove(&event.thread) {
-                    waits.push(WaitSpan {
-                        thread: event.thread,
-                        start,
-                        end: event.ns,
-                        key,
-                    });
+            LockOp::InstantExclusive | LockOp::AcquiredExclusive => match self.writer {
+                // Recursion (kernel_lock records only its outermost level,
+                // but an older kernel may record more).
+                Some(open) if open.thread == event.thread => {}
+                // Its release was not recorded: when it ended is not
+                // known, so it is not stretched to this acquisition.
+                Some(_) => {
+                    notes.lost_releases += 1;
+                    self.writer = Some(opened);
                 }
-            }
-            _ => {}
-        }
-        match event.op {
-            LockOp::InstantExclusive | LockOp::AcquiredExclusive => {
-                match writer {
-                    // Recursion (kernel_lock records only its outermost
-                    // level, but an older kernel may record more).
-                    Some(open) if open.thread == event.thread => continue,
-                    // Its release was not recorded: when it ended is not
-                    // known, so it is not stretched to this acquisition.
-                    Some(_) => notes.lost_releases += 1,
-                    None => {}
-                }
-                writer = Some(opened);
-            }
+                None => self.writer = Some(opened),
+            },
             LockOp::InstantShared | LockOp::AcquiredShared => {
-                readers.entry(event.thread).or_insert(opened);
+                self.readers.entry(event.thread).or_insert(opened);
             }
-            LockOp::ReleaseExclusive => match writer.take() {
+            LockOp::ReleaseExclusive => match self.writer.take() {
                 Some(open) => {
                     notes.released_by_other += u64::from(open.thread != event.thread);
-                    close(open, event.ns, &mut holds);
+                    out(hold_of(open, event.ns));
                 }
                 None => {
                     notes.begun_before += 1;
-                    close(begun_before(opened, origin), event.ns, &mut holds);
+                    out(hold_of(begun_before(opened, self.origin), event.ns));
                 }
             },
-            LockOp::ReleaseShared => match readers.remove(&event.thread) {
-                Some(open) => close(open, event.ns, &mut holds),
+            LockOp::ReleaseShared => match self.readers.remove(&event.thread) {
+                Some(open) => out(hold_of(open, event.ns)),
                 None => {
                     notes.begun_before += 1;
-                    close(begun_before(opened, origin), event.ns, &mut holds);
+                    out(hold_of(begun_before(opened, self.origin), event.ns));
                 }
             },
             LockOp::Downgrade => {
-                if let Some(open) = writer.filter(|open| open.thread == event.thread) {
-                    close(open, event.ns, &mut holds);
-                    writer = None;
+                if let Some(open) = self.writer.filter(|open| open.thread == event.thread) {
+                    out(hold_of(open, event.ns));
+                    self.writer = None;
                     let reader = OpenHold {
                         key: open.key,
                         ..opened
                     };
-                    readers.insert(event.thread, reader);
-                } else if let Some(open) = readers.remove(&event.thread) {
+                    self.readers.insert(event.thread, reader);
+                } else if let Some(open) = self.readers.remove(&event.thread) {
                     // An upgrade: lltrace gives it the downgrade's code.
-                    close(open, event.ns, &mut holds);
-                    writer = Some(OpenHold {
+                    out(hold_of(open, event.ns));
+                    self.writer = Some(OpenHold {
                         key: open.key,
                         ..opened
                     });
@@ -286,17 +307,22 @@ pub fn holds_and_waits(
             _ => {}
         }
     }
-    let mut still_open: Vec<OpenHold> = writer.into_iter().chain(readers.into_values()).collect();
-    still_open.sort_by_key(|open| (open.start, open.thread));
-    for open in still_open {
-        notes.open_at_end += 1;
-        let open = OpenHold {
-            edge: HoldEdge::OpenAtEnd,
-            ..open
-        };
-        close(open, end.max(open.start), &mut holds);
+}
+
+fn hold_of(open: OpenHold, end: u64) -> Hold {
+    Hold {
+        thread: open.thread,
+        start: open.start,
+        end,
+        key: open.key,
+        edge: open.edge,
     }
-    (holds, waits)
+}
+
+/// Whether `from..to` meets any of `stretches` (sorted, not overlapping).
+pub fn meets(stretches: &[(u64, u64)], from: u64, to: u64) -> bool {
+    let first = stretches.partition_point(|s| s.1 <= from);
+    stretches.get(first).is_some_and(|s| s.0 < to && from < to)
 }
 
 /// The most holders a stretch is split over: past it (hundreds of readers
@@ -673,6 +699,16 @@ impl DoingRecorder {
         }
     }
 
+    /// The doings recorded, within the stretches asked for: (from, to,
+    /// doing).
+    pub fn doings(&self) -> Vec<(u64, u64, Activity)> {
+        let mut out = Vec::new();
+        for &(from, to) in &self.stretches {
+            out.extend(doings_within(&self.timeline, from, to));
+        }
+        out
+    }
+
     /// The thread's events are over: what it did last lasts.
     pub fn finish(&mut self, current: Activity) {
         self.before(u64::MAX, current);
@@ -687,13 +723,39 @@ impl DoingRecorder {
     }
 }
 
-/// Locks the chosen threads and their holders waited on: whose holds are
-/// rebuilt.
-pub type WaitedLocks = InputSet<u64>;
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Holds and waits of one lock's events, as the sampler gets them.
+    fn holds_and_waits(
+        events: &[LockEvent],
+        origin: u64,
+        end: u64,
+        notes: &mut HoldNotes,
+    ) -> (Vec<Hold>, Vec<WaitSpan>) {
+        let mut builder = HoldBuilder::new(origin);
+        let mut holds = Vec::new();
+        let mut waits = Vec::new();
+        let mut pending: InputMap<u64, (u64, u32)> = InputMap::default();
+        for event in events {
+            match event.op {
+                LockOp::AcquireStart => {
+                    pending.insert(event.thread, (event.ns, event.key));
+                }
+                LockOp::AcquiredExclusive | LockOp::AcquiredShared | LockOp::AcquireAbort => {
+                    if let Some((start, key)) = pending.remove(&event.thread) {
+                        let (thread, end) = (event.thread, event.ns);
+                        waits.push(WaitSpan { thread, start, end, key });
+                    }
+                }
+                _ => {}
+            }
+            builder.feed(*event, notes, &mut |hold| holds.push(hold));
+        }
+        builder.finish(end, notes, &mut |hold| holds.push(hold));
+        (holds, waits)
+    }
 
     fn event(ns: u64, thread: u64, op: LockOp) -> LockEvent {
         LockEvent {

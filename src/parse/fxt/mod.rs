@@ -39,6 +39,8 @@ pub struct CaptureOptions {
     /// Stop at the last whole record of a truncated capture, and skip
     /// malformed records, instead of failing.
     pub lenient: bool,
+    /// Work out who held the locks the named threads waited on.
+    pub holders: bool,
 }
 
 /// One chosen thread's samples.
@@ -48,8 +50,9 @@ pub struct ThreadSamples {
     pub name: String,
     /// One sample per window: state totals and lock waits.
     pub samples: Vec<Sample>,
-    /// Its lock waits split over the threads that held the locks.
-    pub holders: HolderFacts,
+    /// Its lock waits split over the threads that held the locks, when
+    /// worked out (threads named with `--thread` or `--tid`).
+    pub holders: Option<HolderFacts>,
 }
 
 /// One window of one thread.
@@ -99,6 +102,7 @@ pub fn read_capture<R: Read>(
         sampler.select(Selection {
             names: options.threads.clone(),
             tids: options.tids.clone(),
+            holders: options.holders,
         });
     }
     let mut stats = ParseStats::default();
@@ -302,7 +306,7 @@ fn thread_samples(
     Ok(ThreadSamples {
         name: thread_name(sampler, koid),
         samples,
-        holders: HolderFacts {
+        holders: sampler.wants_holders().then_some(HolderFacts {
             shares: holder_shares(sampler, koid),
             releases_unrecorded: sampler.without_releases.clone(),
             crowded: {
@@ -312,7 +316,7 @@ fn thread_samples(
                 locks
             },
             holds: hold_times(sampler, koid)?,
-        },
+        }),
     })
 }
 

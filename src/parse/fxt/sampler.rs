@@ -17,8 +17,8 @@ use crate::hashing::{InputMap, InputSet};
 use crate::distribution::Histogram;
 
 use super::holders::{
-    Activity, Attribution, DoingRecorder, Hold, HoldEdge, HoldNotes, HolderTimeline, LockEvent,
-    LockOp, NO_SLICE, NO_THREAD, ShareKey, WaitedLocks, holds_and_waits, needed_stretches,
+    Activity, Attribution, DoingRecorder, Hold, HoldBuilder, HoldEdge, HoldNotes, HolderTimeline,
+    LockEvent, LockOp, NO_SLICE, NO_THREAD, Query, ShareKey, WaitSpan, meets, needed_stretches,
 };
 use super::spill::{Entry, EntryLog};
 
@@ -246,8 +246,15 @@ pub struct Sampler {
     selection: Option<Selection>,
     /// Threads named otherwise than the selection asks: not tracked.
     ignored: InputSet<u64>,
-    /// Locks some thread waited on: whose holders are worked out.
-    waited: WaitedLocks,
+    /// Every lock operation, by lock, for the holders.
+    lock_log: EntryLog,
+    /// Threads of the lock log by index, and their indices.
+    thread_koids: Vec<u64>,
+    thread_ids: InputMap<u64, u32>,
+    /// Lock types whose releases the capture records.
+    released: InputSet<Box<str>>,
+    /// The key of each lock's first operation (its type and symbol).
+    lock_keys: InputMap<u64, u32>,
     /// The tracked threads' waits split over the holders, by waiter.
     pub holder_shares: InputMap<u64, InputMap<ShareKey, u64>>,
     /// What was odd in the holds.
@@ -288,7 +295,11 @@ impl Sampler {
             lock_pair_ids: InputMap::default(),
             selection: None,
             ignored: Default::default(),
-            waited: WaitedLocks::default(),
+            lock_log: EntryLog::default(),
+            thread_koids: Vec::new(),
+            thread_ids: InputMap::default(),
+            released: InputSet::default(),
+            lock_keys: InputMap::default(),
             holder_shares: InputMap::default(),
             hold_notes: HoldNotes::default(),
             without_releases: Vec::new(),
@@ -380,86 +391,187 @@ impl Sampler {
         let mut replay = Replay::new(span, empty_key, &self.lock_pairs);
         let threads = &mut self.threads;
         let notes = &mut self.notes;
-        let (pairs, waited) = (&self.lock_pairs, &self.waited);
-        let mut lock_events: InputMap<u64, Vec<LockEvent>> = InputMap::default();
+        let pairs = &self.lock_pairs;
+        // The tracked threads' waits by lock, for the holders.
+        let mut waits: InputMap<u64, Vec<WaitSpan>> = InputMap::default();
+        let mut pending: InputMap<u64, (u64, u32)> = InputMap::default();
+        let tracked: InputSet<u64> = threads.keys().copied().collect();
         self.log.replay_sorted(
-            |_| true,
+            |koid| tracked.contains(&koid),
             |koid, entry| {
+                if replay.koid != Some(koid) {
+                    replay.next_thread(Some(koid), threads, notes);
+                    pending.clear();
+                }
                 let what = What::from_code(entry.code);
                 if let What::LockOp { op, pair } = what {
                     let (lock, key) = pairs[pair as usize];
-                    if waited.contains(&lock) {
-                        let ns = entry.ns;
-                        let event = LockEvent {
-                            ns,
-                            thread: koid,
-                            op,
-                            key,
-                        };
-                        lock_events.entry(lock).or_default().push(event);
+                    match op {
+                        LockOp::AcquireStart => {
+                            pending.insert(lock, (entry.ns, key));
+                        }
+                        _ => {
+                            if let Some((start, key)) = pending.remove(&lock) {
+                                let (thread, end) = (koid, entry.ns);
+                                let wait = WaitSpan { thread, start, end, key };
+                                waits.entry(lock).or_default().push(wait);
+                            }
+                        }
                     }
                 }
-                // Threads a selection did not ask for (only holders).
-                if !threads.contains_key(&koid) {
-                    return Ok(());
-                }
-                if replay.koid != Some(koid) {
-                    replay.next_thread(Some(koid), threads, notes);
-                }
-                let track = threads.get_mut(&koid).expect("tracked, looked up above");
+                let track = threads.get_mut(&koid).expect("tracked, wanted above");
                 replay.take(track, entry.ns, what, notes)
             },
         )?;
         replay.next_thread(None, threads, notes);
-        self.find_holders(span, lock_events)
+        if self.wants_holders() {
+            self.find_holders(span, waits)?;
+        }
+        Ok(())
+    }
+
+    /// Whether the holders of the tracked threads' locks are worked out:
+    /// for the threads a user named. Every thread's every lock operation
+    /// must then be read and kept (a thread not named may hold a lock), so
+    /// a read of all threads, which costs that already, does not add the
+    /// holders of all of them (docs/performance.md).
+    pub fn wants_holders(&self) -> bool {
+        self.selection.as_ref().is_some_and(|selection| selection.holders)
     }
 
     /// Splits the tracked threads' lock waits over the holders of the
-    /// locks ([`super::holders`]): each lock's holds rebuilt from its
-    /// events, then a second pass over the holders' own events for what
-    /// they were doing.
+    /// locks ([`super::holders`]): the holds of each lock waited on,
+    /// rebuilt from its events in time order, where they meet the waits;
+    /// then a pass over the holders' own events for what they were doing,
+    /// and, where a holder itself waited on a lock, that lock's holds
+    /// where it waited.
     fn find_holders(
         &mut self,
         span: Span,
-        lock_events: InputMap<u64, Vec<LockEvent>>,
+        mut waits: InputMap<u64, Vec<WaitSpan>>,
     ) -> Result<(), String> {
-        let mut timelines: InputMap<u64, HolderTimeline> = InputMap::default();
+        let mut wanted: InputMap<u64, Vec<(u64, u64)>> = InputMap::default();
+        for (lock, list) in waits.iter_mut() {
+            list.sort_by_key(|wait| (wait.start, wait.thread));
+            let mut stretches: Vec<Query> = list
+                .iter()
+                .map(|w| Query { from: w.start, to: w.end, share: 0, target: 0 })
+                .collect();
+            wanted.insert(*lock, needed_stretches(&mut stretches));
+        }
+        let mut notes = HoldNotes::default();
+        let mut holds = self.stream_holds(&wanted, span, &mut notes, true)?;
+        self.hold_notes = notes;
+        self.without_releases = self.categories_without_releases(wanted.keys());
         let mut attribution = Attribution::default();
-        self.without_releases = self.categories_without_releases(&lock_events);
-        for (lock, mut events) in lock_events {
-            // At one time, a release goes first: the next holder cannot
-            // have taken the lock before it was let go.
-            events.sort_by_key(|event| {
-                let releases = matches!(event.op, LockOp::ReleaseExclusive | LockOp::ReleaseShared);
-                (event.ns, !releases)
-            });
-            let (mut holds, mut waits) =
-                holds_and_waits(&events, span.origin, span.end, &mut self.hold_notes);
-            if let Some(first) = events.first() {
-                let [category, symbol, _] = self.key_text(first.key);
-                self.locks_by_name
-                    .entry([category, symbol])
-                    .or_default()
-                    .push(lock);
-            }
-            self.add_hold_times(lock, &holds)?;
+        for (&lock, lock_waits) in &waits {
+            let mut holds = holds.remove(&lock).unwrap_or_default();
             // A lock type whose releases the capture never records: its
             // holds would be guesses; its waits stay unknown.
-            let category = events
-                .first()
-                .map_or("", |event| self.category_of(event.key));
-            if self.without_releases.iter().any(|w| w == category) {
+            if self.without_releases.iter().any(|w| w == self.lock_category(lock)) {
                 holds.clear();
             }
-            waits.retain(|wait| self.threads.contains_key(&wait.thread));
             let timeline = HolderTimeline::new(holds);
             if timeline.crowded {
-                let symbol = events.first().map(|e| self.key_text(e.key)[1].clone());
-                self.crowded_locks.extend(symbol);
+                self.crowded_locks.push(self.lock_name(lock)[1].clone());
             }
-            attribution.add_lock(&timeline, &waits);
-            timelines.insert(lock, timeline);
+            attribution.add_lock(&timeline, lock_waits);
         }
+        let recorders = self.holders_doings(&mut attribution)?;
+        let chains = self.chain_stretches(&recorders);
+        let mut scratch = HoldNotes::default();
+        let chain_holds = self.stream_holds(&chains, span, &mut scratch, false)?;
+        let timelines: InputMap<u64, HolderTimeline> = chain_holds
+            .into_iter()
+            .map(|(lock, holds)| (lock, HolderTimeline::new(holds)))
+            .collect();
+        let pairs = &self.lock_pairs;
+        let mut next_holder = |pair: u32, from: u64, to: u64, holder: u64| {
+            let lock = pairs[pair as usize].0;
+            let Some(timeline) = timelines.get(&lock) else {
+                return Vec::new();
+            };
+            timeline
+                .within(from, to)
+                .into_iter()
+                .map(|(from, to, members)| {
+                    let other = members
+                        .iter()
+                        .map(|&i| timeline.holds[i as usize].thread)
+                        .find(|&thread| thread != holder);
+                    (from, to, other.unwrap_or(NO_THREAD))
+                })
+                .collect()
+        };
+        let queries = std::mem::take(&mut attribution.queries);
+        let mut recorders = recorders;
+        for (holder, queries) in &queries {
+            let timeline = recorders
+                .remove(holder)
+                .map(|r| r.timeline)
+                .unwrap_or_default();
+            attribution.resolve(queries, &timeline, &mut next_holder);
+        }
+        self.holder_shares = attribution.shares;
+        Ok(())
+    }
+
+    /// The holds of the locks in `wanted` that meet its stretches, from
+    /// the lock log in time order; `count_times` adds every complete hold
+    /// of those locks to the hold times.
+    fn stream_holds(
+        &mut self,
+        wanted: &InputMap<u64, Vec<(u64, u64)>>,
+        span: Span,
+        notes: &mut HoldNotes,
+        count_times: bool,
+    ) -> Result<InputMap<u64, Vec<Hold>>, String> {
+        let mut log = std::mem::take(&mut self.lock_log);
+        let mut kept: InputMap<u64, Vec<Hold>> = InputMap::default();
+        let mut current: Option<(u64, HoldBuilder)> = None;
+        let mut failed: Option<String> = None;
+        let mut take_hold = |sampler: &mut Sampler, lock: u64, hold: Hold| {
+            if count_times && hold.edge == HoldEdge::Whole {
+                if let Err(message) = sampler.add_hold_time(lock, &hold) {
+                    failed.get_or_insert(message);
+                }
+            }
+            if wanted.get(&lock).is_some_and(|s| meets(s, hold.start, hold.end)) {
+                kept.entry(lock).or_default().push(hold);
+            }
+        };
+        let replayed = log.replay_sorted(
+            |lock| wanted.contains_key(&lock),
+            |lock, entry| {
+                if current.as_ref().is_none_or(|(open, _)| *open != lock) {
+                    if let Some((done, builder)) = current.take() {
+                        builder.finish(span.end, notes, &mut |h| take_hold(self, done, h));
+                    }
+                    current = Some((lock, HoldBuilder::new(span.origin)));
+                }
+                let event = self.lock_event(lock, entry);
+                let (_, builder) = current.as_mut().expect("set above");
+                builder.feed(event, notes, &mut |h| take_hold(self, lock, h));
+                Ok(())
+            },
+        );
+        if let Some((done, builder)) = current.take() {
+            builder.finish(span.end, notes, &mut |h| take_hold(self, done, h));
+        }
+        self.lock_log = log;
+        replayed?;
+        match failed {
+            Some(message) => Err(message),
+            None => Ok(kept),
+        }
+    }
+
+    /// What the holders were doing in the stretches the attribution asks
+    /// about: a pass over their own events.
+    fn holders_doings(
+        &mut self,
+        attribution: &mut Attribution,
+    ) -> Result<InputMap<u64, DoingRecorder>, String> {
         let holders: InputSet<u64> = attribution.queries.keys().copied().collect();
         let mut recorders: InputMap<u64, DoingRecorder> = attribution
             .queries
@@ -492,33 +604,69 @@ impl Sampler {
             },
         )?;
         end_thread(&mut current, &mut recorders);
-        let mut next_holder = |pair: u32, from: u64, to: u64, holder: u64| {
-            let lock = pairs[pair as usize].0;
-            let Some(timeline) = timelines.get(&lock) else {
-                return Vec::new();
-            };
-            timeline
-                .within(from, to)
-                .into_iter()
-                .map(|(from, to, members)| {
-                    let other = members
-                        .iter()
-                        .map(|&i| timeline.holds[i as usize].thread)
-                        .find(|&thread| thread != holder);
-                    (from, to, other.unwrap_or(NO_THREAD))
-                })
-                .collect()
-        };
-        let queries = std::mem::take(&mut attribution.queries);
-        for (holder, queries) in &queries {
-            let timeline = recorders
-                .remove(holder)
-                .map(|r| r.timeline)
-                .unwrap_or_default();
-            attribution.resolve(queries, &timeline, &mut next_holder);
+        Ok(recorders)
+    }
+
+    /// Where holders waited on other locks while holding: by lock, the
+    /// stretches (merged) whose holders the chains name.
+    fn chain_stretches(
+        &self,
+        recorders: &InputMap<u64, DoingRecorder>,
+    ) -> InputMap<u64, Vec<(u64, u64)>> {
+        let mut by_lock: InputMap<u64, Vec<Query>> = InputMap::default();
+        for recorder in recorders.values() {
+            for (from, to, doing) in recorder.doings() {
+                if let Activity::Waiting { pair } = doing {
+                    let lock = self.lock_pairs[pair as usize].0;
+                    let stretch = Query { from, to, share: 0, target: 0 };
+                    by_lock.entry(lock).or_default().push(stretch);
+                }
+            }
         }
-        self.holder_shares = attribution.shares;
-        Ok(())
+        by_lock
+            .into_iter()
+            .map(|(lock, mut stretches)| (lock, needed_stretches(&mut stretches)))
+            .collect()
+    }
+
+    /// A lock log entry as a lock event.
+    fn lock_event(&self, _lock: u64, entry: Entry) -> LockEvent {
+        let thread_index = (entry.code & ((1 << 28) - 1)) as usize;
+        LockEvent {
+            ns: entry.ns,
+            thread: self.thread_koids.get(thread_index).copied().unwrap_or(NO_THREAD),
+            op: LockOp::from_code(((entry.code >> 28) & 15) as u8),
+            key: (entry.code >> 32) as u32,
+        }
+    }
+
+    /// Keeps a lock operation in the lock log, by lock.
+    fn log_lock_op(&mut self, lock: u64, ns: u64, koid: u64, op: LockOp, key: u32) {
+        let next = self.thread_koids.len() as u32;
+        let index = *self.thread_ids.entry(koid).or_insert(next);
+        if index == next {
+            self.thread_koids.push(koid);
+        }
+        if self.lock_keys.insert(lock, key).is_none() {
+            let [category, symbol, _] = self.key_text(key);
+            self.locks_by_name.entry([category, symbol]).or_default().push(lock);
+        }
+        let code = u64::from(index) & ((1 << 28) - 1)
+            | u64::from(op.code()) << 28
+            | u64::from(key) << 32;
+        self.lock_log.push(lock, &[Entry { ns, code }]);
+    }
+
+    /// The type and symbol of a lock seen in the lock log.
+    fn lock_name(&self, lock: u64) -> [String; 2] {
+        let key = self.lock_keys.get(&lock).copied().unwrap_or(NO_KEY);
+        let [category, symbol, _] = self.key_text(key);
+        [category, symbol]
+    }
+
+    fn lock_category(&self, lock: u64) -> &str {
+        let key = self.lock_keys.get(&lock).copied().unwrap_or(NO_KEY);
+        self.category_of(key)
     }
 
     /// Temporary-file runs of the event log (for tests of memory).
@@ -541,48 +689,29 @@ impl Sampler {
         })
     }
 
-    /// Adds a lock's complete holds to each holder's hold times.
-    fn add_hold_times(&mut self, lock: u64, holds: &[Hold]) -> Result<(), String> {
-        for hold in holds.iter().filter(|hold| hold.edge == HoldEdge::Whole) {
-            let length = hold.end - hold.start;
-            let times = self.hold_times.entry((lock, hold.thread)).or_default();
-            times.total_ns = times.total_ns.checked_add(length).ok_or_else(|| {
-                "one thread's holds of one lock add up to more than 2^64 ns".to_string()
-            })?;
-            times.max_ns = times.max_ns.max(length);
-            times.histogram.record(length);
-        }
+    /// Adds a complete hold to its holder's hold times of the lock.
+    fn add_hold_time(&mut self, lock: u64, hold: &Hold) -> Result<(), String> {
+        let length = hold.end - hold.start;
+        let times = self.hold_times.entry((lock, hold.thread)).or_default();
+        times.total_ns = times.total_ns.checked_add(length).ok_or_else(|| {
+            "one thread's holds of one lock add up to more than 2^64 ns".to_string()
+        })?;
+        times.max_ns = times.max_ns.max(length);
+        times.histogram.record(length);
         Ok(())
     }
 
-    /// The lock types (categories) waited on whose releases the capture
-    /// never records, sorted.
-    fn categories_without_releases(
-        &self,
-        lock_events: &InputMap<u64, Vec<LockEvent>>,
-    ) -> Vec<String> {
-        let mut waited: Vec<&str> = Vec::new();
-        let mut released: Vec<&str> = Vec::new();
-        for events in lock_events.values() {
-            let Some(first) = events.first() else {
-                continue;
-            };
-            let category = self.category_of(first.key);
-            let releases = |event: &LockEvent| {
-                matches!(event.op, LockOp::ReleaseExclusive | LockOp::ReleaseShared)
-            };
-            let list = if events.iter().any(releases) {
-                &mut released
-            } else {
-                &mut waited
-            };
-            if !list.contains(&category) {
-                list.push(category);
-            }
-        }
-        waited.retain(|category| !released.contains(category));
-        waited.sort_unstable();
-        waited.into_iter().map(String::from).collect()
+    /// The lock types (categories) of these locks whose releases the
+    /// capture never records, sorted.
+    fn categories_without_releases<'a>(&self, locks: impl Iterator<Item = &'a u64>) -> Vec<String> {
+        let mut types: Vec<String> = locks
+            .map(|lock| self.lock_category(*lock))
+            .filter(|category| !self.released.contains(*category))
+            .map(String::from)
+            .collect();
+        types.sort_unstable();
+        types.dedup();
+        types
     }
 
     /// The lock type of a key id ("" for none).
@@ -640,6 +769,8 @@ impl Sampler {
     fn keep(&mut self, koid: u64, ns: u64, what: &[What]) {
         if self.tracked(koid) {
             self.threads.entry(koid).or_default();
+        } else if !self.wants_holders() {
+            return;
         }
         let mut entries = [Entry::default(); 2];
         for (entry, what) in entries.iter_mut().zip(what) {
@@ -654,6 +785,10 @@ impl Sampler {
     fn event(&mut self, event: &Event<'_>) -> Result<(), String> {
         let ns = self.time(event.ticks)?;
         let koid = event.thread.tid;
+        // A thread not asked for matters only as a holder.
+        if !self.tracked(koid) && !self.wants_holders() {
+            return Ok(());
+        }
         let begins_wait = event.name == LOCK_WAIT_EVENT;
         let ends_wait = LOCK_WAIT_ENDS.contains(&event.name.as_ref());
         // A duration end named like its begin is a wait's end of unknown
@@ -693,26 +828,37 @@ impl Sampler {
             }
             EVENT_INSTANT if begins_wait => What::WaitStart(self.lock_pair(event)?),
             EVENT_INSTANT if ends_wait => What::WaitDone(self.lock_pair(event)?),
+            // Acquisitions without a wait, releases, downgrades, failed
+            // tries: for the holders only, in the lock log.
             _ => match lock_op {
-                Some((op, event)) if event.kind == EVENT_INSTANT => {
-                    let pair = self.lock_pair(event)?;
-                    self.keep(koid, ns, &[What::LockOp { op, pair }]);
+                Some((op, event)) if event.kind == EVENT_INSTANT && self.wants_holders() => {
+                    self.lock_op(koid, ns, op, event)?;
                     return Ok(());
                 }
                 _ => return Ok(()),
             },
         };
         match lock_op {
-            Some((op, event)) => {
-                let pair = self.lock_pair(event)?;
-                if op == LockOp::AcquireStart {
-                    self.waited.insert(self.lock_pairs[pair as usize].0);
-                }
+            Some((op, event)) if self.wants_holders() => {
+                let pair = self.lock_op(koid, ns, op, event)?;
                 self.keep(koid, ns, &[what, What::LockOp { op, pair }]);
             }
-            None => self.keep(koid, ns, &[what]),
+            _ => self.keep(koid, ns, &[what]),
         }
         Ok(())
+    }
+
+    /// A lock operation into the lock log; its (lock, key) pair's id.
+    fn lock_op(&mut self, koid: u64, ns: u64, op: LockOp, event: &Event<'_>) -> Result<u32, String> {
+        let pair = self.lock_pair(event)?;
+        let (lock, key) = self.lock_pairs[pair as usize];
+        if matches!(op, LockOp::ReleaseExclusive | LockOp::ReleaseShared)
+            && !self.released.contains(event.category.as_ref())
+        {
+            self.released.insert(event.category.as_ref().into());
+        }
+        self.log_lock_op(lock, ns, koid, op, key);
+        Ok(pair)
     }
 
     /// The id of an instant lock event's (lock, key) pair.
@@ -817,6 +963,8 @@ pub struct Selection {
     pub names: Vec<String>,
     /// By koid.
     pub tids: Vec<u64>,
+    /// Work out who held the locks they waited on.
+    pub holders: bool,
 }
 
 /// The trace's bounds and its windows.
