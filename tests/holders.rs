@@ -458,7 +458,14 @@ fn who_held_kernel_lock_while_the_reaper_spun_in_the_seed() {
 fn holders_are_worked_out_for_named_threads_unless_asked_not_to() {
     let every_thread = json_report(&["--window", "700ms", HOLDERS_CAPTURE], b"");
     assert!(every_thread["inputs"][0].get("holders").is_none());
-    let named = ["--thread", "reaper", "--no-holders", "--window", "700ms", HOLDERS_CAPTURE];
+    let named = [
+        "--thread",
+        "reaper",
+        "--no-holders",
+        "--window",
+        "700ms",
+        HOLDERS_CAPTURE,
+    ];
     let report = json_report(&named, b"");
     assert!(report["inputs"][0].get("holders").is_none());
     // The figures are the same without them.

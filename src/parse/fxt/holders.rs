@@ -212,7 +212,11 @@ impl HoldBuilder {
 
     /// Takes the next event; gives the holds it ends to `out`.
     pub fn feed(&mut self, event: LockEvent, notes: &mut HoldNotes, out: &mut impl FnMut(Hold)) {
-        if self.same_time.first().is_some_and(|first| first.ns != event.ns) {
+        if self
+            .same_time
+            .first()
+            .is_some_and(|first| first.ns != event.ns)
+        {
             self.flush(notes, out);
         }
         self.same_time.push(event);
@@ -239,7 +243,9 @@ impl HoldBuilder {
 
     fn flush(&mut self, notes: &mut HoldNotes, out: &mut impl FnMut(Hold)) {
         let mut events = std::mem::take(&mut self.same_time);
-        events.sort_by_key(|event| !matches!(event.op, LockOp::ReleaseExclusive | LockOp::ReleaseShared));
+        events.sort_by_key(|event| {
+            !matches!(event.op, LockOp::ReleaseExclusive | LockOp::ReleaseShared)
+        });
         for event in events.drain(..) {
             self.take(event, notes, out);
         }
@@ -746,7 +752,12 @@ mod tests {
                 LockOp::AcquiredExclusive | LockOp::AcquiredShared | LockOp::AcquireAbort => {
                     if let Some((start, key)) = pending.remove(&event.thread) {
                         let (thread, end) = (event.thread, event.ns);
-                        waits.push(WaitSpan { thread, start, end, key });
+                        waits.push(WaitSpan {
+                            thread,
+                            start,
+                            end,
+                            key,
+                        });
                     }
                 }
                 _ => {}

@@ -413,7 +413,12 @@ impl Sampler {
                         _ => {
                             if let Some((start, key)) = pending.remove(&lock) {
                                 let (thread, end) = (koid, entry.ns);
-                                let wait = WaitSpan { thread, start, end, key };
+                                let wait = WaitSpan {
+                                    thread,
+                                    start,
+                                    end,
+                                    key,
+                                };
                                 waits.entry(lock).or_default().push(wait);
                             }
                         }
@@ -436,7 +441,9 @@ impl Sampler {
     /// a read of all threads, which costs that already, does not add the
     /// holders of all of them (docs/performance.md).
     pub fn wants_holders(&self) -> bool {
-        self.selection.as_ref().is_some_and(|selection| selection.holders)
+        self.selection
+            .as_ref()
+            .is_some_and(|selection| selection.holders)
     }
 
     /// Splits the tracked threads' lock waits over the holders of the
@@ -455,7 +462,12 @@ impl Sampler {
             list.sort_by_key(|wait| (wait.start, wait.thread));
             let mut stretches: Vec<Query> = list
                 .iter()
-                .map(|w| Query { from: w.start, to: w.end, share: 0, target: 0 })
+                .map(|w| Query {
+                    from: w.start,
+                    to: w.end,
+                    share: 0,
+                    target: 0,
+                })
                 .collect();
             wanted.insert(*lock, needed_stretches(&mut stretches));
         }
@@ -468,7 +480,11 @@ impl Sampler {
             let mut holds = holds.remove(&lock).unwrap_or_default();
             // A lock type whose releases the capture never records: its
             // holds would be guesses; its waits stay unknown.
-            if self.without_releases.iter().any(|w| w == self.lock_category(lock)) {
+            if self
+                .without_releases
+                .iter()
+                .any(|w| w == self.lock_category(lock))
+            {
                 holds.clear();
             }
             let timeline = HolderTimeline::new(holds);
@@ -536,7 +552,10 @@ impl Sampler {
                     failed.get_or_insert(message);
                 }
             }
-            if wanted.get(&lock).is_some_and(|s| meets(s, hold.start, hold.end)) {
+            if wanted
+                .get(&lock)
+                .is_some_and(|s| meets(s, hold.start, hold.end))
+            {
                 kept.entry(lock).or_default().push(hold);
             }
         };
@@ -618,7 +637,12 @@ impl Sampler {
             for (from, to, doing) in recorder.doings() {
                 if let Activity::Waiting { pair } = doing {
                     let lock = self.lock_pairs[pair as usize].0;
-                    let stretch = Query { from, to, share: 0, target: 0 };
+                    let stretch = Query {
+                        from,
+                        to,
+                        share: 0,
+                        target: 0,
+                    };
                     by_lock.entry(lock).or_default().push(stretch);
                 }
             }
@@ -634,7 +658,11 @@ impl Sampler {
         let thread_index = (entry.code & ((1 << 28) - 1)) as usize;
         LockEvent {
             ns: entry.ns,
-            thread: self.thread_koids.get(thread_index).copied().unwrap_or(NO_THREAD),
+            thread: self
+                .thread_koids
+                .get(thread_index)
+                .copied()
+                .unwrap_or(NO_THREAD),
             op: LockOp::from_code(((entry.code >> 28) & 15) as u8),
             key: (entry.code >> 32) as u32,
         }
@@ -649,11 +677,13 @@ impl Sampler {
         }
         if self.lock_keys.insert(lock, key).is_none() {
             let [category, symbol, _] = self.key_text(key);
-            self.locks_by_name.entry([category, symbol]).or_default().push(lock);
+            self.locks_by_name
+                .entry([category, symbol])
+                .or_default()
+                .push(lock);
         }
-        let code = u64::from(index) & ((1 << 28) - 1)
-            | u64::from(op.code()) << 28
-            | u64::from(key) << 32;
+        let code =
+            u64::from(index) & ((1 << 28) - 1) | u64::from(op.code()) << 28 | u64::from(key) << 32;
         self.lock_log.push(lock, &[Entry { ns, code }]);
     }
 
@@ -849,7 +879,13 @@ impl Sampler {
     }
 
     /// A lock operation into the lock log; its (lock, key) pair's id.
-    fn lock_op(&mut self, koid: u64, ns: u64, op: LockOp, event: &Event<'_>) -> Result<u32, String> {
+    fn lock_op(
+        &mut self,
+        koid: u64,
+        ns: u64,
+        op: LockOp,
+        event: &Event<'_>,
+    ) -> Result<u32, String> {
         let pair = self.lock_pair(event)?;
         let (lock, key) = self.lock_pairs[pair as usize];
         if matches!(op, LockOp::ReleaseExclusive | LockOp::ReleaseShared)
