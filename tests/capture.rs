@@ -1086,3 +1086,37 @@ fn threads_that_share_a_name_get_labels_apart() {
         .collect();
     assert_eq!(groups, [("stdin:make", 1_000), ("stdin:make#2", 3_000)]);
 }
+
+/// A sleep-lock wait begun while the thread still ran and ended after it
+/// woke outlasts its time off the CPU: the verdict says so instead of a
+/// share of the off-CPU time above 100 % (issue 36, item 6a).
+#[test]
+fn a_sleep_wait_longer_than_the_sleep_is_named_not_a_share_above_the_whole() {
+    let reaper = Thread { pid: 0, tid: 10 };
+    let mut capture = CaptureBuilder::new(1);
+    capture.name(reaper, "reaper");
+    capture.switch(0, 0, STATE_BLOCKED, IDLE, reaper);
+    let lock = Lock {
+        kind: "rwlock".into(),
+        address: 0x2000,
+        symbol: "vmmaplk".into(),
+        offset: 0,
+        caller: Some("uvm_map".into()),
+    };
+    capture.lock_wait((1000, 0), (3500, 0), reaper, "acquired-exclusive", &lock);
+    capture.switch(1500, 0, STATE_SUSPENDED, reaper, IDLE);
+    capture.switch(3000, 0, STATE_RUNNING, IDLE, reaper);
+    capture.switch(5000, 0, STATE_RUNNING, reaper, IDLE);
+    let bytes = capture.write(Layout::Lltextract, LockEncoding::Durations);
+    let run = run_with_stdin(&["report", "--thread", "reaper", "-"], &bytes);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let verdict = run.stdout.lines().take(2).collect::<Vec<_>>().join(" ");
+    assert!(
+        verdict.contains("off-CPU 1.500 µs, and 2.500 µs waiting on sleep locks, longer than that"),
+        "{verdict}"
+    );
+    // The group's share of the off-CPU time says it is past the whole;
+    // the JSON keeps the ratio.
+    assert!(!run.stdout.contains("166.7 %"), "{}", run.stdout);
+    assert!(run.stdout.contains(">100 %"), "{}", run.stdout);
+}

@@ -411,8 +411,19 @@ fn group_cells(
         duration(group.max_ns),
         percent(group.share_of_lock_time),
         percent(group.share_of_running),
-        percent(group.share_of_off_cpu),
+        off_cpu_share(group.share_of_off_cpu),
         percent(group.cumulative_share),
     ]);
     cells
+}
+
+/// A group's share of the off-CPU time; a sleep-lock wait can outlast the
+/// sleep (begun while the thread still ran, ended after it woke), and a
+/// share of a whole above the whole reads as an error: `>100 %`, with the
+/// exact ratio in the JSON.
+fn off_cpu_share(share: Option<f64>) -> CompactString {
+    match share {
+        Some(share) if share > 1.0 => CompactString::const_new(">100 %"),
+        share => percent(share),
+    }
 }

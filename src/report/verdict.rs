@@ -52,11 +52,22 @@ pub fn verdict(
         ),
     };
     if let Some(off_cpu) = metrics.off_cpu_ns.filter(|&ns| ns > 0) {
-        text.push_str(&format!(
-            "; off-CPU {}, {} of it waiting on sleep locks",
-            duration(off_cpu),
-            percent(metrics.sleep_wait_share)
-        ));
+        if metrics.sleep_wait_share.is_some_and(|share| share > 1.0) {
+            // No share of a whole above the whole: a wait begun while the
+            // thread still ran, or ended after it woke, outlasts its sleep.
+            text.push_str(&format!(
+                "; off-CPU {}, and {} waiting on sleep locks, longer than that: waits that \
+                 began before the thread slept or ended after it woke",
+                duration(off_cpu),
+                duration(metrics.sleep_wait_ns)
+            ));
+        } else {
+            text.push_str(&format!(
+                "; off-CPU {}, {} of it waiting on sleep locks",
+                duration(off_cpu),
+                percent(metrics.sleep_wait_share)
+            ));
+        }
     } else if metrics.sleep_wait_ns > 0 {
         text.push_str(&format!(
             "; {} waiting on sleep locks",
