@@ -287,7 +287,7 @@ pub struct ReadArgs {
     pub exclude_keys: Vec<KeyFilter>,
 
     /// Read only these samples of each input, numbered from 1 (e.g.
-    /// 2..4,7; default: all).
+    /// 2..4,7 or 4.. to the end; default: all).
     #[arg(long, value_name = "LIST", value_parser = SampleList::parse, help_heading = "Filters")]
     pub samples: Option<SampleList>,
 

@@ -58,7 +58,8 @@ pub struct SampleList {
 }
 
 impl SampleList {
-    /// Reads `2..4,7`; `all` picks every sample (no ranges).
+    /// Reads `2..4,7`, `4..` (from 4 on), `..3` (up to 3); `all` picks
+    /// every sample (no ranges).
     pub fn parse(text: &str) -> Result<SampleList, String> {
         if text == "all" {
             return Ok(SampleList {
@@ -77,6 +78,8 @@ impl SampleList {
         let mut ranges = Vec::new();
         for part in text.split(',') {
             let range = match part.split_once("..") {
+                Some((from, "")) => (number(from)?, u32::MAX),
+                Some(("", to)) => (1, number(to)?),
                 Some((from, to)) => (number(from)?, number(to)?),
                 None => (number(part)?, number(part)?),
             };
@@ -101,6 +104,14 @@ impl SampleList {
         self.ranges
             .iter()
             .any(|&(from, to)| (from..=to).contains(&number))
+    }
+
+    /// Whether the list names a sample past `count` (a range to the end,
+    /// `4..`, names none).
+    pub fn names_past(&self, count: u32) -> bool {
+        self.ranges
+            .iter()
+            .any(|&(_, to)| to != u32::MAX && to > count)
     }
 
     /// The largest number picked.

@@ -275,6 +275,15 @@ pub fn note_offsets<'a>(label: &str, stripped: impl IntoIterator<Item = &'a str>
     );
 }
 
+/// `--samples` named samples an input does not have: they are left out,
+/// said rather than silent.
+pub fn note_samples_past_end(label: &str, picked: &crate::filter::SampleList, count: u32) {
+    note!(
+        "contend: {}: --samples {picked} names samples past its last, {count}: those are left out",
+        crate::printable::printable(label)
+    );
+}
+
 /// [`note_offsets`] for each input read into facts.
 pub fn note_offsets_of(inputs: &[InputFacts]) {
     for input in inputs {

@@ -1078,3 +1078,32 @@ fn many_samples_of_two_inputs_keep_each_inputs_total_row() {
         rows[1]
     );
 }
+
+/// `--samples 4..` reads from sample 4 to the end, `..2` up to 2; a list
+/// that names samples an input does not have says so (it dropped 7 of
+/// `2..4,7` on a 5-sample input without a word; issue 36, item 13).
+#[test]
+fn open_sample_ranges_read_to_either_end_and_samples_past_the_last_are_named() {
+    let spin = |args: &[&str]| -> (Vec<String>, String) {
+        let mut all = vec!["report", "--format", "json"];
+        all.extend(args);
+        all.push(SEED);
+        let run = crate::util::run(&all);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        (crate::util::spin_shares(&json), run.stderr)
+    };
+    let (every, _) = spin(&[]);
+    let (from_four, quiet) = spin(&["--samples", "4.."]);
+    assert_eq!(from_four, every[3..]);
+    assert_eq!(quiet, "");
+    let (to_two, _) = spin(&["--samples", "..2"]);
+    assert_eq!(to_two, every[..2]);
+    let (some, note) = spin(&["--samples", "2..4,7"]);
+    assert_eq!(some, every[1..4]);
+    assert_eq!(
+        note,
+        "contend: openbsd-reaper-make-j32: --samples 2..4,7 names samples past its last, 5: \
+         those are left out\n"
+    );
+}

@@ -192,6 +192,9 @@ fn check_filters(filters: &Filters, inputs: &[InputFacts]) -> Result<()> {
     for input in inputs {
         hits.merge(&input.filter_hits);
         if let Some(picked) = &filters.samples {
+            if picked.names_past(input.samples_read) && !input.samples.is_empty() {
+                crate::notes::note_samples_past_end(&input.label, picked, input.samples_read);
+            }
             if input.samples.is_empty() {
                 bail!(
                     "--samples {picked} picks none of the {} samples of {}",
