@@ -153,16 +153,16 @@ pub struct PlotArgs {
     pub classes: ClassArgs,
 
     /// The SVG file to write (`-` for stdout).
-    #[arg(short, long, value_name = "FILE")]
+    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
     pub output: PathBuf,
 
     /// Size of the chart in pixels.
-    #[arg(long, default_value = "900x600", value_name = "WxH", value_parser = parse_size)]
+    #[arg(long, default_value = "900x600", value_name = "WxH", value_parser = parse_size, help_heading = "Output")]
     pub size: (u32, u32),
 
     /// Draw the spin share and kernel_lock share of Running per sample as
     /// lines, for inputs with many samples, instead of a bar per sample.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub over_time: bool,
 }
 
@@ -535,36 +535,41 @@ pub struct ExportArgs {
 
     /// What to export: the parsed rows (streamed), the ranking, or one
     /// record per sample.
-    #[arg(long, value_enum, default_value_t = What::Rows)]
+    #[arg(long, value_enum, default_value_t = What::Rows, help_heading = "Output")]
     pub what: What,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+    #[arg(long, value_enum, default_value_t = ExportFormat::Csv, help_heading = "Output")]
     pub format: ExportFormat,
 
     /// Write to FILE (atomically: complete or not at all) instead of stdout.
-    #[arg(short = 'o', long, value_name = "FILE")]
+    #[arg(short = 'o', long, value_name = "FILE", help_heading = "Output")]
     pub output: Option<PathBuf>,
 
     /// Write durations as decimals in this unit, columns renamed to match
     /// (`dur_ms`); folded stacks stay in integer nanoseconds.
-    #[arg(long, value_enum, default_value_t = Unit::Ns, value_name = "UNIT")]
+    #[arg(long, value_enum, default_value_t = Unit::Ns, value_name = "UNIT", help_heading = "Output")]
     pub output_unit: Unit,
 
     /// Field separator for CSV, e.g. `;` for spreadsheets in locales that
     /// write decimal commas.
-    #[arg(long, default_value_t = ',', value_name = "CHAR")]
+    #[arg(
+        long,
+        default_value_t = ',',
+        value_name = "CHAR",
+        help_heading = "Output"
+    )]
     pub delimiter: char,
 
     /// CSV and TSV: write decimals with a comma (`4,384`), as spreadsheets
     /// in such locales read them; CSV then needs another --delimiter.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub decimal_comma: bool,
 
     /// CSV: write text exactly as read, even a key that starts like a
     /// spreadsheet formula (`=`, `+`, `-`, `@`), which otherwise gets a `'`
     /// in front (TSV, JSON, NDJSON and Parquet always keep it exact).
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub raw_text: bool,
 }
 
@@ -609,36 +614,41 @@ pub struct DiffArgs {
     pub top: usize,
 
     /// Significance level of the tests; 1 turns them off.
-    #[arg(long, default_value_t = 0.05, value_name = "P")]
+    #[arg(
+        long,
+        default_value_t = 0.05,
+        value_name = "P",
+        help_heading = "Verdicts"
+    )]
     pub alpha: f64,
 
     /// Exit 1 when a --metric regressed: it rose significantly, by a
     /// shift of more than PCT percent of its before median (10, 10%) or,
     /// for spin_share, PT percentage points (5pt).
-    #[arg(long, value_name = "PCT|PTpt", value_parser = Threshold::parse, allow_hyphen_values = true)]
+    #[arg(long, value_name = "PCT|PTpt", value_parser = Threshold::parse, allow_hyphen_values = true, help_heading = "Verdicts")]
     pub fail_above: Option<Threshold>,
 
     /// With --fail-above: exit 1 as well when a watched metric's verdict
     /// is inconclusive (too few samples, missing from an input, or an
     /// interval wider than the limit).
-    #[arg(long, requires = "fail_above")]
+    #[arg(long, requires = "fail_above", help_heading = "Verdicts")]
     pub fail_inconclusive: bool,
 
     /// Metric that --fail-above watches (repeatable) [default: spin_share].
-    #[arg(long, value_enum, value_name = "NAME")]
+    #[arg(long, value_enum, value_name = "NAME", help_heading = "Verdicts")]
     pub metric: Vec<Metric>,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+    #[arg(long, value_enum, default_value_t = DiffFormat::Table, help_heading = "Output")]
     pub format: DiffFormat,
 
     /// When to use colour in the terminal report.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", help_heading = "Output")]
     pub color: ColorChoice,
 
     /// Fit the tables to N columns (default: the terminal's, also when
     /// piped into a pager; COLUMNS when set).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(20..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(20..), help_heading = "Output")]
     pub width: Option<u16>,
 }
 

@@ -1107,3 +1107,30 @@ fn open_sample_ranges_read_to_either_end_and_samples_past_the_last_are_named() {
          those are left out\n"
     );
 }
+
+/// Each command's own options sit under their own headings, not under the
+/// "Ranking:" of the flattened ranking options before them (`export -h`
+/// listed --what, --format and -o as ranking options; issue 36, item 13).
+#[test]
+fn help_lists_output_options_under_output_not_ranking() {
+    let heading_of = |command: &str, option: &str| -> String {
+        let run = crate::util::run(&[command, "-h"]);
+        let mut heading = String::new();
+        for line in run.stdout.lines() {
+            if !line.starts_with(' ') && line.ends_with(':') {
+                heading = line.trim_end_matches(':').to_string();
+            }
+            if line.trim_start().starts_with(option) || line.contains(&format!(", {option}")) {
+                return heading;
+            }
+        }
+        panic!("{command} -h has no {option}")
+    };
+    for option in ["--what", "--format", "--output", "--raw-text"] {
+        assert_eq!(heading_of("export", option), "Output", "export {option}");
+    }
+    assert_eq!(heading_of("diff", "--fail-above"), "Verdicts");
+    assert_eq!(heading_of("diff", "--width"), "Output");
+    assert_eq!(heading_of("plot", "--size"), "Output");
+    assert_eq!(heading_of("report", "--top"), "Ranking");
+}
