@@ -598,6 +598,8 @@ fn bars_show_where_running_time_goes() {
     assert!(ascii.is_ascii(), "{ascii}");
     assert!(ascii.contains(&format!("{}+..", "#".repeat(17))));
     assert!(ascii.contains("569.547 us"));
+    // The bar column's header does not draw borders of its own.
+    assert!(ascii.contains("| Running: lock / spin / work |"), "{ascii}");
     let c_locale = crate::util::contend()
         .env("LANG", "C")
         .args(["report", SEED])

@@ -67,7 +67,13 @@ fn man_pages_for_contend_and_each_subcommand() {
             page.contains(&format!("\\fBcontend {subcommand}\\fR")),
             "{subcommand}"
         );
-        assert!(page.contains("Examples:"), "{subcommand} has its examples");
+        // Its examples, under one heading: not "Examples:" again below
+        // EXAMPLES.
+        assert!(
+            page.contains(".SH EXAMPLES\n.nf\n  "),
+            "{subcommand} has its examples"
+        );
+        assert!(!page.contains("Examples:"), "{subcommand}: one heading");
     }
     for (subcommand, flag) in OWN_FLAGS {
         let page = stdout_of(&["man", subcommand]);

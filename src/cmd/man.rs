@@ -57,7 +57,10 @@ fn page(command: &Command, subcommand: Option<&str>, subcommands: &[String]) -> 
     let mut page = String::from_utf8(out)?;
     if let Some(examples) = command.get_after_help() {
         page.push_str(".SH EXAMPLES\n.nf\n");
-        page.push_str(&roff_text(&examples.to_string()));
+        // The heading says it already: not "Examples:" twice.
+        let examples = examples.to_string();
+        let examples = examples.strip_prefix("Examples:\n").unwrap_or(&examples);
+        page.push_str(&roff_text(examples));
         page.push_str("\n.fi\n");
     }
     page.push_str(EXIT_STATUS);

@@ -76,8 +76,12 @@ pub fn terminal(analysis: &Analysis, style: &Style) -> String {
         }
     }
     if style.ascii {
-        // Durations print `µs`; plain ASCII says `us`.
-        return out.replace('µ', "u").replace('…', "~");
+        // Durations print `µs`; plain ASCII says `us`; the bar column's
+        // `|` would read as the table's borders.
+        return out
+            .replace('µ', "u")
+            .replace('…', "~")
+            .replace(RUNNING_BAR, "Running: lock / spin / work");
     }
     out
 }
