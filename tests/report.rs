@@ -1039,48 +1039,6 @@ fn two_inputs_of_many_samples_keep_each_inputs_all_row() {
     );
 }
 
-/// Two inputs of 40 samples each: past the table's limit of samples, the
-/// table keeps each input's total row (issue 36, item 6).
-#[test]
-fn many_samples_of_two_inputs_keep_each_inputs_total_row() {
-    let dir = crate::util::scratch_dir("two_inputs_many_samples");
-    let mut paths = Vec::new();
-    for (name, scale) in [("build-a", 1u64), ("build-c", 2)] {
-        let mut text = String::new();
-        for sample in 0..40u64 {
-            text.push_str(&format!(
-                "Running 10.000ms\nStopped 100.000ms\ndur category symbol caller\n{} kernel kernel_lock reaper\n\n",
-                1_000_000 * scale + sample
-            ));
-        }
-        let path = dir.join(format!("{name}.txt"));
-        std::fs::write(&path, text).unwrap();
-        paths.push(path.to_str().unwrap().to_string());
-    }
-    let run = crate::util::run(&["report", "--width", "200", &paths[0], &paths[1]]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    // 40 000 000 + 780 ns of spin in each of build-a's 400 ms, twice that
-    // plus 780 in build-c's.
-    let rows: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|line| line.contains("┆    all ┆"))
-        .collect();
-    assert_eq!(rows.len(), 2, "{}", run.stdout);
-    assert!(
-        rows[0].contains("build-a")
-            && rows[0].contains("400.000 ms")
-            && rows[0].contains("40.001 ms"),
-        "{}",
-        rows[0]
-    );
-    assert!(
-        rows[1].contains("build-c") && rows[1].contains("80.001 ms"),
-        "{}",
-        rows[1]
-    );
-}
-
 /// `--samples 4..` reads from sample 4 to the end, `..2` up to 2; a list
 /// that names samples an input does not have says so (it dropped 7 of
 /// `2..4,7` on a 5-sample input without a word; issue 36, item 13).
