@@ -386,12 +386,12 @@ impl ReadArgs {
 pub struct ClassArgs {
     /// Categories whose waiters spin, over the format's defaults (OpenBSD:
     /// kernel, mutex; perf lock: spinlock, rwlock; lockstat: `... spin`).
-    #[arg(long, value_delimiter = ',', value_name = "CATEGORY,..")]
+    #[arg(long, value_delimiter = ',', value_name = "CATEGORY,..", value_hint = clap::ValueHint::Other)]
     pub spin: Vec<String>,
 
     /// Categories whose waiters sleep, over the format's defaults (OpenBSD:
     /// rwlock, rrwlock; perf lock: mutex, rwsem, ...; lockstat: `... block`).
-    #[arg(long, value_delimiter = ',', value_name = "CATEGORY,..")]
+    #[arg(long, value_delimiter = ',', value_name = "CATEGORY,..", value_hint = clap::ValueHint::Other)]
     pub sleep: Vec<String>,
 }
 

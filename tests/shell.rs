@@ -43,6 +43,11 @@ fn completions_know_every_subcommand_and_flag() {
     assert!(bash.contains("complete -F _contend"));
     let fish = stdout_of(&["completions", "fish"]);
     assert!(fish.contains("complete -c contend -n \"__fish_contend_using_subcommand diff\""));
+    // --spin and --sleep take lock categories, not file names.
+    for flag in ["-l spin ", "-l sleep "] {
+        let line = fish.lines().find(|line| line.contains(flag)).unwrap();
+        assert!(line.ends_with("-r -f"), "{line}");
+    }
 }
 
 #[test]
