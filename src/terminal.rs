@@ -4,15 +4,19 @@ use std::io::IsTerminal;
 
 use crate::cli::ColorChoice;
 
-/// Whether to colour stdout: `--color`, then NO_COLOR, then "is it a
-/// terminal".
+/// Whether to colour stdout: `--color`, then NO_COLOR, then
+/// CLICOLOR_FORCE (colour into a pipe), then "is it a terminal that is not
+/// `TERM=dumb`".
 pub fn use_color(choice: ColorChoice) -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
+        ColorChoice::Auto if set("NO_COLOR") => false,
+        ColorChoice::Auto if set("CLICOLOR_FORCE") => true,
         ColorChoice::Auto => {
-            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-            !no_color && std::io::stdout().is_terminal()
+            let dumb = std::env::var_os("TERM").is_some_and(|term| term == "dumb");
+            !dumb && std::io::stdout().is_terminal()
         }
     }
 }
@@ -24,11 +28,16 @@ pub fn output_width(asked: Option<u16>) -> Option<u16> {
     if asked.is_some() {
         return asked;
     }
-    if let Some(columns) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+    // A width of 0 (COLUMNS=0, a 0x0 pseudo-terminal) is no width: as
+    // without a terminal, not tables squeezed to nothing.
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<u16>().ok());
+    if let Some(columns) = columns.filter(|&c| c > 0) {
         return Some(columns);
     }
     if std::io::stdout().is_terminal() {
-        return comfy_table::Table::new().width();
+        return comfy_table::Table::new().width().filter(|&w| w > 0);
     }
     controlling_terminal_width()
 }

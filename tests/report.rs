@@ -1094,3 +1094,50 @@ fn help_lists_output_options_under_output_not_ranking() {
     assert_eq!(heading_of("plot", "--size"), "Output");
     assert_eq!(heading_of("report", "--top"), "Ranking");
 }
+
+/// Width and colour from the environment (issue 36, item 9): COLUMNS=0
+/// and a 0x0 pseudo-terminal are no width, not tables squeezed to
+/// `ker…ck`; TERM=dumb gets no escapes; CLICOLOR_FORCE colours a pipe.
+#[test]
+fn width_and_colour_follow_the_environment() {
+    let bold = "\x1b[1m";
+    let env_run = |vars: &[(&str, &str)]| {
+        let output = crate::util::contend()
+            .args(["report", SEED])
+            .envs(vars.iter().copied())
+            .output()
+            .unwrap();
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let plain = env_run(&[]);
+    assert_eq!(env_run(&[("COLUMNS", "0")]), plain);
+    assert!(env_run(&[("CLICOLOR_FORCE", "1")]).starts_with(bold));
+    assert!(!env_run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains(bold));
+    assert!(!env_run(&[("CLICOLOR_FORCE", "0")]).contains(bold));
+    // In pseudo-terminals: TERM=dumb, and one of 0 x 0.
+    let in_pty = |setup: &str, term: &str| {
+        let command = format!("{setup}; {} report {SEED}", env!("CARGO_BIN_EXE_contend"));
+        let output = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("TERM", term)
+            .output()
+            .expect("script(1) runs a pseudo-terminal");
+        assert!(output.status.success());
+        String::from_utf8_lossy(&output.stdout).replace('\r', "")
+    };
+    let dumb = in_pty("stty cols 200 rows 50", "dumb");
+    assert!(
+        dumb.contains("65.1 % spinning") && !dumb.contains(bold),
+        "{dumb}"
+    );
+    let xterm = in_pty("stty cols 200 rows 50", "xterm");
+    assert!(xterm.contains(bold), "{xterm}");
+    let zero = in_pty("stty cols 0 rows 0", "xterm");
+    assert!(
+        zero.contains("kernel_lock") && !zero.contains("ker…"),
+        "{zero}"
+    );
+}
