@@ -223,20 +223,27 @@ pub struct DoingShare {
     pub wait_ns: u64,
 }
 
+/// Hold times by lock (type, symbol) and holder.
+pub type HoldIndex<'a> = BTreeMap<(&'a str, &'a str, &'a HolderThread), &'a HoldTimes>;
+
+/// Indexes hold times; the first of a lock and holder stands.
+pub fn index_holds<'a>(holds: impl IntoIterator<Item = &'a HoldTimes>) -> HoldIndex<'a> {
+    let mut index = HoldIndex::new();
+    for times in holds {
+        let key = (&*times.category, &*times.symbol, &times.holder);
+        index.entry(key).or_insert(times);
+    }
+    index
+}
+
 /// [`summarize`], each holder with its hold times on the lock when known.
-pub fn summarize_with_holds(facts: &HolderFacts) -> Vec<HolderSummary> {
-    let mut summaries = summarize(&facts.shares);
+pub fn summarize_with_holds(shares: &[&HolderShare], holds: &HoldIndex<'_>) -> Vec<HolderSummary> {
+    let mut summaries = summarize(shares);
     for summary in &mut summaries {
-        let Some(holder) = &summary.holder else {
-            continue;
-        };
-        summary.holds = facts
-            .holds
-            .iter()
-            .find(|h| {
-                h.category == summary.category && h.symbol == summary.symbol && &h.holder == holder
-            })
-            .map(HoldFigures::of);
+        if let Some(holder) = &summary.holder {
+            let key = (&*summary.category, &*summary.symbol, holder);
+            summary.holds = holds.get(&key).map(|times| HoldFigures::of(times));
+        }
     }
     summaries
 }
@@ -244,7 +251,7 @@ pub fn summarize_with_holds(facts: &HolderFacts) -> Vec<HolderSummary> {
 /// Shares summed per (lock, holder): locks by their total wait, largest
 /// first, and within a lock its holders likewise; each names its main
 /// doing.
-pub fn summarize(shares: &[HolderShare]) -> Vec<HolderSummary> {
+pub fn summarize(shares: &[&HolderShare]) -> Vec<HolderSummary> {
     type Key<'a> = (&'a str, &'a str, Option<&'a HolderThread>);
     let mut by_holder: BTreeMap<Key, Vec<&HolderShare>> = BTreeMap::new();
     let mut lock_totals: BTreeMap<(&str, &str), u64> = BTreeMap::new();

@@ -3,46 +3,54 @@
 
 use super::model::{Group, InputSummary, KeyValues};
 use crate::facts::InputFacts;
-use crate::holders::{HolderFacts, HolderShare, Holders, summarize_with_holds};
+use crate::holders::{
+    HoldIndex, HolderFacts, HolderShare, Holders, index_holds, summarize_with_holds,
+};
 
 /// Gives each input that records holders its summary, and each group the
 /// holders of the waits it ranks (its inputs' shares whose key the
 /// group's keys match).
 pub fn attach(inputs: &[InputFacts], summaries: &mut [InputSummary], groups: &mut [Group]) {
-    for (input, summary) in inputs.iter().zip(summaries.iter_mut()) {
-        if let Holders::Known(facts) = &input.holders {
-            summary.holders = Some(summarize_with_holds(facts));
+    let known: Vec<Option<&HolderFacts>> = inputs
+        .iter()
+        .map(|input| match &input.holders {
+            Holders::Known(facts) => Some(facts),
+            Holders::NotRecorded => None,
+        })
+        .collect();
+    for (facts, summary) in known.iter().zip(summaries.iter_mut()) {
+        if let Some(facts) = facts {
+            let shares: Vec<&HolderShare> = facts.shares.iter().collect();
+            summary.holders = Some(summarize_with_holds(&shares, &index_holds(&facts.holds)));
             summary.holders_unknown_for = Some(facts.releases_unrecorded.clone());
             summary.holders_crowded = Some(facts.crowded.clone());
         }
     }
-    if inputs
-        .iter()
-        .all(|input| input.holders == Holders::NotRecorded)
-    {
+    if known.iter().all(Option::is_none) {
         return;
     }
+    // Indexed once: a group of one input names its holders' holds there,
+    // a group of every input in any of them.
+    let each_input: Vec<HoldIndex> = known
+        .iter()
+        .map(|facts| index_holds(facts.iter().flat_map(|f| &f.holds)))
+        .collect();
+    let every_input = index_holds(known.iter().flatten().flat_map(|f| &f.holds));
     for group in groups.iter_mut() {
-        let known: Vec<&HolderFacts> = inputs
+        let inputs_of_group = known
             .iter()
             .enumerate()
             .filter(|(index, _)| group.input_index.is_none_or(|wanted| wanted == *index))
-            .filter_map(|(_, input)| match &input.holders {
-                Holders::Known(facts) => Some(facts),
-                Holders::NotRecorded => None,
-            })
+            .filter_map(|(_, facts)| *facts);
+        let shares: Vec<&HolderShare> = inputs_of_group
+            .flat_map(|facts| &facts.shares)
+            .filter(|share| matches_keys(&group.keys, share))
             .collect();
-        let facts = HolderFacts {
-            shares: known
-                .iter()
-                .flat_map(|facts| &facts.shares)
-                .filter(|share| matches_keys(&group.keys, share))
-                .cloned()
-                .collect(),
-            holds: known.iter().flat_map(|facts| facts.holds.clone()).collect(),
-            ..HolderFacts::default()
+        let holds = match group.input_index {
+            Some(index) => &each_input[index],
+            None => &every_input,
         };
-        group.holders = Some(summarize_with_holds(&facts));
+        group.holders = Some(summarize_with_holds(&shares, holds));
     }
 }
 

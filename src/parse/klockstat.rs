@@ -28,7 +28,7 @@
 use std::io::BufRead;
 
 use super::format::{Format, NO_STATES};
-use super::mail::read_mail_lines;
+use super::mail::{PastedLines, parse_pasted};
 use super::{Events, ParseOptions, ParseStats, Row, RowWaits, Sink, fields};
 use crate::error::{InputError, shorten};
 
@@ -113,7 +113,7 @@ pub fn parse<R: BufRead>(
     options: &ParseOptions,
     sink: &mut dyn Sink,
 ) -> Result<ParseStats, InputError> {
-    let mut state = Reader {
+    let state = Reader {
         options,
         table: None,
         rows_in_table: 0,
@@ -123,22 +123,24 @@ pub fn parse<R: BufRead>(
         started: false,
         stats: ParseStats::default(),
     };
-    read_mail_lines(
-        reader,
-        name,
-        options.lossy,
-        &mut state,
-        |state| &mut state.stats,
-        |state, number, line| state.line(number, line, sink),
-    )?;
-    if !state.started {
-        return Err(InputError::whole(
-            name,
-            "no klockstat table found (expected `Caller   Avg Spin  Count   Max spin \
-             Total spin` or `... Avg Wait    Count   Max Wait   Total Wait`)",
-        ));
+    parse_pasted(reader, name, options.lossy, state, sink)
+}
+
+impl PastedLines for Reader<'_> {
+    const NOTHING_FOUND: &'static str = "no klockstat table found (expected `Caller   Avg Spin  Count   Max spin \
+             Total spin` or `... Avg Wait    Count   Max Wait   Total Wait`)";
+
+    fn on_line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
+        self.line(number, line, sink)
     }
-    Ok(state.stats)
+
+    fn stats(&mut self) -> &mut ParseStats {
+        &mut self.stats
+    }
+
+    fn found(&self) -> bool {
+        self.started
+    }
 }
 
 impl Reader<'_> {

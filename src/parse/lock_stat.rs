@@ -32,7 +32,7 @@ use std::io::BufRead;
 
 use super::duration::parse_duration;
 use super::format::{Format, NO_STATES};
-use super::mail::read_mail_lines;
+use super::mail::{PastedLines, parse_pasted};
 use super::{Events, LockClass, ParseOptions, ParseStats, Row, RowWaits, Sink, Unit, fields};
 use crate::error::{InputError, shorten};
 
@@ -166,28 +166,30 @@ pub fn parse<R: BufRead>(
     options: &ParseOptions,
     sink: &mut dyn Sink,
 ) -> Result<ParseStats, InputError> {
-    let mut state = Reader {
+    let state = Reader {
         options,
         started: false,
         classes_in_sample: 0,
         stats: ParseStats::default(),
     };
-    read_mail_lines(
-        reader,
-        name,
-        options.lossy,
-        &mut state,
-        |state| &mut state.stats,
-        |state, number, line| state.line(number, line, sink),
-    )?;
-    if !state.started {
-        return Err(InputError::whole(
-            name,
-            "no /proc/lock_stat class line found (expected `NAME:` and 8, 10 or 12 figures, \
-             as under `lock_stat version 0.4`)",
-        ));
+    parse_pasted(reader, name, options.lossy, state, sink)
+}
+
+impl PastedLines for Reader<'_> {
+    const NOTHING_FOUND: &'static str = "no /proc/lock_stat class line found (expected `NAME:` and 8, 10 or 12 figures, \
+             as under `lock_stat version 0.4`)";
+
+    fn on_line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
+        self.line(number, line, sink)
     }
-    Ok(state.stats)
+
+    fn stats(&mut self) -> &mut ParseStats {
+        &mut self.stats
+    }
+
+    fn found(&self) -> bool {
+        self.started
+    }
 }
 
 impl Reader<'_> {

@@ -18,7 +18,7 @@
 use std::io::BufRead;
 
 use super::format::{Format, NO_STATES};
-use super::mail::read_mail_lines;
+use super::mail::{PastedLines, parse_pasted};
 use super::{Events, ParseOptions, ParseStats, Row, RowWaits, Sink, fields};
 use crate::error::{InputError, shorten};
 
@@ -110,7 +110,7 @@ pub fn parse<R: BufRead>(
     options: &ParseOptions,
     sink: &mut dyn Sink,
 ) -> Result<ParseStats, InputError> {
-    let mut state = Reader {
+    let state = Reader {
         options,
         section: None,
         titles: Vec::new(),
@@ -119,22 +119,24 @@ pub fn parse<R: BufRead>(
     };
     sink.sample(Vec::new())
         .map_err(|message| InputError::whole(name, message))?;
-    read_mail_lines(
-        reader,
-        name,
-        options.lossy,
-        &mut state,
-        |state| &mut state.stats,
-        |state, number, line| state.line(number, line, sink),
-    )?;
-    if state.section.is_none() && state.stats.profiling_rows.count == 0 {
-        return Err(InputError::whole(
-            name,
-            "no lockstat section found (expected `Adaptive mutex spin: N events in T seconds`, \
-             or a table header `Count indv cuml rcnt nsec Lock Caller`)",
-        ));
+    parse_pasted(reader, name, options.lossy, state, sink)
+}
+
+impl PastedLines for Reader<'_> {
+    const NOTHING_FOUND: &'static str = "no lockstat section found (expected `Adaptive mutex spin: N events in T seconds`, \
+             or a table header `Count indv cuml rcnt nsec Lock Caller`)";
+
+    fn on_line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
+        self.line(number, line, sink)
     }
-    Ok(state.stats)
+
+    fn stats(&mut self) -> &mut ParseStats {
+        &mut self.stats
+    }
+
+    fn found(&self) -> bool {
+        self.section.is_some() || self.stats.profiling_rows.count > 0
+    }
 }
 
 impl Reader<'_> {

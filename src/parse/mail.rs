@@ -11,7 +11,7 @@
 //! an escape.
 
 use super::lines::{MAX_LINE, Utf8Repair, each_line};
-use super::{ParseStats, Tally};
+use super::{ParseStats, Sink, Tally};
 use crate::error::InputError;
 use std::io::BufRead;
 
@@ -124,6 +124,42 @@ pub fn read_mail_lines<R: BufRead, S>(
     stats(state)
         .merge(&read)
         .map_err(|message| InputError::whole(name, message))
+}
+
+/// A pasted format's parser, fed its logical lines one by one: what
+/// [`parse_pasted`] needs of it.
+pub trait PastedLines {
+    /// The error when the input held nothing of the format.
+    const NOTHING_FOUND: &'static str;
+    /// Takes one logical line.
+    fn on_line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String>;
+    /// What the parser noted so far.
+    fn stats(&mut self) -> &mut ParseStats;
+    /// Whether the input held the format at all.
+    fn found(&self) -> bool;
+}
+
+/// Parses a pasted format through [`read_mail_lines`]: an input with
+/// nothing of it is the error [`PastedLines::NOTHING_FOUND`].
+pub fn parse_pasted<R: BufRead, P: PastedLines>(
+    reader: R,
+    name: &str,
+    lossy: bool,
+    mut parser: P,
+    sink: &mut dyn Sink,
+) -> Result<ParseStats, InputError> {
+    read_mail_lines(
+        reader,
+        name,
+        lossy,
+        &mut parser,
+        P::stats,
+        |parser, number, line| parser.on_line(number, line, sink),
+    )?;
+    if !parser.found() {
+        return Err(InputError::whole(name, P::NOTHING_FOUND));
+    }
+    Ok(*parser.stats())
 }
 
 /// [`each_line`] through [`MailText`]: the logical lines of a text that

@@ -29,7 +29,7 @@
 use std::io::BufRead;
 
 use super::format::{Format, NO_STATES};
-use super::mail::read_mail_lines;
+use super::mail::{PastedLines, parse_pasted};
 use super::{ParseOptions, ParseStats, Row, RowWaits, Sink, fields};
 use crate::error::{InputError, shorten};
 use crate::holders::{Doing, HoldEdge, HolderShare, HolderThread};
@@ -215,7 +215,7 @@ pub fn parse<R: BufRead>(
     options: &ParseOptions,
     sink: &mut dyn Sink,
 ) -> Result<ParseStats, InputError> {
-    let mut state = Reader {
+    let state = Reader {
         layout: None,
         owners: false,
         part: Part::Before,
@@ -223,22 +223,24 @@ pub fn parse<R: BufRead>(
         stats: ParseStats::default(),
         options,
     };
-    read_mail_lines(
-        reader,
-        name,
-        options.lossy,
-        &mut state,
-        |state| &mut state.stats,
-        |state, number, line| state.line(number, line, sink),
-    )?;
-    if state.layout.is_none() {
-        return Err(InputError::whole(
-            name,
-            "no perf lock contention header found (expected `contended   total wait   \
-             max wait   avg wait ...` or `# output: contended, ...`)",
-        ));
+    parse_pasted(reader, name, options.lossy, state, sink)
+}
+
+impl PastedLines for Reader<'_> {
+    const NOTHING_FOUND: &'static str = "no perf lock contention header found (expected `contended   total wait   \
+             max wait   avg wait ...` or `# output: contended, ...`)";
+
+    fn on_line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
+        self.line(number, line, sink)
     }
-    Ok(state.stats)
+
+    fn stats(&mut self) -> &mut ParseStats {
+        &mut self.stats
+    }
+
+    fn found(&self) -> bool {
+        self.layout.is_some()
+    }
 }
 
 impl Reader<'_> {

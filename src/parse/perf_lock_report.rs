@@ -26,7 +26,7 @@
 use std::io::BufRead;
 
 use super::format::{Format, NO_STATES};
-use super::mail::read_mail_lines;
+use super::mail::{PastedLines, parse_pasted};
 use super::{LockClass, ParseOptions, ParseStats, Row, RowWaits, Sink, fields};
 use crate::error::{InputError, shorten};
 
@@ -127,29 +127,31 @@ pub fn parse<R: BufRead>(
     options: &ParseOptions,
     sink: &mut dyn Sink,
 ) -> Result<ParseStats, InputError> {
-    let mut state = Reader {
+    let state = Reader {
         header: None,
         threads: false,
         in_footer: false,
         options,
         stats: ParseStats::default(),
     };
-    read_mail_lines(
-        reader,
-        name,
-        options.lossy,
-        &mut state,
-        |state| &mut state.stats,
-        |state, number, line| state.line(number, line, sink),
-    )?;
-    if state.header.is_none() {
-        return Err(InputError::whole(
-            name,
-            "no perf lock report table found (expected `Name   acquired  contended   avg \
-             wait ...`)",
-        ));
+    parse_pasted(reader, name, options.lossy, state, sink)
+}
+
+impl PastedLines for Reader<'_> {
+    const NOTHING_FOUND: &'static str = "no perf lock report table found (expected `Name   acquired  contended   avg \
+             wait ...`)";
+
+    fn on_line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
+        self.line(number, line, sink)
     }
-    Ok(state.stats)
+
+    fn stats(&mut self) -> &mut ParseStats {
+        &mut self.stats
+    }
+
+    fn found(&self) -> bool {
+        self.header.is_some()
+    }
 }
 
 impl Reader<'_> {

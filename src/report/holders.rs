@@ -52,9 +52,11 @@ fn input_lines(input: &InputSummary, ranked: &[(&str, &str)]) -> String {
     let listed = summaries
         .iter()
         .filter(|s| !unknown_types.contains(&s.category));
+    // A lock's summaries come one after the other (summarize sorts them
+    // by lock).
     for summary in listed {
         let lock = (summary.category.as_str(), summary.symbol.as_str());
-        if !locks.contains(&lock) {
+        if locks.last() != Some(&lock) {
             locks.push(lock);
         }
     }

@@ -647,13 +647,18 @@ fn doings_within(timeline: &[(u64, Activity)], from: u64, to: u64) -> Vec<(u64, 
 
 /// The stretches in which a holder's doings are needed, merged: where its
 /// pass records them.
-pub fn needed_stretches(queries: &mut [Query]) -> Vec<(u64, u64)> {
-    queries.sort_by_key(|query| query.from);
+pub fn needed_stretches(queries: &[Query]) -> Vec<(u64, u64)> {
+    merged(queries.iter().map(|query| (query.from, query.to)).collect())
+}
+
+/// Stretches (from, to) sorted and merged where they meet or overlap.
+pub fn merged(mut stretches: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    stretches.sort_unstable();
     let mut merged: Vec<(u64, u64)> = Vec::new();
-    for query in queries.iter() {
+    for (from, to) in stretches {
         match merged.last_mut() {
-            Some(last) if query.from <= last.1 => last.1 = last.1.max(query.to),
-            _ => merged.push((query.from, query.to)),
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => merged.push((from, to)),
         }
     }
     merged

@@ -18,7 +18,7 @@ use crate::distribution::Histogram;
 
 use super::holders::{
     Activity, Attribution, DoingRecorder, Hold, HoldBuilder, HoldEdge, HoldNotes, HolderTimeline,
-    LockEvent, LockOp, NO_SLICE, NO_THREAD, Query, ShareKey, WaitSpan, meets, needed_stretches,
+    LockEvent, LockOp, NO_SLICE, NO_THREAD, ShareKey, WaitSpan, meets, merged, needed_stretches,
 };
 use super::spill::{Entry, EntryLog};
 
@@ -257,8 +257,6 @@ pub struct Sampler {
     lock_keys: InputMap<u64, u32>,
     /// The tracked threads' waits split over the holders, by waiter.
     pub holder_shares: InputMap<u64, InputMap<ShareKey, u64>>,
-    /// What was odd in the holds.
-    pub hold_notes: HoldNotes,
     /// Lock types waited on whose releases the capture never records.
     pub without_releases: Vec<String>,
     /// Locks (symbols) held by more threads at once than a wait is split
@@ -301,7 +299,6 @@ impl Sampler {
             released: InputSet::default(),
             lock_keys: InputMap::default(),
             holder_shares: InputMap::default(),
-            hold_notes: HoldNotes::default(),
             without_releases: Vec::new(),
             crowded_locks: Vec::new(),
             hold_times: InputMap::default(),
@@ -455,25 +452,16 @@ impl Sampler {
     fn find_holders(
         &mut self,
         span: Span,
-        mut waits: InputMap<u64, Vec<WaitSpan>>,
+        waits: InputMap<u64, Vec<WaitSpan>>,
     ) -> Result<(), String> {
         let mut wanted: InputMap<u64, Vec<(u64, u64)>> = InputMap::default();
-        for (lock, list) in waits.iter_mut() {
-            list.sort_by_key(|wait| (wait.start, wait.thread));
-            let mut stretches: Vec<Query> = list
-                .iter()
-                .map(|w| Query {
-                    from: w.start,
-                    to: w.end,
-                    share: 0,
-                    target: 0,
-                })
-                .collect();
-            wanted.insert(*lock, needed_stretches(&mut stretches));
+        for (lock, list) in &waits {
+            wanted.insert(
+                *lock,
+                merged(list.iter().map(|w| (w.start, w.end)).collect()),
+            );
         }
-        let mut notes = HoldNotes::default();
-        let mut holds = self.stream_holds(&wanted, span, &mut notes, true)?;
-        self.hold_notes = notes;
+        let mut holds = self.stream_holds(&wanted, span, true)?;
         self.without_releases = self.categories_without_releases(wanted.keys());
         let mut attribution = Attribution::default();
         for (&lock, lock_waits) in &waits {
@@ -493,10 +481,9 @@ impl Sampler {
             }
             attribution.add_lock(&timeline, lock_waits);
         }
-        let recorders = self.holders_doings(&mut attribution)?;
+        let recorders = self.holders_doings(&attribution)?;
         let chains = self.chain_stretches(&recorders);
-        let mut scratch = HoldNotes::default();
-        let chain_holds = self.stream_holds(&chains, span, &mut scratch, false)?;
+        let chain_holds = self.stream_holds(&chains, span, false)?;
         let timelines: InputMap<u64, HolderTimeline> = chain_holds
             .into_iter()
             .map(|(lock, holds)| (lock, HolderTimeline::new(holds)))
@@ -539,9 +526,11 @@ impl Sampler {
         &mut self,
         wanted: &InputMap<u64, Vec<(u64, u64)>>,
         span: Span,
-        notes: &mut HoldNotes,
         count_times: bool,
     ) -> Result<InputMap<u64, Vec<Hold>>, String> {
+        // What was odd in the holds shows in them (`partial`), not apart.
+        let mut notes = HoldNotes::default();
+        let notes = &mut notes;
         let mut log = std::mem::take(&mut self.lock_log);
         let mut kept: InputMap<u64, Vec<Hold>> = InputMap::default();
         let mut current: Option<(u64, HoldBuilder)> = None;
@@ -568,7 +557,7 @@ impl Sampler {
                     }
                     current = Some((lock, HoldBuilder::new(span.origin)));
                 }
-                let event = self.lock_event(lock, entry);
+                let event = self.lock_event(entry);
                 let (_, builder) = current.as_mut().expect("set above");
                 builder.feed(event, notes, &mut |h| take_hold(self, lock, h));
                 Ok(())
@@ -589,12 +578,12 @@ impl Sampler {
     /// about: a pass over their own events.
     fn holders_doings(
         &mut self,
-        attribution: &mut Attribution,
+        attribution: &Attribution,
     ) -> Result<InputMap<u64, DoingRecorder>, String> {
         let holders: InputSet<u64> = attribution.queries.keys().copied().collect();
         let mut recorders: InputMap<u64, DoingRecorder> = attribution
             .queries
-            .iter_mut()
+            .iter()
             .map(|(&holder, queries)| (holder, DoingRecorder::new(needed_stretches(queries))))
             .collect();
         let pairs = &self.lock_pairs;
@@ -632,29 +621,23 @@ impl Sampler {
         &self,
         recorders: &InputMap<u64, DoingRecorder>,
     ) -> InputMap<u64, Vec<(u64, u64)>> {
-        let mut by_lock: InputMap<u64, Vec<Query>> = InputMap::default();
+        let mut by_lock: InputMap<u64, Vec<(u64, u64)>> = InputMap::default();
         for recorder in recorders.values() {
             for (from, to, doing) in recorder.doings() {
                 if let Activity::Waiting { pair } = doing {
                     let lock = self.lock_pairs[pair as usize].0;
-                    let stretch = Query {
-                        from,
-                        to,
-                        share: 0,
-                        target: 0,
-                    };
-                    by_lock.entry(lock).or_default().push(stretch);
+                    by_lock.entry(lock).or_default().push((from, to));
                 }
             }
         }
         by_lock
             .into_iter()
-            .map(|(lock, mut stretches)| (lock, needed_stretches(&mut stretches)))
+            .map(|(lock, stretches)| (lock, merged(stretches)))
             .collect()
     }
 
     /// A lock log entry as a lock event.
-    fn lock_event(&self, _lock: u64, entry: Entry) -> LockEvent {
+    fn lock_event(&self, entry: Entry) -> LockEvent {
         let thread_index = (entry.code & ((1 << 28) - 1)) as usize;
         LockEvent {
             ns: entry.ns,
@@ -821,9 +804,13 @@ impl Sampler {
         }
         let begins_wait = event.name == LOCK_WAIT_EVENT;
         let ends_wait = LOCK_WAIT_ENDS.contains(&event.name.as_ref());
-        // A duration end named like its begin is a wait's end of unknown
-        // outcome: no lock operation for the holders.
-        let lock_op = LockOp::from_name(&event.name)
+        // Lock operations and slice names matter only to the holders. A
+        // duration end named like its begin is a wait's end of unknown
+        // outcome: no lock operation.
+        let holders = self.wants_holders();
+        let lock_op = holders
+            .then(|| LockOp::from_name(&event.name))
+            .flatten()
             .filter(|op| !(*op == LockOp::AcquireStart && event.kind == EVENT_DURATION_END))
             .map(|op| (op, event));
         let what = match event.kind {
@@ -833,7 +820,11 @@ impl Sampler {
             },
             EVENT_DURATION_BEGIN => What::Begin {
                 wait: false,
-                key: self.intern([&event.category, &event.name, ""]),
+                key: if holders {
+                    self.intern([&event.category, &event.name, ""])
+                } else {
+                    NO_KEY
+                },
             },
             EVENT_DURATION_END if begins_wait || ends_wait => What::End {
                 wait: true,
@@ -861,7 +852,7 @@ impl Sampler {
             // Acquisitions without a wait, releases, downgrades, failed
             // tries: for the holders only, in the lock log.
             _ => match lock_op {
-                Some((op, event)) if event.kind == EVENT_INSTANT && self.wants_holders() => {
+                Some((op, event)) if event.kind == EVENT_INSTANT => {
                     self.lock_op(koid, ns, op, event)?;
                     return Ok(());
                 }
@@ -869,7 +860,7 @@ impl Sampler {
             },
         };
         match lock_op {
-            Some((op, event)) if self.wants_holders() => {
+            Some((op, event)) => {
                 let pair = self.lock_op(koid, ns, op, event)?;
                 self.keep(koid, ns, &[what, What::LockOp { op, pair }]);
             }
