@@ -843,7 +843,7 @@ impl FactsBuilder {
         };
         match waits {
             RowWaits::Unknown => self.uncounted[at as usize] = true,
-            RowWaits::Counted => {}
+            RowWaits::Counted | RowWaits::Untimed => {}
             RowWaits::One => self
                 .facts
                 .histograms

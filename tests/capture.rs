@@ -153,16 +153,16 @@ fn export_and_diff_read_captures() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("input,sample,category,symbol,caller,dur_ns")
+        Some("input,sample,category,symbol,caller,dur_ns,events")
     );
     assert_eq!(
         lines.next(),
-        Some("reaper-make-j32:reaper,1,rwlock,kernel_map_store,vm_map_lock_ln,12417639")
+        Some("reaper-make-j32:reaper,1,rwlock,kernel_map_store,vm_map_lock_ln,12417639,1")
     );
     let total: u64 = text
         .lines()
         .skip(1)
-        .map(|line| line.rsplit(',').next().unwrap().parse::<u64>().unwrap())
+        .map(|line| line.rsplit(',').nth(1).unwrap().parse::<u64>().unwrap())
         .sum();
     assert_eq!(total, 39_567_272);
 

@@ -712,3 +712,48 @@ fn stack_maps_without_a_script_say_their_values_may_be_counts() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(!run.stderr.contains("event counts"), "{}", run.stderr);
 }
+
+#[test]
+fn count_maps_show_no_times_where_none_exist() {
+    // bpftrace's `@[kstack] = count()` from netdev: two stacks of one
+    // caller, 2650 + 17119 events and no time at all.
+    let fixture = "fixtures/real/bpftrace-netdev-sfc-native-qspinlock-kstack-count.txt";
+    let report = json_report(&["--values", "count", fixture], b"");
+    let group = &report["groups"][0];
+    assert_eq!(group["events"], 19_769);
+    for field in ["total_ns", "mean_ns", "max_ns"] {
+        assert!(group[field].is_null(), "{field}: {group}");
+    }
+    let text = run(&["report", "--values", "count", fixture]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(
+        text.stdout
+            .contains("1 group, by events (count() values have no times)"),
+        "{}",
+        text.stdout
+    );
+    // No samples table of zeros, no `0 ns` and no empty share bars.
+    assert!(!text.stdout.contains("ns"), "{}", text.stdout);
+    assert!(
+        !text.stdout.contains("share of lock time"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .contains("│ 1 ┆          ┆        ┆ rmqueue_bulk ┆ other ┆  19769 ┆       1 │")
+    );
+    // Export: rows keep their events and no duration; folded stacks weigh
+    // their events, as flame graphs of count() maps do.
+    let rows = run(&["export", "--values", "count", fixture]);
+    assert_eq!(
+        rows.stdout,
+        "input,sample,category,symbol,caller,dur_ns,events\n\
+         bpftrace-netdev-sfc-native-qspinlock-kstack-count,1,,,rmqueue_bulk,,2650\n\
+         bpftrace-netdev-sfc-native-qspinlock-kstack-count,1,,,rmqueue_bulk,,17119\n"
+    );
+    let folded = run(&[
+        "export", "--values", "count", "--what", "groups", "--format", "folded", fixture,
+    ]);
+    assert_eq!(folded.stdout, "[unknown];[unknown];rmqueue_bulk 19769\n");
+}

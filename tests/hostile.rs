@@ -44,7 +44,7 @@ fn output_dash_is_stdout() {
     assert!(
         export
             .stdout
-            .starts_with("input,sample,category,symbol,caller,dur_ns\n")
+            .starts_with("input,sample,category,symbol,caller,dur_ns,events\n")
     );
     assert!(!repo_path("-").exists());
 }

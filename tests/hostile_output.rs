@@ -88,7 +88,7 @@ fn dev_stdout_and_dev_fd_write_through_the_descriptor() {
         assert!(
             piped
                 .stdout
-                .starts_with("input,sample,category,symbol,caller,dur_ns\n")
+                .starts_with("input,sample,category,symbol,caller,dur_ns,events\n")
         );
     }
     let appended = std::fs::read_to_string(&log).unwrap();
@@ -260,7 +260,7 @@ fn a_full_disk_never_truncates_the_output_or_names_a_temporary_file() {
     );
     let run = in_a_mount_namespace(&script);
     assert_eq!(
-        run.stdout, "exit 0\ninput,sample,category,symbol,caller,dur_ns\n",
+        run.stdout, "exit 0\ninput,sample,category,symbol,caller,dur_ns,events\n",
         "{}",
         run.stderr
     );

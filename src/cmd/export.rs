@@ -19,7 +19,7 @@ use crate::filter::Hits;
 use crate::ingest::{self, Consumer, source};
 use crate::notes::{note_offsets, note_skipped};
 use crate::output::{Destination, refuse_inputs};
-use crate::parse::{InputFormat, ParseStats, Row, Sink, State};
+use crate::parse::{InputFormat, ParseStats, Row, RowWaits, Sink, State};
 
 /// Groups exported unless `--top` says otherwise: all of them.
 const EXPORT_TOP: usize = 0;
@@ -205,7 +205,8 @@ impl RowConsumer<'_> {
                 Value::Text(row.category),
                 Value::Text(row.symbol),
                 Value::Text(row.caller),
-                Value::Duration(row.dur_ns),
+                row_time(&row).map_or(Value::Null, Value::Duration),
+                row_events(&row).map_or(Value::Null, Value::Count),
             ]),
             RowTarget::Folded { out, by } => {
                 let keys: Vec<&str> = by
@@ -216,10 +217,25 @@ impl RowConsumer<'_> {
                         GroupKey::Caller => row.caller,
                     })
                     .collect();
-                Ok(write_folded(*out, &keys, &[row.dur_ns])?)
+                // A count() map's stacks weigh their events, as
+                // flamegraph.pl's users of `count()` folds expect.
+                let weight = row_time(&row).unwrap_or(row.count);
+                Ok(write_folded(*out, &keys, &[weight])?)
             }
         }
     }
+}
+
+/// A row's wait time; none for a count() map's row, whose zero is not a
+/// figure.
+fn row_time(row: &Row<'_>) -> Option<u64> {
+    (!matches!(row.waits, RowWaits::Untimed)).then_some(row.dur_ns)
+}
+
+/// The events a row counts; none where it is a sum of an unknown number
+/// of them (a pivot table's cell, a `sum()` map's value).
+fn row_events(row: &Row<'_>) -> Option<u64> {
+    (!matches!(row.waits, RowWaits::Unknown)).then_some(row.count)
 }
 
 impl Consumer for RowConsumer<'_> {
@@ -267,7 +283,8 @@ fn export_analysis(
 ) -> Result<()> {
     if options.format == ExportFormat::Folded {
         for group in &analysis.groups {
-            write_folded(out, &group_keys(group, &analysis.by), &[group.total_ns])?;
+            let weight = group.total_ns.unwrap_or(group.rows);
+            write_folded(out, &group_keys(group, &analysis.by), &[weight])?;
         }
         return Ok(());
     }

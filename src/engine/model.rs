@@ -174,18 +174,19 @@ pub struct Group {
     pub keys: KeyValues,
     /// The lock class of the group's rows.
     pub class: LockClass,
-    /// Total wait, nanoseconds.
-    pub total_ns: u64,
+    /// Total wait, nanoseconds; null where the rows count events with no
+    /// time (a `count()` map).
+    pub total_ns: Option<u64>,
     /// Rows read, or the events they count where they count them (perf
     /// lock's `contended`, a count column): see `events`.
     pub rows: u64,
     /// Samples in which the group appears.
     pub samples_seen: u32,
     /// Mean wait per sample in which it appears, nanoseconds (rounded):
-    /// the terminal's `mean/sample`.
-    pub mean_ns: u64,
-    /// Largest single row, nanoseconds.
-    pub max_ns: u64,
+    /// the terminal's `mean/sample`; null without times.
+    pub mean_ns: Option<u64>,
+    /// Largest single row, nanoseconds; null without times.
+    pub max_ns: Option<u64>,
     /// Total over all lock waits, 0..1.
     pub share_of_lock_time: Option<f64>,
     /// Spin-class wait over running time, 0..1; null for groups that do

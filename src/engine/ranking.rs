@@ -69,6 +69,8 @@ struct GroupSum {
     max_ns: u64,
     /// Some key's number of events is unknown.
     uncounted: bool,
+    /// Some key is a `count()` map's: events counted with no time.
+    counts_only: bool,
     /// The class of its first key, and whether another key has another.
     class: LockClass,
     mixed: bool,
@@ -147,6 +149,7 @@ pub fn rank(
                     rows: 0,
                     max_ns: 0,
                     uncounted: false,
+                    counts_only: false,
                     class,
                     mixed: false,
                     spin_ns: 0,
@@ -156,6 +159,8 @@ pub fn rank(
                 sums.len() - 1
             });
             sums[at].add(key.total_ns, key.rows, key.max_ns, key.uncounted, class);
+            // Only a count() map's keys fold events without a time.
+            sums[at].counts_only |= input.stats.counted_events > 0 && key.total_ns == 0;
         }
         // An input's samples are its own: a group's add up over inputs.
         for (ids, seen) in input.group_samples() {
@@ -226,6 +231,9 @@ fn groups_of(
                     .then(|| names.name(sum.keys[key.position()]).to_string())
             };
             let events = (!sum.uncounted).then_some(sum.rows);
+            // A count() map's events have no time: 0 ns would read as one.
+            let timed = !(sum.counts_only && sum.total_ns == 0);
+            let timed_ns = |ns: u64| timed.then_some(ns);
             Group {
                 input: None,
                 input_index: None,
@@ -239,12 +247,15 @@ fn groups_of(
                 } else {
                     sum.class
                 },
-                total_ns: sum.total_ns,
+                total_ns: timed_ns(sum.total_ns),
                 rows: sum.rows,
                 samples_seen: sum.samples_seen,
                 // In integers: past 2^53 ns a float's mean is off.
-                mean_ns: rounded_mean(sum.total_ns.into(), u64::from(sum.samples_seen)),
-                max_ns: sum.max_ns,
+                mean_ns: timed_ns(rounded_mean(
+                    sum.total_ns.into(),
+                    u64::from(sum.samples_seen),
+                )),
+                max_ns: timed_ns(sum.max_ns),
                 share_of_lock_time,
                 share_of_running: share_of(sum.spin_ns, time.running_ns),
                 share_of_off_cpu: share_of(sum.sleep_ns, time.off_cpu_ns),
@@ -361,7 +372,7 @@ mod tests {
         };
         let (groups, count) = rank(&inputs, &[0, 1], &names, &options, time);
         assert_eq!(count, 3);
-        let shown: Vec<(&str, u64, u64, u32, LockClass)> = groups
+        let shown: Vec<(&str, Option<u64>, u64, u32, LockClass)> = groups
             .iter()
             .map(|g| {
                 let symbol = g.keys.symbol.as_deref().unwrap();
@@ -373,9 +384,9 @@ mod tests {
         assert_eq!(
             shown,
             [
-                ("sched_lock", 50, 2, 2, LockClass::Mixed),
-                ("kernel_lock", 30, 1, 1, LockClass::Spin),
-                ("vm", 20, 2, 2, LockClass::Sleep),
+                ("sched_lock", Some(50), 2, 2, LockClass::Mixed),
+                ("kernel_lock", Some(30), 1, 1, LockClass::Spin),
+                ("vm", Some(20), 2, 2, LockClass::Sleep),
             ]
         );
         let shares: Vec<Option<f64>> = groups.iter().map(|g| g.share_of_lock_time).collect();

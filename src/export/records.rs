@@ -12,6 +12,7 @@ pub fn row_fields() -> Vec<Field> {
         Field::new("symbol", Kind::Text),
         Field::new("caller", Kind::Text),
         Field::new("dur_ns", Kind::Duration),
+        Field::new("events", Kind::Count),
     ]
 }
 
@@ -146,11 +147,11 @@ fn group_values<'a>(group: &'a Group, by: &[GroupKey]) -> Vec<Value<'a>> {
     let mut values: Vec<Value<'a>> = group_keys(group, by).into_iter().map(Value::Text).collect();
     values.extend([
         Value::Text(group.class.name()),
-        Value::Duration(group.total_ns),
+        group.total_ns.map_or(Value::Null, Value::Duration),
         Value::Count(group.rows),
         Value::Count(u64::from(group.samples_seen)),
-        Value::Duration(group.mean_ns),
-        Value::Duration(group.max_ns),
+        group.mean_ns.map_or(Value::Null, Value::Duration),
+        group.max_ns.map_or(Value::Null, Value::Duration),
         share(group.share_of_lock_time),
         share(group.share_of_running),
         share(group.cumulative_share),

@@ -469,7 +469,7 @@ impl Reader {
         if let Some(script_line) = self.counts_events(entry.map, options.values) {
             // Events, not time: the row has a count and no duration.
             row.count = fields::count(&map_name, entry.value)?;
-            row.waits = RowWaits::Counted;
+            row.waits = RowWaits::Untimed;
             self.stats.count_rows.add(number);
             self.stats.counted_events = self.stats.counted_events.saturating_add(row.count);
             self.stats.count_script_line = script_line;

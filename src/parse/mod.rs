@@ -86,6 +86,9 @@ pub enum RowWaits<'a> {
     /// A sum of `count` waits whose durations are not given (perf lock,
     /// lockstat, klockstat, a table with a count column).
     Counted,
+    /// `count` events with no time at all (a btrace `count()` map): the
+    /// row's zero duration is not a figure.
+    Untimed,
     /// One wait (a slice list: one row per wait, with its start time).
     One,
     /// A sum of waits, each counted in the histogram (an FXT window).

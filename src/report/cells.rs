@@ -291,7 +291,12 @@ pub fn groups_heading(analysis: &Analysis) -> String {
     let total = &analysis.total;
     let holds_only =
         total.hold_ns > 0 && total.spin_ns + total.sleep_wait_ns + total.other_wait_ns == 0;
+    let waits = total.spin_ns + total.sleep_wait_ns + total.other_wait_ns + total.hold_ns;
     let order = match analysis.sort {
+        // count() values: equal (absent) times, so the tie on events ranks.
+        SortKey::Total if waits == 0 && analysis.groups.iter().any(|g| g.total_ns.is_none()) => {
+            "events (count() values have no times)"
+        }
         SortKey::Total if total.running_ns.is_none() => {
             "total wait (no input has Running time to take shares of)"
         }
@@ -394,12 +399,12 @@ fn group_cells(
     cells.extend(group.key_values(by).into_iter().map(Cell::from));
     cells.extend([
         Cell::const_new(group.class.name()),
-        duration(group.total_ns),
+        maybe_duration(group.total_ns),
         group
             .events
             .map_or_else(|| Cell::const_new("-"), |events| events.to_compact_string()),
         group.samples_seen.to_compact_string(),
-        duration(group.mean_ns),
+        maybe_duration(group.mean_ns),
     ]);
     if shown.mean_per_event {
         cells.push(maybe_duration(group.mean_per_event_ns));
@@ -408,7 +413,7 @@ fn group_cells(
         cells.extend([group.p50_ns, group.p90_ns, group.p99_ns].map(maybe_duration));
     }
     cells.extend([
-        duration(group.max_ns),
+        maybe_duration(group.max_ns),
         percent(group.share_of_lock_time),
         percent(group.share_of_running),
         off_cpu_share(group.share_of_off_cpu),

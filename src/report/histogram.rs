@@ -3,7 +3,7 @@
 //! count, mean and percentiles.
 
 use super::cells::ranks_in_input;
-use super::human::{duration, maybe_duration};
+use super::human::maybe_duration;
 use crate::distribution::Octave;
 use crate::engine::{Analysis, Group};
 
@@ -57,7 +57,7 @@ fn summary_line(rank: usize, group: &Group, analysis: &Analysis) -> String {
         maybe_duration(group.p50_ns),
         maybe_duration(group.p90_ns),
         maybe_duration(group.p99_ns),
-        duration(group.max_ns),
+        maybe_duration(group.max_ns),
     )
 }
 

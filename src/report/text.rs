@@ -18,10 +18,6 @@ use crate::printable::{self, printable};
 /// The terminal report: verdicts, the samples table, warnings, the ranking.
 pub fn terminal(analysis: &Analysis, style: &Style) -> String {
     let width = style.width.map(usize::from);
-    let fit = |table: TextTable, droppable: &[&str]| match width {
-        Some(width) => table.fit(width, droppable, &NAME_COLUMNS),
-        None => table,
-    };
     let mut out = String::new();
     for line in verdicts(analysis) {
         out.push_str(&paint(&wrap(&line, width), style.color, BOLD));
@@ -29,6 +25,35 @@ pub fn terminal(analysis: &Analysis, style: &Style) -> String {
     }
     out.push('\n');
     let glyphs = Glyphs::for_style(style);
+    if has_times(analysis) {
+        out.push_str(&samples_section(analysis, style, &glyphs));
+    }
+    out.push_str(&groups_section(analysis, style, &glyphs));
+    if style.ascii {
+        // Durations print `µs`; plain ASCII says `us`; the bar column's
+        // `|` would read as the table's borders.
+        return out
+            .replace('µ', "u")
+            .replace('…', "~")
+            .replace(RUNNING_BAR, "Running: lock / spin / work");
+    }
+    out
+}
+
+/// A table cut to the terminal's width, dropping `droppable` columns
+/// first.
+fn fitted(table: TextTable, style: &Style, droppable: &[&str]) -> TextTable {
+    match style.width {
+        Some(width) => table.fit(usize::from(width), droppable, &NAME_COLUMNS),
+        None => table,
+    }
+}
+
+/// The samples table (or its total and sparklines, for many samples) and
+/// its bars' legend.
+fn samples_section(analysis: &Analysis, style: &Style, glyphs: &Glyphs) -> String {
+    let width = style.width.map(usize::from);
+    let mut out = String::new();
     let every_sample = analysis.samples.len() <= SAMPLES_IN_TABLE || style.all_samples;
     if !every_sample {
         out.push_str(&spin_sparklines(
@@ -46,11 +71,11 @@ pub fn terminal(analysis: &Analysis, style: &Style) -> String {
         samples_table(analysis, every_sample),
         analysis,
         every_sample,
-        &glyphs,
+        glyphs,
     );
     let droppable = samples_droppable(&samples);
     let droppable: Vec<&str> = droppable.iter().map(String::as_str).collect();
-    let samples = fit(samples, &droppable);
+    let samples = fitted(samples, style, &droppable);
     out.push_str(&render_table(&samples, style, false));
     out.push('\n');
     if samples.header.iter().any(|h| h == RUNNING_BAR) {
@@ -58,11 +83,26 @@ pub fn terminal(analysis: &Analysis, style: &Style) -> String {
         out.push('\n');
     }
     out.push('\n');
-    out.push_str(&wrap(&groups_heading(analysis), width));
+    out
+}
+
+/// Whether any input has a time to show per sample: a thread state or a
+/// lock time. count() maps have neither, and a table of zeros would read
+/// as figures.
+fn has_times(analysis: &Analysis) -> bool {
+    let total = &analysis.total;
+    !total.states_ns.is_empty()
+        || total.spin_ns + total.sleep_wait_ns + total.other_wait_ns + total.hold_ns > 0
+}
+
+/// The ranking under its heading, then the histograms and the holders.
+fn groups_section(analysis: &Analysis, style: &Style, glyphs: &Glyphs) -> String {
+    let width = style.width.map(usize::from);
+    let mut out = wrap(&groups_heading(analysis), width);
     out.push('\n');
-    let groups = without_blank_columns(with_group_bars(groups_table(analysis), analysis, &glyphs));
+    let groups = without_blank_columns(with_group_bars(groups_table(analysis), analysis, glyphs));
     let droppable = blank_columns_first(&groups, &GROUPS_DROPPABLE);
-    let groups = fit(groups, &droppable);
+    let groups = fitted(groups, style, &droppable);
     out.push_str(&render_table(&groups, style, false));
     out.push('\n');
     for section in [histogram::section(analysis), holders::section(analysis)]
@@ -74,14 +114,6 @@ pub fn terminal(analysis: &Analysis, style: &Style) -> String {
             out.push_str(&wrap(line, width));
             out.push('\n');
         }
-    }
-    if style.ascii {
-        // Durations print `µs`; plain ASCII says `us`; the bar column's
-        // `|` would read as the table's borders.
-        return out
-            .replace('µ', "u")
-            .replace('…', "~")
-            .replace(RUNNING_BAR, "Running: lock / spin / work");
     }
     out
 }
@@ -239,6 +271,14 @@ fn with_sample_bars(
 
 /// The ranking with a bar per group for its share of all lock time.
 fn with_group_bars(mut table: TextTable, analysis: &Analysis, glyphs: &Glyphs) -> TextTable {
+    // Without lock time (count() values) no group has a share to draw.
+    if analysis
+        .groups
+        .iter()
+        .all(|group| group.share_of_lock_time.is_none())
+    {
+        return table;
+    }
     table.header.push(SHARE_BAR.to_string());
     table.numeric.push(false);
     for (row, group) in table.rows.iter_mut().zip(&analysis.groups) {
