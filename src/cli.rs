@@ -99,7 +99,8 @@ pub struct Cli {
     pub command: Command,
 
     /// More notes on stderr: also the lines skipped as prose around the
-    /// tables (a pasted mail's text)
+    /// tables (a pasted mail's text), and a line for each input and sample
+    /// where one line stands for several
     #[arg(short, long, global = true)]
     pub verbose: bool,
 

@@ -41,33 +41,104 @@ pub fn shows(level: Verbosity) -> bool {
     VERBOSITY.load(Ordering::Relaxed) >= level as u8
 }
 
-/// `note!("contend: ...")`: [`say`] with `format!`'s arguments, unless
-/// `-q`.
+/// `note!(notes, label, "...")`: a note on input `label`, with
+/// `format!`'s arguments, kept in `notes` under its kind (the call site)
+/// until [`Notes::print`], unless `-q`.
 macro_rules! note {
-    ($($arg:tt)*) => {
+    ($notes:expr, $label:expr, $($arg:tt)*) => {
         if shows(Verbosity::Normal) {
-            say(format_args!($($arg)*))
+            $notes.add(concat!(file!(), ":", line!()), $label, format!($($arg)*))
         }
     };
 }
 
-/// Tells on stderr what was skipped, once per input, so no figure rests on
-/// silently dropped lines.
-pub fn note_skipped<'a>(inputs: impl IntoIterator<Item = (&'a str, ParseStats)>) {
+/// Notes of one kind name at most this many other inputs on the first
+/// input's line.
+const INPUTS_NAMED: usize = 3;
+
+/// Notes gathered over all inputs before any is printed, so that a kind
+/// met in many inputs (every side of a diff, a fleet of dumps) is one
+/// line, not one per input. `-v` prints each.
+#[derive(Debug, Default)]
+pub struct Notes {
+    /// (kind, input label, text) in the order they were added.
+    lines: Vec<(&'static str, String, String)>,
+}
+
+impl Notes {
+    fn add(&mut self, kind: &'static str, label: &str, text: String) {
+        self.lines.push((kind, label.to_string(), text));
+    }
+
+    /// The notes as lines, a kind's first line standing for the inputs
+    /// with the same kind of note unless `-v`.
+    fn lines(&self) -> Vec<String> {
+        let every = shows(Verbosity::Verbose);
+        let mut kinds: Vec<&'static str> = Vec::new();
+        for (kind, ..) in &self.lines {
+            if !kinds.contains(kind) {
+                kinds.push(kind);
+            }
+        }
+        let mut out = Vec::new();
+        for kind in kinds {
+            let of_kind: Vec<_> = self.lines.iter().filter(|(k, ..)| *k == kind).collect();
+            if every || of_kind.len() == 1 {
+                out.extend(
+                    of_kind
+                        .iter()
+                        .map(|(_, label, text)| format!("contend: {label}: {text}")),
+                );
+                continue;
+            }
+            let (_, first, text) = of_kind[0];
+            let others: Vec<&str> = of_kind[1..].iter().map(|(_, l, _)| l.as_str()).collect();
+            let named = others[..others.len().min(INPUTS_NAMED)].join(", ");
+            let more = others.len().saturating_sub(INPUTS_NAMED);
+            let rest = if more > 0 {
+                format!("{named} and {more} more")
+            } else {
+                named
+            };
+            out.push(format!(
+                "contend: {first}: {text} (likewise in {rest}; -v says each)"
+            ));
+        }
+        out
+    }
+
+    /// Prints the notes on stderr, each kind once.
+    pub fn print(&self) {
+        for line in self.lines() {
+            say(format_args!("{line}"));
+        }
+    }
+}
+
+/// Notes what was skipped, once per input, so no figure rests on silently
+/// dropped lines.
+pub fn note_skipped<'a>(
+    notes: &mut Notes,
+    inputs: impl IntoIterator<Item = (&'a str, ParseStats)>,
+) {
     for (label, stats) in inputs {
         if let Some(first) = stats.first_histogram_line {
             let printouts = counted(stats.skipped_histograms, "histogram", "histograms");
             note!(
-                "contend: {label}: skipped {printouts} (first: line {first}): they count \
+                notes,
+                label,
+                "skipped {printouts} (first: line {first}): they count \
                  events per bucket, not wait time; print wait sums (`@w[...] = sum(...)`)"
             );
         }
-        note_capture(label, &stats);
-        note_set_apart(label, &stats);
+        note_capture(notes, label, &stats);
+        note_set_apart(notes, label, &stats);
         if let Some(first) = stats.first_repaired_line {
             let lines = counted(stats.repaired_lines, "line", "lines");
             note!(
-                "contend: {label}: read bytes that are not UTF-8 as U+FFFD in {lines} \
+                notes,
+                label,
+                "read bytes that are not UTF-8 as U+FFFD in {lines} \
                  (first: line {first}; --lossy)"
             );
         }
@@ -78,7 +149,9 @@ pub fn note_skipped<'a>(inputs: impl IntoIterator<Item = (&'a str, ParseStats)>)
         {
             let lines = counted(stats.skipped_lines, "line that is", "lines that are");
             note!(
-                "contend: {label}: skipped {lines} not part of a table \
+                notes,
+                label,
+                "skipped {lines} not part of a table \
                  (first: line {first}); --strict to fail instead"
             );
         }
@@ -92,7 +165,7 @@ fn counted(count: u64, one: &str, many: &str) -> String {
 
 /// What was read in a way the user might not expect: a mail's quoting
 /// removed, tables split into samples, rows set apart as not waits.
-fn note_set_apart(label: &str, stats: &ParseStats) {
+fn note_set_apart(notes: &mut Notes, label: &str, stats: &ParseStats) {
     if let Some(first) = stats.quoted.first_line.or(stats.soft_breaks.first_line) {
         let how = match (stats.quoted.count, stats.soft_breaks.count) {
             (0, breaks) => format!(
@@ -109,25 +182,31 @@ fn note_set_apart(label: &str, stats: &ParseStats) {
                 counted(breaks, "soft line break", "soft line breaks")
             ),
         };
-        note!("contend: {label}: read as a mail: {how} (first: line {first})");
+        note!(notes, label, "read as a mail: {how} (first: line {first})");
     }
     if let Some(first) = stats.extra_tables.first_line {
         note!(
-            "contend: {label}: {} tables, each read as a sample of its own (the second's header: \
+            notes,
+            label,
+            "{} tables, each read as a sample of its own (the second's header: \
              line {first})",
             stats.extra_tables.count + 1
         );
     }
     if let Some(first) = stats.rows_after_blank.first_line {
         note!(
-            "contend: {label}: read {} after a blank line as part of the table above \
+            notes,
+            label,
+            "read {} after a blank line as part of the table above \
              (first: line {first})",
             counted(stats.rows_after_blank.count, "row", "rows")
         );
     }
     if let Some(first) = stats.running_totals.first_line {
         note!(
-            "contend: {label}: {} klockstat intervals read as samples (the second: line \
+            notes,
+            label,
+            "{} klockstat intervals read as samples (the second: line \
              {first}); libbpf-tools klockstat keeps counting across intervals unless run with \
              -R, and then each sample is a running total that the report adds up: keep only \
              the last interval, or record with -R",
@@ -136,21 +215,27 @@ fn note_set_apart(label: &str, stats: &ParseStats) {
     }
     if let Some(first) = stats.owner_rows.first_line {
         note!(
-            "contend: {label}: left out {} of `=== owner stack trace ===` (first: line \
+            notes,
+            label,
+            "left out {} of `=== owner stack trace ===` (first: line \
              {first}): they are the lock owners' stacks, not waits",
             counted(stats.owner_rows.count, "row", "rows")
         );
     }
     if let Some(first) = stats.uncontended_rows.first_line {
         note!(
-            "contend: {label}: left out {} with no contention (first: line {first}): \
+            notes,
+            label,
+            "left out {} with no contention (first: line {first}): \
              acquired without a wait",
             counted(stats.uncontended_rows.count, "row", "rows")
         );
     }
     if let Some(first) = stats.contention_points.first_line {
         note!(
-            "contend: {label}: counted {} (first: line {first}): they count contentions per \
+            notes,
+            label,
+            "counted {} (first: line {first}): they count contentions per \
              caller, but lock_stat times only whole classes, so they are not ranked",
             counted(
                 stats.contention_points.count,
@@ -161,7 +246,9 @@ fn note_set_apart(label: &str, stats: &ParseStats) {
     }
     if let Some(first) = stats.unsure_values.first_line {
         note!(
-            "contend: {label}: read {} of stack keys as nanoseconds (first: line {first}), \
+            notes,
+            label,
+            "read {} of stack keys as nanoseconds (first: line {first}), \
              though no script above them says sum(); if the map was filled with count() \
              (`@[kstack] = count()`), they are event counts: --values count",
             counted(stats.unsure_values.count, "map value", "map values")
@@ -173,28 +260,36 @@ fn note_set_apart(label: &str, stats: &ParseStats) {
             None => "--values count".to_string(),
         };
         note!(
-            "contend: {label}: read {} as event counts, not times (first: line {first}; {why}): \
+            notes,
+            label,
+            "read {} as event counts, not times (first: line {first}; {why}): \
              ranked by events",
             counted(stats.count_rows.count, "map value", "map values")
         );
     }
     if let Some(first) = stats.hold_rows.first_line {
         note!(
-            "contend: {label}: set apart {} of lock hold time (first: line {first}): holds are \
+            notes,
+            label,
+            "set apart {} of lock hold time (first: line {first}): holds are \
              not waits; --events hold ranks them",
             counted(stats.hold_rows.count, "row", "rows")
         );
     }
     if let Some(first) = stats.profiling_rows.first_line {
         note!(
-            "contend: {label}: skipped {} of profiling interrupts (first: line {first}): \
+            notes,
+            label,
+            "skipped {} of profiling interrupts (first: line {first}): \
              not lock data",
             counted(stats.profiling_rows.count, "row", "rows")
         );
     }
     if let Some(first) = stats.untitled_tables.first_line {
         note!(
-            "contend: {label}: {} without a section title (first: line {first}): read as \
+            notes,
+            label,
+            "{} without a section title (first: line {first}): read as \
              lock events of unknown kind, category `(no title)`; --spin '(no title)' or \
              --sleep '(no title)' says which",
             counted(stats.untitled_tables.count, "table", "tables")
@@ -203,29 +298,37 @@ fn note_set_apart(label: &str, stats: &ParseStats) {
 }
 
 /// What a capture's reading left out, so no figure rests on it unsaid.
-fn note_capture(label: &str, stats: &ParseStats) {
+fn note_capture(notes: &mut Notes, label: &str, stats: &ParseStats) {
     if let Some(offset) = stats.truncated_at {
         note!(
-            "contend: {label}: the capture is cut short; read up to byte offset {offset} \
+            notes,
+            label,
+            "the capture is cut short; read up to byte offset {offset} \
              (--lenient)"
         );
     }
     if let Some(offset) = stats.first_skipped_offset {
         note!(
-            "contend: {label}: skipped {} malformed records (first: byte offset {offset}; \
+            notes,
+            label,
+            "skipped {} malformed records (first: byte offset {offset}; \
              --lenient)",
             stats.skipped_records
         );
     }
     if stats.unended_waits > 0 {
         note!(
-            "contend: {label}: left out {} lock waits still open when the capture ended",
+            notes,
+            label,
+            "left out {} lock waits still open when the capture ended",
             stats.unended_waits
         );
     }
     if stats.out_of_order > 0 {
         note!(
-            "contend: {label}: {} before {} begins; counted as 0 ns",
+            notes,
+            label,
+            "{} before {} begins; counted as 0 ns",
             counted(stats.out_of_order, "lock wait ends", "lock waits end"),
             if stats.out_of_order == 1 {
                 "it"
@@ -236,7 +339,9 @@ fn note_capture(label: &str, stats: &ParseStats) {
     }
     if stats.unmatched_ends > 0 {
         note!(
-            "contend: {label}: left out {} lock-wait ends whose begin is not in the capture",
+            notes,
+            label,
+            "left out {} lock-wait ends whose begin is not in the capture",
             stats.unmatched_ends
         );
     }
@@ -251,7 +356,11 @@ pub fn skipped_of(inputs: &[InputFacts]) -> impl Iterator<Item = (&str, ParseSta
 
 /// Tells which symbols and callers were read without their `+0x..`
 /// offsets: the figures of call sites in one function are then one group's.
-pub fn note_offsets<'a>(label: &str, stripped: impl IntoIterator<Item = &'a str>) {
+pub fn note_offsets<'a>(
+    notes: &mut Notes,
+    label: &str,
+    stripped: impl IntoIterator<Item = &'a str>,
+) {
     let mut count = 0usize;
     let mut example: Option<&str> = None;
     for text in stripped {
@@ -269,7 +378,9 @@ pub fn note_offsets<'a>(label: &str, stripped: impl IntoIterator<Item = &'a str>
         "offset"
     };
     note!(
-        "contend: {label}: read {sites} without the {offset} (e.g. `{example}` as `{}`): \
+        notes,
+        label,
+        "read {sites} without the {offset} (e.g. `{example}` as `{}`): \
          call sites in one function are one group; --keep-offsets keeps them apart",
         crate::facts::strip_offset(example)
     );
@@ -278,15 +389,25 @@ pub fn note_offsets<'a>(label: &str, stripped: impl IntoIterator<Item = &'a str>
 /// `--samples` named samples an input does not have: they are left out,
 /// said rather than silent.
 pub fn note_samples_past_end(label: &str, picked: &crate::filter::SampleList, count: u32) {
-    note!(
-        "contend: {}: --samples {picked} names samples past its last, {count}: those are left out",
-        crate::printable::printable(label)
-    );
+    if shows(Verbosity::Normal) {
+        say(format_args!(
+            "contend: {label}: --samples {picked} names samples past its last, {count}: those \
+             are left out"
+        ));
+    }
 }
 
-/// [`note_offsets`] for each input read into facts.
-pub fn note_offsets_of(inputs: &[InputFacts]) {
+/// Prints the notes on what reading the inputs skipped, set apart and
+/// stripped of offsets, each kind once.
+pub fn note_inputs(inputs: &[InputFacts]) {
+    let mut notes = Notes::default();
+    note_skipped(&mut notes, skipped_of(inputs));
     for input in inputs {
-        note_offsets(&input.label, input.stripped_offsets.iter().map(|s| &**s));
+        note_offsets(
+            &mut notes,
+            &input.label,
+            input.stripped_offsets.iter().map(|s| &**s),
+        );
     }
+    notes.print();
 }

@@ -979,7 +979,7 @@ fn samples_text(samples: usize, running: impl Fn(usize) -> Option<&'static str>)
 }
 
 #[test]
-fn warnings_about_many_samples_name_ten_and_count_the_rest() {
+fn warnings_about_many_samples_are_one_line_each_kind() {
     // 25 samples without Running, then 12 whose 1 ms spin exceeds their
     // 0.5 ms Running, then one sound one.
     let text = samples_text(38, |sample| match sample {
@@ -990,27 +990,79 @@ fn warnings_about_many_samples_name_ten_and_count_the_rest() {
     let run = run_with_stdin(&["report", "-"], text.as_bytes());
     assert_eq!(run.code, 0, "{}", run.stderr);
     let lines: Vec<&str> = run.stderr.lines().collect();
-    assert_eq!(lines.len(), 12, "{}", run.stderr);
     assert_eq!(
-        lines[0],
-        "contend: warning: stdin sample 26: spin 1.000 ms exceeds running 500.000 µs; check \
+        lines,
+        [
+            "contend: warning: stdin: spin exceeds running in 12 samples (sample 26: spin \
+             1.000 ms, running 500.000 µs; sample 27: spin 1.000 ms, running 500.000 µs; \
+             sample 28: spin 1.000 ms, running 500.000 µs; 9 more; -v says each); check \
+             --spin/--sleep or the data",
+            "contend: warning: stdin: 25 of 38 samples have no Running total (samples 1, 2, 3, \
+             4, 5, 6, 7, 8, 9, 10, and 15 more); the all row's spin, work and shares cover the \
+             other 13",
+        ],
+        "{}",
+        run.stderr
+    );
+    // -v says each sample.
+    let every = run_with_stdin(&["report", "-v", "-"], text.as_bytes());
+    let exceeding: Vec<&str> = every
+        .stderr
+        .lines()
+        .filter(|line| line.contains("exceeds running"))
+        .collect();
+    assert_eq!(exceeding.len(), 12, "{}", every.stderr);
+    assert_eq!(
+        exceeding[11],
+        "contend: warning: stdin sample 37: spin 1.000 ms exceeds running 500.000 µs; check \
          --spin/--sleep or the data"
-    );
-    assert!(lines[9].starts_with("contend: warning: stdin sample 35: "));
-    assert_eq!(
-        lines[10],
-        "contend: warning: stdin: 2 more samples whose spin exceeds running (the JSON lists them)"
-    );
-    assert_eq!(
-        lines[11],
-        "contend: warning: stdin: 25 of 38 samples have no Running total (samples 1, 2, 3, 4, 5, \
-         6, 7, 8, 9, 10, and 15 more); the all row's spin, work and shares cover the other 13"
     );
     // The JSON keeps every one.
     let json = json_report(&["-"], text.as_bytes());
     let warnings = json["warnings"].as_array().unwrap();
     assert_eq!(warnings.len(), 13);
     assert_eq!(warnings[12]["samples"].as_array().unwrap().len(), 25);
+}
+
+#[test]
+fn a_note_met_in_several_inputs_is_one_line() {
+    // Both sides of a diff strip the same offsets: one line names both;
+    // -v gives each input its own.
+    let sides = [
+        "fixtures/diff/reaper-before.txt",
+        "fixtures/diff/reaper-after.txt",
+    ];
+    let diff = run(&["diff", sides[0], sides[1]]);
+    assert_eq!(
+        diff.stderr,
+        "contend: reaper-before: read 2 symbols and callers without the +0x offset (e.g. \
+         `reaper+0x1c` as `reaper`): call sites in one function are one group; --keep-offsets \
+         keeps them apart (likewise in reaper-after; -v says each)\n"
+    );
+    let verbose = run(&["diff", "-v", sides[0], sides[1]]);
+    assert_eq!(
+        verbose
+            .stderr
+            .lines()
+            .filter(|line| line.contains("without the +0x offset"))
+            .count(),
+        2,
+        "{}",
+        verbose.stderr
+    );
+    // Five inputs: the first three others are named, the rest counted.
+    let five = [sides[0], sides[1], sides[0], sides[1], sides[0]];
+    let mut args = vec!["report", "--format", "json"];
+    args.extend(five);
+    let report = run(&args);
+    assert_eq!(report.code, 0, "{}", report.stderr);
+    assert!(
+        report.stderr.contains(
+            "(likewise in reaper-after, reaper-before#2, reaper-after#2 and 1 more; -v says each)"
+        ),
+        "{}",
+        report.stderr
+    );
 }
 
 #[test]

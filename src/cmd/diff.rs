@@ -8,7 +8,7 @@ use crate::cli::DiffArgs;
 use crate::engine::diff::{DEFAULT_LIMIT, Diff, Metric, MetricDiff, Threshold, compare};
 use crate::error::Exit;
 use crate::ingest::{self, source};
-use crate::notes::{Verbosity, note_offsets_of, note_skipped, say, shows, skipped_of};
+use crate::notes::{Verbosity, note_inputs, say, shows};
 use crate::output::write_stdout;
 use crate::report::Style;
 use crate::report::diff::{fail_line, inconclusive_line, render};
@@ -67,9 +67,8 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
     };
     let text = render(&diff, args.format, &style, args.top)?;
     write_stdout(&text)?;
-    note_skipped(skipped_of(&inputs));
-    note_offsets_of(&inputs);
-    for line in warning_lines(&diff.warnings) {
+    note_inputs(&inputs);
+    for line in warning_lines(&diff.warnings, shows(Verbosity::Verbose)) {
         say(format_args!("contend: {line}"));
     }
     // Why the gate fails or could not test, on stderr: a CI log shows it

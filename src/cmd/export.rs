@@ -17,7 +17,7 @@ use crate::export::{ExportFormat, Value, What};
 use crate::facts::{Fold, read_site};
 use crate::filter::Hits;
 use crate::ingest::{self, Consumer, source};
-use crate::notes::{note_offsets, note_skipped};
+use crate::notes::{Notes, note_offsets, note_skipped};
 use crate::output::{Destination, refuse_inputs};
 use crate::parse::{InputFormat, ParseStats, Row, RowWaits, Sink, State};
 
@@ -45,14 +45,17 @@ pub fn run(args: &ExportArgs) -> Result<Exit> {
     // IO error") is told as the output's: `writing FILE: ...`.
     let skipped = exported.map_err(|err| destination.failure().unwrap_or(err))?;
     destination.commit()?;
+    let mut notes = Notes::default();
     note_skipped(
+        &mut notes,
         skipped
             .iter()
             .map(|(label, stats, _)| (label.as_str(), *stats)),
     );
     for (label, _, stripped) in &skipped {
-        note_offsets(label, stripped.iter().map(|s| &**s));
+        note_offsets(&mut notes, label, stripped.iter().map(|s| &**s));
     }
+    notes.print();
     Ok(Exit::Ok)
 }
 

@@ -9,7 +9,7 @@ use super::read_inputs;
 use crate::cli::PlotArgs;
 use crate::engine::{AnalysisOptions, analyze};
 use crate::error::Exit;
-use crate::notes::{Verbosity, note_offsets_of, note_skipped, say, shows, skipped_of};
+use crate::notes::{Verbosity, note_inputs, say, shows};
 use crate::output::{Destination, refuse_inputs};
 use crate::report::{over_time, plot};
 
@@ -50,7 +50,6 @@ pub fn run(args: &PlotArgs) -> Result<Exit> {
              not where Running time goes"
         ));
     }
-    note_skipped(skipped_of(&inputs));
-    note_offsets_of(&inputs);
+    note_inputs(&inputs);
     Ok(Exit::Ok)
 }

@@ -7,7 +7,7 @@ use crate::cli::ReportArgs;
 use crate::engine;
 use crate::engine::SortKey;
 use crate::error::Exit;
-use crate::notes::{note_offsets_of, note_skipped, say, skipped_of};
+use crate::notes::{Verbosity, note_inputs, say, shows};
 use crate::output::write_stdout;
 use crate::report::{self, ReportFormat, Style};
 use crate::terminal::{output_width, use_color, utf8_locale};
@@ -38,10 +38,9 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
     let text = report::render(&analysis, args.format, &style)?;
     write_stdout(&text)?;
     // After the report, so the verdict is the first line on a terminal.
-    for line in report::verdict::warning_lines(&analysis.warnings) {
+    for line in report::verdict::warning_lines(&analysis.warnings, shows(Verbosity::Verbose)) {
         say(format_args!("contend: {line}"));
     }
-    note_skipped(skipped_of(&inputs));
-    note_offsets_of(&inputs);
+    note_inputs(&inputs);
     Ok(Exit::Ok)
 }

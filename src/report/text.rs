@@ -333,7 +333,7 @@ pub fn markdown(analysis: &Analysis) -> String {
     out.push_str("### Samples\n\n");
     out.push_str(&render_table(&samples_table(analysis, true), &plain, true));
     out.push_str("\n\n");
-    for line in warning_lines(&analysis.warnings) {
+    for line in warning_lines(&analysis.warnings, false) {
         out.push_str(&format!("> {}\n\n", printable::markdown(&line)));
     }
     out.push_str(&format!(

@@ -105,49 +105,72 @@ fn missing_states_hint(format: Option<InputFormat>) -> &'static str {
     format.map_or("no input has thread states", InputFormat::states_hint)
 }
 
-/// The most samples a warning's text names, and the most samples whose
-/// spin exceeds Running that get a line each: a million of them are a
-/// few lines, not megabytes on stderr (the JSON lists them all).
+/// The most samples a warning's text names.
 const SAMPLES_NAMED: usize = 10;
 
-/// The warnings as lines of text, at most [`SAMPLES_NAMED`] of one kind
-/// per input, then one line for the rest.
-pub fn warning_lines(warnings: &[Warning]) -> Vec<String> {
+/// Examples given on the one line that stands for an input's samples
+/// whose spin exceeds Running.
+const EXCEEDING_SHOWN: usize = 3;
+
+/// The warnings as lines of text: an input's samples whose spin exceeds
+/// Running are one line, with a count and the first examples, unless
+/// `every` (`-v`) asks for a line each (the JSON lists them all).
+pub fn warning_lines(warnings: &[Warning], every: bool) -> Vec<String> {
     let mut lines = Vec::new();
-    // Per input: samples whose spin exceeds Running, and where the line
-    // counting those past the first ten goes.
-    let mut exceeding: Vec<(&str, usize, Option<usize>)> = Vec::new();
+    let mut inputs_done: Vec<&str> = Vec::new();
     for warning in warnings {
-        if let Warning::SpinExceedsRunning { input, .. } = warning {
-            let at = match exceeding.iter().position(|(label, ..)| label == input) {
-                Some(at) => at,
-                None => {
-                    exceeding.push((input, 0, None));
-                    exceeding.len() - 1
-                }
-            };
-            let (_, count, rest_line) = &mut exceeding[at];
-            *count += 1;
-            if *count > SAMPLES_NAMED {
-                if rest_line.is_none() {
-                    *rest_line = Some(lines.len());
-                    lines.push(String::new());
-                }
-                continue;
-            }
-        }
-        lines.push(self::warning(warning));
-    }
-    for (input, count, rest_line) in exceeding {
-        if let Some(at) = rest_line {
-            lines[at] = format!(
-                "warning: {input}: {} more samples whose spin exceeds running (the JSON lists \
-                 them)",
-                count - SAMPLES_NAMED
-            );
+        let Warning::SpinExceedsRunning { input, .. } = warning else {
+            lines.push(self::warning(warning));
+            continue;
+        };
+        if every {
+            lines.push(self::warning(warning));
+        } else if !inputs_done.contains(&input.as_str()) {
+            inputs_done.push(input);
+            lines.push(exceeding_line(input, warnings));
         }
     }
     lines
+}
+
+/// One line for all of `input`'s samples whose spin exceeds Running.
+fn exceeding_line(input: &str, warnings: &[Warning]) -> String {
+    let samples: Vec<&Warning> = warnings
+        .iter()
+        .filter(|w| matches!(w, Warning::SpinExceedsRunning { input: i, .. } if i == input))
+        .collect();
+    if let [only] = samples[..] {
+        return warning(only);
+    }
+    let examples: Vec<String> = samples
+        .iter()
+        .take(EXCEEDING_SHOWN)
+        .filter_map(|w| match w {
+            Warning::SpinExceedsRunning {
+                sample,
+                spin_ns,
+                running_ns,
+                ..
+            } => Some(format!(
+                "sample {sample}: spin {}, running {}",
+                duration(*spin_ns),
+                duration(*running_ns)
+            )),
+            Warning::MissingRunning { .. } => None,
+        })
+        .collect();
+    let more = samples.len().saturating_sub(EXCEEDING_SHOWN);
+    let more = if more > 0 {
+        format!("; {more} more")
+    } else {
+        String::new()
+    };
+    format!(
+        "warning: {input}: spin exceeds running in {} samples ({}{more}; -v says each); \
+         check --spin/--sleep or the data",
+        samples.len(),
+        examples.join("; ")
+    )
 }
 
 /// A warning as one line of text.
