@@ -23,4 +23,5 @@ mod properties;
 mod real_outputs;
 mod report;
 mod shell;
+mod terminal;
 mod verdicts;

@@ -2,7 +2,7 @@
 //! for reports.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::io::{self, BufRead, BufReader, Cursor, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
@@ -81,7 +81,11 @@ pub fn check_exists(source: &Source) -> Result<(), InputError> {
 /// Opens a source for buffered reading.
 pub fn open(source: &Source) -> Result<Box<dyn BufRead>, InputError> {
     let Some(path) = &source.path else {
-        let stdin = BufReader::with_capacity(READ_BUFFER, io::stdin());
+        if io::stdin().is_terminal() {
+            // Typed or pasted: nothing says where the input ends.
+            note_terminal_input();
+        }
+        let stdin = BufReader::with_capacity(READ_BUFFER, EndsOnce::new(io::stdin()));
         return Ok(Box::new(Restarting(stdin)));
     };
     let cannot = |err: io::Error| InputError::whole(&source.name, format!("cannot open: {err}"));
@@ -96,6 +100,45 @@ pub fn open(source: &Source) -> Result<Box<dyn BufRead>, InputError> {
         READ_BUFFER,
         file,
     ))))
+}
+
+/// Says how to end input typed on a terminal, unless `-q`.
+fn note_terminal_input() {
+    use crate::notes::{Verbosity, say, shows};
+    if shows(Verbosity::Normal) {
+        say(format_args!(
+            "contend: reading from the terminal; end with Ctrl-D (or name a file: contend -h)"
+        ));
+    }
+}
+
+/// A reader that stays at its end once it got there. On a terminal each
+/// Ctrl-D ends one read only: format detection, a decoder's look-ahead
+/// and the parser each reading to the end would otherwise want a Ctrl-D
+/// of their own.
+struct EndsOnce<R> {
+    inner: R,
+    ended: bool,
+}
+
+impl<R> EndsOnce<R> {
+    fn new(inner: R) -> Self {
+        EndsOnce {
+            inner,
+            ended: false,
+        }
+    }
+}
+
+impl<R: Read> Read for EndsOnce<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.ended || buf.is_empty() {
+            return Ok(0);
+        }
+        let read = self.inner.read(buf)?;
+        self.ended = read == 0;
+        Ok(read)
+    }
 }
 
 /// Reads through, reading again when a signal interrupted a read (EINTR):
@@ -243,6 +286,33 @@ pub fn label_apart(label: String, used: impl Fn(&str) -> bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A terminal's reads: a line, an end (Ctrl-D), then more typing.
+    struct Typed(Vec<&'static [u8]>);
+
+    impl Read for Typed {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let next = if self.0.is_empty() {
+                b"never read\n".as_slice()
+            } else {
+                self.0.remove(0)
+            };
+            buf[..next.len()].copy_from_slice(next);
+            Ok(next.len())
+        }
+    }
+
+    #[test]
+    fn the_first_end_of_typed_input_is_its_end() {
+        let mut typed = EndsOnce::new(Typed(vec![b"kernel_lock 5\n", b"", b"more\n"]));
+        let mut text = String::new();
+        typed.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "kernel_lock 5\n");
+        // Reading again (the parser after detection did) reads nothing.
+        assert_eq!(typed.read(&mut [0; 8]).unwrap(), 0);
+        typed.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "kernel_lock 5\n");
+    }
 
     #[test]
     fn stdin_when_no_path() {

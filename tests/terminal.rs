@@ -1,0 +1,113 @@
+//! contend on a real pseudo-terminal: what a user typing or pasting a dump
+//! into it sees.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::util::{SEED, contend, read};
+
+/// A pseudo-terminal pair: (controller, the terminal side a process reads).
+fn pseudo_terminal() -> (File, OwnedFd) {
+    let (mut controller, mut terminal) = (0, 0);
+    // SAFETY: openpty writes two descriptors it opened into the integers
+    // given; no name, termios or window size is passed.
+    let opened = unsafe {
+        libc::openpty(
+            &mut controller,
+            &mut terminal,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors are open and owned by nothing else.
+    unsafe {
+        (
+            File::from_raw_fd(controller),
+            OwnedFd::from_raw_fd(terminal),
+        )
+    }
+}
+
+/// Runs `contend ARGS` with a terminal as stdin, types `keys` into it, and
+/// gives (exit code, stdout, stderr); None when it still waits for input
+/// after 20 s (it is then killed).
+fn typed_into(args: &[&str], keys: &[u8]) -> Option<(i32, String, String)> {
+    let (mut controller, terminal) = pseudo_terminal();
+    let mut child = contend()
+        .args(args)
+        .stdin(Stdio::from(terminal))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("contend starts");
+    controller.write_all(keys).unwrap();
+    // The terminal echoes what is typed: drained aside, so it never fills.
+    let mut echo = controller.try_clone().unwrap();
+    std::thread::spawn(move || {
+        let mut sink = [0u8; 4096];
+        while matches!(echo.read(&mut sink), Ok(n) if n > 0) {}
+    });
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    Some((
+        output.status.code().unwrap(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    ))
+}
+
+/// Ctrl-D, the terminal's end-of-file character by default.
+const CTRL_D: u8 = 0x04;
+
+#[test]
+fn a_dump_pasted_on_a_terminal_ends_at_the_first_ctrl_d() {
+    // The seed's last line has no line break: pasted, the user presses
+    // Enter, then Ctrl-D on the empty line (a Ctrl-D after text only
+    // sends the text, as for every program reading a terminal).
+    let mut keys = read(SEED).into_bytes();
+    keys.extend([b'\n', CTRL_D]);
+    let (code, stdout, stderr) =
+        typed_into(&["report", "--format", "json"], &keys).expect("one Ctrl-D ends the input");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stderr.lines().next(),
+        Some("contend: reading from the terminal; end with Ctrl-D (or name a file: contend -h)")
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    // The seed's 65.1 %, from every pasted line.
+    let share = report["total"]["spin_share"].as_f64().unwrap();
+    assert_eq!(format!("{:.1}", share * 100.0), "65.1");
+    assert_eq!(report["inputs"][0]["samples"], 5);
+}
+
+#[test]
+fn nothing_typed_ends_at_the_first_ctrl_d_too() {
+    let (code, stdout, stderr) =
+        typed_into(&["report"], &[CTRL_D]).expect("one Ctrl-D ends empty input");
+    assert_eq!(code, 2);
+    assert!(stdout.is_empty());
+    assert_eq!(
+        stderr,
+        "contend: reading from the terminal; end with Ctrl-D (or name a file: contend -h)\n\
+         contend: <stdin>: no lock table found: the input is empty\n"
+    );
+    // -q: no note, the error stays.
+    let (_, _, quiet) = typed_into(&["-q", "report"], &[CTRL_D]).unwrap();
+    assert_eq!(
+        quiet,
+        "contend: <stdin>: no lock table found: the input is empty\n"
+    );
+}
