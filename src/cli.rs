@@ -188,11 +188,15 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// The subcommands with a manual page of their own: listed, so that shell
+/// completion offers them (a test keeps the list to the subcommands).
+pub const MAN_PAGES: [&str; 6] = ["report", "export", "diff", "plot", "completions", "man"];
+
 /// Flags of `contend man`.
 #[derive(Debug, Args)]
 pub struct ManArgs {
     /// A subcommand's page (contend-report(1), ...) instead of contend(1).
-    #[arg(value_name = "SUBCOMMAND")]
+    #[arg(value_name = "SUBCOMMAND", value_parser = MAN_PAGES)]
     pub subcommand: Option<String>,
 }
 

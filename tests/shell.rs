@@ -41,6 +41,11 @@ fn completions_know_every_subcommand_and_flag() {
     let bash = stdout_of(&["completions", "bash"]);
     assert!(bash.starts_with("_contend() {"));
     assert!(bash.contains("complete -F _contend"));
+    // `contend man <TAB>` offers the pages.
+    assert!(bash.contains(
+        "opts=\"-v -q -h -V --verbose --quiet --help --version report export diff plot \
+         completions man\""
+    ));
     let fish = stdout_of(&["completions", "fish"]);
     assert!(fish.contains("complete -c contend -n \"__fish_contend_using_subcommand diff\""));
     // --spin and --sleep take lock categories, not file names.
@@ -95,9 +100,13 @@ fn man_pages_for_contend_and_each_subcommand() {
 fn unknown_pages_and_shells_are_usage_errors() {
     let run = run(&["man", "chart"]);
     assert_eq!(run.code, 2);
-    assert_eq!(
-        run.stderr,
-        "contend: no subcommand `chart` (one of: report, export, diff, plot, completions, man)\n"
+    assert!(
+        run.stderr.contains(
+            "invalid value 'chart' for '[SUBCOMMAND]'\n  [possible values: report, export, diff, \
+             plot, completions, man]"
+        ),
+        "{}",
+        run.stderr
     );
     let run = crate::util::run(&["completions", "tcsh"]);
     assert_eq!(run.code, 2);

@@ -21,6 +21,8 @@ pub fn run(args: &ManArgs) -> Result<Exit> {
     let command = match args.subcommand.as_deref() {
         None => top,
         Some(name) => {
+            // clap already refused other names; kept for a page missing
+            // from MAN_PAGES' test.
             let Some(sub) = top.find_subcommand(name).cloned() else {
                 bail!(
                     "no subcommand `{name}` (one of: {})",
@@ -125,4 +127,16 @@ fn roff_text(text: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_subcommand_has_a_page_and_completes() {
+        let top = Cli::command().disable_help_subcommand(true);
+        let names: Vec<&str> = top.get_subcommands().map(|c| c.get_name()).collect();
+        assert_eq!(names, crate::cli::MAN_PAGES);
+    }
 }
