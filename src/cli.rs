@@ -487,7 +487,8 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Table, help_heading = "Output")]
     pub format: ReportFormat,
 
-    /// When to use colour in the terminal report.
+    /// When to use colour in the terminal report and its warnings on
+    /// stderr (auto: on a terminal, unless NO_COLOR or TERM=dumb)
     #[arg(
         long,
         value_enum,
@@ -647,7 +648,8 @@ pub struct DiffArgs {
     #[arg(long, value_enum, default_value_t = DiffFormat::Table, help_heading = "Output")]
     pub format: DiffFormat,
 
-    /// When to use colour in the terminal report.
+    /// When to use colour in the terminal report and its warnings on
+    /// stderr (auto: on a terminal, unless NO_COLOR or TERM=dumb)
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", help_heading = "Output")]
     pub color: ColorChoice,
 

@@ -18,6 +18,18 @@ pub fn say(line: std::fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr().lock(), "{}", printable(&line));
 }
 
+/// Writes a warning to stderr as [`say`] does, yellow when `color`: the
+/// escapes are added after the line's own text is made printable.
+pub fn warn(line: &str, color: bool) {
+    let line = printable(line);
+    let line = if color {
+        format!("\x1b[33m{line}\x1b[0m")
+    } else {
+        line.into_owned()
+    };
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 /// How many notes reach stderr (`-q`, `-v`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verbosity {

@@ -8,6 +8,17 @@ use crate::cli::ColorChoice;
 /// CLICOLOR_FORCE (colour into a pipe), then "is it a terminal that is not
 /// `TERM=dumb`".
 pub fn use_color(choice: ColorChoice) -> bool {
+    color_on(choice, std::io::stdout().is_terminal())
+}
+
+/// Whether the warnings on stderr are coloured: as [`use_color`], for
+/// stderr (a report piped on, its warnings still on the terminal).
+pub fn use_color_on_stderr(choice: ColorChoice) -> bool {
+    color_on(choice, std::io::stderr().is_terminal())
+}
+
+/// The colour decision for a stream that is a terminal or not.
+fn color_on(choice: ColorChoice, terminal: bool) -> bool {
     let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
     match choice {
         ColorChoice::Always => true,
@@ -16,7 +27,7 @@ pub fn use_color(choice: ColorChoice) -> bool {
         ColorChoice::Auto if set("CLICOLOR_FORCE") => true,
         ColorChoice::Auto => {
             let dumb = std::env::var_os("TERM").is_some_and(|term| term == "dumb");
-            !dumb && std::io::stdout().is_terminal()
+            !dumb && terminal
         }
     }
 }

@@ -111,3 +111,40 @@ fn nothing_typed_ends_at_the_first_ctrl_d_too() {
         "contend: <stdin>: no lock table found: the input is empty\n"
     );
 }
+
+#[test]
+fn warnings_are_yellow_on_a_terminal_and_plain_in_a_log() {
+    // A sample whose 2 ms spin exceeds its 1 ms Running: one warning.
+    let text = "Running\t1ms\n\ndur\tcategory\tsymbol\tcaller\n2000000\tkernel\tkernel_lock\tf\n";
+    let warning = "contend: warning: stdin sample 1: spin 2.000 ms exceeds running 1.000 ms; \
+                   check --spin/--sleep or the data";
+    // stderr a terminal, stdout a pipe (`contend report | less`).
+    let (mut controller, terminal) = pseudo_terminal();
+    let mut child = contend()
+        .args(["report", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(terminal))
+        .spawn()
+        .expect("contend starts");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let mut shown = vec![0u8; 4096];
+    let len = controller.read(&mut shown).unwrap();
+    let shown = String::from_utf8_lossy(&shown[..len]);
+    assert_eq!(shown, format!("\x1b[33m{warning}\x1b[0m\r\n"));
+    // The report in the pipe has no colour.
+    assert!(!String::from_utf8(output.stdout).unwrap().contains('\x1b'));
+    // To a log: plain, unless asked for.
+    let plain = crate::util::run_with_stdin(&["report", "-"], text.as_bytes());
+    assert_eq!(plain.stderr, format!("{warning}\n"));
+    let forced =
+        crate::util::run_with_stdin(&["report", "--color", "always", "-"], text.as_bytes());
+    assert_eq!(forced.stderr, format!("\x1b[33m{warning}\x1b[0m\n"));
+}

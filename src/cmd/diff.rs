@@ -8,12 +8,12 @@ use crate::cli::DiffArgs;
 use crate::engine::diff::{DEFAULT_LIMIT, Diff, Metric, MetricDiff, Threshold, compare};
 use crate::error::Exit;
 use crate::ingest::{self, source};
-use crate::notes::{Verbosity, note_inputs, say, shows};
+use crate::notes::{Verbosity, note_inputs, say, shows, warn};
 use crate::output::write_stdout;
 use crate::report::Style;
 use crate::report::diff::{fail_line, inconclusive_line, render};
 use crate::report::verdict::warning_lines;
-use crate::terminal::{output_width, use_color, utf8_locale};
+use crate::terminal::{output_width, use_color, use_color_on_stderr, utf8_locale};
 
 /// Runs the comparison; exit 1 when `--fail-above` found a regression
 /// (or, with `--fail-inconclusive`, a watched metric it could not tell).
@@ -68,8 +68,9 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
     let text = render(&diff, args.format, &style, args.top)?;
     write_stdout(&text)?;
     note_inputs(&inputs);
+    let yellow = use_color_on_stderr(args.color);
     for line in warning_lines(&diff.warnings, shows(Verbosity::Verbose)) {
-        say(format_args!("contend: {line}"));
+        warn(&format!("contend: {line}"), yellow);
     }
     // Why the gate fails or could not test, on stderr: a CI log shows it
     // with stdout sent to /dev/null.

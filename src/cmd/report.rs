@@ -7,10 +7,10 @@ use crate::cli::ReportArgs;
 use crate::engine;
 use crate::engine::SortKey;
 use crate::error::Exit;
-use crate::notes::{Verbosity, note_inputs, say, shows};
+use crate::notes::{Verbosity, note_inputs, shows, warn};
 use crate::output::write_stdout;
 use crate::report::{self, ReportFormat, Style};
-use crate::terminal::{output_width, use_color, utf8_locale};
+use crate::terminal::{output_width, use_color, use_color_on_stderr, utf8_locale};
 
 /// Groups the report shows unless `--top` says otherwise.
 const REPORT_TOP: usize = 20;
@@ -38,8 +38,9 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
     let text = report::render(&analysis, args.format, &style)?;
     write_stdout(&text)?;
     // After the report, so the verdict is the first line on a terminal.
+    let yellow = use_color_on_stderr(args.color);
     for line in report::verdict::warning_lines(&analysis.warnings, shows(Verbosity::Verbose)) {
-        say(format_args!("contend: {line}"));
+        warn(&format!("contend: {line}"), yellow);
     }
     note_inputs(&inputs);
     Ok(Exit::Ok)
