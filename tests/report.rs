@@ -514,20 +514,23 @@ fn eighty_columns_fit_and_keep_the_answer() {
         narrow.contains("65.1 % spinning\n  on locks (kernel_lock 60.9 %)"),
         "{narrow}"
     );
-    // Columns a narrow terminal can spare go first; the keys, the total
-    // and the share of running time stay, each cell on one line, a name
-    // too long cut in its middle, never wrapped.
+    // Columns a narrow terminal can spare go first; the keys, the total,
+    // the share of running time and the class (why the largest wait, a
+    // sleep lock, ranks last) stay, each cell on one line, names too long
+    // cut in their middle to a like length, never wrapped.
     assert!(
         narrow.contains(
-            "│ 1 ┆ kernel   ┆ kernel_lock      ┆ reaper            ┆  13.096 ms ┆    60.1 % │"
+            "│ 1 ┆ kernel   ┆ kernel_lock  ┆ reaper       ┆ spin  ┆  13.096 ms ┆    60.1 % │"
         ),
         "{narrow}"
     );
     assert!(
-        narrow.contains("┆ uvm_map_…em_pool ┆ pool_get "),
+        narrow.contains(
+            "│ 9 ┆ rwlock   ┆ kernel…store ┆ vm_map…ck_ln ┆ sleep ┆  25.392 ms ┆         - │"
+        ),
         "{narrow}"
     );
-    assert!(narrow.contains("┆ uvm_pmr_freepageq ┆"), "{narrow}");
+    assert!(narrow.contains("┆ uvm_ma…_pool ┆ pool_get "), "{narrow}");
     assert!(!narrow.contains("cum %"));
     // The samples table keeps the verdict's figures (spin, kernel_lock,
     // work, spin %) and gives up the bar, Stopped and sleep wait first.
@@ -536,6 +539,36 @@ fn eighty_columns_fit_and_keep_the_answer() {
         "{narrow}"
     );
     assert!(!narrow.contains("Stopped") && !narrow.contains("Running: lock"));
+    // 120 columns keep the sleep lock's share of off-CPU time too.
+    let medium = run_with_columns("120", &["report", SEED]);
+    assert!(
+        medium.contains(
+            "│ 9 ┆ rwlock   ┆ kernel_map_store        ┆ vm_map_lock_ln    ┆ sleep ┆  25.392 ms ┆  \
+             64.2 % ┆         - ┆     1.1 % │"
+        ),
+        "{medium}"
+    );
+    // A diff at 80 keeps q, which decides `*` and `~`, before p, and says
+    // nothing of the `±` it dropped.
+    let diff = run_with_columns(
+        "80",
+        &[
+            "diff",
+            "fixtures/diff/reaper-before.txt",
+            "fixtures/diff/reaper-after.txt",
+        ],
+    );
+    assert!(
+        diff.contains(
+            "│ * ┆ kernel   ┆ kernel_lock ┆ reaper       ┆   1.127 ms ┆ -59.1 % ┆ <0.001 │"
+        ),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("┆  change ┆     q │") && !diff.contains("┆     p │"),
+        "{diff}"
+    );
+    assert!(!diff.contains("± : how far"), "{diff}");
     // A wide terminal keeps every column.
     let wide = run_with_columns("250", &["report", SEED]);
     assert!(wide.contains("cum %") && wide.contains("sleep wait") && wide.contains("Stopped"));

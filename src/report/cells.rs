@@ -57,6 +57,13 @@ impl TextTable {
             if total_width(&widths) <= width {
                 break;
             }
+            // What explains a row (its class, the q that decides its `*`)
+            // stays while shorter names make room for it.
+            if EXPLAINING.contains(name)
+                && self.width_with_short_names(&widths, shortenable) <= width
+            {
+                break;
+            }
             if let Some(column) = self.header.iter().position(|h| h == name) {
                 self.header.remove(column);
                 self.numeric.remove(column);
@@ -70,42 +77,72 @@ impl TextTable {
     }
 
     /// Cuts the longest names of the `shortenable` columns until the table
-    /// fits `width`, keeping at least [`MIN_NAME`] characters of each.
-    fn shorten(mut self, width: usize, shortenable: &[&str], mut widths: Vec<usize>) -> TextTable {
-        loop {
-            let natural = total_width(&widths);
-            if natural <= width {
-                break;
+    /// fits `width`: the widest down to the next widest first, then all of
+    /// them alike (so that no one column is cut to a stub while another
+    /// keeps its whole names), keeping at least [`MIN_NAME`] characters of
+    /// each and its header whole.
+    fn shorten(mut self, width: usize, shortenable: &[&str], widths: Vec<usize>) -> TextTable {
+        let natural = total_width(&widths);
+        if natural <= width {
+            return self;
+        }
+        let columns: Vec<(usize, usize, usize)> = shortenable
+            .iter()
+            .filter_map(|name| self.header.iter().position(|h| h == name))
+            .map(|column| {
+                let floor = MIN_NAME.max(self.header[column].chars().count());
+                (column, widths[column], floor)
+            })
+            .collect();
+        let level = cut_level(&columns, natural - width);
+        for (column, current, floor) in columns {
+            let target = level.max(floor);
+            if target < current {
+                for row in &mut self.rows {
+                    cut(&mut row[column], target);
+                }
             }
-            let widest = shortenable
-                .iter()
-                .filter_map(|name| self.header.iter().position(|h| h == name))
-                .map(|column| (widths[column], column))
-                .max();
-            let Some((current, column)) = widest else {
-                break;
-            };
-            // A column keeps its header whole, and a few characters.
-            let floor = MIN_NAME.max(self.header[column].chars().count());
-            let target = current.saturating_sub(natural - width).max(floor);
-            if target >= current {
-                break;
-            }
-            for row in &mut self.rows {
-                cut(&mut row[column], target);
-            }
-            widths[column] = self.column_width(column);
         }
         self
     }
 
-    fn column_width(&self, column: usize) -> usize {
-        std::iter::once(self.header[column].as_str())
-            .chain(self.rows.iter().map(|row| row[column].as_str()))
-            .map(text_width)
-            .max()
-            .unwrap_or(0)
+    /// The table's width were the `shortenable` columns cut to
+    /// [`SHORT_NAME`] characters.
+    fn width_with_short_names(&self, widths: &[usize], shortenable: &[&str]) -> usize {
+        let cut: Vec<usize> = widths
+            .iter()
+            .zip(&self.header)
+            .map(|(&width, header)| {
+                if shortenable.contains(&header.as_str()) {
+                    width.min(SHORT_NAME.max(header.chars().count()))
+                } else {
+                    width
+                }
+            })
+            .collect();
+        total_width(&cut)
     }
+}
+
+/// The highest width `level` to which cutting the columns (column,
+/// width, floor) saves `excess` characters, or their floors when no level
+/// does.
+fn cut_level(columns: &[(usize, usize, usize)], excess: usize) -> usize {
+    let saved = |level: usize| -> usize {
+        columns
+            .iter()
+            .map(|&(_, width, floor)| width.saturating_sub(level.max(floor)))
+            .sum()
+    };
+    let widest = columns
+        .iter()
+        .map(|&(_, width, _)| width)
+        .max()
+        .unwrap_or(0);
+    (0..=widest)
+        .rev()
+        .find(|&level| saved(level) >= excess)
+        .unwrap_or(0)
 }
 
 /// The width of a table whose columns are `widths` wide: comfy-table's
@@ -126,6 +163,16 @@ pub fn text_width(text: &str) -> usize {
 
 /// The fewest characters a shortened name keeps (with its `…`).
 const MIN_NAME: usize = 5;
+
+/// The characters a name keeps where a column that explains the rows
+/// ([`EXPLAINING`]) needs its room.
+const SHORT_NAME: usize = 12;
+
+/// Columns a narrow terminal keeps by shortening names to [`SHORT_NAME`]
+/// rather than drop: a ranking's `class` says why a sleep lock with the
+/// largest wait sits below the spin locks, and a diff's `q` decides its
+/// `*` or `~`.
+pub const EXPLAINING: [&str; 2] = ["class", "q"];
 
 /// `text` cut to `max` characters by a `…` in its middle: names of one
 /// family differ at either end (`reaper-before`, `reaper-after`,
@@ -148,7 +195,6 @@ pub const NAME_COLUMNS: [&str; 4] = ["input", "category", "symbol", "caller"];
 pub const GROUPS_DROPPABLE: [&str; 13] = [
     "share of lock time",
     "cum %",
-    "% off-CPU",
     "p90",
     "p50",
     "samples",
@@ -157,8 +203,9 @@ pub const GROUPS_DROPPABLE: [&str; 13] = [
     "events",
     "p99",
     "max",
-    "class",
     "% locks",
+    "% off-CPU",
+    "class",
 ];
 
 /// Columns of the samples table a narrow terminal keeps whatever the
@@ -430,5 +477,22 @@ fn off_cpu_share(share: Option<f64>) -> CompactString {
     match share {
         Some(share) if share > 1.0 => CompactString::const_new(">100 %"),
         share => percent(share),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_cut_to_a_like_length_widest_first() {
+        // symbol 16 wide, caller 17, category at its header's 8: 9 too
+        // many cut both to 12 (4 + 5), not the caller to 8.
+        let columns = [(0, 8, 8), (1, 16, 5), (2, 17, 5)];
+        assert_eq!(cut_level(&columns, 9), 12);
+        // One too many: only the widest gives it up.
+        assert_eq!(cut_level(&columns, 1), 16);
+        // More than every column can give: their floors.
+        assert_eq!(cut_level(&columns, 100), 0);
     }
 }

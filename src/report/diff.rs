@@ -166,7 +166,9 @@ fn text(diff: &Diff, style: &Style, top: usize, markdown: bool) -> String {
     }
     out.push_str(&render_table(&metrics, style, markdown));
     out.push_str("\n\n");
-    for note in sample_notes(diff) {
+    // A narrow terminal's table may have lost the medians' `± x %`.
+    let intervals_shown = metrics.rows.iter().flatten().any(|cell| cell.contains('±'));
+    for note in sample_notes(diff, intervals_shown) {
         out.push_str(&wrap(&note, width));
         out.push_str(if markdown { "\n\n" } else { "\n" });
     }
@@ -189,7 +191,8 @@ fn text(diff: &Diff, style: &Style, top: usize, markdown: bool) -> String {
         } else {
             top.min(groups.len())
         };
-        let droppable = ["q", "status", "before mean", "after mean"];
+        // `q` decides `*` and `~`: `p` goes first.
+        let droppable = ["p", "status", "before mean", "after mean", "q"];
         let table = fit(groups_table(diff, &groups[..shown]), &droppable);
         out.push_str(&render_table(&table, style, markdown));
         out.push('\n');
@@ -223,7 +226,7 @@ fn list_title(title: &str, groups: &[&GroupDiff], top: usize, diff: &Diff) -> St
 }
 
 /// What the sample counts allow, in words.
-fn sample_notes(diff: &Diff) -> Vec<String> {
+fn sample_notes(diff: &Diff, intervals_shown: bool) -> Vec<String> {
     let (before, after) = (diff.before.samples, diff.after.samples);
     let mut notes = vec![format!(
         "~ : no significant change (p >= {}); a change needs several samplings per build \
@@ -249,7 +252,7 @@ fn sample_notes(diff: &Diff) -> Vec<String> {
         confidence(diff.alpha) * 100.0,
         limit = limit_text(diff)
     ));
-    if before.max(after) >= MIN_SAMPLES_FOR_CI {
+    if intervals_shown {
         notes.push(
             "± : how far the 95 % confidence interval of the median reaches, in percent \
              of the median (as benchstat)."
