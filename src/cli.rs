@@ -2,10 +2,12 @@
 
 use std::path::PathBuf;
 
+use anyhow::{Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::engine::diff::{DiffOptions, Metric, Threshold};
 use crate::engine::{AnalysisOptions, ClassMap, GroupKey, SortKey};
+use crate::export::writer::CsvOptions;
 use crate::export::{ExportFormat, What};
 use crate::facts::Fold;
 use crate::filter::{Filters, KeyFilter, SampleList};
@@ -13,7 +15,7 @@ use crate::ingest::ReadOptions;
 use crate::parse::fxt::CaptureOptions;
 use crate::parse::{Events, InputFormat, MapKey, ParseOptions, Unit, Values};
 use crate::report::ReportFormat;
-use crate::report::diff::DiffFormat;
+use crate::report::diff::{DiffFormat, DiffTable};
 
 const REPORT_EXAMPLES: &str = "\
 Examples:
@@ -519,6 +521,10 @@ pub struct ReportArgs {
     #[arg(long, help_heading = "Output")]
     pub histogram: bool,
 
+    /// How `--format csv` looks to a spreadsheet.
+    #[command(flatten)]
+    pub csv: CsvArgs,
+
     /// How the ranking is made.
     #[command(flatten)]
     pub analysis: AnalysisArgs,
@@ -557,6 +563,14 @@ pub struct ExportArgs {
     #[arg(long, value_enum, default_value_t = Unit::Ns, value_name = "UNIT", help_heading = "Output")]
     pub output_unit: Unit,
 
+    /// How CSV looks to a spreadsheet.
+    #[command(flatten)]
+    pub csv: CsvArgs,
+}
+
+/// CSV for spreadsheets: the same flags on `report`, `diff` and `export`.
+#[derive(Debug, Args)]
+pub struct CsvArgs {
     /// Field separator for CSV, e.g. `;` for spreadsheets in locales that
     /// write decimal commas.
     #[arg(
@@ -567,8 +581,9 @@ pub struct ExportArgs {
     )]
     pub delimiter: char,
 
-    /// CSV and TSV: write decimals with a comma (`4,384`), as spreadsheets
-    /// in such locales read them; CSV then needs another --delimiter.
+    /// CSV (and export's TSV): write decimals with a comma (`4,384`), as
+    /// spreadsheets in such locales read them; CSV then needs another
+    /// --delimiter.
     #[arg(long, help_heading = "Output")]
     pub decimal_comma: bool,
 
@@ -577,6 +592,31 @@ pub struct ExportArgs {
     /// in front (TSV, JSON, NDJSON and Parquet always keep it exact).
     #[arg(long, help_heading = "Output")]
     pub raw_text: bool,
+}
+
+impl CsvArgs {
+    /// The options, checked: one ASCII delimiter, and a decimal comma only
+    /// where a comma does not also separate the fields.
+    pub fn options(&self, csv: bool) -> Result<CsvOptions> {
+        let delimiter = match u8::try_from(self.delimiter) {
+            Ok(byte) if self.delimiter.is_ascii() && !matches!(byte, b'"' | b'\n' | b'\r') => byte,
+            _ => bail!("--delimiter must be one ASCII character other than a quote or newline"),
+        };
+        if self.decimal_comma && csv && delimiter == b',' {
+            bail!("--decimal-comma needs another --delimiter than ',' (e.g. --delimiter ';')");
+        }
+        Ok(CsvOptions {
+            delimiter,
+            decimal_comma: self.decimal_comma,
+            raw_text: self.raw_text,
+        })
+    }
+
+    /// Whether any flag differs from its default: for outputs other than
+    /// CSV they would do nothing.
+    pub fn given(&self) -> bool {
+        self.delimiter != ',' || self.decimal_comma || self.raw_text
+    }
 }
 
 /// `contend diff`.
@@ -657,6 +697,15 @@ pub struct DiffArgs {
     /// piped into a pager; COLUMNS when set).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(20..), help_heading = "Output")]
     pub width: Option<u16>,
+
+    /// Which table `--format csv` writes: every group compared, or the
+    /// metrics (the summary table, with its intervals and verdicts).
+    #[arg(long, value_enum, default_value_t = DiffTable::Groups, help_heading = "Output")]
+    pub what: DiffTable,
+
+    /// How `--format csv` looks to a spreadsheet.
+    #[command(flatten)]
+    pub csv: CsvArgs,
 }
 
 impl DiffArgs {

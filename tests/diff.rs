@@ -1045,3 +1045,115 @@ fn named_pipes_are_opened_once() {
         }
     }
 }
+
+#[test]
+fn csv_for_spreadsheets_has_the_metrics_and_the_export_options() {
+    let json: Value =
+        serde_json::from_str(&run(&["diff", "--format", "json", BEFORE_12, AFTER_12]).stdout)
+            .unwrap();
+    // The metrics table, in a locale with decimal commas.
+    let run_metrics = run(&[
+        "diff",
+        "--format",
+        "csv",
+        "--what",
+        "metrics",
+        "--delimiter",
+        ";",
+        "--decimal-comma",
+        BEFORE_12,
+        AFTER_12,
+    ]);
+    assert_eq!(run_metrics.code, 0, "{}", run_metrics.stderr);
+    let mut lines = run_metrics.stdout.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(';').collect();
+    assert_eq!(header.len(), 27);
+    let rows: Vec<Vec<&str>> = lines.map(|line| line.split(';').collect()).collect();
+    assert_eq!(rows.len(), json["metrics"].as_array().unwrap().len());
+    let cell =
+        |row: &[&str], name: &str| row[header.iter().position(|h| *h == name).unwrap()].to_string();
+    for (row, metric) in rows.iter().zip(json["metrics"].as_array().unwrap()) {
+        assert_eq!(cell(row, "metric"), metric["metric"].as_str().unwrap());
+        assert_eq!(cell(row, "verdict"), metric["verdict"].as_str().unwrap());
+        assert_eq!(cell(row, "n_before"), metric["n_before"].to_string());
+        // Decimals with a comma, the same figure as the JSON's.
+        let shift_low = metric["shift_ci"][0].as_f64().unwrap();
+        assert_eq!(
+            cell(row, "shift_ci_low"),
+            shift_low.to_string().replace('.', ",")
+        );
+        let median = metric["before_median"].as_f64().unwrap();
+        assert_eq!(
+            cell(row, "before_median"),
+            median.to_string().replace('.', ",")
+        );
+    }
+    // kernel_lock_ns: the 95 % interval of its shift, in ns.
+    let kernel_lock = rows.iter().find(|row| row[0] == "kernel_lock_ns").unwrap();
+    assert_eq!(cell(kernel_lock, "verdict"), "improved");
+    // The groups table keeps its columns, now with the same options.
+    let groups = run(&[
+        "diff",
+        "--format",
+        "csv",
+        "--delimiter",
+        "\t",
+        BEFORE_12,
+        AFTER_12,
+    ]);
+    assert!(groups.stdout.starts_with(
+        "category\tsymbol\tcaller\tbefore_total_ns\tafter_total_ns\tbefore_mean_ns\t"
+    ));
+    assert!(
+        groups
+            .stdout
+            .contains("kernel\tkernel_lock\treaper\t33034870\t13524513\t")
+    );
+    // report --format csv takes them too.
+    let report = run(&[
+        "report",
+        "--format",
+        "csv",
+        "--delimiter",
+        ";",
+        "--decimal-comma",
+        SEED,
+    ]);
+    assert_eq!(report.code, 0, "{}", report.stderr);
+    assert!(
+        report.stdout.contains("kernel;kernel_lock;reaper;spin;13095905;5;5;2619181;6552644;0,33"),
+        "{}",
+        report.stdout
+    );
+    assert!(report.stdout.contains(";0,3"), "{}", report.stdout);
+    // Where they would do nothing, they are refused before anything is read.
+    for args in [
+        vec!["report", "--delimiter", ";", SEED],
+        vec![
+            "diff",
+            "--format",
+            "json",
+            "--raw-text",
+            BEFORE_12,
+            AFTER_12,
+        ],
+    ] {
+        let refused = run(&args);
+        assert_eq!(refused.code, 2, "{args:?}");
+        assert_eq!(
+            refused.stderr,
+            "contend: --delimiter, --decimal-comma and --raw-text are for --format csv\n"
+        );
+    }
+    let refused = run(&["diff", "--what", "metrics", BEFORE_12, AFTER_12]);
+    assert_eq!(refused.code, 2);
+    assert_eq!(
+        refused.stderr,
+        "contend: --what picks the table of --format csv (the JSON has both)\n"
+    );
+    let refused = run(&["report", "--format", "csv", "--decimal-comma", SEED]);
+    assert_eq!(
+        refused.stderr,
+        "contend: --decimal-comma needs another --delimiter than ',' (e.g. --delimiter ';')\n"
+    );
+}

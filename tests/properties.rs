@@ -237,12 +237,7 @@ fn json_group_totals(inputs: &[InputFacts]) -> BTreeMap<String, u64> {
         ..AnalysisOptions::default()
     };
     let analysis = engine::analyze(inputs, &options).expect("analysis");
-    let style = Style {
-        color: false,
-        width: None,
-        ascii: false,
-        all_samples: false,
-    };
+    let style = Style::default();
     let json = report::render(&analysis, ReportFormat::Json, &style).expect("JSON");
     let value: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
     value["groups"]

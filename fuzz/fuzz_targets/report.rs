@@ -25,10 +25,8 @@ fuzz_target!(|data: &[u8]| {
     };
     for format in [ReportFormat::Table, ReportFormat::Json, ReportFormat::Csv, ReportFormat::Markdown] {
         let style = Style {
-            color: false,
             width: Some(80),
-            ascii: false,
-            all_samples: false,
+            ..Style::default()
         };
         let _ = report::render(&analysis, format, &style);
     }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
+use super::csv_options;
 use crate::cli::DiffArgs;
 use crate::engine::diff::{DEFAULT_LIMIT, Diff, Metric, MetricDiff, Threshold, compare};
 use crate::error::Exit;
@@ -11,13 +12,17 @@ use crate::ingest::{self, source};
 use crate::notes::{Verbosity, note_inputs, say, shows, warn};
 use crate::output::write_stdout;
 use crate::report::Style;
-use crate::report::diff::{fail_line, inconclusive_line, render};
+use crate::report::diff::{DiffFormat, DiffTable, fail_line, inconclusive_line, render};
 use crate::report::verdict::warning_lines;
 use crate::terminal::{output_width, use_color, use_color_on_stderr, utf8_locale};
 
 /// Runs the comparison; exit 1 when `--fail-above` found a regression
 /// (or, with `--fail-inconclusive`, a watched metric it could not tell).
 pub fn run(args: &DiffArgs) -> Result<Exit> {
+    let csv = csv_options(&args.csv, args.format == DiffFormat::Csv)?;
+    if args.what != DiffTable::Groups && args.format != DiffFormat::Csv {
+        bail!("--what picks the table of --format csv (the JSON has both)");
+    }
     if args.alpha.is_nan() || args.alpha <= 0.0 || args.alpha > 1.0 {
         bail!(
             "--alpha must be above 0 and at most 1 (1 counts every change), not {}",
@@ -64,8 +69,9 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
         width: output_width(args.width),
         ascii: !utf8_locale(),
         all_samples: false,
+        csv,
     };
-    let text = render(&diff, args.format, &style, args.top)?;
+    let text = render(&diff, args.format, args.what, &style, args.top)?;
     write_stdout(&text)?;
     note_inputs(&inputs);
     let yellow = use_color_on_stderr(args.color);

@@ -31,9 +31,7 @@ pub fn run(args: &ExportArgs) -> Result<Exit> {
     let options = WriterOptions {
         format: args.format,
         unit: args.output_unit,
-        delimiter: delimiter_byte(args.delimiter)?,
-        decimal_comma: args.decimal_comma,
-        raw_text: args.raw_text,
+        csv: args.csv.options(args.format == ExportFormat::Csv)?,
     };
     refuse_inputs(args.output.as_deref(), &args.input.inputs)?;
     let mut destination = Destination::open(args.output.as_deref())?;
@@ -76,11 +74,8 @@ fn export_groups_or_samples(
 
 fn check_combination(args: &ExportArgs) -> Result<()> {
     let delimited = matches!(args.format, ExportFormat::Csv | ExportFormat::Tsv);
-    if args.decimal_comma && !delimited {
+    if args.csv.decimal_comma && !delimited {
         bail!("--decimal-comma is for --format csv or tsv (JSON numbers take a point)");
-    }
-    if args.decimal_comma && args.format == ExportFormat::Csv && args.delimiter == ',' {
-        bail!("--decimal-comma needs another --delimiter than ',' (e.g. --delimiter ';')");
     }
     let ranking = &args.analysis;
     if args.what == What::Rows && (ranking.top.is_some() || ranking.sort.is_some()) {
@@ -96,13 +91,6 @@ fn check_combination(args: &ExportArgs) -> Result<()> {
         bail!("--format folded exports rows or groups, not samples");
     }
     Ok(())
-}
-
-fn delimiter_byte(delimiter: char) -> Result<u8> {
-    match u8::try_from(delimiter) {
-        Ok(byte) if delimiter.is_ascii() && !matches!(byte, b'"' | b'\n' | b'\r') => Ok(byte),
-        _ => bail!("--delimiter must be one ASCII character other than a quote or newline"),
-    }
 }
 
 /// Streams every row of every input to the output as it is parsed.

@@ -9,10 +9,11 @@ pub mod man;
 pub mod plot;
 pub mod report;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 
-use crate::cli::InputArgs;
+use crate::cli::{CsvArgs, InputArgs};
 use crate::engine::GroupKey;
+use crate::export::writer::CsvOptions;
 use crate::facts::InputFacts;
 use crate::ingest::{self, source};
 
@@ -21,4 +22,13 @@ use crate::ingest::{self, source};
 pub fn read_inputs(args: &InputArgs, by: &[GroupKey]) -> Result<Vec<InputFacts>> {
     let sources = source::sources(&args.inputs, &args.label)?;
     ingest::read_facts(&sources, &args.read.options(by, false))
+}
+
+/// The CSV flags of `report` and `diff`, checked: they shape `--format
+/// csv` and are refused with another format, where they would do nothing.
+pub fn csv_options(args: &CsvArgs, csv: bool) -> Result<CsvOptions> {
+    if !csv && args.given() {
+        bail!("--delimiter, --decimal-comma and --raw-text are for --format csv");
+    }
+    args.options(csv)
 }

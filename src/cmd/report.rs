@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use super::read_inputs;
+use super::{csv_options, read_inputs};
 use crate::cli::ReportArgs;
 use crate::engine;
 use crate::engine::SortKey;
@@ -17,6 +17,7 @@ const REPORT_TOP: usize = 20;
 
 /// Runs the report.
 pub fn run(args: &ReportArgs) -> Result<Exit> {
+    let csv = csv_options(&args.csv, args.format == ReportFormat::Csv)?;
     let inputs = read_inputs(&args.input, &args.analysis.by)?;
     // The terminal answers where the CPU goes; JSON and CSV keep the
     // order scripts have read since the first version.
@@ -34,6 +35,7 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
         width: output_width(args.width),
         ascii: args.ascii || !utf8_locale(),
         all_samples: args.input.read.samples.as_ref().is_some_and(|s| s.is_all()),
+        csv,
     };
     let text = report::render(&analysis, args.format, &style)?;
     write_stdout(&text)?;

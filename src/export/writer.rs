@@ -17,6 +17,14 @@ pub struct WriterOptions {
     pub format: ExportFormat,
     /// Unit of duration fields.
     pub unit: Unit,
+    /// How CSV (and TSV) look.
+    pub csv: CsvOptions,
+}
+
+/// How CSV looks to a spreadsheet: the same options for `report`, `diff`
+/// and `export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsvOptions {
     /// Field separator for CSV (`--delimiter`); TSV always uses a tab.
     pub delimiter: u8,
     /// CSV and TSV: decimals with a comma (`4,384`), for spreadsheets in
@@ -25,6 +33,16 @@ pub struct WriterOptions {
     /// CSV: text exactly as read, even where a spreadsheet would take it
     /// for a formula (`--raw-text`); see [`spreadsheet_safe`].
     pub raw_text: bool,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions {
+            delimiter: b',',
+            decimal_comma: false,
+            raw_text: false,
+        }
+    }
 }
 
 /// A text field as a spreadsheet can open it safely: one that starts like
@@ -94,7 +112,7 @@ impl<'w> RecordWriter<'w> {
                 let delimiter = if options.format == ExportFormat::Tsv {
                     b'\t'
                 } else {
-                    options.delimiter
+                    options.csv.delimiter
                 };
                 let mut csv = csv::WriterBuilder::new()
                     .delimiter(delimiter)
@@ -104,8 +122,8 @@ impl<'w> RecordWriter<'w> {
                     csv: Box::new(csv),
                     unit: options.unit,
                     buffer: String::new(),
-                    decimal_comma: options.decimal_comma,
-                    guard_formulas: options.format == ExportFormat::Csv && !options.raw_text,
+                    decimal_comma: options.csv.decimal_comma,
+                    guard_formulas: options.format == ExportFormat::Csv && !options.csv.raw_text,
                 })
             }
             ExportFormat::Json | ExportFormat::Ndjson => {
@@ -380,9 +398,7 @@ mod tests {
         let options = WriterOptions {
             format,
             unit,
-            delimiter: b',',
-            decimal_comma: false,
-            raw_text: false,
+            csv: CsvOptions::default(),
         };
         let mut out: Vec<u8> = Vec::new();
         let mut writer = RecordWriter::new(&mut out, &fields, options).unwrap();

@@ -8,18 +8,16 @@ use anyhow::Result;
 use crate::engine::Analysis;
 use crate::export::ExportFormat;
 use crate::export::records::{each_group_record, group_fields};
-use crate::export::writer::{RecordWriter, WriterOptions};
+use crate::export::writer::{CsvOptions, RecordWriter, WriterOptions};
 use crate::parse::Unit;
 
 /// Renders the ranking as CSV with a header row.
-pub fn groups(analysis: &Analysis) -> Result<String> {
+pub fn groups(analysis: &Analysis, csv: CsvOptions) -> Result<String> {
     let mut out = Vec::new();
     let options = WriterOptions {
         format: ExportFormat::Csv,
         unit: Unit::Ns,
-        delimiter: b',',
-        decimal_comma: false,
-        raw_text: false,
+        csv,
     };
     let mut writer = RecordWriter::new(&mut out, &group_fields(analysis), options)?;
     each_group_record(analysis, |record| writer.write(record))?;

@@ -16,7 +16,9 @@ use crate::engine::diff::{
     DEFAULT_LIMIT, Diff, Direction, GroupDiff, Metric, MetricDiff, Threshold, Verdict, confidence,
     verdict_threshold,
 };
-use crate::export::writer::{spreadsheet_safe, write_folded};
+use crate::export::writer::{CsvOptions, RecordWriter, WriterOptions, write_folded};
+use crate::export::{ExportFormat, Field, Kind, Value};
+use crate::parse::Unit;
 use crate::printable::{self, printable};
 use crate::stats::{MIN_SAMPLES_FOR_CI, TestMethod, least_p, min_samples_for_alpha};
 
@@ -39,12 +41,32 @@ pub enum DiffFormat {
     Summary,
 }
 
-/// Renders the comparison; `top` limits each of the two group lists.
-pub fn render(diff: &Diff, format: DiffFormat, style: &Style, top: usize) -> Result<String> {
+/// The tables `diff --format csv` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DiffTable {
+    /// Every group compared.
+    #[default]
+    Groups,
+    /// The metrics of the summary table.
+    Metrics,
+}
+
+/// Renders the comparison; `top` limits each of the two group lists,
+/// `what` picks the table CSV writes.
+pub fn render(
+    diff: &Diff,
+    format: DiffFormat,
+    what: DiffTable,
+    style: &Style,
+    top: usize,
+) -> Result<String> {
     match format {
         DiffFormat::Table => Ok(text(diff, style, top, false)),
         DiffFormat::Markdown => Ok(text(diff, &Style::default(), top, true)),
-        DiffFormat::Csv => csv(diff),
+        DiffFormat::Csv => match what {
+            DiffTable::Groups => groups_csv(diff, style.csv),
+            DiffTable::Metrics => metrics_csv(diff, style.csv),
+        },
         DiffFormat::Json => {
             let mut json = serde_json::to_string_pretty(diff)?;
             json.push('\n');
@@ -626,48 +648,172 @@ fn with_interval(median: Option<f64>, interval: Option<[f64; 2]>, share: bool) -
     }
 }
 
-fn csv(diff: &Diff) -> Result<String> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<&str> = diff.by.iter().map(|key| key.name()).collect();
-    header.extend([
-        "before_total_ns",
-        "after_total_ns",
-        "before_mean_ns",
-        "after_mean_ns",
+/// A table of records as CSV, through export's writer (the same
+/// `--delimiter`, `--decimal-comma` and formula guard).
+fn csv_table(
+    fields: &[Field],
+    csv: CsvOptions,
+    records: impl FnMut(&mut RecordWriter<'_>) -> Result<()>,
+) -> Result<String> {
+    let mut records = records;
+    let mut out = Vec::new();
+    let options = WriterOptions {
+        format: ExportFormat::Csv,
+        unit: Unit::Ns,
+        csv,
+    };
+    let mut writer = RecordWriter::new(&mut out, fields, options)?;
+    records(&mut writer)?;
+    writer.finish()?;
+    Ok(String::from_utf8(out)?)
+}
+
+/// Every group compared: docs/diff.md's CSV columns.
+fn groups_csv(diff: &Diff, csv: CsvOptions) -> Result<String> {
+    let mut fields: Vec<Field> = diff
+        .by
+        .iter()
+        .map(|key| Field::new(key.name(), Kind::Text))
+        .collect();
+    fields.extend(
+        [
+            ("before_total_ns", Kind::Duration),
+            ("after_total_ns", Kind::Duration),
+            ("before_mean_ns", Kind::Duration),
+            ("after_mean_ns", Kind::Duration),
+            ("delta_pct", Kind::Share),
+            ("p_value", Kind::Share),
+            ("q_value", Kind::Share),
+            ("significant", Kind::Text),
+            ("status", Kind::Text),
+            ("direction", Kind::Text),
+            ("test", Kind::Text),
+            ("verdict", Kind::Text),
+        ]
+        .map(|(name, kind)| Field::new(name, kind)),
+    );
+    let number = |v: Option<f64>| v.map_or(Value::Null, Value::Share);
+    csv_table(&fields, csv, |writer| {
+        for group in &diff.groups {
+            let mut record: Vec<Value<'_>> = diff
+                .by
+                .iter()
+                .map(|key| Value::Text(group.key(*key).unwrap_or("")))
+                .collect();
+            record.extend([
+                Value::Duration(group.before_total_ns),
+                Value::Duration(group.after_total_ns),
+                Value::Duration(group.before_mean_ns),
+                Value::Duration(group.after_mean_ns),
+                number(group.delta_pct),
+                number(group.p_value),
+                number(group.q_value),
+                Value::Text(if group.significant { "true" } else { "false" }),
+                Value::Text(group.status.name()),
+                Value::Text(group.direction.name()),
+                Value::Text(group.test.map_or("", TestMethod::name)),
+                Value::Text(group.verdict.name()),
+            ]);
+            writer.write(&record)?;
+        }
+        Ok(())
+    })
+}
+
+/// The metrics of the summary table, one row each: the JSON's `metrics`
+/// fields, an interval `[low, high]` as two columns `_low`, `_high`.
+fn metrics_csv(diff: &Diff, csv: CsvOptions) -> Result<String> {
+    let names = [
+        "metric",
+        "before_mean",
+        "after_mean",
+        "before_median",
+        "after_median",
+        "before_median_ci_low",
+        "before_median_ci_high",
+        "after_median_ci_low",
+        "after_median_ci_high",
         "delta_pct",
+        "median_delta_pct",
+        "shift",
+        "shift_ci_low",
+        "shift_ci_high",
+        "shift_pct",
+        "shift_ci_pct_low",
+        "shift_ci_pct_high",
         "p_value",
-        "q_value",
         "significant",
-        "status",
+        "n_before",
+        "n_after",
         "direction",
         "test",
         "verdict",
-    ]);
-    writer.write_record(&header)?;
-    let optional = |v: Option<f64>| v.map_or_else(String::new, |v| v.to_string());
-    for group in &diff.groups {
-        let mut record: Vec<String> = diff
-            .by
-            .iter()
-            .map(|key| spreadsheet_safe(group.key(*key).unwrap_or("")).into_owned())
-            .collect();
-        record.extend([
-            group.before_total_ns.to_string(),
-            group.after_total_ns.to_string(),
-            group.before_mean_ns.to_string(),
-            group.after_mean_ns.to_string(),
-            optional(group.delta_pct),
-            optional(group.p_value),
-            optional(group.q_value),
-            group.significant.to_string(),
-            group.status.name().to_string(),
-            group.direction.name().to_string(),
-            group.test.map_or("", TestMethod::name).to_string(),
-            group.verdict.name().to_string(),
-        ]);
-        writer.write_record(&record)?;
-    }
-    Ok(String::from_utf8(writer.into_inner()?)?)
+        "verdict_reason",
+        "limit",
+        "samples_needed",
+    ];
+    let text_columns = [
+        "metric",
+        "significant",
+        "direction",
+        "test",
+        "verdict",
+        "verdict_reason",
+    ];
+    let fields: Vec<Field> = names
+        .iter()
+        .map(|name| {
+            let kind = match *name {
+                name if text_columns.contains(&name) => Kind::Text,
+                "n_before" | "n_after" | "samples_needed" => Kind::Count,
+                _ => Kind::Share,
+            };
+            Field::new(*name, kind)
+        })
+        .collect();
+    let number = |v: Option<f64>| v.map_or(Value::Null, Value::Share);
+    let ends = |v: Option<[f64; 2]>| {
+        [
+            number(v.map(|[low, _]| low)),
+            number(v.map(|[_, high]| high)),
+        ]
+    };
+    csv_table(&fields, csv, |writer| {
+        for m in &diff.metrics {
+            let mut record = vec![
+                Value::Text(m.metric.name()),
+                number(m.before_mean),
+                number(m.after_mean),
+                number(m.before_median),
+                number(m.after_median),
+            ];
+            record.extend(ends(m.before_median_ci));
+            record.extend(ends(m.after_median_ci));
+            record.extend([
+                number(m.delta_pct),
+                number(m.median_delta_pct),
+                number(m.shift),
+            ]);
+            record.extend(ends(m.shift_ci));
+            record.push(number(m.shift_pct));
+            record.extend(ends(m.shift_ci_pct));
+            record.extend([
+                number(m.p_value),
+                Value::Text(if m.significant { "true" } else { "false" }),
+                Value::Count(m.n_before as u64),
+                Value::Count(m.n_after as u64),
+                Value::Text(m.direction.name()),
+                Value::Text(m.test.map_or("", TestMethod::name)),
+                Value::Text(m.verdict.name()),
+                Value::Text(m.verdict_reason.as_deref().unwrap_or("")),
+                number(m.limit),
+                m.samples_needed
+                    .map_or(Value::Null, |n| Value::Count(n as u64)),
+            ]);
+            writer.write(&record)?;
+        }
+        Ok(())
+    })
 }
 
 /// Two-count collapsed stacks, the input of inferno's and FlameGraph's

@@ -18,6 +18,7 @@ pub mod verdict;
 use anyhow::Result;
 
 use crate::engine::Analysis;
+use crate::export::writer::CsvOptions;
 
 /// The output formats of `report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -45,6 +46,8 @@ pub struct Style {
     /// A row per sample however many (`--samples all`); otherwise more
     /// than [`spark::SAMPLES_IN_TABLE`] samples are a sparkline.
     pub all_samples: bool,
+    /// How `--format csv` looks (`--delimiter`, ...).
+    pub csv: CsvOptions,
 }
 
 /// Renders the analysis in the given format.
@@ -52,7 +55,7 @@ pub fn render(analysis: &Analysis, format: ReportFormat, style: &Style) -> Resul
     match format {
         ReportFormat::Table => Ok(text::terminal(analysis, style)),
         ReportFormat::Markdown => Ok(text::markdown(analysis)),
-        ReportFormat::Csv => csv::groups(analysis),
+        ReportFormat::Csv => csv::groups(analysis, style.csv),
         ReportFormat::Json => json(analysis),
     }
 }
