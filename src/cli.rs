@@ -165,8 +165,14 @@ pub struct PlotArgs {
 
     /// Draw the spin share and kernel_lock share of Running per sample as
     /// lines, for inputs with many samples, instead of a bar per sample.
-    #[arg(long, help_heading = "Output")]
+    #[arg(long, help_heading = "Output", conflicts_with = "flame")]
     pub over_time: bool,
+
+    /// Draw a flame graph of the waits by call stack instead (interactive
+    /// SVG: search, zoom, tooltips), from inputs that record stacks
+    /// (btrace and bpftrace maps keyed by kstack).
+    #[arg(long, help_heading = "Output")]
+    pub flame: bool,
 }
 
 /// `900x600` as (900, 600).
@@ -697,6 +703,11 @@ pub struct DiffArgs {
     /// piped into a pager; COLUMNS when set).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(20..), help_heading = "Output")]
     pub width: Option<u16>,
+
+    /// Also write a differential flame graph to FILE (SVG): the after
+    /// side's call stacks, coloured only where the change is significant.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub flame: Option<PathBuf>,
 
     /// Which table `--format csv` writes: every group compared, or the
     /// metrics (the summary table, with its intervals and verdicts).

@@ -54,6 +54,16 @@ impl Default for Fold {
     }
 }
 
+/// A folded call stack as the keys read its frames: without their offsets
+/// unless `keep_offsets`.
+pub fn folded_stack(stack: &str, keep_offsets: bool) -> std::borrow::Cow<'_, str> {
+    if keep_offsets {
+        return std::borrow::Cow::Borrowed(stack);
+    }
+    let frames: Vec<&str> = stack.split(';').map(strip_offset).collect();
+    std::borrow::Cow::Owned(frames.join(";"))
+}
+
 /// A symbol or caller without its offset: `vm_map_lock_ln+0x4f`, Linux's
 /// `do_exit+0x1a2/0x9d0` and bpftrace's decimal `xfs_ilock+125` lose
 /// everything from the `+`, since offsets move between kernel builds.
@@ -275,6 +285,11 @@ pub struct InputFacts {
     pub stats: ParseStats,
     /// Who held the locks its thread waited on (captures).
     pub holders: Holders,
+    /// The call stacks the waits were recorded with (btrace and bpftrace
+    /// `kstack` maps), by (key index, folded stack): their wait in ns, or
+    /// their events where the rows count events with no time. Empty for
+    /// inputs without stacks.
+    pub stacks: InputMap<(u32, Box<str>), u64>,
 }
 
 impl InputFacts {
@@ -342,6 +357,13 @@ impl InputFacts {
                 .entry(key_remap[*key as usize])
                 .or_default()
                 .merge(histogram);
+        }
+        for ((key, stack), weight) in chunk.stacks {
+            let sum = self
+                .stacks
+                .entry((key_remap[key as usize], stack))
+                .or_default();
+            *sum = sum.saturating_add(weight);
         }
         self.detail.append(chunk.detail, &key_remap, shift);
         Arc::make_mut(&mut self.samples).append(&chunk.samples, continues)?;
@@ -829,7 +851,27 @@ impl FactsBuilder {
         self.touched[self.touched_len] = at;
         self.touched_len += usize::from(first_in_sample);
         self.fold_waits(at, row);
+        if !row.stack.is_empty() {
+            self.fold_stack(at, row);
+        }
         Ok(())
+    }
+
+    /// Adds the row's wait (or, for a count() map, its events) to its call
+    /// stack's, the frames without offsets unless kept.
+    #[cold]
+    fn fold_stack(&mut self, at: u32, row: &Row<'_>) {
+        let stack = folded_stack(row.stack, self.fold.keep_offsets);
+        let weight = match row.waits {
+            RowWaits::Untimed => row.count,
+            _ => row.dur_ns,
+        };
+        let sum = self
+            .facts
+            .stacks
+            .entry((at, stack.into_owned().into()))
+            .or_default();
+        *sum = sum.saturating_add(weight);
     }
 
     /// Counts the row's single waits in its key's distribution, or marks

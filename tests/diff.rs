@@ -1121,7 +1121,9 @@ fn csv_for_spreadsheets_has_the_metrics_and_the_export_options() {
     ]);
     assert_eq!(report.code, 0, "{}", report.stderr);
     assert!(
-        report.stdout.contains("kernel;kernel_lock;reaper;spin;13095905;5;5;2619181;6552644;0,33"),
+        report
+            .stdout
+            .contains("kernel;kernel_lock;reaper;spin;13095905;5;5;2619181;6552644;0,33"),
         "{}",
         report.stdout
     );

@@ -353,3 +353,24 @@ fn decimal_commas_for_spreadsheets_that_read_them() {
         assert!(refused.stderr.contains(message), "{}", refused.stderr);
     }
 }
+
+#[test]
+fn folded_rows_with_a_call_stack_write_the_whole_stack() {
+    // The xfs_release mail's three count() stacks, outermost frame first,
+    // offsets left out, weighed by their events (the mail's figures).
+    let run = run(&[
+        "export",
+        "--format",
+        "folded",
+        "fixtures/real/bpftrace-lkml-xfs-release-whole-mail.txt",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(
+        lines[2],
+        "entry_SYSCALL_64_after_hwframe;do_syscall_64;__x64_sys_close;__fput;xfs_release;\
+         _raw_spin_lock;__pv_queued_spin_lock_slowpath 1432766"
+    );
+    assert!(lines[1].ends_with(";xfs_ilock;down_read;rwsem_down_read_slowpath;_raw_spin_lock_irq;__pv_queued_spin_lock_slowpath 137639"));
+}

@@ -18,6 +18,7 @@ mod hostile_memory;
 mod hostile_output;
 mod hostile_text;
 mod parallel;
+mod pictures;
 mod plot;
 mod properties;
 mod real_outputs;

@@ -1,6 +1,6 @@
 //! `contend diff`: before/after comparison of two builds.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
@@ -8,13 +8,18 @@ use super::csv_options;
 use crate::cli::DiffArgs;
 use crate::engine::diff::{DEFAULT_LIMIT, Diff, Metric, MetricDiff, Threshold, compare};
 use crate::error::Exit;
+use crate::facts::InputFacts;
 use crate::ingest::{self, source};
 use crate::notes::{Verbosity, note_inputs, say, shows, warn};
 use crate::output::write_stdout;
-use crate::report::Style;
+use crate::output::{Destination, refuse_inputs};
 use crate::report::diff::{DiffFormat, DiffTable, fail_line, inconclusive_line, render};
 use crate::report::verdict::warning_lines;
+use crate::report::{Style, flame};
 use crate::terminal::{output_width, use_color, use_color_on_stderr, utf8_locale};
+
+/// The differential flame graph's width in pixels (FlameGraph's).
+const FLAME_WIDTH: u32 = 1200;
 
 /// Runs the comparison; exit 1 when `--fail-above` found a regression
 /// (or, with `--fail-inconclusive`, a watched metric it could not tell).
@@ -45,6 +50,12 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
         );
     }
     let paths: [PathBuf; 2] = [args.before.clone(), args.after.clone()];
+    if let Some(flame) = &args.flame {
+        if flame == Path::new("-") {
+            bail!("--flame FILE: stdout has the report; name a file (`--flame diff.svg`)");
+        }
+        refuse_inputs(Some(flame), &paths)?;
+    }
     let mut sources = source::sources(&paths, &[])?;
     for (source, label) in sources
         .iter_mut()
@@ -64,6 +75,9 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
         );
     }
     let diff = compare(&inputs, &args.options())?;
+    if let Some(path) = &args.flame {
+        write_flame(path, &diff, &inputs, FLAME_WIDTH)?;
+    }
     let style = Style {
         color: use_color(args.color),
         width: output_width(args.width),
@@ -107,4 +121,14 @@ fn gate_exit(diff: &Diff, fail_inconclusive: bool) -> Exit {
     } else {
         Exit::Ok
     }
+}
+
+/// Writes the differential flame graph to `path` (`-`: stdout is the
+/// report's, so a file is needed), whole or not at all.
+fn write_flame(path: &Path, diff: &Diff, inputs: &[InputFacts], width: u32) -> Result<()> {
+    use std::io::Write;
+    let svg = flame::diff_svg(diff, &inputs[0], &inputs[1], width)?;
+    let mut out = Destination::open(Some(path))?;
+    out.write_all(svg.as_bytes())?;
+    out.commit()
 }

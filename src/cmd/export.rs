@@ -14,7 +14,7 @@ use crate::export::records::{
 };
 use crate::export::writer::{RecordWriter, WriterOptions, write_folded};
 use crate::export::{ExportFormat, Value, What};
-use crate::facts::{Fold, read_site};
+use crate::facts::{Fold, folded_stack, read_site};
 use crate::filter::Hits;
 use crate::ingest::{self, Consumer, source};
 use crate::notes::{Notes, note_offsets, note_skipped};
@@ -199,6 +199,13 @@ impl RowConsumer<'_> {
                 row_time(&row).map_or(Value::Null, Value::Duration),
                 row_events(&row).map_or(Value::Null, Value::Count),
             ]),
+            RowTarget::Folded { out, .. } if !row.stack.is_empty() => {
+                // The whole call stack where the input recorded one.
+                let stack = folded_stack(row.stack, self.fold.keep_offsets);
+                let frames: Vec<&str> = stack.split(';').collect();
+                let weight = row_time(&row).unwrap_or(row.count);
+                Ok(write_folded(*out, &frames, &[weight])?)
+            }
             RowTarget::Folded { out, by } => {
                 let keys: Vec<&str> = by
                     .iter()

@@ -11,7 +11,7 @@ use crate::engine::{AnalysisOptions, analyze};
 use crate::error::Exit;
 use crate::notes::{Verbosity, note_inputs, say, shows};
 use crate::output::{Destination, refuse_inputs};
-use crate::report::{over_time, plot};
+use crate::report::{flame, over_time, plot};
 
 /// Reads the inputs and writes the chart.
 pub fn run(args: &PlotArgs) -> Result<Exit> {
@@ -31,8 +31,16 @@ pub fn run(args: &PlotArgs) -> Result<Exit> {
     let output = (!to_stdout).then_some(args.output.as_path());
     refuse_inputs(output, &args.input.inputs)?;
     let inputs = read_inputs(&args.input, &options.by)?;
-    let analysis = analyze(&inputs, &options)?;
     let (width, height) = args.size;
+    if args.flame {
+        let svg = flame::svg(&inputs, width)?;
+        let mut out = Destination::open(output)?;
+        out.write_all(svg.as_bytes())?;
+        out.commit()?;
+        note_inputs(&inputs);
+        return Ok(Exit::Ok);
+    }
+    let analysis = analyze(&inputs, &options)?;
     let (svg, shown) = if args.over_time {
         (
             over_time::svg(&analysis, width, height)?,

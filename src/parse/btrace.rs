@@ -49,6 +49,8 @@ struct Entry<'a> {
     keys: Vec<&'a str>,
     /// Index in `keys` of a multi-line stack key, if any.
     stack_key: Option<usize>,
+    /// That stack folded, outermost frame first (empty without one).
+    stack: &'a str,
     value: &'a str,
 }
 
@@ -319,6 +321,7 @@ impl Reader {
                 map,
                 keys,
                 stack_key: None,
+                stack: "",
                 value,
             };
             return self.entry(number, &entry, options, sink);
@@ -417,10 +420,12 @@ impl Reader {
         let stack_key = keys.len();
         keys.push(frame);
         keys.extend(after);
+        let stack = folded_stack(&frames);
         let entry = Entry {
             map: &map,
             keys,
             stack_key: Some(stack_key),
+            stack: &stack,
             value: value.trim(),
         };
         self.entry(number, &entry, options, sink)
@@ -485,6 +490,7 @@ impl Reader {
                 self.stats.unsure_values.add(number);
             }
         }
+        row.stack = entry.stack;
         let roles = key_roles(entry, &options.keys)?;
         if !roles.contains(&MapKey::Category) {
             row.category = entry.map;
@@ -549,6 +555,20 @@ fn assigned_maps(text: &str, function: &str) -> Vec<String> {
 }
 
 /// The role of each key: `--keys` when given, else by count, a stack key
+/// A kstack key's frames (innermost first, as bpftrace and btrace print
+/// them) as a folded stack: outermost first, joined by `;` (a `;` in a
+/// frame becomes `:`).
+fn folded_stack(frames: &[String]) -> String {
+    let mut folded = String::new();
+    for frame in frames.iter().rev() {
+        if !folded.is_empty() {
+            folded.push(';');
+        }
+        folded.extend(frame.chars().map(|c| if c == ';' { ':' } else { c }));
+    }
+    folded
+}
+
 /// being the caller.
 fn key_roles(entry: &Entry<'_>, given: &[MapKey]) -> Result<Vec<MapKey>, String> {
     if !given.is_empty() {

@@ -72,6 +72,10 @@ pub struct Row<'a> {
     pub key_layout: u64,
     /// What the row tells of single waits.
     pub waits: RowWaits<'a>,
+    /// The call stack the wait was recorded with, as a folded stack (frames
+    /// outermost first, joined by `;`, as read); empty where the input has
+    /// none. Drawn by `--flame`, not part of the key.
+    pub stack: &'a str,
 }
 
 /// What a row tells of the single waits it stands for: whether a
@@ -109,6 +113,7 @@ impl Row<'_> {
             key_text: "",
             key_layout: 0,
             waits: RowWaits::Unknown,
+            stack: "",
         }
     }
 

@@ -6,6 +6,7 @@ pub mod boxes;
 pub mod cells;
 pub mod csv;
 pub mod diff;
+pub mod flame;
 pub mod histogram;
 pub mod holders;
 pub mod human;

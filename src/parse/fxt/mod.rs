@@ -190,6 +190,7 @@ impl ThreadSamples {
                     key_text: "",
                     key_layout: 0,
                     waits: RowWaits::Each(&wait.histogram),
+                    stack: "",
                 };
                 sink.row(&row)
                     .map_err(|m| format!("{} window {}: {m}", self.name, sample.window + 1))?;
