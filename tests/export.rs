@@ -374,3 +374,37 @@ fn folded_rows_with_a_call_stack_write_the_whole_stack() {
     );
     assert!(lines[1].ends_with(";xfs_ilock;down_read;rwsem_down_read_slowpath;_raw_spin_lock_irq;__pv_queued_spin_lock_slowpath 137639"));
 }
+
+#[test]
+fn stacks_printed_under_rows_are_the_rows_stacks() {
+    let folded = |fixture: &str| {
+        let run = run(&["export", "--format", "folded", fixture]);
+        assert_eq!(run.code, 0, "{fixture}: {}", run.stderr);
+        run.stdout
+    };
+    // perf lock contention -v on LKML: each row's eight frames under it,
+    // innermost first; 10.74 us and 7.70 us.
+    let perf = folded("fixtures/real/perf-lock-contention-lkml-verbose-callstack.txt");
+    let lines: Vec<&str> = perf.lines().collect();
+    assert_eq!(
+        lines[..2],
+        [
+            "tick_irq_enter;tick_do_update_jiffies64;_raw_spin_lock;queued_spin_lock_slowpath;\
+             __bpf_trace_contention_begin;bpf_trace_run2;bpf_prog_bf07ae9e2cbd02c5_contention_begin;\
+             bpf_prog_bf07ae9e2cbd02c5_contention_begin 10740",
+            "load_balance;raw_spin_rq_lock_nested;_raw_spin_lock;queued_spin_lock_slowpath;\
+             __bpf_trace_contention_begin;bpf_trace_run2;bpf_prog_bf07ae9e2cbd02c5_contention_begin;\
+             bpf_prog_bf07ae9e2cbd02c5_contention_begin 7700",
+        ]
+    );
+    // -x , -v: the stack in one field, cut short with `...`.
+    let csv = folded("fixtures/real/perf-lock-contention-lkml-csv-x-verbose-F-wait-total.txt");
+    assert!(
+        csv.starts_with("rcu_core;_raw_spin_lock_irqsave 37134\n"),
+        "{csv}"
+    );
+    // klockstat -s 3: the wait row's stack is its own, not the hold row's
+    // printed after it (hold rows are set apart).
+    let klockstat = folded("fixtures/real/klockstat-bcc-example-stacks.txt");
+    assert_eq!(klockstat, "pipe_read;pipe_wait 556542328\n");
+}

@@ -235,9 +235,9 @@ fn a_flame_graph_draws_each_stack_as_wide_as_its_wait() {
     assert!(table.stdout.is_empty());
     assert_eq!(
         table.stderr,
-        "contend: openbsd-reaper-make-j32 (table): no call stacks to draw; --flame draws btrace \
-         and bpftrace maps keyed by kstack (`@[kstack] = sum(...)`), the waits' stacks as \
-         recorded\n"
+        "contend: openbsd-reaper-make-j32 (table): no call stacks to draw; --flame draws the \
+         stacks printed with the waits: btrace and bpftrace maps keyed by kstack, perf lock \
+         contention -v, klockstat -s\n"
     );
 }
 

@@ -420,7 +420,7 @@ impl Reader {
         let stack_key = keys.len();
         keys.push(frame);
         keys.extend(after);
-        let stack = folded_stack(&frames);
+        let stack = super::stacked::fold(&frames);
         let entry = Entry {
             map: &map,
             keys,
@@ -555,20 +555,6 @@ fn assigned_maps(text: &str, function: &str) -> Vec<String> {
 }
 
 /// The role of each key: `--keys` when given, else by count, a stack key
-/// A kstack key's frames (innermost first, as bpftrace and btrace print
-/// them) as a folded stack: outermost first, joined by `;` (a `;` in a
-/// frame becomes `:`).
-fn folded_stack(frames: &[String]) -> String {
-    let mut folded = String::new();
-    for frame in frames.iter().rev() {
-        if !folded.is_empty() {
-            folded.push(';');
-        }
-        folded.extend(frame.chars().map(|c| if c == ';' { ':' } else { c }));
-    }
-    folded
-}
-
 /// being the caller.
 fn key_roles(entry: &Entry<'_>, given: &[MapKey]) -> Result<Vec<MapKey>, String> {
     if !given.is_empty() {

@@ -29,6 +29,7 @@ use std::io::BufRead;
 
 use super::format::{Format, NO_STATES};
 use super::mail::{PastedLines, parse_pasted};
+use super::stacked::StackedRows;
 use super::{Events, ParseOptions, ParseStats, Row, RowWaits, Sink, fields};
 use crate::error::{InputError, shorten};
 
@@ -123,7 +124,13 @@ pub fn parse<R: BufRead>(
         started: false,
         stats: ParseStats::default(),
     };
-    parse_pasted(reader, name, options.lossy, state, sink)
+    // `-s` prints each row's stack under it.
+    let mut stacked = StackedRows::new(sink);
+    let stats = parse_pasted(reader, name, options.lossy, state, &mut stacked)?;
+    stacked
+        .flush()
+        .map_err(|message| InputError::whole(name, message))?;
+    Ok(stats)
 }
 
 impl PastedLines for Reader<'_> {
@@ -156,11 +163,14 @@ impl Reader<'_> {
             return Ok(());
         }
         if is_stack_or_footer(text) {
-            if self.options.strict && !text.starts_with("Max PID ") && !looks_like_frame(text) {
+            let frame = !text.starts_with("Max PID ");
+            if self.options.strict && frame && !looks_like_frame(text) {
                 return Err(super::refused("not a stack frame of klockstat -s", text));
             }
+            sink.frame(frame.then_some(text));
             return Ok(());
         }
+        sink.frame(None);
         if let Some(table) = self.after_blank.take() {
             // A row's caller is one word: prose that ends in four numbers
             // ("... 96 cores, 10 20 30 40") is no row.

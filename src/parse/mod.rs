@@ -23,6 +23,7 @@ pub mod lockstat;
 pub mod mail;
 pub mod perf_lock;
 pub mod perf_lock_report;
+pub mod stacked;
 pub mod table;
 
 use std::io::BufRead;
@@ -146,6 +147,12 @@ pub trait Sink {
     fn holder(&mut self, _share: crate::holders::HolderShare) -> Result<(), String> {
         Ok(())
     }
+
+    /// `Some`: a frame of the call stack printed under the last row,
+    /// innermost first (perf lock `-v`, klockstat `-s`); `None`: a line
+    /// that is no frame, which ends that stack. Kept by
+    /// [`stacked::StackedRows`], ignored by default.
+    fn frame(&mut self, _frame: Option<&str>) {}
 }
 
 /// Options the parsers honour.

@@ -30,6 +30,7 @@ use std::io::BufRead;
 
 use super::format::{Format, NO_STATES};
 use super::mail::{PastedLines, parse_pasted};
+use super::stacked::StackedRows;
 use super::{ParseOptions, ParseStats, Row, RowWaits, Sink, fields};
 use crate::error::{InputError, shorten};
 use crate::holders::{Doing, HoldEdge, HolderShare, HolderThread};
@@ -50,6 +51,8 @@ enum Column {
     Comm,
     Owner,
     Cgroup,
+    /// `-x SEP -v`: the stack in one field, `0x... frame+0x44: 0x... ...`.
+    Stacktrace,
     Other,
 }
 
@@ -71,6 +74,7 @@ impl Column {
             "comm" => Column::Comm,
             "owner" => Column::Owner,
             "cgroup" => Column::Cgroup,
+            "stacktrace" => Column::Stacktrace,
             _ => Column::Other,
         }
     }
@@ -148,6 +152,27 @@ impl Layout {
         }
     }
 
+    /// The frames of a `-x SEP -v` row's stacktrace field, innermost first
+    /// (`0xffffffff9d0401e4 _raw_spin_lock_irqsave+0x44: ...`: each entry
+    /// an address and a symbol; perf ends a long stack with `...`).
+    fn stack_frames<'l>(&self, text: &'l str) -> Vec<&'l str> {
+        let Layout::Csv(separator, columns) = self else {
+            return Vec::new();
+        };
+        let Some(index) = columns.iter().position(|c| *c == Column::Stacktrace) else {
+            return Vec::new();
+        };
+        // The stack is the last field; its entries may hold the separator
+        // only if it is `:`, which perf does not offer with -v.
+        let Some(field) = text.splitn(columns.len(), *separator).nth(index) else {
+            return Vec::new();
+        };
+        field
+            .split(':')
+            .filter_map(|entry| entry.split_whitespace().nth(1))
+            .collect()
+    }
+
     /// The `pid` field of a row, when the layout has one.
     fn pid<'l>(&self, text: &'l str) -> Option<&'l str> {
         let index = self.columns().iter().position(|c| *c == Column::Pid)?;
@@ -223,7 +248,13 @@ pub fn parse<R: BufRead>(
         stats: ParseStats::default(),
         options,
     };
-    parse_pasted(reader, name, options.lossy, state, sink)
+    // `-v` prints each row's stack under it.
+    let mut stacked = StackedRows::new(sink);
+    let stats = parse_pasted(reader, name, options.lossy, state, &mut stacked)?;
+    stacked
+        .flush()
+        .map_err(|message| InputError::whole(name, message))?;
+    Ok(stats)
 }
 
 impl PastedLines for Reader<'_> {
@@ -246,6 +277,12 @@ impl PastedLines for Reader<'_> {
 impl Reader<'_> {
     fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
         let text = line.trim();
+        if is_stack_line(text) {
+            // `0xffffffff81a5f2b4  do_exit+0x1a2`: the frame is the symbol.
+            sink.frame(Some(text.split_whitespace().nth(1).unwrap_or("")));
+            return Ok(());
+        }
+        sink.frame(None);
         if let Some(columns) = table_header(text) {
             return self.start(number, Layout::Table(columns), sink);
         }
@@ -265,7 +302,7 @@ impl Reader<'_> {
             }
             return Ok(());
         }
-        if is_stack_line(text) || text.starts_with("# ") {
+        if text.starts_with("# ") {
             return Ok(());
         }
         match (self.part, &self.layout) {
@@ -280,7 +317,11 @@ impl Reader<'_> {
             (Part::Waits, Some(layout)) if starts_with_digit(text) => {
                 self.rows_in_table += 1;
                 let row = layout.row(number, text)?;
-                self.emit(row, layout.pid(text), sink)
+                self.emit(row, layout.pid(text), sink)?;
+                for frame in layout.stack_frames(text) {
+                    sink.frame(Some(frame));
+                }
+                Ok(())
             }
             // After a blank line, a line that reads as a row of the table
             // is one (a blank line pasted inside the table); one that does
@@ -490,7 +531,7 @@ fn set<'l>(row: &mut Row<'l>, column: Column, field: &'l str) -> Result<(), Stri
         Column::AvgWait => {
             wait("avg wait", field)?;
         }
-        Column::MinWait | Column::Pid | Column::Other => {}
+        Column::MinWait | Column::Pid | Column::Stacktrace | Column::Other => {}
         Column::Type => row.category = field,
         Column::Caller | Column::Comm | Column::Owner | Column::Cgroup => row.caller = field,
         // `-l` prints the address, then the symbol when it has one.

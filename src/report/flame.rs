@@ -25,8 +25,8 @@ fn stacks_of(inputs: &[InputFacts]) -> Result<()> {
         return Ok(());
     }
     bail!(
-        "{}: no call stacks to draw; --flame draws btrace and bpftrace maps keyed by kstack \
-         (`@[kstack] = sum(...)`), the waits' stacks as recorded",
+        "{}: no call stacks to draw; --flame draws the stacks printed with the waits: \
+         btrace and bpftrace maps keyed by kstack, perf lock contention -v, klockstat -s",
         without.join(", ")
     )
 }
