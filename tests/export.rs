@@ -407,4 +407,37 @@ fn stacks_printed_under_rows_are_the_rows_stacks() {
     // printed after it (hold rows are set apart).
     let klockstat = folded("fixtures/real/klockstat-bcc-example-stacks.txt");
     assert_eq!(klockstat, "pipe_read;pipe_wait 556542328\n");
+    // lockstat -s from illumos' manual: the stack beside the histogram,
+    // wrapped below it; 9 x 2540 ns and 1 x 1036 ns.
+    let illumos = run(&[
+        "export",
+        "--format",
+        "folded",
+        "--keep-offsets",
+        "fixtures/real/lockstat-illumos-man-ex3-hold-stack-histogram.txt",
+    ]);
+    assert_eq!(
+        illumos.stdout,
+        "sbus_intr_wrapper+0x30;hmeintr+0x36c;hmeread+0x31c;_c_putnext+0x148;ip_rput+0xec4;\
+         putnext+0x78;tcp_rput_data+0x2b90 22860\n\
+         sbus_intr_wrapper+0x30;hmeintr+0x36c;hmeread+0x31c;_c_putnext+0x148;ip_rput+0xec4;\
+         putnext+0x78;tcp_rput_data+0x2fd0;freemsg+0x44 1036\n"
+    );
+    // FreeBSD's stacks begin at the caller's caller: the caller is put on
+    // top. Hold rows, read with --events hold: 32 x 1631 and 29 x 4851 ns.
+    let freebsd = run(&[
+        "export",
+        "--format",
+        "folded",
+        "--events",
+        "hold",
+        "fixtures/real/lockstat-freebsd-man-ex3-hold-stack-histogram.txt",
+    ]);
+    assert_eq!(
+        freebsd.stdout,
+        "fork_exit;ithread_loop;intr_event_execute_handlers;swi_net;ip_input;tcp_input;\
+         tcp_do_segment 52192\n\
+         fork_exit;ithread_loop;intr_event_execute_handlers;swi_net;ip_input;tcp_input;\
+         tcp_do_segment;sowakeup 140679\n"
+    );
 }

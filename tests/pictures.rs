@@ -237,7 +237,7 @@ fn a_flame_graph_draws_each_stack_as_wide_as_its_wait() {
         table.stderr,
         "contend: openbsd-reaper-make-j32 (table): no call stacks to draw; --flame draws the \
          stacks printed with the waits: btrace and bpftrace maps keyed by kstack, perf lock \
-         contention -v, klockstat -s\n"
+         contention -v, klockstat -s, lockstat -s\n"
     );
 }
 

@@ -13,12 +13,14 @@
 //! spin, `block` events sleep. `nsec` is the mean wait, so a row's total is
 //! Count x nsec; lockstat gives no maximum, so the mean stands in for it.
 //! The whole report is one sample. Stack and histogram lines under `-s`
-//! are skipped and counted.
+//! are skipped and counted as lines, their frames kept as the row's call
+//! stack.
 
 use std::io::BufRead;
 
 use super::format::{Format, NO_STATES};
 use super::mail::{PastedLines, parse_pasted};
+use super::stacked::StackedRows;
 use super::{Events, ParseOptions, ParseStats, Row, RowWaits, Sink, fields};
 use crate::error::{InputError, shorten};
 
@@ -80,6 +82,13 @@ struct Reader<'o> {
     titles: Vec<String>,
     /// The kind of the current table's rows, once its header is read.
     table: Option<Kind>,
+    /// Under `-s`: a histogram with a `Stack` column began, so its lines
+    /// (and the frames wrapped below them) carry the row's stack.
+    stack_column: bool,
+    /// The last row's caller until its stack's first frame is read:
+    /// FreeBSD's stacks begin at the caller's caller, illumos' at the
+    /// caller, and a flame graph's top frame is the caller either way.
+    caller_to_stack: Option<String>,
     stats: ParseStats,
 }
 
@@ -115,11 +124,19 @@ pub fn parse<R: BufRead>(
         section: None,
         titles: Vec::new(),
         table: None,
+        stack_column: false,
+        caller_to_stack: None,
         stats: ParseStats::default(),
     };
     sink.sample(Vec::new())
         .map_err(|message| InputError::whole(name, message))?;
-    parse_pasted(reader, name, options.lossy, state, sink)
+    // `-s` prints each row's stack under it, beside its histogram.
+    let mut stacked = StackedRows::new(sink);
+    let stats = parse_pasted(reader, name, options.lossy, state, &mut stacked)?;
+    stacked
+        .flush()
+        .map_err(|message| InputError::whole(name, message))?;
+    Ok(stats)
 }
 
 impl PastedLines for Reader<'_> {
@@ -142,7 +159,17 @@ impl PastedLines for Reader<'_> {
 impl Reader<'_> {
     fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
         let text = line.trim();
+        if let Some(frame) = self.stack_frame(text) {
+            if let Some(caller) = self.caller_to_stack.take() {
+                if caller != frame {
+                    sink.frame(Some(&caller));
+                }
+            }
+            sink.frame(Some(frame));
+        }
         if let Some(event) = section_title(text) {
+            sink.frame(None);
+            self.stack_column = false;
             if self.titles.iter().any(|seen| seen == event) {
                 // A second run (before and after a patch): a sample of its own.
                 self.stats.extra_tables.add(number);
@@ -155,8 +182,13 @@ impl Reader<'_> {
             return Ok(());
         }
         if is_table_header(text) {
+            sink.frame(None);
+            self.stack_column = false;
             self.table = Some(self.table_kind(number, text));
             return Ok(());
+        }
+        if text.contains("Time Distribution") {
+            self.stack_column = text.split_whitespace().last() == Some("Stack");
         }
         if text.is_empty() || text.bytes().all(|b| b == b'-') {
             return Ok(());
@@ -166,12 +198,42 @@ impl Reader<'_> {
                 super::refused("a profiling row (lockstat -I), not lock data", text),
             ),
             (Some(kind), Some(event)) if is_row(text) => {
+                // A row ends the stack above; its own follows it.
+                sink.frame(None);
+                self.stack_column = false;
                 let row = row(event, number, text)?;
+                self.caller_to_stack = Some(row.caller.to_string());
                 take(kind, self.options.events, &mut self.stats, &row, sink)
             }
             _ => self
                 .stats
                 .skip_or_refuse(number, text, self.options, "a lockstat report"),
+        }
+    }
+
+    /// The frame a line under a `-s` row gives its stack: the word after a
+    /// histogram bucket's count (`256 |@@@@   5   tcp_rput_data+0x2b90`), or
+    /// a line that is one frame alone (the stack goes on below the
+    /// histogram). Lines are still counted as skipped: they are no rows.
+    fn stack_frame<'t>(&self, text: &'t str) -> Option<&'t str> {
+        if !self.stack_column || text.is_empty() {
+            return None;
+        }
+        let is_frame = |word: &str| {
+            word.chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+                && word.chars().all(|c| !c.is_whitespace())
+        };
+        match text.split_once('|') {
+            // A bucket: its bar of `@`, its count, then a frame, if any.
+            Some((_, rest)) => {
+                let mut words = rest.split_whitespace().filter(|w| !w.starts_with('@'));
+                words.next()?;
+                words.next().filter(|word| is_frame(word))
+            }
+            None if !text.contains(char::is_whitespace) && is_frame(text) => Some(text),
+            None => None,
         }
     }
 

@@ -26,7 +26,8 @@ fn stacks_of(inputs: &[InputFacts]) -> Result<()> {
     }
     bail!(
         "{}: no call stacks to draw; --flame draws the stacks printed with the waits: \
-         btrace and bpftrace maps keyed by kstack, perf lock contention -v, klockstat -s",
+         btrace and bpftrace maps keyed by kstack, perf lock contention -v, klockstat -s, \
+         lockstat -s",
         without.join(", ")
     )
 }
