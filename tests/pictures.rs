@@ -324,3 +324,83 @@ fn a_differential_flame_graph_colours_only_significant_changes() {
     ]);
     assert_eq!(refused.code, 2, "{}", refused.stderr);
 }
+
+/// The font the charts' text is laid out in for the overlap test: DejaVu
+/// Sans, Debian's default (fonts-dejavu-core, which .ci/run installs
+/// where it is missing); plotters asks for `sans-serif`.
+const FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+
+/// Every text of the picture laid out in [`FONT`]: (text, box).
+fn laid_out_texts(svg: &str) -> Vec<(String, resvg::tiny_skia::Rect)> {
+    let mut options = Options::default();
+    let font = std::fs::read(FONT)
+        .unwrap_or_else(|err| panic!("{FONT}: {err} (apt-get install fonts-dejavu-core)"));
+    options.fontdb_mut().load_font_data(font);
+    options.fontdb_mut().set_sans_serif_family("DejaVu Sans");
+    let tree = Tree::from_str(svg, &options).expect("an SVG resvg reads");
+    let mut texts = Vec::new();
+    collect_texts(tree.root(), &mut texts);
+    texts
+}
+
+fn collect_texts(group: &resvg::usvg::Group, texts: &mut Vec<(String, resvg::tiny_skia::Rect)>) {
+    for node in group.children() {
+        match node {
+            resvg::usvg::Node::Group(inner) => collect_texts(inner, texts),
+            resvg::usvg::Node::Text(text) => {
+                let words: String = text.chunks().iter().map(|c| c.text()).collect();
+                // Laid out: the glyphs became paths with a size.
+                assert!(
+                    text.flattened().has_children(),
+                    "{words}: not laid out (no font?)"
+                );
+                texts.push((words, text.abs_bounding_box()));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The texts whose boxes overlap, by more than a pixel each way.
+fn overlapping(texts: &[(String, resvg::tiny_skia::Rect)]) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    for (at, (a, box_a)) in texts.iter().enumerate() {
+        for (b, box_b) in &texts[at + 1..] {
+            if let Some(common) = box_a.intersect(box_b) {
+                if common.width() > 1.0 && common.height() > 1.0 {
+                    pairs.push((a.clone(), b.clone()));
+                }
+            }
+        }
+    }
+    pairs
+}
+
+#[test]
+fn no_label_overlaps_another() {
+    let dir = scratch_dir("pictures_labels");
+    let many = dir.join("many.txt");
+    // 60 samples, two inputs side by side: the x axis must thin its
+    // labels out rather than print them over each other.
+    std::fs::write(&many, crate::report::samples_text(60, |_| Some("4ms"))).unwrap();
+    let many = many.to_str().unwrap();
+    for (name, args) in [
+        ("seed", vec![SEED]),
+        ("two builds", vec![SEED, "fixtures/formats/reaper.csv"]),
+        ("many samples", vec![many, many]),
+        (
+            "perf lock",
+            vec!["fixtures/formats/linux-perf-lock-contention.txt"],
+        ),
+        ("over time", vec!["--over-time", many, SEED]),
+    ] {
+        let chart = dir.join("chart.svg");
+        let mut all = vec!["plot", "-o", chart.to_str().unwrap()];
+        all.extend(args);
+        let run = run(&all);
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+        let texts = laid_out_texts(&std::fs::read_to_string(&chart).unwrap());
+        assert!(texts.len() >= 10, "{name}: {} texts", texts.len());
+        assert_eq!(overlapping(&texts), [], "{name}");
+    }
+}

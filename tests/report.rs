@@ -999,7 +999,7 @@ fn inputs_without_running_time_rank_by_total_wait() {
 
 /// `samples` samples of the seed's layout, each with `running` and 1 ms
 /// on kernel_lock; `None` leaves the Running line out.
-fn samples_text(samples: usize, running: impl Fn(usize) -> Option<&'static str>) -> String {
+pub fn samples_text(samples: usize, running: impl Fn(usize) -> Option<&'static str>) -> String {
     let mut text = String::new();
     for sample in 0..samples {
         text.push_str("Stopped\t10ms\n");

@@ -148,3 +148,86 @@ fn warnings_are_yellow_on_a_terminal_and_plain_in_a_log() {
         crate::util::run_with_stdin(&["report", "--color", "always", "-"], text.as_bytes());
     assert_eq!(forced.stderr, format!("\x1b[33m{warning}\x1b[0m\n"));
 }
+
+/// Runs `contend ARGS` with stdout a terminal of `columns` x 24 (0: a
+/// 0x0 pseudo-terminal) and `env`; gives what the terminal showed, line
+/// ends as written (`\n`).
+fn shown_on_terminal(args: &[&str], columns: u16, env: &[(&str, &str)]) -> String {
+    let (mut controller, terminal) = pseudo_terminal();
+    let size = libc::winsize {
+        ws_row: if columns == 0 { 0 } else { 24 },
+        ws_col: columns,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads a winsize from the pointer, which lives
+    // through the call.
+    let set = unsafe {
+        libc::ioctl(
+            std::os::fd::AsRawFd::as_raw_fd(&terminal),
+            libc::TIOCSWINSZ,
+            &size,
+        )
+    };
+    assert_eq!(set, 0, "{}", std::io::Error::last_os_error());
+    let mut command = contend();
+    command.args(args).envs(env.iter().copied());
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(terminal))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("contend starts");
+    // The command keeps its copy of the terminal side open: dropped, so
+    // that the terminal is gone when contend is.
+    drop(command);
+    let reader = std::thread::spawn(move || {
+        let mut shown = Vec::new();
+        // Until the terminal's last user, contend, is gone (EIO).
+        let _ = controller.read_to_end(&mut shown);
+        shown
+    });
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(started.elapsed() < Duration::from_secs(20), "contend hangs");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let shown = reader.join().unwrap();
+    String::from_utf8(shown).unwrap().replace("\r\n", "\n")
+}
+
+/// The widest line's characters.
+fn widest(text: &str) -> usize {
+    text.lines()
+        .map(|line| line.chars().count())
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn the_terminal_decides_width_and_colour() {
+    let report = ["report", SEED];
+    // An 80-column terminal: every line fits; the verdict is bold.
+    let eighty = shown_on_terminal(&report, 80, &[]);
+    let plain = eighty.replace("\x1b[1m", "").replace("\x1b[0m", "");
+    assert!(widest(&plain) <= 80, "{eighty}");
+    assert!(
+        eighty.starts_with("\x1b[1mopenbsd-reaper-make-j32 (table)"),
+        "{eighty}"
+    );
+    // A 0x0 terminal (a serial console, some containers) has no width:
+    // every column kept, as without a terminal, not tables squeezed to
+    // nothing.
+    let no_size = shown_on_terminal(&report, 0, &[]);
+    assert!(no_size.contains("cum %"), "{no_size}");
+    assert!(!no_size.contains("ker…ck"));
+    // COLUMNS=0 likewise.
+    let zero = shown_on_terminal(&report, 0, &[("COLUMNS", "0")]);
+    assert!(zero.contains("cum %"));
+    // TERM=dumb: no escapes at all.
+    let dumb = shown_on_terminal(&report, 80, &[("TERM", "dumb")]);
+    assert!(!dumb.contains('\x1b'), "{dumb}");
+    // NO_COLOR too.
+    let no_color = shown_on_terminal(&report, 80, &[("NO_COLOR", "1")]);
+    assert!(!no_color.contains('\x1b'));
+}

@@ -26,6 +26,42 @@ pub(super) const OTHER_WAIT: RGBColor = RGBColor(204, 121, 167);
 const LEGEND_WIDTH: u32 = 170;
 /// The least room an x label needs, in pixels.
 const LABEL_WIDTH: u32 = 56;
+/// An x label's width per character, in pixels: plotters writes them at
+/// 9.7 px, where a sans-serif font's widest characters (digits, `m`, `#`)
+/// take up to 0.8 em.
+const LABEL_CHAR_WIDTH: f64 = 7.0;
+
+/// Which bars get an x label, so that no two labels overlap: the first
+/// bar of each input always (its label names the input), else every
+/// k-th, k as many bars as the longest label is wide, a label left out
+/// where the next input's first would come too close.
+fn shown_labels(bars: &[SampleBar], plot_width: u32) -> Vec<bool> {
+    let longest = bars
+        .iter()
+        .map(|bar| bar.label.chars().count())
+        .max()
+        .unwrap_or(0);
+    let label_width = (longest as f64 * LABEL_CHAR_WIDTH + 8.0).max(f64::from(LABEL_WIDTH));
+    let bar_width = f64::from(plot_width) / bars.len().max(1) as f64;
+    let every = (label_width / bar_width).ceil().max(1.0) as usize;
+    let first_of_input: Vec<bool> = (0..bars.len())
+        .map(|index| index == 0 || input_of(&bars[index].label) != input_of(&bars[index - 1].label))
+        .collect();
+    let mut shown = vec![false; bars.len()];
+    let mut last: Option<usize> = None;
+    for index in 0..bars.len() {
+        let next_first = (index + 1..bars.len())
+            .find(|&later| first_of_input[later])
+            .unwrap_or(usize::MAX);
+        let spaced = last.is_none_or(|last| index - last >= every);
+        let room_before_next = next_first.saturating_sub(index) >= every;
+        if first_of_input[index] || (index % every == 0 && spaced && room_before_next) {
+            shown[index] = true;
+            last = Some(index);
+        }
+    }
+    shown
+}
 
 /// One bar of the chart: its label and its parts, nanoseconds.
 #[derive(Debug, Clone, PartialEq)]
@@ -219,18 +255,12 @@ fn panel<DB: DrawingBackend>(
     // Every bar labelled while the labels fit; else every k-th, always
     // the first sample of each input (its label names the input).
     let plot_width = chart.plotting_area().dim_in_pixel().0;
-    let fit = (plot_width / LABEL_WIDTH).max(1) as usize;
-    let every = bars.len().div_ceil(fit).max(1);
+    let shown = shown_labels(bars, plot_width);
     let label_of = |x: &f64| -> String {
         let index = x.floor() as usize;
         let centred = (x - index as f64 - 0.5).abs() < 1e-9;
-        let first_of_input = index == 0
-            || bars
-                .get(index)
-                .zip(bars.get(index.wrapping_sub(1)))
-                .is_some_and(|(bar, before)| input_of(&bar.label) != input_of(&before.label));
         match bars.get(index) {
-            Some(bar) if centred && (index % every == 0 || first_of_input) => bar.label.clone(),
+            Some(bar) if centred && shown[index] => bar.label.clone(),
             _ => String::new(),
         }
     };
