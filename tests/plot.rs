@@ -164,9 +164,18 @@ fn bad_plot_requests_exit_two_and_write_nothing() {
 }
 
 #[test]
-fn the_chart_in_the_docs_is_the_real_one() {
+fn the_charts_in_the_docs_are_the_real_ones() {
     let svg = plot(&[SEED], "plot_docs");
     assert_eq!(svg, crate::util::read("docs/reaper.svg"));
+    let over_time = plot(
+        &[
+            "--over-time",
+            "fixtures/diff/reaper-before.txt",
+            "fixtures/diff/reaper-after.txt",
+        ],
+        "plot_docs_over_time",
+    );
+    assert_eq!(over_time, crate::util::read("docs/over-time.svg"));
 }
 
 #[test]
