@@ -1159,3 +1159,27 @@ fn csv_for_spreadsheets_has_the_metrics_and_the_export_options() {
         "contend: --decimal-comma needs another --delimiter than ',' (e.g. --delimiter ';')\n"
     );
 }
+
+#[test]
+fn count_maps_have_no_times_to_compare() {
+    // Two bpftrace `@[kstack] = count()` mails: events, no time. A diff
+    // of them would print `0 ns` for every figure.
+    let run = run(&[
+        "diff",
+        "--values",
+        "count",
+        "fixtures/real/bpftrace-netdev-sfc-native-qspinlock-kstack-count.txt",
+        "fixtures/real/bpftrace-lkml-shmem-lruvec-pv-spinlock-kstack-count.txt",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stdout.is_empty());
+    assert!(
+        run.stderr.ends_with(
+            "contend: bpftrace-netdev-sfc-native-qspinlock-kstack-count, \
+             bpftrace-lkml-shmem-lruvec-pv-spinlock-kstack-count: event counts (count() values) \
+             with no times: diff compares wait times; `contend report` ranks both by events\n"
+        ),
+        "{}",
+        run.stderr
+    );
+}

@@ -74,6 +74,7 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
             labels.join(", ")
         );
     }
+    refuse_counts_only(&inputs)?;
     let diff = compare(&inputs, &args.options())?;
     if let Some(path) = &args.flame {
         write_flame(path, &diff, &inputs, FLAME_WIDTH)?;
@@ -131,4 +132,26 @@ fn write_flame(path: &Path, diff: &Diff, inputs: &[InputFacts], width: u32) -> R
     let mut out = Destination::open(Some(path))?;
     out.write_all(svg.as_bytes())?;
     out.commit()
+}
+
+/// An input of event counts with no time (count() maps) has nothing the
+/// diff's metrics or groups compare: every figure would be `0 ns`.
+fn refuse_counts_only(inputs: &[InputFacts]) -> Result<()> {
+    let counts_only: Vec<&str> = inputs
+        .iter()
+        .filter(|input| {
+            input.stats.counted_events > 0
+                && input.keys.iter().all(|key| key.total_ns == 0)
+                && input.samples.all_ns().next().is_none()
+        })
+        .map(|input| input.label.as_str())
+        .collect();
+    if counts_only.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "{}: event counts (count() values) with no times: diff compares wait times; \
+         `contend report` ranks both by events",
+        counts_only.join(", ")
+    )
 }
