@@ -3,7 +3,7 @@
 
 use contend::engine::GroupKey;
 use contend::facts::{FactsBuilder, Fold, InputFacts};
-use contend::filter::{Filters, KeyFilter, SampleList};
+use contend::facts::filter::{Filters, KeyFilter, SampleList};
 use contend::parse::{self, InputFormat, ParseOptions};
 
 /// The grouping the targets read and rank by: coarser than the keys, so
@@ -20,6 +20,13 @@ pub fn parse_both_ways(data: &[u8], format: InputFormat) -> Option<InputFacts> {
         };
         options.capture.lenient = !strict;
         options.capture.window_ns = strict.then_some(1_000_000);
+        if strict {
+            // Named threads, so that their locks' holders are worked out:
+            // small koids and the seed's thread, which inputs can hit.
+            options.capture.tids = (1..=16).collect();
+            options.capture.threads = vec!["reaper".to_string()];
+            options.capture.holders = true;
+        }
         // Grouped by symbol, with detail: every fold path runs.
         let fold = Fold {
             by: FUZZ_BY.to_vec(),
