@@ -10,15 +10,12 @@
 
 pub mod cli;
 pub mod cmd;
-pub mod detail;
 pub mod distribution;
 pub mod draws;
-pub mod effect;
 pub mod engine;
 pub mod error;
 pub mod export;
 pub mod facts;
-pub mod filter;
 pub mod hashing;
 pub mod holders;
 pub mod ingest;
@@ -29,9 +26,7 @@ pub mod parse;
 pub mod printable;
 pub mod report;
 pub mod states;
-pub mod stats;
 pub mod terminal;
-pub mod text_index;
 pub mod vocabulary;
 
 use clap::Parser as _;

@@ -400,7 +400,7 @@ pub fn note_offsets<'a>(
 
 /// `--samples` named samples an input does not have: they are left out,
 /// said rather than silent.
-pub fn note_samples_past_end(label: &str, picked: &crate::filter::SampleList, count: u32) {
+pub fn note_samples_past_end(label: &str, picked: &crate::facts::filter::SampleList, count: u32) {
     if shows(Verbosity::Normal) {
         say(format_args!(
             "contend: {label}: --samples {picked} names samples past its last, {count}: those \

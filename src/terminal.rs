@@ -2,8 +2,6 @@
 
 use std::io::IsTerminal;
 
-use crate::cli::ColorChoice;
-
 /// Whether to colour stdout: `--color`, then NO_COLOR, then
 /// CLICOLOR_FORCE (colour into a pipe), then "is it a terminal that is not
 /// `TERM=dumb`".
@@ -85,4 +83,16 @@ pub fn utf8_locale() -> bool {
             let lower = locale.to_ascii_lowercase();
             lower.contains("utf-8") || lower.contains("utf8")
         })
+}
+
+/// When to use colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ColorChoice {
+    /// When stdout is a terminal and NO_COLOR is not set.
+    #[default]
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
 }

@@ -11,7 +11,7 @@ pub const RUNNING: &str = "Running";
 pub const KERNEL_LOCK: &str = "kernel_lock";
 
 /// A key column a ranking can group by (`--by`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum GroupKey {
     /// The lock type.

@@ -1,21 +1,25 @@
-//! The command line (clap derive). Doc comments here are the help text.
+//! The command line (clap derive). Doc comments here are the help text;
+//! the words of the options that take one of a list are in [`choices`].
+
+mod choices;
 
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 use crate::engine::diff::{DiffOptions, Metric, Threshold};
 use crate::engine::{AnalysisOptions, ClassMap, GroupKey, SortKey};
 use crate::export::writer::CsvOptions;
 use crate::export::{ExportFormat, What};
 use crate::facts::Fold;
-use crate::filter::{Filters, KeyFilter, SampleList};
+use crate::facts::filter::{Filters, KeyFilter, SampleList};
 use crate::ingest::ReadOptions;
 use crate::parse::fxt::CaptureOptions;
 use crate::parse::{Events, InputFormat, MapKey, ParseOptions, Unit, Values};
 use crate::report::ReportFormat;
 use crate::report::diff::{DiffFormat, DiffTable};
+use crate::terminal::ColorChoice;
 
 const REPORT_EXAMPLES: &str = "\
 Examples:
@@ -473,18 +477,6 @@ impl AnalysisArgs {
             histogram: false,
         }
     }
-}
-
-/// When to use colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum ColorChoice {
-    /// When stdout is a terminal and NO_COLOR is not set.
-    #[default]
-    Auto,
-    /// Always.
-    Always,
-    /// Never.
-    Never,
 }
 
 /// `contend report`. Its help lists the output flags first, then the

@@ -14,8 +14,8 @@ use crate::export::records::{
 };
 use crate::export::writer::{RecordWriter, WriterOptions, write_folded};
 use crate::export::{ExportFormat, Value, What};
+use crate::facts::filter::Hits;
 use crate::facts::{Fold, folded_stack, read_site};
-use crate::filter::Hits;
 use crate::ingest::{self, Consumer, source};
 use crate::notes::{Notes, note_offsets, note_skipped};
 use crate::output::{Destination, refuse_inputs};

@@ -2,7 +2,7 @@
 //! per-group waits, each tested with Mann-Whitney U over the samples.
 //!
 //! Each group's waits are taken sample by sample from the inputs' detail
-//! (0 where it did not appear); the tests are in [`crate::stats`].
+//! (0 where it did not appear); the tests are in [`crate::engine::stats`].
 
 use anyhow::{Result, bail};
 use rayon::prelude::*;
@@ -13,16 +13,15 @@ use super::classes::ClassMap;
 use super::model::{GroupKey, KeyValues, Metrics, Warning};
 use super::ranking::rounded_mean;
 use super::{Samples, sample_metrics};
-use crate::detail::KeyWaits;
-use crate::effect;
+use crate::engine::effect;
+use crate::engine::stats::{self, MannWhitney, SortedSide, TestMethod};
 use crate::facts::InputFacts;
+use crate::facts::detail::KeyWaits;
 use crate::hashing::InputMap;
-use crate::stats::{self, MannWhitney, SortedSide, TestMethod};
 
 /// A per-sample figure that `diff` compares (`--metric`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-#[clap(rename_all = "snake_case")]
 pub enum Metric {
     /// Time on-CPU.
     RunningNs,

@@ -1,10 +1,10 @@
 //! How big a change is and how many samples it takes to see one: the
 //! Hodges-Lehmann shift with its distribution-free confidence interval
 //! (the estimate that belongs with the Mann-Whitney test of
-//! [`crate::stats`]), and the samples a side that a rank test needs to
+//! [`crate::engine::stats`]), and the samples a side that a rank test needs to
 //! detect a shift of a given size.
 
-use crate::stats::{EXACT_LIMIT, untied_u_counts};
+use crate::engine::stats::{EXACT_LIMIT, untied_u_counts};
 
 /// The shift of the after values against the before values: the median
 /// of every difference after - before (Hodges-Lehmann), and the interval
@@ -329,7 +329,7 @@ mod tests {
                     .collect()
             };
             let (before, after) = (side(n1, 0.0, 0.0), side(n2, shift, 5e-10));
-            let test = crate::stats::mann_whitney(&before, &after).unwrap();
+            let test = crate::engine::stats::mann_whitney(&before, &after).unwrap();
             let interval = hodges_lehmann(&before, &after, 1.0 - alpha)
                 .unwrap()
                 .interval;

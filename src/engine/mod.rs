@@ -4,10 +4,12 @@
 
 pub mod classes;
 pub mod diff;
+pub mod effect;
 pub mod holders;
 pub mod model;
 pub mod ranking;
 pub mod samples;
+pub mod stats;
 pub mod waits;
 
 use anyhow::{Context, Result, bail};

@@ -15,7 +15,7 @@ use crate::parse::InputFormat;
 pub use crate::vocabulary::{GroupKey, KERNEL_LOCK, RUNNING};
 
 /// What the ranking is ordered by (`--sort`), largest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {
     /// Total wait time.
     #[default]

@@ -499,7 +499,7 @@ fn bottom_run_distribution(n1: usize, run: usize, rest: usize) -> Vec<f64> {
 
 /// How many of the C(n1 + n2, n1) ways of dealing untied values into the
 /// sides give U1 = 0, 1, ..., n1 x n2: the null distribution of U that
-/// the shift's confidence interval is read from ([`crate::effect`]).
+/// the shift's confidence interval is read from ([`crate::engine::effect`]).
 pub fn untied_u_counts(n1: usize, n2: usize) -> Vec<f64> {
     let counts = cached_distribution(n1, &vec![1; n1 + n2]);
     let offset = n1 * (n1 + 1);

@@ -9,7 +9,7 @@ pub mod writer;
 pub mod parquet;
 
 /// Which table to export (`--what`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum What {
     /// The normalized rows, one per parsed row, streamed.
     #[default]
@@ -21,7 +21,7 @@ pub enum What {
 }
 
 /// The export formats (`--format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ExportFormat {
     /// Comma-separated, RFC 4180 quoting, header row.
     #[default]

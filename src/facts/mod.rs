@@ -3,20 +3,29 @@
 //! wait by category), so memory grows with keys plus samples, not with
 //! rows nor with their product. The per-(sample, key) detail that `diff`'s
 //! per-group tests need is kept only when asked for ([`Fold::detail`]).
+//!
+//! The fold stage: this module's builder (the parsers' [`Sink`]), the
+//! per-(sample, key) [`detail`], the [`text_index`] that spares re-splitting
+//! a key's text, and the [`filter`]s applied while folding.
 
-use crate::hashing::{InputMap, InputSet, input_hash};
-use crate::holders::Holders;
+pub mod detail;
+pub mod filter;
+pub mod text_index;
+
+use std::sync::Arc;
+
 use hashbrown::HashTable;
 
-use crate::detail::KeyWaits;
 use crate::distribution::Histogram;
 use crate::error::shorten;
-use crate::filter::{Filters, Hits};
+use crate::hashing::{InputMap, InputSet, input_hash};
+use crate::holders::Holders;
 use crate::parse::{InputFormat, ParseStats, Row, RowWaits, Sink, State};
 use crate::states::SampleStates;
-use crate::text_index::TextIndex;
 use crate::vocabulary::{GroupKey, KERNEL_LOCK};
-use std::sync::Arc;
+use detail::KeyWaits;
+use filter::{Filters, Hits};
+use text_index::TextIndex;
 
 /// A key position a grouping leaves out.
 pub const NO_KEY: u32 = u32::MAX;
@@ -1075,7 +1084,7 @@ mod tests {
                     8 reaper kernel_lock kernel\n1 x y z\n";
         let fold = Fold {
             filters: Filters {
-                excludes: vec![crate::filter::KeyFilter::parse("caller=^x$").unwrap()],
+                excludes: vec![filter::KeyFilter::parse("caller=^x$").unwrap()],
                 ..Filters::default()
             },
             ..Fold::default()

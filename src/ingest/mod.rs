@@ -17,7 +17,7 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 
-use crate::filter::{Filters, Hits};
+use crate::facts::filter::{Filters, Hits};
 
 use crate::error::InputError;
 use crate::facts::{FactsBuilder, Fold, InputFacts};

@@ -31,7 +31,7 @@ use super::{ParseOptions, ParseStats, Row, RowWaits, Sink, Values, fields};
 use crate::error::{InputError, shorten};
 
 /// What a map key is, for `--keys`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MapKey {
     /// The lock type.
     Category,
@@ -245,6 +245,7 @@ struct Reader {
 /// btrace(8) and bpftrace map printouts as contend knows them.
 pub const FORMAT: Format = Format {
     name: "btrace",
+    summary: "btrace(8) and bpftrace map printouts: `@name[key, key]: value`",
     signature: "btrace maps (`@map[keys]: value`)",
     signature_line: Some((3, is_map_line)),
     lock_class: openbsd_class,

@@ -129,6 +129,7 @@ pub fn delimiter_of(header: &str) -> u8 {
 /// CSV and TSV as contend knows them.
 pub const FORMAT: Format = Format {
     name: "csv",
+    summary: "CSV or TSV with a header row (trace_processor_shell, spreadsheets)",
     signature: "CSV (a header row with a dur column)",
     signature_line: None,
     lock_class: openbsd_class,

@@ -5,7 +5,7 @@
 //! compute by hand.
 
 /// A time unit for durations written without one (`--unit`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Unit {
     /// Nanoseconds.
     #[default]

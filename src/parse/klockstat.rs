@@ -97,6 +97,7 @@ struct Reader<'o> {
 /// klockstat as contend knows it.
 pub const FORMAT: Format = Format {
     name: "klockstat",
+    summary: "BCC and libbpf-tools klockstat: mutex waits and holds per caller",
     signature: "klockstat (`Caller   Avg Spin  Count ...`)",
     signature_line: Some((2, is_header_line)),
     lock_class,

@@ -117,6 +117,7 @@ pub fn is_signature_line(line: &str) -> bool {
 /// LOCK_PROFILING as contend knows it.
 pub const FORMAT: Format = Format {
     name: "lock-profiling",
+    summary: "FreeBSD LOCK_PROFILING(9): `sysctl debug.lock.prof.stats`, waits and holds per acquisition point",
     signature: "FreeBSD LOCK_PROFILING (`max  wait_max  total  wait_total ... name`)",
     signature_line: Some((7, is_signature_line)),
     lock_class,

@@ -129,6 +129,7 @@ pub fn is_signature_line(line: &str) -> bool {
 /// `/proc/lock_stat` as contend knows it.
 pub const FORMAT: Format = Format {
     name: "lock-stat",
+    summary: "Linux `/proc/lock_stat` (CONFIG_LOCK_STAT): waits and holds per lock class",
     signature: "Linux /proc/lock_stat (`lock_stat version 0.4`, `NAME: figures`)",
     signature_line: Some((6, is_signature_line)),
     lock_class,

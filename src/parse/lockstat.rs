@@ -97,6 +97,7 @@ struct Reader<'o> {
 /// lockstat as contend knows it.
 pub const FORMAT: Format = Format {
     name: "lockstat",
+    summary: "FreeBSD and illumos lockstat(1) reports",
     signature: "lockstat (`... N events in T seconds`)",
     signature_line: Some((1, is_signature_line)),
     lock_class,

@@ -183,7 +183,7 @@ pub struct ParseOptions {
 
 /// What btrace map values are: a printout does not say whether a map was
 /// filled with `sum()` of times or with `count()`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Values {
     /// Times, unless the script pasted with the output fills the map with
     /// `count()`.
@@ -197,7 +197,7 @@ pub enum Values {
 
 /// Which of a report's lock events are read: lockstat and klockstat print
 /// hold times next to waits, and a hold is not a wait.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Events {
     /// Lock waits (spinning or sleeping); hold times set apart.
     #[default]
@@ -432,7 +432,7 @@ pub fn refuse_another_format(text: &str, options: &ParseOptions) -> Result<(), S
 }
 
 /// The input formats `contend` reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum InputFormat {
     /// Detect the format from the input's content.
     #[default]
@@ -465,11 +465,26 @@ pub enum InputFormat {
 }
 
 impl InputFormat {
+    /// Every variant, in the order declared (the order of the formats in
+    /// messages and in `--input-format`'s help).
+    pub const ALL: [InputFormat; 11] = [
+        InputFormat::Auto,
+        InputFormat::Table,
+        InputFormat::Csv,
+        InputFormat::Btrace,
+        InputFormat::PerfLock,
+        InputFormat::PerfLockReport,
+        InputFormat::Lockstat,
+        InputFormat::Klockstat,
+        InputFormat::LockStat,
+        InputFormat::LockProfiling,
+        InputFormat::Fxt,
+    ];
+
     /// Every format a file can be in (not `Auto`), in the order declared.
     pub fn concrete() -> impl Iterator<Item = InputFormat> {
-        <InputFormat as clap::ValueEnum>::value_variants()
-            .iter()
-            .copied()
+        Self::ALL
+            .into_iter()
             .filter(|format| *format != InputFormat::Auto)
     }
 
@@ -544,6 +559,7 @@ impl InputFormat {
 /// `--input-format auto` before detection resolves it: read as a table.
 const AUTO: Format = Format {
     name: "auto",
+    summary: "Detect the format from the input's content",
     signature: "",
     signature_line: None,
     states_hint: format::NO_STATES,

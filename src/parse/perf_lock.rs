@@ -223,6 +223,7 @@ struct Reader<'o> {
 /// `perf lock contention` as contend knows it.
 pub const FORMAT: Format = Format {
     name: "perf-lock",
+    summary: "Linux `perf lock contention` output, also its `-x ,` CSV",
     signature: "perf lock contention (`contended  total wait ...`)",
     signature_line: Some((0, is_header_line)),
     lock_class,

@@ -98,6 +98,7 @@ pub fn is_header_line(line: &str) -> bool {
 /// `perf lock report` as contend knows it.
 pub const FORMAT: Format = Format {
     name: "perf-lock-report",
+    summary: "Linux `perf lock report`: the older `Name acquired contended ...` table",
     signature: "perf lock report (`Name   acquired  contended ...`)",
     signature_line: Some((5, is_header_line)),
     lock_class: |_| LockClass::Other,

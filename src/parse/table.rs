@@ -28,6 +28,7 @@ use crate::error::{InputError, shorten};
 /// Tables copied out of Perfetto as contend knows them.
 pub const FORMAT: Format = Format {
     name: "table",
+    summary: "Tables copied out of Perfetto's UI: state lines, a `dur ...` header, rows split on tabs or spaces",
     signature: "a Perfetto table (a `dur category symbol caller` header)",
     signature_line: Some((4, is_signature_line)),
     lock_class: openbsd_class,

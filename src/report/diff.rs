@@ -16,14 +16,14 @@ use crate::engine::diff::{
     DEFAULT_LIMIT, Diff, Direction, GroupDiff, Metric, MetricDiff, Threshold, Verdict, confidence,
     verdict_threshold,
 };
+use crate::engine::stats::{MIN_SAMPLES_FOR_CI, TestMethod, least_p, min_samples_for_alpha};
 use crate::export::writer::{CsvOptions, RecordWriter, WriterOptions, write_folded};
 use crate::export::{ExportFormat, Field, Kind, Value};
 use crate::parse::Unit;
 use crate::printable::{self, printable};
-use crate::stats::{MIN_SAMPLES_FOR_CI, TestMethod, least_p, min_samples_for_alpha};
 
 /// The output formats of `diff`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DiffFormat {
     /// Summary, regressions and improvements for the terminal.
     #[default]
@@ -42,7 +42,7 @@ pub enum DiffFormat {
 }
 
 /// The tables `diff --format csv` writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DiffTable {
     /// Every group compared.
     #[default]

@@ -22,7 +22,7 @@ use crate::engine::Analysis;
 use crate::export::writer::CsvOptions;
 
 /// The output formats of `report`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ReportFormat {
     /// Verdict and tables for the terminal.
     #[default]

@@ -149,6 +149,7 @@ pub fn read_capture<R: Read>(
 /// lltrace captures as contend knows them.
 pub const FORMAT: Format = Format {
     name: "fxt",
+    summary: "OpenBSD lltrace captures converted by lltextract(1): the Fuchsia Trace Format (binary), cut into samples by thread and window",
     signature: "an lltrace capture (the Fuchsia trace magic record)",
     signature_line: None,
     lock_class: openbsd_class,
