@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::facts::InputFacts;
 use crate::parse::ParseStats;
+use crate::parse::set_apart::counted;
 use crate::printable::printable;
 
 /// Writes one line to stderr, with what came from an input (a key, a
@@ -170,13 +171,9 @@ pub fn note_skipped<'a>(
     }
 }
 
-/// `1 line`, `4 lines`.
-fn counted(count: u64, one: &str, many: &str) -> String {
-    format!("{count} {}", if count == 1 { one } else { many })
-}
-
 /// What was read in a way the user might not expect: a mail's quoting
-/// removed, tables split into samples, rows set apart as not waits.
+/// removed, then each kind of thing its parser set apart ([`crate::parse::SetApart`]:
+/// tables split into samples, rows that are not waits), in one loop.
 fn note_set_apart(notes: &mut Notes, label: &str, stats: &ParseStats) {
     if let Some(first) = stats.quoted.first_line.or(stats.soft_breaks.first_line) {
         let how = match (stats.quoted.count, stats.soft_breaks.count) {
@@ -196,116 +193,10 @@ fn note_set_apart(notes: &mut Notes, label: &str, stats: &ParseStats) {
         };
         note!(notes, label, "read as a mail: {how} (first: line {first})");
     }
-    if let Some(first) = stats.extra_tables.first_line {
-        note!(
-            notes,
-            label,
-            "{} tables, each read as a sample of its own (the second's header: \
-             line {first})",
-            stats.extra_tables.count + 1
-        );
-    }
-    if let Some(first) = stats.rows_after_blank.first_line {
-        note!(
-            notes,
-            label,
-            "read {} after a blank line as part of the table above \
-             (first: line {first})",
-            counted(stats.rows_after_blank.count, "row", "rows")
-        );
-    }
-    if let Some(first) = stats.running_totals.first_line {
-        note!(
-            notes,
-            label,
-            "{} klockstat intervals read as samples (the second: line \
-             {first}); libbpf-tools klockstat keeps counting across intervals unless run with \
-             -R, and then each sample is a running total that the report adds up: keep only \
-             the last interval, or record with -R",
-            stats.running_totals.count + 1
-        );
-    }
-    if let Some(first) = stats.owner_rows.first_line {
-        note!(
-            notes,
-            label,
-            "left out {} of `=== owner stack trace ===` (first: line \
-             {first}): they are the lock owners' stacks, not waits",
-            counted(stats.owner_rows.count, "row", "rows")
-        );
-    }
-    if let Some(first) = stats.uncontended_rows.first_line {
-        note!(
-            notes,
-            label,
-            "left out {} with no contention (first: line {first}): \
-             acquired without a wait",
-            counted(stats.uncontended_rows.count, "row", "rows")
-        );
-    }
-    if let Some(first) = stats.contention_points.first_line {
-        note!(
-            notes,
-            label,
-            "counted {} (first: line {first}): they count contentions per \
-             caller, but lock_stat times only whole classes, so they are not ranked",
-            counted(
-                stats.contention_points.count,
-                "contention point",
-                "contention points"
-            )
-        );
-    }
-    if let Some(first) = stats.unsure_values.first_line {
-        note!(
-            notes,
-            label,
-            "read {} of stack keys as nanoseconds (first: line {first}), \
-             though no script above them says sum(); if the map was filled with count() \
-             (`@[kstack] = count()`), they are event counts: --values count",
-            counted(stats.unsure_values.count, "map value", "map values")
-        );
-    }
-    if let Some(first) = stats.count_rows.first_line {
-        let why = match stats.count_script_line {
-            Some(line) => format!("the script on line {line} fills the map with count()"),
-            None => "--values count".to_string(),
-        };
-        note!(
-            notes,
-            label,
-            "read {} as event counts, not times (first: line {first}; {why}): \
-             ranked by events",
-            counted(stats.count_rows.count, "map value", "map values")
-        );
-    }
-    if let Some(first) = stats.hold_rows.first_line {
-        note!(
-            notes,
-            label,
-            "set apart {} of lock hold time (first: line {first}): holds are \
-             not waits; --events hold ranks them",
-            counted(stats.hold_rows.count, "row", "rows")
-        );
-    }
-    if let Some(first) = stats.profiling_rows.first_line {
-        note!(
-            notes,
-            label,
-            "skipped {} of profiling interrupts (first: line {first}): \
-             not lock data",
-            counted(stats.profiling_rows.count, "row", "rows")
-        );
-    }
-    if let Some(first) = stats.untitled_tables.first_line {
-        note!(
-            notes,
-            label,
-            "{} without a section title (first: line {first}): read as \
-             lock events of unknown kind, category `(no title)`; --spin '(no title)' or \
-             --sleep '(no title)' says which",
-            counted(stats.untitled_tables.count, "table", "tables")
-        );
+    if shows(Verbosity::Normal) {
+        for (kind, tally) in stats.set_apart.counted() {
+            notes.add(kind.name(), label, kind.note(tally, stats));
+        }
     }
 }
 

@@ -15,6 +15,7 @@ pub mod waits;
 use anyhow::{Context, Result, bail};
 
 use crate::facts::InputFacts;
+use crate::parse::SetApart;
 pub use classes::{ClassMap, LockClass};
 pub use model::{
     Analysis, Group, GroupKey, InputSummary, KeyValues, Metrics, SampleSummary, SortKey, Warning,
@@ -201,12 +202,12 @@ fn input_summaries(inputs: &[InputFacts], samples: &Samples) -> Vec<InputSummary
             rows: input.rows,
             skipped_lines: input.stats.skipped_lines,
             format: input.format,
-            hold_rows: input.stats.hold_rows.count,
+            hold_rows: input.stats.set_apart[SetApart::HoldRows].count,
             hold_ns: input.stats.hold_ns,
-            profiling_rows: input.stats.profiling_rows.count,
-            owner_stack_rows: input.stats.owner_rows.count,
-            uncontended_rows: input.stats.uncontended_rows.count,
-            contention_point_rows: input.stats.contention_points.count,
+            profiling_rows: input.stats.set_apart[SetApart::ProfilingRows].count,
+            owner_stack_rows: input.stats.set_apart[SetApart::OwnerRows].count,
+            uncontended_rows: input.stats.set_apart[SetApart::UncontendedRows].count,
+            contention_point_rows: input.stats.set_apart[SetApart::ContentionPoints].count,
             counted_events: input.stats.counted_events,
             holders: None,
             holders_unknown_for: None,

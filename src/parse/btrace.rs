@@ -24,6 +24,7 @@
 
 use std::io::BufRead;
 
+use super::SetApart;
 use super::class::openbsd_class;
 use super::format::{Format, NO_STATES};
 use super::mail::read_mail_lines;
@@ -476,7 +477,7 @@ impl Reader {
             // Events, not time: the row has a count and no duration.
             row.count = fields::count(&map_name, entry.value)?;
             row.waits = RowWaits::Untimed;
-            self.stats.count_rows.add(number);
+            self.stats.set_apart.add(SetApart::CountRows, number);
             self.stats.counted_events = self.stats.counted_events.saturating_add(row.count);
             self.stats.count_script_line = script_line;
         } else {
@@ -488,7 +489,7 @@ impl Reader {
                 && !self.sum_maps.iter().any(|name| name == entry.map)
                 && !names_a_time(entry.map);
             if unsure {
-                self.stats.unsure_values.add(number);
+                self.stats.set_apart.add(SetApart::UnsureValues, number);
             }
         }
         row.stack = entry.stack;
@@ -711,7 +712,10 @@ mod tests {
                 row(8, 12, 1, 12, ["w", "f", ""]),
             ]
         );
-        assert_eq!(stats.count_rows, crate::parse::Tally::of(1, 6));
+        assert_eq!(
+            stats.set_apart[SetApart::CountRows],
+            crate::parse::Tally::of(1, 6)
+        );
         assert_eq!(stats.count_script_line, Some(1));
         assert_eq!(stats.counted_events, 1_432_766);
         // Told, every map counts; or told not to, none does.

@@ -27,6 +27,7 @@
 
 use std::io::BufRead;
 
+use super::SetApart;
 use super::format::{Format, NO_STATES};
 use super::mail::{PastedLines, parse_pasted};
 use super::stacked::StackedRows;
@@ -179,7 +180,7 @@ impl Reader<'_> {
                 |row: &Row<'_>| text.split_whitespace().next() == Some(row.caller);
             let fits = row(table, number, text).is_ok_and(|row| one_word_caller(&row));
             if self.table.is_none() && looks_like_row(text) && fits {
-                self.stats.rows_after_blank.add(number);
+                self.stats.set_apart.add(SetApart::RowsAfterBlank, number);
                 self.table = Some(table);
             }
         }
@@ -205,11 +206,11 @@ impl Reader<'_> {
     /// does not.
     fn start(&mut self, number: u64, table: Table, sink: &mut dyn Sink) -> Result<(), String> {
         if self.started && !table.hold && self.hold_seen && table.libbpf {
-            self.stats.running_totals.add(number);
+            self.stats.set_apart.add(SetApart::RunningTotals, number);
         }
         let after_waits = !table.libbpf && self.wait_rows > 0;
         if self.started && !table.hold && !self.hold_seen && after_waits {
-            self.stats.extra_tables.add(number);
+            self.stats.set_apart.add(SetApart::ExtraTables, number);
         }
         if !self.started || (!table.hold && (self.hold_seen || after_waits)) {
             sink.sample(Vec::new())?;
@@ -379,7 +380,7 @@ Tracing lock events... Hit Ctrl-C to end.
             )]
         );
         assert_eq!(sink.samples[1].1[0].dur_ns, 63_163);
-        assert_eq!(stats.hold_rows, Tally::of(1, 7));
+        assert_eq!(stats.set_apart[SetApart::HoldRows], Tally::of(1, 7));
         assert_eq!(stats.hold_ns, 182_329);
         // `Tracing lock events...`; `^C` is one word, like a stack frame.
         assert_eq!(stats.skipped_lines, 1);
@@ -451,11 +452,11 @@ Tracing lock events... Hit Ctrl-C to end.
         let (sink, stats) =
             collect(&text, InputFormat::Klockstat, &ParseOptions::default()).unwrap();
         assert_eq!(sink.samples.len(), 2);
-        assert_eq!(stats.running_totals, Tally::of(1, 7));
+        assert_eq!(stats.set_apart[SetApart::RunningTotals], Tally::of(1, 7));
         // BCC resets its maps every interval: no such note.
         let (_, stats) =
             collect(INTERVALS, InputFormat::Klockstat, &ParseOptions::default()).unwrap();
-        assert_eq!(stats.running_totals, Tally::default());
+        assert_eq!(stats.set_apart[SetApart::RunningTotals], Tally::default());
     }
 
     #[test]

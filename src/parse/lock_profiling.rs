@@ -22,6 +22,7 @@
 
 use std::io::BufRead;
 
+use super::SetApart;
 use super::format::{Format, NO_STATES};
 use super::mail::{PastedLines, parse_pasted};
 use super::{Events, LockClass, ParseOptions, ParseStats, Row, RowWaits, Sink, fields};
@@ -218,7 +219,7 @@ impl Reader<'_> {
         self.stats.set_apart_hold(number, hold_total)?;
         let wait_total = micros("wait_total", at.wait_total)?;
         if wait_total == 0 {
-            self.stats.uncontended_rows.add(number);
+            self.stats.set_apart.add(SetApart::UncontendedRows, number);
             return Ok(());
         }
         let wait_max = match at.wait_max {
@@ -315,8 +316,8 @@ mod tests {
                     ),
                 ]
             );
-            assert_eq!(stats.uncontended_rows.count, 1);
-            assert_eq!(stats.hold_rows.count, 3);
+            assert_eq!(stats.set_apart[SetApart::UncontendedRows].count, 1);
+            assert_eq!(stats.set_apart[SetApart::HoldRows].count, 3);
             assert_eq!(stats.hold_ns, (87 + 900 + 5) * 1000);
             assert_eq!(stats.skipped_lines, 0);
         }

@@ -30,6 +30,7 @@
 
 use std::io::BufRead;
 
+use super::SetApart;
 use super::duration::parse_duration;
 use super::format::{Format, NO_STATES};
 use super::mail::{PastedLines, parse_pasted};
@@ -201,7 +202,7 @@ impl Reader<'_> {
         }
         if text.contains("lock_stat version") {
             if self.classes_in_sample > 0 {
-                self.stats.extra_tables.add(number);
+                self.stats.set_apart.add(SetApart::ExtraTables, number);
                 self.start(sink)?;
             }
             return Ok(());
@@ -210,7 +211,7 @@ impl Reader<'_> {
             return self.class(number, text, class, &figures, sink);
         }
         if self.started && is_point_line(text) {
-            self.stats.contention_points.add(number);
+            self.stats.set_apart.add(SetApart::ContentionPoints, number);
             return Ok(());
         }
         self.stats
@@ -258,7 +259,7 @@ impl Reader<'_> {
         }
         self.stats.set_apart_hold(number, hold_total)?;
         if contentions == 0 {
-            self.stats.uncontended_rows.add(number);
+            self.stats.set_apart.add(SetApart::UncontendedRows, number);
             return Ok(());
         }
         sink.row(&Row {
@@ -332,10 +333,13 @@ lock_stat version 0.4
                 ["", "&mm->mmap_sem-W", ""]
             )]
         );
-        assert_eq!(stats.contention_points.count, 2);
-        assert_eq!(stats.contention_points.first_line, Some(8));
-        assert_eq!(stats.uncontended_rows.count, 1);
-        assert_eq!(stats.hold_rows.count, 2);
+        assert_eq!(stats.set_apart[SetApart::ContentionPoints].count, 2);
+        assert_eq!(
+            stats.set_apart[SetApart::ContentionPoints].first_line,
+            Some(8)
+        );
+        assert_eq!(stats.set_apart[SetApart::UncontendedRows].count, 1);
+        assert_eq!(stats.set_apart[SetApart::HoldRows].count, 2);
         assert_eq!(stats.hold_ns, 17_464_026_916_320 + 98_023_380);
         assert_eq!(stats.skipped_lines, 0);
     }

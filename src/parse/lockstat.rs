@@ -18,6 +18,7 @@
 
 use std::io::BufRead;
 
+use super::SetApart;
 use super::format::{Format, NO_STATES};
 use super::mail::{PastedLines, parse_pasted};
 use super::stacked::StackedRows;
@@ -153,7 +154,7 @@ impl PastedLines for Reader<'_> {
     }
 
     fn found(&self) -> bool {
-        self.section.is_some() || self.stats.profiling_rows.count > 0
+        self.section.is_some() || self.stats.set_apart[SetApart::ProfilingRows].count > 0
     }
 }
 
@@ -173,7 +174,7 @@ impl Reader<'_> {
             self.stack_column = false;
             if self.titles.iter().any(|seen| seen == event) {
                 // A second run (before and after a patch): a sample of its own.
-                self.stats.extra_tables.add(number);
+                self.stats.set_apart.add(SetApart::ExtraTables, number);
                 self.titles.clear();
                 sink.sample(Vec::new())?;
             }
@@ -246,7 +247,7 @@ impl Reader<'_> {
             return Kind::Profiling;
         }
         let event = self.section.get_or_insert_with(|| {
-            self.stats.untitled_tables.add(number);
+            self.stats.set_apart.add(SetApart::UntitledTables, number);
             UNTITLED.to_string()
         });
         kind_of(event)
@@ -263,7 +264,7 @@ fn take(
     sink: &mut dyn Sink,
 ) -> Result<(), String> {
     match (kind, events) {
-        (Kind::Profiling, _) => stats.profiling_rows.add(row.line),
+        (Kind::Profiling, _) => stats.set_apart.add(SetApart::ProfilingRows, row.line),
         (Kind::Hold, Events::Wait) => {
             stats.set_apart_hold(row.line, row.dur_ns)?;
         }
@@ -470,9 +471,15 @@ Count genr cuml rcnt     nsec Hottest CPU+PIL     Caller
                 ["Adaptive mutex spin", "lock_a", "f+0x1"]
             )]
         );
-        assert_eq!(stats.hold_rows, crate::parse::Tally::of(1, 6));
+        assert_eq!(
+            stats.set_apart[SetApart::HoldRows],
+            crate::parse::Tally::of(1, 6)
+        );
         assert_eq!(stats.hold_ns, 3_000);
-        assert_eq!(stats.profiling_rows, crate::parse::Tally::of(1, 9));
+        assert_eq!(
+            stats.set_apart[SetApart::ProfilingRows],
+            crate::parse::Tally::of(1, 9)
+        );
         let holds = ParseOptions {
             events: Events::Hold,
             ..ParseOptions::default()
@@ -488,7 +495,7 @@ Count genr cuml rcnt     nsec Hottest CPU+PIL     Caller
                 ["Spin lock hold", "lock_b", "g+0x2"]
             )]
         );
-        assert_eq!(stats.hold_rows.count, 0);
+        assert_eq!(stats.set_apart[SetApart::HoldRows].count, 0);
         assert_eq!(lock_class("Spin lock hold"), crate::parse::LockClass::Hold);
     }
 
@@ -502,7 +509,10 @@ Count genr cuml rcnt     nsec Hottest CPU+PIL     Caller
             collect(&text, InputFormat::Lockstat, &ParseOptions::default()).unwrap();
         assert_eq!(sink.samples.len(), 2);
         assert_eq!(sink.samples[1].1[0].line, 8);
-        assert_eq!(stats.extra_tables, crate::parse::Tally::of(1, 6));
+        assert_eq!(
+            stats.set_apart[SetApart::ExtraTables],
+            crate::parse::Tally::of(1, 6)
+        );
     }
 
     #[test]
@@ -521,7 +531,10 @@ Count genr cuml rcnt     nsec Hottest CPU+PIL     Caller
                 [UNTITLED, "ARC_mfu+0x58", "remove_reference+0x63"]
             )]
         );
-        assert_eq!(stats.untitled_tables, crate::parse::Tally::of(1, 1));
+        assert_eq!(
+            stats.set_apart[SetApart::UntitledTables],
+            crate::parse::Tally::of(1, 1)
+        );
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod lockstat;
 pub mod mail;
 pub mod perf_lock;
 pub mod perf_lock_report;
+pub mod set_apart;
 pub mod stacked;
 pub mod table;
 
@@ -34,6 +35,7 @@ pub use btrace::MapKey;
 pub use class::LockClass;
 pub use duration::Unit;
 pub use format::Format;
+pub use set_apart::{SetApart, SetAparts};
 
 /// One thread-state total of a sample, as `Stopped 496.6ms` says it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -279,41 +281,16 @@ pub struct ParseStats {
     pub quoted: Tally,
     /// Quoted-printable soft line breaks joined.
     pub soft_breaks: Tally,
-    /// Tables after the first, each read as a sample of its own (by its
-    /// header line).
-    pub extra_tables: Tally,
-    /// Rows read as part of the table above them across a blank line (a
-    /// blank line pasted inside a table), by their line.
-    pub rows_after_blank: Tally,
-    /// Rows of lock hold times set apart (not waits), by their line.
-    pub hold_rows: Tally,
-    /// Their summed time.
+    /// What was set apart or read in a way to say, by kind
+    /// ([`SetApart`]): each kind's note is printed when counted.
+    pub set_apart: SetAparts,
+    /// The summed time of the hold rows set apart.
     pub hold_ns: u64,
-    /// Rows of profiling sections skipped (not lock data).
-    pub profiling_rows: Tally,
-    /// Rows of a lock owner's stacks skipped (perf lock `-o`).
-    pub owner_rows: Tally,
-    /// Rows of locks acquired without contention (perf lock report lists
-    /// every lock): no wait, left out.
-    pub uncontended_rows: Tally,
-    /// Contention points counted: callers with counts of contentions and
-    /// no times (`/proc/lock_stat`).
-    pub contention_points: Tally,
-    /// btrace rows read as event counts, not times (`count()` maps).
-    pub count_rows: Tally,
     /// The line of the pasted script that says `count()`, when that is how
     /// it was known.
     pub count_script_line: Option<u64>,
-    /// The events those rows count, summed.
+    /// The events that count rows count, summed.
     pub counted_events: u64,
-    /// btrace rows of stack maps read as times with no script to say so:
-    /// `@[kstack] = count()` maps hold counts (`--values count`).
-    pub unsure_values: Tally,
-    /// klockstat (libbpf-tools) intervals after the first, by header line:
-    /// running totals unless it ran with `-R`.
-    pub running_totals: Tally,
-    /// Tables without a section title, by their header line.
-    pub untitled_tables: Tally,
 }
 
 impl ParseStats {
@@ -361,20 +338,10 @@ impl ParseStats {
         };
         self.quoted.merge(shifted(chunk.quoted));
         self.soft_breaks.merge(shifted(chunk.soft_breaks));
-        self.extra_tables.merge(shifted(chunk.extra_tables));
-        self.rows_after_blank.merge(shifted(chunk.rows_after_blank));
-        self.hold_rows.merge(shifted(chunk.hold_rows));
+        self.set_apart.merge(&chunk.set_apart, shifted);
         self.hold_ns = add_hold_ns(self.hold_ns, chunk.hold_ns)?;
-        self.profiling_rows.merge(shifted(chunk.profiling_rows));
-        self.owner_rows.merge(shifted(chunk.owner_rows));
-        self.uncontended_rows.merge(shifted(chunk.uncontended_rows));
-        self.contention_points
-            .merge(shifted(chunk.contention_points));
-        self.count_rows.merge(shifted(chunk.count_rows));
         self.counted_events = self.counted_events.saturating_add(chunk.counted_events);
-        self.unsure_values.merge(shifted(chunk.unsure_values));
-        self.untitled_tables.merge(shifted(chunk.untitled_tables));
-        self.running_totals.merge(shifted(chunk.running_totals));
+        self.count_script_line = self.count_script_line.or(shift(chunk.count_script_line));
         Ok(())
     }
 
@@ -388,7 +355,7 @@ impl ParseStats {
     /// tables) while reading waits: counted, and its time summed for the
     /// note, an overflow of which is an error like any other sum's.
     pub fn set_apart_hold(&mut self, line: u64, ns: u64) -> Result<(), String> {
-        self.hold_rows.add(line);
+        self.set_apart.add(SetApart::HoldRows, line);
         self.hold_ns = add_hold_ns(self.hold_ns, ns)?;
         Ok(())
     }

@@ -28,6 +28,7 @@
 
 use std::io::BufRead;
 
+use super::SetApart;
 use super::format::{Format, NO_STATES};
 use super::mail::{PastedLines, parse_pasted};
 use super::stacked::StackedRows;
@@ -312,7 +313,7 @@ impl Reader<'_> {
                 super::refused("a lock owner's stack row (-o), not a wait", text),
             ),
             (Part::OwnerStacks, _) if starts_with_digit(text) => {
-                self.stats.owner_rows.add(number);
+                self.stats.set_apart.add(SetApart::OwnerRows, number);
                 Ok(())
             }
             (Part::Waits, Some(layout)) if starts_with_digit(text) => {
@@ -332,7 +333,7 @@ impl Reader<'_> {
                     Ok(row) => {
                         self.part = Part::Waits;
                         self.rows_in_table += 1;
-                        self.stats.rows_after_blank.add(number);
+                        self.stats.set_apart.add(SetApart::RowsAfterBlank, number);
                         self.emit(row, layout.pid(text), sink)
                     }
                     Err(_) => {
@@ -387,7 +388,7 @@ impl Reader<'_> {
     /// before and after a patch has two).
     fn start(&mut self, number: u64, layout: Layout, sink: &mut dyn Sink) -> Result<(), String> {
         if self.layout.is_some() {
-            self.stats.extra_tables.add(number);
+            self.stats.set_apart.add(SetApart::ExtraTables, number);
         }
         sink.sample(Vec::new())?;
         self.layout = Some(layout);
@@ -742,7 +743,10 @@ mod tests {
             sink.samples[1].1,
             [row(10, 692, 1, 692, ["mutex", "", "f+0x1"])]
         );
-        assert_eq!(stats.extra_tables, crate::parse::Tally::of(1, 8));
+        assert_eq!(
+            stats.set_apart[SetApart::ExtraTables],
+            crate::parse::Tally::of(1, 8)
+        );
         assert_eq!(stats.skipped_lines, 3);
     }
 
@@ -763,7 +767,10 @@ mod tests {
                 row(5, 900, 1, 900, ["", "f (x) y", ""]),
             ]
         );
-        assert_eq!(stats.owner_rows, crate::parse::Tally::of(1, 9));
+        assert_eq!(
+            stats.set_apart[SetApart::OwnerRows],
+            crate::parse::Tally::of(1, 9)
+        );
     }
 
     #[test]
@@ -774,7 +781,10 @@ mod tests {
                     3, 31240, 15270, 10410, mutex, pipe_read+0x348\n";
         let (sink, stats) = collect(text, InputFormat::PerfLock, &ParseOptions::default()).unwrap();
         assert_eq!(sink.samples[0].1.len(), 1);
-        assert_eq!(stats.owner_rows, crate::parse::Tally::of(1, 4));
+        assert_eq!(
+            stats.set_apart[SetApart::OwnerRows],
+            crate::parse::Tally::of(1, 4)
+        );
         let text = " contended   total wait     max wait     avg wait          pid   owner\n\
                     \x20        1     1.00 ms      1.00 ms      1.00 ms         4711   cc1\n";
         let (sink, _) = collect(text, InputFormat::PerfLock, &ParseOptions::default()).unwrap();

@@ -25,6 +25,7 @@
 
 use std::io::BufRead;
 
+use super::SetApart;
 use super::format::{Format, NO_STATES};
 use super::mail::{PastedLines, parse_pasted};
 use super::{LockClass, ParseOptions, ParseStats, Row, RowWaits, Sink, fields};
@@ -183,7 +184,7 @@ impl Reader<'_> {
             Some(row) => {
                 let row = row?;
                 if row.count == 0 && row.dur_ns == 0 {
-                    self.stats.uncontended_rows.add(number);
+                    self.stats.set_apart.add(SetApart::UncontendedRows, number);
                     return Ok(());
                 }
                 sink.row(&row)
@@ -208,7 +209,7 @@ impl Reader<'_> {
             ));
         }
         if self.header.is_some() {
-            self.stats.extra_tables.add(number);
+            self.stats.set_apart.add(SetApart::ExtraTables, number);
         }
         sink.sample(Vec::new())?;
         self.header = Some(header);
@@ -399,8 +400,11 @@ mod tests {
                 owned(5, 78_000_000_000, 154_017, 101_010, ["", "CPU 3/KVM", ""]),
             ]
         );
-        assert_eq!(stats.uncontended_rows.count, 1);
-        assert_eq!(stats.uncontended_rows.first_line, Some(6));
+        assert_eq!(stats.set_apart[SetApart::UncontendedRows].count, 1);
+        assert_eq!(
+            stats.set_apart[SetApart::UncontendedRows].first_line,
+            Some(6)
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@
 
 use std::io::BufRead;
 
+use super::SetApart;
 use super::class::openbsd_class;
 use super::columns::{Role, role_of, row_waits};
 use super::duration::parse_duration_with_unit;
@@ -489,7 +490,7 @@ impl TableParser {
                 && same_separators
                 && parse_row(&header, &self.options, number, line).is_ok()
             {
-                self.stats.rows_after_blank.add(number);
+                self.stats.set_apart.add(SetApart::RowsAfterBlank, number);
                 self.header = Some(header.clone());
                 return self.row(&header, number, line, sink);
             }
