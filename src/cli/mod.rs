@@ -9,6 +9,7 @@ use anyhow::{Result, bail};
 use clap::{Args, Parser, Subcommand};
 
 use crate::engine::diff::{DiffOptions, Metric, Threshold};
+use crate::engine::live::Alert;
 use crate::engine::{AnalysisOptions, ClassMap, GroupKey, SortKey};
 use crate::export::writer::CsvOptions;
 use crate::export::{ExportFormat, What};
@@ -522,6 +523,25 @@ pub struct ReportArgs {
     /// How `--format csv` looks to a spreadsheet.
     #[command(flatten)]
     pub csv: CsvArgs,
+
+    /// Print a line for each sample as it completes (when the next one
+    /// begins), then the whole report when the input ends or at Ctrl-C: for
+    /// a tracer that prints on an interval into a pipe or a FIFO.
+    #[arg(long, help_heading = "Live")]
+    pub follow: bool,
+
+    /// With --follow: a line on stderr for each sample past a threshold,
+    /// and exit 1 at the end if one was: 'spin_share>60%',
+    /// 'kernel_lock_ns>2ms' (also kernel_lock_share, running_ns, spin_ns,
+    /// sleep_wait_ns; `<` for below). Repeatable.
+    #[arg(
+        long,
+        value_name = "METRIC>VALUE",
+        requires = "follow",
+        value_parser = Alert::parse,
+        help_heading = "Live"
+    )]
+    pub alert: Vec<Alert>,
 
     /// How the ranking is made.
     #[command(flatten)]

@@ -5,6 +5,7 @@
 pub mod completions;
 pub mod diff;
 pub mod export;
+pub mod follow;
 pub mod man;
 pub mod plot;
 pub mod report;

@@ -7,6 +7,7 @@ use crate::cli::ReportArgs;
 use crate::engine;
 use crate::engine::SortKey;
 use crate::error::Exit;
+use crate::facts::InputFacts;
 use crate::notes::{Verbosity, note_inputs, shows, warn};
 use crate::output::write_stdout;
 use crate::report::{self, ReportFormat, Style};
@@ -17,8 +18,19 @@ const REPORT_TOP: usize = 20;
 
 /// Runs the report.
 pub fn run(args: &ReportArgs) -> Result<Exit> {
-    let csv = csv_options(&args.csv, args.format == ReportFormat::Csv)?;
+    if args.follow {
+        return super::follow::run(args);
+    }
+    csv_options(&args.csv, args.format == ReportFormat::Csv)?;
     let inputs = read_inputs(&args.input, &args.analysis.by)?;
+    show(args, &inputs)?;
+    Ok(Exit::Ok)
+}
+
+/// Prints the report of `inputs` as `args` ask, then its warnings and the
+/// notes on reading them.
+pub fn show(args: &ReportArgs, inputs: &[InputFacts]) -> Result<()> {
+    let csv = csv_options(&args.csv, args.format == ReportFormat::Csv)?;
     // The terminal answers where the CPU goes; JSON and CSV keep the
     // order scripts have read since the first version.
     let sort = match args.format {
@@ -29,7 +41,7 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
         histogram: args.histogram,
         ..args.analysis.options(REPORT_TOP, sort)
     };
-    let analysis = engine::analyze(&inputs, &options)?;
+    let analysis = engine::analyze(inputs, &options)?;
     let style = Style {
         color: use_color(args.color),
         width: output_width(args.width),
@@ -44,6 +56,6 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
     for line in report::verdict::warning_lines(&analysis.warnings, shows(Verbosity::Verbose)) {
         warn(&format!("contend: {line}"), yellow);
     }
-    note_inputs(&inputs);
-    Ok(Exit::Ok)
+    note_inputs(inputs);
+    Ok(())
 }

@@ -6,6 +6,7 @@ pub mod classes;
 pub mod diff;
 pub mod effect;
 pub mod holders;
+pub mod live;
 pub mod model;
 pub mod ranking;
 pub mod samples;

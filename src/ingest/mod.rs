@@ -9,6 +9,7 @@
 //! [`read_facts_side_by_side`] (diff) or [`read`] with a consumer of their
 //! own (export of rows, streamed).
 
+pub mod follow;
 pub mod parallel;
 pub mod source;
 
@@ -187,7 +188,7 @@ fn read_unchecked(sources: &[Source], options: &ReadOptions) -> Result<Vec<Input
 }
 
 /// A filter that picks nothing is an error that names it.
-fn check_filters(filters: &Filters, inputs: &[InputFacts]) -> Result<()> {
+pub fn check_filters(filters: &Filters, inputs: &[InputFacts]) -> Result<()> {
     let mut hits = Hits::default();
     for input in inputs {
         hits.merge(&input.filter_hits);
@@ -320,7 +321,7 @@ fn read_in_parallel(options: &ReadOptions, source: &Source) -> Result<Option<Inp
 }
 
 /// The format's name when the input's format was detected, not named.
-fn detected_as(options: &ReadOptions, format: InputFormat) -> Option<&'static str> {
+pub fn detected_as(options: &ReadOptions, format: InputFormat) -> Option<&'static str> {
     (options.format == InputFormat::Auto).then_some(format.name())
 }
 

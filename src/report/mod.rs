@@ -10,6 +10,7 @@ pub mod flame;
 pub mod histogram;
 pub mod holders;
 pub mod human;
+pub mod live;
 pub mod over_time;
 pub mod plot;
 pub mod spark;

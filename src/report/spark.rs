@@ -47,6 +47,19 @@ pub fn spin_sparklines(analysis: &Analysis, width: usize, ascii: bool) -> String
     out
 }
 
+/// The mark of one share, 0 % lowest and 100 % highest; a blank when
+/// unknown.
+pub fn share_mark(share: Option<f64>, ascii: bool) -> char {
+    mark(
+        &[share],
+        if ascii {
+            &ASCII_LEVELS
+        } else {
+            &UNICODE_LEVELS
+        },
+    )
+}
+
 /// The mark of the mean spin share of some samples; a blank when none has
 /// one.
 fn mark(samples: &[Option<f64>], levels: &[char; 8]) -> char {

@@ -1,0 +1,126 @@
+//! `contend report --follow`: a line per sample while a tracer runs, the
+//! whole report when it ends or at Ctrl-C, and `--alert`'s lines and exit
+//! code for a watchdog script.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Result, bail};
+
+use crate::cli::ReportArgs;
+use crate::engine::live::{LiveSample, LiveSink};
+use crate::error::{Exit, InputError};
+use crate::facts::{FactsBuilder, InputFacts};
+use crate::ingest::{self, follow, source};
+use crate::notes::{Verbosity, say, shows};
+use crate::parse::{self, InputFormat};
+use crate::report::ReportFormat;
+use crate::report::live::{LiveView, alert_line};
+use crate::terminal::utf8_locale;
+
+/// Follows the one input `args` name, then prints its report.
+pub fn run(args: &ReportArgs) -> Result<Exit> {
+    let sources = source::sources(&args.input.inputs, &args.input.label)?;
+    let [source] = sources.as_slice() else {
+        bail!(
+            "--follow reads one input (a pipe, a FIFO, a file or stdin), not {}",
+            sources.len()
+        );
+    };
+    source::check_exists(source)?;
+    let options = args.input.read.options(&args.analysis.by, false);
+    let stop = follow::stop_on_interrupt()?;
+    let (reader, format) = follow::open(source, options.format, Arc::clone(&stop))?;
+    if format == InputFormat::Fxt {
+        bail!(
+            "{}: a capture is read whole, its samples cut from the whole trace: \
+             drop --follow",
+            source.name
+        );
+    }
+    let (facts, live) = read_live(args, source, reader, format, &stop)?;
+    if live.stdout_gone {
+        // The reader of the lines went away (`| head`): not a failure.
+        return Ok(Exit::Ok);
+    }
+    if stop.load(Ordering::Relaxed) && shows(Verbosity::Normal) {
+        say(format_args!(
+            "contend: {}: interrupted: the report covers the {} samples read",
+            source.label, facts.samples_read
+        ));
+    }
+    let inputs = [facts];
+    ingest::check_filters(&options.fold.filters, &inputs)?;
+    if args.format == ReportFormat::Table {
+        println!();
+    }
+    super::report::show(args, &inputs)?;
+    Ok(if live.alerted {
+        Exit::Regression
+    } else {
+        Exit::Ok
+    })
+}
+
+/// What following the input did besides reading it.
+#[derive(Debug, Default)]
+struct Followed {
+    /// An alert fired.
+    alerted: bool,
+    /// Stdout could not be written (a closed pipe).
+    stdout_gone: bool,
+}
+
+/// Parses the input into facts, printing each sample's line as it
+/// completes.
+fn read_live(
+    args: &ReportArgs,
+    source: &source::Source,
+    reader: Box<dyn std::io::BufRead>,
+    format: InputFormat,
+    stop: &AtomicBool,
+) -> Result<(InputFacts, Followed)> {
+    let options = args.input.read.options(&args.analysis.by, false);
+    let classes = args.analysis.classes.classes();
+    let mut view = LiveView::new(args.ascii || !utf8_locale(), format.has_kernel_lock());
+    let mut followed = Followed::default();
+    let mut on_sample = |sample: &LiveSample| {
+        if followed.stdout_gone {
+            return;
+        }
+        let line = view.line(sample);
+        // JSON, CSV and Markdown stay one document on stdout: their live
+        // lines go to stderr.
+        let written = if args.format == ReportFormat::Table {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{line}").and_then(|()| out.flush())
+        } else {
+            say(format_args!("{line}"));
+            Ok(())
+        };
+        if written.is_err() {
+            followed.stdout_gone = true;
+            // Nobody reads on: stop reading too.
+            stop.store(true, Ordering::Relaxed);
+        }
+        for alert in &args.alert {
+            if alert.fires(sample) {
+                followed.alerted = true;
+                say(format_args!("{}", alert_line(&source.label, alert, sample)));
+            }
+        }
+    };
+    let mut builder = FactsBuilder::new(&source.label, &options.fold);
+    let mut live = LiveSink::new(&mut builder, &classes, format, &mut on_sample);
+    let parse_options = parse::ParseOptions {
+        detected_as: ingest::detected_as(&options, format),
+        ..options.parse.clone()
+    };
+    let stats = parse::parse(reader, &source.name, format, &parse_options, &mut live);
+    live.finish();
+    let stats = stats.map_err(|err: InputError| anyhow::Error::new(err))?;
+    let mut facts = builder.finish(stats);
+    facts.format = format;
+    Ok((facts, followed))
+}

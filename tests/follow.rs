@@ -1,0 +1,261 @@
+//! `report --follow`: a line per sample while the input is still being
+//! written, the whole report at its end or at Ctrl-C, `--alert` for a
+//! watchdog. The input is fed by the test a sample at a time through a
+//! pipe that stays open, and each line is awaited before the next sample
+//! is written: the order shows the lines come before the input ends,
+//! with no timing assumed.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
+
+use crate::util::{SEED, contend, json_report, read, run, run_with_stdin, spin_shares};
+
+/// The seed cut where each sampling begins: its title, then five samples.
+fn seed_pieces() -> Vec<String> {
+    let text = read(SEED);
+    let mut pieces: Vec<String> = Vec::new();
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("Stopped") || pieces.is_empty() {
+            pieces.push(String::new());
+        }
+        pieces.last_mut().expect("a piece").push_str(line);
+    }
+    assert_eq!(pieces.len(), 6, "the title and five samplings");
+    pieces
+}
+
+struct Following {
+    child: Child,
+    input: ChildStdin,
+    lines: BufReader<ChildStdout>,
+}
+
+impl Following {
+    fn start(args: &[&str]) -> Following {
+        let mut child = contend()
+            .args(["report", "--follow"])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("contend starts");
+        let input = child.stdin.take().expect("stdin is piped");
+        let lines = BufReader::new(child.stdout.take().expect("stdout is piped"));
+        Following {
+            child,
+            input,
+            lines,
+        }
+    }
+
+    fn write(&mut self, text: &str) {
+        self.input
+            .write_all(text.as_bytes())
+            .expect("contend reads on");
+        self.input.flush().expect("flushed");
+    }
+
+    /// The next line contend prints: blocks until it is printed.
+    fn next_line(&mut self) -> String {
+        let mut line = String::new();
+        self.lines.read_line(&mut line).expect("stdout is readable");
+        line
+    }
+}
+
+#[test]
+fn each_samples_line_comes_before_the_input_ends() {
+    let pieces = seed_pieces();
+    let mut follow = Following::start(&["--ascii"]);
+    // The title and the first sampling: nothing says it is complete yet.
+    follow.write(&(pieces[0].clone() + &pieces[1]));
+    let mut lines = Vec::new();
+    for piece in &pieces[2..] {
+        // The next sampling's first lines complete the one before.
+        follow.write(piece);
+        lines.push(follow.next_line());
+    }
+    drop(follow.input);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut follow.lines, &mut rest).expect("the report");
+    let status = follow.child.wait().expect("contend exits");
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(
+        lines[0],
+        "sample 1: running 4.384 ms, spin 49.9 %, kernel_lock 39.9 %, sleep wait 12.418 ms, \
+         top kernel_map_store 85.0 % of lock time  -\n"
+    );
+    assert_eq!(
+        lines[3],
+        "sample 4: running 7.508 ms, spin 87.6 %, kernel_lock 87.3 %, sleep wait 3.869 us, \
+         top kernel_lock 99.6 % of lock time  -.+*\n"
+            .replace("us,", "µs,")
+    );
+    // The last sample's line comes at the input's end, then the report.
+    assert!(
+        rest.starts_with("sample 5: running 2.780 ms, spin 68.7 %"),
+        "{rest}"
+    );
+    assert!(
+        rest.contains(
+            "running 21.776 ms in 5 samples: 65.1 % spinning on locks (kernel_lock 60.9 %)"
+        ),
+        "{rest}"
+    );
+}
+
+#[test]
+fn the_lines_give_the_figures_the_report_gives_each_sample() {
+    // The live figures are summed apart from the engine's, row by row: the
+    // engine's per-sample JSON is their check.
+    let text = read(SEED);
+    let shares = spin_shares(&json_report(&["--samples", "all"], text.as_bytes()));
+    let followed = run_with_stdin(&["report", "--follow"], text.as_bytes());
+    assert_eq!(followed.code, 0, "{}", followed.stderr);
+    let live: Vec<String> = followed
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with("sample "))
+        .map(|line| {
+            let spin = line.split(", spin ").nth(1).expect("a spin share");
+            spin.split(' ').next().expect("a figure").to_string()
+        })
+        .collect();
+    assert_eq!(live, shares);
+    assert_eq!(live, ["49.9", "17.6", "75.8", "87.6", "68.7"]);
+}
+
+#[test]
+fn with_json_the_lines_go_to_stderr_and_stdout_stays_one_document() {
+    let followed = run_with_stdin(
+        &["report", "--follow", "--format", "json"],
+        read(SEED).as_bytes(),
+    );
+    assert_eq!(followed.code, 0, "{}", followed.stderr);
+    let report: serde_json::Value = serde_json::from_str(&followed.stdout).expect("JSON");
+    assert_eq!(report["samples"].as_array().expect("samples").len(), 5);
+    let lines = followed
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("sample "))
+        .count();
+    assert_eq!(lines, 5, "{}", followed.stderr);
+}
+
+#[test]
+fn an_interrupt_ends_the_follow_with_the_report_of_what_was_read() {
+    let pieces = seed_pieces();
+    let mut follow = Following::start(&[]);
+    follow.write(&(pieces[0].clone() + &pieces[1] + &pieces[2]));
+    assert!(follow.next_line().starts_with("sample 1: "));
+    // The tracer is still running (stdin stays open): Ctrl-C.
+    let pid = follow.child.id() as libc::pid_t;
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let output = follow.child.wait_with_output().expect("contend exits");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut follow.lines, &mut rest).expect("the report");
+    let stderr = String::from_utf8(output.stderr).expect("UTF-8");
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        rest.starts_with("sample 2: running 3.236 ms, spin 17.6 %"),
+        "{rest}"
+    );
+    assert!(
+        rest.contains("stdin (table): running 7.620 ms in 2 samples"),
+        "{rest}"
+    );
+    assert!(
+        stderr.contains("contend: stdin: interrupted: the report covers the 2 samples read"),
+        "{stderr}"
+    );
+    drop(follow.input);
+}
+
+#[test]
+fn alerts_name_the_samples_past_the_threshold_and_exit_1() {
+    let seed = read(SEED);
+    let alerted = run_with_stdin(
+        &["report", "--follow", "--alert", "spin_share>70%"],
+        seed.as_bytes(),
+    );
+    assert_eq!(alerted.code, 1, "{}", alerted.stderr);
+    let alerts: Vec<&str> = alerted
+        .stderr
+        .lines()
+        .filter(|line| line.contains("alert"))
+        .collect();
+    assert_eq!(
+        alerts,
+        [
+            "contend: stdin: alert: sample 3: spin_share is 75.8 % (spin_share>70%)",
+            "contend: stdin: alert: sample 4: spin_share is 87.6 % (spin_share>70%)",
+        ]
+    );
+    let quiet = run_with_stdin(
+        &["report", "--follow", "--alert", "kernel_lock_ns>7ms"],
+        seed.as_bytes(),
+    );
+    assert_eq!(quiet.code, 0, "{}", quiet.stderr);
+    assert!(!quiet.stderr.contains("alert"), "{}", quiet.stderr);
+}
+
+#[test]
+fn what_follow_cannot_do_is_refused() {
+    let unknown = run(&["report", "--follow", "--alert", "spin>60%", SEED]);
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown
+            .stderr
+            .contains("no metric \"spin\" to alert on; metrics: spin_share"),
+        "{}",
+        unknown.stderr
+    );
+    let without_follow = run(&["report", "--alert", "spin_share>60%", SEED]);
+    assert_eq!(without_follow.code, 2);
+    assert!(
+        without_follow.stderr.contains("--follow"),
+        "{}",
+        without_follow.stderr
+    );
+    let two = run(&["report", "--follow", SEED, SEED]);
+    assert_eq!(two.code, 2);
+    assert!(
+        two.stderr.contains("--follow reads one input"),
+        "{}",
+        two.stderr
+    );
+    let capture = run(&["report", "--follow", "fixtures/fxt/reaper-make-j32.fxt"]);
+    assert_eq!(capture.code, 2);
+    assert!(
+        capture.stderr.contains("a capture is read whole"),
+        "{}",
+        capture.stderr
+    );
+    let missing = run(&["report", "--follow", "no-such-trace.txt"]);
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing
+            .stderr
+            .starts_with("contend: no-such-trace.txt: cannot open"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_follow_quietly() {
+    let pieces = seed_pieces();
+    let mut follow = Following::start(&[]);
+    follow.write(&(pieces[0].clone() + &pieces[1] + &pieces[2]));
+    assert!(follow.next_line().starts_with("sample 1: "));
+    // `| head -1`: the reader is gone; the tracer writes on.
+    drop(follow.lines);
+    for piece in &pieces[3..] {
+        let _ = follow.input.write_all(piece.as_bytes());
+    }
+    drop(follow.input);
+    let output = follow.child.wait_with_output().expect("contend exits");
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+}
