@@ -166,7 +166,7 @@ fn an_interrupt_ends_the_follow_with_the_report_of_what_was_read() {
         "{rest}"
     );
     assert!(
-        stderr.contains("contend: stdin: interrupted: the report covers the 2 samples read"),
+        stderr.contains("contend: stdin: interrupted after 2 samples"),
         "{stderr}"
     );
     drop(follow.input);
@@ -258,4 +258,92 @@ fn a_reader_that_goes_away_ends_the_follow_quietly() {
     let output = follow.child.wait_with_output().expect("contend exits");
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+}
+
+#[test]
+fn last_keeps_the_report_to_the_last_samples() {
+    let followed = run_with_stdin(
+        &["report", "--follow", "--last", "2"],
+        read(SEED).as_bytes(),
+    );
+    assert_eq!(followed.code, 0, "{}", followed.stderr);
+    // Samples 4 and 5: 7.508 + 2.780 ms running, 6.575 + 1.911 ms spin.
+    assert!(
+        followed
+            .stdout
+            .contains("running 10.288 ms in 2 samples: 82.5 % spinning on locks"),
+        "{}",
+        followed.stdout
+    );
+    assert!(
+        followed
+            .stderr
+            .contains("--last 2: the report covers samples 4..5 of the 5 read, numbered from 1"),
+        "{}",
+        followed.stderr
+    );
+    let all = run_with_stdin(
+        &["report", "--follow", "--last", "5"],
+        read(SEED).as_bytes(),
+    );
+    assert!(
+        all.stdout.contains("in 5 samples: 65.1 % spinning"),
+        "{}",
+        all.stdout
+    );
+    assert!(!all.stderr.contains("--last"), "{}", all.stderr);
+}
+
+/// The peak resident memory, in KiB, of `contend report --follow --last
+/// 100` reading `samples` one-row samples through a pipe.
+#[allow(
+    clippy::zombie_processes,
+    reason = "reaped by wait4, which gives this child's own peak"
+)]
+fn peak_kib_following(samples: u32) -> i64 {
+    let mut child = contend()
+        .args([
+            "report",
+            "--follow",
+            "--last",
+            "100",
+            "--input-format",
+            "table",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("contend starts");
+    let mut input = std::io::BufWriter::new(child.stdin.take().expect("stdin is piped"));
+    let feeder = std::thread::spawn(move || {
+        for sample in 0..samples {
+            let text = format!(
+                "Running\t4ms\ndur\tcategory\tsymbol\tcaller\n{}\tkernel\tkernel_lock\treaper\n",
+                1_000 + sample % 5_000
+            );
+            input.write_all(text.as_bytes()).expect("contend reads on");
+        }
+    });
+    feeder.join().expect("fed");
+    let mut status = 0;
+    // SAFETY: a plain struct the kernel fills.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    // This child's own peak, not the test runner's other children's.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid);
+    assert_eq!(libc::WEXITSTATUS(status), 0);
+    usage.ru_maxrss
+}
+
+#[test]
+fn last_keeps_memory_flat_however_long_the_tracer_runs() {
+    let short = peak_kib_following(200_000);
+    let long = peak_kib_following(1_000_000);
+    // Without --last, 800 000 more samples would keep about 60 MB more.
+    assert!(
+        long < short + 8 * 1024,
+        "peak {short} KiB after 200 000 samples, {long} KiB after 1 000 000"
+    );
 }

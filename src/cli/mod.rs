@@ -543,6 +543,18 @@ pub struct ReportArgs {
     )]
     pub alert: Vec<Alert>,
 
+    /// With --follow: keep only the last N samples, for the marks and the
+    /// report at the end, so that memory stays bounded however long the
+    /// tracer runs.
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "follow",
+        value_parser = clap::value_parser!(u32).range(1..),
+        help_heading = "Live"
+    )]
+    pub last: Option<u32>,
+
     /// How the ranking is made.
     #[command(flatten)]
     pub analysis: AnalysisArgs,

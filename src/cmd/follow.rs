@@ -11,6 +11,7 @@ use anyhow::{Result, bail};
 use crate::cli::ReportArgs;
 use crate::engine::live::{LiveSample, LiveSink};
 use crate::error::{Exit, InputError};
+use crate::facts::recent::RecentSamples;
 use crate::facts::{FactsBuilder, InputFacts};
 use crate::ingest::{self, follow, source};
 use crate::notes::{Verbosity, say, shows};
@@ -46,8 +47,8 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
     }
     if stop.load(Ordering::Relaxed) && shows(Verbosity::Normal) {
         say(format_args!(
-            "contend: {}: interrupted: the report covers the {} samples read",
-            source.label, facts.samples_read
+            "contend: {}: interrupted after {} samples",
+            source.label, live.samples
         ));
     }
     let inputs = [facts];
@@ -70,6 +71,8 @@ struct Followed {
     alerted: bool,
     /// Stdout could not be written (a closed pipe).
     stdout_gone: bool,
+    /// Samples read.
+    samples: u64,
 }
 
 /// Parses the input into facts, printing each sample's line as it
@@ -83,9 +86,11 @@ fn read_live(
 ) -> Result<(InputFacts, Followed)> {
     let options = args.input.read.options(&args.analysis.by, false);
     let classes = args.analysis.classes.classes();
-    let mut view = LiveView::new(args.ascii || !utf8_locale(), format.has_kernel_lock());
+    let mut view = LiveView::new(args.ascii || !utf8_locale(), format.has_kernel_lock())
+        .keeping(args.last.map_or(usize::MAX, |last| last as usize));
     let mut followed = Followed::default();
     let mut on_sample = |sample: &LiveSample| {
+        followed.samples += 1;
         if followed.stdout_gone {
             return;
         }
@@ -112,15 +117,45 @@ fn read_live(
         }
     };
     let mut builder = FactsBuilder::new(&source.label, &options.fold);
-    let mut live = LiveSink::new(&mut builder, &classes, format, &mut on_sample);
     let parse_options = parse::ParseOptions {
         detected_as: ingest::detected_as(&options, format),
         ..options.parse.clone()
     };
-    let stats = parse::parse(reader, &source.name, format, &parse_options, &mut live);
-    live.finish();
-    let stats = stats.map_err(|err: InputError| anyhow::Error::new(err))?;
-    let mut facts = builder.finish(stats);
+    let parsed = match args.last {
+        None => {
+            let mut live = LiveSink::new(&mut builder, &classes, format, &mut on_sample);
+            let stats = parse::parse(reader, &source.name, format, &parse_options, &mut live);
+            live.finish();
+            stats?
+        }
+        Some(last) => {
+            let mut recent = RecentSamples::new(last as usize);
+            let mut live = LiveSink::new(&mut recent, &classes, format, &mut on_sample);
+            let stats = parse::parse(reader, &source.name, format, &parse_options, &mut live);
+            live.finish();
+            let stats = stats?;
+            recent
+                .replay(&mut builder)
+                .map_err(|message| InputError::whole(&source.name, message))?;
+            note_kept(&source.label, last, &recent);
+            stats
+        }
+    };
+    let mut facts = builder.finish(parsed);
     facts.format = format;
     Ok((facts, followed))
+}
+
+/// Says which samples the report covers when `--last` left some out.
+fn note_kept(label: &str, last: u32, recent: &RecentSamples) {
+    let kept = recent.kept() as u64;
+    if recent.read > kept && shows(Verbosity::Normal) {
+        say(format_args!(
+            "contend: {label}: --last {last}: the report covers samples {}..{} of the {} read, \
+             numbered from 1",
+            recent.read - kept + 1,
+            recent.read,
+            recent.read
+        ));
+    }
 }

@@ -10,6 +10,7 @@
 
 pub mod detail;
 pub mod filter;
+pub mod recent;
 pub mod text_index;
 
 use std::sync::Arc;

@@ -14,6 +14,8 @@ const SPARK_SAMPLES: usize = 40;
 #[derive(Debug, Default)]
 pub struct LiveView {
     marks: std::collections::VecDeque<char>,
+    /// How many marks: the last samples kept (`--last`), at most 40.
+    width: usize,
     ascii: bool,
     kernel_lock: bool,
     any_running: bool,
@@ -24,10 +26,17 @@ impl LiveView {
     /// `kernel_lock`: the input's format can show kernel_lock.
     pub fn new(ascii: bool, kernel_lock: bool) -> Self {
         LiveView {
+            width: SPARK_SAMPLES,
             ascii,
             kernel_lock,
             ..LiveView::default()
         }
+    }
+
+    /// The marks cover at most the last `samples` samples.
+    pub fn keeping(mut self, samples: usize) -> Self {
+        self.width = samples.clamp(1, SPARK_SAMPLES);
+        self
     }
 
     /// The line for a sample that just completed:
@@ -36,7 +45,7 @@ impl LiveView {
     /// Running time, the spin and kernel_lock waits themselves and no
     /// sparkline.
     pub fn line(&mut self, sample: &LiveSample) -> String {
-        if self.marks.len() == SPARK_SAMPLES {
+        if self.marks.len() >= self.width {
             self.marks.pop_front();
         }
         self.marks
@@ -139,5 +148,16 @@ mod tests {
             perf.line(&stateless),
             "sample 1: spin 8.300 µs, sleep wait 58.200 ms, top rwsem:W 100.0 % of lock time"
         );
+        let mut last_two = LiveView::new(true, true).keeping(2);
+        for number in 1..=3 {
+            let sample = LiveSample {
+                number,
+                running_ns: Some(100),
+                spin_ns: 100 * u64::from(number - 1) / 2,
+                ..LiveSample::default()
+            };
+            last_two.line(&sample);
+        }
+        assert_eq!(last_two.marks.iter().collect::<String>(), "=#");
     }
 }
