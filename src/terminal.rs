@@ -51,11 +51,32 @@ pub fn output_width(asked: Option<u16>) -> Option<u16> {
     controlling_terminal_width()
 }
 
-/// The columns of the controlling terminal (`/dev/tty`), if there is one.
-#[cfg(unix)]
-fn controlling_terminal_width() -> Option<u16> {
-    use std::os::fd::AsRawFd;
-    let tty = std::fs::File::open("/dev/tty").ok()?;
+/// The rows of stdout's terminal: `LINES` when set, else the terminal's;
+/// None when stdout is no terminal or says no size (a 0x0 one).
+pub fn output_height() -> Option<u16> {
+    let lines = std::env::var("LINES")
+        .ok()
+        .and_then(|l| l.parse::<u16>().ok());
+    if let Some(lines) = lines.filter(|&l| l > 0) {
+        return Some(lines);
+    }
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    window_size(&std::io::stdout())
+        .map(|size| size.ws_row)
+        .filter(|&rows| rows > 0)
+}
+
+/// Whether stdout is a terminal that takes cursor movement (not
+/// `TERM=dumb`): a live view can redraw in place there.
+pub fn stdout_redraws() -> bool {
+    let dumb = std::env::var_os("TERM").is_some_and(|term| term == "dumb");
+    !dumb && std::io::stdout().is_terminal()
+}
+
+/// The window size of the terminal open on `fd`.
+fn window_size(fd: &impl std::os::fd::AsRawFd) -> Option<libc::winsize> {
     let mut size = libc::winsize {
         ws_row: 0,
         ws_col: 0,
@@ -64,8 +85,17 @@ fn controlling_terminal_width() -> Option<u16> {
     };
     // SAFETY: TIOCGWINSZ writes one winsize into `size`, which lives
     // across the call; the descriptor is open for the call's length.
-    let read = unsafe { libc::ioctl(tty.as_raw_fd(), libc::TIOCGWINSZ, &mut size) };
-    (read == 0 && size.ws_col > 0).then_some(size.ws_col)
+    let read = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCGWINSZ, &mut size) };
+    (read == 0).then_some(size)
+}
+
+/// The columns of the controlling terminal (`/dev/tty`), if there is one.
+#[cfg(unix)]
+fn controlling_terminal_width() -> Option<u16> {
+    let tty = std::fs::File::open("/dev/tty").ok()?;
+    window_size(&tty)
+        .map(|size| size.ws_col)
+        .filter(|&columns| columns > 0)
 }
 
 #[cfg(not(unix))]

@@ -295,55 +295,143 @@ fn last_keeps_the_report_to_the_last_samples() {
 }
 
 /// The peak resident memory, in KiB, of `contend report --follow --last
-/// 100` reading `samples` one-row samples through a pipe.
-#[allow(
-    clippy::zombie_processes,
-    reason = "reaped by wait4, which gives this child's own peak"
-)]
-fn peak_kib_following(samples: u32) -> i64 {
+/// LAST` once it has read `samples` one-row samples through a pipe: the
+/// kernel's high-water mark of the process's own memory (VmHWM), read
+/// while the process still waits for more input. (Not wait4's ru_maxrss:
+/// that counts the test runner's memory the child was forked from.)
+fn peak_kib_following(last: &str, samples: u32) -> u64 {
     let mut child = contend()
-        .args([
-            "report",
-            "--follow",
-            "--last",
-            "100",
-            "--input-format",
-            "table",
-        ])
+        .args(["report", "--follow", "--input-format", "table"])
+        .args(["--last", last, "--alert", "spin_ns>1s"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("contend starts");
-    let mut input = std::io::BufWriter::new(child.stdin.take().expect("stdin is piped"));
+    let input = child.stdin.take().expect("stdin is piped");
     let feeder = std::thread::spawn(move || {
+        let mut input = std::io::BufWriter::new(input);
         for sample in 0..samples {
-            let text = format!(
-                "Running\t4ms\ndur\tcategory\tsymbol\tcaller\n{}\tkernel\tkernel_lock\treaper\n",
+            // The last sample but one alone crosses the alert: its line says
+            // every sample before the last was read.
+            let dur = if sample + 2 == samples {
+                2_000_000_000
+            } else {
                 1_000 + sample % 5_000
+            };
+            let text = format!(
+                "Running\t4ms\ndur\tcategory\tsymbol\tcaller\n{dur}\tkernel\tkernel_lock\treaper\n"
             );
             input.write_all(text.as_bytes()).expect("contend reads on");
         }
+        input.into_inner().expect("flushed")
     });
-    feeder.join().expect("fed");
-    let mut status = 0;
-    // SAFETY: a plain struct the kernel fills.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = child.id() as libc::pid_t;
-    // This child's own peak, not the test runner's other children's.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid);
-    assert_eq!(libc::WEXITSTATUS(status), 0);
-    usage.ru_maxrss
+    let mut notes = BufReader::new(child.stderr.take().expect("stderr is piped"));
+    let mut line = String::new();
+    while !line.contains("alert") {
+        line.clear();
+        assert!(
+            notes.read_line(&mut line).expect("stderr") > 0,
+            "no alert line"
+        );
+    }
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).expect("status");
+    let peak = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|kib| kib.trim().trim_end_matches(" kB").parse().ok())
+        .expect("VmHWM");
+    drop(feeder.join().expect("fed"));
+    assert_eq!(
+        child.wait().expect("contend exits").code(),
+        Some(1),
+        "the alert's exit"
+    );
+    peak
 }
+
+/// The samples the memory test keeps.
+const LAST: &str = "100";
 
 #[test]
 fn last_keeps_memory_flat_however_long_the_tracer_runs() {
-    let short = peak_kib_following(200_000);
-    let long = peak_kib_following(1_000_000);
+    let short = peak_kib_following(LAST, 200_000);
+    let long = peak_kib_following(LAST, 1_000_000);
     // Without --last, 800 000 more samples would keep about 60 MB more.
     assert!(
         long < short + 8 * 1024,
         "peak {short} KiB after 200 000 samples, {long} KiB after 1 000 000"
+    );
+}
+
+#[test]
+fn on_a_terminal_the_view_redraws_in_place_within_its_height() {
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+    let (mut controller, mut terminal) = (0, 0);
+    // SAFETY: openpty writes two descriptors it opened into the integers
+    // given; no name, termios or window size is passed.
+    let opened = unsafe {
+        libc::openpty(
+            &mut controller,
+            &mut terminal,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(opened, 0);
+    // SAFETY: both descriptors are open and owned by nothing else.
+    let (mut controller, terminal) = unsafe {
+        (
+            std::fs::File::from_raw_fd(controller),
+            std::os::fd::OwnedFd::from_raw_fd(terminal),
+        )
+    };
+    let mut command = contend();
+    command
+        .args(["report", "--follow", "--ascii"])
+        // Six rows: the title, the header, three samples, the cursor's.
+        .env("LINES", "6")
+        .env("COLUMNS", "100")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::from(terminal))
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("contend starts");
+    // The terminal side is the child's alone now: its exit ends our reads.
+    drop(command);
+    let mut input = child.stdin.take().expect("stdin is piped");
+    input
+        .write_all(read(SEED).as_bytes())
+        .expect("contend reads");
+    drop(input);
+    let mut shown = Vec::new();
+    // EIO once the child has exited and closed the terminal.
+    let _ = controller.read_to_end(&mut shown);
+    let status = child.wait().expect("contend exits");
+    assert_eq!(status.code(), Some(0));
+    let shown = String::from_utf8(shown).expect("UTF-8");
+    // The last view: back up over the five rows drawn before, then the
+    // title, the header and the three latest samples.
+    let redraw = "\x1b[5A\r\x1b[J";
+    let last = &shown[shown.rfind(redraw).expect("the view redrawn") + redraw.len()..];
+    let rows: Vec<&str> = last.split("\r\n").take(5).collect();
+    assert_eq!(
+        rows,
+        [
+            "following stdin: 5 samples, spin share -.+*+ (Ctrl-C ends it and reports)",
+            "sample    running       spin kernel_lock sleep wait  top lock",
+            "     3   3.868 ms     75.8 %      75.3 %     684 ns  kernel_lock 99.3 %",
+            "     4   7.508 ms     87.6 %      87.3 %   3.869 µs  kernel_lock 99.6 %",
+            "     5   2.780 ms     68.7 %      66.8 %  25.029 µs  kernel_lock 96.0 %",
+        ]
+    );
+    assert!(
+        shown.contains("in 5 samples: 65.1 % spinning on locks"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("sample 1: running"),
+        "no log lines on a terminal"
     );
 }

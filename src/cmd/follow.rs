@@ -16,9 +16,10 @@ use crate::facts::{FactsBuilder, InputFacts};
 use crate::ingest::{self, follow, source};
 use crate::notes::{Verbosity, say, shows};
 use crate::parse::{self, InputFormat};
+use crate::printable::printable;
 use crate::report::ReportFormat;
-use crate::report::live::{LiveView, alert_line};
-use crate::terminal::utf8_locale;
+use crate::report::live::{LiveView, Screen, alert_line};
+use crate::terminal::{output_height, output_width, stdout_redraws, utf8_locale};
 
 /// Follows the one input `args` name, then prints its report.
 pub fn run(args: &ReportArgs) -> Result<Exit> {
@@ -89,19 +90,47 @@ fn read_live(
     let mut view = LiveView::new(args.ascii || !utf8_locale(), format.has_kernel_lock())
         .keeping(args.last.map_or(usize::MAX, |last| last as usize));
     let mut followed = Followed::default();
+    // On a terminal, the view redraws in place; into a pipe or a log, a
+    // line a sample.
+    let mut screen = (args.format == ReportFormat::Table && stdout_redraws()).then(|| {
+        Screen::new(
+            output_height().unwrap_or(24),
+            output_width(args.width).unwrap_or(80),
+        )
+    });
+    let kept = args
+        .last
+        .map_or_else(String::new, |last| format!(", keeping the last {last}"));
     let mut on_sample = |sample: &LiveSample| {
         followed.samples += 1;
         if followed.stdout_gone {
             return;
         }
-        let line = view.line(sample);
         // JSON, CSV and Markdown stay one document on stdout: their live
         // lines go to stderr.
-        let written = if args.format == ReportFormat::Table {
+        let written = if let Some(screen) = &mut screen {
+            let row = view.row(sample);
+            let marks = if view.has_marks() {
+                format!(", spin share {}", view.marks())
+            } else {
+                String::new()
+            };
+            let samples = match followed.samples {
+                1 => "1 sample".to_string(),
+                many => format!("{many} samples"),
+            };
+            let title = format!(
+                "following {}: {samples}{kept}{marks} (Ctrl-C ends it and reports)",
+                printable(&source.label),
+            );
+            let mut out = std::io::stdout().lock();
+            write!(out, "{}", screen.frame(&title, &view.header(), row)).and_then(|()| out.flush())
+        } else if args.format == ReportFormat::Table {
+            let line = view.line(sample);
             let mut out = std::io::stdout().lock();
             writeln!(out, "{line}").and_then(|()| out.flush())
         } else {
-            say(format_args!("{line}"));
+            say(format_args!("{}", view.line(sample)));
             Ok(())
         };
         if written.is_err() {
