@@ -56,6 +56,48 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
+/// An error contend stops on, typed so that what it is decides the exit
+/// code (`main` maps it) rather than its text.
+#[derive(Debug)]
+pub enum Error {
+    /// An input that cannot be read as asked: exit 2.
+    Input(InputError),
+    /// Output that could not be written: exit 2, but a closed pipe (the
+    /// reader went away, `| head`) is no failure: exit 0.
+    Output(std::io::Error),
+}
+
+impl Error {
+    /// Whether the reader of the output went away.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Output(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Input(err) => err.fmt(f),
+            Error::Output(err) => write!(f, "cannot write the output: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Input(_) => None,
+            Error::Output(err) => Some(err),
+        }
+    }
+}
+
+impl From<InputError> for Error {
+    fn from(err: InputError) -> Self {
+        Error::Input(err)
+    }
+}
+
 /// Shortens user text for an error message so one bad line cannot flood the
 /// terminal.
 pub fn shorten(text: &str) -> String {
@@ -77,7 +119,10 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
         let in_csv = cause
             .downcast_ref::<csv::Error>()
             .is_some_and(|csv| matches!(csv.kind(), csv::ErrorKind::Io(io) if broken(io)));
-        in_csv || cause.downcast_ref::<std::io::Error>().is_some_and(broken)
+        let typed = cause
+            .downcast_ref::<Error>()
+            .is_some_and(Error::is_broken_pipe);
+        typed || in_csv || cause.downcast_ref::<std::io::Error>().is_some_and(broken)
     })
 }
 

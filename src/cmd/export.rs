@@ -19,7 +19,7 @@ use crate::facts::{Fold, folded_stack, read_site};
 use crate::ingest::{self, Consumer, source};
 use crate::notes::{Notes, note_offsets, note_skipped};
 use crate::output::{Destination, refuse_inputs};
-use crate::parse::{InputFormat, ParseStats, Row, RowWaits, Sink, State};
+use crate::parse::{InputFormat, ParseStats, Row, RowWaits, Sink, SinkError, State};
 
 /// Groups exported unless `--top` says otherwise: all of them.
 const EXPORT_TOP: usize = 0;
@@ -110,7 +110,6 @@ fn export_rows(
         label: String::new(),
         sample: 0,
         target,
-        failure: None,
         read: Vec::new(),
         fold: read_options.fold.clone(),
         stripped_offsets: InputSet::default(),
@@ -118,12 +117,9 @@ fn export_rows(
         skipping: false,
     };
     let sources = source::sources(&args.input.inputs, &args.input.label)?;
-    let read = ingest::read(&sources, &read_options, &mut consumer);
-    // An output error stopped the parser: that error, not the stop.
-    if let Some(failure) = consumer.failure {
-        return Err(failure);
-    }
-    read?;
+    // An output error stops the parser with that error: the caller tells
+    // it as the output's.
+    ingest::read(&sources, &read_options, &mut consumer)?;
     let filters = &consumer.fold.filters;
     if filters.on_keys() {
         filters
@@ -156,7 +152,6 @@ struct RowConsumer<'w> {
     sample: u64,
     target: RowTarget<'w>,
     /// The output error that stopped the parser, kept whole.
-    failure: Option<anyhow::Error>,
     /// Each input's label, parse statistics and stripped offsets, for the
     /// notes.
     read: Vec<ReadNotes>,
@@ -224,6 +219,22 @@ impl RowConsumer<'_> {
     }
 }
 
+/// A writer's error as the I/O error it is (a full disk, a closed pipe),
+/// for the parser to stop on: the csv crate's errors hold theirs inside.
+fn output_error(err: anyhow::Error) -> std::io::Error {
+    let err = match err.downcast::<std::io::Error>() {
+        Ok(io) => return io,
+        Err(other) => other,
+    };
+    match err.downcast::<csv::Error>() {
+        Ok(csv) => match csv.into_kind() {
+            csv::ErrorKind::Io(io) => io,
+            other => std::io::Error::other(format!("{other:?}")),
+        },
+        Err(other) => std::io::Error::other(format!("{other:#}")),
+    }
+}
+
 /// A row's wait time; none for a count() map's row, whose zero is not a
 /// figure.
 fn row_time(row: &Row<'_>) -> Option<u64> {
@@ -257,18 +268,15 @@ impl Consumer for RowConsumer<'_> {
 }
 
 impl Sink for RowConsumer<'_> {
-    fn sample(&mut self, _states: Vec<State>) -> Result<(), String> {
+    fn sample(&mut self, _states: Vec<State>) -> Result<(), SinkError> {
         self.sample += 1;
         self.skipping = self.fold.filters.skips_sample(self.sample as u32);
         Ok(())
     }
 
-    fn row(&mut self, row: &Row<'_>) -> Result<(), String> {
-        self.write_row(row).map_err(|err| {
-            let message = format!("writing the export: {err:#}");
-            self.failure = Some(err);
-            message
-        })
+    fn row(&mut self, row: &Row<'_>) -> Result<(), SinkError> {
+        self.write_row(row)
+            .map_err(|err| SinkError::Output(output_error(err)))
     }
 }
 

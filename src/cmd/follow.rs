@@ -10,7 +10,7 @@ use anyhow::{Result, bail};
 
 use crate::cli::ReportArgs;
 use crate::engine::live::{LiveSample, LiveSink};
-use crate::error::{Exit, InputError};
+use crate::error::Exit;
 use crate::facts::recent::RecentSamples;
 use crate::facts::{FactsBuilder, InputFacts};
 use crate::ingest::{self, follow, source};
@@ -165,7 +165,7 @@ fn read_live(
             let stats = stats?;
             recent
                 .replay(&mut builder)
-                .map_err(|message| InputError::whole(&source.name, message))?;
+                .map_err(|err| err.whole(&source.name))?;
             note_kept(&source.label, last, &recent);
             stats
         }

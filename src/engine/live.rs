@@ -155,12 +155,12 @@ impl<'a> LiveSink<'a> {
 }
 
 impl Sink for LiveSink<'_> {
-    fn sample(&mut self, states: Vec<State>) -> Result<(), String> {
+    fn sample(&mut self, states: Vec<State>) -> Result<(), crate::parse::SinkError> {
         self.begin_sample(&states);
         self.inner.sample(states)
     }
 
-    fn row(&mut self, row: &Row<'_>) -> Result<(), String> {
+    fn row(&mut self, row: &Row<'_>) -> Result<(), crate::parse::SinkError> {
         // Rows before any sample's start are the first sample's.
         if self.current.is_none() {
             self.begin_sample(&[]);
@@ -175,7 +175,7 @@ impl Sink for LiveSink<'_> {
     // Not `row_by_key_text`: every row comes whole, so that its lock is
     // known here.
 
-    fn holder(&mut self, share: HolderShare) -> Result<(), String> {
+    fn holder(&mut self, share: HolderShare) -> Result<(), crate::parse::SinkError> {
         self.inner.holder(share)
     }
 

@@ -743,7 +743,7 @@ fn slot_of<K: Copy + Eq + std::hash::Hash, V>(
 }
 
 impl Sink for FactsBuilder {
-    fn sample(&mut self, states: Vec<State>) -> Result<(), String> {
+    fn sample(&mut self, states: Vec<State>) -> Result<(), crate::parse::SinkError> {
         self.close_sample();
         self.facts.samples_read += 1;
         let number = self.facts.samples_read;
@@ -759,7 +759,10 @@ impl Sink for FactsBuilder {
         Ok(())
     }
 
-    fn holder(&mut self, share: crate::holders::HolderShare) -> Result<(), String> {
+    fn holder(
+        &mut self,
+        share: crate::holders::HolderShare,
+    ) -> Result<(), crate::parse::SinkError> {
         match &mut self.facts.holders {
             Holders::Known(facts) => facts.shares.push(share),
             none => {
@@ -772,7 +775,7 @@ impl Sink for FactsBuilder {
         Ok(())
     }
 
-    fn row(&mut self, row: &Row<'_>) -> Result<(), String> {
+    fn row(&mut self, row: &Row<'_>) -> Result<(), crate::parse::SinkError> {
         if self.facts.samples_read == 0 {
             self.opened_by_row = true;
             self.sample(Vec::new())?;
@@ -799,10 +802,10 @@ impl Sink for FactsBuilder {
                 at
             }
         };
-        self.fold_into(at, row)
+        Ok(self.fold_into(at, row)?)
     }
 
-    fn row_by_key_text(&mut self, row: &Row<'_>) -> Result<bool, String> {
+    fn row_by_key_text(&mut self, row: &Row<'_>) -> Result<bool, crate::parse::SinkError> {
         // The whole row where it may be checked or not read at all.
         if self.facts.samples_read == 0 || self.skipping || row.key_layout != self.by_text_layout {
             return Ok(false);
@@ -811,13 +814,13 @@ impl Sink for FactsBuilder {
             return Ok(false);
         };
         if number != at {
-            return self.fold_into_cold(at, row).map(|()| true);
+            return Ok(self.fold_into_cold(at, row).map(|()| true)?);
         }
         // The entry's number is its key's index while texts and keys were
         // made one for one: the key's record can be loaded from the number
         // at once, while the entry's line (the text, the value) is still
         // on its way.
-        self.fold_into(number, row).map(|()| true)
+        Ok(self.fold_into(number, row).map(|()| true)?)
     }
 }
 
@@ -1069,10 +1072,10 @@ mod tests {
     struct WholeRows(FactsBuilder);
 
     impl Sink for WholeRows {
-        fn sample(&mut self, states: Vec<State>) -> Result<(), String> {
+        fn sample(&mut self, states: Vec<State>) -> Result<(), crate::parse::SinkError> {
             self.0.sample(states)
         }
-        fn row(&mut self, row: &Row<'_>) -> Result<(), String> {
+        fn row(&mut self, row: &Row<'_>) -> Result<(), crate::parse::SinkError> {
             self.0.row(row)
         }
     }
@@ -1160,7 +1163,7 @@ mod tests {
         let err = builder
             .row(&row(1, "kernel", "kernel_lock", "reaper"))
             .unwrap_err();
-        assert!(err.contains("overflows"), "{err}");
+        assert!(err.to_string().contains("overflows"), "{err}");
     }
 
     #[test]
@@ -1174,6 +1177,6 @@ mod tests {
         let err = builder
             .row(&row(1, "kernel", "kernel_lock", "reaper"))
             .unwrap_err();
-        assert!(err.contains("overflows"), "{err}");
+        assert!(err.to_string().contains("overflows"), "{err}");
     }
 }

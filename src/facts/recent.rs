@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 
 use crate::holders::HolderShare;
-use crate::parse::{Row, RowWaits, Sink, State};
+use crate::parse::{Row, RowWaits, Sink, SinkError, State};
 
 /// A row kept as plain data.
 #[derive(Debug, Clone)]
@@ -63,7 +63,7 @@ impl RecentSamples {
     }
 
     /// Gives the kept samples to `sink`, oldest first, as a parser would.
-    pub fn replay(&self, sink: &mut dyn Sink) -> Result<(), String> {
+    pub fn replay(&self, sink: &mut dyn Sink) -> Result<(), SinkError> {
         for sample in &self.samples {
             sink.sample(sample.states.clone())?;
             for row in &sample.rows {
@@ -138,17 +138,17 @@ impl KeptRow {
 }
 
 impl Sink for RecentSamples {
-    fn sample(&mut self, states: Vec<State>) -> Result<(), String> {
+    fn sample(&mut self, states: Vec<State>) -> Result<(), crate::parse::SinkError> {
         self.begin(states);
         Ok(())
     }
 
-    fn row(&mut self, row: &Row<'_>) -> Result<(), String> {
+    fn row(&mut self, row: &Row<'_>) -> Result<(), crate::parse::SinkError> {
         self.current().rows.push(KeptRow::of(row));
         Ok(())
     }
 
-    fn holder(&mut self, share: HolderShare) -> Result<(), String> {
+    fn holder(&mut self, share: HolderShare) -> Result<(), crate::parse::SinkError> {
         self.current().holders.push(share);
         Ok(())
     }

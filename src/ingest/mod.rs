@@ -276,7 +276,7 @@ fn read_capture(
         labels.push(label.clone());
         consumer.begin(&label, InputFormat::Fxt)?;
         let fed = thread.feed(consumer.sink());
-        fed.map_err(|message| InputError::whole(&source.name, message))?;
+        fed.map_err(|err| err.whole(&source.name))?;
         if let Some(holders) = &thread.holders {
             consumer.holders(holders.clone());
         }

@@ -17,7 +17,7 @@ use anyhow::Result;
 
 use super::ReadOptions;
 use super::source::Source;
-use crate::error::InputError;
+use crate::error::{Error, InputError};
 use crate::facts::{FactsBuilder, InputFacts};
 use crate::parse::ParseStats;
 use crate::parse::table::{self, ChunkEnd, ChunkState};
@@ -84,7 +84,7 @@ pub fn read_table_file(
     options: &ReadOptions,
     threads: usize,
     min_chunk: u64,
-) -> Result<Option<InputFacts>, InputError> {
+) -> Result<Option<InputFacts>, Error> {
     let name = source.name.as_str();
     let io = |err: std::io::Error| InputError::whole(name, format!("cannot read: {err}"));
     let len = std::fs::metadata(path).map_err(io)?.len();
@@ -117,7 +117,7 @@ pub fn read_table_file(
 
 /// One chunk read: its facts, whether its first sample was opened by a row,
 /// and how it ended; or its error (lines numbered within the chunk).
-type ChunkResult = Result<(InputFacts, bool, ChunkEnd), InputError>;
+type ChunkResult = Result<(InputFacts, bool, ChunkEnd), Error>;
 
 fn read_chunk(
     path: &Path,
@@ -147,7 +147,7 @@ fn join_chunks(
     ranges: &[(u64, u64)],
     starts: &[ChunkState],
     results: Vec<ChunkResult>,
-) -> Result<InputFacts, InputError> {
+) -> Result<InputFacts, Error> {
     let mut joined: Option<InputFacts> = None;
     let mut state = ChunkState::default();
     let mut lines_before = 0u64;
@@ -196,18 +196,21 @@ struct PendingSamples {
 }
 
 impl crate::parse::Sink for PendingSamples {
-    fn sample(&mut self, states: Vec<crate::parse::State>) -> Result<(), String> {
+    fn sample(&mut self, states: Vec<crate::parse::State>) -> Result<(), crate::parse::SinkError> {
         self.samples.push(states);
         Ok(())
     }
 
-    fn row(&mut self, _row: &crate::parse::Row<'_>) -> Result<(), String> {
+    fn row(&mut self, _row: &crate::parse::Row<'_>) -> Result<(), crate::parse::SinkError> {
         Ok(())
     }
 }
 
-fn shift_line(mut err: InputError, lines_before: u64) -> InputError {
-    if let Some(line) = err.line.as_mut() {
+fn shift_line(mut err: Error, lines_before: u64) -> Error {
+    if let Error::Input(InputError {
+        line: Some(line), ..
+    }) = &mut err
+    {
         *line += lines_before;
     }
     err

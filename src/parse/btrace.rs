@@ -25,6 +25,7 @@
 use std::io::BufRead;
 
 use super::SetApart;
+use super::SinkError;
 use super::class::openbsd_class;
 use super::format::{Format, NO_STATES};
 use super::mail::read_mail_lines;
@@ -263,7 +264,7 @@ pub fn parse<R: BufRead>(
     name: &str,
     options: &ParseOptions,
     sink: &mut dyn Sink,
-) -> Result<ParseStats, InputError> {
+) -> Result<ParseStats, crate::error::Error> {
     let mut state = Reader::default();
     read_mail_lines(
         reader,
@@ -280,7 +281,8 @@ pub fn parse<R: BufRead>(
                 "the input ends inside a stack key of @{} (no closing `]: value`)",
                 stack.map
             ),
-        ));
+        )
+        .into());
     }
     if state.samples == 0 && state.stats.skipped_histograms > 0 {
         return Err(InputError::whole(
@@ -290,13 +292,15 @@ pub fn parse<R: BufRead>(
                  bucket, not wait time; print wait sums, `@w[...] = sum(...)`)",
                 state.stats.skipped_histograms
             ),
-        ));
+        )
+        .into());
     }
     if state.samples == 0 {
         return Err(InputError::whole(
             name,
             "no btrace map found (expected lines such as `@wait[kernel_lock, reaper]: 1751151`)",
-        ));
+        )
+        .into());
     }
     Ok(state.stats)
 }
@@ -308,7 +312,7 @@ impl Reader {
         line: &str,
         options: &ParseOptions,
         sink: &mut dyn Sink,
-    ) -> Result<(), String> {
+    ) -> Result<(), SinkError> {
         let text = line.trim();
         if self.stack.is_some() {
             return self.stack_line(number, text, options, sink);
@@ -341,7 +345,10 @@ impl Reader {
         if is_histogram_title(text) {
             self.in_histogram = true;
             self.current = None;
-            return self.stats.skip_histogram(number, options.strict, text);
+            return self
+                .stats
+                .skip_histogram(number, options.strict, text)
+                .map_err(SinkError::from);
         }
         self.current = None;
         if text.is_empty() {
@@ -359,10 +366,12 @@ impl Reader {
             return Err(format!(
                 "a map line without a value: \"{}\" (expected `@map[keys]: value`)",
                 shorten(text)
-            ));
+            )
+            .into());
         }
         self.stats
             .skip_or_refuse(number, text, options, "a btrace map printout")
+            .map_err(SinkError::from)
     }
 
     /// A line inside a stack key: a frame, or `]: value` / `, key]: value`
@@ -373,7 +382,7 @@ impl Reader {
         text: &str,
         options: &ParseOptions,
         sink: &mut dyn Sink,
-    ) -> Result<(), String> {
+    ) -> Result<(), SinkError> {
         if !(text.starts_with(']') || text.starts_with(',')) {
             let stack = self.stack.as_mut().expect("inside a stack");
             stack.bytes += text.len();
@@ -382,7 +391,8 @@ impl Reader {
                     "a stack key of @{} runs over {MAX_STACK_FRAMES} frames or 1 MiB from \
                      line {}: no closing `]: value`?",
                     stack.map, stack.line
-                ));
+                )
+                .into());
             }
             if !text.is_empty() {
                 stack.frames.push(text.to_string());
@@ -406,7 +416,10 @@ impl Reader {
             // buckets on the lines that follow.
             self.in_histogram = true;
             self.current = None;
-            return self.stats.skip_histogram(number, options.strict, text);
+            return self
+                .stats
+                .skip_histogram(number, options.strict, text)
+                .map_err(SinkError::from);
         }
         let after: Vec<&str> = after
             .split(',')
@@ -469,7 +482,7 @@ impl Reader {
         entry: &Entry<'_>,
         options: &ParseOptions,
         sink: &mut dyn Sink,
-    ) -> Result<(), String> {
+    ) -> Result<(), SinkError> {
         self.start_printout(entry.map, sink)?;
         let mut row = Row::new(number);
         let map_name = format!("@{}", entry.map);
@@ -509,7 +522,7 @@ impl Reader {
     }
 
     /// A map printed again after other lines starts a new sample.
-    fn start_printout(&mut self, map: &str, sink: &mut dyn Sink) -> Result<(), String> {
+    fn start_printout(&mut self, map: &str, sink: &mut dyn Sink) -> Result<(), SinkError> {
         if self.current.as_deref() == Some(map) {
             return Ok(());
         }
@@ -558,7 +571,7 @@ fn assigned_maps(text: &str, function: &str) -> Vec<String> {
 
 /// The role of each key: `--keys` when given, else by count, a stack key
 /// being the caller.
-fn key_roles(entry: &Entry<'_>, given: &[MapKey]) -> Result<Vec<MapKey>, String> {
+fn key_roles(entry: &Entry<'_>, given: &[MapKey]) -> Result<Vec<MapKey>, SinkError> {
     if !given.is_empty() {
         if given.len() != entry.keys.len() {
             return Err(format!(
@@ -566,7 +579,8 @@ fn key_roles(entry: &Entry<'_>, given: &[MapKey]) -> Result<Vec<MapKey>, String>
                 entry.map,
                 entry.keys.len(),
                 given.len()
-            ));
+            )
+            .into());
         }
         return Ok(given.to_vec());
     }
@@ -583,7 +597,8 @@ fn key_roles(entry: &Entry<'_>, given: &[MapKey]) -> Result<Vec<MapKey>, String>
                  category,symbol,caller,skip)",
                 entry.map,
                 entry.keys.len()
-            ));
+            )
+            .into());
         }
     };
     if let Some(at) = entry.stack_key {

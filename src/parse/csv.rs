@@ -17,6 +17,7 @@ use std::cell::Cell;
 use std::io::{BufRead, Read};
 use std::rc::Rc;
 
+use super::SinkError;
 use super::class::openbsd_class;
 use super::columns::{Role, role_of, row_waits};
 use super::format::Format;
@@ -146,7 +147,7 @@ pub fn parse<R: BufRead>(
     name: &str,
     options: &ParseOptions,
     sink: &mut dyn Sink,
-) -> Result<ParseStats, InputError> {
+) -> Result<ParseStats, crate::error::Error> {
     // The whole first line: a reader's first buffer may hold only part of
     // it (the bytes peeked at for compression), which read a TSV header
     // as one comma-separated field.
@@ -178,15 +179,12 @@ pub fn parse<R: BufRead>(
         let more = read.map_err(|err| read_error(name, &err, starts_at))?;
         check_record(record, starts_at)
             .map_err(|message| InputError::at_line(name, starts_at, message))?;
-        Ok(more)
+        Ok::<bool, InputError>(more)
     };
     if !read(&mut csv, &mut record)? {
-        return Err(InputError::whole(
-            name,
-            "empty input: expected a CSV header row",
-        ));
+        return Err(InputError::whole(name, "empty input: expected a CSV header row").into());
     }
-    let columns = header(&record).map_err(|message| InputError::at_line(name, 1, message))?;
+    let columns = header(&record).map_err(|err| err.at_line(name, 1))?;
     let waits = row_waits(columns.iter().filter_map(|column| match column {
         Column::Table(role) => Some(*role),
         _ => None,
@@ -203,11 +201,10 @@ pub fn parse<R: BufRead>(
             &mut current_sample,
             sink,
         );
-        result.map_err(|message| InputError::at_line(name, line, message))?;
+        result.map_err(|err| err.at_line(name, line))?;
     }
     if current_sample.is_none() {
-        sink.sample(Vec::new())
-            .map_err(|message| InputError::whole(name, message))?;
+        sink.sample(Vec::new()).map_err(|err| err.whole(name))?;
     }
     Ok(stats)
 }
@@ -250,13 +247,15 @@ fn check_record(record: &csv::StringRecord, line: u64) -> Result<(), String> {
                 "field {} runs over {lines} lines from here: a quote opened on line {line} \
                  and not closed?",
                 index + 1
-            ));
+            )
+            );
         }
         if let Some(byte) = field.bytes().find(|&b| lines::is_binary(b)) {
             return Err(format!(
                 "binary data (byte 0x{byte:02x} in field {}); is this a CSV lock table?",
                 index + 1
-            ));
+            )
+            );
         }
     }
     Ok(())
@@ -312,14 +311,15 @@ fn read_error(name: &str, err: &csv::Error, record_line: u64) -> InputError {
     }
 }
 
-fn header(record: &csv::StringRecord) -> Result<Vec<Column>, String> {
+fn header(record: &csv::StringRecord) -> Result<Vec<Column>, SinkError> {
     let names: Vec<&str> = record.iter().collect();
     if !is_lock_header(&names) {
         return Err(format!(
             "the CSV header needs a dur column and a category, symbol or caller column; \
              found \"{}\"",
             shorten(&names.join(","))
-        ));
+        )
+        .into());
     }
     let columns: Vec<Column> = names.iter().map(|name| Column::of(name)).collect();
     // Two columns that say the same thing (`running_ns` and
@@ -337,7 +337,8 @@ fn header(record: &csv::StringRecord) -> Result<Vec<Column>, String> {
                 shorten(names[second]),
                 first + 1,
                 second + 1
-            ));
+            )
+            .into());
         }
     }
     Ok(columns)
@@ -352,14 +353,15 @@ fn csv_row(
     options: &ParseOptions,
     current_sample: &mut Option<String>,
     sink: &mut dyn Sink,
-) -> Result<(), String> {
+) -> Result<(), SinkError> {
     if record.len() != columns.len() {
         return Err(format!(
             "expected {} fields like the header, found {}: \"{}\"",
             columns.len(),
             record.len(),
             shorten(&record.iter().collect::<Vec<_>>().join(","))
-        ));
+        )
+        .into());
     }
     let sample = columns
         .iter()
@@ -393,7 +395,7 @@ fn states(
     columns: &[Column],
     record: &csv::StringRecord,
     options: &ParseOptions,
-) -> Result<Vec<State>, String> {
+) -> Result<Vec<State>, SinkError> {
     let mut states = Vec::new();
     for (column, field) in columns.iter().zip(record.iter()) {
         let Column::State(name) = column else {

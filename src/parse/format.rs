@@ -5,11 +5,11 @@
 use std::io::BufRead;
 
 use super::{LockClass, ParseOptions, ParseStats, Sink};
-use crate::error::InputError;
+use crate::error::Error;
 
 /// A format's parser: bytes in, samples and rows to the sink.
 pub type ParseFn =
-    fn(&mut dyn BufRead, &str, &ParseOptions, &mut dyn Sink) -> Result<ParseStats, InputError>;
+    fn(&mut dyn BufRead, &str, &ParseOptions, &mut dyn Sink) -> Result<ParseStats, Error>;
 
 /// A test of one line: whether only this format prints it.
 pub type LineTest = fn(&str) -> bool;

@@ -28,11 +28,12 @@
 use std::io::BufRead;
 
 use super::SetApart;
+use super::SinkError;
 use super::format::{Format, NO_STATES};
 use super::mail::{PastedLines, parse_pasted};
 use super::stacked::StackedRows;
 use super::{Events, ParseOptions, ParseStats, Row, RowWaits, Sink, fields};
-use crate::error::{InputError, shorten};
+use crate::error::shorten;
 
 /// The category of the wait table's rows.
 pub const WAIT: &str = "mutex";
@@ -115,7 +116,7 @@ pub fn parse<R: BufRead>(
     name: &str,
     options: &ParseOptions,
     sink: &mut dyn Sink,
-) -> Result<ParseStats, InputError> {
+) -> Result<ParseStats, crate::error::Error> {
     let state = Reader {
         options,
         table: None,
@@ -129,9 +130,7 @@ pub fn parse<R: BufRead>(
     // `-s` prints each row's stack under it.
     let mut stacked = StackedRows::new(sink);
     let stats = parse_pasted(reader, name, options.lossy, state, &mut stacked)?;
-    stacked
-        .flush()
-        .map_err(|message| InputError::whole(name, message))?;
+    stacked.flush().map_err(|err| err.whole(name))?;
     Ok(stats)
 }
 
@@ -139,7 +138,7 @@ impl PastedLines for Reader<'_> {
     const NOTHING_FOUND: &'static str = "no klockstat table found (expected `Caller   Avg Spin  Count   Max spin \
              Total spin` or `... Avg Wait    Count   Max Wait   Total Wait`)";
 
-    fn on_line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
+    fn on_line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), SinkError> {
         self.line(number, line, sink)
     }
 
@@ -153,7 +152,7 @@ impl PastedLines for Reader<'_> {
 }
 
 impl Reader<'_> {
-    fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
+    fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), SinkError> {
         if let Some(table) = table_header(line) {
             return self.start(number, table, sink);
         }
@@ -167,7 +166,7 @@ impl Reader<'_> {
         if is_stack_or_footer(text) {
             let frame = !text.starts_with("Max PID ");
             if self.options.strict && frame && !looks_like_frame(text) {
-                return Err(super::refused("not a stack frame of klockstat -s", text));
+                return Err(super::refused("not a stack frame of klockstat -s", text).into());
             }
             sink.frame(frame.then_some(text));
             return Ok(());
@@ -187,13 +186,17 @@ impl Reader<'_> {
         let Some(table) = self.table.filter(|_| looks_like_row(text)) else {
             return self
                 .stats
-                .skip_or_refuse(number, text, self.options, "klockstat output");
+                .skip_or_refuse(number, text, self.options, "klockstat output")
+                .map_err(SinkError::from);
         };
         let row = row(table, number, text)?;
         self.rows_in_table += 1;
         self.wait_rows += u64::from(!table.hold);
         match (table.hold, self.options.events) {
-            (true, Events::Wait) => self.stats.set_apart_hold(number, row.dur_ns),
+            (true, Events::Wait) => self
+                .stats
+                .set_apart_hold(number, row.dur_ns)
+                .map_err(SinkError::from),
             (false, Events::Hold) => Ok(()),
             _ => sink.row(&row),
         }
@@ -204,7 +207,7 @@ impl Reader<'_> {
     /// output, after another wait table's rows (a mail's before and
     /// after); libbpf-tools' header repeated before each row under `-s`
     /// does not.
-    fn start(&mut self, number: u64, table: Table, sink: &mut dyn Sink) -> Result<(), String> {
+    fn start(&mut self, number: u64, table: Table, sink: &mut dyn Sink) -> Result<(), SinkError> {
         if self.started && !table.hold && self.hold_seen && table.libbpf {
             self.stats.set_apart.add(SetApart::RunningTotals, number);
         }
@@ -270,7 +273,7 @@ fn unit_factor(unit: &str) -> Option<u64> {
 }
 
 /// A row, read from the right: total, max, count, mean, then the key.
-fn row<'l>(table: Table, number: u64, text: &'l str) -> Result<Row<'l>, String> {
+fn row<'l>(table: Table, number: u64, text: &'l str) -> Result<Row<'l>, SinkError> {
     let mut rest = text.trim_end();
     let total = take_time(&mut rest, "total", text)?;
     let max = take_time(&mut rest, "max", text)?;
@@ -288,7 +291,8 @@ fn row<'l>(table: Table, number: u64, text: &'l str) -> Result<Row<'l>, String> 
         return Err(format!(
             "expected a caller before the figures: \"{}\"",
             shorten(text)
-        ));
+        )
+        .into());
     }
     Ok(Row {
         dur_ns: total,
@@ -311,10 +315,10 @@ fn take_word<'l>(rest: &mut &'l str) -> &'l str {
 }
 
 /// A time at the end of `rest`: `18379` (BCC, ns) or `3.0 s` (libbpf-tools).
-fn take_time(rest: &mut &str, what: &str, line: &str) -> Result<u64, String> {
+fn take_time(rest: &mut &str, what: &str, line: &str) -> Result<u64, SinkError> {
     let word = take_word(rest);
     let Some(factor) = unit_factor(word) else {
-        return fields::duration(what, word, super::Unit::Ns);
+        return fields::duration(what, word, super::Unit::Ns).map_err(SinkError::from);
     };
     let number = take_word(rest);
     let value: f64 = number
@@ -329,7 +333,7 @@ fn take_time(rest: &mut &str, what: &str, line: &str) -> Result<u64, String> {
         })?;
     let ns = (value * factor as f64).round();
     if ns >= u64::MAX as f64 {
-        return Err(format!("{what} \"{number} {word}\" is too large"));
+        return Err(format!("{what} \"{number} {word}\" is too large").into());
     }
     Ok(ns as u64)
 }

@@ -4,7 +4,8 @@
 
 use std::io::BufRead;
 
-use crate::error::InputError;
+use super::SinkError;
+use crate::error::{Error, InputError};
 
 /// The longest line read: a longer one is an error, not an unbounded
 /// buffer (a binary file without newlines, a mangled dump).
@@ -20,8 +21,8 @@ pub fn each_line<R: BufRead>(
     mut reader: R,
     name: &str,
     utf8: &mut Utf8Repair,
-    mut on_line: impl FnMut(u64, &str) -> Result<(), String>,
-) -> Result<u64, InputError> {
+    mut on_line: impl FnMut(u64, &str) -> Result<(), SinkError>,
+) -> Result<u64, Error> {
     let mut carry: Vec<u8> = Vec::new();
     let mut number = 0u64;
     loop {
@@ -51,7 +52,7 @@ pub fn each_line<R: BufRead>(
             let whole_lines = &block[start..start + last + 1];
             number = match whole_text(whole_lines) {
                 Some(text) => each_checked_line(text, number, &mut on_line)
-                    .map_err(|(number, message)| InputError::at_line(name, number, message))?,
+                    .map_err(|(number, err)| err.at_line(name, number))?,
                 None => each_raw_line(name, whole_lines, number, utf8, &mut on_line)?,
             };
             start += last + 1;
@@ -72,8 +73,8 @@ pub fn each_line<R: BufRead>(
 fn each_checked_line(
     text: &str,
     mut number: u64,
-    on_line: &mut impl FnMut(u64, &str) -> Result<(), String>,
-) -> Result<u64, (u64, String)> {
+    on_line: &mut impl FnMut(u64, &str) -> Result<(), SinkError>,
+) -> Result<u64, (u64, SinkError)> {
     let mut start = 0;
     for end in memchr::memchr_iter(b'\n', text.as_bytes()) {
         number += 1;
@@ -92,8 +93,8 @@ fn each_raw_line(
     bytes: &[u8],
     mut number: u64,
     utf8: &mut Utf8Repair,
-    on_line: &mut impl FnMut(u64, &str) -> Result<(), String>,
-) -> Result<u64, InputError> {
+    on_line: &mut impl FnMut(u64, &str) -> Result<(), SinkError>,
+) -> Result<u64, Error> {
     let mut start = 0;
     for end in memchr::memchr_iter(b'\n', bytes) {
         number += 1;
@@ -110,8 +111,8 @@ fn raw_line(
     number: u64,
     bytes: &[u8],
     utf8: &mut Utf8Repair,
-    on_line: &mut impl FnMut(u64, &str) -> Result<(), String>,
-) -> Result<(), InputError> {
+    on_line: &mut impl FnMut(u64, &str) -> Result<(), SinkError>,
+) -> Result<(), Error> {
     let at_line = |message| InputError::at_line(name, number, message);
     let line = match text_of(bytes) {
         Ok(line) => std::borrow::Cow::Borrowed(line),
@@ -121,10 +122,10 @@ fn raw_line(
             String::from_utf8_lossy(bytes)
         }
         Err(LineError::NotUtf8(message) | LineError::Binary(message)) => {
-            return Err(at_line(message));
+            return Err(at_line(message).into());
         }
     };
-    on_line(number, &line).map_err(at_line)
+    on_line(number, &line).map_err(|err| err.at_line(name, number))
 }
 
 /// `--lossy`: read bytes that are not UTF-8 as U+FFFD instead of failing;
@@ -237,7 +238,8 @@ mod tests {
         each_line(input, "in", &mut Utf8Repair::default(), |number, line| {
             seen.push((number, line.to_string()));
             Ok(())
-        })?;
+        })
+        .map_err(crate::parse::testing::input_error)?;
         Ok(seen)
     }
 

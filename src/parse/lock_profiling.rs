@@ -23,10 +23,11 @@
 use std::io::BufRead;
 
 use super::SetApart;
+use super::SinkError;
 use super::format::{Format, NO_STATES};
 use super::mail::{PastedLines, parse_pasted};
 use super::{Events, LockClass, ParseOptions, ParseStats, Row, RowWaits, Sink, fields};
-use crate::error::{InputError, shorten};
+use crate::error::shorten;
 
 /// The category of hold rows under `--events hold`.
 pub const HOLD: &str = "hold";
@@ -151,7 +152,7 @@ pub fn parse<R: BufRead>(
     name: &str,
     options: &ParseOptions,
     sink: &mut dyn Sink,
-) -> Result<ParseStats, InputError> {
+) -> Result<ParseStats, crate::error::Error> {
     let state = Reader {
         options,
         started: false,
@@ -164,7 +165,7 @@ impl PastedLines for Reader<'_> {
     const NOTHING_FOUND: &'static str =
         "no LOCK_PROFILING row found (expected figures, then `file:line (class:lock)`)";
 
-    fn on_line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
+    fn on_line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), SinkError> {
         self.line(number, line, sink)
     }
 
@@ -178,7 +179,7 @@ impl PastedLines for Reader<'_> {
 }
 
 impl Reader<'_> {
-    fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
+    fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), SinkError> {
         let text = line.trim();
         if text.is_empty() || is_header(text) {
             return Ok(());
@@ -186,7 +187,8 @@ impl Reader<'_> {
         let Some(parts) = parts(text) else {
             return self
                 .stats
-                .skip_or_refuse(number, text, self.options, "LOCK_PROFILING output");
+                .skip_or_refuse(number, text, self.options, "LOCK_PROFILING output")
+                .map_err(SinkError::from);
         };
         if !self.started {
             sink.sample(Vec::new())?;
@@ -194,14 +196,17 @@ impl Reader<'_> {
         }
         let at = positions(parts.figures.len()).expect("parts checked the count");
         let figure = |column: &str, index: usize| fields::count(column, parts.figures[index]);
-        let micros = |column: &str, index: usize| -> Result<u64, String> {
-            figure(column, index)?.checked_mul(1000).ok_or_else(|| {
-                format!(
-                    "{column} \"{}\" µs is past 2^64 ns: \"{}\"",
-                    parts.figures[index],
-                    shorten(text)
-                )
-            })
+        let micros = |column: &str, index: usize| -> Result<u64, SinkError> {
+            figure(column, index)?
+                .checked_mul(1000)
+                .ok_or_else(|| {
+                    format!(
+                        "{column} \"{}\" µs is past 2^64 ns: \"{}\"",
+                        parts.figures[index],
+                        shorten(text)
+                    )
+                })
+                .map_err(SinkError::from)
         };
         let hold_total = micros("total", at.hold_total)?;
         if self.options.events == Events::Hold {

@@ -31,11 +31,12 @@
 use std::io::BufRead;
 
 use super::SetApart;
+use super::SinkError;
 use super::duration::parse_duration;
 use super::format::{Format, NO_STATES};
 use super::mail::{PastedLines, parse_pasted};
 use super::{Events, LockClass, ParseOptions, ParseStats, Row, RowWaits, Sink, Unit, fields};
-use crate::error::{InputError, shorten};
+use crate::error::shorten;
 
 /// The category of hold rows under `--events hold`.
 pub const HOLD: &str = "hold";
@@ -167,7 +168,7 @@ pub fn parse<R: BufRead>(
     name: &str,
     options: &ParseOptions,
     sink: &mut dyn Sink,
-) -> Result<ParseStats, InputError> {
+) -> Result<ParseStats, crate::error::Error> {
     let state = Reader {
         options,
         started: false,
@@ -181,7 +182,7 @@ impl PastedLines for Reader<'_> {
     const NOTHING_FOUND: &'static str = "no /proc/lock_stat class line found (expected `NAME:` and 8, 10 or 12 figures, \
              as under `lock_stat version 0.4`)";
 
-    fn on_line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
+    fn on_line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), SinkError> {
         self.line(number, line, sink)
     }
 
@@ -195,7 +196,7 @@ impl PastedLines for Reader<'_> {
 }
 
 impl Reader<'_> {
-    fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
+    fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), SinkError> {
         let text = line.trim();
         if text.is_empty() || is_rule(text) || is_header(text) {
             return Ok(());
@@ -216,9 +217,10 @@ impl Reader<'_> {
         }
         self.stats
             .skip_or_refuse(number, text, self.options, "/proc/lock_stat")
+            .map_err(SinkError::from)
     }
 
-    fn start(&mut self, sink: &mut dyn Sink) -> Result<(), String> {
+    fn start(&mut self, sink: &mut dyn Sink) -> Result<(), SinkError> {
         sink.sample(Vec::new())?;
         self.started = true;
         self.classes_in_sample = 0;
@@ -234,7 +236,7 @@ impl Reader<'_> {
         class: &str,
         figures: &[&str],
         sink: &mut dyn Sink,
-    ) -> Result<(), String> {
+    ) -> Result<(), SinkError> {
         if !self.started {
             self.start(sink)?;
         }
@@ -274,13 +276,15 @@ impl Reader<'_> {
 }
 
 /// Microseconds as lock_stat prints them (`939.10`), to nanoseconds.
-fn micros(column: &str, figure: &str, line: &str) -> Result<u64, String> {
-    parse_duration(figure, Unit::Us).map_err(|_| {
-        format!(
-            "{column} \"{figure}\" µs is past 2^64 ns: \"{}\"",
-            shorten(line)
-        )
-    })
+fn micros(column: &str, figure: &str, line: &str) -> Result<u64, SinkError> {
+    parse_duration(figure, Unit::Us)
+        .map_err(|_| {
+            format!(
+                "{column} \"{figure}\" µs is past 2^64 ns: \"{}\"",
+                shorten(line)
+            )
+        })
+        .map_err(SinkError::from)
 }
 
 /// The dashed and dotted rules between classes and point blocks (after

@@ -19,11 +19,12 @@
 use std::io::BufRead;
 
 use super::SetApart;
+use super::SinkError;
 use super::format::{Format, NO_STATES};
 use super::mail::{PastedLines, parse_pasted};
 use super::stacked::StackedRows;
 use super::{Events, ParseOptions, ParseStats, Row, RowWaits, Sink, fields};
-use crate::error::{InputError, shorten};
+use crate::error::shorten;
 
 /// The event type of a section title line:
 /// `Adaptive mutex spin: 287 events in 0.036 seconds (7944 events/sec)`,
@@ -120,7 +121,7 @@ pub fn parse<R: BufRead>(
     name: &str,
     options: &ParseOptions,
     sink: &mut dyn Sink,
-) -> Result<ParseStats, InputError> {
+) -> Result<ParseStats, crate::error::Error> {
     let state = Reader {
         options,
         section: None,
@@ -130,14 +131,11 @@ pub fn parse<R: BufRead>(
         caller_to_stack: None,
         stats: ParseStats::default(),
     };
-    sink.sample(Vec::new())
-        .map_err(|message| InputError::whole(name, message))?;
+    sink.sample(Vec::new()).map_err(|err| err.whole(name))?;
     // `-s` prints each row's stack under it, beside its histogram.
     let mut stacked = StackedRows::new(sink);
     let stats = parse_pasted(reader, name, options.lossy, state, &mut stacked)?;
-    stacked
-        .flush()
-        .map_err(|message| InputError::whole(name, message))?;
+    stacked.flush().map_err(|err| err.whole(name))?;
     Ok(stats)
 }
 
@@ -145,7 +143,7 @@ impl PastedLines for Reader<'_> {
     const NOTHING_FOUND: &'static str = "no lockstat section found (expected `Adaptive mutex spin: N events in T seconds`, \
              or a table header `Count indv cuml rcnt nsec Lock Caller`)";
 
-    fn on_line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
+    fn on_line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), SinkError> {
         self.line(number, line, sink)
     }
 
@@ -159,7 +157,7 @@ impl PastedLines for Reader<'_> {
 }
 
 impl Reader<'_> {
-    fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
+    fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), SinkError> {
         let text = line.trim();
         if let Some(frame) = self.stack_frame(text) {
             if let Some(caller) = self.caller_to_stack.take() {
@@ -196,9 +194,9 @@ impl Reader<'_> {
             return Ok(());
         }
         match (self.table, &self.section) {
-            (Some(Kind::Profiling), Some(_)) if is_row(text) && self.options.strict => Err(
-                super::refused("a profiling row (lockstat -I), not lock data", text),
-            ),
+            (Some(Kind::Profiling), Some(_)) if is_row(text) && self.options.strict => {
+                Err(super::refused("a profiling row (lockstat -I), not lock data", text).into())
+            }
             (Some(kind), Some(event)) if is_row(text) => {
                 // A row ends the stack above; its own follows it.
                 sink.frame(None);
@@ -209,7 +207,8 @@ impl Reader<'_> {
             }
             _ => self
                 .stats
-                .skip_or_refuse(number, text, self.options, "a lockstat report"),
+                .skip_or_refuse(number, text, self.options, "a lockstat report")
+                .map_err(SinkError::from),
         }
     }
 
@@ -262,7 +261,7 @@ fn take(
     stats: &mut ParseStats,
     row: &Row<'_>,
     sink: &mut dyn Sink,
-) -> Result<(), String> {
+) -> Result<(), SinkError> {
     match (kind, events) {
         (Kind::Profiling, _) => stats.set_apart.add(SetApart::ProfilingRows, row.line),
         (Kind::Hold, Events::Wait) => {
@@ -284,14 +283,15 @@ fn is_row(text: &str) -> bool {
 
 /// A row: five numbers, the lock (FreeBSD's lock names have blanks:
 /// `vm page free queue`), the caller (one word, `func+0x12`).
-fn row<'l>(event: &'l str, number: u64, text: &'l str) -> Result<Row<'l>, String> {
+fn row<'l>(event: &'l str, number: u64, text: &'l str) -> Result<Row<'l>, SinkError> {
     let words = word_spans(text);
     if words.len() < 7 {
         return Err(format!(
             "expected 7 fields (Count indv cuml rcnt nsec Lock Caller), found {}: \"{}\"",
             words.len(),
             shorten(text)
-        ));
+        )
+        .into());
     }
     let word = |index: usize| &text[words[index].0..words[index].1];
     let count = fields::count("Count", word(0))?;

@@ -11,8 +11,8 @@
 //! an escape.
 
 use super::lines::{MAX_LINE, Utf8Repair, each_line};
-use super::{ParseStats, Sink, Tally};
-use crate::error::InputError;
+use super::{ParseStats, Sink, SinkError, Tally};
+use crate::error::{Error, InputError};
 use std::io::BufRead;
 
 /// The state of a mail-aware line reader: a logical line still being
@@ -36,8 +36,8 @@ impl MailText {
         &mut self,
         number: u64,
         line: &str,
-        on_line: &mut impl FnMut(u64, &str) -> Result<(), String>,
-    ) -> Result<(), String> {
+        on_line: &mut impl FnMut(u64, &str) -> Result<(), SinkError>,
+    ) -> Result<(), SinkError> {
         if self.pending.is_empty() && !self.is_soft_break(line) && !line.starts_with('>') {
             if !self.quoted_printable && !line.contains("=3D") {
                 return on_line(number, line);
@@ -54,7 +54,8 @@ impl MailText {
                 "lines joined by quoted-printable soft breaks (`=` at the end) run over {} \
                  MiB; is this a text lock table?",
                 MAX_LINE >> 20
-            ));
+            )
+            .into());
         }
         if let Some(head) = line.strip_suffix('=').filter(|_| self.is_soft_break(line)) {
             self.quoted_printable = true;
@@ -70,8 +71,8 @@ impl MailText {
     /// Passes on a logical line cut short by the end of the input.
     pub fn finish(
         &mut self,
-        on_line: &mut impl FnMut(u64, &str) -> Result<(), String>,
-    ) -> Result<(), String> {
+        on_line: &mut impl FnMut(u64, &str) -> Result<(), SinkError>,
+    ) -> Result<(), SinkError> {
         if self.pending.is_empty() {
             return Ok(());
         }
@@ -82,8 +83,8 @@ impl MailText {
     fn emit(
         &mut self,
         joined: &str,
-        on_line: &mut impl FnMut(u64, &str) -> Result<(), String>,
-    ) -> Result<(), String> {
+        on_line: &mut impl FnMut(u64, &str) -> Result<(), SinkError>,
+    ) -> Result<(), SinkError> {
         let decoded;
         let text = if self.quoted_printable || joined.contains("=3D") {
             self.quoted_printable = true;
@@ -116,14 +117,14 @@ pub fn read_mail_lines<R: BufRead, S>(
     lossy: bool,
     state: &mut S,
     stats: fn(&mut S) -> &mut ParseStats,
-    mut on_line: impl FnMut(&mut S, u64, &str) -> Result<(), String>,
-) -> Result<(), InputError> {
+    mut on_line: impl FnMut(&mut S, u64, &str) -> Result<(), SinkError>,
+) -> Result<(), Error> {
     let read = each_mail_line(reader, name, lossy, |number, line| {
         on_line(state, number, line)
     })?;
     stats(state)
         .merge(&read)
-        .map_err(|message| InputError::whole(name, message))
+        .map_err(|message| InputError::whole(name, message).into())
 }
 
 /// A pasted format's parser, fed its logical lines one by one: what
@@ -132,7 +133,7 @@ pub trait PastedLines {
     /// The error when the input held nothing of the format.
     const NOTHING_FOUND: &'static str;
     /// Takes one logical line.
-    fn on_line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String>;
+    fn on_line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), SinkError>;
     /// What the parser noted so far.
     fn stats(&mut self) -> &mut ParseStats;
     /// Whether the input held the format at all.
@@ -147,7 +148,7 @@ pub fn parse_pasted<R: BufRead, P: PastedLines>(
     lossy: bool,
     mut parser: P,
     sink: &mut dyn Sink,
-) -> Result<ParseStats, InputError> {
+) -> Result<ParseStats, Error> {
     read_mail_lines(
         reader,
         name,
@@ -157,7 +158,7 @@ pub fn parse_pasted<R: BufRead, P: PastedLines>(
         |parser, number, line| parser.on_line(number, line, sink),
     )?;
     if !parser.found() {
-        return Err(InputError::whole(name, P::NOTHING_FOUND));
+        return Err(InputError::whole(name, P::NOTHING_FOUND).into());
     }
     Ok(*parser.stats())
 }
@@ -170,8 +171,8 @@ pub fn each_mail_line<R: BufRead>(
     reader: R,
     name: &str,
     lossy: bool,
-    mut on_line: impl FnMut(u64, &str) -> Result<(), String>,
-) -> Result<ParseStats, InputError> {
+    mut on_line: impl FnMut(u64, &str) -> Result<(), SinkError>,
+) -> Result<ParseStats, Error> {
     let mut mail = MailText::default();
     let mut utf8 = Utf8Repair::new(lossy);
     each_line(reader, name, &mut utf8, |number, line| {
@@ -179,7 +180,7 @@ pub fn each_mail_line<R: BufRead>(
     })?;
     let last = mail.pending_line;
     mail.finish(&mut on_line)
-        .map_err(|message| InputError::at_line(name, last, message))?;
+        .map_err(|err| err.at_line(name, last))?;
     let mut read = ParseStats::default();
     mail.record(&mut read);
     utf8.record(&mut read);

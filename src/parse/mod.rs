@@ -132,21 +132,24 @@ impl Row<'_> {
 /// input name and line.
 pub trait Sink {
     /// A new sample starts, with its state totals (possibly none).
-    fn sample(&mut self, states: Vec<State>) -> Result<(), String>;
+    fn sample(&mut self, states: Vec<State>) -> Result<(), crate::parse::SinkError>;
     /// A row of the current sample.
-    fn row(&mut self, row: &Row<'_>) -> Result<(), String>;
+    fn row(&mut self, row: &Row<'_>) -> Result<(), crate::parse::SinkError>;
 
     /// A row given by its duration and key text only (its keys are
     /// empty): folds it and returns true when the sink knows the text
     /// under this layout from an earlier row, which spares the parser
     /// splitting it; false asks for the whole row through [`Sink::row`].
-    fn row_by_key_text(&mut self, _row: &Row<'_>) -> Result<bool, String> {
+    fn row_by_key_text(&mut self, _row: &Row<'_>) -> Result<bool, crate::parse::SinkError> {
         Ok(false)
     }
 
     /// A share of the current input's waits caused by a lock holder (perf
     /// lock's `-o` owner tables). Ignored by default.
-    fn holder(&mut self, _share: crate::holders::HolderShare) -> Result<(), String> {
+    fn holder(
+        &mut self,
+        _share: crate::holders::HolderShare,
+    ) -> Result<(), crate::parse::SinkError> {
         Ok(())
     }
 
@@ -155,6 +158,57 @@ pub trait Sink {
     /// that is no frame, which ends that stack. Kept by
     /// [`stacked::StackedRows`], ignored by default.
     fn frame(&mut self, _frame: Option<&str>) {}
+}
+
+/// Why a sink could not take a sample or a row, or a parser a line.
+#[derive(Debug)]
+pub enum SinkError {
+    /// The input cannot be read so (a figure past 2^64, a limit, a line
+    /// that is not what it should be): the line reader names the line.
+    Input(String),
+    /// What the sink writes as it goes (an export of rows) could not be
+    /// written: the reading stops with the output's own error.
+    Output(std::io::Error),
+}
+
+impl std::fmt::Display for SinkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SinkError::Input(message) => f.write_str(message),
+            SinkError::Output(err) => write!(f, "cannot write the output: {err}"),
+        }
+    }
+}
+
+impl From<String> for SinkError {
+    fn from(message: String) -> Self {
+        SinkError::Input(message)
+    }
+}
+
+impl From<&str> for SinkError {
+    fn from(message: &str) -> Self {
+        SinkError::Input(message.to_string())
+    }
+}
+
+impl SinkError {
+    /// The error of the input `name` this is, at `line` when it is about
+    /// the input.
+    pub fn at_line(self, name: &str, line: u64) -> crate::error::Error {
+        match self {
+            SinkError::Input(message) => InputError::at_line(name, line, message).into(),
+            SinkError::Output(err) => crate::error::Error::Output(err),
+        }
+    }
+
+    /// The error of the input `name` this is, about the whole input.
+    pub fn whole(self, name: &str) -> crate::error::Error {
+        match self {
+            SinkError::Input(message) => InputError::whole(name, message).into(),
+            SinkError::Output(err) => crate::error::Error::Output(err),
+        }
+    }
 }
 
 /// Options the parsers honour.
@@ -547,7 +601,7 @@ pub fn parse<R: BufRead>(
     format: InputFormat,
     options: &ParseOptions,
     sink: &mut dyn Sink,
-) -> Result<ParseStats, InputError> {
+) -> Result<ParseStats, crate::error::Error> {
     (format.spec().parse)(&mut reader, name, options, sink)
 }
 
@@ -585,11 +639,11 @@ pub mod testing {
     }
 
     impl Sink for Collect {
-        fn sample(&mut self, states: Vec<State>) -> Result<(), String> {
+        fn sample(&mut self, states: Vec<State>) -> Result<(), crate::parse::SinkError> {
             self.samples.push((states, Vec::new()));
             Ok(())
         }
-        fn row(&mut self, row: &Row<'_>) -> Result<(), String> {
+        fn row(&mut self, row: &Row<'_>) -> Result<(), crate::parse::SinkError> {
             if self.samples.is_empty() {
                 self.samples.push((Vec::new(), Vec::new()));
             }
@@ -604,9 +658,21 @@ pub mod testing {
             });
             Ok(())
         }
-        fn holder(&mut self, share: crate::holders::HolderShare) -> Result<(), String> {
+        fn holder(
+            &mut self,
+            share: crate::holders::HolderShare,
+        ) -> Result<(), crate::parse::SinkError> {
             self.holders.push(share);
             Ok(())
+        }
+    }
+
+    /// The input error a parse into a test sink gives (it writes nothing,
+    /// so no output error can come).
+    pub fn input_error(err: crate::error::Error) -> InputError {
+        match err {
+            crate::error::Error::Input(err) => err,
+            crate::error::Error::Output(err) => panic!("a test sink writes nothing: {err}"),
         }
     }
 
@@ -617,7 +683,8 @@ pub mod testing {
         options: &ParseOptions,
     ) -> Result<(Collect, ParseStats), InputError> {
         let mut sink = Collect::default();
-        let stats = parse(text.as_bytes(), "t.txt", format, options, &mut sink)?;
+        let stats = parse(text.as_bytes(), "t.txt", format, options, &mut sink)
+            .map_err(input_error)?;
         Ok((sink, stats))
     }
 

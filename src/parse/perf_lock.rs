@@ -29,11 +29,12 @@
 use std::io::BufRead;
 
 use super::SetApart;
+use super::SinkError;
 use super::format::{Format, NO_STATES};
 use super::mail::{PastedLines, parse_pasted};
 use super::stacked::StackedRows;
 use super::{ParseOptions, ParseStats, Row, RowWaits, Sink, fields};
-use crate::error::{InputError, shorten};
+use crate::error::shorten;
 use crate::holders::{Doing, HoldEdge, HolderShare, HolderThread};
 
 /// A column of the output, by its header name.
@@ -140,7 +141,7 @@ enum Layout {
 
 impl Layout {
     /// A line read as a row of this layout.
-    fn row<'l>(&self, number: u64, text: &'l str) -> Result<Row<'l>, String> {
+    fn row<'l>(&self, number: u64, text: &'l str) -> Result<Row<'l>, SinkError> {
         match self {
             Layout::Table(columns) => table_row(columns, number, text),
             Layout::Csv(separator, columns) => csv_row(columns, *separator, number, text),
@@ -241,7 +242,7 @@ pub fn parse<R: BufRead>(
     name: &str,
     options: &ParseOptions,
     sink: &mut dyn Sink,
-) -> Result<ParseStats, InputError> {
+) -> Result<ParseStats, crate::error::Error> {
     let state = Reader {
         layout: None,
         owners: false,
@@ -253,9 +254,7 @@ pub fn parse<R: BufRead>(
     // `-v` prints each row's stack under it.
     let mut stacked = StackedRows::new(sink);
     let stats = parse_pasted(reader, name, options.lossy, state, &mut stacked)?;
-    stacked
-        .flush()
-        .map_err(|message| InputError::whole(name, message))?;
+    stacked.flush().map_err(|err| err.whole(name))?;
     Ok(stats)
 }
 
@@ -263,7 +262,7 @@ impl PastedLines for Reader<'_> {
     const NOTHING_FOUND: &'static str = "no perf lock contention header found (expected `contended   total wait   \
              max wait   avg wait ...` or `# output: contended, ...`)";
 
-    fn on_line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
+    fn on_line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), SinkError> {
         self.line(number, line, sink)
     }
 
@@ -277,7 +276,7 @@ impl PastedLines for Reader<'_> {
 }
 
 impl Reader<'_> {
-    fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
+    fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), SinkError> {
         let text = line.trim();
         if is_stack_line(text) {
             // `0xffffffff81a5f2b4  do_exit+0x1a2`: the frame is the symbol.
@@ -309,9 +308,9 @@ impl Reader<'_> {
         }
         match (self.part, &self.layout) {
             (Part::Debug, _) => Ok(()),
-            (Part::OwnerStacks, _) if starts_with_digit(text) && self.options.strict => Err(
-                super::refused("a lock owner's stack row (-o), not a wait", text),
-            ),
+            (Part::OwnerStacks, _) if starts_with_digit(text) && self.options.strict => {
+                Err(super::refused("a lock owner's stack row (-o), not a wait", text).into())
+            }
             (Part::OwnerStacks, _) if starts_with_digit(text) => {
                 self.stats.set_apart.add(SetApart::OwnerRows, number);
                 Ok(())
@@ -336,15 +335,16 @@ impl Reader<'_> {
                         self.stats.set_apart.add(SetApart::RowsAfterBlank, number);
                         self.emit(row, layout.pid(text), sink)
                     }
-                    Err(_) => {
-                        self.stats
-                            .skip_or_refuse(number, text, self.options, "perf lock output")
-                    }
+                    Err(_) => self
+                        .stats
+                        .skip_or_refuse(number, text, self.options, "perf lock output")
+                        .map_err(SinkError::from),
                 }
             }
             _ => self
                 .stats
-                .skip_or_refuse(number, text, self.options, "perf lock output"),
+                .skip_or_refuse(number, text, self.options, "perf lock output")
+                .map_err(SinkError::from),
         }
     }
 
@@ -352,7 +352,12 @@ impl Reader<'_> {
     /// owner is a holder, not its caller; a task row (`-t`) is keyed by
     /// its comm and pid (`EventManager_De[316167]`): threads of one name
     /// are as many rows as perf printed, not one.
-    fn emit(&self, mut row: Row<'_>, pid: Option<&str>, sink: &mut dyn Sink) -> Result<(), String> {
+    fn emit(
+        &self,
+        mut row: Row<'_>,
+        pid: Option<&str>,
+        sink: &mut dyn Sink,
+    ) -> Result<(), SinkError> {
         let columns = self.layout.as_ref().map_or(&[][..], Layout::columns);
         let owner_table =
             columns.contains(&Column::Owner) || (self.owners && columns.contains(&Column::Comm));
@@ -386,7 +391,7 @@ impl Reader<'_> {
 
     /// A header: a new table, so a new sample (a mail showing a run
     /// before and after a patch has two).
-    fn start(&mut self, number: u64, layout: Layout, sink: &mut dyn Sink) -> Result<(), String> {
+    fn start(&mut self, number: u64, layout: Layout, sink: &mut dyn Sink) -> Result<(), SinkError> {
         if self.layout.is_some() {
             self.stats.set_apart.add(SetApart::ExtraTables, number);
         }
@@ -459,7 +464,7 @@ fn starts_with_digit(text: &str) -> bool {
 
 /// A row of the table shape: the counts and times (each a number and a
 /// unit), then the keys; the last key takes the rest of the line.
-fn table_row<'l>(columns: &[Column], number: u64, text: &'l str) -> Result<Row<'l>, String> {
+fn table_row<'l>(columns: &[Column], number: u64, text: &'l str) -> Result<Row<'l>, SinkError> {
     let mut rest = text;
     let mut row = Row::new(number);
     for (index, column) in columns.iter().enumerate() {
@@ -476,7 +481,8 @@ fn table_row<'l>(columns: &[Column], number: u64, text: &'l str) -> Result<Row<'
                 "expected {} columns, found fewer: \"{}\"",
                 columns.len(),
                 shorten(text)
-            ));
+            )
+            .into());
         }
         set(&mut row, *column, field)?;
         rest = tail;
@@ -504,7 +510,7 @@ fn csv_row<'l>(
     separator: char,
     number: u64,
     text: &'l str,
-) -> Result<Row<'l>, String> {
+) -> Result<Row<'l>, SinkError> {
     let fields: Vec<&str> = text.split(separator).map(str::trim).collect();
     if fields.len() != columns.len() {
         return Err(format!(
@@ -512,7 +518,8 @@ fn csv_row<'l>(
             columns.len(),
             fields.len(),
             shorten(text)
-        ));
+        )
+        .into());
     }
     let mut row = Row::new(number);
     for (column, field) in columns.iter().zip(fields) {
@@ -521,7 +528,7 @@ fn csv_row<'l>(
     Ok(finish(row))
 }
 
-fn set<'l>(row: &mut Row<'l>, column: Column, field: &'l str) -> Result<(), String> {
+fn set<'l>(row: &mut Row<'l>, column: Column, field: &'l str) -> Result<(), SinkError> {
     match column {
         Column::Contended => {
             row.count = fields::count("contended", field)?;
@@ -575,7 +582,7 @@ fn finish(row: Row<'_>) -> Row<'_> {
 
 /// A perf time: `2.04 ms`, `692 ns`, `1.50 m ` (minutes), `2.00 h `, or
 /// plain nanoseconds (`-x`).
-fn wait(column: &str, field: &str) -> Result<u64, String> {
+fn wait(column: &str, field: &str) -> Result<u64, SinkError> {
     let (number, unit) = field.split_once(' ').unwrap_or((field, ""));
     let (suffix, minutes_or_hours) = match unit.trim() {
         "" => ("", 1),
@@ -587,12 +594,14 @@ fn wait(column: &str, field: &str) -> Result<u64, String> {
                 "{column} \"{}\" has an unknown unit \"{}\" (perf prints ns, us, ms, s, m, h)",
                 shorten(field),
                 shorten(other)
-            ));
+            )
+            .into());
         }
     };
     fields::duration(column, &format!("{number}{suffix}"), super::Unit::Ns)?
         .checked_mul(minutes_or_hours)
         .ok_or_else(|| format!("{column} \"{}\" is too large", shorten(field)))
+        .map_err(SinkError::from)
 }
 
 /// Linux's lock types, as `perf lock contention` names them.

@@ -26,10 +26,11 @@
 use std::io::BufRead;
 
 use super::SetApart;
+use super::SinkError;
 use super::format::{Format, NO_STATES};
 use super::mail::{PastedLines, parse_pasted};
 use super::{LockClass, ParseOptions, ParseStats, Row, RowWaits, Sink, fields};
-use crate::error::{InputError, shorten};
+use crate::error::shorten;
 
 /// A column after `Name`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,7 +129,7 @@ pub fn parse<R: BufRead>(
     name: &str,
     options: &ParseOptions,
     sink: &mut dyn Sink,
-) -> Result<ParseStats, InputError> {
+) -> Result<ParseStats, crate::error::Error> {
     let state = Reader {
         header: None,
         threads: false,
@@ -143,7 +144,7 @@ impl PastedLines for Reader<'_> {
     const NOTHING_FOUND: &'static str = "no perf lock report table found (expected `Name   acquired  contended   avg \
              wait ...`)";
 
-    fn on_line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
+    fn on_line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), SinkError> {
         self.line(number, line, sink)
     }
 
@@ -157,7 +158,7 @@ impl PastedLines for Reader<'_> {
 }
 
 impl Reader<'_> {
-    fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
+    fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), SinkError> {
         let text = line.trim();
         if text.is_empty() {
             return Ok(());
@@ -200,13 +201,14 @@ impl Reader<'_> {
         header: Header,
         text: &str,
         sink: &mut dyn Sink,
-    ) -> Result<(), String> {
+    ) -> Result<(), SinkError> {
         if !header.columns.contains(&Column::TotalWait) {
             return Err(format!(
                 "a perf lock report table without `total wait`, the wait to rank by: \"{}\"; \
                  run perf lock report without -F, or with -F ...,wait_total",
                 shorten(text)
-            ));
+            )
+            .into());
         }
         if self.header.is_some() {
             self.stats.set_apart.add(SetApart::ExtraTables, number);
@@ -217,9 +219,10 @@ impl Reader<'_> {
         Ok(())
     }
 
-    fn skip(&mut self, number: u64, text: &str) -> Result<(), String> {
+    fn skip(&mut self, number: u64, text: &str) -> Result<(), SinkError> {
         self.stats
             .skip_or_refuse(number, text, self.options, "perf lock report output")
+            .map_err(SinkError::from)
     }
 }
 

@@ -2,6 +2,7 @@
 //! klockstat `-s`): a sink between the parser and the real one holds each
 //! row until its stack is read, then passes it on with the stack folded.
 
+use super::SinkError;
 use super::{Row, RowWaits, Sink, State};
 use crate::holders::HolderShare;
 
@@ -38,7 +39,7 @@ impl<'s> StackedRows<'s> {
     }
 
     /// Passes the held row on, with its stack folded outermost first.
-    pub fn flush(&mut self) -> Result<(), String> {
+    pub fn flush(&mut self) -> Result<(), SinkError> {
         let Some(held) = self.held.take() else {
             return Ok(());
         };
@@ -75,12 +76,12 @@ pub fn fold(frames: &[String]) -> String {
 }
 
 impl Sink for StackedRows<'_> {
-    fn sample(&mut self, states: Vec<State>) -> Result<(), String> {
+    fn sample(&mut self, states: Vec<State>) -> Result<(), crate::parse::SinkError> {
         self.flush()?;
         self.sink.sample(states)
     }
 
-    fn row(&mut self, row: &Row<'_>) -> Result<(), String> {
+    fn row(&mut self, row: &Row<'_>) -> Result<(), crate::parse::SinkError> {
         self.flush()?;
         let waits = match row.waits {
             // Only captures read single waits; pasted tables never do.
@@ -102,7 +103,7 @@ impl Sink for StackedRows<'_> {
         Ok(())
     }
 
-    fn holder(&mut self, share: HolderShare) -> Result<(), String> {
+    fn holder(&mut self, share: HolderShare) -> Result<(), crate::parse::SinkError> {
         self.flush()?;
         self.sink.holder(share)
     }
@@ -131,10 +132,10 @@ mod tests {
     struct Stacks(Vec<(String, String)>);
 
     impl Sink for Stacks {
-        fn sample(&mut self, _states: Vec<State>) -> Result<(), String> {
+        fn sample(&mut self, _states: Vec<State>) -> Result<(), crate::parse::SinkError> {
             Ok(())
         }
-        fn row(&mut self, row: &Row<'_>) -> Result<(), String> {
+        fn row(&mut self, row: &Row<'_>) -> Result<(), crate::parse::SinkError> {
             self.0.push((row.caller.to_string(), row.stack.to_string()));
             Ok(())
         }

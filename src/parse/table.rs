@@ -17,6 +17,7 @@
 use std::io::BufRead;
 
 use super::SetApart;
+use super::SinkError;
 use super::class::openbsd_class;
 use super::columns::{Role, role_of, row_waits};
 use super::duration::parse_duration_with_unit;
@@ -55,7 +56,7 @@ pub fn parse<R: BufRead>(
     name: &str,
     options: &ParseOptions,
     sink: &mut dyn Sink,
-) -> Result<ParseStats, InputError> {
+) -> Result<ParseStats, crate::error::Error> {
     let end = parse_chunk(reader, name, options, ChunkState::default(), sink)?;
     finish_input(name, &end, sink)
 }
@@ -114,7 +115,7 @@ pub fn parse_chunk<R: BufRead>(
     options: &ParseOptions,
     start: ChunkState,
     sink: &mut dyn Sink,
-) -> Result<ChunkEnd, InputError> {
+) -> Result<ChunkEnd, crate::error::Error> {
     let mut parser = TableParser::new(options.clone(), start);
     let mut utf8 = Utf8Repair::new(options.lossy);
     let lines = each_line(reader, name, &mut utf8, |number, line| {
@@ -140,17 +141,18 @@ pub fn finish_input(
     name: &str,
     end: &ChunkEnd,
     sink: &mut dyn Sink,
-) -> Result<ParseStats, InputError> {
+) -> Result<ParseStats, crate::error::Error> {
     if !end.state.after_a_table && end.tables_seen == 0 {
         return Err(InputError::whole(
             name,
             "no lock table found (expected a header line such as \
              `dur category symbol caller`)",
-        ));
+        )
+        .into());
     }
     if !end.state.pending_states.is_empty() {
         sink.sample(end.state.pending_states.clone())
-            .map_err(|message| InputError::whole(name, message))?;
+            .map_err(|err| err.whole(name))?;
     }
     Ok(end.stats)
 }
@@ -414,11 +416,13 @@ impl TableParser {
         number: u64,
         line: &str,
         sink: &mut dyn Sink,
-    ) -> Result<(), String> {
+    ) -> Result<(), SinkError> {
         // A tabbed row that starts with its tab lost its dur, unless the
         // tab indents it (one field more than the header).
         if header.tabbed && line.starts_with('\t') && lost_its_dur(header, line) {
-            return Err(fields::duration("dur", "", self.options.unit).unwrap_err());
+            return Err(fields::duration("dur", "", self.options.unit)
+                .unwrap_err()
+                .into());
         }
         // A table indented (a Markdown code block, a mail) reads as one
         // that is not.
@@ -443,7 +447,7 @@ impl TableParser {
         number: u64,
         line: &str,
         sink: &mut dyn Sink,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, SinkError> {
         let Some(dur_end) = line.bytes().position(|b| b.is_ascii_whitespace()) else {
             return Ok(false);
         };
@@ -465,7 +469,7 @@ impl TableParser {
         sink.row_by_key_text(&row.with_max())
     }
 
-    fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), String> {
+    fn line(&mut self, number: u64, line: &str, sink: &mut dyn Sink) -> Result<(), SinkError> {
         // The hot path: inside a table, a line starting with a digit is a
         // row (headers and state lines start with letters).
         if let Some(header) = &self.header {
@@ -523,12 +527,12 @@ impl TableParser {
         // Not a row: a state line with a bad duration is an error, prose
         // is skipped.
         if let Some(message) = malformed_state_line(line) {
-            return Err(message);
+            return Err(message.into());
         }
         self.skip(number, line)
     }
 
-    fn start_table(&mut self, header: Header, sink: &mut dyn Sink) -> Result<(), String> {
+    fn start_table(&mut self, header: Header, sink: &mut dyn Sink) -> Result<(), SinkError> {
         sink.sample(std::mem::take(&mut self.pending_states))?;
         if header.roles != self.last_roles {
             self.layout += 1;
@@ -542,7 +546,7 @@ impl TableParser {
 
     /// Adds a state total to the next sample. A state named twice means the
     /// earlier states belonged to a sampling with no lock table of its own.
-    fn add_state(&mut self, state: State, sink: &mut dyn Sink) -> Result<(), String> {
+    fn add_state(&mut self, state: State, sink: &mut dyn Sink) -> Result<(), SinkError> {
         if self.pending_states.iter().any(|s| s.name == state.name) {
             sink.sample(std::mem::take(&mut self.pending_states))?;
         }
@@ -550,7 +554,7 @@ impl TableParser {
         Ok(())
     }
 
-    fn skip(&mut self, number: u64, line: &str) -> Result<(), String> {
+    fn skip(&mut self, number: u64, line: &str) -> Result<(), SinkError> {
         super::refuse_another_format(line.trim(), &self.options)?;
         if self.options.strict {
             let what = if !starts_like_number(line) {
@@ -560,7 +564,7 @@ impl TableParser {
             } else {
                 "a row outside a table (a blank line ended the table above)"
             };
-            return Err(format!("{what}: \"{}\" (--strict)", shorten(line.trim())));
+            return Err(format!("{what}: \"{}\" (--strict)", shorten(line.trim())).into());
         }
         self.stats.skip(number);
         Ok(())
@@ -574,7 +578,7 @@ fn parse_row<'l>(
     options: &ParseOptions,
     number: u64,
     line: &'l str,
-) -> Result<Row<'l>, String> {
+) -> Result<Row<'l>, SinkError> {
     let mut row = Row::new(number);
     let mut found = 0;
     // A tabbed row whose tabs give the header's fields splits on them, so
@@ -610,7 +614,8 @@ fn parse_row<'l>(
             header.width(),
             header.describe(),
             shorten(line.trim())
-        ));
+        )
+        .into());
     }
     Ok(row)
 }
@@ -836,6 +841,7 @@ mod tests {
             &ParseOptions::default(),
             &mut sink,
         )
+        .map_err(testing::input_error)
         .unwrap_err();
         assert_eq!(err.line, Some(2));
         assert!(err.message.contains("not valid UTF-8"));

@@ -21,6 +21,7 @@ use super::{ParseStats, Row, RowWaits, Sink, State};
 use crate::distribution::Histogram;
 use crate::error::InputError;
 use crate::holders::{Doing, HoldTimes, HolderFacts, HolderShare, HolderThread};
+use crate::parse::SinkError;
 use records::{RecordError, RecordReader};
 use sampler::{STATE_NAMES, Sampler, Selection, ThreadTrack};
 
@@ -166,17 +167,17 @@ pub fn parse<R: Read>(
     name: &str,
     options: &CaptureOptions,
     sink: &mut dyn Sink,
-) -> Result<ParseStats, InputError> {
+) -> Result<ParseStats, crate::error::Error> {
     let capture = read_capture(input, name, options)?;
     for thread in &capture.threads {
-        thread.feed(sink).map_err(|m| InputError::whole(name, m))?;
+        thread.feed(sink).map_err(|err| err.whole(name))?;
     }
     Ok(capture.stats)
 }
 
 impl ThreadSamples {
     /// Hands the samples to a sink, as a parser of a text format would.
-    pub fn feed(&self, sink: &mut dyn Sink) -> Result<(), String> {
+    pub fn feed(&self, sink: &mut dyn Sink) -> Result<(), SinkError> {
         for sample in &self.samples {
             sink.sample(sample.states.clone())?;
             for wait in &sample.waits {
@@ -193,8 +194,12 @@ impl ThreadSamples {
                     waits: RowWaits::Each(&wait.histogram),
                     stack: "",
                 };
-                sink.row(&row)
-                    .map_err(|m| format!("{} window {}: {m}", self.name, sample.window + 1))?;
+                sink.row(&row).map_err(|err| match err {
+                    SinkError::Input(m) => {
+                        SinkError::Input(format!("{} window {}: {m}", self.name, sample.window + 1))
+                    }
+                    output => output,
+                })?;
             }
         }
         Ok(())
@@ -231,7 +236,8 @@ fn choose_threads(
             return Err(format!(
                 "no thread named \"{wanted}\" in the capture{}",
                 known_threads(sampler)
-            ));
+            )
+            );
         }
         found.sort_unstable();
         chosen.extend(found);
@@ -241,7 +247,8 @@ fn choose_threads(
             return Err(format!(
                 "no thread with tid {tid} in the capture{}",
                 known_threads(sampler)
-            ));
+            )
+            );
         }
         chosen.push(*tid);
     }
