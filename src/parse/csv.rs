@@ -247,15 +247,13 @@ fn check_record(record: &csv::StringRecord, line: u64) -> Result<(), String> {
                 "field {} runs over {lines} lines from here: a quote opened on line {line} \
                  and not closed?",
                 index + 1
-            )
-            );
+            ));
         }
         if let Some(byte) = field.bytes().find(|&b| lines::is_binary(b)) {
             return Err(format!(
                 "binary data (byte 0x{byte:02x} in field {}); is this a CSV lock table?",
                 index + 1
-            )
-            );
+            ));
         }
     }
     Ok(())

@@ -683,8 +683,8 @@ pub mod testing {
         options: &ParseOptions,
     ) -> Result<(Collect, ParseStats), InputError> {
         let mut sink = Collect::default();
-        let stats = parse(text.as_bytes(), "t.txt", format, options, &mut sink)
-            .map_err(input_error)?;
+        let stats =
+            parse(text.as_bytes(), "t.txt", format, options, &mut sink).map_err(input_error)?;
         Ok((sink, stats))
     }
 

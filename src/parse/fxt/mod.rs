@@ -236,8 +236,7 @@ fn choose_threads(
             return Err(format!(
                 "no thread named \"{wanted}\" in the capture{}",
                 known_threads(sampler)
-            )
-            );
+            ));
         }
         found.sort_unstable();
         chosen.extend(found);
@@ -247,8 +246,7 @@ fn choose_threads(
             return Err(format!(
                 "no thread with tid {tid} in the capture{}",
                 known_threads(sampler)
-            )
-            );
+            ));
         }
         chosen.push(*tid);
     }
