@@ -62,9 +62,24 @@ impl std::error::Error for InputError {}
 pub enum Error {
     /// An input that cannot be read as asked: exit 2.
     Input(InputError),
+    /// What was asked cannot be done as asked (flags that do not go
+    /// together, a filter that picks nothing, figures past 2^64): exit 2;
+    /// the message says what and, where it is one input's, which.
+    Request(String),
     /// Output that could not be written: exit 2, but a closed pipe (the
     /// reader went away, `| head`) is no failure: exit 0.
     Output(std::io::Error),
+}
+
+/// A result whose error is contend's own.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `refuse!("...", args)`: returns [`Error::Request`] with the message.
+#[macro_export]
+macro_rules! refuse {
+    ($($arg:tt)*) => {
+        return Err($crate::error::Error::Request(format!($($arg)*)))
+    };
 }
 
 impl Error {
@@ -78,23 +93,53 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Input(err) => err.fmt(f),
-            Error::Output(err) => write!(f, "cannot write the output: {err}"),
+            Error::Request(message) => f.write_str(message),
+            // The I/O error says what it is and, where it was given one,
+            // which output (`writing FILE: ...`).
+            Error::Output(err) => err.fmt(f),
         }
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Input(_) => None,
-            Error::Output(err) => Some(err),
-        }
-    }
-}
+// No source: the message already holds the I/O error's (a chain printed
+// with `{:#}` would say it twice).
+impl std::error::Error for Error {}
 
 impl From<InputError> for Error {
     fn from(err: InputError) -> Self {
         Error::Input(err)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(err: std::io::Error) -> Self {
+        Error::Output(err)
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    /// JSON written to an output: its I/O error where it is one.
+    fn from(err: serde_json::Error) -> Self {
+        Error::Output(err.into())
+    }
+}
+
+impl From<std::string::FromUtf8Error> for Error {
+    /// Text contend wrote into a buffer that is not UTF-8: a fault of its
+    /// own, said as one.
+    fn from(err: std::string::FromUtf8Error) -> Self {
+        Error::Request(format!("internal: the output is not UTF-8: {err}"))
+    }
+}
+
+impl From<csv::Error> for Error {
+    /// The csv crate's error when writing: its I/O error where it holds
+    /// one (a full disk, a closed pipe).
+    fn from(err: csv::Error) -> Self {
+        match err.into_kind() {
+            csv::ErrorKind::Io(io) => Error::Output(io),
+            other => Error::Output(std::io::Error::other(format!("{other:?}"))),
+        }
     }
 }
 

@@ -20,7 +20,8 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use crate::error::{Error, Result};
+use crate::refuse;
 use tempfile::NamedTempFile;
 
 const WRITE_BUFFER: usize = 256 * 1024;
@@ -144,25 +145,25 @@ fn target_of(path: &Path) -> Result<Target> {
     let shown = path.display();
     let ends_in_separator = path.as_os_str().to_string_lossy().ends_with('/');
     if ends_in_separator || path.is_dir() {
-        anyhow::bail!("-o {shown}: is a directory; -o takes a file name");
+        refuse!("-o {shown}: is a directory; -o takes a file name");
     }
     let link = std::fs::symlink_metadata(path).ok();
     let real = match &link {
         Some(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(path)
-            .with_context(|| format!("-o {shown}: cannot follow the symlink"))?,
+            .map_err(|err| in_context(err, format!("-o {shown}: cannot follow the symlink")))?,
         _ => path.to_path_buf(),
     };
     let Ok(meta) = std::fs::metadata(&real) else {
         return Ok(Target::File(real, Replace::Rename(None)));
     };
     if meta.is_dir() {
-        anyhow::bail!("-o {shown}: is a directory; -o takes a file name");
+        refuse!("-o {shown}: is a directory; -o takes a file name");
     }
     if !meta.is_file() {
         return Ok(Target::Device(real));
     }
     if meta.permissions().readonly() {
-        anyhow::bail!("-o {shown}: the file is read-only; contend will not replace it");
+        refuse!("-o {shown}: the file is read-only; contend will not replace it");
     }
     #[cfg(unix)]
     {
@@ -186,7 +187,7 @@ fn duplicate(descriptor: i32, shown: &Path) -> Result<File> {
     // SAFETY: dup returns a new descriptor that nothing else owns, or -1.
     let copy = unsafe { libc::dup(descriptor) };
     if copy < 0 {
-        anyhow::bail!(
+        refuse!(
             "-o {}: descriptor {descriptor} is not open: {}",
             shown.display(),
             io::Error::last_os_error()
@@ -198,7 +199,7 @@ fn duplicate(descriptor: i32, shown: &Path) -> Result<File> {
 
 #[cfg(not(unix))]
 fn duplicate(_descriptor: i32, shown: &Path) -> Result<File> {
-    anyhow::bail!(
+    refuse!(
         "-o {}: descriptors are named so only on Unix",
         shown.display()
     )
@@ -250,7 +251,7 @@ pub fn refuse_inputs(output: Option<&Path>, inputs: &[PathBuf]) -> Result<()> {
     };
     for input in inputs.iter().filter(|input| input.as_os_str() != "-") {
         if path_identity(input) == Some(identity) {
-            anyhow::bail!(
+            refuse!(
                 "{shown} is the input {} (the same file); contend will not write over what \
                  it reads: write elsewhere",
                 input.display()
@@ -295,7 +296,7 @@ impl Destination {
                 let file = std::fs::OpenOptions::new()
                     .write(true)
                     .open(&device)
-                    .with_context(|| format!("cannot write to {name}"))?;
+                    .map_err(|err| in_context(err, format!("cannot write to {name}")))?;
                 return Ok((
                     Sink::Device(BufWriter::with_capacity(WRITE_BUFFER, file)),
                     name,
@@ -320,12 +321,12 @@ impl Destination {
         partial::watch();
         let temp = builder
             .tempfile_in(folder)
-            .with_context(|| format!("cannot write to {}", folder.display()))?;
+            .map_err(|err| in_context(err, format!("cannot write to {}", folder.display())))?;
         partial::remember(temp.path());
         let out = temp
             .as_file()
             .try_clone()
-            .with_context(|| format!("cannot write to {}", folder.display()))?;
+            .map_err(|err| in_context(err, format!("cannot write to {}", folder.display())))?;
         Ok((
             Sink::File {
                 temp,
@@ -339,10 +340,10 @@ impl Destination {
 
     /// The first write error, naming the output (`writing FILE: No space
     /// left on device (os error 28)`), of its kind; None if none came.
-    pub fn failure(&self) -> Option<anyhow::Error> {
+    pub fn failure(&self) -> Option<Error> {
         self.failure
             .as_ref()
-            .map(|(kind, cause)| naming(&self.name, *kind, cause.clone()).into())
+            .map(|(kind, cause)| Error::Output(naming(&self.name, *kind, cause.clone())))
     }
 
     /// Flushes, and for a file renames it over the target (or copies it
@@ -377,7 +378,7 @@ impl Destination {
                 }
                 temp.persist(&target)
                     .map_err(|err| err.error)
-                    .with_context(|| format!("cannot write {}", target.display()))?;
+                    .map_err(|err| in_context(err, format!("cannot write {}", target.display())))?;
             }
         }
         Ok(())
@@ -391,6 +392,12 @@ impl Destination {
         }
         naming(&self.name, err.kind(), cause)
     }
+}
+
+/// An I/O error said with what was being done (`cannot write to DIR:
+/// Permission denied`), of its kind still (a closed pipe stays one).
+fn in_context(err: io::Error, doing: String) -> Error {
+    Error::Output(io::Error::new(err.kind(), format!("{doing}: {err}")))
 }
 
 /// Copies the complete `temp` into `target`, a file with other hard links,

@@ -131,7 +131,7 @@ fn write_flame(path: &Path, diff: &Diff, inputs: &[InputFacts], width: u32) -> R
     let svg = flame::diff_svg(diff, &inputs[0], &inputs[1], width)?;
     let mut out = Destination::open(Some(path))?;
     out.write_all(svg.as_bytes())?;
-    out.commit()
+    Ok(out.commit()?)
 }
 
 /// An input of event counts with no time (count() maps) has nothing the

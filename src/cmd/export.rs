@@ -8,7 +8,7 @@ use anyhow::{Result, bail};
 use super::read_inputs;
 use crate::cli::ExportArgs;
 use crate::engine::{self, Analysis, GroupKey, SortKey};
-use crate::error::Exit;
+use crate::error::{Error, Exit};
 use crate::export::records::{
     each_group_record, each_sample_record, group_fields, group_keys, row_fields, sample_fields,
 };
@@ -41,7 +41,7 @@ pub fn run(args: &ExportArgs) -> Result<Exit> {
     };
     // A write error the writer wrapped in its own (Parquet's "underlying
     // IO error") is told as the output's: `writing FILE: ...`.
-    let skipped = exported.map_err(|err| destination.failure().unwrap_or(err))?;
+    let skipped = exported.map_err(|err| destination.failure().map_or(err, anyhow::Error::from))?;
     destination.commit()?;
     let mut notes = Notes::default();
     note_skipped(
@@ -171,7 +171,7 @@ impl RowConsumer<'_> {
         read_site(text, self.fold.keep_offsets, &mut self.stripped_offsets)
     }
 
-    fn write_row(&mut self, row: &Row<'_>) -> Result<()> {
+    fn write_row(&mut self, row: &Row<'_>) -> crate::error::Result<()> {
         let row = Row {
             symbol: self.site(row.symbol),
             caller: self.site(row.caller),
@@ -219,22 +219,6 @@ impl RowConsumer<'_> {
     }
 }
 
-/// A writer's error as the I/O error it is (a full disk, a closed pipe),
-/// for the parser to stop on: the csv crate's errors hold theirs inside.
-fn output_error(err: anyhow::Error) -> std::io::Error {
-    let err = match err.downcast::<std::io::Error>() {
-        Ok(io) => return io,
-        Err(other) => other,
-    };
-    match err.downcast::<csv::Error>() {
-        Ok(csv) => match csv.into_kind() {
-            csv::ErrorKind::Io(io) => io,
-            other => std::io::Error::other(format!("{other:?}")),
-        },
-        Err(other) => std::io::Error::other(format!("{other:#}")),
-    }
-}
-
 /// A row's wait time; none for a count() map's row, whose zero is not a
 /// figure.
 fn row_time(row: &Row<'_>) -> Option<u64> {
@@ -248,7 +232,7 @@ fn row_events(row: &Row<'_>) -> Option<u64> {
 }
 
 impl Consumer for RowConsumer<'_> {
-    fn begin(&mut self, label: &str, _format: InputFormat) -> Result<()> {
+    fn begin(&mut self, label: &str, _format: InputFormat) -> crate::error::Result<()> {
         self.label = label.to_string();
         self.sample = 0;
         // Rows before any sample's start are the first sample's.
@@ -260,7 +244,7 @@ impl Consumer for RowConsumer<'_> {
         self
     }
 
-    fn end(&mut self, stats: ParseStats) -> Result<()> {
+    fn end(&mut self, stats: ParseStats) -> crate::error::Result<()> {
         let stripped = std::mem::take(&mut self.stripped_offsets);
         self.read.push((self.label.clone(), stats, stripped));
         Ok(())
@@ -275,8 +259,10 @@ impl Sink for RowConsumer<'_> {
     }
 
     fn row(&mut self, row: &Row<'_>) -> Result<(), SinkError> {
-        self.write_row(row)
-            .map_err(|err| SinkError::Output(output_error(err)))
+        self.write_row(row).map_err(|err| match err {
+            Error::Output(io) => SinkError::Output(io),
+            other => SinkError::Input(other.to_string()),
+        })
     }
 }
 
@@ -286,7 +272,7 @@ fn export_analysis(
     what: What,
     options: WriterOptions,
     out: &mut dyn Write,
-) -> Result<()> {
+) -> crate::error::Result<()> {
     if options.format == ExportFormat::Folded {
         for group in &analysis.groups {
             let weight = group.total_ns.unwrap_or(group.rows);

@@ -22,7 +22,7 @@ use crate::ingest::{self, source};
 /// `by`, in order. The first bad input stops the run with its error.
 pub fn read_inputs(args: &InputArgs, by: &[GroupKey]) -> Result<Vec<InputFacts>> {
     let sources = source::sources(&args.inputs, &args.label)?;
-    ingest::read_facts(&sources, &args.read.options(by, false))
+    Ok(ingest::read_facts(&sources, &args.read.options(by, false))?)
 }
 
 /// The CSV flags of `report` and `diff`, checked: they shape `--format

@@ -4,7 +4,8 @@
 //! Each group's waits are taken sample by sample from the inputs' detail
 //! (0 where it did not appear); the tests are in [`crate::engine::stats`].
 
-use anyhow::{Result, bail};
+use crate::error::Result;
+use crate::refuse;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -357,7 +358,7 @@ pub struct Diff {
 /// Compares `inputs[0]` (before) with `inputs[1]` (after).
 pub fn compare(inputs: &[InputFacts], options: &DiffOptions) -> Result<Diff> {
     let [before, after] = inputs else {
-        bail!("diff compares exactly two inputs, got {}", inputs.len());
+        refuse!("diff compares exactly two inputs, got {}", inputs.len());
     };
     let (metrics, warnings) = compare_metrics(before, after, options)?;
     let (before, after) = (side(before), side(after));
@@ -741,7 +742,7 @@ fn compare_groups(inputs: &[InputFacts], options: &DiffOptions) -> Result<Vec<Gr
         });
     }
     let [before, after] = &sides[..] else {
-        bail!("diff compares exactly two inputs, got {}", sides.len());
+        refuse!("diff compares exactly two inputs, got {}", sides.len());
     };
     // Groups are tested on every core: each test ranks thousands of
     // samples, and the order of the result is the groups' order. Each

@@ -13,7 +13,8 @@ pub mod samples;
 pub mod stats;
 pub mod waits;
 
-use anyhow::{Context, Result, bail};
+use crate::error::{Error, Result};
+use crate::refuse;
 
 use crate::facts::InputFacts;
 use crate::parse::SetApart;
@@ -63,23 +64,26 @@ pub fn check_sums(inputs: &[InputFacts]) -> Result<()> {
     let mut states = 0u64;
     for input in inputs {
         for key in &input.keys {
-            waits = waits.checked_add(key.total_ns).with_context(|| {
-                format!(
+            waits = waits.checked_add(key.total_ns).ok_or_else(|| {
+                Error::Request(format!(
                     "{}: the lock waits add up to more than 2^64 ns (584 years); are the \
                      durations in nanoseconds? (--unit)",
                     input.label
-                )
+                ))
             })?;
-            rows = rows.checked_add(key.rows).with_context(|| {
-                format!("{}: the row counts add up to more than 2^64", input.label)
+            rows = rows.checked_add(key.rows).ok_or_else(|| {
+                Error::Request(format!(
+                    "{}: the row counts add up to more than 2^64",
+                    input.label
+                ))
             })?;
         }
         for ns in input.samples.all_ns() {
-            states = states.checked_add(ns).with_context(|| {
-                format!(
+            states = states.checked_add(ns).ok_or_else(|| {
+                Error::Request(format!(
                     "{}: the thread-state times add up to more than 2^64 ns (584 years)",
                     input.label
-                )
+                ))
             })?;
         }
     }
@@ -94,7 +98,7 @@ fn check_grouping(inputs: &[InputFacts], by: &[GroupKey]) -> Result<()> {
         .iter()
         .find(|input| !input.keys.is_empty() && input.grouped_by != wanted)
     {
-        Some(input) => bail!(
+        Some(input) => refuse!(
             "{} was read for another grouping than --by {}",
             input.label,
             by.iter()

@@ -3,8 +3,9 @@
 
 use std::io::Write;
 
-use anyhow::{Result, bail};
-use polars::prelude::{Column, DataFrame, DataType, Schema};
+use crate::error::{Error, Result};
+use crate::refuse;
+use polars::prelude::{Column, DataFrame, DataType, PolarsError, Schema};
 use polars_io::parquet::write::{BatchedWriter, ParquetWriter};
 
 use super::{Field, Kind, Value};
@@ -63,7 +64,7 @@ impl<'w> ParquetSink<'w> {
                 (Buffer::Unsigned(v), Value::Count(n) | Value::Duration(n)) => v.push(Some(n)),
                 (Buffer::Signed(v), Value::SignedDuration(n)) => match i64::try_from(n) {
                     Ok(n) => v.push(Some(n)),
-                    Err(_) => bail!(
+                    Err(_) => refuse!(
                         "work of {n} ns passes Parquet's signed 64-bit column (292 years); \
                          --output-unit s writes it as a float"
                     ),
@@ -75,7 +76,7 @@ impl<'w> ParquetSink<'w> {
                 (Buffer::Unsigned(v), Value::Null) => v.push(None),
                 (Buffer::Signed(v), Value::Null) => v.push(None),
                 (Buffer::Float(v), Value::Null) => v.push(None),
-                (_, value) => bail!("internal: {value:?} does not fit its Parquet column"),
+                (_, value) => refuse!("internal: {value:?} does not fit its Parquet column"),
             }
         }
         self.buffered += 1;
@@ -136,5 +137,21 @@ fn take_column(name: &str, buffer: &mut Buffer) -> Column {
         Buffer::Unsigned(v) => Column::new(name, std::mem::take(v)),
         Buffer::Signed(v) => Column::new(name, std::mem::take(v)),
         Buffer::Float(v) => Column::new(name, std::mem::take(v)),
+    }
+}
+
+impl From<PolarsError> for Error {
+    /// The Parquet writer's error; one that wraps the output's own I/O
+    /// error is told as the output's by the command (`writing FILE: ...`).
+    fn from(err: PolarsError) -> Self {
+        match err {
+            PolarsError::IO { error, .. } => match std::sync::Arc::try_unwrap(error) {
+                Ok(io) => Error::Output(io),
+                Err(shared) => {
+                    Error::Output(std::io::Error::new(shared.kind(), shared.to_string()))
+                }
+            },
+            other => Error::Output(std::io::Error::other(other.to_string())),
+        }
     }
 }

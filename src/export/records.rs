@@ -45,8 +45,8 @@ pub fn sample_fields(analysis: &Analysis) -> Vec<Field> {
 /// [`sample_fields`]: one at a time, as each sample's summary is made.
 pub fn each_sample_record(
     analysis: &Analysis,
-    mut write: impl FnMut(&[Value<'_>]) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
+    mut write: impl FnMut(&[Value<'_>]) -> crate::error::Result<()>,
+) -> crate::error::Result<()> {
     for sample in analysis.samples.iter() {
         let mut record = vec![
             Value::Text(&sample.input),
@@ -94,8 +94,8 @@ pub const GROUP_FIELDS: [(&str, Kind); 15] = [
 /// took 900 MB).
 pub fn each_group_record(
     analysis: &Analysis,
-    mut write: impl FnMut(&[Value<'_>]) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
+    mut write: impl FnMut(&[Value<'_>]) -> crate::error::Result<()>,
+) -> crate::error::Result<()> {
     for group in &analysis.groups {
         write(&group_values(group, &analysis.by))?;
     }

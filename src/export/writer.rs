@@ -5,7 +5,8 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
-use anyhow::{Result, bail};
+use crate::error::Result;
+use crate::refuse;
 
 use super::{ExportFormat, Field, Kind, Value};
 use crate::parse::Unit;
@@ -145,7 +146,7 @@ impl<'w> RecordWriter<'w> {
                 })
             }
             ExportFormat::Parquet => parquet_writer(out, fields, &names, options.unit),
-            ExportFormat::Folded => bail!("folded stacks are not records"),
+            ExportFormat::Folded => refuse!("folded stacks are not records"),
         }
     }
 
@@ -259,7 +260,7 @@ fn parquet_writer<'w>(
     _names: &[String],
     _unit: Unit,
 ) -> Result<RecordWriter<'w>> {
-    bail!("this contend was built without Parquet support (cargo feature `parquet`)")
+    refuse!("this contend was built without Parquet support (cargo feature `parquet`)")
 }
 
 /// Writes one folded-stack line, `key;key;key count`, as inferno and

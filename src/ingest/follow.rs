@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::Duration;
 
-use anyhow::Result;
+use crate::error::Result;
 
 use super::source::{self, Source};
 use crate::error::InputError;
@@ -61,7 +61,9 @@ pub fn open(
 fn detect_as_it_comes(reader: &mut Handover, name: &str) -> Result<(Vec<u8>, InputFormat)> {
     let mut head = Vec::new();
     loop {
-        let chunk = reader.fill_buf()?;
+        let chunk = reader
+            .fill_buf()
+            .map_err(|err| InputError::whole(name, format!("cannot read: {err}")))?;
         let ended = chunk.is_empty();
         let take = chunk.len().min(detect::HEAD_BYTES - head.len());
         head.extend_from_slice(&chunk[..take]);

@@ -16,7 +16,8 @@ pub mod source;
 use std::io::{BufRead, Read};
 use std::path::Path;
 
-use anyhow::{Result, bail};
+use crate::error::Result;
+use crate::refuse;
 
 use crate::facts::filter::{Filters, Hits};
 
@@ -197,7 +198,7 @@ pub fn check_filters(filters: &Filters, inputs: &[InputFacts]) -> Result<()> {
                 crate::notes::note_samples_past_end(&input.label, picked, input.samples_read);
             }
             if input.samples.is_empty() {
-                bail!(
+                refuse!(
                     "--samples {picked} picks none of the {} samples of {}",
                     input.samples_read,
                     input.label
@@ -206,7 +207,9 @@ pub fn check_filters(filters: &Filters, inputs: &[InputFacts]) -> Result<()> {
         }
     }
     if filters.on_keys() {
-        filters.check_hits(&hits).map_err(anyhow::Error::msg)?;
+        filters
+            .check_hits(&hits)
+            .map_err(crate::error::Error::Request)?;
     }
     Ok(())
 }

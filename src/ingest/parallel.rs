@@ -13,8 +13,6 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use anyhow::Result;
-
 use super::ReadOptions;
 use super::source::Source;
 use crate::error::{Error, InputError};

@@ -5,7 +5,8 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
+use crate::error::Result;
+use crate::refuse;
 
 use crate::error::InputError;
 
@@ -38,10 +39,10 @@ pub fn sources(paths: &[PathBuf], labels: &[String]) -> Result<Vec<Source>> {
             .collect()
     };
     if paths.iter().filter(|p| p.is_none()).count() > 1 {
-        bail!("stdin (`-`) can be read only once");
+        refuse!("stdin (`-`) can be read only once");
     }
     if labels.len() > paths.len() {
-        bail!("{} --label given for {} inputs", labels.len(), paths.len());
+        refuse!("{} --label given for {} inputs", labels.len(), paths.len());
     }
     let mut sources: Vec<Source> = Vec::with_capacity(paths.len());
     for (index, path) in paths.into_iter().enumerate() {

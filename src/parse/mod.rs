@@ -672,7 +672,7 @@ pub mod testing {
     pub fn input_error(err: crate::error::Error) -> InputError {
         match err {
             crate::error::Error::Input(err) => err,
-            crate::error::Error::Output(err) => panic!("a test sink writes nothing: {err}"),
+            other => panic!("a parser gives input errors only: {other}"),
         }
     }
 

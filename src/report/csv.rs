@@ -3,7 +3,7 @@
 //! is `export --what groups --format csv`'s table, written by the same
 //! writer.
 
-use anyhow::Result;
+use crate::error::Result;
 
 use crate::engine::Analysis;
 use crate::export::ExportFormat;

@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{Result, bail};
+use crate::error::{Error, Result};
+use crate::refuse;
 use inferno::flamegraph::{self, Options, color::BackgroundColor};
 
 use crate::engine::GroupKey;
@@ -24,7 +25,7 @@ fn stacks_of(inputs: &[InputFacts]) -> Result<()> {
     if without.is_empty() {
         return Ok(());
     }
-    bail!(
+    refuse!(
         "{}: no call stacks to draw; --flame draws the stacks printed with the waits: \
          btrace and bpftrace maps keyed by kstack, perf lock contention -v, klockstat -s, \
          lockstat -s",
@@ -76,8 +77,9 @@ fn options(title: String, subtitle: String, width: u32, unit: &str) -> Options<'
 /// Draws folded `lines` (`stack weight [weight]`).
 fn draw(options: &mut Options<'_>, lines: &[String]) -> Result<String> {
     let mut out = Vec::new();
-    flamegraph::from_lines(options, lines.iter().map(String::as_str), &mut out)?;
-    Ok(String::from_utf8(out)?)
+    flamegraph::from_lines(options, lines.iter().map(String::as_str), &mut out)
+        .map_err(|err| Error::Request(format!("drawing the flame graph: {err}")))?;
+    String::from_utf8(out).map_err(|err| Error::Request(format!("drawing the flame graph: {err}")))
 }
 
 /// The flame graph of the inputs' waits, `width` pixels wide; under a root

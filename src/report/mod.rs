@@ -17,7 +17,7 @@ pub mod spark;
 pub mod text;
 pub mod verdict;
 
-use anyhow::Result;
+use crate::error::Result;
 
 use crate::engine::Analysis;
 use crate::export::writer::CsvOptions;

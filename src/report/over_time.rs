@@ -3,7 +3,7 @@
 //! capture cut into windows, a btrace script printing every second), where
 //! a bar per sample would be too thin to read.
 
-use anyhow::{Result, anyhow};
+use crate::error::Result;
 use plotters::prelude::*;
 
 use super::plot::{KERNEL_LOCK, OTHER_WAIT, SLEEP_WAIT, WORK, draw_error, legend, svg_text};
@@ -28,10 +28,10 @@ pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<String> {
         .iter()
         .all(|s| s.metrics.spin_share.is_none())
     {
-        return Err(anyhow!(
+        crate::refuse!(
             "nothing to plot over time: no sample has Running time, and --over-time draws \
              shares of it (without --over-time, plot draws lock waits per sample)"
-        ));
+        );
     }
     let most_samples = analysis.inputs.iter().map(|i| i.samples).max().unwrap_or(1);
     let mut out = String::new();

@@ -8,7 +8,7 @@
 //! by input; labels are thinned to fit, legends stand right of the bars. Drawn with plotters' SVG backend
 //! (no font files needed: text is left to the SVG viewer).
 
-use anyhow::{Result, anyhow};
+use crate::error::{Error, Result};
 use plotters::prelude::*;
 
 use crate::engine::{Analysis, Metrics};
@@ -149,7 +149,7 @@ pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<(String, Show
     // wrote a 4 GB file).
     let (bars, per_bar) = binned(bars(analysis), (width / 2).max(1) as usize);
     if bars.is_empty() {
-        return Err(anyhow!("no samples to plot"));
+        return Err(Error::Request("no samples to plot".to_string()));
     }
     let has_states = analysis
         .samples
@@ -157,10 +157,10 @@ pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<(String, Show
         .any(|s| s.metrics.running_ns.is_some() || s.metrics.off_cpu_ns.is_some());
     let has_waits = bars.iter().any(|bar| bar.waits.iter().any(|&ns| ns > 0));
     if !has_states && !has_waits {
-        return Err(anyhow!(
+        crate::refuse!(
             "nothing to plot: the inputs have neither thread states nor lock wait times \
              (hold times and event counts are not drawn)"
-        ));
+        );
     }
     let labels: Vec<String> = analysis.inputs.iter().map(|i| svg_text(&i.label)).collect();
     let title = format!("Where the time goes: {}", labels.join(" vs "));
@@ -223,8 +223,8 @@ pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<(String, Show
     ))
 }
 
-pub(super) fn draw_error<E: std::fmt::Debug>(err: E) -> anyhow::Error {
-    anyhow!("drawing the chart: {err:?}")
+pub(super) fn draw_error<E: std::fmt::Debug>(err: E) -> Error {
+    Error::Request(format!("drawing the chart: {err:?}"))
 }
 
 /// One panel: a stacked bar per sample, parts bottom to top in `parts`
