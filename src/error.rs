@@ -159,15 +159,10 @@ pub fn shorten(text: &str) -> String {
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     let broken = |io: &std::io::Error| io.kind() == std::io::ErrorKind::BrokenPipe;
     err.chain().any(|cause| {
-        // The csv crate's errors hold the io error without giving it as
-        // their source.
-        let in_csv = cause
-            .downcast_ref::<csv::Error>()
-            .is_some_and(|csv| matches!(csv.kind(), csv::ErrorKind::Io(io) if broken(io)));
-        let typed = cause
+        cause
             .downcast_ref::<Error>()
-            .is_some_and(Error::is_broken_pipe);
-        typed || in_csv || cause.downcast_ref::<std::io::Error>().is_some_and(broken)
+            .is_some_and(Error::is_broken_pipe)
+            || cause.downcast_ref::<std::io::Error>().is_some_and(broken)
     })
 }
 
