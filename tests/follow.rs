@@ -8,7 +8,9 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Stdio};
 
-use crate::util::{SEED, contend, json_report, read, run, run_with_stdin, spin_shares};
+use crate::util::{
+    SEED, contend, json_report, pseudo_terminal, read, run, run_with_stdin, spin_shares,
+};
 
 /// The seed cut where each sampling begins: its title, then five samples.
 fn seed_pieces() -> Vec<String> {
@@ -367,27 +369,7 @@ fn last_keeps_memory_flat_however_long_the_tracer_runs() {
 #[test]
 fn on_a_terminal_the_view_redraws_in_place_within_its_height() {
     use std::io::Read;
-    use std::os::fd::FromRawFd;
-    let (mut controller, mut terminal) = (0, 0);
-    // SAFETY: openpty writes two descriptors it opened into the integers
-    // given; no name, termios or window size is passed.
-    let opened = unsafe {
-        libc::openpty(
-            &mut controller,
-            &mut terminal,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(opened, 0);
-    // SAFETY: both descriptors are open and owned by nothing else.
-    let (mut controller, terminal) = unsafe {
-        (
-            std::fs::File::from_raw_fd(controller),
-            std::os::fd::OwnedFd::from_raw_fd(terminal),
-        )
-    };
+    let (mut controller, terminal) = pseudo_terminal();
     let mut command = contend();
     command
         .args(["report", "--follow", "--ascii"])

@@ -1,37 +1,11 @@
 //! contend on a real pseudo-terminal: what a user typing or pasting a dump
 //! into it sees.
 
-use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::util::{SEED, contend, read};
-
-/// A pseudo-terminal pair: (controller, the terminal side a process reads).
-fn pseudo_terminal() -> (File, OwnedFd) {
-    let (mut controller, mut terminal) = (0, 0);
-    // SAFETY: openpty writes two descriptors it opened into the integers
-    // given; no name, termios or window size is passed.
-    let opened = unsafe {
-        libc::openpty(
-            &mut controller,
-            &mut terminal,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
-    // SAFETY: both descriptors are open and owned by nothing else.
-    unsafe {
-        (
-            File::from_raw_fd(controller),
-            OwnedFd::from_raw_fd(terminal),
-        )
-    }
-}
+use crate::util::{SEED, contend, pseudo_terminal, read};
 
 /// Runs `contend ARGS` with a terminal as stdin, types `keys` into it, and
 /// gives (exit code, stdout, stderr); None when it still waits for input

@@ -108,5 +108,30 @@ pub fn spin_shares(report: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// A pseudo-terminal pair: (controller, the terminal side a process reads).
+pub fn pseudo_terminal() -> (std::fs::File, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd;
+    let (mut controller, mut terminal) = (0, 0);
+    // SAFETY: openpty writes two descriptors it opened into the integers
+    // given; no name, termios or window size is passed.
+    let opened = unsafe {
+        libc::openpty(
+            &mut controller,
+            &mut terminal,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors are open and owned by nothing else.
+    unsafe {
+        (
+            std::fs::File::from_raw_fd(controller),
+            std::os::fd::OwnedFd::from_raw_fd(terminal),
+        )
+    }
+}
+
 /// The tests' generator (xorshift): the same draws on every run.
 pub use contend::draws::Draws;

@@ -46,23 +46,17 @@ impl LiveView {
     /// sparkline.
     pub fn line(&mut self, sample: &LiveSample) -> String {
         self.record(sample);
-        let Figures {
-            running,
-            spin,
-            kernel_lock,
-            sleep,
-            top,
-        } = self.figures(sample);
+        let shown = self.figures(sample);
         let mut figures = Vec::new();
-        if let Some(running) = running {
+        if let Some(running) = shown.running {
             figures.push(format!("running {running}"));
         }
-        figures.push(format!("spin {spin}"));
-        if let Some(kernel_lock) = kernel_lock {
+        figures.push(format!("spin {}", shown.spin));
+        if let Some(kernel_lock) = shown.kernel_lock {
             figures.push(format!("kernel_lock {kernel_lock}"));
         }
-        figures.push(format!("sleep wait {sleep}"));
-        figures.push(match top {
+        figures.push(format!("sleep wait {}", shown.sleep));
+        figures.push(match shown.top {
             Some(top) => format!("top {top} of lock time"),
             None => "no lock waits".to_string(),
         });
@@ -84,21 +78,15 @@ impl LiveView {
     /// columns under [`LiveView::header`].
     pub fn row(&mut self, sample: &LiveSample) -> String {
         self.record(sample);
-        let Figures {
-            running,
-            spin,
-            kernel_lock,
-            sleep,
-            top,
-        } = self.figures(sample);
-        let kernel_lock = kernel_lock.map_or_else(String::new, |k| format!(" {k:>11}"));
+        let shown = self.figures(sample);
+        let kernel_lock = (shown.kernel_lock).map_or_else(String::new, |k| format!(" {k:>11}"));
         format!(
             "{:>6} {:>10} {:>10}{kernel_lock} {:>10}  {}",
             sample.number,
-            running.unwrap_or_else(|| "-".to_string()),
-            spin,
-            sleep,
-            top.unwrap_or_else(|| "no lock waits".to_string()),
+            shown.running.unwrap_or_else(|| "-".to_string()),
+            shown.spin,
+            shown.sleep,
+            shown.top.unwrap_or_else(|| "no lock waits".to_string()),
         )
     }
 
