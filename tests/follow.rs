@@ -417,3 +417,32 @@ fn on_a_terminal_the_view_redraws_in_place_within_its_height() {
         "no log lines on a terminal"
     );
 }
+
+#[test]
+fn a_real_perf_lock_output_followed_names_locks_as_the_ranking_does() {
+    // Three `perf lock contention` runs from an LKML thread, piped in.
+    let mail = read("fixtures/real/perf-lock-contention-lkml-traceiter-before-after.txt");
+    let followed = run_with_stdin(&["report", "--follow"], mail.as_bytes());
+    assert_eq!(followed.code, 0, "{}", followed.stderr);
+    let first = followed.stdout.lines().next().expect("a line");
+    assert_eq!(
+        first,
+        "sample 1: spin 4.847 s, sleep wait 63.367 ms, top __traceiter_contention_begin 98.7 % \
+         of lock time"
+    );
+    // The ranking of that sample alone says the same, by its own path.
+    let ranked = json_report(&["--samples", "1", "--by", "caller"], mail.as_bytes());
+    let top = &ranked["groups"][0];
+    assert_eq!(top["caller"], "__traceiter_contention_begin");
+    let share = top["share_of_lock_time"].as_f64().expect("a share");
+    assert_eq!(format!("{:.1}", share * 100.0), "98.7");
+    let kept = run_with_stdin(&["report", "--follow", "--keep-offsets"], mail.as_bytes());
+    assert!(
+        kept.stdout.starts_with(
+            "sample 1: spin 4.847 s, sleep wait 63.367 ms, top \
+             __traceiter_contention_begin+0x44 98.7 %"
+        ),
+        "{}",
+        kept.stdout
+    );
+}

@@ -152,14 +152,16 @@ fn read_live(
     };
     let parsed = match args.last {
         None => {
-            let mut live = LiveSink::new(&mut builder, &classes, format, &mut on_sample);
+            let mut live = LiveSink::new(&mut builder, &classes, format, &mut on_sample)
+                .keeping_offsets(options.fold.keep_offsets);
             let stats = parse::parse(reader, &source.name, format, &parse_options, &mut live);
             live.finish();
             stats?
         }
         Some(last) => {
             let mut recent = RecentSamples::new(last as usize);
-            let mut live = LiveSink::new(&mut recent, &classes, format, &mut on_sample);
+            let mut live = LiveSink::new(&mut recent, &classes, format, &mut on_sample)
+                .keeping_offsets(options.fold.keep_offsets);
             let stats = parse::parse(reader, &source.name, format, &parse_options, &mut live);
             live.finish();
             let stats = stats?;

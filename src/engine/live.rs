@@ -4,6 +4,7 @@
 //! the next sample begins, long before the input ends.
 
 use crate::engine::classes::ClassMap;
+use crate::facts::strip_offset;
 use crate::holders::HolderShare;
 use crate::parse::{InputFormat, LockClass, Row, RowWaits, Sink, State};
 use crate::vocabulary::{KERNEL_LOCK, RUNNING};
@@ -60,7 +61,7 @@ struct Current {
 }
 
 impl Current {
-    fn add_row(&mut self, class: LockClass, row: &Row<'_>) {
+    fn add_row(&mut self, class: LockClass, row: &Row<'_>, keep_offsets: bool) {
         if matches!(row.waits, RowWaits::Untimed) || class == LockClass::Hold {
             return;
         }
@@ -81,6 +82,12 @@ impl Current {
             .into_iter()
             .find(|name| !name.is_empty())
             .unwrap_or_default();
+        // As the ranking names it: `xfs_ilock`, not `xfs_ilock+0x2a`.
+        let lock = if keep_offsets {
+            lock
+        } else {
+            strip_offset(lock)
+        };
         // A sample has few distinct locks: a list beats a map here.
         match self.by_symbol.iter_mut().find(|(s, _)| s == lock) {
             Some((_, sum)) => *sum = sum.saturating_add(ns),
@@ -107,6 +114,7 @@ pub struct LiveSink<'a> {
     format: InputFormat,
     current: Option<Current>,
     samples: u32,
+    keep_offsets: bool,
     on_sample: &'a mut dyn FnMut(&LiveSample),
 }
 
@@ -124,8 +132,16 @@ impl<'a> LiveSink<'a> {
             format,
             current: None,
             samples: 0,
+            keep_offsets: false,
             on_sample,
         }
+    }
+
+    /// Names locks with their `+0x..` offsets (`--keep-offsets`), as the
+    /// ranking then does.
+    pub fn keeping_offsets(mut self, keep: bool) -> Self {
+        self.keep_offsets = keep;
+        self
     }
 
     /// The input ended: its last sample is complete.
@@ -167,7 +183,7 @@ impl Sink for LiveSink<'_> {
         }
         let class = self.classes.class_in(self.format, row.category);
         if let Some(current) = &mut self.current {
-            current.add_row(class, row);
+            current.add_row(class, row, self.keep_offsets);
         }
         self.inner.row(row)
     }
