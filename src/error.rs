@@ -57,9 +57,15 @@ impl fmt::Display for InputError {
 impl std::error::Error for InputError {}
 
 /// An error contend stops on, typed so that what it is decides the exit
-/// code (`main` maps it) rather than its text.
+/// code (`main` maps it) rather than its text. One pointer (its kind is
+/// boxed, as anyhow's and csv's errors are): a `Result<(), Error>` comes
+/// back in a register from the per-record paths.
 #[derive(Debug)]
-pub enum Error {
+pub struct Error(Box<ErrorKind>);
+
+/// What an [`Error`] is.
+#[derive(Debug)]
+pub enum ErrorKind {
     /// An input that cannot be read as asked: exit 2.
     Input(InputError),
     /// What was asked cannot be done as asked (flags that do not go
@@ -74,29 +80,63 @@ pub enum Error {
 /// A result whose error is contend's own.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// `refuse!("...", args)`: returns [`Error::Request`] with the message.
+/// `refuse!("...", args)`: returns an [`ErrorKind::Request`] error with
+/// the message.
 #[macro_export]
 macro_rules! refuse {
     ($($arg:tt)*) => {
-        return Err($crate::error::Error::Request(format!($($arg)*)))
+        return Err($crate::error::Error::request(format!($($arg)*)))
     };
 }
 
 impl Error {
+    /// What cannot be done as asked.
+    pub fn request(message: String) -> Self {
+        Error(Box::new(ErrorKind::Request(message)))
+    }
+
+    /// An output that could not be written.
+    pub fn output(err: std::io::Error) -> Self {
+        Error(Box::new(ErrorKind::Output(err)))
+    }
+
+    /// What the error is.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.0
+    }
+
+    /// The error of this kind.
+    pub fn from_kind(kind: ErrorKind) -> Self {
+        Error(Box::new(kind))
+    }
+
+    /// What the error is, to take apart.
+    pub fn into_kind(self) -> ErrorKind {
+        *self.0
+    }
+
+    /// Its input error, to change (a line number counted from elsewhere).
+    pub fn input_mut(&mut self) -> Option<&mut InputError> {
+        match &mut *self.0 {
+            ErrorKind::Input(err) => Some(err),
+            _ => None,
+        }
+    }
+
     /// Whether the reader of the output went away.
     pub fn is_broken_pipe(&self) -> bool {
-        matches!(self, Error::Output(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+        matches!(self.kind(), ErrorKind::Output(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Input(err) => err.fmt(f),
-            Error::Request(message) => f.write_str(message),
+        match self.kind() {
+            ErrorKind::Input(err) => err.fmt(f),
+            ErrorKind::Request(message) => f.write_str(message),
             // The I/O error says what it is and, where it was given one,
             // which output (`writing FILE: ...`).
-            Error::Output(err) => err.fmt(f),
+            ErrorKind::Output(err) => err.fmt(f),
         }
     }
 }
@@ -107,20 +147,20 @@ impl std::error::Error for Error {}
 
 impl From<InputError> for Error {
     fn from(err: InputError) -> Self {
-        Error::Input(err)
+        Error(Box::new(ErrorKind::Input(err)))
     }
 }
 
 impl From<std::io::Error> for Error {
     fn from(err: std::io::Error) -> Self {
-        Error::Output(err)
+        Error::output(err)
     }
 }
 
 impl From<serde_json::Error> for Error {
     /// JSON written to an output: its I/O error where it is one.
     fn from(err: serde_json::Error) -> Self {
-        Error::Output(err.into())
+        Error::output(err.into())
     }
 }
 
@@ -128,7 +168,7 @@ impl From<std::string::FromUtf8Error> for Error {
     /// Text contend wrote into a buffer that is not UTF-8: a fault of its
     /// own, said as one.
     fn from(err: std::string::FromUtf8Error) -> Self {
-        Error::Request(format!("internal: the output is not UTF-8: {err}"))
+        Error::request(format!("internal: the output is not UTF-8: {err}"))
     }
 }
 
@@ -137,8 +177,8 @@ impl From<csv::Error> for Error {
     /// one (a full disk, a closed pipe).
     fn from(err: csv::Error) -> Self {
         match err.into_kind() {
-            csv::ErrorKind::Io(io) => Error::Output(io),
-            other => Error::Output(std::io::Error::other(format!("{other:?}"))),
+            csv::ErrorKind::Io(io) => Error::output(io),
+            other => Error::output(std::io::Error::other(format!("{other:?}"))),
         }
     }
 }

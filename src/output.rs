@@ -343,7 +343,7 @@ impl Destination {
     pub fn failure(&self) -> Option<Error> {
         self.failure
             .as_ref()
-            .map(|(kind, cause)| Error::Output(naming(&self.name, *kind, cause.clone())))
+            .map(|(kind, cause)| Error::output(naming(&self.name, *kind, cause.clone())))
     }
 
     /// Flushes, and for a file renames it over the target (or copies it
@@ -397,7 +397,7 @@ impl Destination {
 /// An I/O error said with what was being done (`cannot write to DIR:
 /// Permission denied`), of its kind still (a closed pipe stays one).
 fn in_context(err: io::Error, doing: String) -> Error {
-    Error::Output(io::Error::new(err.kind(), format!("{doing}: {err}")))
+    Error::output(io::Error::new(err.kind(), format!("{doing}: {err}")))
 }
 
 /// Copies the complete `temp` into `target`, a file with other hard links,

@@ -8,7 +8,7 @@ use anyhow::{Result, bail};
 use super::read_inputs;
 use crate::cli::ExportArgs;
 use crate::engine::{self, Analysis, GroupKey, SortKey};
-use crate::error::{Error, Exit};
+use crate::error::{Error, ErrorKind, Exit};
 use crate::export::records::{
     each_group_record, each_sample_record, group_fields, group_keys, row_fields, sample_fields,
 };
@@ -259,9 +259,9 @@ impl Sink for RowConsumer<'_> {
     }
 
     fn row(&mut self, row: &Row<'_>) -> Result<(), SinkError> {
-        self.write_row(row).map_err(|err| match err {
-            Error::Output(io) => SinkError::Output(io),
-            other => SinkError::Input(other.to_string()),
+        self.write_row(row).map_err(|err| match err.into_kind() {
+            ErrorKind::Output(io) => SinkError::Output(io),
+            other => SinkError::Input(Error::from_kind(other).to_string()),
         })
     }
 }

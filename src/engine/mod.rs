@@ -65,14 +65,14 @@ pub fn check_sums(inputs: &[InputFacts]) -> Result<()> {
     for input in inputs {
         for key in &input.keys {
             waits = waits.checked_add(key.total_ns).ok_or_else(|| {
-                Error::Request(format!(
+                Error::request(format!(
                     "{}: the lock waits add up to more than 2^64 ns (584 years); are the \
                      durations in nanoseconds? (--unit)",
                     input.label
                 ))
             })?;
             rows = rows.checked_add(key.rows).ok_or_else(|| {
-                Error::Request(format!(
+                Error::request(format!(
                     "{}: the row counts add up to more than 2^64",
                     input.label
                 ))
@@ -80,7 +80,7 @@ pub fn check_sums(inputs: &[InputFacts]) -> Result<()> {
         }
         for ns in input.samples.all_ns() {
             states = states.checked_add(ns).ok_or_else(|| {
-                Error::Request(format!(
+                Error::request(format!(
                     "{}: the thread-state times add up to more than 2^64 ns (584 years)",
                     input.label
                 ))

@@ -146,12 +146,12 @@ impl From<PolarsError> for Error {
     fn from(err: PolarsError) -> Self {
         match err {
             PolarsError::IO { error, .. } => match std::sync::Arc::try_unwrap(error) {
-                Ok(io) => Error::Output(io),
+                Ok(io) => Error::output(io),
                 Err(shared) => {
-                    Error::Output(std::io::Error::new(shared.kind(), shared.to_string()))
+                    Error::output(std::io::Error::new(shared.kind(), shared.to_string()))
                 }
             },
-            other => Error::Output(std::io::Error::other(other.to_string())),
+            other => Error::output(std::io::Error::other(other.to_string())),
         }
     }
 }

@@ -209,7 +209,7 @@ pub fn check_filters(filters: &Filters, inputs: &[InputFacts]) -> Result<()> {
     if filters.on_keys() {
         filters
             .check_hits(&hits)
-            .map_err(crate::error::Error::Request)?;
+            .map_err(crate::error::Error::request)?;
     }
     Ok(())
 }

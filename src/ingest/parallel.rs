@@ -205,9 +205,9 @@ impl crate::parse::Sink for PendingSamples {
 }
 
 fn shift_line(mut err: Error, lines_before: u64) -> Error {
-    if let Error::Input(InputError {
+    if let Some(InputError {
         line: Some(line), ..
-    }) = &mut err
+    }) = err.input_mut()
     {
         *line += lines_before;
     }

@@ -198,7 +198,7 @@ impl SinkError {
     pub fn at_line(self, name: &str, line: u64) -> crate::error::Error {
         match self {
             SinkError::Input(message) => InputError::at_line(name, line, message).into(),
-            SinkError::Output(err) => crate::error::Error::Output(err),
+            SinkError::Output(err) => crate::error::Error::output(err),
         }
     }
 
@@ -206,7 +206,7 @@ impl SinkError {
     pub fn whole(self, name: &str) -> crate::error::Error {
         match self {
             SinkError::Input(message) => InputError::whole(name, message).into(),
-            SinkError::Output(err) => crate::error::Error::Output(err),
+            SinkError::Output(err) => crate::error::Error::output(err),
         }
     }
 }
@@ -670,9 +670,9 @@ pub mod testing {
     /// The input error a parse into a test sink gives (it writes nothing,
     /// so no output error can come).
     pub fn input_error(err: crate::error::Error) -> InputError {
-        match err {
-            crate::error::Error::Input(err) => err,
-            other => panic!("a parser gives input errors only: {other}"),
+        match err.into_kind() {
+            crate::error::ErrorKind::Input(err) => err,
+            other => panic!("a parser gives input errors only: {other:?}"),
         }
     }
 

@@ -78,8 +78,8 @@ fn options(title: String, subtitle: String, width: u32, unit: &str) -> Options<'
 fn draw(options: &mut Options<'_>, lines: &[String]) -> Result<String> {
     let mut out = Vec::new();
     flamegraph::from_lines(options, lines.iter().map(String::as_str), &mut out)
-        .map_err(|err| Error::Request(format!("drawing the flame graph: {err}")))?;
-    String::from_utf8(out).map_err(|err| Error::Request(format!("drawing the flame graph: {err}")))
+        .map_err(|err| Error::request(format!("drawing the flame graph: {err}")))?;
+    String::from_utf8(out).map_err(|err| Error::request(format!("drawing the flame graph: {err}")))
 }
 
 /// The flame graph of the inputs' waits, `width` pixels wide; under a root

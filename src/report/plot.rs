@@ -149,7 +149,7 @@ pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<(String, Show
     // wrote a 4 GB file).
     let (bars, per_bar) = binned(bars(analysis), (width / 2).max(1) as usize);
     if bars.is_empty() {
-        return Err(Error::Request("no samples to plot".to_string()));
+        return Err(Error::request("no samples to plot".to_string()));
     }
     let has_states = analysis
         .samples
@@ -224,7 +224,7 @@ pub fn svg(analysis: &Analysis, width: u32, height: u32) -> Result<(String, Show
 }
 
 pub(super) fn draw_error<E: std::fmt::Debug>(err: E) -> Error {
-    Error::Request(format!("drawing the chart: {err:?}"))
+    Error::request(format!("drawing the chart: {err:?}"))
 }
 
 /// One panel: a stacked bar per sample, parts bottom to top in `parts`
