@@ -446,3 +446,52 @@ fn a_real_perf_lock_output_followed_names_locks_as_the_ranking_does() {
         kept.stdout
     );
 }
+
+#[test]
+fn on_a_terminal_the_view_takes_the_terminals_own_height() {
+    use std::io::Read;
+    use std::os::fd::AsRawFd;
+    let (mut controller, terminal) = pseudo_terminal();
+    let size = libc::winsize {
+        ws_row: 7,
+        ws_col: 100,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads one winsize, which lives across the call.
+    assert_eq!(
+        unsafe { libc::ioctl(terminal.as_raw_fd(), libc::TIOCSWINSZ, &size) },
+        0
+    );
+    let mut command = contend();
+    // No LINES: the seven rows come from the terminal itself.
+    command
+        .args(["report", "--follow", "--ascii"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::from(terminal))
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("contend starts");
+    drop(command);
+    let mut input = child.stdin.take().expect("stdin is piped");
+    input
+        .write_all(read(SEED).as_bytes())
+        .expect("contend reads");
+    drop(input);
+    let mut shown = Vec::new();
+    let _ = controller.read_to_end(&mut shown);
+    assert_eq!(child.wait().expect("contend exits").code(), Some(0));
+    let shown = String::from_utf8(shown).expect("UTF-8");
+    // Seven rows: the title, the header and four samples, then the cursor.
+    let redraw = "\x1b[6A\r\x1b[J";
+    let last = &shown[shown.rfind(redraw).expect("the view redrawn") + redraw.len()..];
+    let rows: Vec<&str> = last.split("\r\n").take(6).collect();
+    assert!(
+        rows[0].starts_with("following stdin: 5 samples"),
+        "{rows:?}"
+    );
+    let samples: Vec<&str> = rows[2..]
+        .iter()
+        .map(|row| row.split_whitespace().next().unwrap_or(""))
+        .collect();
+    assert_eq!(samples, ["2", "3", "4", "5"]);
+}

@@ -123,6 +123,10 @@ fn read_live(
                 "following {}: {samples}{kept}{marks} (Ctrl-C ends it and reports)",
                 printable(&source.label),
             );
+            // Read at each sample: the window may have been resized.
+            if let Some(height) = output_height() {
+                screen.resize(height);
+            }
             let mut out = std::io::stdout().lock();
             write!(out, "{}", screen.frame(&title, &view.header(), row)).and_then(|()| out.flush())
         } else if args.format == ReportFormat::Table {

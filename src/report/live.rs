@@ -168,11 +168,20 @@ impl Screen {
         }
     }
 
+    /// Fits the view to a terminal that now has `height` rows (a window
+    /// resized while the tracer runs); rows past it go at the next frame.
+    pub fn resize(&mut self, height: u16) {
+        self.height = usize::from(height).saturating_sub(3).max(1);
+        while self.lines.len() > self.height {
+            self.lines.pop_front();
+        }
+    }
+
     /// What to write for one more sample's row: the cursor back to the
     /// view's first row, the rest of the screen cleared, the view again
     /// (the title, the columns' header, the latest rows).
     pub fn frame(&mut self, title: &str, header: &str, line: String) -> String {
-        if self.lines.len() == self.height {
+        if self.lines.len() >= self.height {
             self.lines.pop_front();
         }
         self.lines.push_back(line);
