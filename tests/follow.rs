@@ -368,31 +368,8 @@ fn last_keeps_memory_flat_however_long_the_tracer_runs() {
 
 #[test]
 fn on_a_terminal_the_view_redraws_in_place_within_its_height() {
-    use std::io::Read;
-    let (mut controller, terminal) = pseudo_terminal();
-    let mut command = contend();
-    command
-        .args(["report", "--follow", "--ascii"])
-        // Six rows: the title, the header, three samples, the cursor's.
-        .env("LINES", "6")
-        .env("COLUMNS", "100")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::from(terminal))
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().expect("contend starts");
-    // The terminal side is the child's alone now: its exit ends our reads.
-    drop(command);
-    let mut input = child.stdin.take().expect("stdin is piped");
-    input
-        .write_all(read(SEED).as_bytes())
-        .expect("contend reads");
-    drop(input);
-    let mut shown = Vec::new();
-    // EIO once the child has exited and closed the terminal.
-    let _ = controller.read_to_end(&mut shown);
-    let status = child.wait().expect("contend exits");
-    assert_eq!(status.code(), Some(0));
-    let shown = String::from_utf8(shown).expect("UTF-8");
+    // Six rows: the title, the header, three samples, the cursor's.
+    let shown = followed_on_a_terminal(&[("LINES", "6"), ("COLUMNS", "100")], None);
     // The last view: back up over the five rows drawn before, then the
     // title, the header and the three latest samples.
     let redraw = "\x1b[5A\r\x1b[J";
@@ -449,38 +426,8 @@ fn a_real_perf_lock_output_followed_names_locks_as_the_ranking_does() {
 
 #[test]
 fn on_a_terminal_the_view_takes_the_terminals_own_height() {
-    use std::io::Read;
-    use std::os::fd::AsRawFd;
-    let (mut controller, terminal) = pseudo_terminal();
-    let size = libc::winsize {
-        ws_row: 7,
-        ws_col: 100,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    // SAFETY: TIOCSWINSZ reads one winsize, which lives across the call.
-    assert_eq!(
-        unsafe { libc::ioctl(terminal.as_raw_fd(), libc::TIOCSWINSZ, &size) },
-        0
-    );
-    let mut command = contend();
     // No LINES: the seven rows come from the terminal itself.
-    command
-        .args(["report", "--follow", "--ascii"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::from(terminal))
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().expect("contend starts");
-    drop(command);
-    let mut input = child.stdin.take().expect("stdin is piped");
-    input
-        .write_all(read(SEED).as_bytes())
-        .expect("contend reads");
-    drop(input);
-    let mut shown = Vec::new();
-    let _ = controller.read_to_end(&mut shown);
-    assert_eq!(child.wait().expect("contend exits").code(), Some(0));
-    let shown = String::from_utf8(shown).expect("UTF-8");
+    let shown = followed_on_a_terminal(&[], Some(7));
     // Seven rows: the title, the header and four samples, then the cursor.
     let redraw = "\x1b[6A\r\x1b[J";
     let last = &shown[shown.rfind(redraw).expect("the view redrawn") + redraw.len()..];
@@ -494,4 +441,44 @@ fn on_a_terminal_the_view_takes_the_terminals_own_height() {
         .map(|row| row.split_whitespace().next().unwrap_or(""))
         .collect();
     assert_eq!(samples, ["2", "3", "4", "5"]);
+}
+
+/// What `contend report --follow --ascii` shows on a pseudo-terminal
+/// (of `rows` rows when given) with `env`, fed the seed through a pipe:
+/// everything written to the terminal until it exits (exit 0).
+fn followed_on_a_terminal(env: &[(&str, &str)], rows: Option<u16>) -> String {
+    use std::io::Read;
+    use std::os::fd::AsRawFd;
+    let (mut controller, terminal) = pseudo_terminal();
+    if let Some(rows) = rows {
+        let size = libc::winsize {
+            ws_row: rows,
+            ws_col: 100,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCSWINSZ reads one winsize, which lives across the call.
+        let set = unsafe { libc::ioctl(terminal.as_raw_fd(), libc::TIOCSWINSZ, &size) };
+        assert_eq!(set, 0);
+    }
+    let mut command = contend();
+    command
+        .args(["report", "--follow", "--ascii"])
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::from(terminal))
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("contend starts");
+    // The terminal side is the child's alone now: its exit ends our reads.
+    drop(command);
+    let mut input = child.stdin.take().expect("stdin is piped");
+    input
+        .write_all(read(SEED).as_bytes())
+        .expect("contend reads");
+    drop(input);
+    let mut shown = Vec::new();
+    // EIO once the child has exited and closed the terminal.
+    let _ = controller.read_to_end(&mut shown);
+    assert_eq!(child.wait().expect("contend exits").code(), Some(0));
+    String::from_utf8(shown).expect("UTF-8")
 }

@@ -13,9 +13,9 @@ use crate::engine::live::{LiveSample, LiveSink};
 use crate::error::Exit;
 use crate::facts::recent::RecentSamples;
 use crate::facts::{FactsBuilder, InputFacts};
-use crate::ingest::{self, follow, source};
+use crate::ingest::{self, ReadOptions, follow, source};
 use crate::notes::{Verbosity, say, shows};
-use crate::parse::{self, InputFormat};
+use crate::parse::{self, InputFormat, Sink};
 use crate::printable::printable;
 use crate::report::ReportFormat;
 use crate::report::live::{LiveView, Screen, alert_line};
@@ -41,7 +41,7 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
             source.name
         );
     }
-    let (facts, live) = read_live(args, source, reader, format, &stop)?;
+    let (facts, live) = read_live(args, &options, source, reader, format, &stop)?;
     if live.stdout_gone {
         // The reader of the lines went away (`| head`): not a failure.
         return Ok(Exit::Ok);
@@ -80,12 +80,12 @@ struct Followed {
 /// completes.
 fn read_live(
     args: &ReportArgs,
+    options: &ReadOptions,
     source: &source::Source,
     reader: Box<dyn std::io::BufRead>,
     format: InputFormat,
     stop: &AtomicBool,
 ) -> Result<(InputFacts, Followed)> {
-    let options = args.input.read.options(&args.analysis.by, false);
     let classes = args.analysis.classes.classes();
     let mut view = LiveView::new(args.ascii || !utf8_locale(), format.has_kernel_lock())
         .keeping(args.last.map_or(usize::MAX, |last| last as usize));
@@ -98,9 +98,6 @@ fn read_live(
             output_width(args.width).unwrap_or(80),
         )
     });
-    let kept = args
-        .last
-        .map_or_else(String::new, |last| format!(", keeping the last {last}"));
     let mut on_sample = |sample: &LiveSample| {
         followed.samples += 1;
         if followed.stdout_gone {
@@ -110,29 +107,14 @@ fn read_live(
         // lines go to stderr.
         let written = if let Some(screen) = &mut screen {
             let row = view.row(sample);
-            let marks = if view.has_marks() {
-                format!(", spin share {}", view.marks())
-            } else {
-                String::new()
-            };
-            let samples = match followed.samples {
-                1 => "1 sample".to_string(),
-                many => format!("{many} samples"),
-            };
-            let title = format!(
-                "following {}: {samples}{kept}{marks} (Ctrl-C ends it and reports)",
-                printable(&source.label),
-            );
+            let title = screen_title(args, &source.label, followed.samples, &view);
             // Read at each sample: the window may have been resized.
             if let Some(height) = output_height() {
                 screen.resize(height);
             }
-            let mut out = std::io::stdout().lock();
-            write!(out, "{}", screen.frame(&title, &view.header(), row)).and_then(|()| out.flush())
+            write_flushed(&screen.frame(&title, &view.header(), row))
         } else if args.format == ReportFormat::Table {
-            let line = view.line(sample);
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "{line}").and_then(|()| out.flush())
+            write_flushed(&format!("{}\n", view.line(sample)))
         } else {
             say(format_args!("{}", view.line(sample)));
             Ok(())
@@ -150,35 +132,57 @@ fn read_live(
         }
     };
     let mut builder = FactsBuilder::new(&source.label, &options.fold);
+    // With --last, the samples go to a keeper first, the facts at the end.
+    let mut recent = args.last.map(|last| RecentSamples::new(last as usize));
+    let inner: &mut dyn Sink = match &mut recent {
+        Some(recent) => recent,
+        None => &mut builder,
+    };
     let parse_options = parse::ParseOptions {
-        detected_as: ingest::detected_as(&options, format),
+        detected_as: ingest::detected_as(options, format),
         ..options.parse.clone()
     };
-    let parsed = match args.last {
-        None => {
-            let mut live = LiveSink::new(&mut builder, &classes, format, &mut on_sample)
-                .keeping_offsets(options.fold.keep_offsets);
-            let stats = parse::parse(reader, &source.name, format, &parse_options, &mut live);
-            live.finish();
-            stats?
-        }
-        Some(last) => {
-            let mut recent = RecentSamples::new(last as usize);
-            let mut live = LiveSink::new(&mut recent, &classes, format, &mut on_sample)
-                .keeping_offsets(options.fold.keep_offsets);
-            let stats = parse::parse(reader, &source.name, format, &parse_options, &mut live);
-            live.finish();
-            let stats = stats?;
-            recent
-                .replay(&mut builder)
-                .map_err(|err| err.whole(&source.name))?;
-            note_kept(&source.label, last, &recent);
-            stats
-        }
-    };
-    let mut facts = builder.finish(parsed);
+    let mut live = LiveSink::new(inner, &classes, format, &mut on_sample)
+        .keeping_offsets(options.fold.keep_offsets);
+    let stats = parse::parse(reader, &source.name, format, &parse_options, &mut live);
+    live.finish();
+    let stats = stats?;
+    if let (Some(recent), Some(last)) = (&recent, args.last) {
+        recent
+            .replay(&mut builder)
+            .map_err(|err| err.whole(&source.name))?;
+        note_kept(&source.label, last, recent);
+    }
+    let mut facts = builder.finish(stats);
     facts.format = format;
     Ok((facts, followed))
+}
+
+/// The terminal view's title: what is followed, how far, the marks.
+fn screen_title(args: &ReportArgs, label: &str, samples: u64, view: &LiveView) -> String {
+    let samples = match samples {
+        1 => "1 sample".to_string(),
+        many => format!("{many} samples"),
+    };
+    let kept = args
+        .last
+        .map_or_else(String::new, |last| format!(", keeping the last {last}"));
+    let marks = if view.has_marks() {
+        format!(", spin share {}", view.marks())
+    } else {
+        String::new()
+    };
+    format!(
+        "following {}: {samples}{kept}{marks} (Ctrl-C ends it and reports)",
+        printable(label)
+    )
+}
+
+/// Writes to stdout and flushes, for a line that must show now.
+fn write_flushed(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
 }
 
 /// Says which samples the report covers when `--last` left some out.

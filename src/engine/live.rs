@@ -5,6 +5,7 @@
 
 use crate::engine::classes::ClassMap;
 use crate::facts::strip_offset;
+use crate::hashing::InputMap;
 use crate::holders::HolderShare;
 use crate::parse::{InputFormat, LockClass, Row, RowWaits, Sink, State};
 use crate::vocabulary::{KERNEL_LOCK, RUNNING};
@@ -53,11 +54,12 @@ impl LiveSample {
     }
 }
 
-/// The sample being read: its figures and its waits per symbol.
+/// The sample being read: its figures and its waits per lock, each with
+/// the order it was first seen in (a tie goes to the first).
 #[derive(Debug, Default)]
 struct Current {
     sample: LiveSample,
-    by_symbol: Vec<(String, u64)>,
+    by_lock: InputMap<String, (usize, u64)>,
 }
 
 impl Current {
@@ -88,20 +90,23 @@ impl Current {
         } else {
             strip_offset(lock)
         };
-        // A sample has few distinct locks: a list beats a map here.
-        match self.by_symbol.iter_mut().find(|(s, _)| s == lock) {
+        // A map: a btrace interval may print thousands of keys.
+        match self.by_lock.get_mut(lock) {
             Some((_, sum)) => *sum = sum.saturating_add(ns),
-            None => self.by_symbol.push((lock.to_string(), ns)),
+            None => {
+                let order = self.by_lock.len();
+                self.by_lock.insert(lock.to_string(), (order, ns));
+            }
         }
     }
 
     /// The sample's figures, its top lock the first with the most wait.
     fn finish(mut self) -> LiveSample {
-        let most = self.by_symbol.iter().map(|(_, ns)| *ns).max();
-        self.sample.top = most.and_then(|most| {
-            let at = self.by_symbol.iter().position(|(_, ns)| *ns == most)?;
-            Some(self.by_symbol.swap_remove(at))
-        });
+        self.sample.top = self
+            .by_lock
+            .into_iter()
+            .max_by_key(|(_, (order, ns))| (*ns, std::cmp::Reverse(*order)))
+            .map(|(lock, (_, ns))| (lock, ns));
         self.sample
     }
 }
@@ -165,7 +170,7 @@ impl<'a> LiveSink<'a> {
                 running_ns: running,
                 ..LiveSample::default()
             },
-            by_symbol: Vec::new(),
+            by_lock: InputMap::default(),
         });
     }
 }

@@ -12,10 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::Duration;
 
-use crate::error::Result;
-
 use super::source::{self, Source};
-use crate::error::InputError;
+use crate::error::{InputError, Result};
 use crate::parse::{InputFormat, detect};
 
 /// How often a silent input looks whether it was interrupted.
