@@ -57,15 +57,20 @@ fn run_limited(
     }
 }
 
+/// Half a GiB of address space.
+const HALF_LIMIT: u64 = 1 << 29;
+
 #[test]
-fn millions_of_distinct_keys_past_the_memory_limit_are_an_error_not_an_abort() {
-    // 3 million distinct keys, about 200 MB of rows, through stdin.
-    let run = run_limited(&["report", "-"], LIMIT, |out| {
+fn distinct_keys_past_the_memory_limit_are_an_error_not_an_abort() {
+    // A million distinct keys of 600 bytes of names each: their text alone
+    // passes half a GiB, through stdin.
+    let run = run_limited(&["report", "-"], HALF_LIMIT, |out| {
         out.write_all(b"Stopped\t400ms\nRunning\t4ms\ndur\tcategory\tsymbol\tcaller\n")?;
-        for i in 0..3_000_000u64 {
+        let (symbol, caller) = ("s".repeat(300), "c".repeat(300));
+        for i in 0..1_000_000u64 {
             writeln!(
                 out,
-                "{}\tmutex\tlock_{i}_abcdefghijklmnop\tcaller_{i}_qrstuvwxyz",
+                "{}\tmutex\tlock_{i}_{symbol}\tcaller_{i}_{caller}",
                 i + 1
             )?;
         }
@@ -88,6 +93,38 @@ fn millions_of_distinct_keys_past_the_memory_limit_are_an_error_not_an_abort() {
         run.stderr
     );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+/// Three million distinct keys, their names about 50 bytes: at 400
+/// bytes a key beyond its text (a boxed string per name, a map entry per
+/// key and name, a copy of each in the ranking) they passed 1 GiB; a key
+/// now costs its text and about 150 bytes.
+#[test]
+fn three_million_distinct_keys_fit_and_are_ranked() {
+    let run = run_limited(
+        &["report", "--format", "json", "--top", "1", "-"],
+        LIMIT,
+        |out| {
+            out.write_all(b"Stopped\t400ms\nRunning\t4ms\ndur\tcategory\tsymbol\tcaller\n")?;
+            for i in 0..3_000_000u64 {
+                writeln!(
+                    out,
+                    "{}\tmutex\tlock_{i}_abcdefghijklmnop\tcaller_{i}_qrstuvwxyz",
+                    i + 1
+                )?;
+            }
+            Ok(())
+        },
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["groups_total"], 3_000_000);
+    let top = &json["groups"][0];
+    assert_eq!(top["symbol"], "lock_2999999_abcdefghijklmnop");
+    assert_eq!(top["caller"], "caller_2999999_qrstuvwxyz");
+    assert_eq!(top["total_ns"], 3_000_000);
+    // 1 + 2 + ... + 3 000 000 ns of waits in all.
+    assert_eq!(json["total"]["spin_ns"], 4_500_001_500_000u64);
 }
 
 /// Writes `samples` samples of the seed's layout with one row each: 4 ms
@@ -316,11 +353,12 @@ fn a_string_table_of_maximal_strings_is_refused_at_16_mib() {
     );
 }
 
-/// A million distinct keys exported as groups: every group's record was
-/// held at once (1.41 GB); records are now written one at a time.
+/// Two million distinct keys exported as groups: every group was made at
+/// once (1.41 GB a million, then 0.66 GB); the engine now hands them over
+/// a page at a time.
 #[test]
-fn a_million_groups_are_exported_within_the_limit() {
-    const KEYS: u64 = 1_000_000;
+fn millions_of_groups_are_exported_within_the_limit() {
+    const KEYS: u64 = 2_000_000;
     let run = run_limited(&["export", "--what", "groups", "-"], LIMIT, |out| {
         out.write_all(b"Stopped\t400ms\nRunning\t4ms\ndur\tcategory\tsymbol\tcaller\n")?;
         for i in 0..KEYS {
@@ -330,11 +368,16 @@ fn a_million_groups_are_exported_within_the_limit() {
     });
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout.lines().count() as u64, KEYS + 1);
-    // Largest first: lock_999999, 1 000 000 ns.
+    // Largest first: lock_1999999, 2 000 000 ns; the smallest last.
     let first = run.stdout.lines().nth(1).unwrap();
     assert!(
-        first.starts_with("mutex,lock_999999,caller_999999,spin,1000000,1,1,"),
+        first.starts_with("mutex,lock_1999999,caller_1999999,spin,2000000,1,1,"),
         "{first}"
+    );
+    let last = run.stdout.lines().last().unwrap();
+    assert!(
+        last.starts_with("mutex,lock_0,caller_0,spin,1,1,1,"),
+        "{last}"
     );
 }
 

@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 
 use super::read_inputs;
 use crate::cli::ExportArgs;
-use crate::engine::{self, Analysis, GroupKey, SortKey};
+use crate::engine::{self, Analysis, AnalysisOptions, Group, GroupKey, SortKey};
 use crate::error::{Error, ErrorKind, Exit};
 use crate::export::records::{
     each_group_record, each_sample_record, group_fields, group_keys, row_fields, sample_fields,
@@ -15,7 +15,7 @@ use crate::export::records::{
 use crate::export::writer::{RecordWriter, WriterOptions, write_folded};
 use crate::export::{ExportFormat, Value, What};
 use crate::facts::filter::Hits;
-use crate::facts::{Fold, folded_stack, read_site};
+use crate::facts::{Fold, InputFacts, folded_stack, read_site};
 use crate::ingest::{self, Consumer, source};
 use crate::notes::{Notes, note_offsets, note_skipped};
 use crate::output::{Destination, refuse_inputs};
@@ -64,8 +64,14 @@ fn export_groups_or_samples(
     destination: &mut Destination,
 ) -> Result<Vec<ReadNotes>> {
     let inputs = read_inputs(&args.input, &args.analysis.by)?;
-    let analysis = engine::analyze(&inputs, &args.analysis.options(EXPORT_TOP, SortKey::Total))?;
-    export_analysis(&analysis, args.what, options, destination)?;
+    let analysis_options = args.analysis.options(EXPORT_TOP, SortKey::Total);
+    if args.what == What::Samples {
+        // The samples' figures, without keeping a ranking nobody writes.
+        let analysis = engine::analyze_paged(&inputs, &analysis_options, &mut |_, _| Ok(()))?;
+        export_samples(&analysis, options, destination)?;
+    } else {
+        export_groups(&inputs, &analysis_options, options, destination)?;
+    }
     Ok(inputs
         .into_iter()
         .map(|input| (input.label, input.stats, input.stripped_offsets))
@@ -266,26 +272,84 @@ impl Sink for RowConsumer<'_> {
     }
 }
 
-/// Writes the groups or samples of an analysis.
-fn export_analysis(
+/// Writes the samples of an analysis.
+fn export_samples(
     analysis: &Analysis,
-    what: What,
     options: WriterOptions,
     out: &mut dyn Write,
 ) -> crate::error::Result<()> {
-    if options.format == ExportFormat::Folded {
-        for group in &analysis.groups {
-            let weight = group.total_ns.unwrap_or(group.rows);
-            write_folded(out, &group_keys(group, &analysis.by), &[weight])?;
-        }
-        return Ok(());
-    }
-    if what == What::Samples {
-        let mut writer = RecordWriter::new(out, &sample_fields(analysis), options)?;
-        each_sample_record(analysis, |record| writer.write(record))?;
-        return writer.finish();
-    }
-    let mut writer = RecordWriter::new(out, &group_fields(analysis), options)?;
-    each_group_record(analysis, |record| writer.write(record))?;
+    let mut writer = RecordWriter::new(out, &sample_fields(analysis), options)?;
+    each_sample_record(analysis, |record| writer.write(record))?;
     writer.finish()
+}
+
+/// Writes the ranking's groups as the engine hands them over, a page at a
+/// time; nothing is written before the analysis could be made.
+fn export_groups(
+    inputs: &[InputFacts],
+    analysis_options: &AnalysisOptions,
+    options: WriterOptions,
+    out: &mut dyn Write,
+) -> crate::error::Result<()> {
+    // The output goes to the target when the first page comes, or after
+    // the analysis when there is none.
+    let mut out = Some(out);
+    let mut target: Option<GroupTarget<'_>> = None;
+    let analysis = engine::analyze_paged(inputs, analysis_options, &mut |analysis, page| {
+        if let Some(out) = out.take() {
+            target = Some(GroupTarget::new(analysis, options, out)?);
+        }
+        match &mut target {
+            Some(target) => target.write(&page, &analysis.by),
+            None => Ok(()),
+        }
+    })?;
+    if let Some(out) = out.take() {
+        target = Some(GroupTarget::new(&analysis, options, out)?);
+    }
+    target.map_or(Ok(()), GroupTarget::finish)
+}
+
+/// Where groups go: folded lines, or records.
+enum GroupTarget<'w> {
+    Folded(&'w mut dyn Write),
+    Records(RecordWriter<'w>),
+}
+
+impl<'w> GroupTarget<'w> {
+    /// The target for `options`' format, its header written.
+    fn new(
+        analysis: &Analysis,
+        options: WriterOptions,
+        out: &'w mut dyn Write,
+    ) -> crate::error::Result<Self> {
+        Ok(if options.format == ExportFormat::Folded {
+            GroupTarget::Folded(out)
+        } else {
+            GroupTarget::Records(RecordWriter::new(out, &group_fields(analysis), options)?)
+        })
+    }
+
+    fn write(&mut self, groups: &[Group], by: &[GroupKey]) -> crate::error::Result<()> {
+        match self {
+            GroupTarget::Folded(out) => {
+                for group in groups {
+                    let weight = group.total_ns.unwrap_or(group.rows);
+                    write_folded(out, &group_keys(group, by), &[weight])
+                        .map_err(crate::error::Error::output)?;
+                }
+                Ok(())
+            }
+            GroupTarget::Records(writer) => {
+                each_group_record(groups, by, |record| writer.write(record))
+            }
+        }
+    }
+
+    fn finish(self) -> crate::error::Result<()> {
+        match self {
+            GroupTarget::Folded(_) => Ok(()),
+            GroupTarget::Records(writer) => writer.finish(),
+        }
+    }
 }

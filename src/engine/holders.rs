@@ -7,18 +7,20 @@ use crate::holders::{
     HoldIndex, HolderFacts, HolderShare, Holders, index_holds, summarize_with_holds,
 };
 
-/// Gives each input that records holders its summary, and each group the
-/// holders of the waits it ranks (its inputs' shares whose key the
-/// group's keys match).
-pub fn attach(inputs: &[InputFacts], summaries: &mut [InputSummary], groups: &mut [Group]) {
-    let known: Vec<Option<&HolderFacts>> = inputs
+/// Each input's holder facts, where it records them.
+fn known(inputs: &[InputFacts]) -> Vec<Option<&HolderFacts>> {
+    inputs
         .iter()
         .map(|input| match &input.holders {
             Holders::Known(facts) => Some(facts),
             Holders::NotRecorded => None,
         })
-        .collect();
-    for (facts, summary) in known.iter().zip(summaries.iter_mut()) {
+        .collect()
+}
+
+/// Gives each input that records holders its summary.
+pub fn attach_to_inputs(inputs: &[InputFacts], summaries: &mut [InputSummary]) {
+    for (facts, summary) in known(inputs).iter().zip(summaries.iter_mut()) {
         if let Some(facts) = facts {
             let shares: Vec<&HolderShare> = facts.shares.iter().collect();
             summary.holders = Some(summarize_with_holds(&shares, &index_holds(&facts.holds)));
@@ -26,6 +28,12 @@ pub fn attach(inputs: &[InputFacts], summaries: &mut [InputSummary], groups: &mu
             summary.holders_crowded = Some(facts.crowded.clone());
         }
     }
+}
+
+/// Gives each group the holders of the waits it ranks (its inputs' shares
+/// whose key the group's keys match), where inputs record holders.
+pub fn attach_to_groups(inputs: &[InputFacts], groups: &mut [Group]) {
+    let known = known(inputs);
     if known.iter().all(Option::is_none) {
         return;
     }

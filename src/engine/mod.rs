@@ -119,11 +119,33 @@ pub fn sample_metrics(inputs: &[InputFacts], classes: &ClassMap) -> Result<Sampl
 
 /// Analyses the facts of one or more inputs.
 pub fn analyze(inputs: &[InputFacts], options: &AnalysisOptions) -> Result<Analysis> {
+    let mut groups = Vec::new();
+    let mut analysis = analyze_paged(inputs, options, &mut |_, page| {
+        groups.extend(page);
+        Ok(())
+    })?;
+    analysis.groups = groups;
+    Ok(analysis)
+}
+
+/// The fewest groups [`analyze_paged`] hands over at a time.
+const PAGE_GROUPS: usize = 4096;
+
+/// Analyses as [`analyze`] does, but hands the ranking's groups to `each`
+/// a page at a time, in order, with the analysis so far (its `groups`
+/// empty), instead of keeping them: exporting a million groups holds a
+/// page of them, not a million.
+pub fn analyze_paged(
+    inputs: &[InputFacts],
+    options: &AnalysisOptions,
+    each: &mut dyn FnMut(&Analysis, Vec<Group>) -> Result<()>,
+) -> Result<Analysis> {
     check_sums(inputs)?;
     check_grouping(inputs, &options.by)?;
     let names = ranking::KeyNames::of(inputs);
     let samples = Samples::of(inputs, &options.classes);
     let mut inputs_out = input_summaries(inputs, &samples);
+    holders::attach_to_inputs(inputs, &mut inputs_out);
     let total = samples.total();
     // Without Running time there is no share of it to rank by: perf lock,
     // lockstat and klockstat inputs rank by total wait, as their own tools
@@ -136,64 +158,87 @@ pub fn analyze(inputs: &[InputFacts], options: &AnalysisOptions) -> Result<Analy
         sort,
         ..options.clone()
     };
+    let rankings = rankings(inputs, &names, &inputs_out, &total, options);
+    let analysis = Analysis {
+        warnings: warnings(&samples),
+        inputs: inputs_out,
+        samples,
+        total,
+        groups: Vec::new(),
+        groups_total: rankings.iter().map(|(_, ranking)| ranking.len()).sum(),
+        by: options.by.clone(),
+        per_input: options.per_input,
+        sort: options.sort,
+        histogram: options.histogram,
+    };
+    let size = page_size(inputs);
+    for (input, ranking) in &rankings {
+        for mut page in ranking.pages(&names, &options.by, size) {
+            if let Some(index) = *input {
+                for group in &mut page {
+                    group.input = Some(analysis.inputs[index].label.clone());
+                    group.input_index = Some(index);
+                }
+            }
+            waits::attach(
+                inputs,
+                &mut page,
+                &options.by,
+                options.per_input,
+                options.histogram,
+            );
+            holders::attach_to_groups(inputs, &mut page);
+            each(&analysis, page)?;
+        }
+    }
+    Ok(analysis)
+}
 
-    let (mut groups, groups_total) = if options.per_input {
-        rank_per_input(inputs, &names, &inputs_out, options)
-    } else {
+/// The ranking over every input, or with `--per-input` one per input (by
+/// its index), in input order.
+fn rankings(
+    inputs: &[InputFacts],
+    names: &ranking::KeyNames<'_>,
+    summaries: &[InputSummary],
+    total: &Metrics,
+    options: &AnalysisOptions,
+) -> Vec<(Option<usize>, ranking::Ranking)> {
+    if !options.per_input {
         let every_input: Vec<usize> = (0..inputs.len()).collect();
         let time = ranking::StateTime {
             running_ns: total.running_ns,
             off_cpu_ns: total.off_cpu_ns,
         };
-        ranking::rank(inputs, &every_input, &names, options, time)
-    };
-
-    waits::attach(
-        inputs,
-        &mut groups,
-        &options.by,
-        options.per_input,
-        options.histogram,
-    );
-    holders::attach(inputs, &mut inputs_out, &mut groups);
-    Ok(Analysis {
-        warnings: warnings(&samples),
-        inputs: inputs_out,
-        samples,
-        total,
-        groups,
-        groups_total,
-        by: options.by.clone(),
-        per_input: options.per_input,
-        sort: options.sort,
-        histogram: options.histogram,
-    })
+        let ranking = ranking::rank(inputs, &every_input, names, options, time);
+        return vec![(None, ranking)];
+    }
+    summaries
+        .iter()
+        .enumerate()
+        .map(|(index, input)| {
+            let time = ranking::StateTime {
+                running_ns: input.total.running_ns,
+                off_cpu_ns: input.total.off_cpu_ns,
+            };
+            let ranking = ranking::rank(inputs, &[index], names, options, time);
+            (Some(index), ranking)
+        })
+        .collect()
 }
 
-/// A ranking per input, each cut to `--top`, in input order; and the
-/// number of groups before the cuts.
-fn rank_per_input(
-    inputs: &[InputFacts],
-    names: &ranking::KeyNames<'_>,
-    summaries: &[InputSummary],
-    options: &AnalysisOptions,
-) -> (Vec<Group>, usize) {
-    let mut groups = Vec::new();
-    let mut total = 0;
-    for (index, input) in summaries.iter().enumerate() {
-        let time = ranking::StateTime {
-            running_ns: input.total.running_ns,
-            off_cpu_ns: input.total.off_cpu_ns,
-        };
-        let (mut own_groups, count) = ranking::rank(inputs, &[index], names, options, time);
-        total += count;
-        for group in &mut own_groups {
-            group.input = Some(input.label.clone());
-            group.input_index = Some(index);
-        }
-        groups.extend(own_groups);
+/// Groups a page holds: a page's distributions and holders are found by
+/// a pass over every input's, so a page is at least an eighth of the
+/// keys with distributions (at most eight passes), and a capture's
+/// ranking (holders) is one page.
+fn page_size(inputs: &[InputFacts]) -> usize {
+    let holders = inputs
+        .iter()
+        .any(|input| matches!(input.holders, crate::holders::Holders::Known(_)));
+    if holders {
+        return usize::MAX;
     }
-    (groups, total)
+    let distributions: usize = inputs.iter().map(|input| input.histograms.len()).sum();
+    PAGE_GROUPS.max(distributions.div_ceil(8))
 }
 
 /// One summary per input, with its figures over its samples.

@@ -7,55 +7,89 @@ use std::cmp::Ordering;
 use super::AnalysisOptions;
 use super::classes::LockClass;
 use super::model::{Group, GroupKey, KeyValues, SortKey};
+use hashbrown::HashTable;
+
+use crate::facts::strings::Strings;
 use crate::facts::{InputFacts, NO_KEY};
-use crate::hashing::InputMap;
+use crate::hashing::{InputMap, input_hash};
 
 /// The key strings of the inputs, each once, by a global id: groups of
-/// several inputs meet by text.
+/// several inputs meet by text. The first input's ids are global ids as
+/// they are, so one input costs nothing more than its own strings.
 #[derive(Debug, Default)]
 pub struct KeyNames<'a> {
-    names: Vec<&'a str>,
-    /// Per input, the global id of each of its strings.
+    /// The first input's strings: ids below its length.
+    first: Option<&'a Strings>,
+    /// The strings of later inputs that the first lacks, from the first's
+    /// length on.
+    more: Vec<&'a str>,
+    /// Per later input, the global id of each of its strings.
     ids: Vec<Vec<u32>>,
 }
 
 impl<'a> KeyNames<'a> {
     /// The strings of these inputs.
     pub fn of(inputs: &'a [InputFacts]) -> Self {
-        let mut index: InputMap<&'a str, u32> = InputMap::default();
-        let mut names = Vec::new();
-        let ids = inputs
-            .iter()
-            .map(|input| {
-                input
-                    .strings
-                    .iter()
-                    .map(|text| {
-                        *index.entry(text).or_insert_with(|| {
-                            names.push(&**text);
-                            (names.len() - 1) as u32
-                        })
-                    })
-                    .collect()
-            })
-            .collect();
-        KeyNames { names, ids }
+        let Some((first, later)) = inputs.split_first() else {
+            return KeyNames::default();
+        };
+        let mut names = KeyNames {
+            first: Some(&first.strings),
+            ..KeyNames::default()
+        };
+        if later.is_empty() {
+            return names;
+        }
+        // Global ids by their texts' hashes: 4 bytes an entry.
+        let mut index: HashTable<u32> = HashTable::new();
+        let rehash = |names: &KeyNames<'a>, id: u32| input_hash(names.name(id));
+        for id in 0..first.strings.len() as u32 {
+            let hash = rehash(&names, id);
+            index.insert_unique(hash, id, |&id| rehash(&names, id));
+        }
+        for input in later {
+            let own = input
+                .strings
+                .iter()
+                .map(|text| names.global_id(&mut index, text))
+                .collect();
+            names.ids.push(own);
+        }
+        names
+    }
+
+    /// The global id of `text`, a new one if no input before had it.
+    fn global_id(&mut self, index: &mut HashTable<u32>, text: &'a str) -> u32 {
+        let hash = input_hash(text);
+        if let Some(&id) = index.find(hash, |&id| self.name(id) == text) {
+            return id;
+        }
+        let id = (self.first_len() + self.more.len()) as u32;
+        self.more.push(text);
+        let names = &*self;
+        index.insert_unique(hash, id, |&id| input_hash(names.name(id)));
+        id
+    }
+
+    fn first_len(&self) -> usize {
+        self.first.map_or(0, Strings::len)
     }
 
     fn name(&self, id: u32) -> &'a str {
-        self.names[id as usize]
+        match self.first {
+            Some(first) if (id as usize) < first.len() => first.get(id),
+            _ => self.more[id as usize - self.first_len()],
+        }
     }
 
     /// The global ids of an input's key ids, at the positions `kept`
     /// (NO_KEY elsewhere).
     fn global(&self, input: usize, ids: [u32; 3], kept: [bool; 3]) -> [u32; 3] {
-        let own = &self.ids[input];
-        [0, 1, 2].map(|at| {
-            if kept[at] && ids[at] != NO_KEY {
-                own[ids[at] as usize]
-            } else {
-                NO_KEY
-            }
+        let own = input.checked_sub(1).map(|later| &self.ids[later]);
+        [0, 1, 2].map(|at| match own {
+            _ if !kept[at] || ids[at] == NO_KEY => NO_KEY,
+            Some(own) => own[ids[at] as usize],
+            None => ids[at],
         })
     }
 }
@@ -112,18 +146,17 @@ impl GroupSum {
     }
 }
 
-/// The first `--top` groups at the `--by` level of the inputs at
-/// `ranked` (indices into `inputs`), sorted by `--sort` (largest first,
-/// then by events, then by key), with their shares of all lock time, of
-/// `time`, and cumulative; and the number of groups before the cut. The
-/// inputs must have been read grouped by `--by`.
+/// The groups at the `--by` level of the inputs at `ranked` (indices
+/// into `inputs`), sorted by `--sort` (largest first, then by events, then
+/// by key); the first `--top` are shown. The inputs must have been read
+/// grouped by `--by`.
 pub fn rank(
     inputs: &[InputFacts],
     ranked: &[usize],
     names: &KeyNames<'_>,
     options: &AnalysisOptions,
     time: StateTime,
-) -> (Vec<Group>, usize) {
+) -> Ranking {
     let AnalysisOptions {
         classes,
         by,
@@ -132,7 +165,8 @@ pub fn rank(
         ..
     } = options;
     let kept = crate::facts::kept_keys(by);
-    let mut slots: InputMap<[u32; 3], usize> = InputMap::default();
+    // Slots of `sums` by their keys' hashes: 4 bytes an entry.
+    let mut slots: HashTable<u32> = HashTable::new();
     let mut sums: Vec<GroupSum> = Vec::new();
     for &index in ranked {
         let input = &inputs[index];
@@ -142,36 +176,110 @@ pub fn rank(
                 .entry(key.category)
                 .or_insert_with(|| classes.class_in(input.format, input.key(key.category)));
             let keys = names.global(index, key.ids(), kept);
-            let at = *slots.entry(keys).or_insert_with(|| {
-                sums.push(GroupSum {
-                    keys,
-                    total_ns: 0,
-                    rows: 0,
-                    max_ns: 0,
-                    uncounted: false,
-                    counts_only: false,
-                    class,
-                    mixed: false,
-                    spin_ns: 0,
-                    sleep_ns: 0,
-                    samples_seen: 0,
-                });
-                sums.len() - 1
-            });
+            let at = slot_of(&mut slots, &mut sums, keys, class);
             sums[at].add(key.total_ns, key.rows, key.max_ns, key.uncounted, class);
             // Only a count() map's keys fold events without a time.
             sums[at].counts_only |= input.stats.counted_events > 0 && key.total_ns == 0;
         }
         // An input's samples are its own: a group's add up over inputs.
         for (ids, seen) in input.group_samples() {
-            if let Some(&at) = slots.get(&names.global(index, ids, kept)) {
-                sums[at].samples_seen = sums[at].samples_seen.saturating_add(seen);
+            let keys = names.global(index, ids, kept);
+            if let Some(&at) = slots.find(input_hash(&keys), |&at| sums[at as usize].keys == keys) {
+                let sum = &mut sums[at as usize];
+                sum.samples_seen = sum.samples_seen.saturating_add(seen);
             }
         }
     }
-    sums.sort_by(|a, b| order(a, b, *sort, by, names));
-    let count = sums.len();
-    (groups_of(sums, names, by, time, *top), count)
+    // Unstable, without a copy's worth of scratch: no two groups are
+    // equal in this order, since their keys differ.
+    sums.sort_unstable_by(|a, b| order(a, b, *sort, by, names));
+    let all_ns = sums
+        .iter()
+        .fold(0u64, |all, sum| all.saturating_add(sum.total_ns));
+    let shown = if *top == 0 {
+        sums.len()
+    } else {
+        sums.len().min(*top)
+    };
+    Ranking {
+        sums,
+        shown,
+        all_ns,
+        time,
+    }
+}
+
+/// Groups ranked: their sums in order, and what their shares are of.
+#[derive(Debug)]
+pub struct Ranking {
+    sums: Vec<GroupSum>,
+    /// How many are shown (`--top`).
+    shown: usize,
+    /// All lock time of the groups, shown or not.
+    all_ns: u64,
+    time: StateTime,
+}
+
+impl Ranking {
+    /// The number of groups before the `--top` cut.
+    pub fn len(&self) -> usize {
+        self.sums.len()
+    }
+
+    /// Whether no group was ranked.
+    pub fn is_empty(&self) -> bool {
+        self.sums.is_empty()
+    }
+
+    /// The groups shown, as [`Group`]s, at most `size` at a time, in order:
+    /// a million groups are not all made at once.
+    pub fn pages<'r>(
+        &'r self,
+        names: &'r KeyNames<'_>,
+        by: &'r [GroupKey],
+        size: usize,
+    ) -> impl Iterator<Item = Vec<Group>> + 'r {
+        self.sums[..self.shown]
+            .chunks(size.max(1))
+            .scan(0.0, move |cumulative, sums| {
+                Some(groups_of(sums, names, by, self, cumulative))
+            })
+    }
+
+    /// Every group shown, at once.
+    pub fn groups(&self, names: &KeyNames<'_>, by: &[GroupKey]) -> Vec<Group> {
+        self.pages(names, by, usize::MAX).flatten().collect()
+    }
+}
+
+/// The slot in `sums` of the group with these keys, a new one of `class`
+/// if none.
+fn slot_of(
+    slots: &mut HashTable<u32>,
+    sums: &mut Vec<GroupSum>,
+    keys: [u32; 3],
+    class: LockClass,
+) -> usize {
+    let hash = input_hash(&keys);
+    if let Some(&at) = slots.find(hash, |&at| sums[at as usize].keys == keys) {
+        return at as usize;
+    }
+    sums.push(GroupSum {
+        keys,
+        total_ns: 0,
+        rows: 0,
+        max_ns: 0,
+        uncounted: false,
+        counts_only: false,
+        class,
+        mixed: false,
+        spin_ns: 0,
+        sleep_ns: 0,
+        samples_seen: 0,
+    });
+    let at = sums.len() - 1;
+    slots.insert_unique(hash, at as u32, |&at| input_hash(&sums[at as usize].keys));
+    at
 }
 
 /// The ranking's order: by `sort`, largest first; ties by events, then
@@ -204,27 +312,22 @@ fn order(
     })
 }
 
-/// The first `top` ranked sums (all for 0) as groups, with their shares:
-/// only the groups shown become text.
+/// Ranked sums as groups, with their shares; `cumulative` is the share
+/// of the groups before them, and is carried on.
 fn groups_of(
-    sums: Vec<GroupSum>,
+    sums: &[GroupSum],
     names: &KeyNames<'_>,
     by: &[GroupKey],
-    time: StateTime,
-    top: usize,
+    ranking: &Ranking,
+    cumulative: &mut f64,
 ) -> Vec<Group> {
-    let all_ns = sums
-        .iter()
-        .fold(0u64, |all, sum| all.saturating_add(sum.total_ns));
-    let shown = if top == 0 { sums.len() } else { top };
-    let mut cumulative = 0.0;
-    sums.into_iter()
-        .take(shown)
+    let Ranking { all_ns, time, .. } = *ranking;
+    sums.iter()
         .map(|sum| {
             let share_of_lock_time = (all_ns > 0).then(|| sum.total_ns as f64 / all_ns as f64);
             let cumulative_share = share_of_lock_time.map(|share| {
-                cumulative += share;
-                cumulative
+                *cumulative += share;
+                *cumulative
             });
             let key = |key: GroupKey| {
                 by.contains(&key)
@@ -370,7 +473,8 @@ mod tests {
             running_ns: Some(100),
             off_cpu_ns: None,
         };
-        let (groups, count) = rank(&inputs, &[0, 1], &names, &options, time);
+        let ranking = rank(&inputs, &[0, 1], &names, &options, time);
+        let (groups, count) = (ranking.groups(&names, &options.by), ranking.len());
         assert_eq!(count, 3);
         let shown: Vec<(&str, Option<u64>, u64, u32, LockClass)> = groups
             .iter()
@@ -401,7 +505,8 @@ mod tests {
             sort: SortKey::Running,
             ..options.clone()
         };
-        let (groups, _) = rank(&inputs, &[0, 1], &names, &by_running, time);
+        let groups =
+            rank(&inputs, &[0, 1], &names, &by_running, time).groups(&names, &by_running.by);
         let order: Vec<&str> = groups
             .iter()
             .map(|g| g.keys.symbol.as_deref().unwrap())
@@ -414,7 +519,7 @@ mod tests {
             &by,
         )];
         let names = KeyNames::of(&tied);
-        let (groups, _) = rank(&tied, &[0], &names, &options, time);
+        let groups = rank(&tied, &[0], &names, &options, time).groups(&names, &options.by);
         let order: Vec<&str> = groups
             .iter()
             .map(|g| g.keys.symbol.as_deref().unwrap())

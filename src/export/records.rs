@@ -93,11 +93,12 @@ pub const GROUP_FIELDS: [(&str, Kind); 15] = [
 /// [`group_fields`]: one at a time (a million groups' records held at once
 /// took 900 MB).
 pub fn each_group_record(
-    analysis: &Analysis,
+    groups: &[Group],
+    by: &[GroupKey],
     mut write: impl FnMut(&[Value<'_>]) -> crate::error::Result<()>,
 ) -> crate::error::Result<()> {
-    for group in &analysis.groups {
-        write(&group_values(group, &analysis.by))?;
+    for group in groups {
+        write(&group_values(group, by))?;
     }
     Ok(())
 }

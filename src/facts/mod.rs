@@ -11,6 +11,7 @@
 pub mod detail;
 pub mod filter;
 pub mod recent;
+pub mod strings;
 pub mod text_index;
 
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use crate::states::SampleStates;
 use crate::vocabulary::{GroupKey, KERNEL_LOCK};
 use detail::KeyWaits;
 use filter::{Filters, Hits};
+use strings::Strings;
 use text_index::TextIndex;
 
 /// A key position a grouping leaves out.
@@ -258,7 +260,7 @@ pub struct InputFacts {
     /// analysis, which shows them.
     pub samples: Arc<SampleStates>,
     /// Interned key strings.
-    pub strings: Vec<Box<str>>,
+    pub strings: Strings,
     /// Every distinct key, in the order first seen.
     pub keys: Vec<KeyFact>,
     /// Each sample's wait per category, in sample order; a (sample,
@@ -266,9 +268,10 @@ pub struct InputFacts {
     /// analysis, which makes each sample's figures from them.
     pub sample_sums: Arc<Vec<SampleSum>>,
     /// The samples each group of [`Fold::by`] appears in, by the group's
-    /// ids ([`NO_KEY`] where the grouping leaves a key out). Empty when the
-    /// grouping is by every key: then each key's own [`KeyFact::seen`].
-    pub groups_seen: InputMap<[u32; 3], Seen>,
+    /// ids ([`NO_KEY`] where the grouping leaves a key out), each group
+    /// once. Empty when the grouping is by every key: then each key's own
+    /// [`KeyFact::seen`].
+    pub groups_seen: Vec<([u32; 3], Seen)>,
     /// The wait of each key in each sample it appears in, by key index
     /// (with [`Fold::detail`]; empty otherwise). A key continued across
     /// two chunks of a file may come twice for one sample: sum them.
@@ -305,7 +308,7 @@ pub struct InputFacts {
 impl InputFacts {
     /// The string behind an interned key.
     pub fn key(&self, id: u32) -> &str {
-        &self.strings[id as usize]
+        self.strings.get(id)
     }
 
     /// The number the input gives its sample at `index` (1-based).
@@ -340,7 +343,7 @@ impl InputFacts {
         continues_last_sample: bool,
         line_offset: u64,
     ) -> Result<(), String> {
-        let remap = self.adopt_strings(&chunk.strings);
+        let remap = self.adopt_strings(&chunk.strings)?;
         let remap_key =
             |ids: [u32; 3]| ids.map(|id| if id == NO_KEY { id } else { remap[id as usize] });
         let continues = continues_last_sample && !self.samples.is_empty();
@@ -356,11 +359,22 @@ impl InputFacts {
                 sum.total_ns,
             ));
         }
+        let mut group_slots = HashTable::new();
+        for at in 0..self.groups_seen.len() {
+            let ids = self.groups_seen[at].0;
+            let groups = &self.groups_seen;
+            group_slots.insert_unique(input_hash(&ids), at as u32, |&at| {
+                input_hash(&groups[at as usize].0)
+            });
+        }
         for (ids, seen) in chunk.groups_seen {
-            self.groups_seen
-                .entry(remap_key(ids))
-                .or_default()
-                .merge(seen, shift);
+            let at = slot_of(
+                &mut group_slots,
+                &mut self.groups_seen,
+                remap_key(ids),
+                Seen::default(),
+            );
+            self.groups_seen[at as usize].1.merge(seen, shift);
         }
         for (key, histogram) in &chunk.histograms {
             self.histograms
@@ -385,22 +399,13 @@ impl InputFacts {
     }
 
     /// Interns another chunk's strings; returns the id of each here.
-    fn adopt_strings(&mut self, strings: &[Box<str>]) -> Vec<u32> {
-        let mut ids: InputMap<Box<str>, u32> = self
-            .strings
+    fn adopt_strings(&mut self, strings: &Strings) -> Result<Vec<u32>, String> {
+        let ids = strings
             .iter()
-            .enumerate()
-            .map(|(id, text)| (text.clone(), id as u32))
+            .map(|text| self.strings.intern(text))
             .collect();
-        strings
-            .iter()
-            .map(|text| {
-                *ids.entry(text.clone()).or_insert_with(|| {
-                    self.strings.push(text.clone());
-                    (self.strings.len() - 1) as u32
-                })
-            })
-            .collect()
+        self.strings.seal();
+        ids
     }
 
     fn append_keys(
@@ -450,8 +455,8 @@ impl InputFacts {
 
 /// The error of a key whose total passes 2^64 ns, its names cut as any
 /// quoted input is (a 500 000-character lock name is not a 500 KB line).
-fn overflow(strings: &[Box<str>], ids: [u32; 3]) -> String {
-    let [category, symbol, caller] = ids.map(|id| shorten(&strings[id as usize]));
+fn overflow(strings: &Strings, ids: [u32; 3]) -> String {
+    let [category, symbol, caller] = ids.map(|id| shorten(strings.get(id)));
     format!("the total wait of {category} {symbol} {caller} overflows 64-bit nanoseconds")
 }
 
@@ -474,6 +479,15 @@ struct KeyState {
     last: u32,
     /// How many samples have a row of the key.
     samples: u32,
+}
+
+/// A key as reading makes it: 16 bytes, its [`KeyFact`] made at the end
+/// from this and its [`KeyState`].
+#[derive(Debug, Clone, Copy)]
+struct NewKey {
+    ids: [u32; 3],
+    /// The sample of its first row.
+    first: u32,
 }
 
 /// A sample number no input reaches, so that a key's first row is the
@@ -505,16 +519,18 @@ struct SampleSlot {
 pub struct FactsBuilder {
     facts: InputFacts,
     fold: Fold,
-    /// Ids of `facts.strings`, found by the strings' hashes: each string is
-    /// kept once.
-    interned: HashTable<u32>,
-    /// Index into `facts.keys` by (category, symbol, caller) ids.
-    index: InputMap<[u32; 3], u32>,
+    /// Indices into `facts.keys` by the hashes of their (category,
+    /// symbol, caller) ids: 4 bytes an entry.
+    index: HashTable<u32>,
+    /// The ids of keys that `--match` or `--exclude` leave out.
+    left_out: InputSet<[u32; 3]>,
     /// The same by the row's key text, when the parser gives it: one hash
     /// of the text instead of three interning lookups and this one. Valid
     /// for one key layout (`by_text_layout`).
     by_text: TextIndex,
     by_text_layout: u64,
+    /// Each key's ids and first sample, by key index, while reading.
+    keys: Vec<NewKey>,
     /// Each key's fold, by key index; copied into `facts.keys` at the end.
     states: Vec<KeyState>,
     /// What closing a sample needs of each key, by key index.
@@ -532,11 +548,11 @@ pub struct FactsBuilder {
     sample: u32,
     /// The current sample's wait by (category, kernel_lock), by slot.
     sums: Vec<((u32, bool), SampleSlot)>,
-    sum_slots: InputMap<(u32, bool), u32>,
+    sum_slots: HashTable<u32>,
     /// The samples each group of the grouping appears in, by slot (unused
     /// when the grouping is by every key).
     groups: Vec<([u32; 3], Seen)>,
-    group_slots: InputMap<[u32; 3], u32>,
+    group_slots: HashTable<u32>,
     /// The first sample was opened by a row, not by the parser: in a chunk
     /// of a file, that row continues the previous chunk's last sample.
     opened_by_row: bool,
@@ -564,8 +580,9 @@ impl FactsBuilder {
     pub fn finish(mut self, stats: ParseStats) -> InputFacts {
         self.close_sample();
         self.write_keys();
+        self.facts.strings.seal();
         self.facts.detail.finish();
-        self.facts.groups_seen = self.groups.into_iter().collect();
+        self.facts.groups_seen = std::mem::take(&mut self.groups);
         self.sample_states.shrink_to_fit();
         self.facts.samples = Arc::new(self.sample_states);
         self.closed_sums.shrink_to_fit();
@@ -581,24 +598,12 @@ impl FactsBuilder {
         (self.finish(stats), opened_by_row)
     }
 
-    fn intern(&mut self, text: &str) -> u32 {
-        let strings = &mut self.facts.strings;
-        let hash = input_hash(text);
-        if let Some(&id) = self
-            .interned
-            .find(hash, |&id| &*strings[id as usize] == text)
-        {
-            return id;
-        }
-        let id = strings.len() as u32;
-        strings.push(text.into());
-        self.interned
-            .insert_unique(hash, id, |&id| input_hash(&*strings[id as usize]));
-        id
+    fn intern(&mut self, text: &str) -> Result<u32, String> {
+        self.facts.strings.intern(text)
     }
 
     /// Interns a symbol or caller, without its offset unless kept.
-    fn intern_site(&mut self, text: &str) -> u32 {
+    fn intern_site(&mut self, text: &str) -> Result<u32, String> {
         let site = read_site(
             text,
             self.fold.keep_offsets,
@@ -608,39 +613,33 @@ impl FactsBuilder {
     }
 
     /// The index of the row's key, created empty if new.
-    fn key_of(&mut self, row: &Row<'_>) -> u32 {
+    fn key_of(&mut self, row: &Row<'_>) -> Result<u32, String> {
         let ids = [
-            self.intern(row.category),
-            self.intern_site(row.symbol),
-            self.intern_site(row.caller),
+            self.intern(row.category)?,
+            self.intern_site(row.symbol)?,
+            self.intern_site(row.caller)?,
         ];
-        if let Some(&at) = self.index.get(&ids) {
-            return at;
+        let hash = input_hash(&ids);
+        let keys = &self.keys;
+        if let Some(&at) = self.index.find(hash, |&at| keys[at as usize].ids == ids) {
+            return Ok(at);
         }
-        if self.fold.filters.on_keys() && !self.filter_keeps(ids) {
-            self.index.insert(ids, LEFT_OUT);
-            return LEFT_OUT;
+        if self.fold.filters.on_keys() && (self.left_out.contains(&ids) || !self.filter_keeps(ids))
+        {
+            self.left_out.insert(ids);
+            return Ok(LEFT_OUT);
         }
-        let at = self.facts.keys.len() as u32;
-        self.index.insert(ids, at);
-        let [category, symbol, caller] = ids;
-        let kernel_lock = self.facts.key(symbol) == KERNEL_LOCK;
-        self.facts.keys.push(KeyFact {
-            category,
-            symbol,
-            caller,
-            kernel_lock,
-            total_ns: 0,
-            rows: 0,
-            max_ns: 0,
-            seen: Seen {
-                first: self.sample,
-                last: self.sample,
-                count: 0,
-            },
-            uncounted: false,
+        let at = self.keys.len() as u32;
+        let keys = &self.keys;
+        self.index
+            .insert_unique(hash, at, |&at| input_hash(&keys[at as usize].ids));
+        self.keys.push(NewKey {
+            ids,
+            first: self.sample,
         });
-        self.touched.resize(self.facts.keys.len() + 1, 0);
+        let [category, symbol, _] = ids;
+        let kernel_lock = self.facts.key(symbol) == KERNEL_LOCK;
+        self.touched.resize(self.keys.len() + 1, 0);
         let sum_slot = slot_of(
             &mut self.sum_slots,
             &mut self.sums,
@@ -672,7 +671,7 @@ impl FactsBuilder {
             group_slot,
         });
         self.uncounted.push(false);
-        at
+        Ok(at)
     }
 
     /// Whether groups are coarser than keys, so count their own samples.
@@ -682,7 +681,7 @@ impl FactsBuilder {
 
     /// Whether `--match` and `--exclude` keep the key with these ids.
     fn filter_keeps(&mut self, ids: [u32; 3]) -> bool {
-        let texts = ids.map(|id| &*self.facts.strings[id as usize]);
+        let texts = ids.map(|id| self.facts.strings.get(id));
         self.fold.filters.keeps(texts, &mut self.facts.filter_hits)
     }
 
@@ -715,31 +714,57 @@ impl FactsBuilder {
         }
     }
 
-    /// Copies each key's fold into its [`KeyFact`].
+    /// Makes each key's [`KeyFact`] from its ids and its fold, once the
+    /// records only reading needed are given back: a key is kept once at
+    /// a time, not twice.
     fn write_keys(&mut self) {
+        self.index = HashTable::new();
+        self.by_text = TextIndex::default();
+        self.closing = Vec::new();
+        self.touched = Vec::new();
         let folds = self.states.iter().zip(&self.uncounted);
-        for (key, (state, &uncounted)) in self.facts.keys.iter_mut().zip(folds) {
-            key.total_ns = state.total_ns;
-            key.rows = state.rows;
-            key.max_ns = state.max_ns;
-            key.seen.last = state.last;
-            key.seen.count = state.samples;
-            key.uncounted = uncounted;
-        }
+        let strings = &self.facts.strings;
+        self.facts.keys = std::mem::take(&mut self.keys)
+            .into_iter()
+            .zip(folds)
+            .map(|(key, (state, &uncounted))| {
+                let [category, symbol, caller] = key.ids;
+                KeyFact {
+                    category,
+                    symbol,
+                    caller,
+                    kernel_lock: strings.get(symbol) == KERNEL_LOCK,
+                    total_ns: state.total_ns,
+                    rows: state.rows,
+                    max_ns: state.max_ns,
+                    seen: Seen {
+                        first: key.first,
+                        last: state.last,
+                        count: state.samples,
+                    },
+                    uncounted,
+                }
+            })
+            .collect();
     }
 }
 
-/// The slot of `key` in `slots`, a new one holding `empty` if none.
+/// The slot of `key` in `slots`, a new one holding `empty` if none;
+/// `index` holds the slots by their keys' hashes (4 bytes an entry).
 fn slot_of<K: Copy + Eq + std::hash::Hash, V>(
-    index: &mut InputMap<K, u32>,
+    index: &mut HashTable<u32>,
     slots: &mut Vec<(K, V)>,
     key: K,
     empty: V,
 ) -> u32 {
-    *index.entry(key).or_insert_with(|| {
-        slots.push((key, empty));
-        (slots.len() - 1) as u32
-    })
+    let hash = input_hash(&key);
+    if let Some(&at) = index.find(hash, |&at| slots[at as usize].0 == key) {
+        return at;
+    }
+    slots.push((key, empty));
+    let at = (slots.len() - 1) as u32;
+    index.insert_unique(hash, at, |&at| input_hash(&slots[at as usize].0));
+    at
 }
 
 impl Sink for FactsBuilder {
@@ -793,7 +818,7 @@ impl Sink for FactsBuilder {
         let at = match cached {
             Some(at) => at,
             None => {
-                let at = self.key_of(row);
+                let at = self.key_of(row)?;
                 // Past a bound the keys hardly repeat: a bigger cache would
                 // cost a copy of every key text and win nothing.
                 if !row.key_text.is_empty() && self.by_text.len() < BY_TEXT_LIMIT {
@@ -847,8 +872,7 @@ impl FactsBuilder {
         let sample = self.sample;
         let state = &mut self.states[at as usize];
         let Some(total_ns) = state.total_ns.checked_add(row.dur_ns) else {
-            let key = &self.facts.keys[at as usize];
-            return Err(overflow(&self.facts.strings, key.ids()));
+            return Err(overflow(&self.facts.strings, self.keys[at as usize].ids));
         };
         state.total_ns = total_ns;
         // Cannot overflow: the input's row count above did not.
@@ -975,7 +999,12 @@ mod tests {
         assert_eq!(facts.rows, 4);
         assert_eq!(facts.strings.len(), 7);
         let kernel_lock = facts.keys[0].symbol;
-        assert_eq!(facts.groups_seen[&[NO_KEY, kernel_lock, NO_KEY]].count, 2);
+        let by_symbol: Vec<([u32; 3], u32)> = facts
+            .groups_seen
+            .iter()
+            .map(|(ids, seen)| (*ids, seen.count))
+            .collect();
+        assert_eq!(by_symbol[0], ([NO_KEY, kernel_lock, NO_KEY], 2));
         let sums = sums_by_sample(&facts);
         assert_eq!(sums, [(0, 40), (0, 5), (1, 7)]);
         // reaper's two rows are one wait of sample 0.
@@ -1041,7 +1070,7 @@ mod tests {
         assert_eq!(all.samples.len(), 2);
         assert_eq!(all.keys.len(), 1);
         assert_eq!((all.keys[0].total_ns, all.keys[0].seen.count), (31, 2));
-        assert_eq!(all.groups_seen.values().next().unwrap().count, 2);
+        assert_eq!(all.groups_seen[0].1.count, 2);
         let detail: Vec<(u32, u32, u64)> = all.detail.iter().collect();
         // The continued sample 0 comes twice, once from each chunk.
         assert_eq!(detail, [(0, 0, 10), (0, 0, 20), (0, 1, 1)]);

@@ -20,7 +20,9 @@ pub fn groups(analysis: &Analysis, csv: CsvOptions) -> Result<String> {
         csv,
     };
     let mut writer = RecordWriter::new(&mut out, &group_fields(analysis), options)?;
-    each_group_record(analysis, |record| writer.write(record))?;
+    each_group_record(&analysis.groups, &analysis.by, |record| {
+        writer.write(record)
+    })?;
     writer.finish()?;
     Ok(String::from_utf8(out)?)
 }
