@@ -1,8 +1,11 @@
 //! The thread-state totals of every sample of an input, in one flat
-//! store: a sample costs 8 bytes and its state times 8 each, whatever the
-//! input (a `Vec` of named states per sample cost 150 bytes and more a
-//! sample: 3 million one-row samples took 4 GB). The names come once per
-//! distinct list of names (a sample's shape: `Running`, `Stopped`).
+//! store of bytes: a sample costs 4 bytes, one for its shape (its list of
+//! state names: `Running`, `Stopped`), and each state time the bytes of
+//! its value (7 bits a byte: 4 ms takes 4), whatever the input. A `Vec` of
+//! named states per sample cost 150 bytes and more a sample (3 million
+//! one-row samples took 4 GB), and fixed-width ids and times 24 bytes a
+//! sample of two states where this takes about 14. The names come once
+//! per distinct shape.
 
 use crate::hashing::InputMap;
 use crate::parse::State;
@@ -19,10 +22,11 @@ pub struct SampleStates {
     /// The name ids of the sample being pushed: one buffer for all, so
     /// that a sample allocates only when its shape is new.
     scratch: Vec<u32>,
-    /// Per sample, its shape and the end of its times in `ns`.
-    sample_shape: Vec<u32>,
+    /// Per sample, its shape id and then its times, each a variable-length
+    /// integer ([`put_varint`]).
+    bytes: Vec<u8>,
+    /// Per sample, the end of its bytes.
     ends: Vec<u32>,
-    ns: Vec<u64>,
 }
 
 impl SampleStates {
@@ -36,47 +40,51 @@ impl SampleStates {
         self.ends.is_empty()
     }
 
-    /// Adds a sample with these states; an error past 2^32 states in all
-    /// (48 GB of them).
+    /// Adds a sample with these states; an error past 4 GiB of them.
     pub fn push(&mut self, states: &[State]) -> Result<(), String> {
         let mut names = std::mem::take(&mut self.scratch);
         names.clear();
         names.extend(states.iter().map(|state| self.name_id(&state.name)));
         let shape = self.shape_id(&names);
         self.scratch = names;
-        self.ns.extend(states.iter().map(|state| state.ns));
-        self.end_sample(shape)
+        put_varint(&mut self.bytes, u64::from(shape));
+        for state in states {
+            put_varint(&mut self.bytes, state.ns);
+        }
+        self.end_sample()
     }
 
-    fn end_sample(&mut self, shape: u32) -> Result<(), String> {
-        let end = u32::try_from(self.ns.len())
-            .map_err(|_| "more than 2^32 thread-state totals in one input".to_string())?;
-        self.sample_shape.push(shape);
+    fn end_sample(&mut self) -> Result<(), String> {
+        let end = u32::try_from(self.bytes.len())
+            .map_err(|_| "more than 4 GiB of thread-state totals in one input".to_string())?;
         self.ends.push(end);
         Ok(())
     }
 
+    /// The bytes of the sample at `index`.
+    fn sample_bytes(&self, index: usize) -> &[u8] {
+        let begin = index.checked_sub(1).map_or(0, |before| self.ends[before]) as usize;
+        &self.bytes[begin..self.ends[index] as usize]
+    }
+
     /// The states of the sample at `index` (0-based), as (name, time).
     pub fn get(&self, index: usize) -> impl Iterator<Item = (&str, u64)> + '_ {
-        let begin = index.checked_sub(1).map_or(0, |before| self.ends[before]) as usize;
-        let end = self.ends[index] as usize;
-        let shape = &self.shapes[self.sample_shape[index] as usize];
+        let mut bytes = self.sample_bytes(index);
+        let shape = &self.shapes[take_varint(&mut bytes) as usize];
         shape
             .iter()
-            .zip(&self.ns[begin..end])
-            .map(|(&name, &ns)| (&*self.names[name as usize], ns))
+            .map(move |&name| (&*self.names[name as usize], take_varint(&mut bytes)))
     }
 
     /// Every state time of every sample.
     pub fn all_ns(&self) -> impl Iterator<Item = u64> + '_ {
-        self.ns.iter().copied()
+        (0..self.len()).flat_map(|index| self.get(index).map(|(_, ns)| ns))
     }
 
     /// Appends the samples of another store, without its first sample
     /// when `skip_first` (it continued this one's last).
     pub fn append(&mut self, other: &SampleStates, skip_first: bool) -> Result<(), String> {
         let first = usize::from(skip_first).min(other.len());
-        let begin = first.checked_sub(1).map_or(0, |before| other.ends[before]) as usize;
         let names: Vec<u32> = other.names.iter().map(|name| self.name_id(name)).collect();
         let shapes: Vec<u32> = other
             .shapes
@@ -87,23 +95,23 @@ impl SampleStates {
             })
             .collect();
         let samples = other.len() - first;
-        self.sample_shape.reserve_exact(samples);
         self.ends.reserve_exact(samples);
-        self.ns.reserve_exact(other.ns.len() - begin);
+        let skipped = first.checked_sub(1).map_or(0, |last| other.ends[last]) as usize;
+        self.bytes.reserve_exact(other.bytes.len() - skipped);
         for sample in first..other.len() {
-            let end = other.ends[sample] as usize;
-            let start = sample.checked_sub(1).map_or(0, |before| other.ends[before]) as usize;
-            self.ns.extend_from_slice(&other.ns[start..end]);
-            self.end_sample(shapes[other.sample_shape[sample] as usize])?;
+            let mut bytes = other.sample_bytes(sample);
+            let shape = shapes[take_varint(&mut bytes) as usize];
+            put_varint(&mut self.bytes, u64::from(shape));
+            self.bytes.extend_from_slice(bytes);
+            self.end_sample()?;
         }
         Ok(())
     }
 
     /// Gives back the room kept for more samples: the store is complete.
     pub fn shrink_to_fit(&mut self) {
-        self.sample_shape.shrink_to_fit();
+        self.bytes.shrink_to_fit();
         self.ends.shrink_to_fit();
-        self.ns.shrink_to_fit();
     }
 
     fn name_id(&mut self, name: &str) -> u32 {
@@ -126,6 +134,31 @@ impl SampleStates {
         self.shape_index.insert(shape, id);
         id
     }
+}
+
+/// Appends `value` in 7-bit groups, least significant first, each byte's
+/// top bit set when more follow (LEB128): 1 to 10 bytes.
+fn put_varint(bytes: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        bytes.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    bytes.push(value as u8);
+}
+
+/// Reads a [`put_varint`] value off the front of `bytes`: the store wrote
+/// every value whole, so it is there.
+fn take_varint(bytes: &mut &[u8]) -> u64 {
+    let mut value = 0u64;
+    for (at, &byte) in bytes.iter().enumerate() {
+        value |= u64::from(byte & 0x7f) << (7 * at);
+        if byte < 0x80 {
+            *bytes = &bytes[at + 1..];
+            return value;
+        }
+    }
+    *bytes = &[];
+    value
 }
 
 /// Two stores are equal when their samples list the same states, however
@@ -187,6 +220,38 @@ mod tests {
             ]
         );
         assert_eq!(store.all_ns().sum::<u64>(), 18);
+    }
+
+    #[test]
+    fn times_of_every_width_come_back_as_written() {
+        let widths = [
+            0,
+            1,
+            127,
+            128,
+            16_383,
+            16_384,
+            4_000_000,
+            1 << 56,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        let mut store = SampleStates::default();
+        for &ns in &widths {
+            store
+                .push(&[state("Running", ns), state("Stopped", ns / 3)])
+                .unwrap();
+        }
+        for (index, &ns) in widths.iter().enumerate() {
+            assert_eq!(
+                store.get(index).collect::<Vec<_>>(),
+                [("Running", ns), ("Stopped", ns / 3)]
+            );
+        }
+        // 4 ms takes 4 bytes; the shape 1.
+        let mut bytes = Vec::new();
+        put_varint(&mut bytes, 4_000_000);
+        assert_eq!(bytes.len(), 4);
     }
 
     #[test]

@@ -214,11 +214,13 @@ fn a_diff_of_a_million_samples_a_side_fits_and_finds_the_rise() {
 #[test]
 fn millions_of_state_lines_without_a_table_end_in_the_input_error_not_out_of_memory() {
     // Four million samples of two states each, and no table anywhere, in
-    // a file (read on every core): 430 bytes a sample took 1.7 GB.
+    // a file: 430 bytes a sample took 1.7 GB; then 24 bytes a sample, twice
+    // over (two chunks read at once, joined), did not fit in 192 MiB. Now
+    // about 14 bytes a sample, the file read once, on one core.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("states.txt");
     std::fs::write(&path, "Running\t4ms\nStopped\t3ms\n".repeat(4_000_000)).unwrap();
-    let run = run_limited(&["report", path.to_str().unwrap()], LIMIT, |_| Ok(()));
+    let run = run_limited(&["report", path.to_str().unwrap()], 3 << 26, |_| Ok(()));
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert_eq!(
         run.stderr,

@@ -95,10 +95,14 @@ pub fn read_table_file(
     if bounds.len() < 3 {
         return Ok(None);
     }
-    let first_header = first_header_line(&mut file).map_err(io)?;
+    let Some(first_header) = first_header_line(&mut file).map_err(io)? else {
+        // No table in the first MiB (state lines, prose): no chunk's start
+        // could be guessed, and each would be read twice.
+        return Ok(None);
+    };
     let guesses: Vec<ChunkState> = bounds[1..bounds.len() - 1]
         .iter()
-        .map(|&at| guess_state(&mut file, at, first_header.as_deref()))
+        .map(|&at| guess_state(&mut file, at, &first_header))
         .collect::<std::io::Result<_>>()
         .map_err(io)?;
 
@@ -154,6 +158,8 @@ fn join_chunks(
         let result = if starts[index] == state {
             result
         } else {
+            // The wrong guess's facts go before the chunk is read again.
+            drop(result);
             read_chunk(path, source, options, ranges[index], state.clone())
         };
         let (facts, opened_by_row, end) = result.map_err(|err| shift_line(err, lines_before))?;
@@ -262,11 +268,7 @@ fn first_header_line(file: &mut File) -> std::io::Result<Option<String>> {
 /// The guessed state at `at`: inside the table of the last header before
 /// it, when only rows come between; else the file's first header (a long
 /// table), or nothing (the chunk will be read again if that is wrong).
-fn guess_state(
-    file: &mut File,
-    at: u64,
-    first_header: Option<&str>,
-) -> std::io::Result<ChunkState> {
+fn guess_state(file: &mut File, at: u64, first_header: &str) -> std::io::Result<ChunkState> {
     let from = at.saturating_sub(HEADER_LOOKBACK);
     file.seek(SeekFrom::Start(from))?;
     let mut before = Vec::new();
@@ -283,9 +285,7 @@ fn guess_state(
         }
         return Ok(ChunkState::inside_table(line).unwrap_or_default());
     }
-    Ok(first_header
-        .and_then(ChunkState::inside_table)
-        .unwrap_or_default())
+    Ok(ChunkState::inside_table(first_header).unwrap_or_default())
 }
 
 #[cfg(test)]
