@@ -579,8 +579,9 @@ impl FactsBuilder {
     /// The facts, with the parser's statistics attached.
     pub fn finish(mut self, stats: ParseStats) -> InputFacts {
         self.close_sample();
-        self.write_keys();
+        // The strings' index goes before the keys' records are made.
         self.facts.strings.seal();
+        self.write_keys();
         self.facts.detail.finish();
         self.facts.groups_seen = std::mem::take(&mut self.groups);
         self.sample_states.shrink_to_fit();
