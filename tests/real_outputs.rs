@@ -252,6 +252,23 @@ fn linux_verdicts_leave_kernel_lock_out() {
 }
 
 #[test]
+fn threads_that_share_a_name_under_perf_lock_t_stay_apart_and_are_noted() {
+    // perf printed three EventManager_De threads, pids 316167 (945.20 µs),
+    // 316170 (92.47 µs) and 316165 (59.56 µs): the second and third rows
+    // (lines 6 and 12) name a thread by a name an earlier row gave another
+    // pid.
+    let (_, notes) = verdict_and_notes("perf-lock-contention-lkml-threads-eventmanager.txt", &[]);
+    assert!(
+        notes.contains(
+            "contend: perf-lock-contention-lkml-threads-eventmanager: 2 rows of perf lock -t \
+             name a thread by a name an earlier row gave another pid (first: line 6): perf \
+             printed each thread apart, so each is keyed name[pid], not merged by name\n"
+        ),
+        "{notes}"
+    );
+}
+
+#[test]
 fn hold_times_are_set_apart_and_ranked_on_request() {
     let (verdict, notes) = verdict_and_notes("lockstat-freebsd-man-ex2-hold.txt", &[]);
     assert_eq!(

@@ -35,6 +35,7 @@ use super::mail::{PastedLines, parse_pasted};
 use super::stacked::StackedRows;
 use super::{ParseOptions, ParseStats, Row, RowWaits, Sink, fields};
 use crate::error::shorten;
+use crate::hashing::InputMap;
 use crate::holders::{Doing, HoldEdge, HolderShare, HolderThread};
 
 /// A column of the output, by its header name.
@@ -215,6 +216,8 @@ struct Reader<'o> {
     /// The pasted command line asked for lock owners (`-o`): a `comm`
     /// column names the owner, not the waiter.
     owners: bool,
+    /// Under `-t`, each thread name's first pid.
+    thread_pids: InputMap<String, String>,
     part: Part,
     rows_in_table: u64,
     stats: ParseStats,
@@ -246,6 +249,7 @@ pub fn parse<R: BufRead>(
     let state = Reader {
         layout: None,
         owners: false,
+        thread_pids: InputMap::default(),
         part: Part::Before,
         rows_in_table: 0,
         stats: ParseStats::default(),
@@ -317,9 +321,10 @@ impl Reader<'_> {
             }
             (Part::Waits, Some(layout)) if starts_with_digit(text) => {
                 self.rows_in_table += 1;
-                let row = layout.row(number, text)?;
-                self.emit(row, layout.pid(text), sink)?;
-                for frame in layout.stack_frames(text) {
+                let (row, pid) = (layout.row(number, text)?, layout.pid(text));
+                let frames = layout.stack_frames(text);
+                self.emit(number, row, pid, sink)?;
+                for frame in frames {
                     sink.frame(Some(frame));
                 }
                 Ok(())
@@ -330,10 +335,11 @@ impl Reader<'_> {
             (Part::After, Some(layout)) if starts_with_digit(text) => {
                 match layout.row(number, text) {
                     Ok(row) => {
+                        let pid = layout.pid(text);
                         self.part = Part::Waits;
                         self.rows_in_table += 1;
                         self.stats.set_apart.add(SetApart::RowsAfterBlank, number);
-                        self.emit(row, layout.pid(text), sink)
+                        self.emit(number, row, pid, sink)
                     }
                     Err(_) => self
                         .stats
@@ -351,9 +357,11 @@ impl Reader<'_> {
     /// Hands a row on: an owner table's row (`-o`) is a wait whose lock
     /// owner is a holder, not its caller; a task row (`-t`) is keyed by
     /// its comm and pid (`EventManager_De[316167]`): threads of one name
-    /// are as many rows as perf printed, not one.
+    /// are as many rows as perf printed, not one, and a later row of a
+    /// name another pid had is counted for the note.
     fn emit(
-        &self,
+        &mut self,
+        number: u64,
         mut row: Row<'_>,
         pid: Option<&str>,
         sink: &mut dyn Sink,
@@ -380,6 +388,15 @@ impl Reader<'_> {
         }
         match pid.filter(|_| columns.contains(&Column::Comm)) {
             Some(pid) => {
+                let first_pid = self
+                    .thread_pids
+                    .entry(row.caller.to_string())
+                    .or_insert_with(|| pid.to_string());
+                if first_pid != pid {
+                    self.stats
+                        .set_apart
+                        .add(SetApart::SharedThreadNames, number);
+                }
                 let keyed = format!("{}[{pid}]", row.caller);
                 let mut row = row;
                 row.caller = &keyed;

@@ -39,11 +39,14 @@ pub enum SetApart {
     ProfilingRows,
     /// lockstat tables without a section title.
     UntitledTables,
+    /// perf lock `-t` rows whose thread name an earlier row gave another
+    /// pid: kept apart, keyed `name[pid]`.
+    SharedThreadNames,
 }
 
 impl SetApart {
     /// Every kind, in the order their notes are printed.
-    pub const ALL: [SetApart; 11] = [
+    pub const ALL: [SetApart; 12] = [
         SetApart::ExtraTables,
         SetApart::RowsAfterBlank,
         SetApart::RunningTotals,
@@ -55,6 +58,7 @@ impl SetApart {
         SetApart::HoldRows,
         SetApart::ProfilingRows,
         SetApart::UntitledTables,
+        SetApart::SharedThreadNames,
     ];
 
     /// The kind's name: the key under which notes of several inputs are
@@ -72,6 +76,7 @@ impl SetApart {
             SetApart::HoldRows => "hold_rows",
             SetApart::ProfilingRows => "profiling_rows",
             SetApart::UntitledTables => "untitled_tables",
+            SetApart::SharedThreadNames => "shared_thread_names",
         }
     }
 
@@ -137,6 +142,11 @@ impl SetApart {
                  unknown kind, category `(no title)`; --spin '(no title)' or --sleep '(no \
                  title)' says which",
                 counted(tally.count, "table", "tables")
+            ),
+            SetApart::SharedThreadNames => format!(
+                "{rows} of perf lock -t name a thread by a name an earlier row gave another pid \
+                 (first: line {first}): perf printed each thread apart, so each is keyed \
+                 name[pid], not merged by name"
             ),
         }
     }
