@@ -175,6 +175,65 @@ fn an_interrupt_ends_the_follow_with_the_report_of_what_was_read() {
 }
 
 #[test]
+fn a_second_interrupt_quits_at_once_while_the_report_is_written() {
+    // A sample of 20 000 locks: with --top 0 the report is far longer than
+    // the pipe holds, and the test does not read it, so contend is still
+    // writing it when the second Ctrl-C comes, whenever that is.
+    let mut follow = Following::start(&["--top", "0"]);
+    let mut sample = String::from("Stopped\t4ms\nRunning\t4ms\ndur\tcategory\tsymbol\tcaller\n");
+    for lock in 0..20_000 {
+        sample.push_str(&format!(
+            "{}\tmutex\tlock_{lock}\tcaller_{lock}\n",
+            lock + 1
+        ));
+    }
+    // The next table's header ends the sample.
+    follow.write(&(sample + "Stopped\t4ms\ndur\tcategory\tsymbol\tcaller\n"));
+    assert!(follow.next_line().starts_with("sample 1: "));
+    let pid = follow.child.id() as libc::pid_t;
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    // Half the pipe filled is the report begun (the live lines are
+    // short): contend is past the first interrupt, and with megabytes of
+    // report left and nobody reading, it cannot end before the second.
+    let pipe = std::os::fd::AsRawFd::as_raw_fd(follow.lines.get_ref());
+    // SAFETY: fcntl and ioctl on a descriptor this test owns.
+    let capacity = unsafe { libc::fcntl(pipe, libc::F_GETPIPE_SZ) };
+    assert!(capacity > 0);
+    let filled = || {
+        let mut waiting: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one int.
+        assert_eq!(
+            unsafe { libc::ioctl(pipe, libc::FIONREAD, &mut waiting) },
+            0
+        );
+        waiting >= capacity / 2
+    };
+    let start = std::time::Instant::now();
+    while !filled() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "the report never filled half the pipe"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    // Ignored, it would write on forever: a deadline, not a hang.
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = follow.child.try_wait().expect("contend's status") {
+            break status;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            follow.child.kill().expect("contend is killed");
+            panic!("a second interrupt did not quit");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    assert_eq!(status.code(), Some(130));
+    drop(follow.input);
+}
+
+#[test]
 fn alerts_name_the_samples_past_the_threshold_and_exit_1() {
     let seed = read(SEED);
     let alerted = run_with_stdin(
