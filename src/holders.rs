@@ -34,6 +34,9 @@ pub enum Doing {
     /// Itself waiting on another lock (its symbol), held then by a thread
     /// when one is known: a chain.
     Waiting(String, Option<HolderThread>),
+    /// In this call stack, innermost frame first, whether on a CPU or not
+    /// (perf lock `-o -v` prints the lock owners' stacks).
+    InStack(Vec<String>),
 }
 
 impl Doing {
@@ -44,6 +47,16 @@ impl Doing {
             Doing::Running(_) => "running",
             Doing::OffCpu(_) => "off_cpu",
             Doing::Waiting(..) => "waiting",
+            Doing::InStack(_) => "unknown",
+        }
+    }
+
+    /// The call stack it names, innermost frame first (empty for the
+    /// others).
+    pub fn stack(&self) -> &[String] {
+        match self {
+            Doing::InStack(frames) => frames,
+            _ => &[],
         }
     }
 
@@ -58,6 +71,11 @@ impl Doing {
             Doing::Waiting(lock, None) => format!("waiting on {lock}"),
             Doing::Waiting(lock, Some(holder)) => {
                 format!("waiting on {lock} held by {}", holder.describe())
+            }
+            Doing::InStack(frames) => {
+                let shown: Vec<&str> = frames.iter().take(3).map(String::as_str).collect();
+                let more = if frames.len() > 3 { " < ..." } else { "" };
+                format!("in {}{more}", shown.join(" < "))
             }
         }
     }
@@ -221,6 +239,10 @@ pub struct DoingShare {
     pub doing: String,
     /// Wait caused meanwhile, ns.
     pub wait_ns: u64,
+    /// The holder's call stack meanwhile, innermost frame first, where the
+    /// input gives it (perf lock `-o -v`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stack: Vec<String>,
 }
 
 /// Hold times by lock (type, symbol) and holder.
@@ -348,6 +370,7 @@ fn doing_shares(list: &[&HolderShare]) -> Vec<DoingShare> {
             holding_state: doing.state(),
             doing: doing.describe(),
             wait_ns,
+            stack: doing.stack().to_vec(),
         })
         .collect()
 }

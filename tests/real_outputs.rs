@@ -246,9 +246,49 @@ fn linux_verdicts_leave_kernel_lock_out() {
          1.795 ms waiting on sleep locks"
     );
     assert!(notes.contains(
-        "left out 1 row of `=== owner stack trace ===` (first: line 27): they are the lock \
-         owners' stacks, not waits\n"
+        "read 1 row of `=== owner stack trace ===` (first: line 27) as what the lock owners \
+         were doing (their stacks), not as waits: under \"Who held it\" and in the JSON's \
+         holders\n"
     ));
+}
+
+#[test]
+fn perf_lock_owner_stacks_are_what_the_owners_were_doing() {
+    // The mail's `=== owner stack trace ===` row: 3 waits, 31.24 µs, on
+    // mutexes whose owners were in pipe_read+0x348, the five frames under
+    // it innermost first.
+    let path = "fixtures/real/perf-lock-contention-lkml-owner-stack-quoted.txt";
+    let run = run(&["report", "--format", "json", path]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let holders = json["inputs"][0]["holders"].as_array().unwrap();
+    assert_eq!(holders.len(), 1);
+    let owners = &holders[0];
+    assert_eq!(owners["category"], "mutex");
+    assert_eq!(owners["wait_ns"], 31_240);
+    assert!(owners.get("thread").is_none(), "{owners}");
+    assert_eq!(
+        owners["doings"][0]["stack"],
+        serde_json::json!([
+            "pipe_read+0x348",
+            "vfs_read+0x332",
+            "ksys_read+0xbb",
+            "do_syscall_64+0x82",
+            "entry_SYSCALL_64_after_hwframe+0x76"
+        ])
+    );
+    // The three waits' figures do not move.
+    assert_eq!(json["groups_total"], 3);
+    assert_eq!(json["total"]["sleep_wait_ns"], 1_794_930);
+    let text = crate::util::run(&["report", path]);
+    assert!(
+        text.stdout.contains(
+            "    100.0 %  owners not named: in pipe_read+0x348 < vfs_read+0x332 < \
+             ksys_read+0xbb < ... 100.0 %\n"
+        ),
+        "{}",
+        text.stdout
+    );
 }
 
 #[test]

@@ -138,6 +138,10 @@ pub trait PastedLines {
     fn stats(&mut self) -> &mut ParseStats;
     /// Whether the input held the format at all.
     fn found(&self) -> bool;
+    /// Ends the input: what a line still held back is passed on.
+    fn finish(&mut self, _sink: &mut dyn Sink) -> Result<(), SinkError> {
+        Ok(())
+    }
 }
 
 /// Parses a pasted format through [`read_mail_lines`]: an input with
@@ -157,6 +161,7 @@ pub fn parse_pasted<R: BufRead, P: PastedLines>(
         P::stats,
         |parser, number, line| parser.on_line(number, line, sink),
     )?;
+    parser.finish(sink).map_err(|err| err.whole(name))?;
     if !parser.found() {
         return Err(InputError::whole(name, P::NOTHING_FOUND).into());
     }

@@ -218,6 +218,9 @@ struct Reader<'o> {
     owners: bool,
     /// Under `-t`, each thread name's first pid.
     thread_pids: InputMap<String, String>,
+    /// A lock owner's stack row (`-o -v`) and its caller, held until its
+    /// frames are read.
+    owner_stack: Option<(HolderShare, String)>,
     part: Part,
     rows_in_table: u64,
     stats: ParseStats,
@@ -250,6 +253,7 @@ pub fn parse<R: BufRead>(
         layout: None,
         owners: false,
         thread_pids: InputMap::default(),
+        owner_stack: None,
         part: Part::Before,
         rows_in_table: 0,
         stats: ParseStats::default(),
@@ -277,6 +281,10 @@ impl PastedLines for Reader<'_> {
     fn found(&self) -> bool {
         self.layout.is_some()
     }
+
+    fn finish(&mut self, sink: &mut dyn Sink) -> Result<(), SinkError> {
+        self.pass_owner_stack(sink)
+    }
 }
 
 impl Reader<'_> {
@@ -284,10 +292,22 @@ impl Reader<'_> {
         let text = line.trim();
         if is_stack_line(text) {
             // `0xffffffff81a5f2b4  do_exit+0x1a2`: the frame is the symbol.
-            sink.frame(Some(text.split_whitespace().nth(1).unwrap_or("")));
+            let frame = text.split_whitespace().nth(1).unwrap_or("");
+            match &mut self.owner_stack {
+                Some((
+                    HolderShare {
+                        doing: Doing::InStack(frames),
+                        ..
+                    },
+                    _,
+                )) if !frame.is_empty() => frames.push(frame.to_string()),
+                Some(_) => {}
+                None => sink.frame(Some(frame)),
+            }
             return Ok(());
         }
         sink.frame(None);
+        self.pass_owner_stack(sink)?;
         if let Some(columns) = table_header(text) {
             return self.start(number, Layout::Table(columns), sink);
         }
@@ -312,11 +332,19 @@ impl Reader<'_> {
         }
         match (self.part, &self.layout) {
             (Part::Debug, _) => Ok(()),
-            (Part::OwnerStacks, _) if starts_with_digit(text) && self.options.strict => {
-                Err(super::refused("a lock owner's stack row (-o), not a wait", text).into())
-            }
-            (Part::OwnerStacks, _) if starts_with_digit(text) => {
+            (Part::OwnerStacks, Some(layout)) if starts_with_digit(text) => {
+                let Ok(row) = layout.row(number, text) else {
+                    // Not in the table's shape (`6 files changed`): prose.
+                    return self
+                        .stats
+                        .skip_or_refuse(number, text, self.options, "perf lock output")
+                        .map_err(SinkError::from);
+                };
                 self.stats.set_apart.add(SetApart::OwnerRows, number);
+                self.owner_stack = Some((
+                    owner_stack(&row, layout.stack_frames(text)),
+                    row.caller.to_string(),
+                ));
                 Ok(())
             }
             (Part::Waits, Some(layout)) if starts_with_digit(text) => {
@@ -406,6 +434,24 @@ impl Reader<'_> {
         }
     }
 
+    /// Passes on the lock owner's stack row held back, its frames read;
+    /// with none printed, its caller is its one frame.
+    fn pass_owner_stack(&mut self, sink: &mut dyn Sink) -> Result<(), SinkError> {
+        let Some((mut share, caller)) = self.owner_stack.take() else {
+            return Ok(());
+        };
+        if let Doing::InStack(frames) = &mut share.doing {
+            if frames.is_empty() && !caller.is_empty() {
+                frames.push(caller);
+            }
+            if frames.is_empty() {
+                // Keyed by lock (`-l`), no frame printed: nothing known.
+                share.doing = Doing::Unknown;
+            }
+        }
+        sink.holder(share)
+    }
+
     /// A header: a new table, so a new sample (a mail showing a run
     /// before and after a patch has two).
     fn start(&mut self, number: u64, layout: Layout, sink: &mut dyn Sink) -> Result<(), SinkError> {
@@ -417,6 +463,25 @@ impl Reader<'_> {
         self.part = Part::Waits;
         self.rows_in_table = 0;
         Ok(())
+    }
+}
+
+/// A row of `=== owner stack trace ===`: the wait that owners caused while
+/// in a stack (its frames, innermost first: the `-x` stacktrace field's,
+/// then any printed under it), of an owner not named.
+fn owner_stack(row: &Row<'_>, frames: Vec<&str>) -> HolderShare {
+    let frames = frames.into_iter().map(str::to_string).collect();
+    HolderShare {
+        lock: [
+            row.category.to_string(),
+            row.symbol.to_string(),
+            String::new(),
+        ],
+        holder: None,
+        taken_in: String::new(),
+        edge: HoldEdge::Whole,
+        doing: Doing::InStack(frames),
+        ns: row.dur_ns,
     }
 }
 
@@ -797,6 +862,52 @@ mod tests {
             stats.set_apart[SetApart::OwnerRows],
             crate::parse::Tally::of(1, 9)
         );
+        // Read as what the owners of that mutex did: no frame printed.
+        let owners = &sink.holders[0];
+        assert_eq!(
+            owners.lock,
+            ["mutex", "ffff9d1a0b7c8e40", ""].map(String::from)
+        );
+        assert_eq!((owners.holder.as_ref(), owners.ns), (None, 31_240));
+        assert_eq!(owners.doing, Doing::Unknown);
+    }
+
+    #[test]
+    fn owner_stack_rows_are_the_owners_doings_with_the_frames_under_them() {
+        let text = " contended   total wait     max wait     avg wait         type   caller
+
+                           171      1.55 ms     20.26 us      9.06 us        mutex   pipe_read+0x57
+                                             0xffffffffac6318e7  pipe_read+0x57
+                                             0xffffffffac623862  vfs_read+0x332
+
+                     === owner stack trace ===
+
+                             3     31.24 us     15.27 us     10.41 us        mutex   pipe_read+0x348
+                                             0xffffffffac631bd8  pipe_read+0x348
+                                             0xffffffffac623862  vfs_read+0x332
+                             2      2.00 us      1.50 us      1.00 us        mutex   pipe_write+0x50
+";
+        let (sink, stats) = collect(text, InputFormat::PerfLock, &ParseOptions::default()).unwrap();
+        // One wait; the owners' rows and frames are theirs.
+        assert_eq!(sink.samples[0].1.len(), 1);
+        let doings: Vec<(&Doing, u64)> = sink.holders.iter().map(|h| (&h.doing, h.ns)).collect();
+        let stack =
+            |frames: &[&str]| Doing::InStack(frames.iter().map(|f| f.to_string()).collect());
+        assert_eq!(
+            doings,
+            [
+                (&stack(&["pipe_read+0x348", "vfs_read+0x332"]), 31_240),
+                // The last row, at the input's end, with no frame under it:
+                // its caller.
+                (&stack(&["pipe_write+0x50"]), 2_000),
+            ]
+        );
+        assert_eq!(stats.set_apart[SetApart::OwnerRows].count, 2);
+        // A line after them that starts with a digit but is no row: prose.
+        let prose = format!("{text}\n 6 files changed, 40 insertions(+)\n");
+        let (sink, stats) =
+            collect(&prose, InputFormat::PerfLock, &ParseOptions::default()).unwrap();
+        assert_eq!((sink.holders.len(), stats.skipped_lines), (2, 1));
     }
 
     #[test]
@@ -811,6 +922,11 @@ mod tests {
             stats.set_apart[SetApart::OwnerRows],
             crate::parse::Tally::of(1, 4)
         );
+        assert_eq!(
+            sink.holders[0].doing,
+            Doing::InStack(vec!["pipe_read+0x348".to_string()])
+        );
+        assert_eq!(sink.holders[0].ns, 31_240);
         let text = " contended   total wait     max wait     avg wait          pid   owner\n\
                     \x20        1     1.00 ms      1.00 ms      1.00 ms         4711   cc1\n";
         let (sink, _) = collect(text, InputFormat::PerfLock, &ParseOptions::default()).unwrap();

@@ -20,7 +20,8 @@ pub enum SetApart {
     /// libbpf-tools klockstat intervals after the first (by header line):
     /// running totals unless it ran with `-R`.
     RunningTotals,
-    /// Rows of a lock owner's stacks (perf lock `-o`).
+    /// Rows of a lock owner's stacks (perf lock `-o -v`): read as holders'
+    /// doings, not waits.
     OwnerRows,
     /// Rows of locks acquired without contention (perf lock report,
     /// lock_stat and LOCK_PROFILING list every lock): no wait, left out.
@@ -101,8 +102,9 @@ impl SetApart {
                 tally.count + 1
             ),
             SetApart::OwnerRows => format!(
-                "left out {rows} of `=== owner stack trace ===` (first: line {first}): they are \
-                 the lock owners' stacks, not waits"
+                "read {rows} of `=== owner stack trace ===` (first: line {first}) as what the \
+                 lock owners were doing (their stacks), not as waits: under \"Who held it\" and \
+                 in the JSON's holders"
             ),
             SetApart::UncontendedRows => format!(
                 "left out {rows} with no contention (first: line {first}): acquired without a \

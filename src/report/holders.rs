@@ -126,8 +126,11 @@ fn lock_name(category: &str, symbol: &str) -> String {
 /// syscall read 40.0 %, waiting on bufq held by softnet (tid 20) 26.7 %`.
 fn holder_line(holder: &HolderSummary, lock_total: u64) -> String {
     let share = |ns: u64| percent((lock_total > 0).then(|| ns as f64 / lock_total as f64));
+    let stacks = holder.doings.iter().any(|d| !d.stack.is_empty());
     let who = match &holder.holder {
         Some(thread) => printable(&thread.describe()).into_owned(),
+        // perf lock -o -v: the owners' stacks, not who they were.
+        None if stacks => "owners not named".to_string(),
         None => "unknown (no holder recorded)".to_string(),
     };
     let taken = if holder.taken_in.is_empty() {
@@ -143,7 +146,9 @@ fn holder_line(holder: &HolderSummary, lock_total: u64) -> String {
     let mut doings: Vec<String> = holder
         .doings
         .iter()
-        .filter(|d| holder.holder.is_some() && d.holding_state != "unknown")
+        .filter(|d| {
+            (holder.holder.is_some() && d.holding_state != "unknown") || !d.stack.is_empty()
+        })
         .take(DOINGS_SHOWN)
         .map(|d| format!("{} {}", printable(&d.doing), share(d.wait_ns)))
         .collect();
