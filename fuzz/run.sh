@@ -18,7 +18,7 @@ done
 cp $fixtures/*.txt $fixtures/diff/*.txt corpus/parse_table/
 cp $fixtures/formats/*.csv $fixtures/formats/*.tsv corpus/parse_csv/
 cp $fixtures/formats/*btrace* $fixtures/formats/bpftrace* corpus/parse_btrace/
-cp $fixtures/formats/*perf-lock* corpus/parse_perf_lock/
+cp $fixtures/formats/*perf-lock* $fixtures/real/perf-lock-contention-*.txt corpus/parse_perf_lock/
 cp $fixtures/formats/*lockstat* corpus/parse_lockstat/
 cp $fixtures/real/*klockstat*.txt corpus/parse_klockstat/
 cp $fixtures/real/perf-lock-report-*.txt corpus/parse_perf_lock_report/
