@@ -50,6 +50,39 @@ pub fn input_hash<T: std::hash::Hash + ?Sized>(value: &T) -> u64 {
     STATE.get_or_init(InputState::default).hash_one(value)
 }
 
+/// The position in `items` of the item whose key (`key_of`) is `key`,
+/// found through `index`: the items' positions by their keys' hashes, 4
+/// bytes an entry where a map would keep each key again.
+pub fn find_position<T, K: std::hash::Hash + Eq>(
+    index: &hashbrown::HashTable<u32>,
+    items: &[T],
+    key: &K,
+    key_of: impl Fn(&T) -> &K,
+) -> Option<u32> {
+    index
+        .find(input_hash(key), |&at| key_of(&items[at as usize]) == key)
+        .copied()
+}
+
+/// [`find_position`], or the position of `make()` pushed onto `items`
+/// and indexed when no item has the key.
+pub fn position_or_push<T, K: std::hash::Hash + Eq>(
+    index: &mut hashbrown::HashTable<u32>,
+    items: &mut Vec<T>,
+    key: &K,
+    key_of: impl Fn(&T) -> &K,
+    make: impl FnOnce() -> T,
+) -> u32 {
+    let hash = input_hash(key);
+    if let Some(&at) = index.find(hash, |&at| key_of(&items[at as usize]) == key) {
+        return at;
+    }
+    let at = items.len() as u32;
+    items.push(make());
+    index.insert_unique(hash, at, |&at| input_hash(key_of(&items[at as usize])));
+    at
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +94,24 @@ mod tests {
         let mut map: InputMap<u64, u32> = InputMap::default();
         map.insert(7, 1);
         assert_eq!(map.get(&7), Some(&1));
+        let (mut index, mut items) = (hashbrown::HashTable::new(), Vec::new());
+        fn key_of(item: &(u32, char)) -> &u32 {
+            &item.0
+        }
+        assert_eq!(
+            position_or_push(&mut index, &mut items, &5, key_of, || (5, 'a')),
+            0
+        );
+        assert_eq!(
+            position_or_push(&mut index, &mut items, &9, key_of, || (9, 'b')),
+            1
+        );
+        assert_eq!(
+            position_or_push(&mut index, &mut items, &5, key_of, || (5, 'c')),
+            0
+        );
+        assert_eq!(items, [(5, 'a'), (9, 'b')]);
+        assert_eq!(find_position(&index, &items, &9, key_of), Some(1));
+        assert_eq!(find_position(&index, &items, &7, key_of), None);
     }
 }

@@ -11,7 +11,7 @@ use hashbrown::HashTable;
 
 use crate::facts::strings::Strings;
 use crate::facts::{InputFacts, NO_KEY};
-use crate::hashing::{InputMap, input_hash};
+use crate::hashing::{InputMap, find_position, input_hash, position_or_push};
 
 /// The key strings of the inputs, each once, by a global id: groups of
 /// several inputs meet by text. The first input's ids are global ids as
@@ -114,6 +114,10 @@ struct GroupSum {
 }
 
 impl GroupSum {
+    fn keys(&self) -> &[u32; 3] {
+        &self.keys
+    }
+
     fn add(&mut self, total_ns: u64, rows: u64, max_ns: u64, uncounted: bool, class: LockClass) {
         // check_sums refused inputs whose waits or rows pass 2^64.
         self.total_ns = self.total_ns.saturating_add(total_ns);
@@ -184,7 +188,7 @@ pub fn rank(
         // An input's samples are its own: a group's add up over inputs.
         for (ids, seen) in input.group_samples() {
             let keys = names.global(index, ids, kept);
-            if let Some(&at) = slots.find(input_hash(&keys), |&at| sums[at as usize].keys == keys) {
+            if let Some(at) = find_position(&slots, &sums, &keys, GroupSum::keys) {
                 let sum = &mut sums[at as usize];
                 sum.samples_seen = sum.samples_seen.saturating_add(seen);
             }
@@ -260,11 +264,7 @@ fn slot_of(
     keys: [u32; 3],
     class: LockClass,
 ) -> usize {
-    let hash = input_hash(&keys);
-    if let Some(&at) = slots.find(hash, |&at| sums[at as usize].keys == keys) {
-        return at as usize;
-    }
-    sums.push(GroupSum {
+    let at = position_or_push(slots, sums, &keys, GroupSum::keys, || GroupSum {
         keys,
         total_ns: 0,
         rows: 0,
@@ -277,9 +277,7 @@ fn slot_of(
         sleep_ns: 0,
         samples_seen: 0,
     });
-    let at = sums.len() - 1;
-    slots.insert_unique(hash, at as u32, |&at| input_hash(&sums[at as usize].keys));
-    at
+    at as usize
 }
 
 /// The ranking's order: by `sort`, largest first; ties by events, then

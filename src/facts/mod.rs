@@ -20,7 +20,7 @@ use hashbrown::HashTable;
 
 use crate::distribution::Histogram;
 use crate::error::shorten;
-use crate::hashing::{InputMap, InputSet, input_hash};
+use crate::hashing::{InputMap, InputSet, find_position, position_or_push};
 use crate::holders::Holders;
 use crate::parse::{InputFormat, ParseStats, Row, RowWaits, Sink, State};
 use crate::states::SampleStates;
@@ -359,13 +359,11 @@ impl InputFacts {
                 sum.total_ns,
             ));
         }
+        // Distinct groups index themselves as they are added again.
         let mut group_slots = HashTable::new();
-        for at in 0..self.groups_seen.len() {
-            let ids = self.groups_seen[at].0;
-            let groups = &self.groups_seen;
-            group_slots.insert_unique(input_hash(&ids), at as u32, |&at| {
-                input_hash(&groups[at as usize].0)
-            });
+        let groups = std::mem::take(&mut self.groups_seen);
+        for (ids, seen) in groups {
+            slot_of(&mut group_slots, &mut self.groups_seen, ids, seen);
         }
         for (ids, seen) in chunk.groups_seen {
             let at = slot_of(
@@ -400,12 +398,10 @@ impl InputFacts {
 
     /// Interns another chunk's strings; returns the id of each here.
     fn adopt_strings(&mut self, strings: &Strings) -> Result<Vec<u32>, String> {
-        let ids = strings
+        strings
             .iter()
             .map(|text| self.strings.intern(text))
-            .collect();
-        self.strings.seal();
-        ids
+            .collect()
     }
 
     fn append_keys(
@@ -488,6 +484,12 @@ struct NewKey {
     ids: [u32; 3],
     /// The sample of its first row.
     first: u32,
+}
+
+impl NewKey {
+    fn ids(&self) -> &[u32; 3] {
+        &self.ids
+    }
 }
 
 /// A sample number no input reaches, so that a key's first row is the
@@ -620,9 +622,7 @@ impl FactsBuilder {
             self.intern_site(row.symbol)?,
             self.intern_site(row.caller)?,
         ];
-        let hash = input_hash(&ids);
-        let keys = &self.keys;
-        if let Some(&at) = self.index.find(hash, |&at| keys[at as usize].ids == ids) {
+        if let Some(at) = find_position(&self.index, &self.keys, &ids, NewKey::ids) {
             return Ok(at);
         }
         if self.fold.filters.on_keys() && (self.left_out.contains(&ids) || !self.filter_keeps(ids))
@@ -630,13 +630,9 @@ impl FactsBuilder {
             self.left_out.insert(ids);
             return Ok(LEFT_OUT);
         }
-        let at = self.keys.len() as u32;
-        let keys = &self.keys;
-        self.index
-            .insert_unique(hash, at, |&at| input_hash(&keys[at as usize].ids));
-        self.keys.push(NewKey {
-            ids,
-            first: self.sample,
+        let first = self.sample;
+        let at = position_or_push(&mut self.index, &mut self.keys, &ids, NewKey::ids, || {
+            NewKey { ids, first }
         });
         let [category, symbol, _] = ids;
         let kernel_lock = self.facts.key(symbol) == KERNEL_LOCK;
@@ -750,22 +746,14 @@ impl FactsBuilder {
     }
 }
 
-/// The slot of `key` in `slots`, a new one holding `empty` if none;
-/// `index` holds the slots by their keys' hashes (4 bytes an entry).
+/// The slot of `key` in `slots`, a new one holding `empty` if none.
 fn slot_of<K: Copy + Eq + std::hash::Hash, V>(
     index: &mut HashTable<u32>,
     slots: &mut Vec<(K, V)>,
     key: K,
     empty: V,
 ) -> u32 {
-    let hash = input_hash(&key);
-    if let Some(&at) = index.find(hash, |&at| slots[at as usize].0 == key) {
-        return at;
-    }
-    slots.push((key, empty));
-    let at = (slots.len() - 1) as u32;
-    index.insert_unique(hash, at, |&at| input_hash(&slots[at as usize].0));
-    at
+    position_or_push(index, slots, &key, |(key, _)| key, || (key, empty))
 }
 
 impl Sink for FactsBuilder {

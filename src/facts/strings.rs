@@ -87,14 +87,6 @@ fn text_of<'a>(text: &'a str, ends: &[u32], id: u32) -> &'a str {
     &text[begin..ends[id] as usize]
 }
 
-impl std::ops::Index<u32> for Strings {
-    type Output = str;
-
-    fn index(&self, id: u32) -> &str {
-        self.get(id)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,7 +107,7 @@ mod tests {
         strings.seal();
         assert_eq!(strings.intern("reaper").unwrap(), 3);
         assert_eq!(strings.intern("exit1").unwrap(), 4);
-        assert_eq!(&strings[4], "exit1");
+        assert_eq!(strings.get(4), "exit1");
         assert_eq!(strings.len(), 5);
     }
 }

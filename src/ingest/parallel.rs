@@ -175,6 +175,8 @@ fn join_chunks(
         state = end.state;
     }
     let mut all = joined.unwrap_or_default();
+    // The chunks' strings are all in: their index goes, once.
+    all.strings.seal();
     let end = ChunkEnd {
         state,
         lines: lines_before,

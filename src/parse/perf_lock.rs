@@ -218,9 +218,8 @@ struct Reader<'o> {
     owners: bool,
     /// Under `-t`, each thread name's first pid.
     thread_pids: InputMap<String, String>,
-    /// A lock owner's stack row (`-o -v`) and its caller, held until its
-    /// frames are read.
-    owner_stack: Option<(HolderShare, String)>,
+    /// A lock owner's stack row (`-o -v`), held until its frames are read.
+    owner_stack: Option<OwnerRow>,
     part: Part,
     rows_in_table: u64,
     stats: ParseStats,
@@ -294,13 +293,7 @@ impl Reader<'_> {
             // `0xffffffff81a5f2b4  do_exit+0x1a2`: the frame is the symbol.
             let frame = text.split_whitespace().nth(1).unwrap_or("");
             match &mut self.owner_stack {
-                Some((
-                    HolderShare {
-                        doing: Doing::InStack(frames),
-                        ..
-                    },
-                    _,
-                )) if !frame.is_empty() => frames.push(frame.to_string()),
+                Some(owner) if !frame.is_empty() => owner.frames.push(frame.to_string()),
                 Some(_) => {}
                 None => sink.frame(Some(frame)),
             }
@@ -341,10 +334,7 @@ impl Reader<'_> {
                         .map_err(SinkError::from);
                 };
                 self.stats.set_apart.add(SetApart::OwnerRows, number);
-                self.owner_stack = Some((
-                    owner_stack(&row, layout.stack_frames(text)),
-                    row.caller.to_string(),
-                ));
+                self.owner_stack = Some(OwnerRow::of(&row, layout.stack_frames(text)));
                 Ok(())
             }
             (Part::Waits, Some(layout)) if starts_with_digit(text) => {
@@ -416,14 +406,16 @@ impl Reader<'_> {
         }
         match pid.filter(|_| columns.contains(&Column::Comm)) {
             Some(pid) => {
-                let first_pid = self
-                    .thread_pids
-                    .entry(row.caller.to_string())
-                    .or_insert_with(|| pid.to_string());
-                if first_pid != pid {
-                    self.stats
+                match self.thread_pids.get(row.caller) {
+                    Some(first_pid) if first_pid != pid => self
+                        .stats
                         .set_apart
-                        .add(SetApart::SharedThreadNames, number);
+                        .add(SetApart::SharedThreadNames, number),
+                    Some(_) => {}
+                    None => {
+                        self.thread_pids
+                            .insert(row.caller.to_string(), pid.to_string());
+                    }
                 }
                 let keyed = format!("{}[{pid}]", row.caller);
                 let mut row = row;
@@ -434,22 +426,12 @@ impl Reader<'_> {
         }
     }
 
-    /// Passes on the lock owner's stack row held back, its frames read;
-    /// with none printed, its caller is its one frame.
+    /// Passes on the lock owner's stack row held back, its frames read.
     fn pass_owner_stack(&mut self, sink: &mut dyn Sink) -> Result<(), SinkError> {
-        let Some((mut share, caller)) = self.owner_stack.take() else {
-            return Ok(());
-        };
-        if let Doing::InStack(frames) = &mut share.doing {
-            if frames.is_empty() && !caller.is_empty() {
-                frames.push(caller);
-            }
-            if frames.is_empty() {
-                // Keyed by lock (`-l`), no frame printed: nothing known.
-                share.doing = Doing::Unknown;
-            }
+        match self.owner_stack.take() {
+            Some(owner) => sink.holder(owner.share()),
+            None => Ok(()),
         }
-        sink.holder(share)
     }
 
     /// A header: a new table, so a new sample (a mail showing a run
@@ -467,21 +449,46 @@ impl Reader<'_> {
 }
 
 /// A row of `=== owner stack trace ===`: the wait that owners caused while
-/// in a stack (its frames, innermost first: the `-x` stacktrace field's,
-/// then any printed under it), of an owner not named.
-fn owner_stack(row: &Row<'_>, frames: Vec<&str>) -> HolderShare {
-    let frames = frames.into_iter().map(str::to_string).collect();
-    HolderShare {
-        lock: [
-            row.category.to_string(),
-            row.symbol.to_string(),
-            String::new(),
-        ],
-        holder: None,
-        taken_in: String::new(),
-        edge: HoldEdge::Whole,
-        doing: Doing::InStack(frames),
-        ns: row.dur_ns,
+/// in a stack, of an owner not named.
+struct OwnerRow {
+    lock: [String; 3],
+    ns: u64,
+    caller: String,
+    /// Innermost first: the `-x` stacktrace field's, then any printed
+    /// under the row.
+    frames: Vec<String>,
+}
+
+impl OwnerRow {
+    fn of(row: &Row<'_>, frames: Vec<&str>) -> OwnerRow {
+        OwnerRow {
+            lock: [row.category, row.symbol, ""].map(str::to_string),
+            ns: row.dur_ns,
+            caller: row.caller.to_string(),
+            frames: frames.into_iter().map(str::to_string).collect(),
+        }
+    }
+
+    /// The holders' doing: in its frames; with none printed, its caller is
+    /// its one frame; keyed by lock (`-l`) with no frame, not known.
+    fn share(self) -> HolderShare {
+        let mut frames = self.frames;
+        if frames.is_empty() && !self.caller.is_empty() {
+            frames.push(self.caller);
+        }
+        let doing = if frames.is_empty() {
+            Doing::Unknown
+        } else {
+            Doing::InStack(frames)
+        };
+        HolderShare {
+            lock: self.lock,
+            holder: None,
+            taken_in: String::new(),
+            edge: HoldEdge::Whole,
+            doing,
+            ns: self.ns,
+        }
     }
 }
 
