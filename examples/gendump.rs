@@ -14,6 +14,7 @@
 //! fixed seed): the same bytes on every run. The rows do not depend on the
 //! shape: a table-shape file holds the TSV's rows (as many as fit in the
 //! size), cut into samples, so the two time the samples and nothing else.
+//! `--seed N` draws another file of the same mix (a fleet's hosts).
 
 use std::io::{self, BufWriter, Write};
 
@@ -55,6 +56,7 @@ fn main() -> io::Result<()> {
     let mut table_shape = true;
     let mut samples: Option<u64> = None;
     let mut caller_count = CALLERS;
+    let mut seed = 0u64;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match (arg.as_str(), args.next()) {
@@ -62,10 +64,11 @@ fn main() -> io::Result<()> {
             ("--shape", Some(shape)) => table_shape = shape == "table",
             ("--samples", Some(n)) => samples = Some(n.parse().expect("--samples N")),
             ("--callers", Some(n)) => caller_count = n.parse().expect("--callers N"),
+            ("--seed", Some(n)) => seed = n.parse().expect("--seed N"),
             _ => {
                 eprintln!(
                     "usage: gendump [--size 100M] [--shape table|tsv] [--samples N] \
-                     [--callers N] > dump.txt"
+                     [--callers N] [--seed N] > dump.txt"
                 );
                 std::process::exit(2);
             }
@@ -81,9 +84,9 @@ fn main() -> io::Result<()> {
         (size / MEAN_ROW_BYTES / n.max(1)).max(1)
     });
     // Zipf-like: low-numbered symbols and callers are hot, as in real traces.
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ seed.wrapping_mul(0x1000_0000_01b3));
     // The state lines draw from their own sequence, leaving the rows'.
-    let mut state_rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut state_rng = Rng(0x2545_f491_4f6c_dd1d ^ seed.wrapping_mul(0x9e37_79b9));
     let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
     let mut written = 0u64;
     let mut rows = 0u64;

@@ -44,6 +44,21 @@ pub struct Octave {
     pub count: u64,
 }
 
+/// One bucket of a histogram as a dataset stores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredBucket {
+    /// The bucket's number (32 per power of two).
+    pub index: u16,
+    /// The first value it counts, nanoseconds.
+    pub low_ns: u64,
+    /// The last value it counts.
+    pub high_ns: u64,
+    /// Waits in it.
+    pub count: u64,
+    /// Their sum (saturating).
+    pub sum_ns: u64,
+}
+
 /// The figures of a distribution that a ranking shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Percentiles {
@@ -106,6 +121,56 @@ impl Histogram {
             }
             Err(at) => self.buckets.insert(at, bucket),
         }
+    }
+
+    /// The buckets used, in order: each one's index, the first and last
+    /// value it counts, its waits and their sum (a dataset's `bucket`
+    /// records, which merge across hosts as here).
+    pub fn buckets(&self) -> impl Iterator<Item = StoredBucket> + '_ {
+        self.buckets.iter().map(|bucket| {
+            let (low_ns, high_ns) = bounds_of(bucket.index);
+            StoredBucket {
+                index: bucket.index,
+                low_ns,
+                high_ns,
+                count: bucket.count,
+                sum_ns: bucket.sum_ns,
+            }
+        })
+    }
+
+    /// Adds a bucket read back from a dataset, with the shortest and
+    /// longest wait of the histogram it came from. An index no histogram
+    /// makes is refused (None), so a foreign file cannot bend percentiles.
+    pub fn add_stored(&mut self, bucket: StoredBucket, min_ns: u64, max_ns: u64) -> Option<()> {
+        // Checked before its bounds are worked out: past the last bucket
+        // they would be shifted beyond 64 bits.
+        if bucket.count == 0
+            || bucket.index > bucket_of(u64::MAX)
+            || bounds_of(bucket.index) != (bucket.low_ns, bucket.high_ns)
+        {
+            return None;
+        }
+        self.add(
+            Bucket {
+                index: bucket.index,
+                count: bucket.count,
+                sum_ns: bucket.sum_ns,
+            },
+            min_ns,
+            max_ns,
+        );
+        Some(())
+    }
+
+    /// The shortest wait counted (0 when empty).
+    pub fn min_ns(&self) -> u64 {
+        self.min_ns
+    }
+
+    /// The longest wait counted (0 when empty).
+    pub fn max_ns(&self) -> u64 {
+        self.max_ns
     }
 
     /// Number of waits counted.
@@ -245,6 +310,42 @@ mod tests {
             assert_eq!(low, next, "bucket {bucket}");
             next = high + 1;
         }
+    }
+
+    #[test]
+    fn stored_buckets_merge_as_the_histograms_they_came_from() {
+        let waits = [
+            70, 1_751_151, 155_688, 2_910_000, 6_552_644, 1_725_415, 1_751_000,
+        ];
+        let (mut first, mut second, mut whole) = (
+            Histogram::default(),
+            Histogram::default(),
+            Histogram::default(),
+        );
+        for (at, &ns) in waits.iter().enumerate() {
+            whole.record(ns);
+            if at % 2 == 0 {
+                first.record(ns)
+            } else {
+                second.record(ns)
+            }
+        }
+        let mut read_back = Histogram::default();
+        for part in [&second, &first] {
+            for bucket in part.buckets() {
+                read_back
+                    .add_stored(bucket, part.min_ns(), part.max_ns())
+                    .unwrap();
+            }
+        }
+        assert_eq!(read_back, whole);
+        assert_eq!(read_back.percentiles(), whole.percentiles());
+        // A bucket whose bounds are not its number's is refused.
+        let mut bucket = whole.buckets().next().unwrap();
+        bucket.high_ns += 1;
+        assert_eq!(Histogram::default().add_stored(bucket, 0, 0), None);
+        bucket.index = u16::MAX;
+        assert_eq!(Histogram::default().add_stored(bucket, 0, 0), None);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod cmd;
+pub mod dataset;
 pub mod distribution;
 pub mod draws;
 pub mod engine;

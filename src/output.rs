@@ -493,7 +493,7 @@ impl Write for Destination {
 /// (INT, TERM, HUP, QUIT) ends the run: a process killed that way runs no
 /// destructors, and a half-written file of hundreds of megabytes would
 /// stay behind.
-mod partial {
+pub(crate) mod partial {
     use std::path::{Path, PathBuf};
     use std::sync::{Mutex, Once};
 
@@ -520,6 +520,8 @@ mod partial {
             std::thread::spawn(move || {
                 if let Some(signal) = signals.forever().next() {
                     if let Some(path) = PARTIAL.lock().ok().and_then(|mut p| p.take()) {
+                        // A dataset's staging folder, or an output file.
+                        let _ = std::fs::remove_dir_all(&path);
                         let _ = std::fs::remove_file(path);
                     }
                     // As a shell reports a process a signal ended.

@@ -28,7 +28,8 @@ fn directory_instead_of_a_file() {
     assert_fails(
         &["report", "fixtures"],
         "",
-        "fixtures: is a directory, not a trace",
+        "fixtures: is a directory, not a trace, and holds no dataset's Parquet files \
+         (`contend export --dataset DIR` writes them)",
     );
 }
 

@@ -10,6 +10,7 @@ mod diff;
 mod doc_examples;
 mod errors;
 mod export;
+mod fleet;
 mod follow;
 mod formats;
 mod holders;

@@ -596,6 +596,54 @@ pub struct ExportArgs {
     /// How CSV looks to a spreadsheet.
     #[command(flatten)]
     pub csv: CsvArgs,
+
+    /// Write a fleet's dataset into DIR instead: each input's samples and
+    /// lock keys as DIR/host=H/build=B/part-N.parquet, for `report DIR`,
+    /// `diff DIR --split build=A,B` and warehouse engines (with --format
+    /// parquet; docs/fleet.md).
+    #[arg(long, value_name = "DIR", help_heading = "Fleet")]
+    pub dataset: Option<PathBuf>,
+
+    /// With --dataset: the host of every input (default: each file's name
+    /// without its extension).
+    #[arg(long, value_name = "H", requires = "dataset", help_heading = "Fleet")]
+    pub host: Option<String>,
+
+    /// With --dataset: the build of every input (default: the name of the
+    /// folder holding each file).
+    #[arg(long, value_name = "B", requires = "dataset", help_heading = "Fleet")]
+    pub build: Option<String>,
+}
+
+/// `--split build=A,B`: the two builds of a dataset that `diff` compares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    /// The build before.
+    pub before: String,
+    /// The build after.
+    pub after: String,
+}
+
+impl Split {
+    /// `build=A,B`, two builds that differ.
+    pub fn parse(text: &str) -> Result<Split, String> {
+        let Some(builds) = text.strip_prefix("build=") else {
+            return Err(format!(
+                "\"{text}\": --split takes build=A,B (two builds of the dataset)"
+            ));
+        };
+        match builds.split_once(',') {
+            Some((before, after)) if !before.is_empty() && !after.is_empty() && before != after => {
+                Ok(Split {
+                    before: before.to_string(),
+                    after: after.to_string(),
+                })
+            }
+            _ => Err(format!(
+                "\"{text}\": --split takes build=A,B, two builds that differ"
+            )),
+        }
+    }
 }
 
 /// CSV for spreadsheets: the same flags on `report`, `diff` and `export`.
@@ -656,8 +704,16 @@ pub struct DiffArgs {
     /// stdin).
     pub before: PathBuf,
 
-    /// Samplings of the new build.
-    pub after: PathBuf,
+    /// Samplings of the new build (with --split, none: BEFORE is a
+    /// dataset folder holding both).
+    #[arg(required_unless_present = "split", conflicts_with = "split")]
+    pub after: Option<PathBuf>,
+
+    /// BEFORE is a fleet's dataset folder (`export --dataset`): compare its
+    /// hosts of build A with those of build B, each host one sample
+    /// (docs/fleet.md).
+    #[arg(long, value_name = "build=A,B", value_parser = Split::parse, help_heading = "Fleet")]
+    pub split: Option<Split>,
 
     /// Name of the old build (default: its file stem).
     #[arg(long, value_name = "LABEL")]

@@ -49,23 +49,22 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
             metric.name()
         );
     }
-    let paths: [PathBuf; 2] = [args.before.clone(), args.after.clone()];
+    let paths: Vec<PathBuf> = [Some(&args.before), args.after.as_ref()]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
     if let Some(flame) = &args.flame {
         if flame == Path::new("-") {
             bail!("--flame FILE: stdout has the report; name a file (`--flame diff.svg`)");
         }
         refuse_inputs(Some(flame), &paths)?;
     }
-    let mut sources = source::sources(&paths, &[])?;
-    for (source, label) in sources
-        .iter_mut()
-        .zip([&args.label_before, &args.label_after])
-    {
-        if let Some(label) = label {
-            source.label = label.clone();
-        }
-    }
-    let inputs = ingest::read_facts_side_by_side(&sources, &args.read.options(&args.by, true))?;
+    let mut options = args.options();
+    let inputs = match &args.split {
+        Some(split) => split_inputs(args, split, &mut options)?,
+        None => read_two(args, &paths)?,
+    };
     if inputs.len() > 2 {
         let labels: Vec<&str> = inputs.iter().map(|input| input.label.as_str()).collect();
         bail!(
@@ -75,7 +74,7 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
         );
     }
     refuse_counts_only(&inputs)?;
-    let diff = compare(&inputs, &args.options())?;
+    let diff = compare(&inputs, &options)?;
     if let Some(path) = &args.flame {
         write_flame(path, &diff, &inputs, FLAME_WIDTH)?;
     }
@@ -112,6 +111,73 @@ pub fn run(args: &DiffArgs) -> Result<Exit> {
         ));
     }
     Ok(gate_exit(&diff, args.fail_inconclusive))
+}
+
+/// The two inputs named, read side by side.
+fn read_two(args: &DiffArgs, paths: &[PathBuf]) -> Result<Vec<InputFacts>> {
+    let mut sources = source::sources(paths, &[])?;
+    for (source, label) in sources
+        .iter_mut()
+        .zip([&args.label_before, &args.label_after])
+    {
+        if let Some(label) = label {
+            source.label = label.clone();
+        }
+    }
+    Ok(ingest::read_facts_side_by_side(
+        &sources,
+        &args.read.options(&args.by, true),
+    )?)
+}
+
+/// `--split build=A,B`: the dataset's hosts of each build as the samples
+/// of one input, classed as they were when exported (and as `--spin` and
+/// `--sleep` add).
+#[cfg(feature = "parquet")]
+fn split_inputs(
+    args: &DiffArgs,
+    split: &crate::cli::Split,
+    options: &mut crate::engine::diff::DiffOptions,
+) -> Result<Vec<InputFacts>> {
+    if !crate::dataset::is_dataset(&args.before) {
+        bail!(
+            "--split compares two builds of a dataset: {} is not a folder (`contend export \
+             --dataset DIR` writes one)",
+            args.before.display()
+        );
+    }
+    if args.label_before.is_some() || args.label_after.is_some() {
+        bail!("--label-before and --label-after do not go with --split: the builds name the sides");
+    }
+    let fold = args.read.options(&args.by, true).fold;
+    let (inputs, spin, sleep) = super::fleet::split_inputs(&args.before, split, &fold)?;
+    // The user's --spin and --sleep win over the dataset's classes.
+    let named = |category: &String| {
+        let flags = args.classes.spin.iter().chain(&args.classes.sleep);
+        flags
+            .clone()
+            .any(|flag| flag.eq_ignore_ascii_case(category))
+    };
+    let with_flags = |flags: &[String], from_dataset: Vec<String>| -> Vec<String> {
+        let kept = from_dataset.into_iter().filter(|category| !named(category));
+        flags.iter().cloned().chain(kept).collect()
+    };
+    options.classes = crate::engine::ClassMap::with_overrides(
+        &with_flags(&args.classes.spin, spin),
+        &with_flags(&args.classes.sleep, sleep),
+    );
+    Ok(inputs)
+}
+
+#[cfg(not(feature = "parquet"))]
+fn split_inputs(
+    _args: &DiffArgs,
+    _split: &crate::cli::Split,
+    _options: &mut crate::engine::diff::DiffOptions,
+) -> Result<Vec<InputFacts>> {
+    bail!(
+        "--split reads a dataset's Parquet: this contend was built without it (cargo's `parquet` feature)"
+    )
 }
 
 /// 1 when a watched metric regressed, or (with `--fail-inconclusive`)

@@ -27,6 +27,9 @@ const EXPORT_TOP: usize = 0;
 /// Runs the export. The output file appears only when everything was
 /// written; a failure leaves none.
 pub fn run(args: &ExportArgs) -> Result<Exit> {
+    if let Some(dir) = &args.dataset {
+        return dataset(args, dir);
+    }
     check_combination(args)?;
     let options = WriterOptions {
         format: args.format,
@@ -55,6 +58,17 @@ pub fn run(args: &ExportArgs) -> Result<Exit> {
     }
     notes.print();
     Ok(Exit::Ok)
+}
+
+/// `--dataset DIR`: a fleet's dataset, where Parquet is built in.
+#[cfg(feature = "parquet")]
+fn dataset(args: &ExportArgs, dir: &std::path::Path) -> Result<Exit> {
+    super::fleet::export(args, dir)
+}
+
+#[cfg(not(feature = "parquet"))]
+fn dataset(_args: &ExportArgs, _dir: &std::path::Path) -> Result<Exit> {
+    bail!("--dataset writes Parquet: this contend was built without it (cargo's `parquet` feature)")
 }
 
 /// `--what groups` or `samples`: reads every input, then writes.

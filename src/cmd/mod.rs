@@ -5,6 +5,8 @@
 pub mod completions;
 pub mod diff;
 pub mod export;
+#[cfg(feature = "parquet")]
+pub mod fleet;
 pub mod follow;
 pub mod man;
 pub mod plot;

@@ -18,6 +18,9 @@ const REPORT_TOP: usize = 20;
 
 /// Runs the report.
 pub fn run(args: &ReportArgs) -> Result<Exit> {
+    if let Some(dir) = dataset_folder(&args.input.inputs) {
+        return fleet(args, dir);
+    }
     if args.follow {
         return super::follow::run(args);
     }
@@ -25,6 +28,29 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
     let inputs = read_inputs(&args.input, &args.analysis.by)?;
     show(args, &inputs)?;
     Ok(Exit::Ok)
+}
+
+/// The folder of a dataset when it is the one input (`report DIR`); a
+/// folder among other inputs is refused by the reader as not a trace.
+fn dataset_folder(inputs: &[std::path::PathBuf]) -> Option<&std::path::Path> {
+    match inputs {
+        [dir] if crate::dataset::is_dataset(dir) => Some(dir),
+        _ => None,
+    }
+}
+
+#[cfg(feature = "parquet")]
+fn fleet(args: &ReportArgs, dir: &std::path::Path) -> Result<Exit> {
+    super::fleet::report(args, dir)
+}
+
+#[cfg(not(feature = "parquet"))]
+fn fleet(_args: &ReportArgs, dir: &std::path::Path) -> Result<Exit> {
+    anyhow::bail!(
+        "{}: a folder is a fleet's dataset, read with Parquet: this contend was built \
+         without it (cargo's `parquet` feature)",
+        dir.display()
+    )
 }
 
 /// Prints the report of `inputs` as `args` ask, then its warnings and the

@@ -5,6 +5,7 @@
 pub mod classes;
 pub mod diff;
 pub mod effect;
+pub mod fleet;
 pub mod holders;
 pub mod live;
 pub mod model;

@@ -7,6 +7,7 @@ pub mod cells;
 pub mod csv;
 pub mod diff;
 pub mod flame;
+pub mod fleet;
 pub mod histogram;
 pub mod holders;
 pub mod human;
