@@ -53,7 +53,7 @@ pub fn input_hash<T: std::hash::Hash + ?Sized>(value: &T) -> u64 {
 /// The position in `items` of the item whose key (`key_of`) is `key`,
 /// found through `index`: the items' positions by their keys' hashes, 4
 /// bytes an entry where a map would keep each key again.
-pub fn find_position<T, K: std::hash::Hash + Eq>(
+pub fn find_position<T, K: std::hash::Hash + Eq + ?Sized>(
     index: &hashbrown::HashTable<u32>,
     items: &[T],
     key: &K,
@@ -66,7 +66,7 @@ pub fn find_position<T, K: std::hash::Hash + Eq>(
 
 /// [`find_position`], or the position of `make()` pushed onto `items`
 /// and indexed when no item has the key.
-pub fn position_or_push<T, K: std::hash::Hash + Eq>(
+pub fn position_or_push<T, K: std::hash::Hash + Eq + ?Sized>(
     index: &mut hashbrown::HashTable<u32>,
     items: &mut Vec<T>,
     key: &K,

@@ -104,6 +104,13 @@ fn fleet_of(dir: &Path, hosts: u64, build: &str) -> PathBuf {
     dataset
 }
 
+/// `contend export --format parquet --dataset DATASET ARGS...`.
+fn export_into(dataset: &str, args: &[&str]) -> crate::util::Run {
+    let mut all = vec!["export", "--format", "parquet", "--dataset", dataset];
+    all.extend(args);
+    run(&all)
+}
+
 fn json_of(args: &[&str]) -> Value {
     let report = run(args);
     assert_eq!(report.code, 0, "{}", report.stderr);
@@ -297,15 +304,13 @@ fn the_seed_reads_the_same_through_a_dataset() {
         fs::copy(SEED, build.join(format!("{host}.txt"))).unwrap();
     }
     let dataset = dir.join("fleet");
-    let export = run(&[
-        "export",
-        "--format",
-        "parquet",
-        "--dataset",
+    let export = export_into(
         dataset.to_str().unwrap(),
-        build.join("alpha.txt").to_str().unwrap(),
-        build.join("beta.txt").to_str().unwrap(),
-    ]);
+        &[
+            build.join("alpha.txt").to_str().unwrap(),
+            build.join("beta.txt").to_str().unwrap(),
+        ],
+    );
     assert_eq!(export.code, 0, "{}", export.stderr);
     assert_eq!(
         export.stderr,
@@ -364,18 +369,10 @@ fn percentiles_merge_across_hosts_as_across_inputs() {
     ];
     let dataset = dir.join("fleet");
     for (host, capture) in ["a", "b"].iter().zip(captures) {
-        let export = run(&[
-            "export",
-            "--format",
-            "parquet",
-            "--dataset",
+        let export = export_into(
             dataset.to_str().unwrap(),
-            "--host",
-            host,
-            "--build",
-            "x",
-            capture,
-        ]);
+            &["--host", host, "--build", "x", capture],
+        );
         assert_eq!(export.code, 0, "{}", export.stderr);
     }
     let fleet = json_of(&[
@@ -426,46 +423,21 @@ fn a_failed_export_leaves_the_dataset_as_it_was() {
         "Running 1ms\ndur category symbol caller\n12x4 kernel kernel_lock reaper\n",
     )
     .unwrap();
-    let export = run(&[
-        "export",
-        "--format",
-        "parquet",
-        "--dataset",
+    let export = export_into(
         dataset.to_str().unwrap(),
-        "--build",
-        "b",
-        SEED,
-        bad.to_str().unwrap(),
-    ]);
+        &["--build", "b", SEED, bad.to_str().unwrap()],
+    );
     assert_eq!(export.code, 2);
     assert!(export.stderr.contains("bad.txt:3:"), "{}", export.stderr);
     // The folder this run made is gone again: no partition, no staging.
     assert!(!dataset.exists());
 
     // A partition already there is refused before anything is read.
-    let first = run(&[
-        "export",
-        "--format",
-        "parquet",
-        "--dataset",
-        dataset.to_str().unwrap(),
-        "--build",
-        "b",
-        SEED,
-    ]);
+    let first = export_into(dataset.to_str().unwrap(), &["--build", "b", SEED]);
     assert_eq!(first.code, 0, "{}", first.stderr);
     let part = dataset.join("host=openbsd-reaper-make-j32/build=b/part-0.parquet");
     let before = fs::read(&part).unwrap();
-    let again = run(&[
-        "export",
-        "--format",
-        "parquet",
-        "--dataset",
-        dataset.to_str().unwrap(),
-        "--build",
-        "b",
-        SEED,
-    ]);
+    let again = export_into(dataset.to_str().unwrap(), &["--build", "b", SEED]);
     assert_eq!(again.code, 2);
     assert_eq!(
         again.stderr,
@@ -686,4 +658,46 @@ fn two_builds_compare_across_hosts_with_hosts_as_samples() {
         missing.stderr,
         format!("contend: {dir_arg}: no host of build v3 (its builds: v1, v2)\n")
     );
+}
+
+#[test]
+fn hosts_named_with_control_characters_reach_no_terminal_raw() {
+    let dir = scratch_dir("fleet_hostile");
+    let dataset = dir.join("fleet");
+    let host = "evil\x1b]0;pwned\x07";
+    let export = export_into(
+        dataset.to_str().unwrap(),
+        &["--host", host, "--build", "b|1", SEED],
+    );
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    // One path component, escaped as Hive escapes it.
+    assert!(
+        dataset
+            .join("host=evil%1B%5D0%3Bpwned%07/build=b%7C1/part-0.parquet")
+            .is_file()
+    );
+    let terminal = run(&["report", dataset.to_str().unwrap()]);
+    assert!(
+        terminal.stdout.contains("evil\\u{1b}]0;pwned\\u{7}"),
+        "{}",
+        terminal.stdout
+    );
+    assert!(!terminal.stdout.contains('\x1b') && !terminal.stdout.contains('\x07'));
+    let markdown = run(&["report", dataset.to_str().unwrap(), "--format", "markdown"]);
+    assert!(
+        markdown
+            .stdout
+            .starts_with("**Fleet of 1 host (build b\\|1): spin is 65.1 %"),
+        "{}",
+        markdown.stdout
+    );
+    assert!(
+        markdown.stdout.contains("| b\\|1  |"),
+        "{}",
+        markdown.stdout
+    );
+    // JSON keeps the exact text.
+    let json = json_of(&["report", dataset.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(json["hosts"][0]["host"], host);
+    assert_eq!(json["builds"][0], "b|1");
 }

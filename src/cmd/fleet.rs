@@ -9,7 +9,7 @@ use anyhow::{Result, bail};
 use crate::cli::{ExportArgs, ReportArgs, Split};
 use crate::dataset::write::{Named, Staging, partitions};
 use crate::dataset::{Partition, read};
-use crate::engine::fleet::{FleetBuilder, HostRun};
+use crate::engine::fleet::{FleetBuilder, HostRun, KeyNames};
 use crate::engine::{self, GroupKey, LockClass, SortKey};
 use crate::error::Exit;
 use crate::export::{ExportFormat, What};
@@ -51,11 +51,13 @@ pub fn export(args: &ExportArgs, dir: &Path) -> Result<Exit> {
             let analysis = engine::analyze(std::slice::from_ref(input), &analysis_options)?;
             staging.write_part(partition, input, &analysis)?;
         }
-        // What the notes need of an input, without its keys and waits.
-        inputs.extend(read.drain(..).map(|mut input| {
-            input.keys = Vec::new();
-            input.histograms = Default::default();
-            input
+        // What the notes need of an input, not its keys, names and waits:
+        // a thousand hosts' inputs are not held at once.
+        inputs.extend(read.drain(..).map(|input| InputFacts {
+            label: input.label,
+            stats: input.stats,
+            stripped_offsets: input.stripped_offsets,
+            ..InputFacts::default()
         }));
     }
     let moved = staging.commit()?;
@@ -150,7 +152,8 @@ pub fn report(args: &ReportArgs, dir: &Path) -> Result<Exit> {
     let by = crate::cli::unique_keys(&args.analysis.by);
     let mut builder = FleetBuilder::new(&by);
     for (partition, files) in read::partitions(dir, |_| true)? {
-        builder.add(read::read_run(&partition, &files)?);
+        let run = read::read_run(&partition, &files, builder.names_mut())?;
+        builder.add(run);
     }
     let fleet = builder.finish(args.analysis.top.unwrap_or(FLEET_TOP));
     let style = Style {
@@ -221,6 +224,7 @@ pub fn split_inputs(
     fold: &Fold,
 ) -> Result<(Vec<InputFacts>, Vec<String>, Vec<String>)> {
     let mut classes: BTreeMap<String, LockClass> = BTreeMap::new();
+    let mut names = KeyNames::default();
     let mut inputs = Vec::new();
     for build in [&split.before, &split.after] {
         let partitions = read::partitions(dir, |partition| partition.build == *build)?;
@@ -237,11 +241,12 @@ pub fn split_inputs(
         }
         let mut builder = FactsBuilder::new(build, fold);
         for (partition, files) in partitions {
-            let run = read::read_run(&partition, &files)?;
-            host_as_sample(&run, &mut builder)
+            let run = read::read_run(&partition, &files, &mut names)?;
+            host_as_sample(&run, &names, &mut builder)
                 .map_err(|err| anyhow::anyhow!("{}: {err}", dir.display()))?;
             for lock in &run.locks {
-                classes.insert(lock.keys[0].clone(), lock.figures.class);
+                let category = names.name(lock.keys[0]).unwrap_or_default();
+                classes.insert(category.to_string(), lock.figures.class);
             }
         }
         inputs.push(builder.finish(ParseStats::default()));
@@ -258,7 +263,7 @@ pub fn split_inputs(
 
 /// One host's run as one sample: its Running and off-CPU time as states,
 /// each of its lock keys as a row of its waits.
-fn host_as_sample(run: &HostRun, sink: &mut dyn Sink) -> Result<(), SinkError> {
+fn host_as_sample(run: &HostRun, names: &KeyNames, sink: &mut dyn Sink) -> Result<(), SinkError> {
     let totals = &run.totals;
     let mut states = Vec::new();
     if let Some(ns) = totals.running_ns {
@@ -280,9 +285,9 @@ fn host_as_sample(run: &HostRun, sink: &mut dyn Sink) -> Result<(), SinkError> {
             dur_ns: figures.total_ns.unwrap_or(0),
             count: figures.events.unwrap_or(figures.rows),
             max_ns: figures.max_ns.unwrap_or(0),
-            category: &lock.keys[0],
-            symbol: &lock.keys[1],
-            caller: &lock.keys[2],
+            category: names.name(lock.keys[0]).unwrap_or_default(),
+            symbol: names.name(lock.keys[1]).unwrap_or_default(),
+            caller: names.name(lock.keys[2]).unwrap_or_default(),
             waits: match (figures.total_ns, figures.events) {
                 (None, _) => RowWaits::Untimed,
                 (Some(_), Some(_)) => RowWaits::Counted,

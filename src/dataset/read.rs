@@ -15,8 +15,9 @@ use polars_io::parquet::read::ParquetReader;
 use super::{Partition, VERSION, record};
 use crate::distribution::{Histogram, StoredBucket};
 use crate::engine::LockClass;
-use crate::engine::fleet::{HostLock, HostRun, LockFigures, SampleTimes};
+use crate::engine::fleet::{HostLock, HostRun, KeyIds, KeyNames, LockFigures, SampleTimes};
 use crate::error::{InputError, Result};
+use crate::hashing::InputMap;
 use crate::refuse;
 
 /// The text columns a fleet report reads.
@@ -54,10 +55,19 @@ pub fn partitions(
     Ok(by_partition)
 }
 
+/// Folder levels walked below the dataset's (its partitions are two): a
+/// symlink that leads back up cannot walk forever.
+const MAX_DEPTH: usize = 8;
+
 /// The `.parquet` files under `dir`, sorted; folders and files whose
 /// names start with `.` or `_` are skipped, as Spark and Hive skip them
-/// (an export's staging folder among them).
+/// (an export's staging folder among them). Symlinks are followed: a
+/// dataset gathered from several machines' exports may link their hosts.
 fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    walk_below(dir, files, MAX_DEPTH)
+}
+
+fn walk_below(dir: &Path, files: &mut Vec<PathBuf>, depth: usize) -> std::io::Result<()> {
     let mut entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(std::fs::DirEntry::file_name);
     for entry in entries {
@@ -67,8 +77,10 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
             continue;
         }
         let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            walk(&path, files)?;
+        if path.is_dir() {
+            if depth > 0 {
+                walk_below(&path, files, depth - 1)?;
+            }
         } else if name.ends_with(".parquet") {
             files.push(path);
         }
@@ -76,18 +88,25 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Reads one partition's part files into its run.
-pub fn read_run(partition: &Partition, files: &[PathBuf]) -> Result<HostRun> {
+/// Reads one partition's part files into its run, its keys named in
+/// `names`.
+pub fn read_run(partition: &Partition, files: &[PathBuf], names: &mut KeyNames) -> Result<HostRun> {
     let mut run = HostRun {
         partition: partition.clone(),
         parts: files.len(),
         ..HostRun::default()
     };
-    let mut locks: BTreeMap<[String; 3], LockFigures> = BTreeMap::new();
+    let mut locks: InputMap<KeyIds, LockFigures> = InputMap::default();
     for file in files {
         let name = file.display().to_string();
         let frame = read_frame(file, &name)?;
-        add_records(&frame, &name, &mut run, &mut locks)?;
+        let mut file_records = FileRecords {
+            name: &name,
+            run: &mut run,
+            locks: &mut locks,
+            names,
+        };
+        file_records.add(&frame)?;
     }
     run.locks = locks
         .into_iter()
@@ -197,132 +216,132 @@ impl<'f> Columns<'f> {
         self.numbers[column].and_then(|values| values.get(row))
     }
 
-    fn keys(&self, row: usize) -> Option<[String; 3]> {
+    fn keys(&self, row: usize, names: &mut KeyNames) -> Option<KeyIds> {
         let [category, symbol, caller] = self.keys;
         Some([
-            category.get(row)?.to_string(),
-            symbol.get(row)?.to_string(),
-            caller.get(row)?.to_string(),
+            names.id(category.get(row)?),
+            names.id(symbol.get(row)?),
+            names.id(caller.get(row)?),
         ])
     }
 }
 
-/// Adds a file's records to the run: its samples' times, its locks, the
-/// buckets of their single waits.
-fn add_records(
-    frame: &DataFrame,
-    name: &str,
-    run: &mut HostRun,
-    locks: &mut BTreeMap<[String; 3], LockFigures>,
-) -> Result<()> {
-    let columns = Columns::of(frame, name)?;
-    let bad = |row: usize, what: &str| -> crate::error::Error {
-        InputError::whole(name, format!("record {}: {what}", row + 1)).into()
-    };
-    let mut buckets: Vec<([String; 3], StoredBucket)> = Vec::new();
-    let mut bounds: BTreeMap<[String; 3], (u64, u64)> = BTreeMap::new();
-    for row in 0..frame.height() {
-        match columns.number(at::DATASET_VERSION, row) {
-            Some(VERSION) => {}
-            Some(other) => refuse!(
-                "{name}: dataset version {other}; this contend reads version {VERSION} (a \
+/// What one file's records go into.
+struct FileRecords<'r> {
+    name: &'r str,
+    run: &'r mut HostRun,
+    locks: &'r mut InputMap<KeyIds, LockFigures>,
+    names: &'r mut KeyNames,
+}
+
+impl FileRecords<'_> {
+    /// Adds a file's records to the run: its samples' times, its locks,
+    /// the buckets of their single waits.
+    fn add(&mut self, frame: &DataFrame) -> Result<()> {
+        let name = self.name;
+        let columns = Columns::of(frame, name)?;
+        let bad = |row: usize, what: &str| -> crate::error::Error {
+            InputError::whole(name, format!("record {}: {what}", row + 1)).into()
+        };
+        let mut buckets: Vec<(KeyIds, StoredBucket)> = Vec::new();
+        let mut bounds: InputMap<KeyIds, (u64, u64)> = InputMap::default();
+        for row in 0..frame.height() {
+            match columns.number(at::DATASET_VERSION, row) {
+                Some(VERSION) => {}
+                Some(other) => refuse!(
+                    "{name}: dataset version {other}; this contend reads version {VERSION} (a \
                  newer contend wrote it)"
-            ),
-            None => return Err(bad(row, "no dataset_version")),
-        }
-        match columns.record.get(row) {
-            Some(record::SAMPLE) => {
-                run.samples += 1;
-                run.totals.add_sample(SampleTimes {
-                    running_ns: columns.number(at::RUNNING_NS, row),
-                    off_cpu_ns: columns.number(at::OFF_CPU_NS, row),
-                    spin_ns: columns.number(at::SPIN_NS, row).unwrap_or(0),
-                    kernel_lock_ns: columns.number(at::KERNEL_LOCK_NS, row).unwrap_or(0),
-                    sleep_wait_ns: columns.number(at::SLEEP_WAIT_NS, row).unwrap_or(0),
-                });
+                ),
+                None => return Err(bad(row, "no dataset_version")),
             }
-            Some(record::GROUP) => {
-                let keys = columns
-                    .keys(row)
-                    .ok_or_else(|| bad(row, "a group without keys"))?;
-                let class = columns
-                    .class
-                    .get(row)
-                    .and_then(LockClass::from_name)
-                    .ok_or_else(|| bad(row, "a group without a class"))?;
-                if let (Some(min), Some(max)) = (
-                    columns.number(at::WAIT_MIN_NS, row),
-                    columns.number(at::WAIT_MAX_NS, row),
-                ) {
-                    bounds.insert(keys.clone(), (min, max));
+            match columns.record.get(row) {
+                Some(record::SAMPLE) => {
+                    self.run.samples += 1;
+                    self.run.totals.add_sample(SampleTimes {
+                        running_ns: columns.number(at::RUNNING_NS, row),
+                        off_cpu_ns: columns.number(at::OFF_CPU_NS, row),
+                        spin_ns: columns.number(at::SPIN_NS, row).unwrap_or(0),
+                        kernel_lock_ns: columns.number(at::KERNEL_LOCK_NS, row).unwrap_or(0),
+                        sleep_wait_ns: columns.number(at::SLEEP_WAIT_NS, row).unwrap_or(0),
+                    });
                 }
-                let figures = LockFigures {
-                    class,
-                    total_ns: columns.number(at::TOTAL_NS, row),
-                    spin_ns: columns.number(at::SPIN_NS, row).unwrap_or(0),
-                    rows: columns.number(at::ROWS, row).unwrap_or(0),
-                    events: columns.number(at::EVENTS, row),
-                    max_ns: columns.number(at::MAX_NS, row),
-                    waits: None,
-                };
-                merge_lock(locks, keys, figures);
+                Some(record::GROUP) => {
+                    let keys = columns
+                        .keys(row, self.names)
+                        .ok_or_else(|| bad(row, "a group without keys"))?;
+                    let class = columns
+                        .class
+                        .get(row)
+                        .and_then(LockClass::from_name)
+                        .ok_or_else(|| bad(row, "a group without a class"))?;
+                    if let (Some(min), Some(max)) = (
+                        columns.number(at::WAIT_MIN_NS, row),
+                        columns.number(at::WAIT_MAX_NS, row),
+                    ) {
+                        bounds.insert(keys, (min, max));
+                    }
+                    let figures = LockFigures {
+                        class,
+                        total_ns: columns.number(at::TOTAL_NS, row),
+                        spin_ns: columns.number(at::SPIN_NS, row).unwrap_or(0),
+                        rows: columns.number(at::ROWS, row).unwrap_or(0),
+                        events: columns.number(at::EVENTS, row),
+                        max_ns: columns.number(at::MAX_NS, row),
+                        waits: None,
+                    };
+                    merge_lock(self.locks, keys, figures);
+                }
+                Some(record::BUCKET) => {
+                    let keys = columns
+                        .keys(row, self.names)
+                        .ok_or_else(|| bad(row, "a bucket without keys"))?;
+                    let number = |column: usize| {
+                        columns.number(column, row).ok_or_else(|| {
+                            bad(row, &format!("a bucket without {}", NUMBERS[column]))
+                        })
+                    };
+                    let index = u16::try_from(number(at::BUCKET)?)
+                        .map_err(|_| bad(row, "a bucket number past 65535"))?;
+                    buckets.push((
+                        keys,
+                        StoredBucket {
+                            index,
+                            low_ns: number(at::BUCKET_LOW_NS)?,
+                            high_ns: number(at::BUCKET_HIGH_NS)?,
+                            count: number(at::BUCKET_COUNT)?,
+                            sum_ns: number(at::BUCKET_SUM_NS)?,
+                        },
+                    ));
+                }
+                // A record of a kind a later version adds: not this reader's.
+                _ => {}
             }
-            Some(record::BUCKET) => {
-                let keys = columns
-                    .keys(row)
-                    .ok_or_else(|| bad(row, "a bucket without keys"))?;
-                let number = |column: usize| {
-                    columns
-                        .number(column, row)
-                        .ok_or_else(|| bad(row, &format!("a bucket without {}", NUMBERS[column])))
-                };
-                let index = u16::try_from(number(at::BUCKET)?)
-                    .map_err(|_| bad(row, "a bucket number past 65535"))?;
-                buckets.push((
-                    keys,
-                    StoredBucket {
-                        index,
-                        low_ns: number(at::BUCKET_LOW_NS)?,
-                        high_ns: number(at::BUCKET_HIGH_NS)?,
-                        count: number(at::BUCKET_COUNT)?,
-                        sum_ns: number(at::BUCKET_SUM_NS)?,
-                    },
-                ));
-            }
-            // A record of a kind a later version adds: not this reader's.
-            _ => {}
         }
+        add_buckets(self.locks, buckets, &bounds).map_err(|what| InputError::whole(name, what))?;
+        Ok(())
     }
-    add_buckets(locks, buckets, &bounds).map_err(|what| InputError::whole(name, what))?;
-    Ok(())
 }
 
 /// The buckets of each key's single waits, as one histogram per key of
 /// this file, merged into the run's.
 fn add_buckets(
-    locks: &mut BTreeMap<[String; 3], LockFigures>,
-    buckets: Vec<([String; 3], StoredBucket)>,
-    bounds: &BTreeMap<[String; 3], (u64, u64)>,
+    locks: &mut InputMap<KeyIds, LockFigures>,
+    buckets: Vec<(KeyIds, StoredBucket)>,
+    bounds: &InputMap<KeyIds, (u64, u64)>,
 ) -> std::result::Result<(), String> {
-    let mut histograms: BTreeMap<[String; 3], Histogram> = BTreeMap::new();
+    let mut histograms: InputMap<KeyIds, Histogram> = InputMap::default();
     for (keys, bucket) in buckets {
         let Some(&(min, max)) = bounds.get(&keys) else {
             return Err(format!(
-                "buckets of {} without its group's wait_min_ns",
-                keys.join(" ")
+                "bucket {} without its group's wait_min_ns",
+                bucket.index
             ));
         };
         histograms
-            .entry(keys.clone())
+            .entry(keys)
             .or_default()
             .add_stored(bucket, min, max)
-            .ok_or_else(|| {
-                format!(
-                    "bucket {} of {} is no bucket contend makes",
-                    bucket.index,
-                    keys.join(" ")
-                )
-            })?;
+            .ok_or_else(|| format!("bucket {} is no bucket contend makes", bucket.index))?;
     }
     for (keys, waits) in histograms {
         if let Some(lock) = locks.get_mut(&keys) {
@@ -335,11 +354,7 @@ fn add_buckets(
     Ok(())
 }
 
-fn merge_lock(
-    locks: &mut BTreeMap<[String; 3], LockFigures>,
-    keys: [String; 3],
-    figures: LockFigures,
-) {
+fn merge_lock(locks: &mut InputMap<KeyIds, LockFigures>, keys: KeyIds, figures: LockFigures) {
     match locks.get_mut(&keys) {
         Some(lock) => lock.merge(figures),
         None => {

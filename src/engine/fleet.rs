@@ -4,14 +4,61 @@
 //! that stand out. Memory: a few numbers per host, and per lock one share
 //! per host it was seen on.
 
-use std::collections::BTreeMap;
-use std::collections::btree_map::Entry;
-
 use serde::Serialize;
 
 use super::{GroupKey, KeyValues, LockClass};
 use crate::dataset::Partition;
 use crate::distribution::Histogram;
+use crate::hashing::{InputMap, position_or_push};
+
+/// A key's id in the fleet's [`KeyNames`]; [`NOT_GROUPED`] for a key
+/// column `--by` leaves out.
+pub type KeyIds = [u32; 3];
+
+/// The id of a key column not grouped on.
+const NOT_GROUPED: u32 = u32::MAX;
+
+/// The names of the fleet's keys, each kept once and known by a 4-byte
+/// id: a thousand hosts of 16 000 keys are compared as numbers, not as
+/// text.
+#[derive(Debug, Default)]
+pub struct KeyNames {
+    index: hashbrown::HashTable<u32>,
+    names: Vec<Box<str>>,
+}
+
+impl KeyNames {
+    /// The id of `name`, a new one if it was not seen.
+    pub fn id(&mut self, name: &str) -> u32 {
+        position_or_push(
+            &mut self.index,
+            &mut self.names,
+            name,
+            |known| &**known,
+            || name.into(),
+        )
+    }
+
+    /// The name of an id.
+    pub fn name(&self, id: u32) -> Option<&str> {
+        self.names.get(id as usize).map(|name| &**name)
+    }
+
+    /// The key values of ids, a column not grouped on absent.
+    fn values(&self, ids: KeyIds) -> KeyValues {
+        let name = |at: usize| self.name(ids[at]).map(str::to_string);
+        KeyValues {
+            category: name(0),
+            symbol: name(1),
+            caller: name(2),
+        }
+    }
+
+    /// The ids' names in key order, for ties: `None` sorts first.
+    fn texts(&self, ids: KeyIds) -> [Option<&str>; 3] {
+        ids.map(|id| self.name(id))
+    }
+}
 
 /// Stand-outs named per lock in the JSON (the count says how many more).
 const STANDOUTS_KEPT: usize = 10;
@@ -56,21 +103,16 @@ pub struct RunTotals {
 impl RunTotals {
     /// Adds one sample's figures.
     pub fn add_sample(&mut self, sample: SampleTimes) {
-        let plus = |sum: Option<u64>, part: Option<u64>| match part {
-            None => sum,
-            Some(part) => Some(sum.unwrap_or(0).saturating_add(part)),
-        };
-        self.running_ns = plus(self.running_ns, sample.running_ns);
-        self.off_cpu_ns = plus(self.off_cpu_ns, sample.off_cpu_ns);
-        self.spin_ns = self.spin_ns.saturating_add(sample.spin_ns);
-        self.kernel_lock_ns = self.kernel_lock_ns.saturating_add(sample.kernel_lock_ns);
-        self.sleep_wait_ns = self.sleep_wait_ns.saturating_add(sample.sleep_wait_ns);
-        if sample.running_ns.is_some() {
-            self.spin_known_ns = self.spin_known_ns.saturating_add(sample.spin_ns);
-            self.kernel_lock_known_ns = self
-                .kernel_lock_known_ns
-                .saturating_add(sample.kernel_lock_ns);
-        }
+        let known = |ns: u64| if sample.running_ns.is_some() { ns } else { 0 };
+        self.add(&RunTotals {
+            running_ns: sample.running_ns,
+            off_cpu_ns: sample.off_cpu_ns,
+            spin_ns: sample.spin_ns,
+            spin_known_ns: known(sample.spin_ns),
+            kernel_lock_ns: sample.kernel_lock_ns,
+            kernel_lock_known_ns: known(sample.kernel_lock_ns),
+            sleep_wait_ns: sample.sleep_wait_ns,
+        });
     }
 
     /// Adds another run's totals.
@@ -119,8 +161,8 @@ pub struct SampleTimes {
 /// One lock key of a host's run.
 #[derive(Debug, Clone)]
 pub struct HostLock {
-    /// Category, symbol, caller.
-    pub keys: [String; 3],
+    /// Category, symbol, caller, by their ids in the fleet's names.
+    pub keys: KeyIds,
     /// Its figures.
     pub figures: LockFigures,
 }
@@ -195,27 +237,50 @@ pub struct Fleet {
     pub by: Vec<GroupKey>,
 }
 
+/// The time of a run, or of the whole fleet, as the JSON gives it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimeFigures {
+    /// Samples read.
+    pub samples: u64,
+    /// Running; null when no sample has it.
+    pub running_ns: Option<u64>,
+    /// Off-CPU.
+    pub off_cpu_ns: Option<u64>,
+    /// Spin-class waits.
+    pub spin_ns: u64,
+    /// Spin over Running (the waits of samples without Running left out).
+    pub spin_share: Option<f64>,
+    /// kernel_lock waits.
+    pub kernel_lock_ns: u64,
+    /// kernel_lock over Running.
+    pub kernel_lock_share: Option<f64>,
+    /// Sleep-class waits.
+    pub sleep_wait_ns: u64,
+}
+
+impl TimeFigures {
+    fn of(totals: &RunTotals, samples: u64) -> Self {
+        TimeFigures {
+            samples,
+            running_ns: totals.running_ns,
+            off_cpu_ns: totals.off_cpu_ns,
+            spin_ns: totals.spin_ns,
+            spin_share: totals.spin_share(),
+            kernel_lock_ns: totals.kernel_lock_ns,
+            kernel_lock_share: totals.kernel_lock_share(),
+            sleep_wait_ns: totals.sleep_wait_ns,
+        }
+    }
+}
+
 /// The fleet's figures.
 #[derive(Debug, Clone, Serialize)]
 pub struct FleetTotal {
     /// Hosts' builds read (partitions).
     pub hosts: usize,
-    /// Samples over every host.
-    pub samples: u64,
-    /// Running over every host; null when none has it.
-    pub running_ns: Option<u64>,
-    /// Off-CPU over every host.
-    pub off_cpu_ns: Option<u64>,
-    /// Spin-class waits.
-    pub spin_ns: u64,
-    /// Spin over Running, fleet-wide (samples without Running left out).
-    pub spin_share: Option<f64>,
-    /// kernel_lock waits.
-    pub kernel_lock_ns: u64,
-    /// kernel_lock over Running, fleet-wide.
-    pub kernel_lock_share: Option<f64>,
-    /// Sleep-class waits.
-    pub sleep_wait_ns: u64,
+    /// Their time, summed.
+    #[serde(flatten)]
+    pub figures: TimeFigures,
     /// How the hosts' spin shares spread.
     pub host_spin_share: Spread,
     /// How the hosts' kernel_lock shares spread.
@@ -257,22 +322,9 @@ pub struct HostSummary {
     pub build: String,
     /// Part files (inputs) exported for it.
     pub parts: usize,
-    /// Its samples.
-    pub samples: u64,
-    /// Running.
-    pub running_ns: Option<u64>,
-    /// Off-CPU.
-    pub off_cpu_ns: Option<u64>,
-    /// Spin-class waits.
-    pub spin_ns: u64,
-    /// Spin over Running.
-    pub spin_share: Option<f64>,
-    /// kernel_lock waits.
-    pub kernel_lock_ns: u64,
-    /// kernel_lock over Running.
-    pub kernel_lock_share: Option<f64>,
-    /// Sleep-class waits.
-    pub sleep_wait_ns: u64,
+    /// Its time.
+    #[serde(flatten)]
+    pub figures: TimeFigures,
     /// Its lock of most wait, at the fleet's `--by`.
     pub top_lock: Option<KeyValues>,
     /// That lock's wait.
@@ -327,13 +379,15 @@ pub struct FleetLock {
 #[derive(Debug, Default)]
 pub struct FleetBuilder {
     by: Vec<GroupKey>,
+    /// The names of every key read.
+    names: KeyNames,
     /// Each host's run (its locks taken out) and its top lock.
     hosts: Vec<(HostRun, Option<TopLock>)>,
-    locks: BTreeMap<KeyValues, LockSum>,
+    locks: InputMap<KeyIds, LockSum>,
 }
 
 /// A host's lock of most wait, and that wait.
-type TopLock = (KeyValues, Option<u64>);
+type TopLock = (KeyIds, Option<u64>);
 
 /// A lock's figures so far.
 #[derive(Debug)]
@@ -358,48 +412,80 @@ impl FleetBuilder {
         }
     }
 
-    /// Adds one host's build.
+    /// The names keys are read into, as ids.
+    pub fn names_mut(&mut self) -> &mut KeyNames {
+        &mut self.names
+    }
+
+    /// Adds one host's build (its keys ids of [`FleetBuilder::names_mut`]).
     pub fn add(&mut self, mut run: HostRun) {
         let index = self.hosts.len() as u32;
-        let mut locks: BTreeMap<KeyValues, LockFigures> = BTreeMap::new();
-        for lock in std::mem::take(&mut run.locks) {
-            let keys = self.project(&lock.keys);
-            match locks.get_mut(&keys) {
-                Some(sum) => sum.merge(lock.figures),
-                None => {
-                    locks.insert(keys, lock.figures);
-                }
-            }
+        let locks = self.projected(std::mem::take(&mut run.locks));
+        let names = &self.names;
+        let order = |a: &(KeyIds, LockFigures), b: &(KeyIds, LockFigures)| {
+            by_wait(&a.1, &b.1).then_with(|| names.texts(a.0).cmp(&names.texts(b.0)))
+        };
+        // The host's five locks of most wait, without sorting them all.
+        let mut ranked: Vec<(KeyIds, &LockFigures)> = Vec::new();
+        if !locks.is_empty() {
+            let mut order_of: Vec<usize> = (0..locks.len()).collect();
+            let cut = HOST_TOP.min(locks.len()) - 1;
+            order_of.select_nth_unstable_by(cut, |&a, &b| order(&locks[a], &locks[b]));
+            order_of.truncate(cut + 1);
+            order_of.sort_unstable_by(|&a, &b| order(&locks[a], &locks[b]));
+            ranked = order_of
+                .iter()
+                .map(|&at| (locks[at].0, &locks[at].1))
+                .collect();
         }
-        let mut ranked: Vec<(&KeyValues, &LockFigures)> = locks.iter().collect();
-        ranked.sort_by(|a, b| by_wait(a.1, b.1).then_with(|| a.0.cmp(b.0)));
-        let top = ranked
-            .first()
-            .map(|(keys, lock)| ((*keys).clone(), lock.total_ns));
-        let top5: Vec<KeyValues> = ranked
-            .iter()
-            .take(HOST_TOP)
-            .map(|(keys, _)| (*keys).clone())
-            .collect();
+        let top = ranked.first().map(|(keys, lock)| (*keys, lock.total_ns));
+        let top5: Vec<KeyIds> = ranked.iter().map(|(keys, _)| *keys).collect();
         for (keys, lock) in locks {
             let in_top5 = top5.contains(&keys);
-            match self.locks.entry(keys) {
-                Entry::Occupied(mut sum) => sum.get_mut().add(index, lock, in_top5),
-                Entry::Vacant(slot) => {
-                    slot.insert(LockSum::of(index, lock, in_top5));
+            match self.locks.get_mut(&keys) {
+                Some(sum) => sum.add(index, lock, in_top5),
+                None => {
+                    self.locks.insert(keys, LockSum::of(index, lock, in_top5));
                 }
             }
         }
         self.hosts.push((run, top));
     }
 
-    fn project(&self, keys: &[String; 3]) -> KeyValues {
-        let kept = |key: GroupKey, at: usize| self.by.contains(&key).then(|| keys[at].clone());
-        KeyValues {
-            category: kept(GroupKey::Category, 0),
-            symbol: kept(GroupKey::Symbol, 1),
-            caller: kept(GroupKey::Caller, 2),
+    /// A host's locks at `--by`: those of keys that differ only in a
+    /// column left out summed (at every key, they are the locks as read).
+    fn projected(&self, locks: Vec<HostLock>) -> Vec<(KeyIds, LockFigures)> {
+        if self.by.len() == 3 {
+            return locks
+                .into_iter()
+                .map(|lock| (lock.keys, lock.figures))
+                .collect();
         }
+        let mut summed: InputMap<KeyIds, LockFigures> = InputMap::default();
+        for lock in locks {
+            match summed.get_mut(&self.project(lock.keys)) {
+                Some(sum) => sum.merge(lock.figures),
+                None => {
+                    summed.insert(self.project(lock.keys), lock.figures);
+                }
+            }
+        }
+        summed.into_iter().collect()
+    }
+
+    fn project(&self, keys: KeyIds) -> KeyIds {
+        let kept = |key: GroupKey, at: usize| {
+            if self.by.contains(&key) {
+                keys[at]
+            } else {
+                NOT_GROUPED
+            }
+        };
+        [
+            kept(GroupKey::Category, 0),
+            kept(GroupKey::Symbol, 1),
+            kept(GroupKey::Caller, 2),
+        ]
     }
 
     /// The fleet's report, its locks cut to `top` (0: all).
@@ -415,14 +501,7 @@ impl FleetBuilder {
         let standout_hosts = standouts(&spin_shares);
         let fleet = FleetTotal {
             hosts: self.hosts.len(),
-            samples,
-            running_ns: totals.running_ns,
-            off_cpu_ns: totals.off_cpu_ns,
-            spin_ns: totals.spin_ns,
-            spin_share: totals.spin_share(),
-            kernel_lock_ns: totals.kernel_lock_ns,
-            kernel_lock_share: totals.kernel_lock_share(),
-            sleep_wait_ns: totals.sleep_wait_ns,
+            figures: TimeFigures::of(&totals, samples),
             host_spin_share: spread(&spin_shares),
             host_kernel_lock_share: spread(&kernel_lock_shares),
             standouts: self.named(&standout_hosts),
@@ -430,7 +509,7 @@ impl FleetBuilder {
         let mut locks: Vec<FleetLock> = self
             .locks
             .iter()
-            .map(|(keys, sum)| self.fleet_lock(keys, sum, &totals))
+            .map(|(keys, sum)| self.fleet_lock(*keys, sum, &totals))
             .collect();
         locks.sort_by(|a, b| {
             (b.total_ns, b.spin_ns)
@@ -465,7 +544,7 @@ impl FleetBuilder {
             .collect()
     }
 
-    fn fleet_lock(&self, keys: &KeyValues, sum: &LockSum, totals: &RunTotals) -> FleetLock {
+    fn fleet_lock(&self, keys: KeyIds, sum: &LockSum, totals: &RunTotals) -> FleetLock {
         // Every host with Running counts: 0 where the lock is not waited on.
         let mut shares: Vec<(u32, f64)> = self.shares(|run| run.totals.running_ns.map(|_| 0.0));
         for (&index, &spin_ns) in sum.spun_on.iter().zip(&sum.spin_ns) {
@@ -481,7 +560,7 @@ impl FleetBuilder {
         let standing_out = standouts(&shares);
         let percentiles = sum.figures.waits.as_ref().and_then(Histogram::percentiles);
         FleetLock {
-            keys: keys.clone(),
+            keys: self.names.values(keys),
             class: sum.figures.class,
             total_ns: sum.figures.total_ns,
             spin_ns: sum.figures.spin_ns,
@@ -532,24 +611,14 @@ impl FleetBuilder {
             .hosts
             .iter()
             .enumerate()
-            .map(|(index, (run, top))| {
-                let totals = &run.totals;
-                HostSummary {
-                    host: run.partition.host.clone(),
-                    build: run.partition.build.clone(),
-                    parts: run.parts,
-                    samples: run.samples,
-                    running_ns: totals.running_ns,
-                    off_cpu_ns: totals.off_cpu_ns,
-                    spin_ns: totals.spin_ns,
-                    spin_share: totals.spin_share(),
-                    kernel_lock_ns: totals.kernel_lock_ns,
-                    kernel_lock_share: totals.kernel_lock_share(),
-                    sleep_wait_ns: totals.sleep_wait_ns,
-                    top_lock: top.as_ref().map(|(keys, _)| keys.clone()),
-                    top_lock_total_ns: top.as_ref().and_then(|(_, total)| *total),
-                    standout: standing_out.iter().any(|(at, _)| *at == index as u32),
-                }
+            .map(|(index, (run, top))| HostSummary {
+                host: run.partition.host.clone(),
+                build: run.partition.build.clone(),
+                parts: run.parts,
+                figures: TimeFigures::of(&run.totals, run.samples),
+                top_lock: top.as_ref().map(|(keys, _)| self.names.values(*keys)),
+                top_lock_total_ns: top.as_ref().and_then(|(_, total)| *total),
+                standout: standing_out.iter().any(|(at, _)| *at == index as u32),
             })
             .collect();
         hosts.sort_by(|a, b| (&a.host, &a.build).cmp(&(&b.host, &b.build)));
@@ -699,22 +768,27 @@ mod tests {
         assert!(standouts(&even).is_empty());
     }
 
-    fn lock(symbol: &str, class: LockClass, ns: u64) -> HostLock {
-        HostLock {
-            keys: ["kernel".into(), symbol.into(), "f".into()],
-            figures: LockFigures {
-                class,
-                total_ns: Some(ns),
-                spin_ns: if class == LockClass::Spin { ns } else { 0 },
-                rows: 1,
-                events: Some(1),
-                max_ns: Some(ns),
-                waits: Some(Histogram::of(ns)),
-            },
-        }
-    }
+    /// A lock of category `kernel` and caller `f`, by its symbol.
+    type Named = (&'static str, LockClass, u64);
 
-    fn run(host: &str, running: u64, locks: Vec<HostLock>) -> HostRun {
+    /// Adds host `host` with `running` ns of Running and these locks.
+    fn add(builder: &mut FleetBuilder, host: &str, running: u64, locks: &[Named]) {
+        let names = builder.names_mut();
+        let locks: Vec<HostLock> = locks
+            .iter()
+            .map(|&(symbol, class, ns)| HostLock {
+                keys: [names.id("kernel"), names.id(symbol), names.id("f")],
+                figures: LockFigures {
+                    class,
+                    total_ns: Some(ns),
+                    spin_ns: if class == LockClass::Spin { ns } else { 0 },
+                    rows: 1,
+                    events: Some(1),
+                    max_ns: Some(ns),
+                    waits: Some(Histogram::of(ns)),
+                },
+            })
+            .collect();
         let spin: u64 = locks.iter().map(|lock| lock.figures.spin_ns).sum();
         let mut totals = RunTotals::default();
         totals.add_sample(SampleTimes {
@@ -722,7 +796,7 @@ mod tests {
             spin_ns: spin,
             ..SampleTimes::default()
         });
-        HostRun {
+        builder.add(HostRun {
             partition: Partition {
                 host: host.into(),
                 build: "b".into(),
@@ -731,31 +805,34 @@ mod tests {
             samples: 1,
             totals,
             locks,
-        }
+        });
     }
 
     #[test]
     fn a_lock_spreads_over_the_hosts_with_zeros_where_absent() {
         let mut builder = FleetBuilder::new(&GroupKey::ALL);
-        builder.add(run(
+        add(
+            &mut builder,
             "a",
             1000,
-            vec![lock("kernel_lock", LockClass::Spin, 600)],
-        ));
-        builder.add(run(
+            &[("kernel_lock", LockClass::Spin, 600)],
+        );
+        add(
+            &mut builder,
             "b",
             1000,
-            vec![lock("kernel_lock", LockClass::Spin, 200)],
-        ));
-        builder.add(run(
+            &[("kernel_lock", LockClass::Spin, 200)],
+        );
+        add(
+            &mut builder,
             "c",
             2000,
-            vec![lock("sched_lock", LockClass::Spin, 100)],
-        ));
+            &[("sched_lock", LockClass::Spin, 100)],
+        );
         let fleet = builder.finish(0);
         assert_eq!(fleet.fleet.hosts, 3);
-        assert_eq!(fleet.fleet.spin_ns, 900);
-        assert_eq!(fleet.fleet.spin_share, Some(900.0 / 4000.0));
+        assert_eq!(fleet.fleet.figures.spin_ns, 900);
+        assert_eq!(fleet.fleet.figures.spin_share, Some(900.0 / 4000.0));
         let kernel_lock = &fleet.locks[0];
         assert_eq!(kernel_lock.keys.symbol.as_deref(), Some("kernel_lock"));
         assert_eq!(kernel_lock.total_ns, Some(800));
@@ -768,30 +845,36 @@ mod tests {
         // Merged single waits: 200 and 600, the median the first.
         assert_eq!(kernel_lock.p50_ns, Some(200));
         assert_eq!(kernel_lock.p99_ns, Some(600));
-        assert_eq!(
-            fleet.hosts[2].top_lock.as_ref().unwrap().symbol.as_deref(),
-            Some("sched_lock")
-        );
+        let top = fleet.hosts[2].top_lock.as_ref().unwrap();
+        assert_eq!(top.symbol.as_deref(), Some("sched_lock"));
     }
 
     #[test]
     fn the_order_of_hosts_does_not_change_the_fleet() {
-        let runs = [
-            run(
+        let hosts: [(&str, u64, &[Named]); 3] = [
+            (
                 "a",
                 1000,
-                vec![
-                    lock("kernel_lock", LockClass::Spin, 600),
-                    lock("vfs", LockClass::Sleep, 50),
+                &[
+                    ("kernel_lock", LockClass::Spin, 600),
+                    ("vfs", LockClass::Sleep, 50),
                 ],
             ),
-            run("b", 3000, vec![lock("kernel_lock", LockClass::Spin, 200)]),
-            run("c", 2000, vec![lock("sched_lock", LockClass::Spin, 100)]),
+            ("b", 3000, &[("kernel_lock", LockClass::Spin, 200)]),
+            (
+                "c",
+                2000,
+                &[
+                    ("sched_lock", LockClass::Spin, 100),
+                    ("vfs", LockClass::Sleep, 50),
+                ],
+            ),
         ];
         let json = |order: [usize; 3]| {
             let mut builder = FleetBuilder::new(&[GroupKey::Symbol]);
             for at in order {
-                builder.add(runs[at].clone());
+                let (host, running, locks) = hosts[at];
+                add(&mut builder, host, running, locks);
             }
             serde_json::to_string(&builder.finish(0)).unwrap()
         };

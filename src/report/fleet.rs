@@ -1,6 +1,7 @@
 //! A fleet's report (`report DIR`): the verdict over every host, the hosts
 //! of most spin, and the locks with how their spin share spreads over the
-//! hosts. Host names and keys came from inputs: shown escaped.
+//! hosts. Host names and keys came from inputs: shown escaped on the
+//! terminal and in Markdown.
 
 use compact_str::format_compact;
 
@@ -14,7 +15,7 @@ use crate::error::Result;
 use crate::export::writer::{RecordWriter, WriterOptions};
 use crate::export::{ExportFormat, Field, Kind, Value};
 use crate::parse::Unit;
-use crate::printable::{markdown, printable};
+use crate::printable::markdown;
 
 /// Hosts listed on the terminal: those of most spin share.
 const HOSTS_SHOWN: usize = 10;
@@ -35,48 +36,62 @@ pub fn render(fleet: &Fleet, format: ReportFormat, style: &Style) -> Result<Stri
     }
 }
 
+/// The terminal or Markdown report. Text from the dataset (hosts, builds,
+/// keys) goes into lines and cells as it is: the table drawer and
+/// [`wrap`] escape it for the terminal, [`markdown`] and the drawer for
+/// Markdown.
 fn text(fleet: &Fleet, style: &Style, as_markdown: bool) -> String {
-    let shown = |text: &str| -> String {
-        if as_markdown {
-            markdown(text).into_owned()
-        } else {
-            printable(text).into_owned()
-        }
-    };
-    let width = style.width.map(usize::from).filter(|_| !as_markdown);
     let mut out = String::new();
-    for line in verdicts(fleet, &shown) {
-        out.push_str(&paint(
-            &wrap(&line, width),
-            style.color && !as_markdown,
-            BOLD,
-        ));
-        out.push_str(if as_markdown { "\n\n" } else { "\n" });
+    for line in verdicts(fleet) {
+        if as_markdown {
+            out.push_str(&format!("**{}**\n\n", markdown(&line)));
+        } else {
+            let width = style.width.map(usize::from);
+            out.push_str(&paint(&wrap(&line, width), style.color, BOLD));
+            out.push('\n');
+        }
     }
-    out.push('\n');
-    let hosts = hosts_table(fleet, &shown);
-    out.push_str(&format!(
-        "Hosts: {} of {}, by spin share\n",
+    if !as_markdown {
+        out.push('\n');
+    }
+    let hosts = hosts_table(fleet);
+    let heading = format!(
+        "Hosts: {} of {}, by spin share",
         hosts.rows.len(),
         fleet.hosts.len()
-    ));
+    );
+    out.push_str(&section_heading(&heading, as_markdown, style));
+    let droppable = ["top lock", "off-CPU", "samples", "build"];
     out.push_str(&render_table(
-        &fitted(hosts, style, &["top lock", "off-CPU"]),
+        &fitted(hosts, style, &droppable),
         style,
         as_markdown,
     ));
     out.push('\n');
-    let locks = locks_table(fleet, &shown);
     let keys: Vec<&str> = fleet.by.iter().map(|key| key.name()).collect();
-    out.push_str(&format!(
-        "\nLocks by {}: top {} of {} by wait over the fleet; spin share over the hosts \
-         with Running (0 where not waited on)\n",
+    let heading = format!(
+        "Locks by {}: top {} of {} by wait over the fleet; spin share over the hosts with \
+         Running (0 where not waited on)",
         keys.join(","),
         fleet.locks.len(),
         fleet.locks_total
-    ));
+    );
+    out.push('\n');
+    out.push_str(&section_heading(&heading, as_markdown, style));
+    // The spread over hosts and who stands out are what a fleet adds.
+    let droppable = [
+        "rows",
+        "max",
+        "p50 wait",
+        "class",
+        "total",
+        "hosts",
+        "spin p90",
+        "stand out",
+    ];
+    let locks = locks_table(fleet);
     out.push_str(&render_table(
-        &fitted(locks, style, &["stand out", "p50 wait", "rows", "max"]),
+        &fitted(locks, style, &droppable),
         style,
         as_markdown,
     ));
@@ -85,6 +100,14 @@ fn text(fleet: &Fleet, style: &Style, as_markdown: bool) -> String {
         return out.replace('µ', "u").replace('…', "~");
     }
     out
+}
+
+fn section_heading(heading: &str, as_markdown: bool, style: &Style) -> String {
+    if as_markdown {
+        format!("### {}\n\n", markdown(heading))
+    } else {
+        format!("{}\n", wrap(heading, style.width.map(usize::from)))
+    }
 }
 
 fn fitted(table: TextTable, style: &Style, droppable: &[&str]) -> TextTable {
@@ -99,22 +122,23 @@ fn fitted(table: TextTable, style: &Style, droppable: &[&str]) -> TextTable {
 }
 
 /// The verdict lines: the fleet's spin, how it spreads, who stands out.
-fn verdicts(fleet: &Fleet, shown: &dyn Fn(&str) -> String) -> Vec<String> {
+fn verdicts(fleet: &Fleet) -> Vec<String> {
     let total = &fleet.fleet;
     let builds = match fleet.builds.as_slice() {
-        [one] => format!("build {}", shown(one)),
+        [one] => format!("build {one}"),
         many => format!("{} builds", many.len()),
     };
+    let hosts = if total.hosts == 1 { "host" } else { "hosts" };
     let mut lines = vec![format!(
-        "Fleet of {} hosts ({builds}): spin is {} of Running, kernel_lock {}.",
+        "Fleet of {} {hosts} ({builds}): spin is {} of Running, kernel_lock {}.",
         total.hosts,
-        percent(total.spin_share),
-        percent(total.kernel_lock_share),
+        percent(total.figures.spin_share),
+        percent(total.figures.kernel_lock_share),
     )];
     let spread = &total.host_spin_share;
     if spread.hosts > 0 {
         lines.push(format!(
-            "Per host: spin share median {}, 90th percentile {} (over {} hosts with Running).",
+            "Per host: spin share median {}, 90th percentile {} (over {} with Running).",
             percent(spread.median),
             percent(spread.p90),
             spread.hosts
@@ -123,30 +147,25 @@ fn verdicts(fleet: &Fleet, shown: &dyn Fn(&str) -> String) -> Vec<String> {
     if !total.standouts.is_empty() {
         lines.push(format!(
             "Standing out: {}.",
-            named_hosts(&total.standouts, STANDOUTS_SHOWN, shown)
+            named_hosts(&total.standouts, STANDOUTS_SHOWN)
         ));
     }
     if fleet.builds.len() > 1 {
         lines.push(format!(
             "The dataset holds builds {}: this report is over all of them; `contend diff DIR \
              --split build=A,B` compares two.",
-            fleet
-                .builds
-                .iter()
-                .map(|build| shown(build))
-                .collect::<Vec<_>>()
-                .join(", ")
+            fleet.builds.join(", ")
         ));
     }
     lines
 }
 
 /// `web017 92.3 %, web101 88.0 % and 3 more`.
-fn named_hosts(hosts: &[HostShare], shown_count: usize, shown: &dyn Fn(&str) -> String) -> String {
+fn named_hosts(hosts: &[HostShare], shown_count: usize) -> String {
     let mut names: Vec<String> = hosts
         .iter()
         .take(shown_count)
-        .map(|host| format!("{} {}", shown(&host.host), percent(Some(host.spin_share))))
+        .map(|host| format!("{} {}", host.host, percent(Some(host.spin_share))))
         .collect();
     if hosts.len() > shown_count {
         names.push(format!("{} more", hosts.len() - shown_count));
@@ -154,12 +173,13 @@ fn named_hosts(hosts: &[HostShare], shown_count: usize, shown: &dyn Fn(&str) -> 
     names.join(", ")
 }
 
-fn hosts_table(fleet: &Fleet, shown: &dyn Fn(&str) -> String) -> TextTable {
+fn hosts_table(fleet: &Fleet) -> TextTable {
     let mut hosts: Vec<&HostSummary> = fleet.hosts.iter().collect();
     hosts.sort_by(|a, b| {
-        b.spin_share
+        b.figures
+            .spin_share
             .unwrap_or(-1.0)
-            .total_cmp(&a.spin_share.unwrap_or(-1.0))
+            .total_cmp(&a.figures.spin_share.unwrap_or(-1.0))
             .then_with(|| (&a.host, &a.build).cmp(&(&b.host, &b.build)))
     });
     hosts.truncate(HOSTS_SHOWN);
@@ -178,17 +198,17 @@ fn hosts_table(fleet: &Fleet, shown: &dyn Fn(&str) -> String) -> TextTable {
         .map(|host| {
             let mark = if host.standout { " !" } else { "" };
             vec![
-                Cell::from(shown(&host.host)),
-                Cell::from(shown(&host.build)),
-                format_compact!("{}", host.samples),
-                maybe_duration(host.running_ns),
-                maybe_duration(host.off_cpu_ns),
-                format_compact!("{}{mark}", percent(host.spin_share)),
-                percent(host.kernel_lock_share),
+                Cell::from(host.host.as_str()),
+                Cell::from(host.build.as_str()),
+                format_compact!("{}", host.figures.samples),
+                maybe_duration(host.figures.running_ns),
+                maybe_duration(host.figures.off_cpu_ns),
+                format_compact!("{}{mark}", percent(host.figures.spin_share)),
+                percent(host.figures.kernel_lock_share),
                 Cell::from(
                     host.top_lock
                         .as_ref()
-                        .map_or("-".to_string(), |keys| shown(&joined(keys, &fleet.by))),
+                        .map_or("-".to_string(), |keys| joined(keys, &fleet.by)),
                 ),
             ]
         })
@@ -207,7 +227,7 @@ fn hosts_table(fleet: &Fleet, shown: &dyn Fn(&str) -> String) -> TextTable {
     }
 }
 
-fn locks_table(fleet: &Fleet, shown: &dyn Fn(&str) -> String) -> TextTable {
+fn locks_table(fleet: &Fleet) -> TextTable {
     let mut header: Vec<String> = vec!["#".into()];
     header.extend(fleet.by.iter().map(|key| key.name().to_string()));
     let columns = [
@@ -230,7 +250,7 @@ fn locks_table(fleet: &Fleet, shown: &dyn Fn(&str) -> String) -> TextTable {
         .locks
         .iter()
         .enumerate()
-        .map(|(at, lock)| lock_cells(at + 1, lock, &fleet.by, shown))
+        .map(|(at, lock)| lock_cells(at + 1, lock, &fleet.by))
         .collect();
     TextTable {
         header,
@@ -240,23 +260,18 @@ fn locks_table(fleet: &Fleet, shown: &dyn Fn(&str) -> String) -> TextTable {
     }
 }
 
-fn lock_cells(
-    rank: usize,
-    lock: &FleetLock,
-    by: &[GroupKey],
-    shown: &dyn Fn(&str) -> String,
-) -> Vec<Cell> {
+fn lock_cells(rank: usize, lock: &FleetLock, by: &[GroupKey]) -> Vec<Cell> {
     let mut cells: Vec<Cell> = vec![format_compact!("{rank}")];
     cells.extend(
         by.iter()
-            .map(|key| Cell::from(shown(lock.keys.get(*key).unwrap_or("")))),
+            .map(|key| Cell::from(lock.keys.get(*key).unwrap_or(""))),
     );
     let standouts = {
         let named: Vec<String> = lock
             .standouts
             .iter()
             .take(STANDOUTS_SHOWN)
-            .map(|host| shown(&host.host))
+            .map(|host| host.host.clone())
             .collect();
         let more = lock.standouts_total.saturating_sub(named.len());
         match (named.is_empty(), more) {
