@@ -701,3 +701,54 @@ fn hosts_named_with_control_characters_reach_no_terminal_raw() {
     assert_eq!(json["hosts"][0]["host"], host);
     assert_eq!(json["builds"][0], "b|1");
 }
+
+#[test]
+fn real_perf_lock_outputs_make_a_fleet_without_running() {
+    let dir = scratch_dir("fleet_real");
+    let dataset = dir.join("fleet");
+    let dataset = dataset.to_str().unwrap();
+    let outputs = [
+        "fixtures/real/perf-lock-contention-lkml-cgroup-aggr.txt",
+        "fixtures/real/perf-lock-contention-lkml-csv-x-comma.txt",
+        "fixtures/real/perf-lock-contention-lkml-csv-x-lock-addr.txt",
+        "fixtures/real/perf-lock-contention-lkml-csv-x-reply-quoted-qp.txt",
+    ];
+    let mut args = vec!["--build", "v6"];
+    args.extend(outputs);
+    let export = export_into(dataset, &args);
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    let terminal = run(&["report", dataset]);
+    assert!(
+        terminal.stdout.starts_with(
+            "Fleet of 4 hosts (build v6): no host has Running totals (thread states), so no \
+             share of the CPU is known: the locks are ranked by their wait.\n"
+        ),
+        "{}",
+        terminal.stdout
+    );
+    // Each lock's wait over the fleet is the sum of what each output's
+    // own report gives it.
+    let fleet = json_of(&["report", dataset, "--format", "json", "--top", "0"]);
+    let mut expected: std::collections::BTreeMap<String, u64> = Default::default();
+    for output in outputs {
+        let one = json_of(&["report", output, "--format", "json", "--top", "0"]);
+        for group in one["groups"].as_array().unwrap() {
+            let key = format!(
+                "{}|{}|{}",
+                group["category"], group["symbol"], group["caller"]
+            );
+            *expected.entry(key).or_default() += group["total_ns"].as_u64().unwrap_or(0);
+        }
+    }
+    let locks = fleet["locks"].as_array().unwrap();
+    assert_eq!(locks.len(), expected.len());
+    for lock in locks {
+        let key = format!("{}|{}|{}", lock["category"], lock["symbol"], lock["caller"]);
+        assert_eq!(
+            lock["total_ns"].as_u64().unwrap_or(0),
+            expected[&key],
+            "{key}"
+        );
+    }
+    assert!(fleet["fleet"]["spin_share"].is_null());
+}

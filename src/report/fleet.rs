@@ -129,11 +129,20 @@ fn verdicts(fleet: &Fleet) -> Vec<String> {
         many => format!("{} builds", many.len()),
     };
     let hosts = if total.hosts == 1 { "host" } else { "hosts" };
+    let headline = if total.figures.running_ns.is_some() {
+        format!(
+            "spin is {} of Running, kernel_lock {}.",
+            percent(total.figures.spin_share),
+            percent(total.figures.kernel_lock_share),
+        )
+    } else {
+        "no host has Running totals (thread states), so no share of the CPU is known: the \
+         locks are ranked by their wait."
+            .to_string()
+    };
     let mut lines = vec![format!(
-        "Fleet of {} {hosts} ({builds}): spin is {} of Running, kernel_lock {}.",
-        total.hosts,
-        percent(total.figures.spin_share),
-        percent(total.figures.kernel_lock_share),
+        "Fleet of {} {hosts} ({builds}): {headline}",
+        total.hosts
     )];
     let spread = &total.host_spin_share;
     if spread.hosts > 0 {
