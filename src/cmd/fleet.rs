@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Result, bail};
 
 use crate::cli::{ExportArgs, ReportArgs, Split};
-use crate::dataset::write::{Named, Staging, partitions};
+use crate::dataset::write::{Staging, partitions};
 use crate::dataset::{Partition, read};
 use crate::engine::fleet::{FleetBuilder, HostRun, KeyNames};
 use crate::engine::{self, GroupKey, LockClass, SortKey};
@@ -30,21 +30,13 @@ const FLEET_TOP: usize = 20;
 pub fn export(args: &ExportArgs, dir: &Path) -> Result<Exit> {
     check_export(args)?;
     let sources = source::sources(&args.input.inputs, &args.input.label)?;
-    let named = partitions(&sources, args.host.as_deref(), args.build.as_deref())?;
-    let targets: Vec<Partition> = named
-        .iter()
-        .map(|(partition, _)| partition.clone())
-        .collect();
+    let targets = partitions(&sources, args.host.as_deref(), args.build.as_deref())?;
     let mut staging = Staging::begin(dir, &targets)?;
     let read_options = args.input.read.options(&GroupKey::ALL, false);
-    let analysis_options = engine::AnalysisOptions {
-        by: GroupKey::ALL.to_vec(),
-        top: 0,
-        sort: SortKey::Total,
-        ..args.analysis.options(0, SortKey::Total)
-    };
+    // check_export made sure: every key, every group.
+    let analysis_options = args.analysis.options(0, SortKey::Total);
     let mut inputs = Vec::new();
-    for (source, (partition, _)) in sources.iter().zip(&named) {
+    for (source, partition) in sources.iter().zip(&targets) {
         let mut read = ingest::read_facts(std::slice::from_ref(source), &read_options)?;
         // A capture is one input per thread: each is a part of the host.
         for input in &read {
@@ -61,7 +53,7 @@ pub fn export(args: &ExportArgs, dir: &Path) -> Result<Exit> {
         }));
     }
     let moved = staging.commit()?;
-    note_naming(&sources, &named);
+    note_naming(args, &sources, &targets);
     if crate::notes::shows(crate::notes::Verbosity::Verbose) {
         crate::notes::say(format_args!(
             "contend: wrote {} partitions of {} inputs into {}",
@@ -117,18 +109,15 @@ fn check_export(args: &ExportArgs) -> Result<()> {
 }
 
 /// Says how hosts and builds were named where the user did not name them.
-fn note_naming(sources: &[source::Source], named: &[(Partition, Named)]) {
-    let Some((source, (partition, how))) = sources
-        .iter()
-        .zip(named)
-        .find(|(_, (_, how))| *how != Named::ByFlags)
-    else {
-        return;
+fn note_naming(args: &ExportArgs, sources: &[source::Source], named: &[Partition]) {
+    let from = match (args.host.is_some(), args.build.is_some()) {
+        (true, true) => return,
+        (false, true) => "the host from its name",
+        (true, false) => "the build from its folder",
+        (false, false) => "the host from its name, the build from its folder",
     };
-    let from = match how {
-        Named::HostFromName => "the host from its name",
-        Named::BuildFromFolder => "the build from its folder",
-        Named::BothFromPath | Named::ByFlags => "the host from its name, the build from its folder",
+    let (Some(source), Some(partition)) = (sources.first(), named.first()) else {
+        return;
     };
     let others = named.len() - 1;
     let and_others = match others {

@@ -20,26 +20,13 @@ use crate::ingest::source::Source;
 use crate::parse::Unit;
 use crate::refuse;
 
-/// How an input's host and build were found, for the note that tells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Named {
-    /// Both given by flags.
-    ByFlags,
-    /// The host from the file's name or label, the build from the flag.
-    HostFromName,
-    /// The build from the folder holding the file, the host from the flag.
-    BuildFromFolder,
-    /// The host from the file's name, the build from its folder.
-    BothFromPath,
-}
-
 /// The partition of each source: `--host` or the source's label (the
 /// file's stem), `--build` or the name of the folder holding the file.
 pub fn partitions(
     sources: &[Source],
     host: Option<&str>,
     build: Option<&str>,
-) -> Result<Vec<(Partition, Named)>> {
+) -> Result<Vec<Partition>> {
     sources
         .iter()
         .map(|source| {
@@ -69,19 +56,10 @@ pub fn partitions(
                     refuse!("{}: an empty --{flag} cannot name a partition", source.name);
                 }
             }
-            let named = match (host.is_some(), build.is_some()) {
-                (true, true) => Named::ByFlags,
-                (false, true) => Named::HostFromName,
-                (true, false) => Named::BuildFromFolder,
-                (false, false) => Named::BothFromPath,
-            };
-            Ok((
-                Partition {
-                    host: host_named,
-                    build: build_named,
-                },
-                named,
-            ))
+            Ok(Partition {
+                host: host_named,
+                build: build_named,
+            })
         })
         .collect()
 }
