@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::distribution::Histogram;
+use crate::vocabulary::UNKNOWN_HOLDER;
 
 /// A thread as a capture names it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -81,8 +82,23 @@ impl Doing {
     }
 }
 
+/// A holder's name without the ids [`HolderThread::describe`] gives it:
+/// `make (tid 100123, pid 23)` is `make`.
+pub fn name_of_holder(text: &str) -> &str {
+    match text.rfind(" (tid ") {
+        Some(at) if text.ends_with(')') => &text[..at],
+        _ => text,
+    }
+}
+
+/// The holder a share names as a key's holder part: its thread, or
+/// `unknown`.
+pub fn holder_key(holder: Option<&HolderThread>) -> String {
+    holder.map_or_else(|| UNKNOWN_HOLDER.to_string(), HolderThread::describe)
+}
+
 impl HolderThread {
-    /// `make (tid 100123, pid 23)`.
+    /// `make (tid 100123, pid 23)`; a holder's text as a key's part.
     pub fn describe(&self) -> String {
         match self.pid {
             Some(pid) => format!("{} (tid {}, pid {pid})", self.thread, self.tid),

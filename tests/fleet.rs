@@ -459,7 +459,7 @@ fn dataset_flags_that_cannot_apply_are_refused() {
     let dir = scratch_dir("fleet_flags");
     let dataset = dir.join("fleet");
     let dataset = dataset.to_str().unwrap();
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
         (
             &["export", "--dataset", dataset, SEED],
             "--dataset writes Parquet files: give --format parquet",
@@ -508,6 +508,10 @@ fn dataset_flags_that_cannot_apply_are_refused() {
                 SEED,
             ],
             "-o does not go with --dataset: the files go to DIR/host=H/build=B/",
+        ),
+        (
+            &["report", "fixtures/fxt", "--by", "symbol,holder"],
+            "--by holder does not go with a dataset folder: a dataset keeps no lock holders",
         ),
     ];
     for (args, message) in cases {

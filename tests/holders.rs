@@ -50,13 +50,19 @@ fn lock(kind: &str, address: u64, symbol: &str, caller: &str) -> Lock {
 ///    go, and sleeps from 8200: 500 ns off-CPU (Sleeping), open at end.
 /// 6. bufq 9500..9800: nobody known holds it: 300 ns unknown.
 fn story() -> CaptureBuilder {
+    story_with(CC_A)
+}
+
+/// The story with cc A as another thread (the same program in another
+/// boot has other ids).
+fn story_with(cc_a: Thread) -> CaptureBuilder {
     let mut capture = CaptureBuilder::new(4);
     capture.name(REAPER, "reaper");
     capture.name(SOFTNET, "softnet");
     capture.name(PAGEDAEMON, "pagedaemon");
-    capture.name(CC_A, "cc");
+    capture.name(cc_a, "cc");
     capture.name(CC_B, "cc");
-    for (cpu, thread) in [REAPER, CC_A, SOFTNET, PAGEDAEMON].into_iter().enumerate() {
+    for (cpu, thread) in [REAPER, cc_a, SOFTNET, PAGEDAEMON].into_iter().enumerate() {
         capture.switch(0, cpu, STATE_BLOCKED, IDLE, thread);
     }
     let reaper_uvm = lock("mutex", 0x4000, "uvm_lock", "uvm_fault");
@@ -82,53 +88,53 @@ fn story() -> CaptureBuilder {
     capture.lock_op(1000, 3, PAGEDAEMON, "release-exclusive", &daemon_uvm);
     // 2: cc A in open, kernel_lock taken twice.
     let open_kernel = lock("kernel", 0x1000, "kernel_lock", "sys_open");
-    capture.slice(1900, 1, CC_A, true, ("syscall", "open"));
+    capture.slice(1900, 1, cc_a, true, ("syscall", "open"));
     capture.lock_wait(
         (2000, 1),
         (2000, 1),
-        CC_A,
+        cc_a,
         "acquired-exclusive",
         &open_kernel,
     );
     capture.lock_wait(
         (2200, 1),
         (2200, 1),
-        CC_A,
+        cc_a,
         "acquired-exclusive",
         &open_kernel,
     );
-    capture.lock_op(3000, 1, CC_A, "release-exclusive", &open_kernel);
-    capture.slice(4000, 1, CC_A, false, ("syscall", "open"));
+    capture.lock_op(3000, 1, cc_a, "release-exclusive", &open_kernel);
+    capture.slice(4000, 1, cc_a, false, ("syscall", "open"));
     // 3: two readers, one of them off the CPU for a while (on CPU 1 after
     // cc A).
     let b_map = lock("rwlock", 0x2000, "vmmaplk", "uvm_map_lookup");
     let softnet_map = lock("rwlock", 0x2000, "vmmaplk", "if_input");
-    capture.switch(3900, 1, STATE_RUNNING, CC_A, CC_B);
+    capture.switch(3900, 1, STATE_RUNNING, cc_a, CC_B);
     capture.lock_op(4000, 1, CC_B, "instant-shared", &b_map);
     capture.lock_op(4200, 2, SOFTNET, "instant-shared", &softnet_map);
     capture.switch(4300, 1, STATE_SUSPENDED, CC_B, IDLE);
     capture.switch(4500, 1, STATE_RUNNING, IDLE, CC_B);
     capture.lock_op(4600, 1, CC_B, "release-shared", &b_map);
     capture.lock_op(5000, 2, SOFTNET, "release-shared", &softnet_map);
-    capture.switch(5500, 1, STATE_RUNNING, CC_B, CC_A);
+    capture.switch(5500, 1, STATE_RUNNING, CC_B, cc_a);
     // 4: a chain: cc A, holding kernel_lock in read, waits on bufq.
     let read_kernel = lock("kernel", 0x1000, "kernel_lock", "sys_read");
     let a_bufq = lock("mutex", 0x3000, "bufq", "bufq_queue");
     let softnet_bufq = lock("mutex", 0x3000, "bufq", "if_start");
-    capture.slice(5700, 1, CC_A, true, ("syscall", "read"));
+    capture.slice(5700, 1, cc_a, true, ("syscall", "read"));
     capture.lock_wait(
         (5800, 1),
         (5800, 1),
-        CC_A,
+        cc_a,
         "acquired-exclusive",
         &read_kernel,
     );
     capture.lock_op(6100, 2, SOFTNET, "instant-exclusive", &softnet_bufq);
-    capture.lock_wait((6200, 1), (6600, 1), CC_A, "acquired-exclusive", &a_bufq);
+    capture.lock_wait((6200, 1), (6600, 1), cc_a, "acquired-exclusive", &a_bufq);
     capture.lock_op(6600, 2, SOFTNET, "release-exclusive", &softnet_bufq);
-    capture.lock_op(6700, 1, CC_A, "release-exclusive", &a_bufq);
-    capture.lock_op(7000, 1, CC_A, "release-exclusive", &read_kernel);
-    capture.slice(7100, 1, CC_A, false, ("syscall", "read"));
+    capture.lock_op(6700, 1, cc_a, "release-exclusive", &a_bufq);
+    capture.lock_op(7000, 1, cc_a, "release-exclusive", &read_kernel);
+    capture.slice(7100, 1, cc_a, false, ("syscall", "read"));
     // 5: never let go, asleep while holding.
     let daemon_map = lock("rwlock", 0x2000, "vmmaplk", "uvmpd_balance");
     capture.lock_op(8000, 3, PAGEDAEMON, "instant-exclusive", &daemon_map);
@@ -470,4 +476,329 @@ fn holders_are_worked_out_for_named_threads_unless_asked_not_to() {
     assert!(report["inputs"][0].get("holders").is_none());
     // The figures are the same without them.
     assert_eq!(report["inputs"][0]["total"]["kernel_lock_ns"], 13_260_228);
+}
+
+/// The story's waits as `--by symbol,holder` groups them: (symbol,
+/// holder, wait ns, waits), from the story's own account above.
+fn story_by_holder(cc_a: &str) -> Vec<(String, String, u64, u64)> {
+    let groups = [
+        ("kernel_lock", cc_a, 500 + 1000, 2),
+        ("vmmaplk", "softnet (tid 20)", 200 + 400, 1),
+        ("uvm_lock", "pagedaemon (tid 30)", 500, 1),
+        ("vmmaplk", "pagedaemon (tid 30)", 500, 1),
+        ("vmmaplk", "cc (tid 100041, pid 41)", 100 + 200, 1),
+        ("bufq", "unknown", 300, 1),
+    ];
+    let mut groups: Vec<_> = groups
+        .into_iter()
+        .map(|(symbol, holder, ns, waits)| (symbol.to_string(), holder.to_string(), ns, waits))
+        .collect();
+    groups.sort();
+    groups
+}
+
+/// A report's groups as (symbol, holder, total_ns, events), sorted.
+fn groups_by_holder(report: &Value) -> Vec<(String, String, u64, u64)> {
+    let mut groups: Vec<_> = report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["symbol"].as_str().unwrap().to_string(),
+                g["holder"].as_str().unwrap().to_string(),
+                g["total_ns"].as_u64().unwrap(),
+                g["events"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    groups.sort();
+    groups
+}
+
+#[test]
+fn by_holder_ranks_each_lock_by_the_thread_that_held_it() {
+    let dir = scratch_dir("holders_by_holder");
+    for (name, bytes) in writings() {
+        let path = dir.join("story.fxt");
+        std::fs::write(&path, &bytes).unwrap();
+        let args = ["--thread", "reaper", "--by", "symbol,holder"];
+        let report = json_report(&[&args[..], &[path.to_str().unwrap()]].concat(), b"");
+        assert_eq!(
+            groups_by_holder(&report),
+            story_by_holder("cc (tid 100040, pid 40)"),
+            "{name}"
+        );
+        // Each group's holders are its own holder's alone.
+        for group in report["groups"].as_array().unwrap() {
+            let holders = group["holders"].as_array().unwrap();
+            assert_eq!(holders.len(), 1, "{name}: {group}");
+            assert_eq!(holders[0]["wait_ns"], group["total_ns"], "{name}");
+        }
+        // The spin share does not move: a wait split is a wait still.
+        assert_eq!(
+            report["inputs"][0]["total"]["spin_ns"],
+            500 + 500 + 1000 + 300
+        );
+    }
+}
+
+/// `export --what rows` as (sample, symbol, holder, dur_ns, events);
+/// `holder` empty without `--by holder`.
+fn exported_rows(args: &[&str]) -> Vec<(u64, String, String, u64, u64)> {
+    let export = ["export", "--what", "rows", "--format", "tsv"];
+    let run = run_with_stdin(&[&export[..], args].concat(), b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut lines = run.stdout.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    let column = |name: &str| header.iter().position(|c| *c == name);
+    let (sample, symbol, dur, events) = (
+        column("sample").unwrap(),
+        column("symbol").unwrap(),
+        column("dur_ns").unwrap(),
+        column("events").unwrap(),
+    );
+    let holder = column("holder");
+    lines
+        .map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            (
+                fields[sample].parse().unwrap(),
+                fields[symbol].to_string(),
+                holder.map_or(String::new(), |at| fields[at].to_string()),
+                fields[dur].parse().unwrap(),
+                fields[events].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn rows_are_split_by_holder_window_by_window() {
+    let dir = scratch_dir("holders_rows");
+    let path = dir.join("story.fxt");
+    std::fs::write(
+        &path,
+        story().write(Layout::Lltextract, LockEncoding::Instants),
+    )
+    .unwrap();
+    let path = path.to_str().unwrap();
+    let mut rows = exported_rows(&[
+        "--thread", "reaper", "--window", "5us", "--by", "holder", path,
+    ]);
+    rows.sort();
+    let cc_a = "cc (tid 100040, pid 40)";
+    let expected: Vec<(u64, &str, &str, u64, u64)> = vec![
+        // Window 1, 0..5000 ns: waits 1, 2 and 3.
+        (1, "kernel_lock", cc_a, 500, 1),
+        (1, "uvm_lock", "pagedaemon (tid 30)", 500, 1),
+        (1, "vmmaplk", "cc (tid 100041, pid 41)", 300, 1),
+        (1, "vmmaplk", "softnet (tid 20)", 600, 1),
+        // Window 2: waits 4, 5 and 6.
+        (2, "bufq", "unknown", 300, 1),
+        (2, "kernel_lock", cc_a, 1000, 1),
+        (2, "vmmaplk", "pagedaemon (tid 30)", 500, 1),
+    ];
+    let expected: Vec<_> = expected
+        .into_iter()
+        .map(|(s, symbol, holder, ns, n)| (s, symbol.to_string(), holder.to_string(), ns, n))
+        .collect();
+    assert_eq!(rows, expected);
+    // Without --by holder: one row a key, no holder column, the same sums.
+    let whole = exported_rows(&["--thread", "reaper", "--window", "5us", path]);
+    let mut sums: Vec<(u64, String, u64)> = Vec::new();
+    for (sample, symbol, _, ns, _) in &rows {
+        match sums.iter_mut().find(|(s, y, _)| s == sample && y == symbol) {
+            Some((_, _, sum)) => *sum += ns,
+            None => sums.push((*sample, symbol.clone(), *ns)),
+        }
+    }
+    let mut whole: Vec<_> = whole
+        .into_iter()
+        .map(|(sample, symbol, holder, ns, _)| {
+            assert_eq!(holder, "");
+            (sample, symbol, ns)
+        })
+        .collect();
+    whole.sort();
+    sums.sort();
+    assert_eq!(sums, whole);
+}
+
+#[test]
+fn each_window_of_the_seed_names_the_cc_that_held_kernel_lock() {
+    let rows = exported_rows(&[
+        "--thread",
+        "reaper",
+        "--window",
+        "700ms",
+        "--by",
+        "holder",
+        HOLDERS_CAPTURE,
+    ]);
+    // The seed's own rows, window by window: window i's locks are held by
+    // cc number i % 3 (kernel_lock, kernel_map_store); its mutexes by
+    // nobody recorded.
+    let samples = seed_samples(&read(SEED));
+    for (window, sample) in samples.iter().enumerate() {
+        let pid = CC_PIDS[window % 3];
+        let cc = format!("cc (tid {}, pid {pid})", 100_000 + pid);
+        let seed_sum = |category: &str| -> u64 {
+            let rows = sample.rows.iter().filter(|(_, c, _, _)| c == category);
+            rows.map(|(dur, ..)| dur).sum()
+        };
+        let held_sum = |symbol: &str, holder: &str| -> u64 {
+            rows.iter()
+                .filter(|(s, y, h, _, _)| *s == window as u64 + 1 && y == symbol && h == holder)
+                .map(|(_, _, _, ns, _)| ns)
+                .sum()
+        };
+        assert_eq!(
+            held_sum("kernel_lock", &cc),
+            seed_sum("kernel"),
+            "window {}",
+            window + 1
+        );
+        assert_eq!(held_sum("kernel_map_store", &cc), seed_sum("rwlock"));
+        let window_rows = rows.iter().filter(|row| row.0 == window as u64 + 1);
+        let held_by_others = window_rows
+            .filter(|(_, _, h, _, _)| *h != cc && h != "unknown")
+            .count();
+        assert_eq!(held_by_others, 0, "window {}", window + 1);
+        assert_eq!(held_sum_of_unknown(&rows, window), seed_sum("mutex"));
+    }
+}
+
+fn held_sum_of_unknown(rows: &[(u64, String, String, u64, u64)], window: usize) -> u64 {
+    rows.iter()
+        .filter(|(s, _, h, _, _)| *s == window as u64 + 1 && h == "unknown")
+        .map(|(_, _, _, ns, _)| ns)
+        .sum()
+}
+
+#[test]
+fn diff_compares_waits_per_holder_by_the_holders_name() {
+    let dir = scratch_dir("holders_diff");
+    let before = dir.join("before.fxt");
+    let after = dir.join("after.fxt");
+    let elsewhere = Thread {
+        pid: 77,
+        tid: 100_077,
+    };
+    std::fs::write(
+        &before,
+        story().write(Layout::Lltextract, LockEncoding::Instants),
+    )
+    .unwrap();
+    let after_bytes = story_with(elsewhere).write(Layout::Lltextract, LockEncoding::Instants);
+    std::fs::write(&after, after_bytes).unwrap();
+    let run = run_with_stdin(
+        &[
+            "diff",
+            "--format",
+            "json",
+            "--thread",
+            "reaper",
+            "--window",
+            "1us",
+            "--by",
+            "symbol,holder",
+            before.to_str().unwrap(),
+            after.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("holders are compared by thread name: a thread's ids differ"),
+        "{}",
+        run.stderr
+    );
+    let diff: Value = serde_json::from_str(&run.stdout).unwrap();
+    let mut groups: Vec<(String, String, u64, u64)> = diff["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["symbol"].as_str().unwrap().to_string(),
+                g["holder"].as_str().unwrap().to_string(),
+                g["before_total_ns"].as_u64().unwrap(),
+                g["after_total_ns"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    groups.sort();
+    // Names only: the cc of the two captures is one holder, and the two
+    // cc of one capture (on two locks) are apart only by lock.
+    let expected: Vec<(String, String, u64, u64)> = story_by_holder("cc")
+        .into_iter()
+        .map(|(symbol, holder, ns, _)| {
+            let name = holder.split(" (tid ").next().unwrap().to_string();
+            (symbol, name, ns, ns)
+        })
+        .collect();
+    assert_eq!(groups, expected);
+}
+
+#[test]
+fn perf_lock_owners_rank_as_holders_with_their_pids_apart() {
+    let report = json_report(
+        &[
+            "--by",
+            "holder",
+            "fixtures/real/perf-lock-contention-lkml-owner-sched-pipe.txt",
+        ],
+        b"",
+    );
+    // The output's own rows (pid, owner, contended, total wait).
+    let mut groups: Vec<(String, u64, u64)> = report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["holder"].as_str().unwrap().to_string(),
+                g["total_ns"].as_u64().unwrap(),
+                g["events"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    groups.sort();
+    assert_eq!(
+        groups,
+        [
+            ("chrome (tid 5068)".to_string(), 2_030, 1),
+            ("sched-pipe (tid 1583144)".to_string(), 8_250, 1),
+            ("sched-pipe (tid 1583145)".to_string(), 27_990, 4),
+            ("unknown".to_string(), 565_320, 403),
+        ]
+    );
+}
+
+#[test]
+fn inputs_without_holders_put_every_wait_under_unknown_and_say_so() {
+    let by_category = json_report(&["--by", "category", SEED], b"");
+    let all: u64 = by_category["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["total_ns"].as_u64().unwrap())
+        .sum();
+    let run = run_with_stdin(&["report", "--format", "json", "--by", "holder", SEED], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let groups = report["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0]["holder"], "unknown");
+    assert_eq!(groups[0]["total_ns"], all);
+    assert!(
+        run.stderr.contains(
+            "no lock holders recorded, so its waits are all under holder `unknown` (captures \
+             read with --thread record them, and perf lock contention -o)"
+        ),
+        "{}",
+        run.stderr
+    );
 }

@@ -170,6 +170,7 @@ fn detailed_fold() -> Fold {
         keep_offsets: false,
         filters: Default::default(),
         rows_are_waits: false,
+        holder_names: false,
     }
 }
 
@@ -191,7 +192,8 @@ fn totals_by_sample(facts: &InputFacts) -> BTreeMap<(u32, String), u64> {
     let mut totals = BTreeMap::new();
     for (key, sample, total_ns) in facts.detail.iter() {
         let ids = facts.keys[key as usize].ids();
-        let key = ids.map(|id| facts.key(id).to_string());
+        // (category, symbol, caller): the holder is not read here.
+        let key = [0, 1, 2].map(|at| facts.key(ids[at]).to_string());
         *totals.entry((sample, key.join("|"))).or_default() += total_ns;
     }
     totals
@@ -206,7 +208,8 @@ fn keys_and_groups(facts: &InputFacts) -> (KeyFigures, BTreeMap<String, u32>) {
         .keys
         .iter()
         .map(|key| {
-            let name = key.ids().map(|id| facts.key(id).to_string()).join("|");
+            let ids = key.ids();
+            let name = [0, 1, 2].map(|at| facts.key(ids[at])).join("|");
             (name, (key.total_ns, key.rows, key.max_ns, key.seen.count))
         })
         .collect();

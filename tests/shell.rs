@@ -129,7 +129,7 @@ fn every_help_ends_with_examples() {
             .filter(|line| line.trim_start().starts_with("contend "))
             .count();
         assert!(
-            (2..=3).contains(&commands),
+            (2..=4).contains(&commands),
             "{subcommand}: {commands} examples"
         );
     }

@@ -105,6 +105,7 @@ choices! {
         Category => "category": "The lock type",
         Symbol => "symbol": "The lock's symbol",
         Caller => "caller": "The waiting function",
+        Holder => "holder": "The thread that held the lock (captures with --thread, perf lock -o)",
     }
     ColorChoice {
         Auto => "auto": "When stdout is a terminal and NO_COLOR is not set",
@@ -138,7 +139,7 @@ mod tests {
 
     #[test]
     fn the_by_keys_are_spelled_as_their_columns() {
-        for key in GroupKey::ALL {
+        for key in GroupKey::EVERY {
             assert_eq!(GroupKey::from_str(key.name(), false), Ok(key));
         }
     }

@@ -32,7 +32,10 @@ Examples:
 
   The lltrace capture itself (lltextract's output): the reaper, one sample per 500 ms,
   and how its waits spread, by power of two as lockstat -h:
-    contend report --thread reaper --window 500ms --histogram capture.fxt";
+    contend report --thread reaper --window 500ms --histogram capture.fxt
+
+  Who held each lock while the reaper waited, ranked by the wait each holder caused:
+    contend report --thread reaper --by symbol,holder capture.fxt";
 
 const EXPORT_EXAMPLES: &str = "\
 Examples:
@@ -360,7 +363,7 @@ impl ReadArgs {
     pub fn options(&self, by: &[GroupKey], detail: bool) -> ReadOptions {
         ReadOptions {
             format: self.input_format,
-            parse: self.parse_options(),
+            parse: self.parse_options(by),
             threads: self.threads,
             fold: Fold {
                 by: unique_keys(by),
@@ -372,11 +375,12 @@ impl ReadArgs {
                     samples: self.samples.clone().filter(|list| !list.is_all()),
                 },
                 rows_are_waits: self.rows_are_waits,
+                holder_names: false,
             },
         }
     }
 
-    fn parse_options(&self) -> ParseOptions {
+    fn parse_options(&self, by: &[GroupKey]) -> ParseOptions {
         ParseOptions {
             unit: self.unit,
             strict: self.strict,
@@ -389,6 +393,7 @@ impl ReadArgs {
                 with_activity: self.windows_with_activity,
                 lenient: self.lenient,
                 holders: !self.no_holders,
+                split_by_holder: by.contains(&GroupKey::Holder),
             },
             lossy: self.lossy,
             events: self.events,

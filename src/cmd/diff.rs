@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 
 use super::csv_options;
 use crate::cli::DiffArgs;
+use crate::engine::GroupKey;
 use crate::engine::diff::{DEFAULT_LIMIT, Diff, Metric, MetricDiff, Threshold, compare};
 use crate::error::Exit;
 use crate::facts::InputFacts;
@@ -124,10 +125,19 @@ fn read_two(args: &DiffArgs, paths: &[PathBuf]) -> Result<Vec<InputFacts>> {
             source.label = label.clone();
         }
     }
-    Ok(ingest::read_facts_side_by_side(
-        &sources,
-        &args.read.options(&args.by, true),
-    )?)
+    let mut options = args.read.options(&args.by, true);
+    // One thread has other ids in another capture: holders are compared
+    // by name.
+    options.fold.holder_names = true;
+    let inputs = ingest::read_facts_side_by_side(&sources, &options)?;
+    if args.by.contains(&GroupKey::Holder) {
+        crate::notes::say(format_args!(
+            "contend: holders are compared by thread name: a thread's ids differ between \
+             captures"
+        ));
+    }
+    super::note_no_holders(&inputs, &args.by);
+    Ok(inputs)
 }
 
 /// `--split build=A,B`: the dataset's hosts of each build as the samples
@@ -148,6 +158,9 @@ fn split_inputs(
     }
     if args.label_before.is_some() || args.label_after.is_some() {
         bail!("--label-before and --label-after do not go with --split: the builds name the sides");
+    }
+    if args.by.contains(&GroupKey::Holder) {
+        bail!("--by holder does not go with --split: a dataset keeps no lock holders");
     }
     let fold = args.read.options(&args.by, true).fold;
     let (inputs, spin, sleep) = super::fleet::split_inputs(&args.before, split, &fold)?;

@@ -20,6 +20,7 @@ use crate::ingest::{self, Consumer, source};
 use crate::notes::{Notes, note_offsets, note_skipped};
 use crate::output::{Destination, refuse_inputs};
 use crate::parse::{InputFormat, ParseStats, Row, RowWaits, Sink, SinkError, State};
+use crate::vocabulary::UNKNOWN_HOLDER;
 
 /// Groups exported unless `--top` says otherwise: all of them.
 const EXPORT_TOP: usize = 0;
@@ -120,12 +121,19 @@ fn export_rows(
     out: &mut dyn Write,
 ) -> Result<Vec<ReadNotes>> {
     let by = args.analysis.options(EXPORT_TOP, SortKey::Total).by;
+    let by_holder = by.contains(&GroupKey::Holder);
+    // Rows are split by holder only when asked: a split wait is a row
+    // per holder.
+    let read_options = args
+        .input
+        .read
+        .options(if by_holder { &by } else { &[] }, false);
     let target = if args.format == ExportFormat::Folded {
         RowTarget::Folded { out, by }
     } else {
-        RowTarget::Records(Box::new(RecordWriter::new(out, &row_fields(), options)?))
+        let fields = row_fields(by_holder);
+        RowTarget::Records(Box::new(RecordWriter::new(out, &fields, options)?))
     };
-    let read_options = args.input.read.options(&[], false);
     let mut consumer = RowConsumer {
         label: String::new(),
         sample: 0,
@@ -205,15 +213,21 @@ impl RowConsumer<'_> {
             return Ok(());
         }
         match &mut self.target {
-            RowTarget::Records(writer) => writer.write(&[
-                Value::Text(&self.label),
-                Value::Count(self.sample.max(1)),
-                Value::Text(row.category),
-                Value::Text(row.symbol),
-                Value::Text(row.caller),
-                row_time(&row).map_or(Value::Null, Value::Duration),
-                row_events(&row).map_or(Value::Null, Value::Count),
-            ]),
+            RowTarget::Records(writer) => {
+                let mut values = vec![
+                    Value::Text(&self.label),
+                    Value::Count(self.sample.max(1)),
+                    Value::Text(row.category),
+                    Value::Text(row.symbol),
+                    Value::Text(row.caller),
+                    row_time(&row).map_or(Value::Null, Value::Duration),
+                    row_events(&row).map_or(Value::Null, Value::Count),
+                ];
+                if self.fold.by.contains(&GroupKey::Holder) {
+                    values.push(Value::Text(holder_or_unknown(row.holder)));
+                }
+                writer.write(&values)
+            }
             RowTarget::Folded { out, .. } if !row.stack.is_empty() => {
                 // The whole call stack where the input recorded one.
                 let stack = folded_stack(row.stack, self.fold.keep_offsets);
@@ -228,6 +242,7 @@ impl RowConsumer<'_> {
                         GroupKey::Category => row.category,
                         GroupKey::Symbol => row.symbol,
                         GroupKey::Caller => row.caller,
+                        GroupKey::Holder => holder_or_unknown(row.holder),
                     })
                     .collect();
                 // A count() map's stacks weigh their events, as
@@ -236,6 +251,16 @@ impl RowConsumer<'_> {
                 Ok(write_folded(*out, &keys, &[weight])?)
             }
         }
+    }
+}
+
+/// A row's holder as the other commands group it: `unknown` where the
+/// input names none.
+fn holder_or_unknown(holder: &str) -> &str {
+    if holder.is_empty() {
+        UNKNOWN_HOLDER
+    } else {
+        holder
     }
 }
 

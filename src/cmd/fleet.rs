@@ -195,6 +195,11 @@ fn check_report(args: &ReportArgs) -> Result<()> {
             !args.input.label.is_empty(),
             "hosts are named by the dataset",
         ),
+        (
+            "--by holder",
+            ranking.by.contains(&GroupKey::Holder),
+            "a dataset keeps no lock holders",
+        ),
     ];
     for (flag, given, why) in refused {
         if given {

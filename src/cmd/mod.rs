@@ -18,13 +18,34 @@ use crate::cli::{CsvArgs, InputArgs};
 use crate::engine::GroupKey;
 use crate::export::writer::CsvOptions;
 use crate::facts::InputFacts;
+use crate::holders::Holders;
 use crate::ingest::{self, source};
 
 /// Reads every input named by the flags into facts for a ranking grouped
 /// `by`, in order. The first bad input stops the run with its error.
 pub fn read_inputs(args: &InputArgs, by: &[GroupKey]) -> Result<Vec<InputFacts>> {
     let sources = source::sources(&args.inputs, &args.label)?;
-    Ok(ingest::read_facts(&sources, &args.read.options(by, false))?)
+    let inputs = ingest::read_facts(&sources, &args.read.options(by, false))?;
+    note_no_holders(&inputs, by);
+    Ok(inputs)
+}
+
+/// With `--by holder`, says which inputs record no holders: their waits
+/// are all under `unknown`, which is no finding about the locks.
+pub fn note_no_holders(inputs: &[InputFacts], by: &[GroupKey]) {
+    if !by.contains(&GroupKey::Holder) {
+        return;
+    }
+    for input in inputs {
+        if input.holders == Holders::NotRecorded {
+            crate::notes::say(format_args!(
+                "contend: {}: no lock holders recorded, so its waits are all under holder \
+                 `unknown` (captures read with --thread record them, and perf lock \
+                 contention -o)",
+                crate::printable::printable(&input.label)
+            ));
+        }
+    }
 }
 
 /// The CSV flags of `report` and `diff`, checked: they shape `--format

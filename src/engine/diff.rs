@@ -6,6 +6,7 @@
 
 use crate::error::Result;
 use crate::refuse;
+use crate::vocabulary::KEY_PARTS;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -713,8 +714,8 @@ impl Threshold {
 /// waits are read through the keys it holds on that side.
 fn compare_groups(inputs: &[InputFacts], options: &DiffOptions) -> Result<Vec<GroupDiff>> {
     let positions: Vec<usize> = options.by.iter().map(|key| key.position()).collect();
-    let mut group_ids: InputMap<[Option<String>; 3], u32> = InputMap::default();
-    let mut group_keys: Vec<[Option<String>; 3]> = Vec::new();
+    let mut group_ids: InputMap<[Option<String>; KEY_PARTS], u32> = InputMap::default();
+    let mut group_keys: Vec<[Option<String>; KEY_PARTS]> = Vec::new();
     let mut sides: Vec<SideWaits> = Vec::new();
     for input in inputs {
         let mut keys_by_group: Vec<(u32, u32)> = input
@@ -723,7 +724,7 @@ fn compare_groups(inputs: &[InputFacts], options: &DiffOptions) -> Result<Vec<Gr
             .enumerate()
             .map(|(at, key)| {
                 let ids = key.ids();
-                let mut texts: [Option<String>; 3] = Default::default();
+                let mut texts: [Option<String>; KEY_PARTS] = Default::default();
                 for &position in &positions {
                     texts[position] = Some(input.key(ids[position]).to_string());
                 }
@@ -763,11 +764,12 @@ fn compare_groups(inputs: &[InputFacts], options: &DiffOptions) -> Result<Vec<Gr
             if all_zero(before_values) && all_zero(after_values) {
                 return None;
             }
-            let [category, symbol, caller] = texts.clone();
+            let [category, symbol, caller, holder] = texts.clone();
             let keys = KeyValues {
                 category,
                 symbol,
                 caller,
+                holder,
             };
             let before = SortedSide {
                 zeros: before_zeros,

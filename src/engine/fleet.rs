@@ -51,6 +51,7 @@ impl KeyNames {
             category: name(0),
             symbol: name(1),
             caller: name(2),
+            holder: None,
         }
     }
 

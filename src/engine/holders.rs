@@ -4,7 +4,7 @@
 use super::model::{Group, InputSummary, KeyValues};
 use crate::facts::InputFacts;
 use crate::holders::{
-    HoldIndex, HolderFacts, HolderShare, Holders, index_holds, summarize_with_holds,
+    HoldIndex, HolderFacts, HolderShare, Holders, holder_key, index_holds, summarize_with_holds,
 };
 
 /// Each input's holder facts, where it records them.
@@ -63,10 +63,14 @@ pub fn attach_to_groups(inputs: &[InputFacts], groups: &mut [Group]) {
 }
 
 /// Whether a share's wait falls in a group: each key the group is by
-/// equals the share's.
+/// equals the share's, its holder too (`--by holder`).
 fn matches_keys(keys: &KeyValues, share: &HolderShare) -> bool {
-    [&keys.category, &keys.symbol, &keys.caller]
+    let lock = [&keys.category, &keys.symbol, &keys.caller]
         .into_iter()
         .zip(&share.lock)
-        .all(|(wanted, value)| wanted.as_ref().is_none_or(|wanted| wanted == value))
+        .all(|(wanted, value)| wanted.as_ref().is_none_or(|wanted| wanted == value));
+    lock && keys
+        .holder
+        .as_ref()
+        .is_none_or(|wanted| *wanted == holder_key(share.holder.as_ref()))
 }

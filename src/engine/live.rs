@@ -373,6 +373,7 @@ mod tests {
             key_layout: 0,
             waits: RowWaits::Unknown,
             stack: "",
+            holder: "",
         }
     }
 

@@ -238,6 +238,9 @@ pub struct KeyValues {
     /// Waiting function.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub caller: Option<String>,
+    /// The thread that held the lock (`--by holder`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<String>,
 }
 
 impl KeyValues {
@@ -247,6 +250,7 @@ impl KeyValues {
             GroupKey::Category => self.category.as_deref(),
             GroupKey::Symbol => self.symbol.as_deref(),
             GroupKey::Caller => self.caller.as_deref(),
+            GroupKey::Holder => self.holder.as_deref(),
         }
     }
 }

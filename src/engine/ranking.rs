@@ -10,8 +10,9 @@ use super::model::{Group, GroupKey, KeyValues, SortKey};
 use hashbrown::HashTable;
 
 use crate::facts::strings::Strings;
-use crate::facts::{InputFacts, NO_KEY};
+use crate::facts::{InputFacts, KeyIds, NO_KEY};
 use crate::hashing::{InputMap, find_position, input_hash, position_or_push};
+use crate::vocabulary::KEY_PARTS;
 
 /// The key strings of the inputs, each once, by a global id: groups of
 /// several inputs meet by text. The first input's ids are global ids as
@@ -84,9 +85,9 @@ impl<'a> KeyNames<'a> {
 
     /// The global ids of an input's key ids, at the positions `kept`
     /// (NO_KEY elsewhere).
-    fn global(&self, input: usize, ids: [u32; 3], kept: [bool; 3]) -> [u32; 3] {
+    fn global(&self, input: usize, ids: KeyIds, kept: [bool; KEY_PARTS]) -> KeyIds {
         let own = input.checked_sub(1).map(|later| &self.ids[later]);
-        [0, 1, 2].map(|at| match own {
+        std::array::from_fn(|at| match own {
             _ if !kept[at] || ids[at] == NO_KEY => NO_KEY,
             Some(own) => own[ids[at] as usize],
             None => ids[at],
@@ -97,7 +98,7 @@ impl<'a> KeyNames<'a> {
 /// One group's sums over its keys, in every input ranked.
 #[derive(Debug, Clone)]
 struct GroupSum {
-    keys: [u32; 3],
+    keys: KeyIds,
     total_ns: u64,
     rows: u64,
     max_ns: u64,
@@ -114,7 +115,7 @@ struct GroupSum {
 }
 
 impl GroupSum {
-    fn keys(&self) -> &[u32; 3] {
+    fn keys(&self) -> &KeyIds {
         &self.keys
     }
 
@@ -261,7 +262,7 @@ impl Ranking {
 fn slot_of(
     slots: &mut HashTable<u32>,
     sums: &mut Vec<GroupSum>,
-    keys: [u32; 3],
+    keys: KeyIds,
     class: LockClass,
 ) -> usize {
     let at = position_or_push(slots, sums, &keys, GroupSum::keys, || GroupSum {
@@ -342,6 +343,7 @@ fn groups_of(
                     category: key(GroupKey::Category),
                     symbol: key(GroupKey::Symbol),
                     caller: key(GroupKey::Caller),
+                    holder: key(GroupKey::Holder),
                 },
                 class: if sum.mixed {
                     LockClass::Mixed

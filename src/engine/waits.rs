@@ -6,11 +6,13 @@ use crate::hashing::InputMap;
 
 use super::model::{Group, GroupKey};
 use crate::distribution::Histogram;
-use crate::facts::{InputFacts, kept_keys};
+use crate::facts::InputFacts;
+use crate::vocabulary::KEY_PARTS;
 
 /// A group's identity: its input by index (with `--per-input`), then its
-/// keys' texts (category, symbol, caller), None where not grouped by.
-type GroupId<'a> = (Option<usize>, [Option<&'a str>; 3]);
+/// keys' texts (category, symbol, caller, holder), None where not grouped
+/// by.
+type GroupId<'a> = (Option<usize>, [Option<&'a str>; KEY_PARTS]);
 
 /// Fills the groups' percentiles (and with `histogram`, their power-of-two
 /// histograms) from the inputs' single waits.
@@ -54,21 +56,17 @@ fn merge_by_group(
         .iter()
         .enumerate()
         .map(|(at, group)| {
-            let keys = [
-                group.keys.category.as_deref(),
-                group.keys.symbol.as_deref(),
-                group.keys.caller.as_deref(),
-            ];
+            let keys = GroupKey::EVERY.map(|key| group.keys.get(key));
             ((group.input_index, keys), at)
         })
         .collect();
-    let kept = kept_keys(by);
+    let grouped = GroupKey::EVERY.map(|key| by.contains(&key));
     let mut merged = vec![Histogram::default(); groups.len()];
     for (input_index, input) in inputs.iter().enumerate() {
         let input_id = per_input.then_some(input_index);
         for (&key, waits) in &input.histograms {
             let ids = input.keys[key as usize].ids();
-            let keys = [0, 1, 2].map(|at| kept[at].then(|| input.key(ids[at])));
+            let keys = std::array::from_fn(|at| grouped[at].then(|| input.key(ids[at])));
             if let Some(&at) = index.get(&(input_id, keys)) {
                 merged[at].merge(waits);
             }

@@ -3,9 +3,11 @@
 use super::{Field, Kind, Value};
 use crate::engine::{Analysis, Group, GroupKey, Metrics};
 
-/// The columns of `--what rows`: `input,sample,category,symbol,caller,dur_ns`.
-pub fn row_fields() -> Vec<Field> {
-    vec![
+/// The columns of `--what rows`: `input,sample,category,symbol,caller,
+/// dur_ns,events`, and `holder` when the rows are split by holder (`--by
+/// holder`).
+pub fn row_fields(by_holder: bool) -> Vec<Field> {
+    let mut fields = vec![
         Field::new("input", Kind::Text),
         Field::new("sample", Kind::Count),
         Field::new("category", Kind::Text),
@@ -13,7 +15,11 @@ pub fn row_fields() -> Vec<Field> {
         Field::new("caller", Kind::Text),
         Field::new("dur_ns", Kind::Duration),
         Field::new("events", Kind::Count),
-    ]
+    ];
+    if by_holder {
+        fields.push(Field::new("holder", Kind::Text));
+    }
+    fields
 }
 
 /// The columns of `--what samples`: input, sample, one `state_<Name>_ns`

@@ -24,7 +24,7 @@ use crate::hashing::{InputMap, InputSet, find_position, position_or_push};
 use crate::holders::Holders;
 use crate::parse::{InputFormat, ParseStats, Row, RowWaits, Sink, State};
 use crate::states::SampleStates;
-use crate::vocabulary::{GroupKey, KERNEL_LOCK};
+use crate::vocabulary::{GroupKey, KERNEL_LOCK, KEY_PARTS, UNKNOWN_HOLDER};
 use detail::KeyWaits;
 use filter::{Filters, Hits};
 use strings::Strings;
@@ -32,6 +32,9 @@ use text_index::TextIndex;
 
 /// A key position a grouping leaves out.
 pub const NO_KEY: u32 = u32::MAX;
+
+/// A key's interned parts: (category, symbol, caller, holder).
+pub type KeyIds = [u32; KEY_PARTS];
 
 /// The key index of rows that `--match` or `--exclude` leave out.
 const LEFT_OUT: u32 = u32::MAX;
@@ -52,6 +55,9 @@ pub struct Fold {
     /// Read every row without a count as one wait (`--rows-are-waits`),
     /// whatever its format says.
     pub rows_are_waits: bool,
+    /// Name holders by their thread's name alone, without its ids: a
+    /// diff's two captures give one thread other ids.
+    pub holder_names: bool,
 }
 
 impl Default for Fold {
@@ -62,6 +68,7 @@ impl Default for Fold {
             keep_offsets: false,
             filters: Filters::default(),
             rows_are_waits: false,
+            holder_names: false,
         }
     }
 }
@@ -128,9 +135,10 @@ pub fn read_site<'t>(
     function
 }
 
-/// Which of (category, symbol, caller) a grouping by `by` keeps.
-pub fn kept_keys(by: &[GroupKey]) -> [bool; 3] {
-    let mut kept = [false; 3];
+/// Which of a key's parts a grouping by `by` keeps. The holder is kept
+/// when not grouped by too: every key's is then the same, empty.
+pub fn kept_keys(by: &[GroupKey]) -> [bool; KEY_PARTS] {
+    let mut kept = [false, false, false, !by.contains(&GroupKey::Holder)];
     for key in by {
         kept[key.position()] = true;
     }
@@ -188,6 +196,8 @@ pub struct KeyFact {
     pub symbol: u32,
     /// Interned caller.
     pub caller: u32,
+    /// Interned holder (empty unless grouped by holder).
+    pub holder: u32,
     /// Whether the symbol is `kernel_lock`.
     pub kernel_lock: bool,
     /// Sum of the rows' durations, nanoseconds.
@@ -204,9 +214,9 @@ pub struct KeyFact {
 }
 
 impl KeyFact {
-    /// The key's ids: (category, symbol, caller).
-    pub fn ids(&self) -> [u32; 3] {
-        [self.category, self.symbol, self.caller]
+    /// The key's ids: (category, symbol, caller, holder).
+    pub fn ids(&self) -> KeyIds {
+        [self.category, self.symbol, self.caller, self.holder]
     }
 }
 
@@ -271,7 +281,7 @@ pub struct InputFacts {
     /// ids ([`NO_KEY`] where the grouping leaves a key out), each group
     /// once. Empty when the grouping is by every key: then each key's own
     /// [`KeyFact::seen`].
-    pub groups_seen: Vec<([u32; 3], Seen)>,
+    pub groups_seen: Vec<(KeyIds, Seen)>,
     /// The wait of each key in each sample it appears in, by key index
     /// (with [`Fold::detail`]; empty otherwise). A key continued across
     /// two chunks of a file may come twice for one sample: sum them.
@@ -284,9 +294,8 @@ pub struct InputFacts {
     pub histograms: InputMap<u32, Histogram>,
     /// Symbols and callers read without their `+0x..` offsets, as written.
     pub stripped_offsets: InputSet<Box<str>>,
-    /// Which of (category, symbol, caller) [`InputFacts::groups_seen`]
-    /// groups by.
-    pub grouped_by: [bool; 3],
+    /// Which of a key's parts [`InputFacts::groups_seen`] groups by.
+    pub grouped_by: [bool; KEY_PARTS],
     /// The number the input gives each sample kept, 1-based, when
     /// `--samples` left some out; empty when every sample is kept.
     pub sample_numbers: Vec<u32>,
@@ -320,8 +329,8 @@ impl InputFacts {
     }
 
     /// The samples each group of the reading's grouping appears in.
-    pub fn group_samples(&self) -> Box<dyn Iterator<Item = ([u32; 3], u32)> + '_> {
-        if self.grouped_by == [true; 3] {
+    pub fn group_samples(&self) -> Box<dyn Iterator<Item = (KeyIds, u32)> + '_> {
+        if self.grouped_by == [true; KEY_PARTS] {
             Box::new(self.keys.iter().map(|key| (key.ids(), key.seen.count)))
         } else {
             Box::new(
@@ -345,7 +354,7 @@ impl InputFacts {
     ) -> Result<(), String> {
         let remap = self.adopt_strings(&chunk.strings)?;
         let remap_key =
-            |ids: [u32; 3]| ids.map(|id| if id == NO_KEY { id } else { remap[id as usize] });
+            |ids: KeyIds| ids.map(|id| if id == NO_KEY { id } else { remap[id as usize] });
         let continues = continues_last_sample && !self.samples.is_empty();
         let shift = (self.samples.len() - usize::from(continues)) as u32;
         let key_remap = self.append_keys(&chunk.keys, &remap_key, shift)?;
@@ -407,11 +416,11 @@ impl InputFacts {
     fn append_keys(
         &mut self,
         keys: &[KeyFact],
-        remap_key: &dyn Fn([u32; 3]) -> [u32; 3],
+        remap_key: &dyn Fn(KeyIds) -> KeyIds,
         shift: u32,
     ) -> Result<Vec<u32>, String> {
         let mut remap = Vec::with_capacity(keys.len());
-        let mut index: InputMap<[u32; 3], usize> = self
+        let mut index: InputMap<KeyIds, usize> = self
             .keys
             .iter()
             .enumerate()
@@ -423,12 +432,13 @@ impl InputFacts {
                 remap.push(self.keys.len() as u32);
                 let mut seen = Seen::default();
                 seen.merge(key.seen, shift);
-                let [category, symbol, caller] = ids;
+                let [category, symbol, caller, holder] = ids;
                 index.insert(ids, self.keys.len());
                 self.keys.push(KeyFact {
                     category,
                     symbol,
                     caller,
+                    holder,
                     seen,
                     ..*key
                 });
@@ -451,9 +461,14 @@ impl InputFacts {
 
 /// The error of a key whose total passes 2^64 ns, its names cut as any
 /// quoted input is (a 500 000-character lock name is not a 500 KB line).
-fn overflow(strings: &Strings, ids: [u32; 3]) -> String {
-    let [category, symbol, caller] = ids.map(|id| shorten(strings.get(id)));
-    format!("the total wait of {category} {symbol} {caller} overflows 64-bit nanoseconds")
+fn overflow(strings: &Strings, ids: KeyIds) -> String {
+    let [category, symbol, caller, holder] = ids.map(|id| shorten(strings.get(id)));
+    let held = if holder.is_empty() {
+        String::new()
+    } else {
+        format!(" held by {holder}")
+    };
+    format!("the total wait of {category} {symbol} {caller}{held} overflows 64-bit nanoseconds")
 }
 
 /// The most key texts the per-sample cache holds.
@@ -481,13 +496,13 @@ struct KeyState {
 /// from this and its [`KeyState`].
 #[derive(Debug, Clone, Copy)]
 struct NewKey {
-    ids: [u32; 3],
+    ids: KeyIds,
     /// The sample of its first row.
     first: u32,
 }
 
 impl NewKey {
-    fn ids(&self) -> &[u32; 3] {
+    fn ids(&self) -> &KeyIds {
         &self.ids
     }
 }
@@ -525,7 +540,7 @@ pub struct FactsBuilder {
     /// symbol, caller) ids: 4 bytes an entry.
     index: HashTable<u32>,
     /// The ids of keys that `--match` or `--exclude` leave out.
-    left_out: InputSet<[u32; 3]>,
+    left_out: InputSet<KeyIds>,
     /// The same by the row's key text, when the parser gives it: one hash
     /// of the text instead of three interning lookups and this one. Valid
     /// for one key layout (`by_text_layout`).
@@ -553,7 +568,7 @@ pub struct FactsBuilder {
     sum_slots: HashTable<u32>,
     /// The samples each group of the grouping appears in, by slot (unused
     /// when the grouping is by every key).
-    groups: Vec<([u32; 3], Seen)>,
+    groups: Vec<(KeyIds, Seen)>,
     group_slots: HashTable<u32>,
     /// The first sample was opened by a row, not by the parser: in a chunk
     /// of a file, that row continues the previous chunk's last sample.
@@ -615,12 +630,28 @@ impl FactsBuilder {
         self.intern(site)
     }
 
+    /// Interns a row's holder when grouping by holder (by its name alone
+    /// with [`Fold::holder_names`]); the empty text otherwise, so that
+    /// keys are not split by it.
+    fn intern_holder(&mut self, text: &str) -> Result<u32, String> {
+        if !self.fold.by.contains(&GroupKey::Holder) {
+            return self.intern("");
+        }
+        let text = match text {
+            "" => UNKNOWN_HOLDER,
+            text if self.fold.holder_names => crate::holders::name_of_holder(text),
+            text => text,
+        };
+        self.intern(text)
+    }
+
     /// The index of the row's key, created empty if new.
     fn key_of(&mut self, row: &Row<'_>) -> Result<u32, String> {
         let ids = [
             self.intern(row.category)?,
             self.intern_site(row.symbol)?,
             self.intern_site(row.caller)?,
+            self.intern_holder(row.holder)?,
         ];
         if let Some(at) = find_position(&self.index, &self.keys, &ids, NewKey::ids) {
             return Ok(at);
@@ -634,7 +665,7 @@ impl FactsBuilder {
         let at = position_or_push(&mut self.index, &mut self.keys, &ids, NewKey::ids, || {
             NewKey { ids, first }
         });
-        let [category, symbol, _] = ids;
+        let [category, symbol, ..] = ids;
         let kernel_lock = self.facts.key(symbol) == KERNEL_LOCK;
         self.touched.resize(self.keys.len() + 1, 0);
         let sum_slot = slot_of(
@@ -645,7 +676,7 @@ impl FactsBuilder {
         );
         let group_slot = if self.counts_groups() {
             let kept = self.facts.grouped_by;
-            let group = [0, 1, 2].map(|at| if kept[at] { ids[at] } else { NO_KEY });
+            let group = std::array::from_fn(|at| if kept[at] { ids[at] } else { NO_KEY });
             slot_of(
                 &mut self.group_slots,
                 &mut self.groups,
@@ -673,12 +704,12 @@ impl FactsBuilder {
 
     /// Whether groups are coarser than keys, so count their own samples.
     fn counts_groups(&self) -> bool {
-        self.facts.grouped_by != [true; 3]
+        self.facts.grouped_by != [true; KEY_PARTS]
     }
 
     /// Whether `--match` and `--exclude` keep the key with these ids.
-    fn filter_keeps(&mut self, ids: [u32; 3]) -> bool {
-        let texts = ids.map(|id| self.facts.strings.get(id));
+    fn filter_keeps(&mut self, ids: KeyIds) -> bool {
+        let texts = [0, 1, 2].map(|at| self.facts.strings.get(ids[at]));
         self.fold.filters.keeps(texts, &mut self.facts.filter_hits)
     }
 
@@ -725,11 +756,12 @@ impl FactsBuilder {
             .into_iter()
             .zip(folds)
             .map(|(key, (state, &uncounted))| {
-                let [category, symbol, caller] = key.ids;
+                let [category, symbol, caller, holder] = key.ids;
                 KeyFact {
                     category,
                     symbol,
                     caller,
+                    holder,
                     kernel_lock: strings.get(symbol) == KERNEL_LOCK,
                     total_ns: state.total_ns,
                     rows: state.rows,
@@ -801,16 +833,17 @@ impl Sink for FactsBuilder {
             self.by_text.clear();
             self.by_text_layout = row.key_layout;
         }
-        let cached = (!row.key_text.is_empty())
-            .then(|| self.by_text.get(row.key_text))
-            .flatten();
+        // A key text names no holder: rows of one text and other holders
+        // are other keys.
+        let by_text = !row.key_text.is_empty() && row.holder.is_empty();
+        let cached = by_text.then(|| self.by_text.get(row.key_text)).flatten();
         let at = match cached {
             Some(at) => at,
             None => {
                 let at = self.key_of(row)?;
                 // Past a bound the keys hardly repeat: a bigger cache would
                 // cost a copy of every key text and win nothing.
-                if !row.key_text.is_empty() && self.by_text.len() < BY_TEXT_LIMIT {
+                if by_text && self.by_text.len() < BY_TEXT_LIMIT {
                     self.by_text.insert(row.key_text, at);
                 }
                 at
@@ -821,7 +854,11 @@ impl Sink for FactsBuilder {
 
     fn row_by_key_text(&mut self, row: &Row<'_>) -> Result<bool, crate::parse::SinkError> {
         // The whole row where it may be checked or not read at all.
-        if self.facts.samples_read == 0 || self.skipping || row.key_layout != self.by_text_layout {
+        if self.facts.samples_read == 0
+            || self.skipping
+            || row.key_layout != self.by_text_layout
+            || !row.holder.is_empty()
+        {
             return Ok(false);
         }
         let Some((number, at)) = self.by_text.find(row.key_text) else {
@@ -959,6 +996,7 @@ mod tests {
             keep_offsets: false,
             filters: Default::default(),
             rows_are_waits: false,
+            holder_names: false,
         }
     }
 
@@ -986,14 +1024,18 @@ mod tests {
         assert_eq!((reaper.seen.count, reaper.kernel_lock), (1, true));
         assert_eq!(facts.key(facts.keys[2].caller), "exit1");
         assert_eq!(facts.rows, 4);
-        assert_eq!(facts.strings.len(), 7);
+        // Six texts, and the empty holder of every key.
+        assert_eq!(facts.strings.len(), 8);
         let kernel_lock = facts.keys[0].symbol;
-        let by_symbol: Vec<([u32; 3], u32)> = facts
+        let by_symbol: Vec<(KeyIds, u32)> = facts
             .groups_seen
             .iter()
             .map(|(ids, seen)| (*ids, seen.count))
             .collect();
-        assert_eq!(by_symbol[0], ([NO_KEY, kernel_lock, NO_KEY], 2));
+        // Not grouped by holder: every key's is the same, empty, and kept.
+        let no_holder = facts.keys[0].holder;
+        assert_eq!(facts.key(no_holder), "");
+        assert_eq!(by_symbol[0], ([NO_KEY, kernel_lock, NO_KEY, no_holder], 2));
         let sums = sums_by_sample(&facts);
         assert_eq!(sums, [(0, 40), (0, 5), (1, 7)]);
         // reaper's two rows are one wait of sample 0.

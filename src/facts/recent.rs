@@ -15,7 +15,7 @@ struct KeptRow {
     dur_ns: u64,
     count: u64,
     max_ns: u64,
-    keys: [Box<str>; 3],
+    keys: [Box<str>; 4],
     waits: KeptWaits,
     stack: Box<str>,
 }
@@ -102,7 +102,7 @@ impl KeptRow {
             dur_ns: row.dur_ns,
             count: row.count,
             max_ns: row.max_ns,
-            keys: [row.category.into(), row.symbol.into(), row.caller.into()],
+            keys: [row.category, row.symbol, row.caller, row.holder].map(Box::from),
             waits: match row.waits {
                 RowWaits::Unknown => KeptWaits::Unknown,
                 RowWaits::Untimed => KeptWaits::Untimed,
@@ -114,7 +114,7 @@ impl KeptRow {
     }
 
     fn as_row(&self) -> Row<'_> {
-        let [category, symbol, caller] = &self.keys;
+        let [category, symbol, caller, holder] = &self.keys;
         Row {
             line: self.line,
             dur_ns: self.dur_ns,
@@ -133,6 +133,7 @@ impl KeptRow {
                 KeptWaits::One => RowWaits::One,
             },
             stack: &self.stack,
+            holder,
         }
     }
 }

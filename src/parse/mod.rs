@@ -79,6 +79,10 @@ pub struct Row<'a> {
     /// outermost first, joined by `;`, as read); empty where the input has
     /// none. Drawn by `--flame`, not part of the key.
     pub stack: &'a str,
+    /// Who held the lock during the row's waits, where the input tells
+    /// (`HolderThread::key_text`, or `unknown`); empty where it does not.
+    /// Part of the key only when grouping by holder.
+    pub holder: &'a str,
 }
 
 /// What a row tells of the single waits it stands for: whether a
@@ -117,6 +121,7 @@ impl Row<'_> {
             key_layout: 0,
             waits: RowWaits::Unknown,
             stack: "",
+            holder: "",
         }
     }
 

@@ -36,7 +36,7 @@ use super::stacked::StackedRows;
 use super::{ParseOptions, ParseStats, Row, RowWaits, Sink, fields};
 use crate::error::shorten;
 use crate::hashing::InputMap;
-use crate::holders::{Doing, HoldEdge, HolderShare, HolderThread};
+use crate::holders::{Doing, HoldEdge, HolderShare, HolderThread, holder_key};
 
 /// A column of the output, by its header name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -389,8 +389,12 @@ impl Reader<'_> {
             columns.contains(&Column::Owner) || (self.owners && columns.contains(&Column::Comm));
         if owner_table {
             let holder = holder_of(row.caller, pid);
+            let holder_text = holder_key(holder.as_ref());
             row.caller = "";
-            sink.row(&row)?;
+            sink.row(&Row {
+                holder: &holder_text,
+                ..row
+            })?;
             return sink.holder(HolderShare {
                 lock: [
                     row.category.to_string(),

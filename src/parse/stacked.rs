@@ -13,7 +13,7 @@ struct Held {
     dur_ns: u64,
     count: u64,
     max_ns: u64,
-    keys: [String; 3],
+    keys: [String; 4],
     waits: RowWaits<'static>,
 }
 
@@ -45,7 +45,7 @@ impl<'s> StackedRows<'s> {
         };
         let stack = fold(&self.frames);
         self.frames.clear();
-        let [category, symbol, caller] = &held.keys;
+        let [category, symbol, caller, holder] = &held.keys;
         self.sink.row(&Row {
             line: held.line,
             dur_ns: held.dur_ns,
@@ -58,6 +58,7 @@ impl<'s> StackedRows<'s> {
             key_layout: 0,
             waits: held.waits,
             stack: &stack,
+            holder,
         })
     }
 }
@@ -97,7 +98,7 @@ impl Sink for StackedRows<'_> {
             dur_ns: row.dur_ns,
             count: row.count,
             max_ns: row.max_ns,
-            keys: [row.category, row.symbol, row.caller].map(str::to_string),
+            keys: [row.category, row.symbol, row.caller, row.holder].map(str::to_string),
             waits,
         });
         Ok(())

@@ -129,6 +129,7 @@ fn group_of<'d>(diff: &'d Diff, input: &InputFacts, key: u32) -> Option<&'d Grou
                 GroupKey::Category => fact.category,
                 GroupKey::Symbol => fact.symbol,
                 GroupKey::Caller => fact.caller,
+                GroupKey::Holder => fact.holder,
             })
         })
         .collect();

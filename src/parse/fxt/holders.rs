@@ -31,6 +31,7 @@
 use std::collections::BTreeSet;
 use std::ops::Range;
 
+use super::sampler::WaitSum;
 use crate::hashing::InputMap;
 pub use crate::holders::HoldEdge;
 
@@ -153,6 +154,8 @@ pub struct Hold {
 pub struct WaitSpan {
     /// The waiter.
     pub thread: u64,
+    /// The window it counts in (the one where it began).
+    pub window: u32,
     /// From.
     pub start: u64,
     /// To (exclusive).
@@ -477,11 +480,71 @@ pub struct ShareKey {
     pub next_holder: u64,
 }
 
+/// Where a part of a wait is counted by holder: (waiter, window, wait key,
+/// holder ([`NO_THREAD`]: nobody known)).
+pub type PartKey = (u64, u32, u32, u64);
+
+/// The waits of one waiter, window and key that the attribution split:
+/// how many and their total, ns.
+pub type SplitWaits = (u64, u64);
+
+/// Each wait's parts by holder, summed per window (`--by holder`): a part
+/// is a wait of its own in the holder's group, its length what the holder
+/// caused.
+#[derive(Debug, Default)]
+pub struct HolderParts {
+    /// The parts' sums.
+    pub parts: InputMap<PartKey, WaitSum>,
+    /// The waits split, by (waiter, window, wait key): the rest of a
+    /// window's waits (waits no lock event carried) is nobody's known.
+    pub split: InputMap<(u64, u32, u32), SplitWaits>,
+}
+
+impl HolderParts {
+    /// Adds one wait's parts, (holder, ns) in order of first appearance.
+    fn add(&mut self, wait: &WaitSpan, by_holder: &[(u64, u64)]) {
+        for &(holder, ns) in by_holder {
+            let sum = self
+                .parts
+                .entry((wait.thread, wait.window, wait.key, holder))
+                .or_default();
+            // Within the window's waits of the key, which did not pass
+            // 2^64 ns (the sampler refuses that).
+            sum.ns = sum.ns.saturating_add(ns);
+            sum.count += 1;
+            sum.max_ns = sum.max_ns.max(ns);
+            sum.histogram.record(ns);
+        }
+        let split = self
+            .split
+            .entry((wait.thread, wait.window, wait.key))
+            .or_default();
+        split.0 += 1;
+        split.1 = split.1.saturating_add(wait.end - wait.start);
+    }
+}
+
+/// A stretch of `length` ns shared equally by `count` holders: the first
+/// ones take the remainder's nanoseconds.
+fn equal_shares(length: u64, count: u64) -> impl Iterator<Item = u64> {
+    (0..count).map(move |rank| length / count + u64::from(rank < length % count))
+}
+
+/// Adds `ns` to `holder`'s part of a wait.
+fn add_part(by_holder: &mut Vec<(u64, u64)>, holder: u64, ns: u64) {
+    match by_holder.iter_mut().find(|(known, _)| *known == holder) {
+        Some((_, sum)) => *sum += ns,
+        None => by_holder.push((holder, ns)),
+    }
+}
+
 /// The waits of the chosen threads split over the holders: built from
 /// each lock's timeline ([`Attribution::add_lock`]), then finished with
 /// each holder's doings ([`Attribution::resolve`]).
 #[derive(Debug, Default)]
 pub struct Attribution {
+    /// Each wait's parts by holder per window, when asked for.
+    pub parts: Option<HolderParts>,
     /// Where shares go, by index.
     pub targets: Vec<Target>,
     target_ids: InputMap<Target, u32>,
@@ -494,7 +557,9 @@ pub struct Attribution {
 impl Attribution {
     /// Splits the chosen threads' waits on one lock over its holders.
     pub fn add_lock(&mut self, timeline: &HolderTimeline, waits: &[WaitSpan]) {
+        let mut by_holder: Vec<(u64, u64)> = Vec::new();
         for wait in waits {
+            by_holder.clear();
             for (from, to, members) in timeline.within(wait.start, wait.end) {
                 let holders: Vec<&Hold> = members
                     .iter()
@@ -502,6 +567,20 @@ impl Attribution {
                     .filter(|hold| hold.thread != wait.thread)
                     .collect();
                 self.split(wait, from, to, &holders);
+                if self.parts.is_some() {
+                    let threads = holders.iter().map(|hold| hold.thread);
+                    let shares = equal_shares(to - from, holders.len() as u64);
+                    for (thread, ns) in threads.zip(shares) {
+                        add_part(&mut by_holder, thread, ns);
+                    }
+                    if holders.is_empty() {
+                        add_part(&mut by_holder, NO_THREAD, to - from);
+                    }
+                }
+            }
+            if let Some(parts) = &mut self.parts {
+                by_holder.retain(|(_, ns)| *ns > 0);
+                parts.add(wait, &by_holder);
             }
         }
     }
@@ -527,9 +606,8 @@ impl Attribution {
                 .or_default() += length;
             return;
         }
-        let count = holders.len() as u64;
-        for (rank, hold) in holders.iter().enumerate() {
-            let share = length / count + u64::from((rank as u64) < length % count);
+        let shares = equal_shares(length, holders.len() as u64);
+        for (hold, share) in holders.iter().zip(shares) {
             let target = self.target(Target {
                 waiter: wait.thread,
                 wait_key: wait.key,
@@ -759,6 +837,7 @@ mod tests {
                         let (thread, end) = (event.thread, event.ns);
                         waits.push(WaitSpan {
                             thread,
+                            window: 0,
                             start,
                             end,
                             key,
@@ -875,6 +954,7 @@ mod tests {
         let timeline = HolderTimeline::new(holds);
         let waits = [WaitSpan {
             thread: 1,
+            window: 0,
             start: 50,
             end: 150,
             key: 3,

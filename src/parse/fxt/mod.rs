@@ -20,8 +20,10 @@ use super::format::{Format, NO_STATES};
 use super::{ParseStats, Row, RowWaits, Sink, State};
 use crate::distribution::Histogram;
 use crate::error::InputError;
-use crate::holders::{Doing, HoldTimes, HolderFacts, HolderShare, HolderThread};
+use crate::hashing::InputMap;
+use crate::holders::{Doing, HoldTimes, HolderFacts, HolderShare, HolderThread, holder_key};
 use crate::parse::SinkError;
+use crate::vocabulary::UNKNOWN_HOLDER;
 use records::{RecordError, RecordReader};
 use sampler::{STATE_NAMES, Sampler, Selection, ThreadTrack};
 
@@ -42,6 +44,9 @@ pub struct CaptureOptions {
     pub lenient: bool,
     /// Work out who held the locks the named threads waited on.
     pub holders: bool,
+    /// Split each window's waits by holder: one wait per key and holder
+    /// (`--by holder`).
+    pub split_by_holder: bool,
 }
 
 /// One chosen thread's samples.
@@ -78,8 +83,12 @@ pub struct Wait {
     pub count: u64,
     /// The longest wait.
     pub max_ns: u64,
-    /// How the waits spread.
+    /// How the waits spread; empty where not known (waits of no known
+    /// holder that no lock event carried).
     pub histogram: Histogram,
+    /// Who held the lock: split by holder (`--by holder`), its
+    /// [`HolderThread::describe`] or `unknown`; empty otherwise.
+    pub holder: String,
 }
 
 /// A capture read into samples.
@@ -104,6 +113,7 @@ pub fn read_capture<R: Read>(
             names: options.threads.clone(),
             tids: options.tids.clone(),
             holders: options.holders,
+            split_by_holder: options.holders && options.split_by_holder,
         });
     }
     let mut stats = ParseStats::default();
@@ -191,8 +201,14 @@ impl ThreadSamples {
                     caller: &wait.key[2],
                     key_text: "",
                     key_layout: 0,
-                    waits: RowWaits::Each(&wait.histogram),
+                    // A distribution where the waits gave one.
+                    waits: if wait.histogram.count() > 0 {
+                        RowWaits::Each(&wait.histogram)
+                    } else {
+                        RowWaits::Counted
+                    },
                     stack: "",
+                    holder: &wait.holder,
                 };
                 sink.row(&row).map_err(|err| match err {
                     SinkError::Input(m) => {
@@ -306,8 +322,18 @@ fn thread_samples(
     options: &CaptureOptions,
 ) -> Result<ThreadSamples, String> {
     let track = &sampler.threads[&koid];
+    let parts = sampler
+        .holder_parts
+        .as_ref()
+        .map(|parts| parts_of(sampler, parts, koid));
     let samples = (0..sampler.window_count())
-        .map(|window| sample_of(sampler, track, window))
+        .map(|window| {
+            let mut sample = sample_of(sampler, track, window);
+            if let Some(parts) = &parts {
+                sample.waits = split_by_holder(sample.waits, window, parts);
+            }
+            sample
+        })
         .filter(|sample| !options.with_activity || sample.states[0].ns > 0)
         .collect();
     Ok(ThreadSamples {
@@ -432,6 +458,81 @@ fn doing(sampler: &Sampler, activity: holders::Activity, next_holder: u64) -> Do
     }
 }
 
+/// A window and a wait key's text.
+type WindowKey = (u32, [String; 3]);
+
+/// One thread's wait parts by holder: by window and wait key, each
+/// holder's part (the holder as a key names it) and the waits split.
+struct ThreadParts {
+    parts: InputMap<WindowKey, Vec<(String, sampler::WaitSum)>>,
+    split: InputMap<WindowKey, holders::SplitWaits>,
+}
+
+fn parts_of(sampler: &Sampler, parts: &holders::HolderParts, koid: u64) -> ThreadParts {
+    let mut of_thread = ThreadParts {
+        parts: InputMap::default(),
+        split: InputMap::default(),
+    };
+    for (&(waiter, window, key, holder), sum) in &parts.parts {
+        if waiter == koid {
+            let name = holder_key(holder_thread(sampler, holder).as_ref());
+            let list = of_thread
+                .parts
+                .entry((window, sampler.key_text(key)))
+                .or_default();
+            list.push((name, sum.clone()));
+        }
+    }
+    for (&(waiter, window, key), &split) in &parts.split {
+        if waiter == koid {
+            of_thread
+                .split
+                .insert((window, sampler.key_text(key)), split);
+        }
+    }
+    of_thread
+}
+
+/// A window's waits, one per key and holder: each holder's parts of the
+/// key's waits, and the rest of them (waits that no lock event carried,
+/// so the attribution never saw) under `unknown`, without a distribution.
+fn split_by_holder(waits: Vec<Wait>, window: usize, parts: &ThreadParts) -> Vec<Wait> {
+    let window = u32::try_from(window).unwrap_or(u32::MAX);
+    let mut split = Vec::with_capacity(waits.len());
+    for whole in waits {
+        let at = (window, whole.key.clone());
+        for (holder, sum) in parts.parts.get(&at).into_iter().flatten() {
+            split.push(Wait {
+                key: whole.key.clone(),
+                ns: sum.ns,
+                count: sum.count,
+                max_ns: sum.max_ns,
+                histogram: sum.histogram.clone(),
+                holder: holder.clone(),
+            });
+        }
+        let (waits_split, ns_split) = parts.split.get(&at).copied().unwrap_or_default();
+        let rest_count = whole.count.saturating_sub(waits_split);
+        if rest_count > 0 {
+            let rest_ns = whole.ns.saturating_sub(ns_split);
+            split.push(Wait {
+                ns: rest_ns,
+                count: rest_count,
+                max_ns: whole.max_ns.min(rest_ns),
+                histogram: Histogram::default(),
+                holder: UNKNOWN_HOLDER.to_string(),
+                ..whole
+            });
+        }
+    }
+    split.sort_by(|a, b| {
+        b.ns.cmp(&a.ns)
+            .then_with(|| a.key.cmp(&b.key))
+            .then_with(|| a.holder.cmp(&b.holder))
+    });
+    split
+}
+
 fn sample_of(sampler: &Sampler, track: &ThreadTrack, window: usize) -> Sample {
     let empty = sampler::Window::default();
     let figures = track.windows.get(window).unwrap_or(&empty);
@@ -454,6 +555,7 @@ fn sample_of(sampler: &Sampler, track: &ThreadTrack, window: usize) -> Sample {
             count: sum.count,
             max_ns: sum.max_ns,
             histogram: sum.histogram.clone(),
+            holder: String::new(),
         })
         .collect();
     waits.sort_by(|a, b| b.ns.cmp(&a.ns).then_with(|| a.key.cmp(&b.key)));

@@ -17,8 +17,9 @@ use crate::hashing::{InputMap, InputSet};
 use crate::distribution::Histogram;
 
 use super::holders::{
-    Activity, Attribution, DoingRecorder, Hold, HoldBuilder, HoldEdge, HoldNotes, HolderTimeline,
-    LockEvent, LockOp, NO_SLICE, NO_THREAD, ShareKey, WaitSpan, meets, merged, needed_stretches,
+    Activity, Attribution, DoingRecorder, Hold, HoldBuilder, HoldEdge, HoldNotes, HolderParts,
+    HolderTimeline, LockEvent, LockOp, NO_SLICE, NO_THREAD, ShareKey, WaitSpan, meets, merged,
+    needed_stretches,
 };
 use super::spill::{Entry, EntryLog};
 
@@ -257,6 +258,8 @@ pub struct Sampler {
     lock_keys: InputMap<u64, u32>,
     /// The tracked threads' waits split over the holders, by waiter.
     pub holder_shares: InputMap<u64, InputMap<ShareKey, u64>>,
+    /// Each wait's parts by holder, per window (`--by holder`).
+    pub holder_parts: Option<HolderParts>,
     /// Lock types waited on whose releases the capture never records.
     pub without_releases: Vec<String>,
     /// Locks (symbols) held by more threads at once than a wait is split
@@ -299,6 +302,7 @@ impl Sampler {
             released: InputSet::default(),
             lock_keys: InputMap::default(),
             holder_shares: InputMap::default(),
+            holder_parts: None,
             without_releases: Vec::new(),
             crowded_locks: Vec::new(),
             hold_times: InputMap::default(),
@@ -412,6 +416,8 @@ impl Sampler {
                                 let (thread, end) = (koid, entry.ns);
                                 let wait = WaitSpan {
                                     thread,
+                                    window: u32::try_from(span.window_of(start))
+                                        .unwrap_or(u32::MAX),
                                     start,
                                     end,
                                     key,
@@ -464,6 +470,9 @@ impl Sampler {
         let mut holds = self.stream_holds(&wanted, span, true)?;
         self.without_releases = self.categories_without_releases(wanted.keys());
         let mut attribution = Attribution::default();
+        if self.selection.as_ref().is_some_and(|s| s.split_by_holder) {
+            attribution.parts = Some(HolderParts::default());
+        }
         for (&lock, lock_waits) in &waits {
             let mut holds = holds.remove(&lock).unwrap_or_default();
             // A lock type whose releases the capture never records: its
@@ -516,6 +525,7 @@ impl Sampler {
             attribution.resolve(queries, &timeline, &mut next_holder);
         }
         self.holder_shares = attribution.shares;
+        self.holder_parts = attribution.parts;
         Ok(())
     }
 
@@ -992,6 +1002,8 @@ pub struct Selection {
     pub tids: Vec<u64>,
     /// Work out who held the locks they waited on.
     pub holders: bool,
+    /// And split each wait's window sums by holder (`--by holder`).
+    pub split_by_holder: bool,
 }
 
 /// The trace's bounds and its windows.
