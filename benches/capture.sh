@@ -30,14 +30,16 @@ measure() {
     rm -f "$out"
 }
 
-for args in "--thread thread0" "--thread thread0 --no-holders" "--thread thread0 --window 1s" "--thread thread0 --thread thread1 --window 100ms" ""; do
+for args in "--thread thread0" "--thread thread0 --no-holders" "--thread thread0 --window 1s" "--thread thread0 --window 1s --by symbol,holder" "--thread thread0 --thread thread1 --window 100ms" ""; do
     # shellcheck disable=SC2086 # the arguments are words
     read -r seconds rss < <(measure "$bin" report $args "$capture")
     mib_s=$(awk -v b="$bytes" -v s="$seconds" 'BEGIN { printf "%.0f", b / 1048576 / s }')
     printf '%-52s %6s s  %5s MiB/s  peak RSS %6d MiB\n' "report ${args:-(every thread that waited)}" "$seconds" "$mib_s" $((rss / 1024))
     if [ -n "${BASELINE:-}" ]; then
         # An older build knows no --no-holders: it never worked them out.
+        # Nor --by holder: its baseline is the same read without the split.
         base_args=${args/ --no-holders/}
+        base_args=${base_args/ --by symbol,holder/}
         # shellcheck disable=SC2086
         read -r base_seconds base_rss < <(measure "$BASELINE" report $base_args "$capture")
         printf '%-52s %6s s  time x%s  peak RSS %6d MiB (x%s)\n' "  baseline" "$base_seconds" \

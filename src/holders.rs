@@ -20,6 +20,9 @@ pub struct HolderThread {
     /// Its process's id, when the capture gives one (user threads).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pid: Option<u64>,
+    /// Its process's name, when the capture gives one (user threads).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub process: Option<String>,
 }
 
 /// What a holder was doing while it held the lock.

@@ -169,7 +169,10 @@ fn without_holds(holders: &Value) -> Value {
 fn holder(thread: &str, tid: u64, pid: Option<u64>) -> Value {
     let mut value = json!({"thread": thread, "tid": tid});
     if let Some(pid) = pid {
+        // A user thread: lltextract names its process, whose name the
+        // thread shows.
         value["pid"] = json!(pid);
+        value["process"] = json!(thread);
     }
     value
 }

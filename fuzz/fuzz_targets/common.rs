@@ -7,8 +7,9 @@ use contend::facts::filter::{Filters, KeyFilter, SampleList};
 use contend::parse::{self, InputFormat, ParseOptions};
 
 /// The grouping the targets read and rank by: coarser than the keys, so
-/// that groups' samples are counted apart from keys'.
-pub const FUZZ_BY: [GroupKey; 1] = [GroupKey::Symbol];
+/// that groups' samples are counted apart from keys'; by holder too, so
+/// that captures split their waits over the holders.
+pub const FUZZ_BY: [GroupKey; 2] = [GroupKey::Symbol, GroupKey::Holder];
 
 /// Parses `data` in `format`; errors are fine, panics and hangs are not.
 pub fn parse_both_ways(data: &[u8], format: InputFormat) -> Option<InputFacts> {
@@ -26,6 +27,7 @@ pub fn parse_both_ways(data: &[u8], format: InputFormat) -> Option<InputFacts> {
             options.capture.tids = (1..=16).collect();
             options.capture.threads = vec!["reaper".to_string()];
             options.capture.holders = true;
+            options.capture.split_by_holder = true;
         }
         // Grouped by symbol, with detail: every fold path runs.
         let fold = Fold {
@@ -40,6 +42,8 @@ pub fn parse_both_ways(data: &[u8], format: InputFormat) -> Option<InputFacts> {
             },
             // Every row a single wait: the histograms' path runs too.
             rows_are_waits: !strict,
+            // Holders by name, as diff reads them, in one of the two.
+            holder_names: !strict,
         };
         let mut builder = FactsBuilder::new("fuzz", &fold);
         if let Ok(stats) = parse::parse(data, "fuzz", format, &options, &mut builder) {

@@ -526,6 +526,7 @@ fn holder_of(name: &str, pid: Option<&str>) -> Option<HolderThread> {
         thread: name.to_string(),
         tid,
         pid: None,
+        process: None,
     })
 }
 

@@ -429,14 +429,18 @@ fn hold_times(sampler: &Sampler, koid: u64) -> Result<Vec<HoldTimes>, String> {
 }
 
 fn holder_thread(sampler: &Sampler, koid: u64) -> Option<HolderThread> {
+    let pid = sampler
+        .processes
+        .get(&koid)
+        .copied()
+        .filter(|pid| *pid != 0);
     (koid != holders::NO_THREAD).then(|| HolderThread {
         thread: thread_name(sampler, koid),
         tid: koid,
-        pid: sampler
-            .processes
-            .get(&koid)
-            .copied()
-            .filter(|pid| *pid != 0),
+        pid,
+        process: pid
+            .and_then(|pid| sampler.process_name(pid))
+            .map(String::from),
     })
 }
 

@@ -939,6 +939,11 @@ impl Sampler {
         id
     }
 
+    /// A process's name, when the capture gives one.
+    pub fn process_name(&self, pid: u64) -> Option<&str> {
+        self.process_names.get(&pid).map(String::as_str)
+    }
+
     /// Tracks only the threads `selection` names (and those not named yet),
     /// so memory follows the threads asked for, not all of them.
     pub fn select(&mut self, selection: Selection) {
