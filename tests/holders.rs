@@ -500,9 +500,10 @@ fn story_by_holder(cc_a: &str) -> Vec<(String, String, u64, u64)> {
     groups
 }
 
-/// A report's groups as (symbol, holder, total_ns, events), sorted.
-fn groups_by_holder(report: &Value) -> Vec<(String, String, u64, u64)> {
-    let mut groups: Vec<_> = report["groups"]
+/// Groups of a report or a diff as (symbol, holder, and two of their
+/// figures), sorted.
+fn groups_by_holder(groups: &Value, figures: [&str; 2]) -> Vec<(String, String, u64, u64)> {
+    let mut groups: Vec<_> = groups
         .as_array()
         .unwrap()
         .iter()
@@ -510,8 +511,8 @@ fn groups_by_holder(report: &Value) -> Vec<(String, String, u64, u64)> {
             (
                 g["symbol"].as_str().unwrap().to_string(),
                 g["holder"].as_str().unwrap().to_string(),
-                g["total_ns"].as_u64().unwrap(),
-                g["events"].as_u64().unwrap(),
+                g[figures[0]].as_u64().unwrap(),
+                g[figures[1]].as_u64().unwrap(),
             )
         })
         .collect();
@@ -528,7 +529,7 @@ fn by_holder_ranks_each_lock_by_the_thread_that_held_it() {
         let args = ["--thread", "reaper", "--by", "symbol,holder"];
         let report = json_report(&[&args[..], &[path.to_str().unwrap()]].concat(), b"");
         assert_eq!(
-            groups_by_holder(&report),
+            groups_by_holder(&report["groups"], ["total_ns", "events"]),
             story_by_holder("cc (tid 100040, pid 40)"),
             "{name}"
         );
@@ -719,20 +720,7 @@ fn diff_compares_waits_per_holder_by_the_holders_name() {
         run.stderr
     );
     let diff: Value = serde_json::from_str(&run.stdout).unwrap();
-    let mut groups: Vec<(String, String, u64, u64)> = diff["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| {
-            (
-                g["symbol"].as_str().unwrap().to_string(),
-                g["holder"].as_str().unwrap().to_string(),
-                g["before_total_ns"].as_u64().unwrap(),
-                g["after_total_ns"].as_u64().unwrap(),
-            )
-        })
-        .collect();
-    groups.sort();
+    let groups = groups_by_holder(&diff["groups"], ["before_total_ns", "after_total_ns"]);
     // Names only: the cc of the two captures is one holder, and the two
     // cc of one capture (on two locks) are apart only by lock.
     let expected: Vec<(String, String, u64, u64)> = story_by_holder("cc")

@@ -536,11 +536,13 @@ struct SampleSlot {
 pub struct FactsBuilder {
     facts: InputFacts,
     fold: Fold,
-    /// Indices into `facts.keys` by the hashes of their (category,
-    /// symbol, caller) ids: 4 bytes an entry.
+    /// Indices into `facts.keys` by the hashes of their key
+    /// ids: 4 bytes an entry.
     index: HashTable<u32>,
     /// The ids of keys that `--match` or `--exclude` leave out.
     left_out: InputSet<KeyIds>,
+    /// The id of the empty holder every key has unless grouped by holder.
+    no_holder: Option<u32>,
     /// The same by the row's key text, when the parser gives it: one hash
     /// of the text instead of three interning lookups and this one. Valid
     /// for one key layout (`by_text_layout`).
@@ -635,7 +637,13 @@ impl FactsBuilder {
     /// keys are not split by it.
     fn intern_holder(&mut self, text: &str) -> Result<u32, String> {
         if !self.fold.by.contains(&GroupKey::Holder) {
-            return self.intern("");
+            // Once, not a lookup a row: rows without a key text come here.
+            if let Some(id) = self.no_holder {
+                return Ok(id);
+            }
+            let id = self.intern("")?;
+            self.no_holder = Some(id);
+            return Ok(id);
         }
         let text = match text {
             "" => UNKNOWN_HOLDER,

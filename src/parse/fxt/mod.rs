@@ -327,13 +327,7 @@ fn thread_samples(
         .as_ref()
         .map(|parts| parts_of(sampler, parts, koid));
     let samples = (0..sampler.window_count())
-        .map(|window| {
-            let mut sample = sample_of(sampler, track, window);
-            if let Some(parts) = &parts {
-                sample.waits = split_by_holder(sample.waits, window, parts);
-            }
-            sample
-        })
+        .map(|window| sample_of(sampler, track, window, parts.as_ref()))
         .filter(|sample| !options.with_activity || sample.states[0].ns > 0)
         .collect();
     Ok(ThreadSamples {
@@ -462,82 +456,86 @@ fn doing(sampler: &Sampler, activity: holders::Activity, next_holder: u64) -> Do
     }
 }
 
-/// A window and a wait key's text.
-type WindowKey = (u32, [String; 3]);
+/// A window and a wait key's id.
+type WindowKey = (u32, u32);
 
-/// One thread's wait parts by holder: by window and wait key, each
-/// holder's part (the holder as a key names it) and the waits split.
-struct ThreadParts {
-    parts: InputMap<WindowKey, Vec<(String, sampler::WaitSum)>>,
+/// One thread's wait parts by holder, borrowed from the sampler: by
+/// window and wait key, each holder's part and the waits split; and each
+/// holder's name as a key's holder part.
+struct ThreadParts<'s> {
+    parts: InputMap<WindowKey, Vec<(u64, &'s sampler::WaitSum)>>,
     split: InputMap<WindowKey, holders::SplitWaits>,
+    names: InputMap<u64, String>,
 }
 
-fn parts_of(sampler: &Sampler, parts: &holders::HolderParts, koid: u64) -> ThreadParts {
+fn parts_of<'s>(sampler: &Sampler, parts: &'s holders::HolderParts, koid: u64) -> ThreadParts<'s> {
     let mut of_thread = ThreadParts {
         parts: InputMap::default(),
         split: InputMap::default(),
+        names: InputMap::default(),
     };
     for (&(waiter, window, key, holder), sum) in &parts.parts {
         if waiter == koid {
-            let name = holder_key(holder_thread(sampler, holder).as_ref());
-            let list = of_thread
-                .parts
-                .entry((window, sampler.key_text(key)))
-                .or_default();
-            list.push((name, sum.clone()));
+            let list = of_thread.parts.entry((window, key)).or_default();
+            list.push((holder, sum));
+            of_thread
+                .names
+                .entry(holder)
+                .or_insert_with(|| holder_key(holder_thread(sampler, holder).as_ref()));
         }
     }
     for (&(waiter, window, key), &split) in &parts.split {
         if waiter == koid {
-            of_thread
-                .split
-                .insert((window, sampler.key_text(key)), split);
+            of_thread.split.insert((window, key), split);
         }
     }
     of_thread
 }
 
-/// A window's waits, one per key and holder: each holder's parts of the
-/// key's waits, and the rest of them (waits that no lock event carried,
-/// so the attribution never saw) under `unknown`, without a distribution.
-fn split_by_holder(waits: Vec<Wait>, window: usize, parts: &ThreadParts) -> Vec<Wait> {
-    let window = u32::try_from(window).unwrap_or(u32::MAX);
-    let mut split = Vec::with_capacity(waits.len());
-    for whole in waits {
-        let at = (window, whole.key.clone());
-        for (holder, sum) in parts.parts.get(&at).into_iter().flatten() {
-            split.push(Wait {
-                key: whole.key.clone(),
-                ns: sum.ns,
-                count: sum.count,
-                max_ns: sum.max_ns,
-                histogram: sum.histogram.clone(),
-                holder: holder.clone(),
-            });
-        }
-        let (waits_split, ns_split) = parts.split.get(&at).copied().unwrap_or_default();
-        let rest_count = whole.count.saturating_sub(waits_split);
-        if rest_count > 0 {
-            let rest_ns = whole.ns.saturating_sub(ns_split);
-            split.push(Wait {
-                ns: rest_ns,
-                count: rest_count,
-                max_ns: whole.max_ns.min(rest_ns),
-                histogram: Histogram::default(),
-                holder: UNKNOWN_HOLDER.to_string(),
-                ..whole
-            });
-        }
+/// A window's waits of one key, one per holder: each holder's parts of
+/// them, and the rest (waits that no lock event carried, so the
+/// attribution never saw) under `unknown`, without a distribution.
+fn split_by_holder(
+    sampler: &Sampler,
+    at: WindowKey,
+    whole: &sampler::WaitSum,
+    parts: &ThreadParts<'_>,
+    out: &mut Vec<Wait>,
+) {
+    let key = || sampler.key(at.1).clone().map(String::from);
+    for &(holder, sum) in parts.parts.get(&at).into_iter().flatten() {
+        out.push(Wait {
+            key: key(),
+            ns: sum.ns,
+            count: sum.count,
+            max_ns: sum.max_ns,
+            histogram: sum.histogram.clone(),
+            holder: parts.names[&holder].clone(),
+        });
     }
-    split.sort_by(|a, b| {
-        b.ns.cmp(&a.ns)
-            .then_with(|| a.key.cmp(&b.key))
-            .then_with(|| a.holder.cmp(&b.holder))
-    });
-    split
+    let (waits_split, ns_split) = parts.split.get(&at).copied().unwrap_or_default();
+    let rest_count = whole.count.saturating_sub(waits_split);
+    if rest_count > 0 {
+        let rest_ns = whole.ns.saturating_sub(ns_split);
+        out.push(Wait {
+            key: key(),
+            ns: rest_ns,
+            count: rest_count,
+            max_ns: whole.max_ns.min(rest_ns),
+            histogram: Histogram::default(),
+            holder: UNKNOWN_HOLDER.to_string(),
+        });
+    }
 }
 
-fn sample_of(sampler: &Sampler, track: &ThreadTrack, window: usize) -> Sample {
+/// A window of a thread: its states and waits, split by holder with
+/// `parts`.
+fn sample_of(
+    sampler: &Sampler,
+    track: &ThreadTrack,
+    window: usize,
+    parts: Option<&ThreadParts<'_>>,
+) -> Sample {
     let empty = sampler::Window::default();
     let figures = track.windows.get(window).unwrap_or(&empty);
     let states = STATE_NAMES
@@ -550,19 +548,28 @@ fn sample_of(sampler: &Sampler, track: &ThreadTrack, window: usize) -> Sample {
             ns,
         })
         .collect();
-    let mut waits: Vec<Wait> = figures
-        .waits
-        .iter()
-        .map(|(key, sum)| Wait {
-            key: sampler.key(*key).clone().map(String::from),
-            ns: sum.ns,
-            count: sum.count,
-            max_ns: sum.max_ns,
-            histogram: sum.histogram.clone(),
-            holder: String::new(),
-        })
-        .collect();
-    waits.sort_by(|a, b| b.ns.cmp(&a.ns).then_with(|| a.key.cmp(&b.key)));
+    let mut waits: Vec<Wait> = Vec::with_capacity(figures.waits.len());
+    for (&key, sum) in &figures.waits {
+        match parts {
+            Some(parts) => {
+                let at = (u32::try_from(window).unwrap_or(u32::MAX), key);
+                split_by_holder(sampler, at, sum, parts, &mut waits);
+            }
+            None => waits.push(Wait {
+                key: sampler.key(key).clone().map(String::from),
+                ns: sum.ns,
+                count: sum.count,
+                max_ns: sum.max_ns,
+                histogram: sum.histogram.clone(),
+                holder: String::new(),
+            }),
+        }
+    }
+    waits.sort_by(|a, b| {
+        b.ns.cmp(&a.ns)
+            .then_with(|| a.key.cmp(&b.key))
+            .then_with(|| a.holder.cmp(&b.holder))
+    });
     Sample {
         window,
         states,
