@@ -792,4 +792,24 @@ fn inputs_without_holders_put_every_wait_under_unknown_and_say_so() {
         "{}",
         run.stderr
     );
+    // The rows export says so too, and writes the holder column.
+    let run = run_with_stdin(&["export", "--what", "rows", "--by", "holder", SEED], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no lock holders recorded"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout
+            .starts_with("input,sample,category,symbol,caller,dur_ns,events,holder\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .lines()
+            .skip(1)
+            .all(|line| line.ends_with(",unknown"))
+    );
 }

@@ -143,6 +143,7 @@ fn export_rows(
         stripped_offsets: InputSet::default(),
         hits: Hits::default(),
         skipping: false,
+        holders_recorded: false,
     };
     let sources = source::sources(&args.input.inputs, &args.input.label)?;
     // An output error stops the parser with that error: the caller tells
@@ -191,6 +192,8 @@ struct RowConsumer<'w> {
     hits: Hits,
     /// The current sample is one `--samples` leaves out.
     skipping: bool,
+    /// The current input named a lock holder (`--by holder`'s note).
+    holders_recorded: bool,
 }
 
 impl RowConsumer<'_> {
@@ -280,6 +283,7 @@ impl Consumer for RowConsumer<'_> {
     fn begin(&mut self, label: &str, _format: InputFormat) -> crate::error::Result<()> {
         self.label = label.to_string();
         self.sample = 0;
+        self.holders_recorded = false;
         // Rows before any sample's start are the first sample's.
         self.skipping = self.fold.filters.skips_sample(1);
         Ok(())
@@ -292,7 +296,14 @@ impl Consumer for RowConsumer<'_> {
     fn end(&mut self, stats: ParseStats) -> crate::error::Result<()> {
         let stripped = std::mem::take(&mut self.stripped_offsets);
         self.read.push((self.label.clone(), stats, stripped));
+        if self.fold.by.contains(&GroupKey::Holder) && !self.holders_recorded {
+            super::note_no_holders_in(&self.label);
+        }
         Ok(())
+    }
+
+    fn holders(&mut self, _facts: crate::holders::HolderFacts) {
+        self.holders_recorded = true;
     }
 }
 
@@ -300,6 +311,11 @@ impl Sink for RowConsumer<'_> {
     fn sample(&mut self, _states: Vec<State>) -> Result<(), SinkError> {
         self.sample += 1;
         self.skipping = self.fold.filters.skips_sample(self.sample as u32);
+        Ok(())
+    }
+
+    fn holder(&mut self, _share: crate::holders::HolderShare) -> Result<(), SinkError> {
+        self.holders_recorded = true;
         Ok(())
     }
 

@@ -54,6 +54,7 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
     }
     let inputs = [facts];
     ingest::check_filters(&options.fold.filters, &inputs)?;
+    super::note_no_holders(&inputs, &args.analysis.by);
     if args.format == ReportFormat::Table {
         println!();
     }

@@ -38,14 +38,18 @@ pub fn note_no_holders(inputs: &[InputFacts], by: &[GroupKey]) {
     }
     for input in inputs {
         if input.holders == Holders::NotRecorded {
-            crate::notes::say(format_args!(
-                "contend: {}: no lock holders recorded, so its waits are all under holder \
-                 `unknown` (captures read with --thread record them, and perf lock \
-                 contention -o)",
-                crate::printable::printable(&input.label)
-            ));
+            note_no_holders_in(&input.label);
         }
     }
+}
+
+/// The note of [`note_no_holders`] for one input.
+pub fn note_no_holders_in(label: &str) {
+    crate::notes::say(format_args!(
+        "contend: {}: no lock holders recorded, so its waits are all under holder `unknown` \
+         (captures read with --thread record them, and perf lock contention -o)",
+        crate::printable::printable(label)
+    ));
 }
 
 /// The CSV flags of `report` and `diff`, checked: they shape `--format

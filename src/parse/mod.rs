@@ -80,7 +80,8 @@ pub struct Row<'a> {
     /// none. Drawn by `--flame`, not part of the key.
     pub stack: &'a str,
     /// Who held the lock during the row's waits, where the input tells
-    /// (`HolderThread::key_text`, or `unknown`); empty where it does not.
+    /// (`holders::holder_key`: the thread described, or `unknown`); empty
+    /// where it does not.
     /// Part of the key only when grouping by holder.
     pub holder: &'a str,
 }

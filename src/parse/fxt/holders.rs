@@ -480,34 +480,32 @@ pub struct ShareKey {
     pub next_holder: u64,
 }
 
-/// Where a part of a wait is counted by holder: (waiter, window, wait key,
-/// holder ([`NO_THREAD`]: nobody known)).
-pub type PartKey = (u64, u32, u32, u64);
+/// Where a part of a waiter's wait is counted by holder: (window, wait
+/// key, holder ([`NO_THREAD`]: nobody known)).
+pub type PartKey = (u32, u32, u64);
 
 /// The waits of one waiter, window and key that the attribution split:
-/// how many and their total, ns.
-pub type SplitWaits = (u64, u64);
+/// how many, their total and the longest, ns.
+pub type SplitWaits = (u64, u64, u64);
 
 /// Each wait's parts by holder, summed per window (`--by holder`): a part
 /// is a wait of its own in the holder's group, its length what the holder
 /// caused.
 #[derive(Debug, Default)]
 pub struct HolderParts {
-    /// The parts' sums.
-    pub parts: InputMap<PartKey, WaitSum>,
-    /// The waits split, by (waiter, window, wait key): the rest of a
+    /// The parts' sums, by waiter.
+    pub parts: InputMap<u64, InputMap<PartKey, WaitSum>>,
+    /// The waits split, by waiter and (window, wait key): the rest of a
     /// window's waits (waits no lock event carried) is nobody's known.
-    pub split: InputMap<(u64, u32, u32), SplitWaits>,
+    pub split: InputMap<u64, InputMap<(u32, u32), SplitWaits>>,
 }
 
 impl HolderParts {
     /// Adds one wait's parts, (holder, ns) in order of first appearance.
     fn add(&mut self, wait: &WaitSpan, by_holder: &[(u64, u64)]) {
+        let parts = self.parts.entry(wait.thread).or_default();
         for &(holder, ns) in by_holder {
-            let sum = self
-                .parts
-                .entry((wait.thread, wait.window, wait.key, holder))
-                .or_default();
+            let sum = parts.entry((wait.window, wait.key, holder)).or_default();
             // Within the window's waits of the key, which did not pass
             // 2^64 ns (the sampler refuses that).
             sum.ns = sum.ns.saturating_add(ns);
@@ -517,10 +515,14 @@ impl HolderParts {
         }
         let split = self
             .split
-            .entry((wait.thread, wait.window, wait.key))
+            .entry(wait.thread)
+            .or_default()
+            .entry((wait.window, wait.key))
             .or_default();
+        let length = wait.end - wait.start;
         split.0 += 1;
-        split.1 = split.1.saturating_add(wait.end - wait.start);
+        split.1 = split.1.saturating_add(length);
+        split.2 = split.2.max(length);
     }
 }
 
@@ -580,6 +582,11 @@ impl Attribution {
             }
             if let Some(parts) = &mut self.parts {
                 by_holder.retain(|(_, ns)| *ns > 0);
+                // A wait of 0 ns (or shared into nothing) is a wait still:
+                // nobody's known.
+                if by_holder.is_empty() {
+                    by_holder.push((NO_THREAD, 0));
+                }
                 parts.add(wait, &by_holder);
             }
         }
@@ -980,6 +987,54 @@ mod tests {
                 (NO_THREAD, Activity::Unknown, 50),
             ]
         );
+    }
+
+    #[test]
+    fn each_wait_is_parted_per_window_and_holder_and_a_wait_of_0_ns_is_kept() {
+        // Readers 7 (100..300) and 8 (200..400) share the lock.
+        let hold = |thread, start, end| Hold {
+            thread,
+            start,
+            end,
+            key: 0,
+            edge: HoldEdge::Whole,
+        };
+        let timeline = HolderTimeline::new(vec![hold(7, 100, 300), hold(8, 200, 400)]);
+        let wait = |window, start, end| WaitSpan {
+            thread: 1,
+            window,
+            start,
+            end,
+            key: 3,
+        };
+        // 50..250: 50 nobody's, 100 of 7's, 50 shared (25 each); 250..251
+        // (another window): shared, its odd nanosecond the first's; 500: a
+        // wait of 0 ns, nobody's.
+        let waits = [wait(0, 50, 250), wait(1, 250, 251), wait(1, 500, 500)];
+        let mut attribution = Attribution {
+            parts: Some(HolderParts::default()),
+            ..Attribution::default()
+        };
+        attribution.add_lock(&timeline, &waits);
+        let parts = attribution.parts.unwrap();
+        let mut figures: Vec<(PartKey, u64, u64, u64)> = parts.parts[&1]
+            .iter()
+            .map(|(at, sum)| (*at, sum.ns, sum.count, sum.histogram.count()))
+            .collect();
+        figures.sort();
+        assert_eq!(
+            figures,
+            [
+                ((0, 3, 7), 125, 1, 1),
+                ((0, 3, 8), 25, 1, 1),
+                ((0, 3, NO_THREAD), 50, 1, 1),
+                ((1, 3, 7), 1, 1, 1),
+                ((1, 3, NO_THREAD), 0, 1, 1),
+            ]
+        );
+        // Every wait split, once: (waits, ns, longest) per window.
+        assert_eq!(parts.split[&1][&(0, 3)], (1, 200, 200));
+        assert_eq!(parts.split[&1][&(1, 3)], (2, 1, 1));
     }
 
     #[test]

@@ -474,27 +474,24 @@ fn parts_of<'s>(sampler: &Sampler, parts: &'s holders::HolderParts, koid: u64) -
         split: InputMap::default(),
         names: InputMap::default(),
     };
-    for (&(waiter, window, key, holder), sum) in &parts.parts {
-        if waiter == koid {
-            let list = of_thread.parts.entry((window, key)).or_default();
-            list.push((holder, sum));
-            of_thread
-                .names
-                .entry(holder)
-                .or_insert_with(|| holder_key(holder_thread(sampler, holder).as_ref()));
-        }
+    for (&(window, key, holder), sum) in parts.parts.get(&koid).into_iter().flatten() {
+        let list = of_thread.parts.entry((window, key)).or_default();
+        list.push((holder, sum));
+        of_thread
+            .names
+            .entry(holder)
+            .or_insert_with(|| holder_key(holder_thread(sampler, holder).as_ref()));
     }
-    for (&(waiter, window, key), &split) in &parts.split {
-        if waiter == koid {
-            of_thread.split.insert((window, key), split);
-        }
+    if let Some(split) = parts.split.get(&koid) {
+        of_thread.split.clone_from(split);
     }
     of_thread
 }
 
 /// A window's waits of one key, one per holder: each holder's parts of
-/// them, and the rest (waits that no lock event carried, so the
-/// attribution never saw) under `unknown`, without a distribution.
+/// them; the rest (waits that no lock event carried, so the attribution
+/// never saw them) are nobody's known, with the parts of no holder, and
+/// leave that row without a distribution.
 fn split_by_holder(
     sampler: &Sampler,
     at: WindowKey,
@@ -503,7 +500,11 @@ fn split_by_holder(
     out: &mut Vec<Wait>,
 ) {
     let key = || sampler.key(at.1).clone().map(String::from);
+    let mut unknown = None;
     for &(holder, sum) in parts.parts.get(&at).into_iter().flatten() {
+        if holder == holders::NO_THREAD {
+            unknown = Some(out.len());
+        }
         out.push(Wait {
             key: key(),
             ns: sum.ns,
@@ -513,19 +514,34 @@ fn split_by_holder(
             holder: parts.names[&holder].clone(),
         });
     }
-    let (waits_split, ns_split) = parts.split.get(&at).copied().unwrap_or_default();
+    let (waits_split, ns_split, longest_split) = parts.split.get(&at).copied().unwrap_or_default();
     let rest_count = whole.count.saturating_sub(waits_split);
-    if rest_count > 0 {
-        let rest_ns = whole.ns.saturating_sub(ns_split);
+    if rest_count == 0 {
+        return;
+    }
+    let rest_ns = whole.ns.saturating_sub(ns_split);
+    // The window's longest wait is the rest's when no split one is as
+    // long; else the rest's longest is at most its total.
+    let rest_max = if whole.max_ns > longest_split {
+        whole.max_ns
+    } else {
+        whole.max_ns.min(rest_ns)
+    };
+    let at_unknown = unknown.unwrap_or_else(|| {
         out.push(Wait {
             key: key(),
-            ns: rest_ns,
-            count: rest_count,
-            max_ns: whole.max_ns.min(rest_ns),
+            ns: 0,
+            count: 0,
+            max_ns: 0,
             histogram: Histogram::default(),
             holder: UNKNOWN_HOLDER.to_string(),
         });
-    }
+        out.len() - 1
+    });
+    let row = &mut out[at_unknown];
+    row.ns += rest_ns;
+    row.count += rest_count;
+    row.max_ns = row.max_ns.max(rest_max);
 }
 
 /// A window of a thread: its states and waits, split by holder with

@@ -412,7 +412,12 @@ impl Sampler {
                             pending.insert(lock, (entry.ns, key));
                         }
                         _ => {
-                            if let Some((start, key)) = pending.remove(&lock) {
+                            if let Some((start, begun_key)) = pending.remove(&lock) {
+                                // The key the window counts the wait under.
+                                let key = [begun_key, key]
+                                    .into_iter()
+                                    .find(|&key| key != NO_KEY)
+                                    .unwrap_or(empty_key);
                                 let (thread, end) = (koid, entry.ns);
                                 let wait = WaitSpan {
                                     thread,
