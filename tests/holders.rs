@@ -56,11 +56,16 @@ fn story() -> CaptureBuilder {
 /// The story with cc A as another thread (the same program in another
 /// boot has other ids).
 fn story_with(cc_a: Thread) -> CaptureBuilder {
+    story_named(cc_a, "cc")
+}
+
+/// The story with cc A named `name`.
+fn story_named(cc_a: Thread, name: &str) -> CaptureBuilder {
     let mut capture = CaptureBuilder::new(4);
     capture.name(REAPER, "reaper");
     capture.name(SOFTNET, "softnet");
     capture.name(PAGEDAEMON, "pagedaemon");
-    capture.name(cc_a, "cc");
+    capture.name(cc_a, name);
     capture.name(CC_B, "cc");
     for (cpu, thread) in [REAPER, cc_a, SOFTNET, PAGEDAEMON].into_iter().enumerate() {
         capture.switch(0, cpu, STATE_BLOCKED, IDLE, thread);
@@ -811,5 +816,36 @@ fn inputs_without_holders_put_every_wait_under_unknown_and_say_so() {
             .lines()
             .skip(1)
             .all(|line| line.ends_with(",unknown"))
+    );
+}
+
+#[test]
+fn a_holder_named_to_attack_the_terminal_is_shown_escaped() {
+    let dir = scratch_dir("holders_hostile_name");
+    let path = dir.join("story.fxt");
+    let name = "cc\u{1b}]0;pwned\u{7}\u{202e}";
+    let bytes = story_named(CC_A, name).write(Layout::Lltextract, LockEncoding::Instants);
+    std::fs::write(&path, bytes).unwrap();
+    let path = path.to_str().unwrap();
+    let args = ["--thread", "reaper", "--by", "symbol,holder"];
+    let run = run_with_stdin(&[&["report"][..], &args, &[path]].concat(), b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for raw in ['\u{1b}', '\u{7}', '\u{202e}'] {
+        assert!(!run.stdout.contains(raw), "{raw:?} raw in {}", run.stdout);
+    }
+    assert!(run.stdout.contains("\\u{202e}"), "{}", run.stdout);
+    // Machine outputs keep the text as read: a capture's strings have
+    // their control characters as U+FFFD (docs/formats.md), the rest
+    // exact.
+    let report = json_report(&[&args[..], &[path]].concat(), b"");
+    let exact = "cc\u{fffd}]0;pwned\u{fffd}\u{202e} (tid 100040, pid 40)";
+    let groups = groups_by_holder(&report["groups"], ["total_ns", "events"]);
+    assert!(
+        groups
+            .iter()
+            .any(|(symbol, holder, ns, _)| symbol == "kernel_lock"
+                && holder == exact
+                && *ns == 1500),
+        "{groups:?}"
     );
 }
