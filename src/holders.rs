@@ -94,6 +94,16 @@ pub fn name_of_holder(text: &str) -> &str {
     }
 }
 
+/// A row's holder as a key's holder part: `unknown` where the input
+/// names none.
+pub fn holder_or_unknown(holder: &str) -> &str {
+    if holder.is_empty() {
+        UNKNOWN_HOLDER
+    } else {
+        holder
+    }
+}
+
 /// The holder a share names as a key's holder part: its thread, or
 /// `unknown`.
 pub fn holder_key(holder: Option<&HolderThread>) -> String {

@@ -16,11 +16,11 @@ use crate::export::writer::{RecordWriter, WriterOptions, write_folded};
 use crate::export::{ExportFormat, Value, What};
 use crate::facts::filter::Hits;
 use crate::facts::{Fold, InputFacts, folded_stack, read_site};
+use crate::holders::holder_or_unknown;
 use crate::ingest::{self, Consumer, source};
 use crate::notes::{Notes, note_offsets, note_skipped};
 use crate::output::{Destination, refuse_inputs};
 use crate::parse::{InputFormat, ParseStats, Row, RowWaits, Sink, SinkError, State};
-use crate::vocabulary::UNKNOWN_HOLDER;
 
 /// Groups exported unless `--top` says otherwise: all of them.
 const EXPORT_TOP: usize = 0;
@@ -254,16 +254,6 @@ impl RowConsumer<'_> {
                 Ok(write_folded(*out, &keys, &[weight])?)
             }
         }
-    }
-}
-
-/// A row's holder as the other commands group it: `unknown` where the
-/// input names none.
-fn holder_or_unknown(holder: &str) -> &str {
-    if holder.is_empty() {
-        UNKNOWN_HOLDER
-    } else {
-        holder
     }
 }
 

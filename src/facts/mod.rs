@@ -24,7 +24,7 @@ use crate::hashing::{InputMap, InputSet, find_position, position_or_push};
 use crate::holders::Holders;
 use crate::parse::{InputFormat, ParseStats, Row, RowWaits, Sink, State};
 use crate::states::SampleStates;
-use crate::vocabulary::{GroupKey, KERNEL_LOCK, KEY_PARTS, UNKNOWN_HOLDER};
+use crate::vocabulary::{GroupKey, KERNEL_LOCK, KEY_PARTS};
 use detail::KeyWaits;
 use filter::{Filters, Hits};
 use strings::Strings;
@@ -645,11 +645,10 @@ impl FactsBuilder {
             self.no_holder = Some(id);
             return Ok(id);
         }
-        let text = match text {
-            "" => UNKNOWN_HOLDER,
-            text if self.fold.holder_names => crate::holders::name_of_holder(text),
-            text => text,
-        };
+        let text = crate::holders::holder_or_unknown(text);
+        if self.fold.holder_names {
+            return self.intern(crate::holders::name_of_holder(text));
+        }
         self.intern(text)
     }
 

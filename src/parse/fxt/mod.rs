@@ -464,14 +464,14 @@ type WindowKey = (u32, u32);
 /// holder's name as a key's holder part.
 struct ThreadParts<'s> {
     parts: InputMap<WindowKey, Vec<(u64, &'s sampler::WaitSum)>>,
-    split: InputMap<WindowKey, holders::SplitWaits>,
+    split: Option<&'s InputMap<WindowKey, holders::SplitWaits>>,
     names: InputMap<u64, String>,
 }
 
 fn parts_of<'s>(sampler: &Sampler, parts: &'s holders::HolderParts, koid: u64) -> ThreadParts<'s> {
     let mut of_thread = ThreadParts {
         parts: InputMap::default(),
-        split: InputMap::default(),
+        split: parts.split.get(&koid),
         names: InputMap::default(),
     };
     for (&(window, key, holder), sum) in parts.parts.get(&koid).into_iter().flatten() {
@@ -481,9 +481,6 @@ fn parts_of<'s>(sampler: &Sampler, parts: &'s holders::HolderParts, koid: u64) -
             .names
             .entry(holder)
             .or_insert_with(|| holder_key(holder_thread(sampler, holder).as_ref()));
-    }
-    if let Some(split) = parts.split.get(&koid) {
-        of_thread.split.clone_from(split);
     }
     of_thread
 }
@@ -514,7 +511,8 @@ fn split_by_holder(
             holder: parts.names[&holder].clone(),
         });
     }
-    let (waits_split, ns_split, longest_split) = parts.split.get(&at).copied().unwrap_or_default();
+    let split = parts.split.and_then(|split| split.get(&at));
+    let (waits_split, ns_split, longest_split) = split.copied().unwrap_or_default();
     let rest_count = whole.count.saturating_sub(waits_split);
     if rest_count == 0 {
         return;
